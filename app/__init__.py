@@ -1,0 +1,1 @@
+"""Télécabine kiosk application: the session controller and its subsystems."""

@@ -1,0 +1,96 @@
+"""The one async interface every device driver offers.
+
+A driver is started, yields events on one async stream, and is stopped. It
+fails clearly and fast (a `Failed` event with a reason), because the assisting
+professional's manual entry is the fallback: the driver never retries forever.
+Subclasses implement `_run()`; `emit()` puts an event on the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from drivers.events import DeviceEvent, DeviceKind, Failed
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """Outcome of a technician's `kiosk devices check` on one device (no health data)."""
+
+    device_id: str
+    kind: DeviceKind
+    ok: bool
+    detail: str
+
+
+class Driver(ABC):
+    """Base class: one running task, one event queue."""
+
+    def __init__(self, device_id: str, kind: DeviceKind) -> None:
+        self.device_id = device_id
+        self.kind = kind
+        self._queue: asyncio.Queue[DeviceEvent | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        if self.running:
+            return
+        self._task = asyncio.create_task(self._guarded_run(), name=f"driver:{self.device_id}")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._close()
+
+    def emit(self, event: DeviceEvent) -> None:
+        self._queue.put_nowait(event)
+
+    async def events(self) -> AsyncIterator[DeviceEvent]:
+        while True:
+            event = await self._queue.get()
+            if event is None:
+                return
+            yield event
+
+    async def next_event(self, timeout: float | None = None) -> DeviceEvent | None:
+        """One event, or None when the stream has ended; TimeoutError after `timeout`."""
+        return await asyncio.wait_for(self._queue.get(), timeout)
+
+    async def _guarded_run(self) -> None:
+        try:
+            await self._run()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a driver bug must become a Failed event, not a crash
+            from drivers.events import FailureReason
+
+            self.emit(
+                Failed(
+                    self.device_id,
+                    self.kind,
+                    FailureReason.PROTOCOL_ERROR,
+                    f"unexpected driver error ({type(exc).__name__})",
+                )
+            )
+
+    @abstractmethod
+    async def _run(self) -> None:
+        """Talk to the device until stopped, emitting events."""
+
+    async def _close(self) -> None:  # noqa: B027 - optional hook
+        """Release the transport; called by stop()."""
+
+    @abstractmethod
+    async def check(self) -> CheckResult:
+        """A quick, health-data-free probe for the technician."""
