@@ -1,0 +1,111 @@
+"""The trace of the act (CSP R.6316-4): who did what, when, and what went wrong.
+
+Why it holds no health value: the trace is read by support staff and sent
+with the act; it refers to measurements, documents and consents by their id,
+and the values themselves live in their own encrypted records. An incident
+carries a code (to count and sort them) and a plain message written for a
+person, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.domain.errors import DomainError
+
+
+class TraceKind(enum.StrEnum):
+    SESSION_STARTED = "session-started"
+    EMERGENCY_CHECK_DONE = "emergency-check-done"
+    INFORMATION_GIVEN = "information-given"
+    IDENTIFICATION = "identification"  # card, QR or manual entry: identity obtained
+    IDENTITY_CONFIRMED = "identity-confirmed"  # by the patient
+    IDENTITY_REFUSED = "identity-refused"  # the patient said "this is not me"
+    CONSENT_GRANTED = "consent-granted"
+    CONSENT_REFUSED = "consent-refused"
+    CONSENT_WITHDRAWN = "consent-withdrawn"
+    ORIENTATION_ANSWERED = "orientation-answered"
+    MEASUREMENT_TAKEN = "measurement-taken"
+    MEASUREMENT_SKIPPED = "measurement-skipped"
+    MEASUREMENT_REFUSED = "measurement-refused"  # implausible reading, not kept
+    CALL_STARTED = "call-started"
+    CALL_ENDED = "call-ended"
+    DOCUMENT_RECEIVED = "document-received"
+    PAYMENT = "payment"
+    INCIDENT = "incident"
+    STOP_ASKED = "stop-asked"
+    STOP = "stop"
+    ABANDON = "abandon"  # inactivity
+    EMERGENCY_EXIT = "emergency-exit"
+    WIPE = "wipe"
+
+
+class ActorKind(enum.StrEnum):
+    PATIENT = "patient"
+    ASSISTANT = "assistant"  # a pharmacist or nurse, by account id
+    DOCTOR = "doctor"  # by RPPS number
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    kind: ActorKind
+    id: str | None = None  # account id (assistant) or RPPS (doctor)
+
+
+PATIENT = Actor(ActorKind.PATIENT)
+SYSTEM = Actor(ActorKind.SYSTEM)
+
+
+class IncidentCode(enum.StrEnum):
+    PLATFORM_UNREACHABLE = "platform-unreachable"
+    DEVICE_FAILED = "device-failed"
+    CALL_DROPPED = "call-dropped"
+    CARD_REMOVED = "card-removed"
+    CARD_ERROR = "card-error"
+    IDENTITY_REFUSED_IN_PRODUCTION = "identity-refused-in-production"
+    STORE_FAILED = "store-failed"
+
+
+INCIDENT_MESSAGES: dict[IncidentCode, str] = {
+    IncidentCode.PLATFORM_UNREACHABLE: "The teleconsultation platform could not be reached.",
+    IncidentCode.DEVICE_FAILED: "A measuring device failed or did not answer.",
+    IncidentCode.CALL_DROPPED: "The video call was interrupted.",
+    IncidentCode.CARD_REMOVED: "The card was taken out of the reader during the session.",
+    IncidentCode.CARD_ERROR: "The card could not be read.",
+    IncidentCode.IDENTITY_REFUSED_IN_PRODUCTION: (
+        "A test identity was presented to a cabin in production and refused."
+    ),
+    IncidentCode.STORE_FAILED: "The local encrypted store could not record data.",
+}
+
+
+class TraceError(DomainError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class TraceEntry:
+    """One line of the trace. `subject` is an id (measurement, document, consent item, device)."""
+
+    at: datetime
+    kind: TraceKind
+    actor: Actor = SYSTEM
+    subject: str | None = None
+    incident: IncidentCode | None = None
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        if self.at.utcoffset() is None:
+            raise TraceError("A trace entry needs a time with a time zone.")
+        if (self.kind is TraceKind.INCIDENT) != (self.incident is not None):
+            raise TraceError("An incident code goes with, and only with, an incident entry.")
+
+
+def incident(
+    at: datetime, code: IncidentCode, subject: str | None = None, actor: Actor = SYSTEM
+) -> TraceEntry:
+    """An incident entry with the plain message of its code."""
+    return TraceEntry(at, TraceKind.INCIDENT, actor, subject, code, INCIDENT_MESSAGES[code])
