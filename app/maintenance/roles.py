@@ -1,0 +1,64 @@
+"""Roles and what each may do: the CNIL's differentiated authorisations, as a table.
+
+Why a closed table rather than per-account grants: a cabin has a handful of
+professionals, and a reviewer must be able to read in one place who may see
+health data. An assistant (pharmacist, nurse) helps the patient in front of
+them, so they see that session and may identify the patient or enter a value
+by hand. A technician keeps the machine running and never sees health data.
+"""
+
+from __future__ import annotations
+
+import enum
+from types import MappingProxyType
+
+
+class Role(enum.StrEnum):
+    ASSISTANT = "assistant"  # pharmacist or nurse beside the patient
+    TECHNICIAN = "technician"
+
+
+class Permission(enum.StrEnum):
+    MANUAL_IDENTIFICATION = "manual-identification"
+    MANUAL_MEASUREMENT = "manual-measurement"
+    VIEW_SESSION_HEALTH_DATA = "view-session-health-data"
+    MAINTAIN_DEVICES = "maintain-devices"  # test, pair, diagnose
+    CHECK_NETWORK = "check-network"
+    EXPORT_LOGS = "export-logs"  # technical logs only: they carry no health data
+
+
+ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
+    {
+        Role.ASSISTANT: frozenset(
+            {
+                Permission.MANUAL_IDENTIFICATION,
+                Permission.MANUAL_MEASUREMENT,
+                Permission.VIEW_SESSION_HEALTH_DATA,
+            }
+        ),
+        Role.TECHNICIAN: frozenset(
+            {
+                Permission.MAINTAIN_DEVICES,
+                Permission.CHECK_NETWORK,
+                Permission.EXPORT_LOGS,
+            }
+        ),
+    }
+)
+
+HEALTH_DATA_PERMISSIONS = frozenset(
+    {
+        Permission.MANUAL_IDENTIFICATION,
+        Permission.MANUAL_MEASUREMENT,
+        Permission.VIEW_SESSION_HEALTH_DATA,
+    }
+)
+"""Permissions that show or create health data; no technician ever holds one."""
+
+
+def permissions_of(role: Role) -> frozenset[Permission]:
+    return ROLE_PERMISSIONS[role]
+
+
+def allows(role: Role, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS[role]
