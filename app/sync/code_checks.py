@@ -1,0 +1,261 @@
+"""The product's own checks of coded values and profiles.
+
+Why: the FHIR models check structure and types, not codes (they accept
+`status: "bogus"`), and a platform may store what it does not understand.
+Before a bundle leaves the kiosk every resource goes through `check_codes`:
+unknown status codes, a LOINC code with the wrong UCUM unit, an INS
+identifier on an identity that is not qualified, a test OID from a cabin in
+production... are refused here, with a sentence naming the path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from app.domain.mode import RunMode
+from app.sync import fhir_codes as c
+from app.sync.errors import CodeCheckError, CodeProblem
+
+Json = Mapping[str, Any]
+_INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+
+
+class _Checker:
+    def __init__(self, resource: Json) -> None:
+        self.type = str(resource.get("resourceType", "?"))
+        self.problems: list[CodeProblem] = []
+
+    def bad(self, path: str, found: object, expected: str) -> None:
+        self.problems.append(CodeProblem(self.type, path, str(found), expected))
+
+    def member(self, path: str, value: object, allowed: Iterable[str]) -> None:
+        allowed = frozenset(allowed)
+        if value not in allowed:
+            self.bad(path, value, "one of " + ", ".join(sorted(allowed)))
+
+    def coding(
+        self, path: str, coding: Json | None, system: str, allowed: Iterable[str] | None = None
+    ) -> None:
+        if coding is None:
+            self.bad(path, None, f"a coding from {system}")
+            return
+        if coding.get("system") != system:
+            self.bad(f"{path}.system", coding.get("system"), system)
+        if allowed is not None:
+            self.member(f"{path}.code", coding.get("code"), allowed)
+
+
+def check_codes(resource: Json, *, mode: RunMode | None = None) -> list[CodeProblem]:
+    """Every problem found in one resource (empty when it may be sent)."""
+    checker = _Checker(resource)
+    for i, profile in enumerate(resource.get("meta", {}).get("profile", [])):
+        if profile not in c.KNOWN_PROFILES:
+            checker.bad(f"meta.profile[{i}]", profile, "a profile the kiosk knows")
+    check = _CHECKS.get(checker.type)
+    if check is None:
+        checker.bad("resourceType", checker.type, "a resource type the kiosk sends")
+    else:
+        check(checker, resource, mode)
+    return checker.problems
+
+
+def require_valid_codes(resources: Iterable[Json], *, mode: RunMode | None = None) -> None:
+    problems = [p for r in resources for p in check_codes(r, mode=mode)]
+    if problems:
+        raise CodeCheckError(problems)
+
+
+def _sub(ext: Json, url: str) -> Json | None:
+    return next((e for e in ext.get("extension", []) if e.get("url") == url), None)
+
+
+def _patient(ck: _Checker, r: Json, mode: RunMode | None) -> None:
+    ck.member("gender", r.get("gender"), {"male", "female", "unknown"})
+    profiles = r.get("meta", {}).get("profile", [])
+    if c.PROFILE_PATIENT not in profiles:
+        ck.bad("meta.profile", profiles, c.PROFILE_PATIENT)
+    reliability = [e for e in r.get("extension", []) if e.get("url") == c.EXT_IDENTITY_RELIABILITY]
+    status = None
+    if len(reliability) != 1:
+        ck.bad("extension(identity-reliability)", len(reliability), "exactly one")
+    else:
+        ext = reliability[0]
+        status_ext = _sub(ext, "identityStatus")
+        status_coding = status_ext.get("valueCoding") if status_ext else None
+        ck.coding("identityStatus", status_coding, c.CS_IDENTITY_STATUS, c.IDENTITY_STATUSES)
+        status = status_coding.get("code") if status_coding else None
+        method = _sub(ext, "methodCollection")
+        ck.coding(
+            "methodCollection",
+            method.get("valueCoding") if method else None,
+            c.CS_METHOD_COLLECTION,
+            c.COLLECTION_METHODS,
+        )
+        mode_ext = _sub(ext, "validationMode")
+        if mode_ext is not None:
+            ck.coding(
+                "validationMode",
+                mode_ext.get("valueCoding"),
+                c.CS_VALIDATION_MODE,
+                c.VALIDATION_MODES.values(),
+            )
+    ins = [i for i in r.get("identifier", []) if i.get("system") in c.INS_SLICES]
+    for n, identifier in enumerate(ins):
+        code, use, test_only = c.INS_SLICES[identifier["system"]]
+        path = f"identifier(INS)[{n}]"
+        codings = identifier.get("type", {}).get("coding", [{}])
+        ck.coding(f"{path}.type", codings[0] if codings else None, c.CS_IDENTIFIER_TYPE, {code})
+        ck.member(f"{path}.use", identifier.get("use"), {use})
+        if test_only and mode is RunMode.PRODUCTION:
+            ck.bad(f"{path}.system", identifier["system"], "a production OID (.8 or .9)")
+        if status != "QUAL":
+            ck.bad(f"{path}", status, "an INS only on a QUAL identity")
+    if ins and c.PROFILE_PATIENT_INS not in profiles:
+        ck.bad("meta.profile", profiles, f"{c.PROFILE_PATIENT_INS} with an INS identifier")
+    if c.PROFILE_PATIENT_INS in profiles and (not ins or status != "QUAL"):
+        ck.bad("meta.profile", c.PROFILE_PATIENT_INS, "only for a QUAL identity with its INS")
+    for ext in r.get("extension", []):
+        if ext.get("url") == c.EXT_BIRTH_PLACE:
+            insee = _sub(ext.get("valueAddress", {}), c.EXT_ADDRESS_INSEE_CODE)
+            coding = insee.get("valueCoding") if insee else None
+            ck.coding("birthPlace.inseeCode", coding, c.CS_INSEE_COMMUNE)
+            if coding is not None and not _INSEE.fullmatch(str(coding.get("code"))):
+                ck.bad("birthPlace.inseeCode.code", coding.get("code"), "a 5-character INSEE code")
+
+
+def _quantity(ck: _Checker, path: str, quantity: Json | None, loinc: str) -> None:
+    expected = c.LOINC_UNITS.get(loinc, ("", None))[1]
+    if quantity is None:
+        ck.bad(path, None, f"a quantity in {expected}")
+        return
+    if quantity.get("system") != c.UCUM:
+        ck.bad(f"{path}.system", quantity.get("system"), c.UCUM)
+    if quantity.get("code") != expected:
+        ck.bad(f"{path}.code", quantity.get("code"), f"{expected} for LOINC {loinc}")
+
+
+def _observation(ck: _Checker, r: Json, mode: RunMode | None) -> None:
+    ck.member("status", r.get("status"), c.OBSERVATION_STATUSES)
+    categories = [
+        coding
+        for cat in r.get("category", [])
+        for coding in cat.get("coding", [])
+        if coding.get("system") == c.CS_OBSERVATION_CATEGORY
+    ]
+    if not any(coding.get("code") == "vital-signs" for coding in categories):
+        ck.bad("category", [x.get("code") for x in categories], "vital-signs")
+    codes = [x for x in r.get("code", {}).get("coding", [])]
+    for i, coding in enumerate(codes):
+        ck.coding(f"code.coding[{i}]", coding, c.LOINC, c.LOINC_UNITS.keys())
+    loincs = [x.get("code") for x in codes]
+    if not loincs:
+        ck.bad("code", None, "a LOINC code")
+        return
+    if "effectiveDateTime" not in r:
+        ck.bad("effectiveDateTime", None, "the time of the measurement")
+    for i, interp in enumerate(r.get("interpretation", [])):
+        for coding in interp.get("coding", []):
+            ck.coding(f"interpretation[{i}]", coding, c.CS_INTERPRETATION, c.INTERPRETATION_CODES)
+    if loincs[0] == c.BP_PANEL:
+        if "valueQuantity" in r:
+            ck.bad("valueQuantity", "present", "values in components for a BP panel")
+        seen = set()
+        for i, comp in enumerate(r.get("component", [])):
+            comp_codes = comp.get("code", {}).get("coding", [])
+            code = comp_codes[0].get("code") if comp_codes else None
+            ck.coding(
+                f"component[{i}].code",
+                comp_codes[0] if comp_codes else None,
+                c.LOINC,
+                c.BP_COMPONENTS,
+            )
+            if code in c.BP_COMPONENTS:
+                seen.add(code)
+                _quantity(ck, f"component[{i}].valueQuantity", comp.get("valueQuantity"), code)
+        for required in ("8480-6", "8462-4"):
+            if required not in seen:
+                ck.bad("component", sorted(seen), f"a component {required}")
+    else:
+        if "component" in r:
+            ck.bad("component", "present", "no components outside a BP panel")
+        if loincs[0] in c.LOINC_UNITS:
+            units = {c.LOINC_UNITS[x][1] for x in loincs if x in c.LOINC_UNITS}
+            if len(units) != 1:
+                ck.bad("code", loincs, "LOINC codes of one quantity")
+            _quantity(ck, "valueQuantity", r.get("valueQuantity"), loincs[0])
+
+
+def _consent(ck: _Checker, r: Json, mode: RunMode | None) -> None:
+    ck.member("status", r.get("status"), c.CONSENT_STATUSES)
+    scope = r.get("scope", {}).get("coding", [None])
+    ck.coding("scope", scope[0] if scope else None, c.CS_CONSENT_SCOPE, c.CONSENT_SCOPES)
+    ck.member("provision.type", r.get("provision", {}).get("type"), c.PROVISION_TYPES)
+    expected = {"active": "permit", "rejected": "deny", "inactive": "deny"}.get(r.get("status", ""))
+    if expected is not None and r.get("provision", {}).get("type") != expected:
+        ck.bad(
+            "provision.type", r.get("provision", {}).get("type"), f"{expected} for {r['status']}"
+        )
+
+
+def _encounter(ck: _Checker, r: Json, mode: RunMode | None) -> None:
+    ck.member("status", r.get("status"), c.ENCOUNTER_STATUSES)
+    ck.coding("class", r.get("class"), c.CS_ACT_CODE, {c.ENCOUNTER_CLASS_VIRTUAL})
+    for i, participant in enumerate(r.get("participant", [])):
+        for t in participant.get("type", []):
+            for coding in t.get("coding", []):
+                ck.coding(
+                    f"participant[{i}].type", coding, c.CS_PARTICIPATION_TYPE, c.PARTICIPATION_TYPES
+                )
+    for i, loc in enumerate(r.get("location", [])):
+        ck.member(f"location[{i}].status", loc.get("status"), c.ENCOUNTER_LOCATION_STATUSES)
+
+
+def _location(ck: _Checker, r: Json, mode: RunMode | None) -> None:
+    ck.member("status", r.get("status"), c.LOCATION_STATUSES)
+    ck.member("mode", r.get("mode"), c.LOCATION_MODES)
+    insee = _sub(r.get("address", {}), c.EXT_ADDRESS_INSEE_CODE)
+    coding = insee.get("valueCoding") if insee else None
+    ck.coding("address.inseeCode", coding, c.CS_INSEE_COMMUNE)
+    if coding is not None and not _INSEE.fullmatch(str(coding.get("code"))):
+        ck.bad("address.inseeCode.code", coding.get("code"), "a 5-character INSEE code")
+
+
+def _device(ck: _Checker, r: Json, mode: RunMode | None) -> None:
+    ck.member("status", r.get("status"), c.DEVICE_STATUSES)
+    for i, name in enumerate(r.get("deviceName", [])):
+        ck.member(f"deviceName[{i}].type", name.get("type"), c.DEVICE_NAME_TYPES)
+
+
+def _provenance(ck: _Checker, r: Json, mode: RunMode | None) -> None:
+    if not r.get("meta", {}).get("tag"):
+        ck.bad("meta.tag", None, "the business identifier as a tag")
+    for i, agent in enumerate(r.get("agent", [])):
+        codings = agent.get("type", {}).get("coding", [None])
+        ck.coding(
+            f"agent[{i}].type",
+            codings[0] if codings else None,
+            c.CS_PROVENANCE_AGENT_TYPE,
+            c.PROVENANCE_AGENT_TYPES,
+        )
+
+
+def _audit_event(ck: _Checker, r: Json, mode: RunMode | None) -> None:
+    if not r.get("meta", {}).get("tag"):
+        ck.bad("meta.tag", None, "the business identifier as a tag")
+    ck.coding("type", r.get("type"), c.CS_DICOM, {c.AUDIT_TYPE_APPLICATION_ACTIVITY})
+    ck.member("action", r.get("action"), c.AUDIT_ACTIONS)
+    ck.member("outcome", r.get("outcome"), c.AUDIT_OUTCOMES)
+
+
+_CHECKS: Mapping[str, Callable[[_Checker, Json, RunMode | None], None]] = {
+    "Patient": _patient,
+    "Observation": _observation,
+    "Consent": _consent,
+    "Encounter": _encounter,
+    "Location": _location,
+    "Device": _device,
+    "Provenance": _provenance,
+    "AuditEvent": _audit_event,
+}

@@ -1,0 +1,112 @@
+"""One session → one FHIR R4 transaction Bundle, deterministic to the byte.
+
+Why deterministic: the sender may post the same session many times (lost
+responses, platform restarts); the platform must see the very same request,
+so the bundle holds no send time, no random id, and its entries come in a
+fixed order. Every entry is a conditional create on the kiosk's business
+identifier, so a repeat creates nothing.
+"""
+
+from __future__ import annotations
+
+from app.sync.code_checks import require_valid_codes
+from app.sync.errors import MappingError, MappingErrorReason
+from app.sync.fhir_audit import audit_event_resource, audit_item
+from app.sync.fhir_consent import consent_item, consent_resource
+from app.sync.fhir_context import Json, MappingContext, entry
+from app.sync.fhir_encounter import encounter_resource, location_resource
+from app.sync.fhir_json import dump_bytes
+from app.sync.fhir_observation import device_resource, observation_item, observation_resource
+from app.sync.fhir_patient import patient_resource
+from app.sync.fhir_provenance import (
+    consent_provenance,
+    observation_provenance,
+    patient_provenance,
+    provenance_item,
+)
+from app.sync.identifiers import IdentifierMinter, check_safe
+from app.sync.session_snapshot import SessionSnapshot, SiteInfo
+
+
+def session_bundle(
+    snapshot: SessionSnapshot, site: SiteInfo, minter: IdentifierMinter | None = None
+) -> Json:
+    """The transaction Bundle of one session (resources checked by `check_codes`).
+
+    Raises `MappingError` (never retried: the session goes to quarantine) or
+    `CodeCheckError` when a resource would carry a wrong code.
+    """
+    minter = minter or IdentifierMinter(site.cabin_id)
+    ctx = MappingContext(site, minter, check_safe("session", snapshot.session_id))
+    identity = snapshot.identity
+    if identity is None and (snapshot.consents or snapshot.measurements):
+        raise MappingError(
+            MappingErrorReason.NO_PATIENT,
+            "A session with consents or measurements must have an identified patient.",
+        )
+
+    entries: list[Json] = [
+        entry(ctx.location_id, location_resource(ctx)),
+        entry(ctx.kiosk_device_id, device_resource(f"kiosk {site.cabin_id}", ctx, kiosk=True)),
+    ]
+    devices: list[str] = []
+    for measurement in snapshot.measurements:
+        device = getattr(measurement.source, "device_id", None)
+        if device is not None and device not in devices:
+            devices.append(device)
+    entries += [entry(ctx.device_id(d), device_resource(d, ctx)) for d in devices]
+
+    provenances: list[Json] = []
+    if identity is not None:
+        entries.append(entry(ctx.patient_id, patient_resource(identity, ctx)))
+        provenances.append(
+            entry(
+                ctx.session_id_for(provenance_item("patient")),
+                patient_provenance(identity, snapshot.started_at, ctx),
+            )
+        )
+    entries.append(entry(ctx.encounter_id, encounter_resource(snapshot, ctx)))
+
+    for decision in snapshot.consents:
+        item = consent_item(decision)
+        entries.append(entry(ctx.session_id_for(item), consent_resource(decision, ctx)))
+        provenances.append(
+            entry(
+                ctx.session_id_for(provenance_item(item)),
+                consent_provenance(decision, item, ctx),
+            )
+        )
+    observation_items: dict[str, str] = {}
+    for measurement in snapshot.measurements:
+        item = observation_item(measurement)
+        observation_items[measurement.id] = item
+        entries.append(entry(ctx.session_id_for(item), observation_resource(measurement, ctx)))
+        provenances.append(
+            entry(
+                ctx.session_id_for(provenance_item(item)),
+                observation_provenance(measurement, item, ctx),
+            )
+        )
+    entries += provenances
+    for index, trace_entry in enumerate(snapshot.trace):
+        entries.append(
+            entry(
+                ctx.session_id_for(audit_item(index, trace_entry)),
+                audit_event_resource(
+                    index,
+                    trace_entry,
+                    ctx,
+                    has_patient=identity is not None,
+                    observation_items=observation_items,
+                ),
+            )
+        )
+    require_valid_codes((e["resource"] for e in entries), mode=site.mode)
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+def session_bundle_bytes(
+    snapshot: SessionSnapshot, site: SiteInfo, minter: IdentifierMinter | None = None
+) -> bytes:
+    """The bundle as the bytes posted to the platform (UTF-8 FHIR JSON)."""
+    return dump_bytes(session_bundle(snapshot, site, minter))

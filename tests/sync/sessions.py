@@ -1,0 +1,197 @@
+"""Sessions built from real domain values, shared by the sync and platform tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from app.domain.consent import ConsentChoice, ConsentItem, ConsentText, decide
+from app.domain.identity import (
+    CollectionMethod,
+    IdentifierKind,
+    IdentityDocument,
+    IdentityStatus,
+    InsOid,
+    InsTraits,
+    PatientIdentity,
+    Sex,
+    parse_nir,
+)
+from app.domain.measurements import (
+    DeviceSource,
+    ManualSource,
+    Measurement,
+    MeasurementKind,
+    Quantity,
+    make_measurement,
+)
+from app.domain.mode import RunMode
+from app.domain.trace import Actor, ActorKind, IncidentCode, TraceEntry, TraceKind, incident
+from app.sync.session_snapshot import SessionSnapshot, SiteInfo
+
+T0 = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+NIR_TEXT = "255081416802538"  # key 38 is 97 - (2550814168025 mod 97)
+
+TEST_SITE = SiteInfo(
+    cabin_id="CAB-T1",
+    site_name="Pharmacie des Tests",
+    street="3 rue du Port",
+    postal_code="29200",
+    city="Brest",
+    insee_code="29019",
+    mode=RunMode.TEST,
+)
+PROD_SITE = SiteInfo(
+    cabin_id="CAB-P1",
+    site_name="Pharmacie de la Gare",
+    street="1 avenue de la Gare",
+    postal_code="35000",
+    city="Rennes",
+    insee_code="35238",
+    mode=RunMode.PRODUCTION,
+)
+
+TRAITS = InsTraits(
+    birth_name="DUPONT",
+    birth_first_names=("MARIE", "ANNE", "LOUISE"),
+    birth_date=date(1955, 8, 14),
+    sex=Sex.FEMALE,
+    birth_place_insee="14168",
+    first_name_used="Marie",
+    used_name="MARTIN",
+)
+
+
+def qualified(oid: InsOid = InsOid.TEST) -> PatientIdentity:
+    kind = IdentifierKind.NIA if oid is InsOid.NIA else IdentifierKind.NIR
+    return PatientIdentity(
+        traits=TRAITS,
+        status=IdentityStatus.QUAL,
+        method=CollectionMethod.CV,
+        identifier=parse_nir(NIR_TEXT),
+        identifier_kind=kind,
+        ins_oid=oid,
+        verified_by="pharma-7",
+        verification_document=IdentityDocument.NATIONAL_ID_CARD,
+        validation_date=date(2026, 11, 23),
+        insi_queried_at=T0 + timedelta(minutes=1),
+    )
+
+
+def provisional() -> PatientIdentity:
+    return PatientIdentity(
+        traits=TRAITS,
+        status=IdentityStatus.PROV,
+        method=CollectionMethod.CV,
+        identifier=parse_nir(NIR_TEXT),
+    )
+
+
+def temperature(mid: str = "m1", value: str = "36.60") -> Measurement:
+    return make_measurement(
+        mid,
+        MeasurementKind.BODY_TEMPERATURE,
+        {Quantity.BODY_TEMPERATURE: Decimal(value)},
+        DeviceSource("thermo-1"),
+        T0 + timedelta(minutes=5),
+    )
+
+
+def blood_pressure(mid: str = "m2") -> Measurement:
+    return make_measurement(
+        mid,
+        MeasurementKind.BLOOD_PRESSURE,
+        {
+            Quantity.SYSTOLIC: Decimal(142),
+            Quantity.DIASTOLIC: Decimal(91),
+            Quantity.MEAN: Decimal(108),
+        },
+        ManualSource("nurse-3"),
+        T0 + timedelta(minutes=7),
+    )
+
+
+def spo2(mid: str = "m3") -> Measurement:
+    return make_measurement(
+        mid,
+        MeasurementKind.SPO2,
+        {Quantity.SPO2: Decimal("97")},
+        DeviceSource("oxi-1"),
+        T0 + timedelta(minutes=6),
+    )
+
+
+TELECONSULTATION_TEXT = ConsentText(
+    "tlc-consent", ConsentItem.TELECONSULTATION, "2026-03", "fr", "J'accepte la téléconsultation."
+)
+SHARING_TEXT = ConsentText(
+    "sharing-consent", ConsentItem.DATA_SHARING, "2026-03", "fr", "J'accepte le partage."
+)
+
+
+def full_session(
+    session_id: str = "S-0001", identity: PatientIdentity | None = None
+) -> SessionSnapshot:
+    """A session with every kind of item: identity, a grant and a refusal, three
+    measurements (device and manual), acts with professionals and an incident."""
+    identity = identity or qualified()
+    granted = decide(TELECONSULTATION_TEXT, ConsentChoice.GRANTED, T0 + timedelta(minutes=2))
+    refused = decide(SHARING_TEXT, ConsentChoice.REFUSED, T0 + timedelta(minutes=3))
+    trace = (
+        TraceEntry(T0, TraceKind.SESSION_STARTED),
+        TraceEntry(
+            T0 + timedelta(minutes=1),
+            TraceKind.IDENTIFICATION,
+            Actor(ActorKind.ASSISTANT, "pharma-7"),
+        ),
+        TraceEntry(
+            T0 + timedelta(minutes=2),
+            TraceKind.CONSENT_GRANTED,
+            Actor(ActorKind.PATIENT),
+            "teleconsultation",
+        ),
+        TraceEntry(
+            T0 + timedelta(minutes=5), TraceKind.MEASUREMENT_TAKEN, Actor(ActorKind.PATIENT), "m1"
+        ),
+        incident(T0 + timedelta(minutes=6), IncidentCode.DEVICE_FAILED, "bp-1"),
+        TraceEntry(
+            T0 + timedelta(minutes=7),
+            TraceKind.MEASUREMENT_TAKEN,
+            Actor(ActorKind.ASSISTANT, "nurse-3"),
+            "m2",
+        ),
+        TraceEntry(
+            T0 + timedelta(minutes=10),
+            TraceKind.CALL_STARTED,
+            Actor(ActorKind.DOCTOR, "10101010101"),
+        ),
+        TraceEntry(
+            T0 + timedelta(minutes=25), TraceKind.CALL_ENDED, Actor(ActorKind.DOCTOR, "10101010101")
+        ),
+    )
+    return SessionSnapshot(
+        session_id=session_id,
+        started_at=T0,
+        ended_at=T0 + timedelta(minutes=26),
+        identity=identity,
+        consents=(granted, refused),
+        measurements=(temperature(), blood_pressure(), spo2()),
+        trace=trace,
+    )
+
+
+def small_session(session_id: str) -> SessionSnapshot:
+    """A small session (patient, one consent, one measurement, two acts) for bulk tests."""
+    granted = decide(TELECONSULTATION_TEXT, ConsentChoice.GRANTED, T0 + timedelta(minutes=2))
+    return SessionSnapshot(
+        session_id=session_id,
+        started_at=T0,
+        ended_at=T0 + timedelta(minutes=20),
+        identity=provisional(),
+        consents=(granted,),
+        measurements=(temperature("t1"),),
+        trace=(
+            TraceEntry(T0, TraceKind.SESSION_STARTED),
+            TraceEntry(T0 + timedelta(minutes=20), TraceKind.WIPE),
+        ),
+    )
