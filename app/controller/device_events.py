@@ -1,0 +1,259 @@
+"""Turning what a driver reports into what the session flow understands.
+
+Why a pure module: this is where a card's beneficiaries become provisional
+identities, a QR code a qualified one, and a device reading a checked
+measurement (or a refusal with a reason). Each rule is a plain function of
+values; the controller only adds the time and fresh ids. Nothing here logs
+a value or a name.
+
+Decisions (docs/controller.md):
+- A card read gives PROV identities, collection method CV; the NIR is parsed
+  with the domain's `parse_nir`; a beneficiary whose NIR does not check out
+  is left out, and a card with none left gives NO_BENEFICIARY.
+- A date of birth the card only gives partly ("lunar" dates, 00 for day or
+  month) is kept with day or month 1 and stays PROV until INSi sends the
+  reference traits.
+- The appli carte Vitale QR gives a QUAL identity, method AV, under the NIR
+  OID in production and the test OID in test mode (the QR itself carries no
+  OID).
+- An oximeter reading (SpO2 + pulse) gives two measurements, SpO2 and heart
+  rate; a tensiometer reading with a pulse gives blood pressure and heart
+  rate. Each is checked for plausibility on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+
+from app.domain import session_events as ev
+from app.domain.identity import (
+    CollectionMethod,
+    IdentityStatus,
+    InsOid,
+    InsTraits,
+    InvalidNir,
+    NirSex,
+    PatientIdentity,
+    Sex,
+    parse_nir,
+)
+from app.domain.measurements import DeviceSource as MeasuredBy
+from app.domain.measurements import (
+    ImplausibleMeasurement,
+    ImplausibleReason,
+    MeasurementKind,
+    Quantity,
+    make_measurement,
+)
+from app.domain.mode import RunMode
+from drivers import events as dev
+
+_PARTIAL_DATE = re.compile(r"^(\d{4})-?(\d{2})?-?(\d{2})?$")
+
+DEVICE_FOR_MEASUREMENT: dict[MeasurementKind, dev.DeviceKind] = {
+    MeasurementKind.BODY_TEMPERATURE: dev.DeviceKind.THERMOMETER,
+    MeasurementKind.SPO2: dev.DeviceKind.OXIMETER,
+    MeasurementKind.HEART_RATE: dev.DeviceKind.OXIMETER,
+    MeasurementKind.BLOOD_PRESSURE: dev.DeviceKind.TENSIOMETER,
+}
+"""Which device the flow's `StartDevice(kind)` starts."""
+
+# Which measurement each device's quantities make, in the order they are reported.
+_GROUPS: dict[dev.DeviceKind, tuple[tuple[MeasurementKind, frozenset[Quantity]], ...]] = {
+    dev.DeviceKind.THERMOMETER: (
+        (MeasurementKind.BODY_TEMPERATURE, frozenset({Quantity.BODY_TEMPERATURE})),
+    ),
+    dev.DeviceKind.OXIMETER: (
+        (MeasurementKind.SPO2, frozenset({Quantity.SPO2})),
+        (MeasurementKind.HEART_RATE, frozenset({Quantity.HEART_RATE})),
+    ),
+    dev.DeviceKind.TENSIOMETER: (
+        (
+            MeasurementKind.BLOOD_PRESSURE,
+            frozenset({Quantity.SYSTOLIC, Quantity.DIASTOLIC, Quantity.MEAN}),
+        ),
+        (MeasurementKind.HEART_RATE, frozenset({Quantity.HEART_RATE})),
+    ),
+}
+
+
+def card_birth_date(text: str) -> date | None:
+    """A card's date of birth; 00 (unknown) day or month become 1. None if unreadable."""
+    match = _PARTIAL_DATE.fullmatch(text.strip())
+    if match is None:
+        return None
+    year = int(match.group(1))
+    month = int(match.group(2) or 0) or 1
+    day = int(match.group(3) or 0) or 1
+    try:
+        return date(year, month, day)
+    except ValueError:
+        try:  # a "lunar" day such as 31 February: keep the month, day 1
+            return date(year, month, 1)
+        except ValueError:
+            return None
+
+
+def _sex(nir_sex: NirSex) -> Sex:
+    return Sex.MALE if nir_sex is NirSex.MALE else Sex.FEMALE
+
+
+def identities_from_card(event: dev.CardRead) -> tuple[PatientIdentity, ...]:
+    """One PROV identity per beneficiary whose NIR and date of birth check out."""
+    out: list[PatientIdentity] = []
+    for person in sorted(event.beneficiaries, key=lambda b: b.rank):
+        try:
+            nir = parse_nir(person.nir)
+        except InvalidNir:
+            continue
+        born = card_birth_date(person.birth_date)
+        if born is None or not person.surname.strip():
+            continue
+        traits = InsTraits(
+            birth_name=person.surname.strip(),
+            birth_first_names=tuple(person.first_name.split()) or ("",),
+            birth_date=born,
+            sex=_sex(nir.sex),
+        )
+        out.append(
+            PatientIdentity(
+                traits=traits,
+                status=IdentityStatus.PROV,
+                method=CollectionMethod.CV,
+                identifier=nir,
+            )
+        )
+    return tuple(out)
+
+
+class QrRefused(ValueError):
+    """The QR identity lacks a valid NIR or date of birth (the flow hears QR_INVALID)."""
+
+
+def identity_from_qr(event: dev.QrIdentity, mode: RunMode) -> PatientIdentity:
+    try:
+        nir = parse_nir(event.nir)
+    except InvalidNir as exc:
+        raise QrRefused("the QR identity's NIR does not check out") from exc
+    try:
+        born = date.fromisoformat(event.birth_date)
+    except ValueError as exc:
+        raise QrRefused("the QR identity's date of birth is not a date") from exc
+    sex = {"M": Sex.MALE, "F": Sex.FEMALE}.get(event.sex, Sex.UNKNOWN)
+    traits = InsTraits(
+        birth_name=event.birth_name,
+        birth_first_names=event.first_names or ("",),
+        birth_date=born,
+        sex=sex,
+        birth_place_insee=event.birth_place_insee or None,
+    )
+    return PatientIdentity(
+        traits=traits,
+        status=IdentityStatus.QUAL,
+        method=CollectionMethod.AV,
+        identifier=nir,
+        ins_oid=InsOid.NIR if mode is RunMode.PRODUCTION else InsOid.TEST,
+    )
+
+
+def events_from_reading(
+    reading: dev.Reading, at: datetime, new_id: Callable[[], str]
+) -> list[ev.Event]:
+    """MeasurementTaken for each plausible measurement in the reading, MeasurementRejected else."""
+    groups = _GROUPS.get(reading.kind, ())
+    values: dict[Quantity, Decimal] = {}
+    units: dict[Quantity, str] = {}
+    for item in reading.values:
+        try:
+            quantity = Quantity(item.quantity)
+        except ValueError:
+            continue  # a quantity the kiosk does not send (e.g. a device's own index)
+        values[quantity] = item.value
+        units[quantity] = item.unit
+    out: list[ev.Event] = []
+    for kind, quantities in groups:
+        mine = {q: v for q, v in values.items() if q in quantities}
+        if not mine:
+            if kind is MeasurementKind.HEART_RATE:
+                continue  # a pulse is a bonus of these devices, not required
+            out.append(
+                ev.MeasurementRejected(at, kind=kind, reason=ImplausibleReason.MISSING_VALUE)
+            )
+            continue
+        try:
+            measurement = make_measurement(
+                new_id(),
+                kind,
+                mine,
+                MeasuredBy(reading.device_id),
+                at,
+                units={q: units[q] for q in mine},
+            )
+        except ImplausibleMeasurement as exc:
+            out.append(ev.MeasurementRejected(at, kind=kind, reason=exc.reason))
+            continue
+        out.append(ev.MeasurementTaken(at, measurement=measurement))
+    return out
+
+
+_CARD_PROBLEMS = {
+    dev.FailureReason.CARD_EXPIRED: ev.IdentificationProblem.CARD_EXPIRED,
+    dev.FailureReason.QR_INVALID: ev.IdentificationProblem.QR_INVALID,
+}
+
+MEASURING_KINDS = frozenset(
+    {dev.DeviceKind.THERMOMETER, dev.DeviceKind.OXIMETER, dev.DeviceKind.TENSIOMETER}
+)
+
+
+def measurement_kinds_of(device: dev.DeviceKind) -> tuple[MeasurementKind, ...]:
+    return tuple(kind for kind, _ in _GROUPS.get(device, ()))
+
+
+def translate(
+    event: dev.DeviceEvent,
+    at: datetime,
+    mode: RunMode,
+    new_id: Callable[[], str],
+    active: MeasurementKind | None = None,
+) -> list[ev.Event]:
+    """The domain events one driver event stands for (often none: progress only).
+
+    `active` is the measurement the flow is taking now: a failed oximeter is
+    reported as failing that measurement (SpO2 or heart rate).
+    """
+    match event:
+        case dev.CardInserted():
+            return [ev.CardInserted(at)]
+        case dev.CardRemoved():
+            return [ev.CardRemoved(at)]
+        case dev.CardRead():
+            candidates = identities_from_card(event)
+            if not candidates:
+                return [
+                    ev.IdentificationFailed(at, problem=ev.IdentificationProblem.NO_BENEFICIARY)
+                ]
+            return [ev.IdentityObtained(at, candidates=candidates, source=ev.IdentitySource.CARD)]
+        case dev.QrIdentity():
+            try:
+                identity = identity_from_qr(event, mode)
+            except QrRefused:
+                return [ev.IdentificationFailed(at, problem=ev.IdentificationProblem.QR_INVALID)]
+            return [ev.IdentityObtained(at, candidates=(identity,), source=ev.IdentitySource.QR)]
+        case dev.Reading():
+            return events_from_reading(event, at, new_id)
+        case dev.Failed(kind=kind, reason=reason, device_id=device_id):
+            if kind in MEASURING_KINDS:
+                failing = measurement_kinds_of(kind)[0]
+                if active is not None and DEVICE_FOR_MEASUREMENT[active] is kind:
+                    failing = active
+                return [ev.DeviceFailed(at, kind=failing, device_id=device_id)]
+            if kind is dev.DeviceKind.CARD_READER or reason in _CARD_PROBLEMS:
+                problem = _CARD_PROBLEMS.get(reason, ev.IdentificationProblem.CARD_UNREADABLE)
+                return [ev.IdentificationFailed(at, problem=problem)]
+            return []  # a camera that cannot open: the patient uses the card or asks for help
+        case _:
+            return []  # Connected, Measuring, Disconnected: progress shown, nothing to decide

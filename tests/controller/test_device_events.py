@@ -1,0 +1,222 @@
+"""Driver reports → domain events: identities, measurements, failures."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.controller.device_events import card_birth_date, translate
+from app.domain import session_events as ev
+from app.domain.identity import CollectionMethod, IdentityStatus, InsOid, Sex
+from app.domain.measurements import (
+    DeviceSource,
+    ImplausibleReason,
+    MeasurementKind,
+    Quantity,
+)
+from app.domain.mode import RunMode
+from app.domain.nir import nir_key
+from drivers import events as dev
+
+AT = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+HOLDER_NIR = "1840575123456" + nir_key("1840575123456")
+CHILD_NIR = "2150575123456" + nir_key("2150575123456")
+
+
+def _new_id() -> str:
+    return f"m{next(_COUNTER)}"
+
+
+_COUNTER = itertools.count(1)
+
+
+def test_card_read_gives_prov_identities_in_rank_order() -> None:
+    card = dev.CardRead(
+        "reader-1",
+        (
+            dev.Beneficiary("MARTIN", "Léa Anne", "2015-03-00", CHILD_NIR, rank=2),
+            dev.Beneficiary("MARTIN", "Paul", "1984-05-17", HOLDER_NIR, rank=1),
+        ),
+    )
+    [event] = translate(card, AT, RunMode.TEST, _new_id)
+    assert isinstance(event, ev.IdentityObtained)
+    assert event.source is ev.IdentitySource.CARD
+    holder, child = event.candidates
+    assert holder.status is IdentityStatus.PROV and holder.method is CollectionMethod.CV
+    assert holder.traits.birth_date == date(1984, 5, 17)
+    assert holder.traits.sex is Sex.MALE
+    assert holder.identifier is not None and holder.identifier.value == HOLDER_NIR
+    assert holder.ins_oid is None  # never met INSi
+    assert child.traits.birth_first_names == ("Léa", "Anne")
+    assert child.traits.birth_date == date(2015, 3, 1)  # unknown day kept as 1
+    assert child.traits.sex is Sex.FEMALE
+
+
+def test_card_with_no_valid_beneficiary_is_no_beneficiary() -> None:
+    card = dev.CardRead("reader-1", (dev.Beneficiary("X", "Y", "1984-05-17", "184057512345699"),))
+    assert translate(card, AT, RunMode.TEST, _new_id) == [
+        ev.IdentificationFailed(AT, problem=ev.IdentificationProblem.NO_BENEFICIARY)
+    ]
+
+
+def test_qr_gives_a_qualified_av_identity_under_the_mode_oid() -> None:
+    qr = dev.QrIdentity(
+        "camera-1", "DURAND", ("Marie", "Claire"), "1992-02-29", "F", "75056", HOLDER_NIR
+    )
+    [test_event] = translate(qr, AT, RunMode.TEST, _new_id)
+    [prod_event] = translate(qr, AT, RunMode.PRODUCTION, _new_id)
+    assert isinstance(test_event, ev.IdentityObtained) and isinstance(
+        prod_event, ev.IdentityObtained
+    )
+    identity = test_event.candidates[0]
+    assert identity.status is IdentityStatus.QUAL and identity.method is CollectionMethod.AV
+    assert identity.ins_oid is InsOid.TEST
+    assert prod_event.candidates[0].ins_oid is InsOid.NIR
+    assert identity.traits.birth_place_insee == "75056"
+    assert identity.traits.sex is Sex.FEMALE
+
+
+def test_qr_with_a_bad_nir_is_qr_invalid() -> None:
+    qr = dev.QrIdentity("camera-1", "DURAND", ("Marie",), "1992-02-29", "F", "75056", "123")
+    assert translate(qr, AT, RunMode.TEST, _new_id) == [
+        ev.IdentificationFailed(AT, problem=ev.IdentificationProblem.QR_INVALID)
+    ]
+
+
+def test_oximeter_reading_gives_spo2_and_heart_rate() -> None:
+    reading = dev.Reading(
+        "oxi-1",
+        dev.DeviceKind.OXIMETER,
+        (
+            dev.ReadingValue("spo2", Decimal(97), "%"),
+            dev.ReadingValue("heart-rate", Decimal(72), "/min"),
+        ),
+    )
+    ids = iter(["a", "b"])
+    spo2, rate = translate(reading, AT, RunMode.TEST, lambda: next(ids))
+    assert isinstance(spo2, ev.MeasurementTaken) and isinstance(rate, ev.MeasurementTaken)
+    assert spo2.measurement.kind is MeasurementKind.SPO2
+    assert spo2.measurement.value(Quantity.SPO2) == Decimal(97)
+    assert spo2.measurement.id == "a"
+    assert spo2.measurement.source == DeviceSource("oxi-1")
+    assert rate.measurement.kind is MeasurementKind.HEART_RATE
+    assert rate.measurement.value(Quantity.HEART_RATE) == Decimal(72)
+
+
+def test_implausible_pressure_is_rejected_with_its_reason() -> None:
+    reading = dev.Reading(
+        "bp-1",
+        dev.DeviceKind.TENSIOMETER,
+        (
+            dev.ReadingValue("systolic", Decimal(80), "mm[Hg]"),
+            dev.ReadingValue("diastolic", Decimal(95), "mm[Hg]"),
+        ),
+    )
+    assert translate(reading, AT, RunMode.TEST, _new_id) == [
+        ev.MeasurementRejected(
+            AT,
+            kind=MeasurementKind.BLOOD_PRESSURE,
+            reason=ImplausibleReason.SYSTOLIC_NOT_ABOVE_DIASTOLIC,
+        )
+    ]
+
+
+def test_thermometer_reading_in_fahrenheit_is_rejected_as_wrong_unit() -> None:
+    reading = dev.Reading(
+        "thermo-1",
+        dev.DeviceKind.THERMOMETER,
+        (dev.ReadingValue("body-temperature", Decimal("98.6"), "[degF]"),),
+    )
+    [event] = translate(reading, AT, RunMode.TEST, _new_id)
+    assert event == ev.MeasurementRejected(
+        AT, kind=MeasurementKind.BODY_TEMPERATURE, reason=ImplausibleReason.WRONG_UNIT
+    )
+
+
+def test_failures_map_by_device() -> None:
+    oxi = dev.Failed("oxi-1", dev.DeviceKind.OXIMETER, dev.FailureReason.TIMEOUT, "no answer")
+    assert translate(oxi, AT, RunMode.TEST, _new_id, active=MeasurementKind.HEART_RATE) == [
+        ev.DeviceFailed(AT, kind=MeasurementKind.HEART_RATE, device_id="oxi-1")
+    ]
+    assert translate(oxi, AT, RunMode.TEST, _new_id) == [
+        ev.DeviceFailed(AT, kind=MeasurementKind.SPO2, device_id="oxi-1")
+    ]
+    card = dev.Failed("reader-1", dev.DeviceKind.CARD_READER, dev.FailureReason.CARD_EXPIRED, "x")
+    assert translate(card, AT, RunMode.TEST, _new_id) == [
+        ev.IdentificationFailed(AT, problem=ev.IdentificationProblem.CARD_EXPIRED)
+    ]
+    mute = dev.Failed("reader-1", dev.DeviceKind.CARD_READER, dev.FailureReason.CARD_ERROR, "x")
+    assert translate(mute, AT, RunMode.TEST, _new_id) == [
+        ev.IdentificationFailed(AT, problem=ev.IdentificationProblem.CARD_UNREADABLE)
+    ]
+    camera = dev.Failed("camera-1", dev.DeviceKind.CAMERA, dev.FailureReason.NOT_FOUND, "x")
+    assert translate(camera, AT, RunMode.TEST, _new_id) == []
+
+
+def test_card_presence_and_progress() -> None:
+    assert translate(dev.CardInserted("reader-1"), AT, RunMode.TEST, _new_id) == [
+        ev.CardInserted(AT)
+    ]
+    assert translate(dev.CardRemoved("reader-1"), AT, RunMode.TEST, _new_id) == [ev.CardRemoved(AT)]
+    assert (
+        translate(dev.Measuring("bp-1", dev.DeviceKind.TENSIOMETER), AT, RunMode.TEST, _new_id)
+        == []
+    )
+
+
+def test_card_birth_dates() -> None:
+    assert card_birth_date("1984-05-17") == date(1984, 5, 17)
+    assert card_birth_date("19840517") == date(1984, 5, 17)
+    assert card_birth_date("1984-00-00") == date(1984, 1, 1)
+    assert card_birth_date("1984-02-31") == date(1984, 2, 1)
+    assert card_birth_date("1984-13-01") is None
+    assert card_birth_date("sometime") is None
+
+
+_text = st.text(max_size=20)
+
+
+@given(
+    st.lists(
+        st.builds(
+            dev.Beneficiary,
+            _text,
+            _text,
+            _text,
+            st.one_of(_text, st.just(HOLDER_NIR)),
+            st.integers(0, 9),
+        ),
+        max_size=4,
+    )
+)
+def test_any_card_content_translates_without_raising(people: list[dev.Beneficiary]) -> None:
+    [event] = translate(dev.CardRead("reader-1", tuple(people)), AT, RunMode.TEST, _new_id)
+    assert isinstance(event, ev.IdentityObtained | ev.IdentificationFailed)
+
+
+@given(
+    st.lists(
+        st.builds(
+            dev.ReadingValue,
+            st.sampled_from(
+                ["spo2", "heart-rate", "systolic", "diastolic", "mean", "body-temperature", "x"]
+            ),
+            st.decimals(allow_nan=True, allow_infinity=True),
+            st.sampled_from(["%", "/min", "mm[Hg]", "Cel", "kPa"]),
+        ),
+        max_size=5,
+    ),
+    st.sampled_from(
+        [dev.DeviceKind.OXIMETER, dev.DeviceKind.TENSIOMETER, dev.DeviceKind.THERMOMETER]
+    ),
+)
+def test_any_reading_translates_to_taken_or_rejected(
+    values: list[dev.ReadingValue], kind: dev.DeviceKind
+) -> None:
+    events = translate(dev.Reading("d", kind, tuple(values)), AT, RunMode.TEST, _new_id)
+    assert events
+    assert all(isinstance(e, ev.MeasurementTaken | ev.MeasurementRejected) for e in events)
