@@ -35,7 +35,6 @@ class TraceKind(enum.StrEnum):
     DOCUMENT_RECEIVED = "document-received"
     PAYMENT = "payment"
     INCIDENT = "incident"
-    STOP_ASKED = "stop-asked"
     STOP = "stop"
     ABANDON = "abandon"  # inactivity
     EMERGENCY_EXIT = "emergency-exit"
