@@ -1,0 +1,36 @@
+"""`python -m devtools.platform [--host H --port P --db FILE]` or `... dump [--db FILE]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from devtools.platform.app import Extension
+from devtools.platform.cli import DEFAULT_DB, dump, serve
+
+# Rooms that grow the platform (signalling, doctor's console) add their
+# `extension(app)` callables here.
+EXTENSIONS: tuple[Extension, ...] = ()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devtools.platform", description=__doc__)
+    parser.add_argument("--db", default=DEFAULT_DB, help="SQLite database file")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8780)
+    parser.add_argument("--tls-cert", help="server certificate (PEM) to serve HTTPS")
+    parser.add_argument("--tls-key", help="key of the server certificate")
+    parser.add_argument("--client-ca", help="CA that signs cabin client certificates (mutual TLS)")
+    sub = parser.add_subparsers(dest="command")
+    dump_parser = sub.add_parser(
+        "dump", help="print every stored resource as one collection Bundle"
+    )
+    dump_parser.add_argument("--db", dest="dump_db", default=None, help="SQLite database file")
+    args = parser.parse_args(argv)
+    if args.command == "dump":
+        return dump(args.dump_db or args.db)
+    return serve(args, extensions=EXTENSIONS)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
