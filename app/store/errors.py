@@ -1,0 +1,256 @@
+"""Errors of the encrypted store, one tree, each with a reason the caller can branch on.
+
+The messages are whole sentences for a technician's log or the maintenance
+screen. They never carry the key, a path component that holds a secret, or
+any health datum: they name ids, counts, states and file names only.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import resource
+from pathlib import Path
+from typing import Any
+
+
+class StoreErrorReason(enum.StrEnum):
+    WRONG_KEY = "wrong-key"
+    KEY_UNAVAILABLE = "key-unavailable"
+    CORRUPT = "corrupt"
+    FULL = "full"
+    IO = "io"
+    SCHEMA_TOO_NEW = "schema-too-new"
+    UNKNOWN_SESSION = "unknown-session"
+    SESSION_EXISTS = "session-exists"
+    SESSION_CLOSED = "session-closed"
+    UNKNOWN_OUTBOX_ITEM = "unknown-outbox-item"
+    OUTBOX_TRANSITION = "outbox-transition"
+    ACCOUNT_EXISTS = "account-exists"
+    UNKNOWN_ACCOUNT = "unknown-account"
+    INVALID_VALUE = "invalid-value"
+    CLOSED = "closed"
+    REKEY_UNSUPPORTED = "rekey-unsupported"
+
+
+class StoreError(Exception):
+    """Base of every error the store raises; `reason` says which, `str()` says it in words."""
+
+    reason: StoreErrorReason = StoreErrorReason.IO
+
+    def __init__(self, message: str, *, reason: StoreErrorReason | None = None) -> None:
+        super().__init__(message)
+        if reason is not None:
+            self.reason = reason
+        self.message = message
+
+
+class KeyUnavailableReason(enum.StrEnum):
+    MISSING = "missing"
+    MALFORMED = "malformed"
+    INSECURE_PERMISSIONS = "insecure-permissions"
+    NO_CREDENTIALS_DIRECTORY = "no-credentials-directory"
+
+
+class KeyUnavailable(StoreError):
+    """The key could not be read at all (as opposed to WrongKey: read, but not this store's)."""
+
+    reason = StoreErrorReason.KEY_UNAVAILABLE
+
+    def __init__(self, message: str, *, why: KeyUnavailableReason) -> None:
+        super().__init__(message)
+        self.why = why
+
+
+class WrongKey(StoreError):
+    """The key does not open this database. The file was left exactly as it was."""
+
+    reason = StoreErrorReason.WRONG_KEY
+
+    def __init__(self, db_path: Path) -> None:
+        super().__init__(
+            f"The store key does not open the database {db_path.name}; the file was left "
+            "untouched. Maintenance is needed: restore the right key for this cabin."
+        )
+        self.db_path = db_path
+
+
+class CorruptStore(StoreError):
+    """The database failed its checks. When raised from open, the file was moved aside."""
+
+    reason = StoreErrorReason.CORRUPT
+
+    def __init__(self, message: str, *, db_path: Path, moved_to: Path | None = None) -> None:
+        super().__init__(message)
+        self.db_path = db_path
+        self.moved_to = moved_to
+
+
+class StoreFull(StoreError):
+    """The disk (or the process's file-size limit) refused the write; nothing was half-written."""
+
+    reason = StoreErrorReason.FULL
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(
+            f"The store could not save '{operation}': the disk is full or the file size limit "
+            "was reached. Nothing of this write was kept; everything saved before is intact."
+        )
+        self.operation = operation
+
+
+class StoreIOError(StoreError):
+    reason = StoreErrorReason.IO
+
+    def __init__(self, operation: str, detail: str) -> None:
+        super().__init__(
+            f"The store could not complete '{operation}' because of a disk input/output error "
+            f"({detail}). Nothing of this write was kept."
+        )
+        self.operation = operation
+
+
+class SchemaTooNew(StoreError):
+    reason = StoreErrorReason.SCHEMA_TOO_NEW
+
+    def __init__(self, found: int, known: int) -> None:
+        super().__init__(
+            f"The database is at schema version {found} but this kiosk knows versions up to "
+            f"{known}; it was left untouched. Install the newer kiosk software."
+        )
+        self.found = found
+        self.known = known
+
+
+class UnknownSession(StoreError):
+    reason = StoreErrorReason.UNKNOWN_SESSION
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"There is no session '{session_id}' in the store.")
+        self.session_id = session_id
+
+
+class SessionExists(StoreError):
+    reason = StoreErrorReason.SESSION_EXISTS
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"A session '{session_id}' already exists in the store.")
+        self.session_id = session_id
+
+
+class SessionClosed(StoreError):
+    reason = StoreErrorReason.SESSION_CLOSED
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(
+            f"The session '{session_id}' has ended; nothing more can be recorded in it."
+        )
+        self.session_id = session_id
+
+
+class UnknownOutboxItem(StoreError):
+    reason = StoreErrorReason.UNKNOWN_OUTBOX_ITEM
+
+    def __init__(self, item_id: int) -> None:
+        super().__init__(f"There is no outbox item {item_id} in the store.")
+        self.item_id = item_id
+
+
+class OutboxTransition(StoreError):
+    """An outbox item was asked to move to a state it cannot reach from its current one."""
+
+    reason = StoreErrorReason.OUTBOX_TRANSITION
+
+    def __init__(self, item_id: int, current: str, wanted: str) -> None:
+        super().__init__(
+            f"The outbox item {item_id} is '{current}' and cannot become '{wanted}'; "
+            "it was left unchanged."
+        )
+        self.item_id = item_id
+        self.current = current
+        self.wanted = wanted
+
+
+class AccountExists(StoreError):
+    reason = StoreErrorReason.ACCOUNT_EXISTS
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"An account named '{username}' already exists.")
+        self.username = username
+
+
+class UnknownAccount(StoreError):
+    reason = StoreErrorReason.UNKNOWN_ACCOUNT
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"There is no account named '{username}'.")
+        self.username = username
+
+
+class InvalidValue(StoreError):
+    reason = StoreErrorReason.INVALID_VALUE
+
+
+class StoreClosed(StoreError):
+    reason = StoreErrorReason.CLOSED
+
+    def __init__(self) -> None:
+        super().__init__("The store has been closed; open it again to use it.")
+
+
+class RekeyUnsupported(StoreError):
+    reason = StoreErrorReason.REKEY_UNSUPPORTED
+
+
+# SQLite primary result codes (sqlite3.h) we branch on.
+_SQLITE_CORRUPT = 11
+_SQLITE_FULL = 13
+_SQLITE_IOERR = 10
+_SQLITE_NOTADB = 26
+
+
+def _file_size_limit_reached(paths: tuple[Path, ...]) -> bool:
+    """Tell EFBIG (RLIMIT_FSIZE) or a full disk from a genuine I/O fault.
+
+    SQLite maps ENOSPC to SQLITE_FULL but EFBIG, and some ENOSPC paths, to
+    SQLITE_IOERR_WRITE, and does not hand out errno; the state of the disk and
+    of the limit tells which it was.
+    """
+    soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    if soft != resource.RLIM_INFINITY:
+        for path in paths:
+            try:
+                if path.stat().st_size + 65536 >= soft:
+                    return True
+            except OSError:
+                continue
+    for path in paths:
+        try:
+            st = os.statvfs(path.parent)
+        except OSError:
+            continue
+        if st.f_bavail * st.f_frsize < 1024 * 1024:
+            return True
+    return False
+
+
+def translate(exc: BaseException, operation: str, db_path: Path) -> StoreError:
+    """Map an sqlcipher3 exception to the store's tree. Never includes SQL or values."""
+    code: Any = getattr(exc, "sqlite_errorcode", None)
+    name: Any = getattr(exc, "sqlite_errorname", None)
+    if not isinstance(code, int):
+        return StoreIOError(operation, type(exc).__name__)
+    primary = code & 0xFF
+    files = (db_path, db_path.with_name(db_path.name + "-wal"))
+    if primary == _SQLITE_FULL:
+        return StoreFull(operation)
+    if primary == _SQLITE_IOERR:
+        if _file_size_limit_reached(files):
+            return StoreFull(operation)
+        return StoreIOError(operation, str(name))
+    if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return CorruptStore(
+            f"The database {db_path.name} is damaged ({name}) during '{operation}'.",
+            db_path=db_path,
+        )
+    return StoreIOError(operation, str(name))

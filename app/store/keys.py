@@ -1,0 +1,269 @@
+"""The per-installation store key and where it comes from.
+
+The key is 32 random bytes handed to SQLCipher as a raw key (`x'…'`), so an
+open costs no key derivation. Two sources exist behind one seam:
+
+* `FileKeySource`: a 0600 file `store.key` in the data directory, for the
+  demo and the tests. It also carries the crash-safe rekey protocol (a staged
+  `store.key.new` that becomes `store.key` only once the database has been
+  re-encrypted).
+* `CredentialKeySource`: the file systemd puts in `$CREDENTIALS_DIRECTORY`
+  when the unit says `LoadCredentialEncrypted=` (sealed with `systemd-creds`,
+  TPM2 when present). It is read-only by design: a cabin is rekeyed by
+  re-sealing, see docs/store.md.
+
+`StoreKey` hides its bytes from repr/str/pickle so that a key never reaches a
+log line, an exception message or a crash dump by accident.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import stat
+from pathlib import Path
+from typing import NoReturn, Protocol
+
+from app.store.errors import KeyUnavailable, KeyUnavailableReason, RekeyUnsupported
+
+KEY_BYTES = 32
+KEY_FILE_NAME = "store.key"
+STAGED_KEY_FILE_NAME = "store.key.new"
+DEFAULT_CREDENTIAL_NAME = "store.key"  # packaging/systemd: LoadCredentialEncrypted=store.key:…
+
+
+class StoreKey:
+    """A 256-bit raw SQLCipher key that never prints itself."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: bytes) -> None:
+        if not isinstance(raw, bytes) or len(raw) != KEY_BYTES:
+            raise KeyUnavailable(
+                f"A store key must be exactly {KEY_BYTES} bytes long.",
+                why=KeyUnavailableReason.MALFORMED,
+            )
+        self._raw = raw
+
+    @classmethod
+    def generate(cls) -> StoreKey:
+        return cls(secrets.token_bytes(KEY_BYTES))
+
+    @classmethod
+    def parse(cls, data: bytes, *, origin: str) -> StoreKey:
+        """Accept 32 raw bytes or 64 hex digits (what `systemd-creds` seals either way)."""
+        text = data.strip()
+        if len(text) == 2 * KEY_BYTES:
+            try:
+                return cls(bytes.fromhex(text.decode("ascii")))
+            except (UnicodeDecodeError, ValueError):
+                pass
+        if len(data) == KEY_BYTES:
+            return cls(data)
+        raise KeyUnavailable(
+            f"The store key in {origin} is not 32 bytes or 64 hexadecimal digits "
+            f"(it holds {len(data)} bytes).",
+            why=KeyUnavailableReason.MALFORMED,
+        )
+
+    def sqlcipher_literal(self) -> str:
+        """The only place the key becomes text: the argument of PRAGMA key / rekey."""
+        return "\"x'" + self._raw.hex() + "'\""
+
+    def fingerprint(self) -> str:
+        """A one-way tag of the key, safe to keep in clear to tell 'wrong key' from 'damaged file'."""
+        return hashlib.sha256(b"telecabine-store-key-check\x00" + self._raw).hexdigest()[:32]
+
+    def hex_for_file(self) -> bytes:
+        return self._raw.hex().encode("ascii")
+
+    def __repr__(self) -> str:
+        return "StoreKey(<hidden>)"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StoreKey):
+            return NotImplemented
+        return hmac.compare_digest(self._raw, other._raw)
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint())
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("A StoreKey cannot be pickled.")
+
+
+class KeySource(Protocol):
+    """Where the running kiosk gets its store key."""
+
+    def load(self) -> StoreKey:
+        """The current key; a file source creates one on first use."""
+        ...
+
+    def staged(self) -> StoreKey | None:
+        """A key written by an interrupted rekey, if any (see `FileKeySource`)."""
+        ...
+
+    def stage(self, key: StoreKey) -> None:
+        """Durably keep `key` next to the current one before the database is rekeyed."""
+        ...
+
+    def promote_staged(self) -> None:
+        """Make the staged key the current one (atomic), once the database uses it."""
+        ...
+
+    def discard_staged(self) -> None: ...
+
+    def describe(self) -> str:
+        """Where the key lives, for messages. Never the key."""
+        ...
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_secret_file(path: Path, data: bytes) -> None:
+    """Write a 0600 file atomically and durably: temp file, fsync, rename, fsync directory."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _read_key_file(path: Path) -> StoreKey:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        raise KeyUnavailable(
+            f"The store key file {path} does not exist.", why=KeyUnavailableReason.MISSING
+        ) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise KeyUnavailable(
+                f"The store key file {path} can be read by other users "
+                f"(mode {stat.S_IMODE(mode):04o}); it must be 0600. The key was not used.",
+                why=KeyUnavailableReason.INSECURE_PERMISSIONS,
+            )
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(4096)
+    finally:
+        os.close(fd)
+    return StoreKey.parse(data, origin=str(path))
+
+
+class FileKeySource:
+    """`store.key` (0600) in the data directory: demo, tests, development machines."""
+
+    def __init__(self, data_dir: Path, *, create: bool = True) -> None:
+        self.data_dir = Path(data_dir)
+        self.create = create
+
+    @property
+    def key_path(self) -> Path:
+        return self.data_dir / KEY_FILE_NAME
+
+    @property
+    def staged_path(self) -> Path:
+        return self.data_dir / STAGED_KEY_FILE_NAME
+
+    def load(self) -> StoreKey:
+        if not self.key_path.exists() and self.create:
+            self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            key = StoreKey.generate()
+            write_secret_file(self.key_path, key.hex_for_file())
+            return key
+        return _read_key_file(self.key_path)
+
+    def staged(self) -> StoreKey | None:
+        if not self.staged_path.exists():
+            return None
+        return _read_key_file(self.staged_path)
+
+    def stage(self, key: StoreKey) -> None:
+        write_secret_file(self.staged_path, key.hex_for_file())
+
+    def promote_staged(self) -> None:
+        os.replace(self.staged_path, self.key_path)
+        _fsync_dir(self.data_dir)
+
+    def discard_staged(self) -> None:
+        try:
+            self.staged_path.unlink()
+        except FileNotFoundError:
+            return
+        _fsync_dir(self.data_dir)
+
+    def describe(self) -> str:
+        return f"key file {self.key_path}"
+
+    def __repr__(self) -> str:
+        return f"FileKeySource({str(self.data_dir)!r})"
+
+
+class CredentialKeySource:
+    """The key systemd decrypted for this service (`LoadCredentialEncrypted=NAME:PATH`)."""
+
+    def __init__(
+        self, name: str = DEFAULT_CREDENTIAL_NAME, *, credentials_dir: Path | None = None
+    ) -> None:
+        if "/" in name or name in ("", ".", ".."):
+            raise KeyUnavailable(
+                f"'{name}' is not a valid systemd credential name.",
+                why=KeyUnavailableReason.MALFORMED,
+            )
+        self.name = name
+        self._credentials_dir = credentials_dir
+
+    def _directory(self) -> Path:
+        if self._credentials_dir is not None:
+            return self._credentials_dir
+        value = os.environ.get("CREDENTIALS_DIRECTORY")
+        if not value:
+            raise KeyUnavailable(
+                "No systemd credentials directory ($CREDENTIALS_DIRECTORY is not set): the "
+                "kiosk service must be started with LoadCredentialEncrypted= for the store key.",
+                why=KeyUnavailableReason.NO_CREDENTIALS_DIRECTORY,
+            )
+        return Path(value)
+
+    def load(self) -> StoreKey:
+        return _read_key_file(self._directory() / self.name)
+
+    def staged(self) -> StoreKey | None:
+        return None
+
+    def stage(self, key: StoreKey) -> None:
+        raise RekeyUnsupported(
+            "A key sealed with systemd-creds cannot be replaced from the kiosk; rekey with a "
+            "file key and seal the new key again (see docs/store.md)."
+        )
+
+    def promote_staged(self) -> None:
+        self.stage(StoreKey.generate())
+
+    def discard_staged(self) -> None:
+        return None
+
+    def describe(self) -> str:
+        return f"systemd credential '{self.name}'"
+
+    def __repr__(self) -> str:
+        return f"CredentialKeySource({self.name!r})"

@@ -1,0 +1,156 @@
+"""Opening the database file: which key, is it damaged, move it aside if so.
+
+Decisions, in order:
+
+1. No database yet → create one with the current key.
+2. The current key opens it → use it (a leftover staged key from a rekey that
+   never committed is discarded).
+3. It does not, but a staged key does → a rekey committed and the kiosk
+   stopped before the key file was swapped: finish the swap.
+4. Neither opens it. If the key check file says the current key *is* this
+   database's key, page 1 is damaged → move aside. Otherwise → `WrongKey`,
+   and every file is left exactly as it was.
+
+After a key opens it, `quick_check` and `cipher_integrity_check` run; any
+failure → move aside. Moving aside renames the database and its -wal/-shm
+to `store.db.corrupt-<UTC time>[-wal|-shm]`: kept, never deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlcipher3 import dbapi2
+
+from app.store.connection import (
+    DB_FILE_NAME,
+    KEYCHECK_FILE_NAME,
+    Connection,
+    ProbeResult,
+    cipher_integrity_problems,
+    connect,
+    integrity_problems,
+    probe_key,
+    shm_path,
+    wal_path,
+)
+from app.store.errors import WrongKey
+from app.store.keys import KeySource, StoreKey, write_secret_file
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Opened:
+    conn: Connection
+    key: StoreKey
+    created: bool
+    moved_aside: Path | None
+    damage: str | None
+    rekey_completed: bool
+
+
+def write_keycheck(data_dir: Path, key: StoreKey) -> None:
+    write_secret_file(data_dir / KEYCHECK_FILE_NAME, key.fingerprint().encode("ascii"))
+
+
+def _keycheck_matches(data_dir: Path, key: StoreKey) -> bool:
+    try:
+        stored = (data_dir / KEYCHECK_FILE_NAME).read_bytes().strip().decode("ascii")
+    except (FileNotFoundError, UnicodeDecodeError):
+        return False
+    return stored == key.fingerprint()
+
+
+def move_aside(db_path: Path, at: datetime) -> Path:
+    stamp = at.strftime("%Y%m%dT%H%M%SZ")
+    target = db_path.with_name(f"{db_path.name}.corrupt-{stamp}")
+    n = 1
+    while target.exists():
+        target = db_path.with_name(f"{db_path.name}.corrupt-{stamp}-{n}")
+        n += 1
+    os.replace(db_path, target)
+    for companion, suffix in ((wal_path(db_path), "-wal"), (shm_path(db_path), "-shm")):
+        if companion.exists():
+            os.replace(companion, target.with_name(target.name + suffix))
+    fd = os.open(db_path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    log.warning("store: damaged database moved aside to %s", target.name)
+    return target
+
+
+def _damage(conn: Connection) -> str | None:
+    hmac = cipher_integrity_problems(conn)
+    if hmac:
+        return f"{len(hmac)} page(s) fail their HMAC, first: {hmac[0]}"
+    structure = integrity_problems(conn, quick=True)
+    if structure:
+        return f"quick_check: {structure[0]}"
+    return None
+
+
+def _connect_checked(db_path: Path, key: StoreKey) -> tuple[Connection | None, str | None]:
+    try:
+        conn = connect(db_path, key)
+    except dbapi2.DatabaseError as exc:
+        return None, f"the database cannot be read ({getattr(exc, 'sqlite_errorname', 'error')})"
+    try:
+        damage = _damage(conn)
+    except dbapi2.DatabaseError as exc:
+        damage = f"the check itself failed ({getattr(exc, 'sqlite_errorname', 'error')})"
+    if damage is not None:
+        conn.close()
+        return None, damage
+    return conn, None
+
+
+def open_file(data_dir: Path, key_source: KeySource, now: datetime) -> Opened:
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    db_path = data_dir / DB_FILE_NAME
+    key = key_source.load()
+    staged = key_source.staged()
+    rekey_completed = False
+
+    probe = probe_key(db_path, key)
+    if probe is ProbeResult.ABSENT:
+        if staged is not None:
+            key_source.discard_staged()
+        for stray in (db_path, wal_path(db_path), shm_path(db_path)):
+            if stray.exists() and stray.stat().st_size == 0:
+                stray.unlink()
+        conn = connect(db_path, key)
+        write_keycheck(data_dir, key)
+        return Opened(conn, key, True, None, None, False)
+
+    if probe is ProbeResult.OPENS:
+        if staged is not None:
+            key_source.discard_staged()
+    elif staged is not None and probe_key(db_path, staged) is ProbeResult.OPENS:
+        key_source.promote_staged()
+        key = staged
+        rekey_completed = True
+        log.warning("store: an interrupted rekey was completed at open")
+    elif not _keycheck_matches(data_dir, key):
+        raise WrongKey(db_path)
+    else:
+        moved = move_aside(db_path, now)
+        conn = connect(db_path, key)
+        return Opened(
+            conn, key, True, moved, "page 1 cannot be decrypted with the right key", False
+        )
+
+    if not _keycheck_matches(data_dir, key):
+        write_keycheck(data_dir, key)
+    conn_or_none, damage = _connect_checked(db_path, key)
+    if conn_or_none is None:
+        moved = move_aside(db_path, now)
+        conn = connect(db_path, key)
+        return Opened(conn, key, True, moved, damage, rekey_completed)
+    return Opened(conn_or_none, key, False, None, None, rekey_completed)
