@@ -1,0 +1,608 @@
+"""One consultation call, kiosk side: the aiortc peer, its media and its incidents.
+
+The session controller creates a CallSession once the waiting-room checks are
+done, calls ``start()``, reads ``events()`` (or registers a listener), and
+calls ``set_muted``/``set_camera_off``/``send_text``/``hang_up`` on the
+patient's touches. Everything here runs on the one asyncio loop.
+
+The kiosk always makes the offer: it owns codec choice (VP8 first), the ICE
+policy from the site configuration, and reconnection. aiortc cannot restart
+ICE on a live connection, so a reconnection is a fresh RTCPeerConnection with
+the same local tracks and an offer flagged ``restart``; the doctor's console
+answers it with a fresh connection too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError
+from aiortc.sdp import candidate_from_sdp
+
+from app.call import messages as m
+from app.call.audio import AudioSink, AudioSource, MicrophoneTrack, to_mono_int16
+from app.call.documents import ReceivedDocument, accept
+from app.call.errors import DocumentError, SignallingProtocolError, SignallingUnavailable
+from app.call.events import (
+    CallEnded,
+    CallEvent,
+    DoctorIdentified,
+    DocumentReceived,
+    EndReason,
+    Incident,
+    IncidentCode,
+    QualityChanged,
+    RemoteMediaStarted,
+    RemoteMediaState,
+    StateChanged,
+    TextReceived,
+)
+from app.call.ice import rtc_configuration
+from app.call.quality import QualityLevel, QualityMonitor, QualitySample, interval_loss
+from app.call.signalling import Signalling
+from app.call.state import CallState, CallStateMachine, Trigger
+from app.call.video import CameraTrack, FrameCounter, FrameSource, Image
+from kiosk_config.schema import IceServer, KioskConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CallSettings:
+    ice_servers: tuple[IceServer, ...] = ()
+    relay_only: bool = False
+    reconnect_s: float = 30.0
+    stats_interval_s: float = 1.0
+    media_stall_s: float = 4.0
+    negotiation_timeout_s: float = 8.0
+
+    @classmethod
+    def from_config(cls, config: KioskConfig, *, relay_only: bool = False) -> CallSettings:
+        return cls(
+            ice_servers=config.platform.ice_servers,
+            relay_only=relay_only,
+            reconnect_s=config.timeouts.call_reconnect_s,
+        )
+
+
+def _vp8_first() -> list[Any]:
+    codecs = RTCRtpSender.getCapabilities("video").codecs
+    return [c for c in codecs if c.mimeType.lower() in ("video/vp8", "video/rtx")]
+
+
+class CallSession:
+    def __init__(
+        self,
+        *,
+        signalling: Signalling,
+        session_id: str,
+        cabin_id: str,
+        camera: FrameSource,
+        microphone: AudioSource,
+        speaker: AudioSink,
+        settings: CallSettings | None = None,
+        summary: m.JsonObject | None = None,
+        on_remote_video: Callable[[Image], None] | None = None,
+        on_local_video: Callable[[Image], None] | None = None,
+    ) -> None:
+        self._signalling = signalling
+        self._session_id = session_id
+        self._cabin_id = cabin_id
+        self._camera = camera
+        self._microphone = microphone
+        self._speaker = speaker
+        self.settings = settings or CallSettings()
+        self._summary: m.JsonObject = dict(summary or {})
+        self._on_remote_video = on_remote_video
+        self._camera_track = CameraTrack(camera, on_frame=on_local_video)
+        self._mic_track = MicrophoneTrack(microphone)
+        self._machine = CallStateMachine()
+        self._queue: asyncio.Queue[CallEvent] = asyncio.Queue()
+        self._listeners: list[Callable[[CallEvent], None]] = []
+        self._pc: RTCPeerConnection | None = None
+        self._channel: Any = None
+        self._video_sender: RTCRtpSender | None = None
+        self._generation = 0
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._reconnect_task: asyncio.Task[None] | None = None
+        self._media_up = asyncio.Event()
+        self._ended: asyncio.Future[CallEnded] = asyncio.get_running_loop().create_future()
+        self._ending = False
+        self._doctor: m.DoctorIdentity | None = None
+        self._doctor_present = False
+        self._joined_at: float | None = None
+        self._negotiated_at = 0.0
+        self._first_in_generation: set[str] = set()
+        self._documents: list[ReceivedDocument] = []
+        self._quality = QualityMonitor()
+        self._loss_counters: tuple[int, int] | None = None
+        self._last_remote = {"audio": 0.0, "video": 0.0}
+        self._remote_state = m.MediaState()
+        self._reported_device_failures: set[str] = set()
+        self.remote_video = FrameCounter()
+        self.remote_audio_blocks = 0
+        self.quality_level = QualityLevel.GOOD
+
+    # ---- what the UI and the controller read -------------------------------------------
+
+    @property
+    def state(self) -> CallState:
+        return self._machine.state
+
+    @property
+    def doctor(self) -> m.DoctorIdentity | None:
+        return self._doctor
+
+    @property
+    def documents(self) -> tuple[ReceivedDocument, ...]:
+        return tuple(self._documents)
+
+    @property
+    def muted(self) -> bool:
+        return self._mic_track.muted
+
+    @property
+    def camera_off(self) -> bool:
+        return not self._camera_track.enabled
+
+    @property
+    def audio_only(self) -> bool:
+        return self._quality.audio_only
+
+    @property
+    def microphone_level_dbfs(self) -> float:
+        return self._mic_track.level_dbfs
+
+    @property
+    def frames_sent(self) -> int:
+        return self._camera_track.frames_sent
+
+    def add_listener(self, listener: Callable[[CallEvent], None]) -> None:
+        self._listeners.append(listener)
+
+    async def events(self) -> AsyncIterator[CallEvent]:
+        """Every event in order, ending with CallEnded. One reader only."""
+        while True:
+            event = await self._queue.get()
+            yield event
+            if isinstance(event, CallEnded):
+                return
+
+    async def wait_ended(self) -> CallEnded:
+        return await asyncio.shield(self._ended)
+
+    # ---- what the patient does ------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open media, announce the session to the waiting list, wait for a doctor.
+
+        A device that cannot open raises DeviceUnavailable (the waiting room
+        should have caught it). A platform that stays unreachable for the
+        reconnection window ends the call with SIGNALLING_UNREACHABLE.
+        """
+        await self._camera.open()
+        await self._microphone.open()
+        await self._speaker.open()
+        self._fire(Trigger.ANNOUNCE)
+        if not await self._connect_signalling(first=True):
+            return
+        self._spawn(self._signalling_loop())
+        self._spawn(self._monitor_loop())
+
+    async def update_summary(self, patch: m.JsonObject) -> None:
+        """New facts for the doctor (measurements as they arrive); kept for a re-announce."""
+        self._summary.update(patch)
+        with contextlib.suppress(SignallingUnavailable):
+            await self._signalling.send_summary(patch)
+
+    def set_muted(self, muted: bool) -> None:
+        self._mic_track.muted = muted
+        self._spawn(self._send_media_state())
+
+    def set_camera_off(self, off: bool) -> None:
+        self._camera_track.enabled = not off
+        self._spawn(self._send_media_state())
+
+    async def send_text(self, text: str) -> None:
+        message = m.Text(text=text[: m.MAX_TEXT_CHARS], sender="patient")
+        if self._channel is not None and self._channel.readyState == "open":
+            self._channel.send(m.encode(message))
+            return
+        with contextlib.suppress(SignallingUnavailable):
+            await self._signalling.send(message)
+
+    async def hang_up(self) -> CallEnded:
+        reason = EndReason.PATIENT_HUNG_UP if self._doctor else EndReason.CANCELLED
+        return await self._end(reason, send_bye=True)
+
+    # ---- internals ------------------------------------------------------------------------
+
+    def _emit(self, event: CallEvent) -> None:
+        self._queue.put_nowait(event)
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a listener's bug must not break the call
+                log.exception("call event listener failed")
+
+    def _incident(self, code: IncidentCode, **detail: str | int | float) -> None:
+        log.info("call incident %s", code.value)
+        self._emit(Incident(code, dict(detail)))
+
+    def _fire(self, trigger: Trigger) -> None:
+        before = self._machine.state
+        after = self._machine.fire(trigger)
+        if after is not before:
+            self._emit(StateChanged(after))
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _hello(self) -> m.Hello:
+        return m.Hello(session_id=self._session_id, cabin_id=self._cabin_id, summary=self._summary)
+
+    async def _connect_signalling(self, *, first: bool) -> bool:
+        deadline = time.monotonic() + self.settings.reconnect_s
+        delay = 0.2
+        while not self._ending:
+            try:
+                await self._signalling.connect(self._hello())
+            except SignallingUnavailable:
+                in_call = self.state is CallState.IN_CALL
+                if not in_call and time.monotonic() >= deadline:
+                    self._incident(IncidentCode.SIGNALLING_UNREACHABLE)
+                    await self._end(EndReason.SIGNALLING_UNREACHABLE, send_bye=False)
+                    return False
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                continue
+            if not first:
+                self._incident(IncidentCode.SIGNALLING_RESTORED)
+            return True
+        return False
+
+    async def _signalling_loop(self) -> None:
+        while not self._ending:
+            try:
+                message = await self._signalling.receive()
+            except SignallingProtocolError as exc:
+                self._incident(IncidentCode.SIGNALLING_PROTOCOL, reason=exc.reason.value)
+                continue
+            except SignallingUnavailable:
+                if self._ending:
+                    return
+                self._incident(IncidentCode.SIGNALLING_LOST)
+                if not await self._connect_signalling(first=False):
+                    return
+                continue
+            try:
+                await self._dispatch(message)
+            except SignallingUnavailable:
+                continue  # the next receive notices and reconnects
+
+    async def _dispatch(self, message: m.Message) -> None:
+        if isinstance(message, m.DoctorJoined):
+            await self._on_doctor(message.doctor)
+        elif isinstance(message, m.Answer):
+            pc = self._pc
+            if pc is not None and pc.signalingState == "have-local-offer":
+                await pc.setRemoteDescription(RTCSessionDescription(message.sdp, "answer"))
+        elif isinstance(message, m.Candidate):
+            await self._on_candidate(message)
+        elif isinstance(message, m.PeerLeft):
+            if message.role == "doctor" and self._doctor_present:
+                self._doctor_present = False
+                self._incident(IncidentCode.DOCTOR_LEFT)
+                self._start_reconnect()
+        else:
+            await self._on_peer_message(message, via="signalling")
+
+    async def _on_peer_message(self, message: m.Message, *, via: str) -> None:
+        """Messages the doctor may send over either the data channel or signalling."""
+        if isinstance(message, m.Bye):
+            await self._end(EndReason.DOCTOR_HUNG_UP, send_bye=False)
+        elif isinstance(message, m.Text):
+            self._emit(TextReceived(text=message.text, sender=message.sender))
+        elif isinstance(message, m.MediaState):
+            self._remote_state = message
+            self._emit(RemoteMediaState(message.muted, message.camera_off, message.audio_only))
+        elif isinstance(message, m.DocumentMessage):
+            self._on_document(message)
+        elif isinstance(message, m.ErrorMessage):
+            self._incident(IncidentCode.SIGNALLING_PROTOCOL, error=message.code[:40])
+        elif not isinstance(message, m.Welcome):
+            self._incident(IncidentCode.SIGNALLING_PROTOCOL, unexpected=message.type, via=via)
+
+    def _on_document(self, message: m.DocumentMessage) -> None:
+        try:
+            document = accept(message, fallback_id=f"doc-{len(self._documents) + 1}")
+        except DocumentError as exc:
+            self._incident(IncidentCode.DOCUMENT_REJECTED, reason=exc.reason.value)
+            return
+        if any(d.document_id == document.document_id for d in self._documents):
+            return  # sent over both paths; keep one
+        self._documents.append(document)
+        self._emit(DocumentReceived(document))
+
+    async def _on_candidate(self, message: m.Candidate) -> None:
+        pc = self._pc
+        if pc is None or pc.remoteDescription is None or not message.candidate:
+            return
+        text = message.candidate.removeprefix("candidate:")
+        try:
+            candidate = candidate_from_sdp(text)
+        except (ValueError, IndexError):
+            self._incident(IncidentCode.SIGNALLING_PROTOCOL, reason="bad-candidate")
+            return
+        candidate.sdpMid = message.sdp_mid
+        candidate.sdpMLineIndex = message.sdp_mline_index
+        await pc.addIceCandidate(candidate)
+
+    async def _on_doctor(self, doctor: m.DoctorIdentity) -> None:
+        if self._ending:
+            return
+        same = doctor == self._doctor
+        if same and self._doctor_present and self.state is CallState.IN_CALL:
+            return  # the platform repeats who is there after a signalling reconnect
+        if not same:
+            self._doctor = doctor
+            self._emit(DoctorIdentified(doctor))
+        elif not self._doctor_present:
+            self._incident(IncidentCode.DOCTOR_RETURNED)
+        self._doctor_present = True
+        if self.state is CallState.IN_CALL:
+            self._fire(Trigger.DROP)
+        self._fire(Trigger.DOCTOR_JOINED)
+        if self._joined_at is None:
+            self._joined_at = time.monotonic()
+        await self._negotiate(restart=self._generation > 0)
+
+    async def _negotiate(self, *, restart: bool) -> None:
+        old, self._pc = self._pc, None
+        self._channel = None
+        if old is not None:
+            await old.close()
+        self._generation += 1
+        generation = self._generation
+        self._media_up.clear()
+        self._first_in_generation.clear()
+        self._loss_counters = None
+        self._negotiated_at = time.monotonic()
+        pc = RTCPeerConnection(
+            rtc_configuration(self.settings.ice_servers, relay_only=self.settings.relay_only)
+        )
+        self._pc = pc
+
+        @pc.on("track")
+        def on_track(track: Any) -> None:
+            consumer = self._consume_video if track.kind == "video" else self._consume_audio
+            self._spawn(consumer(track, generation))
+
+        @pc.on("connectionstatechange")
+        def on_state() -> None:
+            if generation == self._generation and pc.connectionState == "failed":
+                self._incident(IncidentCode.ICE_FAILED)
+                self._start_reconnect()
+
+        video_track = None if self._quality.audio_only else self._camera_track
+        video = pc.addTransceiver(video_track or "video", direction="sendrecv")
+        video.setCodecPreferences(_vp8_first())
+        if video_track is None:
+            video.sender.replaceTrack(None)
+        self._video_sender = video.sender
+        pc.addTransceiver(self._mic_track, direction="sendrecv")
+        channel = pc.createDataChannel("chat")
+        self._channel = channel
+
+        @channel.on("message")
+        def on_message(data: Any) -> None:
+            if generation != self._generation or not isinstance(data, str):
+                return
+            try:
+                message = m.decode(data)
+            except SignallingProtocolError as exc:
+                self._incident(IncidentCode.DATA_CHANNEL_PROTOCOL, reason=exc.reason.value)
+                return
+            self._spawn(self._on_peer_message(message, via="data-channel"))
+
+        @channel.on("open")
+        def on_open() -> None:
+            if self._mic_track.muted or not self._camera_track.enabled or self.audio_only:
+                self._spawn(self._send_media_state())
+
+        await pc.setLocalDescription(await pc.createOffer())
+        await self._signalling.send_offer(pc.localDescription.sdp, restart=restart)
+
+    def _remote_started(self, kind: str) -> None:
+        self._last_remote[kind] = time.monotonic()
+        if kind in self._first_in_generation:
+            return
+        self._first_in_generation.add(kind)
+        since = time.monotonic() - (self._joined_at or self._negotiated_at)
+        if self._generation > 1:
+            since = time.monotonic() - self._negotiated_at
+        self._emit(RemoteMediaStarted(kind=kind, seconds_since_doctor_joined=since))
+        if self.state in (CallState.CONNECTING, CallState.RECONNECTING):
+            if self.state is CallState.RECONNECTING:
+                self._incident(IncidentCode.RECONNECTED)
+            self._fire(Trigger.MEDIA_UP)
+            self._media_up.set()
+
+    async def _consume_video(self, track: Any, generation: int) -> None:
+        while generation == self._generation and not self._ending:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if generation != self._generation:
+                return
+            self.remote_video.tick()
+            self._remote_started("video")
+            if self._on_remote_video is not None:
+                self._on_remote_video(frame.to_ndarray(format="rgb24"))
+
+    async def _consume_audio(self, track: Any, generation: int) -> None:
+        while generation == self._generation and not self._ending:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if generation != self._generation:
+                return
+            self.remote_audio_blocks += 1
+            self._remote_started("audio")
+            self._speaker.write(to_mono_int16(frame))
+
+    def _start_reconnect(self) -> None:
+        if self._ending or (self._reconnect_task is not None and not self._reconnect_task.done()):
+            return
+        if self._machine.can(Trigger.DROP):
+            self._fire(Trigger.DROP)
+        self._incident(IncidentCode.RECONNECTING, window_s=self.settings.reconnect_s)
+        self._reconnect_task = self._spawn(self._reconnect_loop())
+
+    async def _reconnect_loop(self) -> None:
+        self._media_up.clear()
+        deadline = time.monotonic() + self.settings.reconnect_s
+        while not self._ending and (remaining := deadline - time.monotonic()) > 0:
+            stale = time.monotonic() - self._negotiated_at > self.settings.negotiation_timeout_s
+            if self._doctor_present and self._signalling.connected and stale:
+                try:
+                    await self._negotiate(restart=True)
+                except SignallingUnavailable:
+                    pass
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._media_up.wait(), min(remaining, 0.5))
+            if self._media_up.is_set():
+                return
+        if not self._ending:
+            self._incident(IncidentCode.RECONNECT_TIMEOUT, window_s=self.settings.reconnect_s)
+            self._spawn(self._end(EndReason.RECONNECT_TIMEOUT, send_bye=True))
+
+    async def _monitor_loop(self) -> None:
+        while not self._ending:
+            await asyncio.sleep(self.settings.stats_interval_s)
+            self._check_devices()
+            if self.state is not CallState.IN_CALL:
+                continue
+            now = time.monotonic()
+            silent = now - self._last_remote["audio"] > self.settings.media_stall_s
+            frozen = now - self._last_remote["video"] > self.settings.media_stall_s
+            if silent and (frozen or self._remote_state.camera_off or self.audio_only):
+                self._incident(IncidentCode.MEDIA_STALLED, seconds=self.settings.media_stall_s)
+                self._start_reconnect()
+                continue
+            await self._sample_quality()
+
+    def _check_devices(self) -> None:
+        for name, track, code in (
+            ("camera", self._camera_track, IncidentCode.CAMERA_UNAVAILABLE),
+            ("microphone", self._mic_track, IncidentCode.MICROPHONE_UNAVAILABLE),
+        ):
+            failure = getattr(track, "failure", None)
+            if failure is not None and name not in self._reported_device_failures:
+                self._reported_device_failures.add(name)
+                self._incident(code, reason=failure.reason.value)
+
+    async def _sample_quality(self) -> None:
+        pc = self._pc
+        if pc is None:
+            return
+        report = await pc.getStats()
+        rtts: list[float] = []
+        remote_loss = 0.0
+        received = lost = 0
+        for stats in report.values():
+            if stats.type == "remote-inbound-rtp":
+                if stats.roundTripTime:
+                    rtts.append(stats.roundTripTime * 1000)
+                remote_loss = max(remote_loss, float(stats.fractionLost))
+            elif stats.type == "inbound-rtp":
+                received += stats.packetsReceived
+                lost += max(0, stats.packetsLost)
+        loss, self._loss_counters = interval_loss(self._loss_counters, (received, lost))
+        expect_video = not (self.audio_only or self._remote_state.camera_off)
+        expect_video = expect_video and not self._remote_state.audio_only
+        sample = QualitySample(
+            rtt_ms=max(rtts) if rtts else None,
+            loss=max(loss, remote_loss),
+            fps=self.remote_video.rate() if expect_video else None,
+        )
+        decision = self._quality.feed(sample)
+        if decision.level_changed:
+            self.quality_level = decision.level
+            self._emit(QualityChanged(decision.level, sample))
+            if decision.level is QualityLevel.POOR:
+                self._incident(
+                    IncidentCode.QUALITY_POOR,
+                    loss_pct=round(sample.loss * 100, 1),
+                    rtt_ms=round(sample.rtt_ms or 0.0),
+                )
+        if decision.fall_back_to_audio:
+            self._incident(IncidentCode.AUDIO_ONLY_FALLBACK)
+            await self._set_video_sending(False)
+        elif decision.restore_video:
+            self._incident(IncidentCode.VIDEO_RESTORED)
+            await self._set_video_sending(True)
+
+    async def _set_video_sending(self, on: bool) -> None:
+        if self._video_sender is not None:
+            self._video_sender.replaceTrack(self._camera_track if on else None)
+        await self._send_media_state()
+
+    async def _send_media_state(self) -> None:
+        state = m.MediaState(
+            muted=self._mic_track.muted,
+            camera_off=not self._camera_track.enabled,
+            audio_only=self._quality.audio_only,
+        )
+        if self._channel is not None and self._channel.readyState == "open":
+            self._channel.send(m.encode(state))
+        else:
+            with contextlib.suppress(SignallingUnavailable):
+                await self._signalling.send(state)
+
+    async def _end(self, reason: EndReason, *, send_bye: bool) -> CallEnded:
+        if self._ending:
+            return await asyncio.shield(self._ended)
+        self._ending = True
+        current = asyncio.current_task()
+        for task in list(self._tasks):
+            if task is not current:
+                task.cancel()
+        if send_bye:
+            bye = m.Bye(reason=reason.value)
+            if self._channel is not None and self._channel.readyState == "open":
+                self._channel.send(m.encode(bye))
+            with contextlib.suppress(SignallingUnavailable):
+                await self._signalling.send(bye)
+        pc, self._pc = self._pc, None
+        self._generation += 1
+        if pc is not None:
+            await pc.close()
+        self._camera_track.stop()
+        self._mic_track.stop()
+        for closer in (self._camera.close, self._microphone.close, self._speaker.close):
+            try:
+                await closer()
+            except Exception:  # a device that fails while closing must not stop the end
+                log.exception("device close failed at the end of the call")
+        await self._signalling.close()
+        if self._machine.can(Trigger.END):
+            self._fire(Trigger.END)
+        ended = CallEnded(reason=reason, documents=tuple(self._documents))
+        self._emit(ended)
+        if not self._ended.done():
+            self._ended.set_result(ended)
+        log.info("call ended: %s", reason.value)
+        return ended

@@ -1,0 +1,154 @@
+"""The kiosk's signalling client: a small base class and our platform's WebSocket.
+
+Another platform plugs in by subclassing Signalling and implementing the four
+abstract methods with its own transport and, if it must, its own message
+mapping onto app.call.messages; the CallSession only ever sees these methods
+and those dataclasses (see docs/call.md, "Plugging another platform").
+Reconnection policy is the session's, not the transport's: ``receive`` raises
+SignallingUnavailable when the link is gone and the session calls ``connect``
+again with the same Hello, which the platform treats as the same session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from abc import ABC, abstractmethod
+
+import aiohttp
+
+from app.call import messages as m
+from app.call.errors import SignallingProtocolError, SignallingUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class Signalling(ABC):
+    @abstractmethod
+    async def connect(self, hello: m.Hello) -> m.Welcome:
+        """Open the link and announce the session; raises SignallingUnavailable."""
+
+    @abstractmethod
+    async def send(self, message: m.Message) -> None:
+        """Send one message; raises SignallingUnavailable if the link is down."""
+
+    @abstractmethod
+    async def receive(self) -> m.Message:
+        """Next message; SignallingUnavailable when the link is gone,
+        SignallingProtocolError for one bad message (the link stays up)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Close for good; idempotent."""
+
+    @property
+    @abstractmethod
+    def connected(self) -> bool: ...
+
+    async def send_offer(self, sdp: str, *, restart: bool = False) -> None:
+        await self.send(m.Offer(sdp=sdp, restart=restart))
+
+    async def send_answer(self, sdp: str) -> None:
+        await self.send(m.Answer(sdp=sdp))
+
+    async def send_candidate(
+        self, candidate: str | None, sdp_mid: str | None, sdp_mline_index: int | None
+    ) -> None:
+        await self.send(m.Candidate(candidate, sdp_mid, sdp_mline_index))
+
+    async def send_bye(self, reason: str) -> None:
+        await self.send(m.Bye(reason=reason))
+
+    async def send_text(self, text: str) -> None:
+        await self.send(m.Text(text=text, sender="patient"))
+
+    async def send_summary(self, patch: m.JsonObject) -> None:
+        await self.send(m.SummaryUpdate(patch=patch))
+
+
+class WebSocketSignalling(Signalling):
+    """Our platform: JSON messages over a WebSocket at ``<platform url>/signalling/kiosk``."""
+
+    def __init__(
+        self,
+        platform_url: str,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        connect_timeout_s: float = 5.0,
+        heartbeat_s: float = 2.0,
+    ) -> None:
+        base = platform_url.rstrip("/")
+        if base.startswith("http"):
+            base = "ws" + base[4:]
+        self.url = base + "/signalling/kiosk"
+        self._ssl = ssl_context
+        self._timeout = connect_timeout_s
+        self._heartbeat = heartbeat_s
+        self._http: aiohttp.ClientSession | None = None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None and not self._ws.closed
+
+    def _unavailable(self, why: str) -> SignallingUnavailable:
+        return SignallingUnavailable(f"The platform's signalling {why}.", url=self.url)
+
+    async def connect(self, hello: m.Hello) -> m.Welcome:
+        await self._drop_socket()
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession()
+        try:
+            self._ws = await self._http.ws_connect(
+                self.url,
+                heartbeat=self._heartbeat,
+                timeout=aiohttp.ClientWSTimeout(ws_close=self._timeout),
+                ssl=self._ssl if self._ssl is not None else True,
+                max_msg_size=m.MAX_MESSAGE_CHARS,
+            )
+            await self._ws.send_str(m.encode(hello))
+            async with asyncio.timeout(self._timeout):
+                reply = await self.receive()
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            await self._drop_socket()
+            raise self._unavailable(f"cannot be reached ({type(exc).__name__})") from None
+        if not isinstance(reply, m.Welcome):
+            await self._drop_socket()
+            raise self._unavailable(f"answered the announcement with '{reply.type}'")
+        log.info("signalling connected (session id length %d)", len(hello.session_id))
+        return reply
+
+    async def send(self, message: m.Message) -> None:
+        ws = self._ws
+        if ws is None or ws.closed:
+            raise self._unavailable("is not connected")
+        try:
+            await ws.send_str(m.encode(message))
+        except (aiohttp.ClientError, OSError, ConnectionError) as exc:
+            raise self._unavailable(f"failed while sending ({type(exc).__name__})") from None
+
+    async def receive(self) -> m.Message:
+        ws = self._ws
+        if ws is None:
+            raise self._unavailable("is not connected")
+        msg = await ws.receive()
+        if msg.type is aiohttp.WSMsgType.TEXT:
+            try:
+                return m.decode(msg.data)
+            except SignallingProtocolError:
+                log.warning("signalling: malformed message of %d characters", len(msg.data))
+                raise
+        await self._drop_socket()
+        raise self._unavailable(f"closed the link ({msg.type.name.lower()})")
+
+    async def _drop_socket(self) -> None:
+        ws, self._ws = self._ws, None
+        if ws is not None and not ws.closed:
+            await ws.close()
+
+    async def close(self) -> None:
+        await self._drop_socket()
+        http, self._http = self._http, None
+        if http is not None:
+            await http.close()

@@ -1,0 +1,313 @@
+"""Signalling and the doctor's console for the reference platform.
+
+``install(app)`` adds, to any aiohttp application:
+- ``GET /signalling/kiosk``  WebSocket: a kiosk announces a session (Hello) and
+  relays offer/candidates/bye/text/media to the doctor who took it;
+- ``GET /signalling/doctor?token=…`` WebSocket: a logged-in doctor sees the
+  waiting list and who is online, takes a patient, relays answer/candidates/
+  bye/text/media/documents to that kiosk;
+- ``POST /console/api/login`` / ``logout``, ``GET /console/api/online``,
+  ``GET /console/api/config`` (ICE servers for the browser);
+- ``/console/`` the doctor's web page (static files, no build step).
+
+Rooms are keyed by the kiosk's session id and survive a dropped link on either
+side, so a kiosk or a page that reconnects finds its call again. The platform,
+not the kiosk or the page, says who the doctor is (DoctorJoined). Logs carry
+ids, types and lengths only: session summaries are health data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from app.call import messages as m
+from app.call.errors import SignallingProtocolError
+from devtools.platform.doctors import DoctorAccount, DoctorDirectory, LoginSessions
+
+log = logging.getLogger(__name__)
+
+CONSOLE_DIR = Path(__file__).with_name("console")
+ROOM_GRACE_S = 120.0
+
+# Messages a kiosk may relay to its doctor, and a doctor to its kiosk.
+_FROM_KIOSK = (m.Offer, m.Candidate, m.Text, m.MediaState, m.Bye)
+_FROM_DOCTOR = (m.Answer, m.Candidate, m.Text, m.MediaState, m.DocumentMessage, m.Bye)
+
+
+@dataclass
+class Room:
+    session_id: str
+    cabin_id: str
+    summary: dict[str, Any]
+    kiosk: web.WebSocketResponse | None = None
+    doctor: DoctorAccount | None = None
+    doctor_ws: web.WebSocketResponse | None = None
+    ended: bool = False
+    since: float = field(default_factory=time.time)
+
+    def status(self) -> str:
+        if self.kiosk is None:
+            return "kiosk-disconnected"
+        if self.doctor is None:
+            return "waiting"
+        return "in-call" if self.doctor_ws is not None else "doctor-disconnected"
+
+    def listing(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id,
+            "cabin_id": self.cabin_id,
+            "status": self.status(),
+            "doctor": self.doctor.identity.name if self.doctor else None,
+            "since": self.since,
+            "summary": self.summary,
+        }
+
+
+@dataclass
+class IceSettings:
+    servers: list[dict[str, Any]] = field(default_factory=list)
+    relay_only: bool = False
+
+
+class Hub:
+    def __init__(self, directory: DoctorDirectory, ice: IceSettings) -> None:
+        self.directory = directory
+        self.ice = ice
+        self.logins = LoginSessions()
+        self.rooms: dict[str, Room] = {}
+        self.doctor_sockets: dict[web.WebSocketResponse, DoctorAccount] = {}
+        self.kiosk_sockets: set[web.WebSocketResponse] = set()
+
+    # ---- HTTP --------------------------------------------------------------------------
+
+    async def login(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+            login, password = str(body["login"]), str(body["password"])
+        except (ValueError, KeyError, TypeError):
+            return web.json_response({"error": "Identifiant et mot de passe requis."}, status=400)
+        account = self.directory.verify(login, password)
+        if account is None:
+            log.info("console login refused")
+            return web.json_response(
+                {"error": "Identifiant ou mot de passe incorrect."}, status=401
+            )
+        token = self.logins.open(account.login)
+        log.info("console login accepted")
+        return web.json_response({"token": token, "doctor": account.identity.to_json()})
+
+    async def logout(self, request: web.Request) -> web.Response:
+        self.logins.close(request.headers.get("Authorization", "").removeprefix("Bearer "))
+        return web.json_response({"ok": True})
+
+    async def online(self, request: web.Request) -> web.Response:
+        return web.json_response({"doctors": self._online()})
+
+    async def config(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "iceServers": self.ice.servers,
+                "iceTransportPolicy": "relay" if self.ice.relay_only else "all",
+            }
+        )
+
+    def _online(self) -> list[dict[str, str]]:
+        seen: dict[str, dict[str, str]] = {}
+        for account in self.doctor_sockets.values():
+            seen[account.login] = account.identity.to_json()
+        return sorted(seen.values(), key=lambda d: d["name"])
+
+    # ---- sending -----------------------------------------------------------------------
+
+    @staticmethod
+    async def _send(ws: web.WebSocketResponse | None, payload: dict[str, Any] | m.Message) -> None:
+        if ws is None or ws.closed:
+            return
+        text = json.dumps(payload) if isinstance(payload, dict) else m.encode(payload)
+        try:
+            await ws.send_str(text)
+        except (ConnectionError, RuntimeError):
+            log.info("signalling: send to a closing socket dropped")
+
+    async def _broadcast_lists(self) -> None:
+        waiting = [r.listing() for r in self.rooms.values() if not r.ended]
+        online = self._online()
+        for ws in list(self.doctor_sockets):
+            await self._send(ws, {"type": "waiting", "patients": waiting})
+            await self._send(ws, {"type": "online", "doctors": online})
+
+    # ---- kiosk -------------------------------------------------------------------------
+
+    async def kiosk_ws(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=5.0, max_msg_size=m.MAX_MESSAGE_CHARS)
+        await ws.prepare(request)
+        self.kiosk_sockets.add(ws)
+        room: Room | None = None
+        try:
+            first = await ws.receive(timeout=10)
+            hello = m.decode(first.data) if first.type is WSMsgType.TEXT else None
+            if not isinstance(hello, m.Hello):
+                await self._send(ws, m.ErrorMessage("hello-expected", "Send 'hello' first."))
+                return ws
+            room = self.rooms.get(hello.session_id)
+            if room is None or room.ended:
+                room = Room(hello.session_id, hello.cabin_id, dict(hello.summary))
+                self.rooms[hello.session_id] = room
+            else:
+                room.summary = dict(hello.summary) or room.summary
+                if room.kiosk is not None and room.kiosk is not ws:
+                    await room.kiosk.close()
+            room.kiosk = ws
+            log.info("kiosk announced a session (%d summary keys)", len(room.summary))
+            await self._send(ws, m.Welcome(hello.session_id))
+            if room.doctor is not None:
+                if room.doctor_ws is not None:
+                    await self._send(ws, m.DoctorJoined(room.doctor.identity))
+                else:
+                    await self._send(ws, m.PeerLeft("doctor"))
+            await self._broadcast_lists()
+            async for msg in ws:
+                if msg.type is not WSMsgType.TEXT:
+                    continue
+                await self._from_kiosk(room, msg.data)
+        except (SignallingProtocolError, TimeoutError) as exc:
+            log.info("kiosk signalling refused: %s", type(exc).__name__)
+        finally:
+            self.kiosk_sockets.discard(ws)
+            if room is not None and room.kiosk is ws:
+                room.kiosk = None
+                if not room.ended:
+                    await self._send(room.doctor_ws, m.PeerLeft("kiosk"))
+                await self._broadcast_lists()
+        return ws
+
+    async def _from_kiosk(self, room: Room, data: str) -> None:
+        try:
+            message = m.decode(data)
+        except SignallingProtocolError as exc:
+            await self._send(room.kiosk, m.ErrorMessage(exc.reason.value, str(exc)))
+            return
+        if isinstance(message, m.SummaryUpdate):
+            room.summary.update(message.patch)
+            await self._send(
+                room.doctor_ws, {"type": "patient", "session_id": room.session_id, **room.listing()}
+            )
+            await self._broadcast_lists()
+        elif isinstance(message, _FROM_KIOSK):
+            await self._send(room.doctor_ws, message)
+            if isinstance(message, m.Bye):
+                room.ended = True
+                self.rooms.pop(room.session_id, None)
+                await self._broadcast_lists()
+
+    # ---- doctor ------------------------------------------------------------------------
+
+    async def doctor_ws(self, request: web.Request) -> web.StreamResponse:
+        login = self.logins.login_of(request.query.get("token", ""))
+        account = self.directory.get(login) if login else None
+        if account is None:
+            return web.json_response({"error": "Connexion requise."}, status=401)
+        ws = web.WebSocketResponse(heartbeat=5.0, max_msg_size=m.MAX_MESSAGE_CHARS)
+        await ws.prepare(request)
+        self.doctor_sockets[ws] = account
+        try:
+            await self._send(ws, {"type": "me", "doctor": account.identity.to_json()})
+            await self._broadcast_lists()
+            async for msg in ws:
+                if msg.type is WSMsgType.TEXT:
+                    await self._from_doctor(ws, account, msg.data)
+        finally:
+            self.doctor_sockets.pop(ws, None)
+            for room in list(self.rooms.values()):
+                if room.doctor_ws is ws:
+                    room.doctor_ws = None
+                    await self._send(room.kiosk, m.PeerLeft("doctor"))
+            await self._broadcast_lists()
+        return ws
+
+    async def _from_doctor(
+        self, ws: web.WebSocketResponse, account: DoctorAccount, data: str
+    ) -> None:
+        try:
+            raw = json.loads(data)
+        except ValueError:
+            return
+        if isinstance(raw, dict) and raw.get("type") == "take":
+            await self._take(ws, account, str(raw.get("session_id", "")))
+            return
+        try:
+            message = m.decode(data)
+        except SignallingProtocolError as exc:
+            await self._send(ws, {"type": "error", "code": exc.reason.value, "message": str(exc)})
+            return
+        room = next((r for r in self.rooms.values() if r.doctor_ws is ws), None)
+        if room is None or not isinstance(message, _FROM_DOCTOR):
+            return
+        await self._send(room.kiosk, message)
+        if isinstance(message, m.Bye):
+            room.ended = True
+            room.doctor_ws = None
+            self.rooms.pop(room.session_id, None)
+            await self._broadcast_lists()
+
+    async def _take(
+        self, ws: web.WebSocketResponse, account: DoctorAccount, session_id: str
+    ) -> None:
+        room = self.rooms.get(session_id)
+        if room is None or room.ended:
+            await self._send(ws, {"type": "error", "code": "no-such-patient"})
+            return
+        taken_by_other = room.doctor is not None and room.doctor.login != account.login
+        if taken_by_other and room.doctor_ws is not None:
+            await self._send(ws, {"type": "error", "code": "already-taken"})
+            return
+        room.doctor, room.doctor_ws = account, ws
+        log.info("doctor took a session")
+        await self._send(ws, {"type": "patient", **room.listing()})
+        await self._send(room.kiosk, m.DoctorJoined(account.identity))
+        await self._broadcast_lists()
+
+    async def close_all(self, app: web.Application) -> None:
+        for ws in list(self.doctor_sockets) + list(self.kiosk_sockets):
+            await ws.close()
+
+
+HUB_KEY = web.AppKey("telecabine_call_hub", Hub)
+
+
+async def _console_index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(CONSOLE_DIR / "index.html")
+
+
+async def _console_redirect(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/console/")
+
+
+def install(
+    app: web.Application,
+    *,
+    directory: DoctorDirectory | None = None,
+    ice_servers: Sequence[dict[str, Any]] = (),
+    relay_only: bool = False,
+) -> None:
+    """Add signalling and the doctor's console to ``app`` (an extension of create_app)."""
+    hub = Hub(directory or DoctorDirectory.demo(), IceSettings(list(ice_servers), relay_only))
+    app[HUB_KEY] = hub
+    app.router.add_get("/signalling/kiosk", hub.kiosk_ws)
+    app.router.add_get("/signalling/doctor", hub.doctor_ws)
+    app.router.add_post("/console/api/login", hub.login)
+    app.router.add_post("/console/api/logout", hub.logout)
+    app.router.add_get("/console/api/online", hub.online)
+    app.router.add_get("/console/api/config", hub.config)
+    app.router.add_get("/console", _console_redirect)
+    app.router.add_get("/console/", _console_index)
+    app.router.add_static("/console/static/", CONSOLE_DIR)
+    app.on_shutdown.append(hub.close_all)

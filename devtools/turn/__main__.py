@@ -1,0 +1,3 @@
+from devtools.turn import main
+
+main()
