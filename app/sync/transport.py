@@ -1,0 +1,135 @@
+"""HTTP to the platform (aiohttp): TLS from the site configuration, POST and health.
+
+Why a thin class: the decisions live in `responses` (pure); this only moves
+bytes and turns every way the network can fail into one `NetworkFailure`
+with a reason, so the sender treats them all as "retry".
+"""
+
+from __future__ import annotations
+
+import enum
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from app.sync.errors import SyncError
+from kiosk_config.schema import Platform
+
+FHIR_JSON = "application/fhir+json"
+
+
+class NetworkFailureReason(enum.StrEnum):
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    TLS = "tls"
+    PROTOCOL = "protocol"
+
+
+class NetworkFailure(SyncError):
+    def __init__(self, reason: NetworkFailureReason, sentence: str) -> None:
+        super().__init__(sentence)
+        self.reason = reason
+
+
+class TlsConfigError(SyncError):
+    """The CA file or client certificate of the site configuration cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class HttpReply:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+def ssl_context_from_files(
+    ca_file: Path | None, client_cert_file: Path | None = None, client_key_file: Path | None = None
+) -> ssl.SSLContext:
+    """Verify the platform with the site's CA (else the system's), present the cabin's
+    certificate when one is configured (mutual TLS). Hostname checking stays on."""
+    try:
+        context = ssl.create_default_context(cafile=str(ca_file) if ca_file is not None else None)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if client_cert_file is not None:
+            context.load_cert_chain(
+                str(client_cert_file), str(client_key_file) if client_key_file else None
+            )
+    except (OSError, ssl.SSLError) as exc:
+        raise TlsConfigError(
+            "The platform's TLS settings cannot be used (CA file or client certificate "
+            f"unreadable or invalid: {type(exc).__name__})."
+        ) from exc
+    return context
+
+
+def ssl_context_for(platform: Platform) -> ssl.SSLContext:
+    """From the site configuration's [platform] section."""
+    return ssl_context_from_files(
+        platform.ca_file, platform.client_cert_file, platform.client_key_file
+    )
+
+
+class PlatformClient:
+    """POSTs bundles to the platform's base URL and probes its health endpoint."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        request_timeout_s: float = 30.0,
+        health_path: str = "/health",
+        health_timeout_s: float = 5.0,
+    ) -> None:
+        self._session = session
+        self._base = base_url.rstrip("/")
+        self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
+        self._timeout = aiohttp.ClientTimeout(total=request_timeout_s)
+        self._health_url = self._base + health_path
+        self._health_timeout = aiohttp.ClientTimeout(total=health_timeout_s)
+
+    async def post_bundle(self, body: bytes) -> HttpReply:
+        headers = {"Content-Type": FHIR_JSON, "Accept": FHIR_JSON}
+        try:
+            async with self._session.post(
+                self._base + "/",
+                data=body,
+                headers=headers,
+                timeout=self._timeout,
+                ssl=self._ssl,
+            ) as response:
+                payload = await response.read()
+                return HttpReply(response.status, dict(response.headers), payload)
+        except TimeoutError as exc:
+            raise NetworkFailure(
+                NetworkFailureReason.TIMEOUT, "The platform did not answer in time."
+            ) from exc
+        except aiohttp.ClientSSLError as exc:
+            raise NetworkFailure(
+                NetworkFailureReason.TLS, "The platform's TLS certificate was not accepted."
+            ) from exc
+        except (aiohttp.ClientConnectionError, OSError) as exc:
+            raise NetworkFailure(
+                NetworkFailureReason.CONNECTION,
+                f"The connection to the platform failed ({type(exc).__name__}).",
+            ) from exc
+        except aiohttp.ClientError as exc:
+            raise NetworkFailure(
+                NetworkFailureReason.PROTOCOL,
+                f"The platform's answer could not be read ({type(exc).__name__}).",
+            ) from exc
+
+    async def healthy(self) -> bool:
+        """True when the health endpoint answers 2xx in time; never raises."""
+        try:
+            async with self._session.get(
+                self._health_url, timeout=self._health_timeout, ssl=self._ssl
+            ) as response:
+                await response.read()
+                return 200 <= response.status < 300
+        except (TimeoutError, aiohttp.ClientError, OSError):
+            return False
