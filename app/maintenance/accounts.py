@@ -104,10 +104,15 @@ class AuditEntry:
     """One row of the audit log: who did what, never a health datum."""
 
     at: datetime
-    actor: str | None  # account username, "cli:<os user>", or None when unknown
+    actor: str  # account username, "cli:<os user>", or UNKNOWN_ACTOR
     action: str  # e.g. "auth.sign-in", "account.created", "assisted.manual-measurement"
     outcome: str  # "ok" | "refused" | "failed"
-    detail: str = ""  # reason code or an identifier; no health datum
+    subject: str = "-"  # what the act was about: an account, a session id, a measurement id
+    detail: str = ""  # reason code or counts; never a health datum
+
+
+UNKNOWN_ACTOR = "unknown"
+"""Actor of a refused sign-in with an unknown username (the typed text is not kept)."""
 
 
 class AuditSink(Protocol):

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from app.maintenance import totp
 from app.maintenance.accounts import (
+    UNKNOWN_ACTOR,
     AccountRecord,
     AccountRepository,
     AccountSummary,
@@ -87,8 +88,11 @@ class AccountService:
         self._clock = clock
         self._lock = asyncio.Lock()
 
-    async def _log(self, actor: str | None, action: str, outcome: str, detail: str = "") -> None:
-        await self._audit.append_audit(AuditEntry(self._clock(), actor, action, outcome, detail))
+    async def _log(
+        self, actor: str, action: str, outcome: str, subject: str = "-", detail: str = ""
+    ) -> None:
+        entry = AuditEntry(self._clock(), actor, action, outcome, subject, detail)
+        await self._audit.append_audit(entry)
 
     async def create_account(
         self,
@@ -127,7 +131,7 @@ class AccountService:
             created_at=self._clock(),
         )
         await self._repo.add_account(record)
-        await self._log(actor, "account.created", "ok", f"{name} role={role}")
+        await self._log(actor, "account.created", "ok", name, f"role={role}")
         return Enrolment(summary_of(record), secret, totp.provisioning_uri(secret, name))
 
     async def authenticate(
@@ -147,21 +151,25 @@ class AccountService:
             if decision.security is not None and account is not None:
                 await self._repo.update_account_security(account.username, decision.security)
             if decision.failure is not None:
-                actor = account.username if account is not None else None
+                actor = account.username if account is not None else UNKNOWN_ACTOR
                 locked_until = decision.security.locked_until if decision.security else None
                 if decision.failure is AuthFailure.LOCKED and account is not None:
                     locked_until = account.security.locked_until
                 detail = str(decision.failure)
                 if decision.security is not None and locked_until is not None:
                     detail += f" locked-until={locked_until.isoformat()}"
-                await self._log(actor, "auth.sign-in", "refused", detail)
-                raise AuthError(decision.failure, actor, locked_until)
+                await self._log(actor, "auth.sign-in", "refused", actor, detail)
+                raise AuthError(
+                    decision.failure, account.username if account else None, locked_until
+                )
             assert account is not None  # a success always has an account
             if decision.rehash:
                 new_hash = await asyncio.to_thread(self._hashing.hash, password)
                 await self._repo.update_password_hash(account.username, new_hash)
-                await self._log(account.username, "account.rehashed", "ok")
-            await self._log(account.username, "auth.sign-in", "ok", str(account.role))
+                await self._log(account.username, "account.rehashed", "ok", account.username)
+            await self._log(
+                account.username, "auth.sign-in", "ok", account.username, f"role={account.role}"
+            )
         professional = Professional(
             username=account.username,
             display_name=account.display_name,
@@ -176,14 +184,25 @@ class AccountService:
     async def authorise(self, professional: Professional, permission: Permission) -> None:
         """Raise `PermissionDenied` (and audit it) if the role does not allow `permission`."""
         if not professional.may(permission):
-            await self._log(professional.username, f"authorise.{permission}", "refused")
+            await self._log(
+                professional.username,
+                "authorise",
+                "refused",
+                professional.username,
+                f"permission={permission}",
+            )
             raise PermissionDenied(professional.username, professional.role, permission)
 
     async def record_act(
-        self, professional: Professional, action: str, outcome: str, detail: str = ""
+        self,
+        professional: Professional,
+        action: str,
+        outcome: str,
+        subject: str = "-",
+        detail: str = "",
     ) -> None:
-        """Audit an act done under a professional's account (no health datum in `detail`)."""
-        await self._log(professional.username, action, outcome, detail)
+        """Audit an act done under a professional's account (ids only, no health datum)."""
+        await self._log(professional.username, action, outcome, subject, detail)
 
     async def list_accounts(self) -> list[AccountSummary]:
         records = await self._repo.list_accounts()

@@ -21,3 +21,31 @@ GOOD_PASSWORD = "Tilleul-Orange-42"  # noqa: S105 - a test password
 @pytest.fixture
 def hashing() -> PasswordHashing:
     return PasswordHashing(CHEAP)
+
+
+class FakeClock:
+    """The one clock of a test: the store and the service both read it."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(seconds=seconds)
+
+
+def luhn_complete(first_ten: str) -> str:
+    """An 11-digit RPPS-shaped number whose last digit is the Luhn key."""
+    for last in "0123456789":
+        candidate = first_ten + last
+        total = 0
+        for index, char in enumerate(reversed(candidate)):
+            value = int(char) * (2 if index % 2 else 1)
+            total += value - 9 if value > 9 else value
+        if total % 10 == 0:
+            return candidate
+    raise AssertionError("unreachable")
