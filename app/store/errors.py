@@ -31,6 +31,8 @@ class StoreErrorReason(enum.StrEnum):
     INVALID_VALUE = "invalid-value"
     CLOSED = "closed"
     REKEY_UNSUPPORTED = "rekey-unsupported"
+    IN_USE = "in-use"
+    NO_STORE = "no-store"
 
 
 class StoreError(Exception):
@@ -202,11 +204,33 @@ class RekeyUnsupported(StoreError):
     reason = StoreErrorReason.REKEY_UNSUPPORTED
 
 
+class StoreInUse(StoreError):
+    """Another process (the running kiosk) has the store open."""
+
+    reason = StoreErrorReason.IN_USE
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(
+            f"The store in {data_dir} is already open in another process (is the kiosk "
+            "running?); stop it first."
+        )
+        self.data_dir = data_dir
+
+
+class NoStore(StoreError):
+    reason = StoreErrorReason.NO_STORE
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(f"There is no store in {data_dir} (no store.db file).")
+        self.data_dir = data_dir
+
+
 # SQLite primary result codes (sqlite3.h) we branch on.
 _SQLITE_CORRUPT = 11
 _SQLITE_FULL = 13
 _SQLITE_IOERR = 10
 _SQLITE_NOTADB = 26
+_SQLITE_CONSTRAINT = 19
 
 
 def _file_size_limit_reached(paths: tuple[Path, ...]) -> bool:
@@ -248,6 +272,11 @@ def translate(exc: BaseException, operation: str, db_path: Path) -> StoreError:
         if _file_size_limit_reached(files):
             return StoreFull(operation)
         return StoreIOError(operation, str(name))
+    if primary == _SQLITE_CONSTRAINT:
+        return InvalidValue(
+            f"'{operation}' was refused: it conflicts with what the store already holds "
+            f"({name}). Nothing of it was kept."
+        )
     if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
         return CorruptStore(
             f"The database {db_path.name} is damaged ({name}) during '{operation}'.",

@@ -18,6 +18,7 @@ to `store.db.corrupt-<UTC time>[-wal|-shm]`: kept, never deleted.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from app.store.connection import (
     shm_path,
     wal_path,
 )
-from app.store.errors import WrongKey
+from app.store.errors import StoreInUse, WrongKey
 from app.store.keys import KeySource, StoreKey, write_secret_file
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,34 @@ class Opened:
     moved_aside: Path | None
     damage: str | None
     rekey_completed: bool
+
+
+LOCK_FILE_NAME = "store.lock"
+
+
+def acquire_lock(data_dir: Path) -> int:
+    """One process uses a store at a time; the kernel drops the lock if it dies."""
+    fd = os.open(data_dir / LOCK_FILE_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StoreInUse(data_dir) from None
+    return fd
+
+
+def release_lock(fd: int) -> None:
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+
+
+def restrict_permissions(db_path: Path) -> None:
+    """0600 on the database and its companions: encrypted, but nobody else's business."""
+    for path in (db_path, wal_path(db_path), shm_path(db_path)):
+        try:
+            os.chmod(path, 0o600)
+        except FileNotFoundError:
+            continue
 
 
 def write_keycheck(data_dir: Path, key: StoreKey) -> None:
@@ -126,6 +155,7 @@ def open_file(data_dir: Path, key_source: KeySource, now: datetime) -> Opened:
             if stray.exists() and stray.stat().st_size == 0:
                 stray.unlink()
         conn = connect(db_path, key)
+        restrict_permissions(db_path)
         write_keycheck(data_dir, key)
         return Opened(conn, key, True, None, None, False)
 
@@ -152,5 +182,7 @@ def open_file(data_dir: Path, key_source: KeySource, now: datetime) -> Opened:
     if conn_or_none is None:
         moved = move_aside(db_path, now)
         conn = connect(db_path, key)
+        restrict_permissions(db_path)
         return Opened(conn, key, True, moved, damage, rekey_completed)
+    restrict_permissions(db_path)
     return Opened(conn_or_none, key, False, None, None, rekey_completed)

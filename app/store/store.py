@@ -35,7 +35,7 @@ from app.store.connection import (
 from app.store.errors import StoreClosed, translate
 from app.store.keys import KeySource, StoreKey
 from app.store.migrations import LATEST_VERSION, migrate, schema_version
-from app.store.opening import Opened, open_file, write_keycheck
+from app.store.opening import Opened, acquire_lock, open_file, release_lock, write_keycheck
 from app.store.records import (
     AccountListing,
     OpenReport,
@@ -68,8 +68,10 @@ class Store:
         clock: Clock,
         policy: RetentionPolicy,
         report: OpenReport,
+        lock_fd: int,
     ) -> None:
         self._conn: Connection | None = conn
+        self._lock_fd: int | None = lock_fd
         self.data_dir = data_dir
         self.db_path = data_dir / DB_FILE_NAME
         self._key_source = key_source
@@ -97,7 +99,13 @@ class Store:
         """
         data_dir = Path(data_dir)
         now = clock()
-        opened = open_file(data_dir, key_source, now)
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock_fd = acquire_lock(data_dir)
+        try:
+            opened = open_file(data_dir, key_source, now)
+        except BaseException:
+            release_lock(lock_fd)
+            raise
         conn = opened.conn
         db_path = data_dir / DB_FILE_NAME
         try:
@@ -110,14 +118,17 @@ class Store:
                 clock,
                 policy or RetentionPolicy(),
                 OpenReport(),
+                lock_fd,
             )
             report = store._recover(opened.created, before, applied, opened, now)
             store.open_report = report
         except dbapi2.Error as exc:
             conn.close()
+            release_lock(lock_fd)
             raise translate(exc, "open", db_path) from exc
         except BaseException:
             conn.close()
+            release_lock(lock_fd)
             raise
         log.info(
             "store: opened (schema %d, created=%s, interrupted=%d)",
@@ -239,6 +250,9 @@ class Store:
                     log.warning("store: checkpoint at close failed; the WAL is kept")
                 self._conn.close()
                 self._conn = None
+            if self._lock_fd is not None:
+                release_lock(self._lock_fd)
+                self._lock_fd = None
 
     @property
     def closed(self) -> bool:

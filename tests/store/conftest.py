@@ -24,3 +24,10 @@ def store(data_dir: Path, clock: FakeClock) -> Iterator[Store]:
     s = Store.open(data_dir, FileKeySource(data_dir), clock, policy=RetentionPolicy())
     yield s
     s.close()
+
+
+def raw_connection(data_dir: Path):  # type: ignore[no-untyped-def]
+    """A plain SQLCipher connection to the store, as an attacker holding the key would have."""
+    from app.store.connection import connect
+
+    return connect(data_dir / "store.db", FileKeySource(data_dir, create=False).load())
