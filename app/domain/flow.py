@@ -878,7 +878,7 @@ class SessionFlow:
             raise IllegalTransition(key, event)
         t = _Txn(ctx, event, self.settings)
         handler(t, event)
-        if event.ACTIVITY:
+        if event.ACTIVITY and ctx.step is not State.WIPE:
             t.set(last_activity_at=event.at)
             if State.INACTIVITY_WARNING in t.ctx.dialogs:
                 t.pop(State.INACTIVITY_WARNING)

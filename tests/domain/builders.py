@@ -137,7 +137,8 @@ def way_to(target: State, source: IdentitySource = IdentitySource.CARD) -> list[
     if target is State.WELCOME:
         return []
     if target is State.BENEFICIARY_CHOICE:
-        two = IdentityObtained(at(4), (identity(), identity(LEO_NIR)), source)
+        by = "assistant-7" if source is IdentitySource.MANUAL else None
+        two = IdentityObtained(at(4), (identity(), identity(LEO_NIR)), source, by)
         return [e for e, _ in path[:3]] + [two]
     if target is State.EMERGENCY_EXIT:
         return [path[0][0], EmergencyAnswered(at(2), frozenset({RedFlag.CHEST_PAIN}))]
