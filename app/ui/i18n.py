@@ -1,0 +1,107 @@
+"""Every word the patient reads or hears, looked up by message id in a catalogue.
+
+Why gettext .po catalogues keyed by symbolic ids (``welcome.title``) rather
+than by the French sentence: the domain hands the UI message ids with a French
+default (information items, orientation sentences, red flags), the French
+wording is edited by people who are not developers, and a changed French
+sentence must not silently orphan its translations. French is the source
+language: ``fr.po`` holds the reference text; other catalogues translate it.
+Adding a language is adding ``translations/<code>.po`` (see docs/ui.md).
+
+Lookup order: the language's catalogue, then French, then the default the
+caller gave, then the id itself (a test makes sure the last two never happen).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from babel import Locale
+from babel.messages.pofile import read_po
+
+CATALOGUE_DIR = Path(__file__).parent / "translations"
+SOURCE_LANGUAGE = "fr"
+
+
+@dataclass(frozen=True, slots=True)
+class Msg:
+    """A message to show: its id, the French default, and named parameters."""
+
+    id: str
+    default: str = ""
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+def load_catalogue(path: Path) -> dict[str, str]:
+    """msgid -> msgstr for every translated, non-fuzzy entry of one .po file."""
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=path.stem)
+    out: dict[str, str] = {}
+    for message in catalog:
+        if not message.id or message.fuzzy or not isinstance(message.id, str):
+            continue
+        if isinstance(message.string, str) and message.string:
+            out[message.id] = message.string
+    return out
+
+
+class _Formatter(string.Formatter):
+    """str.format that leaves an unknown {name} as it is instead of raising."""
+
+    def get_value(self, key: int | str, args: object, kwargs: Mapping[str, object]) -> object:
+        if isinstance(key, str) and key not in kwargs:
+            return "{" + key + "}"
+        return super().get_value(key, args, kwargs)  # type: ignore[arg-type]
+
+
+_FORMAT = _Formatter()
+
+
+class Catalogues:
+    """All catalogues of a folder, loaded once."""
+
+    def __init__(self, directory: Path = CATALOGUE_DIR) -> None:
+        self._directory = directory
+        self._by_lang: dict[str, dict[str, str]] = {}
+        for po in sorted(directory.glob("*.po")):
+            self._by_lang[po.stem] = load_catalogue(po)
+        self.missing: set[tuple[str, str]] = set()  # (lang, id) looked up but absent
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """French first, then the others in alphabetical order."""
+        rest = sorted(lang for lang in self._by_lang if lang != SOURCE_LANGUAGE)
+        return (SOURCE_LANGUAGE, *rest) if SOURCE_LANGUAGE in self._by_lang else tuple(rest)
+
+    def ids(self, lang: str) -> frozenset[str]:
+        return frozenset(self._by_lang.get(lang, {}))
+
+    def has(self, lang: str, msgid: str) -> bool:
+        return msgid in self._by_lang.get(lang, {})
+
+    def text(self, lang: str, message: Msg | str, **params: object) -> str:
+        msg = Msg(message) if isinstance(message, str) else message
+        raw = self._by_lang.get(lang, {}).get(msg.id)
+        if raw is None:
+            self.missing.add((lang, msg.id))
+            raw = self._by_lang.get(SOURCE_LANGUAGE, {}).get(msg.id) or msg.default or msg.id
+        values: dict[str, object] = {**msg.params, **params}
+        return _FORMAT.format(raw, **values) if values else raw
+
+
+def is_right_to_left(lang: str) -> bool:
+    return Locale.parse(lang).character_order == "right-to-left"
+
+
+def language_name(lang: str) -> str:
+    """The language's own name ("Français", "English", "العربية"): a person looks for their own."""
+    name = Locale.parse(lang).get_display_name(lang) or lang
+    return name[:1].upper() + name[1:]
+
+
+def espeak_voice(lang: str) -> str:
+    """The espeak-ng voice for a language code (espeak names French "fr-fr")."""
+    return {"fr": "fr-fr", "en": "en-gb"}.get(lang, lang)

@@ -1,0 +1,277 @@
+"""The kiosk window: the control bar, one screen at a time, and nothing else.
+
+The presenter API the session controller calls (everything else is private):
+
+    window.present(view, presentation=None)   # show a view (app.ui.views)
+    window.intents                            # Signal(Intent): what the person asked for
+    window.activity                           # Signal(): a touch or a key, for the inactivity timer
+    window.incidents                          # Signal(UiIncident): for the trace of the act
+    window.wipe()                             # forget the patient (screens, speech files, clipboard)
+    window.show_calm_error(exc)               # unexpected error: calm screen, incident, no trace
+    window.set_self_frame(QImage) / set_remote_frame(QImage) / set_mic_level(float)
+
+Why the window decides nothing: the flow does. It only keeps two things of
+its own, both presentation: the help page (it returns to the same view) and
+reading aloud (the words on the screen, in the screen's language).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage, QKeyEvent
+from PySide6.QtWidgets import QApplication, QStackedWidget, QVBoxLayout, QWidget
+
+from app.ui.i18n import Catalogues, Msg, is_right_to_left
+from app.ui.screens.base import Screen
+from app.ui.screens.registry import SCREEN_CLASSES
+from app.ui.speech import Speaker
+from app.ui.theme import HIGH_CONTRAST, NORMAL, SCREEN_SIZE, Look, style_sheet
+from app.ui.views import (
+    CallView,
+    ErrorView,
+    HelpView,
+    Intent,
+    IntentKind,
+    Presentation,
+    ScreenId,
+    UiIncident,
+    View,
+    WelcomeView,
+)
+from app.ui.widgets.control_bar import ControlBar
+
+# Screens on which "Stop" makes no sense: nothing to stop, or stopping is what is asked.
+_NO_STOP = frozenset(
+    {
+        ScreenId.WELCOME,
+        ScreenId.STOP_CONFIRM,
+        ScreenId.ERROR,
+        ScreenId.EMERGENCY_EXIT,
+        ScreenId.HELP,
+    }
+)
+
+
+def _blocked_key(event: QKeyEvent) -> bool:
+    """Keys that would let a patient leave the kiosk or close it."""
+    key = event.key()
+    mods = event.modifiers()
+    alt = bool(mods & Qt.KeyboardModifier.AltModifier)
+    ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+    meta = bool(mods & Qt.KeyboardModifier.MetaModifier)
+    if key == Qt.Key.Key_Escape:
+        return True
+    if alt and key in (Qt.Key.Key_F4, Qt.Key.Key_Tab, Qt.Key.Key_Backtab, Qt.Key.Key_Escape):
+        return True
+    if ctrl and key in (Qt.Key.Key_Q, Qt.Key.Key_W):
+        return True
+    return meta or key in (Qt.Key.Key_Meta, Qt.Key.Key_Super_L, Qt.Key.Key_Super_R)
+
+
+class KioskEventFilter(QObject):
+    """Swallows escape keys in cabin mode and reports every touch as activity."""
+
+    def __init__(self, window: KioskWindow, cabin_mode: bool) -> None:
+        super().__init__(window)
+        self._window = window
+        self.cabin_mode = cabin_mode
+        self.blocked = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride, QEvent.Type.KeyRelease):
+            if self.cabin_mode and isinstance(event, QKeyEvent) and _blocked_key(event):
+                if kind == QEvent.Type.KeyPress:
+                    self.blocked += 1
+                event.accept()
+                return True
+            if kind == QEvent.Type.KeyPress:
+                self._window.activity.emit()
+        elif kind in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin):
+            if isinstance(watched, QWidget) and watched.window() is self._window:
+                self._window.activity.emit()
+        return False
+
+
+class KioskWindow(QWidget):
+    intents = Signal(object)
+    activity = Signal()
+    incidents = Signal(object)
+
+    def __init__(
+        self,
+        catalogues: Catalogues,
+        *,
+        cabin_mode: bool = False,
+        speaker: Speaker | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("kiosk-window")
+        self.catalogues = catalogues
+        self.cabin_mode = cabin_mode
+        self.speaker = speaker
+        self.presentation = Presentation()
+        self.current_view: View = WelcomeView()
+        self._before_help: View | None = None
+        if cabin_mode:
+            self.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.Window)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.bar = ControlBar()
+        layout.addWidget(self.bar)
+        self.stack = QStackedWidget()
+        layout.addWidget(self.stack, 1)
+        self.screens: dict[ScreenId, Screen] = {}
+        for cls in SCREEN_CLASSES:
+            screen = cls(self.t)
+            screen.intent.connect(self._on_intent)
+            self.screens[cls.screen_id] = screen
+            self.stack.addWidget(screen)
+        help_screen = self.screens[ScreenId.HELP]
+        help_screen.on_close = self._close_help  # type: ignore[attr-defined]
+        self.bar.help.clicked.connect(lambda: self._on_intent(Intent(IntentKind.HELP)))
+        self.bar.read_aloud.clicked.connect(lambda: self._on_intent(Intent(IntentKind.READ_ALOUD)))
+        self.bar.stop.clicked.connect(lambda: self._on_intent(Intent(IntentKind.STOP)))
+        self.filter = KioskEventFilter(self, cabin_mode)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.filter)
+        self._apply_presentation(self.presentation, force=True)
+        self.present(WelcomeView())
+
+    # -- presenter API ------------------------------------------------------------
+
+    def t(self, message: Msg | str, **params: object) -> str:
+        return self.catalogues.text(self.presentation.language, message, **params)
+
+    def present(self, view: View, presentation: Presentation | None = None) -> None:
+        """Show `view` (and apply `presentation` if given); the previous screen is emptied."""
+        if presentation is not None:
+            self._apply_presentation(presentation)
+        if self.speaker is not None:
+            self.speaker.cancel()
+        screen = self.screens[view.screen]
+        screen.presentation = self.presentation
+        previous = self.stack.currentWidget()
+        screen.show_view(view)
+        self.stack.setCurrentWidget(screen)
+        if isinstance(previous, Screen) and previous is not screen:
+            previous.clear()  # nothing of the last screen stays behind, hidden
+        if view.screen is not ScreenId.HELP:
+            self._before_help = None
+        self.current_view = view
+        self.bar.stop.setVisible(view.screen not in _NO_STOP)
+        self.bar.help.setVisible(view.screen is not ScreenId.HELP)
+
+    @property
+    def current_screen(self) -> Screen:
+        widget = self.stack.currentWidget()
+        assert isinstance(widget, Screen)
+        return widget
+
+    def wipe(self) -> None:
+        """Forget everything about the patient that the UI could hold."""
+        for screen in self.screens.values():
+            screen.clear()
+            screen.forget()
+        if self.speaker is not None:
+            self.speaker.wipe()
+        clipboard = QGuiApplication.clipboard()
+        if clipboard is not None:
+            clipboard.clear()
+        self._before_help = None
+        self.current_view = WelcomeView()
+
+    def show_calm_error(self, exc: BaseException | None = None) -> None:
+        """An unexpected error: trace it (its type only), show the calm screen."""
+        kind = type(exc).__name__ if exc is not None else "unknown"
+        self.incidents.emit(UiIncident("ui-error", f"An unexpected error occurred ({kind})."))
+        try:
+            self.present(ErrorView())
+        except Exception:  # noqa: BLE001 - the last resort must not raise again
+            self.stack.setCurrentWidget(self.screens[ScreenId.ERROR])
+
+    def set_self_frame(self, image: QImage) -> None:
+        screen = self.current_screen
+        setter = getattr(screen, "set_self_frame", None) or getattr(screen, "set_frame", None)
+        if setter is not None:
+            setter(image)
+
+    def set_remote_frame(self, image: QImage) -> None:
+        screen = self.current_screen
+        if isinstance(self.current_view, CallView) and hasattr(screen, "set_remote_frame"):
+            screen.set_remote_frame(image)
+
+    def set_mic_level(self, level: float) -> None:
+        setter = getattr(self.current_screen, "set_level", None)
+        if setter is not None:
+            setter(level)
+
+    # -- cabin behaviour ------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.cabin_mode:
+            event.ignore()  # Alt+F4 from a window manager, or anything else: the kiosk stays
+            return
+        super().closeEvent(event)
+
+    def show_kiosk(self) -> None:
+        """Full screen on the primary screen; sets the geometry first (no window manager)."""
+        screen = QGuiApplication.primaryScreen()
+        if screen is not None:
+            self.setGeometry(screen.geometry())
+        else:
+            self.resize(*SCREEN_SIZE)
+        self.showFullScreen()
+
+    # -- private ------------------------------------------------------------------
+
+    def _apply_presentation(self, p: Presentation, force: bool = False) -> None:
+        if p == self.presentation and not force:
+            return
+        self.presentation = p
+        look = Look(HIGH_CONTRAST if p.high_contrast else NORMAL, p.large_text)
+        self.setStyleSheet(style_sheet(look))
+        self.setLayoutDirection(
+            Qt.LayoutDirection.RightToLeft
+            if is_right_to_left(p.language)
+            else Qt.LayoutDirection.LeftToRight
+        )
+        self.bar.retranslate(self.t)
+
+    def _on_intent(self, intent: Any) -> None:
+        if not isinstance(intent, Intent):
+            return
+        if intent.kind is IntentKind.READ_ALOUD:
+            self._read_aloud()
+        elif intent.kind is IntentKind.HELP:
+            if not isinstance(self.current_view, HelpView):
+                before = self.current_view
+                self.present(HelpView())
+                self._before_help = before
+        self.intents.emit(intent)
+
+    def _close_help(self) -> None:
+        before = self._before_help
+        self._before_help = None
+        self.present(before if before is not None else WelcomeView())
+
+    def _read_aloud(self) -> None:
+        if self.speaker is None:
+            return
+        text = self.current_screen.spoken_text()
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self.incidents.emit(
+                UiIncident(
+                    "speech-failed", "Reading aloud needs the event loop, which is not running."
+                )
+            )
+            return
+        self.speaker.say(text, self.presentation.language)

@@ -1,0 +1,191 @@
+"""What every screen shares: a title, a body that reflows, and a row of actions.
+
+Why screens rebuild their widgets from the view each time: the text is
+looked up in the current language at build time (a language change is a
+rebuild), nothing of a previous patient survives in a widget that is
+merely hidden, and the view is the only input, so a screen cannot drift
+from what the controller decided. Everything a screen writes is also
+collected in `spoken_text()`, so "read aloud" says exactly what is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.i18n import Msg
+from app.ui.views import Intent, IntentKind, Presentation, ScreenId
+from app.ui.widgets.buttons import BigButton
+from app.ui.widgets.text import label
+
+Translate = Callable[..., str]  # t(msg_or_id, **params) -> str in the current language
+
+
+def clear_layout(layout: QLayout) -> None:
+    """Remove and delete every item of a layout, recursively."""
+    while layout.count():
+        item = layout.takeAt(0)
+        if item is None:
+            break
+        widget = item.widget()
+        if widget is not None:
+            widget.hide()
+            widget.setParent(None)
+            widget.deleteLater()
+        child = item.layout()
+        if child is not None:
+            clear_layout(child)
+
+
+class Screen(QWidget):
+    """Base of the screens; subclasses set `screen_id` and implement `build(view)`."""
+
+    screen_id: ClassVar[ScreenId]
+    intent = Signal(object)
+
+    def __init__(self, translate: Translate, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(f"screen-{self.screen_id.value}")
+        self.t = translate
+        self.presentation = Presentation()  # set by the window before each build
+        self._spoken: list[str] = []
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(48, 24, 48, 24)
+        outer.setSpacing(20)
+        self._header = QVBoxLayout()
+        self._header.setSpacing(8)
+        outer.addLayout(self._header)
+        self._scroll = QScrollArea(self)
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._body_host = QWidget()
+        self.body = QVBoxLayout(self._body_host)
+        self.body.setContentsMargins(0, 0, 0, 0)
+        self.body.setSpacing(20)
+        self._scroll.setWidget(self._body_host)
+        outer.addWidget(self._scroll, 1)
+        self.actions = QHBoxLayout()
+        self.actions.setSpacing(24)
+        outer.addLayout(self.actions)
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def show_view(self, view: Any) -> None:
+        self.clear()
+        self.build(view)
+        self.body.addStretch(1)
+
+    def build(self, view: Any) -> None:
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        """Forget everything shown (the wipe calls this on every screen)."""
+        self._spoken.clear()
+        clear_layout(self._header)
+        clear_layout(self.body)
+        clear_layout(self.actions)
+
+    def forget(self) -> None:
+        """Drop per-session choices held by the screen (the wipe calls this after `clear`)."""
+
+    def spoken_text(self) -> str:
+        return "\n".join(part for part in self._spoken if part)
+
+    # -- helpers for subclasses -----------------------------------------------------
+
+    def text(self, message: Msg | str, **params: object) -> str:
+        return self.t(message, **params)
+
+    def say(self, text: str) -> str:
+        self._spoken.append(text)
+        return text
+
+    def title(self, message: Msg | str, **params: object) -> QLabel:
+        widget = label(self.say(self.text(message, **params)), "title")
+        widget.setObjectName("title")
+        self._header.addWidget(widget)
+        return widget
+
+    def step(self, index: int, total: int) -> QLabel:
+        widget = label(self.say(self.text("common.step", index=index, total=total)), "body")
+        widget.setObjectName("step")
+        self._header.addWidget(widget)
+        return widget
+
+    def paragraph(
+        self, message: Msg | str, layout: QBoxLayout | None = None, **params: object
+    ) -> QLabel:
+        widget = label(self.say(self.text(message, **params)), "body")
+        (layout or self.body).addWidget(widget)
+        return widget
+
+    def data_line(self, text: str, role: str = "body", layout: QBoxLayout | None = None) -> QLabel:
+        """A line of patient or site data (already a value, never a message id)."""
+        widget = label(self.say(text), role)
+        (layout or self.body).addWidget(widget)
+        return widget
+
+    def card(self, role: str = "card") -> tuple[QFrame, QVBoxLayout]:
+        frame = QFrame()
+        frame.setProperty("role", role)
+        inner = QVBoxLayout(frame)
+        inner.setContentsMargins(24, 16, 24, 16)
+        inner.setSpacing(10)
+        self.body.addWidget(frame)
+        return frame, inner
+
+    def button(
+        self,
+        message: Msg | str,
+        pictogram: str | None,
+        intent: Intent | Callable[[], None],
+        kind: str = "secondary",
+        layout: QBoxLayout | None = None,
+        name: str | None = None,
+        raw: bool = False,
+        **params: object,
+    ) -> BigButton:
+        """A button; `raw` when `message` is already words (data), not a message id."""
+        words = self.say(
+            message if raw and isinstance(message, str) else self.text(message, **params)
+        )
+        widget = BigButton(words, pictogram, kind)
+        if name:
+            widget.setObjectName(name)
+        if isinstance(intent, Intent):
+            widget.clicked.connect(lambda _=False, i=intent: self.intent.emit(i))
+        else:
+            widget.clicked.connect(lambda _=False, f=intent: f())
+        (layout if layout is not None else self.actions).addWidget(widget)
+        return widget
+
+    def action(self, kind: IntentKind, value: str | None = None, **data: str) -> Intent:
+        return Intent(kind, value, data)
+
+    def yes_no(self, question_id: str, yes_first: bool = True) -> Sequence[BigButton]:
+        yes = self.button(
+            "common.yes",
+            "yes",
+            self.action(IntentKind.ANSWER, "yes", question=question_id),
+            name="yes",
+        )
+        no = self.button(
+            "common.no",
+            "no",
+            self.action(IntentKind.ANSWER, "no", question=question_id),
+            name="no",
+        )
+        return (yes, no) if yes_first else (no, yes)

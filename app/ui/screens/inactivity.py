@@ -1,0 +1,27 @@
+"""Are you still there? A countdown, then the session is abandoned and wiped."""
+
+from __future__ import annotations
+
+from app.ui.screens.base import Screen
+from app.ui.views import InactivityView, IntentKind, ScreenId
+from app.ui.widgets.countdown import CountdownBanner
+
+
+class InactivityScreen(Screen):
+    screen_id = ScreenId.INACTIVITY
+
+    def build(self, view: InactivityView) -> None:
+        self.title("inactivity.title")
+        banner = CountdownBanner(
+            view.seconds_left, lambda s: self.text("inactivity.countdown", seconds=s)
+        )
+        self.say(banner.text.text())
+        self.body.addWidget(banner)
+        self.paragraph("inactivity.what_happens")
+        self.button(
+            "inactivity.still_here",
+            "yes",
+            self.action(IntentKind.STILL_HERE),
+            "primary",
+            name="still-here",
+        )

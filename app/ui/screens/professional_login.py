@@ -1,0 +1,65 @@
+"""The professional signs in with their own account: user name, password and TOTP code.
+
+Why here and not elsewhere: entering a value by hand or identifying a
+patient without a card is an act done by a named professional, recorded
+with who did it. The password field never echoes; everything typed is
+cleared as soon as the screen is left.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFormLayout, QLineEdit
+
+from app.ui.screens.base import Screen
+from app.ui.views import Intent, IntentKind, ProfessionalLoginView, ScreenId
+from app.ui.widgets.keyboard import KeyField, OnScreenKeyboard, bind_fields
+from app.ui.widgets.text import label
+
+
+class ProfessionalLoginScreen(Screen):
+    screen_id = ScreenId.PROFESSIONAL_LOGIN
+
+    def build(self, view: ProfessionalLoginView) -> None:
+        self.title("login.title")
+        self.paragraph(view.purpose)
+        if view.error is not None:
+            _, inner = self.card("warning")
+            self.paragraph(view.error, layout=inner).setObjectName("login-error")
+        form = QFormLayout()
+        form.setSpacing(12)
+        self.username = KeyField()
+        self.username.setObjectName("username")
+        self.password = KeyField()
+        self.password.setObjectName("password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.code = KeyField()
+        self.code.setObjectName("code")
+        self.code.setMaxLength(8)
+        for field, msgid in (
+            (self.username, "login.username"),
+            (self.password, "login.password"),
+            (self.code, "login.code"),
+        ):
+            words = self.say(self.text(msgid))
+            field.setAccessibleName(words)
+            form.addRow(label(words, "body"), field)
+        self.body.addLayout(form)
+        keyboard = OnScreenKeyboard("en", self.t)
+        self.body.addWidget(keyboard)
+        bind_fields(keyboard, [self.username, self.password, self.code])
+        self.button("common.cancel", "back", self.action(IntentKind.CANCEL), name="cancel")
+        self.button("login.submit", "lock", self._submit, "primary", name="submit")
+
+    def _submit(self) -> None:
+        intent = Intent(
+            IntentKind.PROFESSIONAL_LOGIN,
+            None,
+            {
+                "username": self.username.text().strip(),
+                "password": self.password.text(),
+                "code": self.code.text().strip(),
+            },
+        )
+        self.password.clear()
+        self.code.clear()
+        self.intent.emit(intent)

@@ -1,0 +1,63 @@
+"""Welcome: choose the language, larger text, high contrast, hear the screen, then start."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout
+
+from app.ui.i18n import language_name
+from app.ui.screens.base import Screen
+from app.ui.views import IntentKind, ScreenId, WelcomeView
+from app.ui.widgets.buttons import BigButton
+
+
+class WelcomeScreen(Screen):
+    screen_id = ScreenId.WELCOME
+
+    def build(self, view: WelcomeView) -> None:
+        p = self.presentation
+        self.title("welcome.title")
+        self.paragraph("welcome.what")
+        self.paragraph("welcome.choose_language")
+        langs = QHBoxLayout()
+        langs.setSpacing(24)
+        for code in view.languages:
+            # A language's own name, so each person finds theirs: data, not a message.
+            button = BigButton(self.say(language_name(code)), "globe")
+            button.setObjectName(f"lang-{code}")
+            button.setCheckable(True)
+            button.setChecked(code == p.language)
+            button.clicked.connect(
+                lambda _=False, c=code: self.intent.emit(self.action(IntentKind.SET_LANGUAGE, c))
+            )
+            langs.addWidget(button)
+        self.body.addLayout(langs)
+        self.paragraph("welcome.comfort")
+        comfort = QHBoxLayout()
+        comfort.setSpacing(24)
+        large = self.button(
+            "welcome.large_text",
+            "text-size",
+            self.action(IntentKind.SET_LARGE_TEXT, "off" if p.large_text else "on"),
+            layout=comfort,
+            name="large-text",
+        )
+        large.setCheckable(True)
+        large.setChecked(p.large_text)
+        contrast = self.button(
+            "welcome.high_contrast",
+            "contrast",
+            self.action(IntentKind.SET_HIGH_CONTRAST, "off" if p.high_contrast else "on"),
+            layout=comfort,
+            name="high-contrast",
+        )
+        contrast.setCheckable(True)
+        contrast.setChecked(p.high_contrast)
+        self.button(
+            "welcome.audio_help",
+            "speaker",
+            self.action(IntentKind.READ_ALOUD),
+            layout=comfort,
+            name="audio-help",
+        )
+        self.body.addLayout(comfort)
+        self.button("welcome.start", "next", self.action(IntentKind.START), "primary", name="start")

@@ -1,0 +1,366 @@
+"""What a screen shows (views) and what the person asked for (intents).
+
+Why a vocabulary of its own, with no Qt and no domain import: the session
+controller (and, in tests and the demo, `app.ui.binding`) turns the flow's
+state into one of these views and turns intents back into flow events. The
+screens never see the flow; the flow never sees a widget. Views hold values
+(strings, numbers, message ids) only, so they can be built in a test without
+a display and compared exactly.
+
+Patient data (names, dates, values, the doctor's messages) travel in views
+only; a screen keeps nothing of them once another view replaces it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from app.ui.i18n import Msg
+
+
+class ScreenId(enum.StrEnum):
+    WELCOME = "welcome"
+    EMERGENCY_CHECK = "emergency-check"
+    EMERGENCY_EXIT = "emergency-exit"
+    INFORMATION = "information"
+    IDENTIFICATION = "identification"
+    BENEFICIARY = "beneficiary"
+    CONFIRM_IDENTITY = "confirm-identity"
+    CONSENT = "consent"
+    ORIENTATION = "orientation"
+    MEASUREMENTS = "measurements"
+    PROFESSIONAL_LOGIN = "professional-login"
+    MANUAL_ENTRY = "manual-entry"
+    WAITING_ROOM = "waiting-room"
+    CALL = "call"
+    END = "end"
+    DEGRADED = "degraded"
+    STOP_CONFIRM = "stop-confirm"
+    INACTIVITY = "inactivity"
+    CARD_REMOVED = "card-removed"
+    ERROR = "error"
+    HELP = "help"  # shown by the window itself when "Help" is touched
+
+
+class IntentKind(enum.StrEnum):
+    SET_LANGUAGE = "set-language"  # value: language code
+    SET_LARGE_TEXT = "set-large-text"  # value: "on" / "off"
+    SET_HIGH_CONTRAST = "set-high-contrast"  # value: "on" / "off"
+    START = "start"
+    HELP = "help"
+    READ_ALOUD = "read-aloud"
+    STOP = "stop"
+    STOP_CONFIRMED = "stop-confirmed"
+    STOP_CANCELLED = "stop-cancelled"
+    ANSWER = "answer"  # value: "yes"/"no" or an option id; data["question"]
+    NEXT = "next"
+    BACK = "back"
+    CHOOSE_METHOD = "choose-method"  # value: IdentificationMethod
+    CHOOSE_BENEFICIARY = "choose-beneficiary"  # value: beneficiary id
+    CONFIRM_IDENTITY = "confirm-identity"  # value: "yes" / "no"
+    CONSENT = "consent"  # value: "granted" / "refused"; data["item"]
+    MEASURE_START = "measure-start"  # value: measurement kind
+    MEASURE_SKIP = "measure-skip"  # value: measurement kind
+    MEASURE_RETRY = "measure-retry"
+    ASK_PROFESSIONAL = "ask-professional"  # value: purpose (manual-identity / manual-measure)
+    PROFESSIONAL_LOGIN = "professional-login"  # data: username, password, code
+    MANUAL_VALUE = "manual-value"  # value: measurement kind; data: quantity -> text
+    CANCEL = "cancel"
+    STILL_HERE = "still-here"
+    CARD_BACK = "card-back"  # the patient says the card is back / goes on without it
+    MUTE = "mute"  # value: "on" / "off"
+    CAMERA = "camera"  # value: "on" / "off"
+    HANG_UP = "hang-up"
+    SEND_TEXT = "send-text"  # value: the patient's text
+    FINISH = "finish"
+    SAFE_STATE = "safe-state"  # the calm error screen's "start again"
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    kind: IntentKind
+    value: str | None = None
+    data: Mapping[str, str] = field(default_factory=dict, repr=False)  # may hold a password
+
+
+class IdentificationMethod(enum.StrEnum):
+    CARD = "card"
+    QR = "qr"
+    PROFESSIONAL = "professional"
+
+
+class DeviceKind(enum.StrEnum):
+    """The devices the patient is guided through (pictogram + instructions per kind)."""
+
+    THERMOMETER = "thermometer"
+    OXIMETER = "oximeter"
+    TENSIOMETER = "tensiometer"
+
+
+class MeasureStep(enum.StrEnum):
+    INSTRUCTIONS = "instructions"
+    MEASURING = "measuring"
+    RESULT = "result"
+    FAILED = "failed"
+
+
+# --- one view per screen ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WelcomeView:
+    languages: tuple[str, ...] = ("fr", "en", "ar")
+    screen: ScreenId = ScreenId.WELCOME
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencyCheckView:
+    question_id: str
+    question: Msg
+    index: int  # 1-based
+    total: int
+    screen: ScreenId = ScreenId.EMERGENCY_CHECK
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencyNumber:
+    number: str
+    label: Msg
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencyExitView:
+    reason: Msg
+    numbers: tuple[EmergencyNumber, ...]
+    screen: ScreenId = ScreenId.EMERGENCY_EXIT
+
+
+@dataclass(frozen=True, slots=True)
+class InformationView:
+    item_id: str
+    title: Msg
+    text: Msg
+    easy_text: Msg | None
+    index: int  # 1-based
+    total: int
+    screen: ScreenId = ScreenId.INFORMATION
+
+
+@dataclass(frozen=True, slots=True)
+class IdentificationView:
+    methods: tuple[IdentificationMethod, ...] = tuple(IdentificationMethod)
+    status: Msg | None = None  # "reading the card…", "this QR code has expired", …
+    busy: bool = False
+    screen: ScreenId = ScreenId.IDENTIFICATION
+
+
+@dataclass(frozen=True, slots=True)
+class Beneficiary:
+    id: str
+    display_name: str = field(repr=False)
+    birth_date: str = field(repr=False)  # already formatted for the language
+
+
+@dataclass(frozen=True, slots=True)
+class BeneficiaryView:
+    beneficiaries: tuple[Beneficiary, ...]
+    screen: ScreenId = ScreenId.BENEFICIARY
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmIdentityView:
+    display_name: str = field(repr=False)
+    birth_date: str = field(repr=False)
+    screen: ScreenId = ScreenId.CONFIRM_IDENTITY
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentView:
+    item: str  # consent item id (teleconsultation, data-sharing, assistance)
+    title: Msg
+    text: Msg
+    required: bool
+    index: int
+    total: int
+    screen: ScreenId = ScreenId.CONSENT
+
+
+@dataclass(frozen=True, slots=True)
+class OrientationOption:
+    id: str
+    label: Msg
+
+
+@dataclass(frozen=True, slots=True)
+class OrientationView:
+    """Either a question with its options, or (options empty) what the patient is told."""
+
+    question_id: str
+    text: Msg
+    options: tuple[OrientationOption, ...] = ()
+    told: tuple[Msg, ...] = ()
+    screen: ScreenId = ScreenId.ORIENTATION
+
+
+@dataclass(frozen=True, slots=True)
+class MeasurementView:
+    device: DeviceKind
+    step: MeasureStep
+    index: int
+    total: int
+    result: tuple[tuple[Msg, str], ...] = field(default=(), repr=False)  # (label, "37.2 °C")
+    problem: Msg | None = None
+    screen: ScreenId = ScreenId.MEASUREMENTS
+
+
+@dataclass(frozen=True, slots=True)
+class ProfessionalLoginView:
+    purpose: Msg
+    error: Msg | None = None
+    screen: ScreenId = ScreenId.PROFESSIONAL_LOGIN
+
+
+@dataclass(frozen=True, slots=True)
+class ManualField:
+    quantity: str  # e.g. "systolic"
+    label: Msg
+    unit: str  # shown as written: "mm Hg", "°C", "%", "/min"
+
+
+@dataclass(frozen=True, slots=True)
+class ManualEntryView:
+    device: DeviceKind
+    fields: tuple[ManualField, ...]
+    professional: str  # the professional's display name (not patient data)
+    error: Msg | None = None
+    screen: ScreenId = ScreenId.MANUAL_ENTRY
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingRoomView:
+    status: Msg
+    screen: ScreenId = ScreenId.WAITING_ROOM
+
+
+@dataclass(frozen=True, slots=True)
+class Doctor:
+    """As the platform asserts it; shown as given (names and specialties are not translated)."""
+
+    name: str
+    rpps: str
+    specialty: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatLine:
+    from_doctor: bool
+    text: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CallView:
+    doctor: Doctor
+    video_started: bool  # False while the doctor's identity is shown first
+    muted: bool = False
+    camera_off: bool = False
+    chat: tuple[ChatLine, ...] = field(default=(), repr=False)
+    quality: Msg | None = None
+    screen: ScreenId = ScreenId.CALL
+
+
+@dataclass(frozen=True, slots=True)
+class EndView:
+    documents: tuple[Msg, ...]
+    payment: Msg
+    card_inserted: bool
+    screen: ScreenId = ScreenId.END
+
+
+@dataclass(frozen=True, slots=True)
+class NearbyPlaceView:
+    name: str
+    address: str
+    phone: str | None = None
+    hours: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DegradedView:
+    what: Msg
+    kept: Msg
+    next_step: Msg
+    places: tuple[NearbyPlaceView, ...] = ()
+    numbers: tuple[EmergencyNumber, ...] = ()
+    can_continue: bool = False  # e.g. a device failed: measurements can be skipped
+    screen: ScreenId = ScreenId.DEGRADED
+
+
+@dataclass(frozen=True, slots=True)
+class StopConfirmView:
+    screen: ScreenId = ScreenId.STOP_CONFIRM
+
+
+@dataclass(frozen=True, slots=True)
+class InactivityView:
+    seconds_left: int
+    screen: ScreenId = ScreenId.INACTIVITY
+
+
+@dataclass(frozen=True, slots=True)
+class CardRemovedView:
+    seconds_left: int | None = None
+    screen: ScreenId = ScreenId.CARD_REMOVED
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorView:
+    screen: ScreenId = ScreenId.ERROR
+
+
+@dataclass(frozen=True, slots=True)
+class HelpView:
+    screen: ScreenId = ScreenId.HELP
+
+
+View = (
+    WelcomeView
+    | EmergencyCheckView
+    | EmergencyExitView
+    | InformationView
+    | IdentificationView
+    | BeneficiaryView
+    | ConfirmIdentityView
+    | ConsentView
+    | OrientationView
+    | MeasurementView
+    | ProfessionalLoginView
+    | ManualEntryView
+    | WaitingRoomView
+    | CallView
+    | EndView
+    | DegradedView
+    | StopConfirmView
+    | InactivityView
+    | CardRemovedView
+    | ErrorView
+    | HelpView
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Presentation:
+    """How to show things: the patient's language and accessibility choices."""
+
+    language: str = "fr"
+    large_text: bool = False
+    high_contrast: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UiIncident:
+    """Something went wrong in the UI itself (audio, an unexpected error): traced, never shown."""
+
+    code: str  # "audio-failed", "speech-failed", "ui-error"
+    message: str  # a whole sentence with no health datum

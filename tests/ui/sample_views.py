@@ -1,0 +1,152 @@
+"""One sample view per screen (and per screen state), for rendering and clipping tests."""
+
+from __future__ import annotations
+
+from app.ui.i18n import Msg
+from app.ui.views import (
+    Beneficiary,
+    BeneficiaryView,
+    CallView,
+    CardRemovedView,
+    ChatLine,
+    ConfirmIdentityView,
+    ConsentView,
+    DegradedView,
+    DeviceKind,
+    Doctor,
+    EmergencyCheckView,
+    EmergencyExitView,
+    EmergencyNumber,
+    EndView,
+    ErrorView,
+    HelpView,
+    IdentificationView,
+    InactivityView,
+    InformationView,
+    ManualEntryView,
+    ManualField,
+    MeasurementView,
+    MeasureStep,
+    NearbyPlaceView,
+    OrientationOption,
+    OrientationView,
+    ProfessionalLoginView,
+    StopConfirmView,
+    View,
+    WaitingRoomView,
+    WelcomeView,
+)
+
+CANARY = "ZQXCANARY"
+
+NUMBERS = (
+    EmergencyNumber("15", Msg("emergency.n.15")),
+    EmergencyNumber("3114", Msg("emergency.n.3114")),
+    EmergencyNumber("112", Msg("emergency.n.112")),
+)
+PLACES = (
+    NearbyPlaceView(
+        "Maison de santé du Centre",
+        "12 rue de la République, 75001 Paris",
+        "01 23 45 67 89",
+        "du lundi au vendredi, de 8 h à 19 h",
+    ),
+)
+DOCTOR = Doctor("Dr Claire Martin", "10101010101", "Médecine générale")
+
+
+def sample_views(name: str = "Jeanne DUPONT-LEFEBVRE") -> dict[str, View]:
+    return {
+        "welcome": WelcomeView(),
+        "emergency-check": EmergencyCheckView("chest-pain", Msg("emergency.q.chest-pain"), 1, 8),
+        "emergency-exit": EmergencyExitView(Msg("emergency.exit"), NUMBERS),
+        "information": InformationView(
+            "cost",
+            Msg("info.cost.title"),
+            Msg("info.cost.body"),
+            Msg("info.cost.body.easy"),
+            7,
+            8,
+        ),
+        "identification": IdentificationView(),
+        "identification-reading": IdentificationView(
+            status=Msg("identification.reading"), busy=True
+        ),
+        "beneficiary": BeneficiaryView(
+            (
+                Beneficiary("0", name, "12/03/1948"),
+                Beneficiary("1", "Paul DUPONT", "02/11/2015"),
+            )
+        ),
+        "confirm-identity": ConfirmIdentityView(name, "12/03/1948"),
+        "consent": ConsentView(
+            "teleconsultation",
+            Msg("consent.teleconsultation.title"),
+            Msg("consent.teleconsultation.text"),
+            True,
+            1,
+            3,
+        ),
+        "orientation-question": OrientationView(
+            "has_mt",
+            Msg("orientation.q.has_mt"),
+            (
+                OrientationOption("yes", Msg("orientation.a.yes")),
+                OrientationOption("no", Msg("orientation.a.no")),
+                OrientationOption("unknown", Msg("orientation.a.unknown")),
+            ),
+        ),
+        "orientation-told": OrientationView(
+            "told", Msg("orientation.told_title"), told=(Msg("orientation.outside"),)
+        ),
+        "measurements": MeasurementView(DeviceKind.TENSIOMETER, MeasureStep.INSTRUCTIONS, 3, 3),
+        "measurements-measuring": MeasurementView(DeviceKind.OXIMETER, MeasureStep.MEASURING, 2, 3),
+        "measurements-result": MeasurementView(
+            DeviceKind.THERMOMETER,
+            MeasureStep.RESULT,
+            1,
+            3,
+            result=((Msg("measure.q.body-temperature"), "37,2 °C"),),
+        ),
+        "measurements-failed": MeasurementView(
+            DeviceKind.OXIMETER, MeasureStep.FAILED, 2, 3, problem=Msg("measure.failed")
+        ),
+        "professional-login": ProfessionalLoginView(
+            Msg("login.purpose.manual-measure"), Msg("login.failed")
+        ),
+        "manual-entry": ManualEntryView(
+            DeviceKind.TENSIOMETER,
+            (
+                ManualField("systolic", Msg("measure.q.systolic"), "mm Hg"),
+                ManualField("diastolic", Msg("measure.q.diastolic"), "mm Hg"),
+            ),
+            "Sophie Bernard",
+        ),
+        "waiting-room": WaitingRoomView(Msg("waiting.status.joining")),
+        "call-identity": CallView(DOCTOR, video_started=False),
+        "call": CallView(
+            DOCTOR,
+            video_started=True,
+            chat=(
+                ChatLine(True, "Bonjour, pouvez-vous me montrer votre gorge ?"),
+                ChatLine(False, f"Oui {CANARY}"),
+            ),
+        ),
+        "end": EndView(
+            (Msg("end.document.prescription"), Msg("end.document.report")),
+            Msg("end.payment.after"),
+            True,
+        ),
+        "degraded": DegradedView(
+            Msg("degraded.what.call-dropped"),
+            Msg("degraded.kept"),
+            Msg("degraded.next.call-dropped"),
+            PLACES,
+            NUMBERS[:1] + NUMBERS[2:],
+        ),
+        "stop-confirm": StopConfirmView(),
+        "inactivity": InactivityView(30),
+        "card-removed": CardRemovedView(60),
+        "error": ErrorView(),
+        "help": HelpView(),
+    }
