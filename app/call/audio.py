@@ -79,7 +79,18 @@ class SoundDeviceMicrophone:
                 queue.get_nowait()
             queue.put_nowait(block)
 
+        pace = {"start": 0.0, "frames": 0}
+
         def callback(indata: Any, frames: int, time_info: Any, status: Any) -> None:
+            # A device that runs ahead of real time (ALSA's file plugin on a
+            # null slave) is held back here; a real microphone never is.
+            now = time.monotonic()
+            if pace["frames"] == 0:
+                pace["start"] = now
+            pace["frames"] += frames
+            ahead = pace["start"] + pace["frames"] / RATE - now
+            if ahead > 0.04:
+                time.sleep(ahead - 0.02)
             loop.call_soon_threadsafe(push, indata[:, 0].copy())
 
         try:

@@ -138,6 +138,11 @@ class TurnServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
+        if self._reader is not None:
+            self._reader.join(timeout=2)
+            self._reader = None
+        if process is not None and process.stdout is not None:
+            process.stdout.close()
         if self._dir is not None:
             self._dir.cleanup()
             self._dir = None
