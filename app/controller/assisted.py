@@ -1,0 +1,236 @@
+"""Acts an assisting professional does on the patient's session, under their own account.
+
+Why a sign-in per session: the pharmacist or nurse next to the patient signs
+in once (password + authenticator code) when the patient needs them, then
+enters what is needed (a value the device could not take, an identity for a
+patient without a card, the check of an identity document). The sign-in
+ends with the session (the wipe forgets it) or when they sign out: the next
+patient's session never inherits it. Every act, done or refused, is an audit
+row naming the professional; the measurement or identity itself carries
+their account id into the trace (CSP R.6316-4).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from app.domain import session_events as ev
+from app.domain.identity import (
+    CollectionMethod,
+    IdentityDocument,
+    IdentityStatus,
+    InsTraits,
+    InvalidIdentity,
+    InvalidNir,
+    PatientIdentity,
+    parse_nir,
+    qualify_with_document,
+)
+from app.domain.measurements import (
+    ImplausibleMeasurement,
+    ManualSource,
+    MeasurementKind,
+    Quantity,
+    make_measurement,
+)
+from app.maintenance.errors import AuthError, PermissionDenied
+from app.maintenance.roles import Permission
+from app.maintenance.service import AccountService
+
+if TYPE_CHECKING:
+    from app.controller.controller import SessionController
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    username: str
+    password: str = field(repr=False)
+    code: str = field(repr=False)
+
+
+class AssistOutcome(enum.StrEnum):
+    SIGNED_IN = "signed-in"
+    RECORDED = "recorded"
+    REFUSED = "refused"  # the sign-in failed (the message says nothing of which factor)
+    NOT_ALLOWED = "not-allowed"  # the role does not allow this act
+    NOT_SIGNED_IN = "not-signed-in"
+    INVALID_VALUE = "invalid-value"  # implausible value, bad NIR…: the sentence says which
+    NOT_NOW = "not-now"  # the session is not at a step where this act fits
+
+
+@dataclass(frozen=True, slots=True)
+class AssistResult:
+    outcome: AssistOutcome
+    message: str = ""  # for the professional's screen; never names a health value
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in (AssistOutcome.SIGNED_IN, AssistOutcome.RECORDED)
+
+
+NOT_ALLOWED_MESSAGE = "Your account does not allow this act. Ask an assisting pharmacist or nurse."
+NOT_SIGNED_IN_MESSAGE = "Sign in with your professional account first."
+
+
+class AssistedActs:
+    def __init__(self, controller: SessionController, accounts: AccountService) -> None:
+        self._controller = controller
+        self._accounts = accounts
+
+    async def sign_in(
+        self, credentials: Credentials, permission: Permission = Permission.MANUAL_MEASUREMENT
+    ) -> AssistResult:
+        try:
+            professional = await self._accounts.authenticate(
+                credentials.username, credentials.password, credentials.code, permission=permission
+            )
+        except AuthError as exc:
+            return AssistResult(AssistOutcome.REFUSED, exc.person_message)
+        except PermissionDenied:
+            return AssistResult(AssistOutcome.NOT_ALLOWED, NOT_ALLOWED_MESSAGE)
+        self._controller.set_assistant(professional)
+        return AssistResult(AssistOutcome.SIGNED_IN, f"Signed in: {professional.display_name}.")
+
+    def sign_out(self) -> None:
+        self._controller.set_assistant(None)
+
+    async def _allowed(self, permission: Permission) -> AssistResult | None:
+        professional = self._controller.assistant
+        if professional is None:
+            return AssistResult(AssistOutcome.NOT_SIGNED_IN, NOT_SIGNED_IN_MESSAGE)
+        try:
+            await self._accounts.authorise(professional, permission)
+        except PermissionDenied:
+            return AssistResult(AssistOutcome.NOT_ALLOWED, NOT_ALLOWED_MESSAGE)
+        return None
+
+    def _session_subject(self) -> str:
+        return self._controller.view.context.session_id or "-"
+
+    async def enter_measurement(
+        self, kind: MeasurementKind, values: Mapping[Quantity, Decimal]
+    ) -> AssistResult:
+        refusal = await self._allowed(Permission.MANUAL_MEASUREMENT)
+        if refusal is not None:
+            return refusal
+        professional = self._controller.assistant
+        assert professional is not None
+        action = "assisted.manual-measurement"
+        now = self._controller.now()
+        try:
+            measurement = make_measurement(
+                self._controller.new_id(),
+                kind,
+                values,
+                ManualSource(professional.username),
+                now,
+            )
+        except ImplausibleMeasurement as exc:
+            await self._accounts.record_act(
+                professional,
+                action,
+                "refused",
+                self._session_subject(),
+                f"kind={kind},reason={exc.reason}",
+            )
+            return AssistResult(AssistOutcome.INVALID_VALUE, exc.sentence)
+        submitted = await self._controller.feed(ev.MeasurementTaken(now, measurement=measurement))
+        if not submitted.accepted:
+            await self._accounts.record_act(
+                professional,
+                action,
+                "refused",
+                self._session_subject(),
+                f"kind={kind},reason=not-now",
+            )
+            return AssistResult(AssistOutcome.NOT_NOW, submitted.reason)
+        await self._accounts.record_act(
+            professional,
+            action,
+            "ok",
+            measurement.id,
+            f"session={self._session_subject()},kind={kind}",
+        )
+        return AssistResult(AssistOutcome.RECORDED)
+
+    async def enter_identity(
+        self,
+        traits: InsTraits,
+        nir: str | None,
+        document: IdentityDocument | None = None,
+    ) -> AssistResult:
+        """A patient without a card (or QR): the professional types the identity.
+
+        With a high-trust document checked, the identity is VALI (validated)
+        at once; without, it stays PROV. INSi is asked by the flow either way.
+        """
+        refusal = await self._allowed(Permission.MANUAL_IDENTIFICATION)
+        if refusal is not None:
+            return refusal
+        professional = self._controller.assistant
+        assert professional is not None
+        action = "assisted.manual-identification"
+        now = self._controller.now()
+        try:
+            identifier = parse_nir(nir) if nir else None
+        except InvalidNir as exc:
+            await self._accounts.record_act(
+                professional, action, "refused", self._session_subject(), f"reason=nir-{exc.reason}"
+            )
+            return AssistResult(AssistOutcome.INVALID_VALUE, exc.sentence)
+        identity = PatientIdentity(
+            traits=traits,
+            status=IdentityStatus.PROV,
+            method=CollectionMethod.SM,
+            identifier=identifier,
+        )
+        if document is not None:
+            identity = qualify_with_document(identity, document, professional.username, now.date())
+        submitted = await self._controller.feed(
+            ev.IdentityObtained(
+                now,
+                candidates=(identity,),
+                source=ev.IdentitySource.MANUAL,
+                entered_by=professional.username,
+            )
+        )
+        if not submitted.accepted:
+            await self._accounts.record_act(
+                professional, action, "refused", self._session_subject(), "reason=not-now"
+            )
+            return AssistResult(AssistOutcome.NOT_NOW, submitted.reason)
+        detail = f"status={identity.status}" + (f",document={document}" if document else "")
+        await self._accounts.record_act(professional, action, "ok", self._session_subject(), detail)
+        return AssistResult(AssistOutcome.RECORDED)
+
+    async def check_document(self, document: IdentityDocument) -> AssistResult:
+        """The professional checked the patient's identity document: PROV → VALI, RECUP → QUAL."""
+        refusal = await self._allowed(Permission.MANUAL_IDENTIFICATION)
+        if refusal is not None:
+            return refusal
+        professional = self._controller.assistant
+        assert professional is not None
+        action = "assisted.document-check"
+        identity = self._controller.view.context.identity
+        if identity is None:
+            return AssistResult(AssistOutcome.NOT_NOW, "No identity has been chosen yet.")
+        now = self._controller.now()
+        try:
+            checked = qualify_with_document(identity, document, professional.username, now.date())
+        except InvalidIdentity as exc:
+            return AssistResult(AssistOutcome.INVALID_VALUE, exc.sentence)
+        submitted = await self._controller.feed(ev.IdentityUpdated(now, identity=checked))
+        if not submitted.accepted:
+            return AssistResult(AssistOutcome.NOT_NOW, submitted.reason)
+        await self._accounts.record_act(
+            professional,
+            action,
+            "ok",
+            self._session_subject(),
+            f"status={checked.status},document={document}",
+        )
+        return AssistResult(AssistOutcome.RECORDED)

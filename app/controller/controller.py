@@ -1,0 +1,563 @@
+"""The session controller: feeds the pure session flow and carries out what it decides.
+
+Why one service: the flow (app.domain.flow) is pure and decides everything;
+someone must turn touches, device reports, call and network news and clock
+ticks into its events, and its effects into acts (start a device, write to
+the store, open the call, wipe). Doing it in one place keeps the order
+right: one event at a time, effects in the order the flow gave them, a fact
+acknowledged by the store before the next event is handled, follow-up
+events (a device that cannot start, the end of a wipe) handled right after.
+
+Nothing here decides what the patient sees next; nothing here blocks the
+loop; nothing here lets an exception reach the screen: a failing effect is
+turned into the flow's own degraded path (device failed, platform
+unreachable), and a fault anywhere else ends the session safely (trace
+kept, devices and call stopped, memory wiped, welcome screen with a calm
+notice). Technical logs carry ids, codes and exception type names only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from app.controller.assisted import AssistedActs
+from app.controller.call_events import translate_call_event
+from app.controller.device_events import DEVICE_FOR_MEASUREMENT, MEASURING_KINDS, translate
+from app.controller.ports import CallPort, Clock, DeviceHub, InsiPort, NetworkMonitor, SessionStore
+from app.controller.view import AssistantView, DeviceStatus, Notice, SessionView
+from app.domain import session_effects as fx
+from app.domain import session_events as ev
+from app.domain.consent import ConsentChoice, ConsentText, decide
+from app.domain.errors import DomainError
+from app.domain.flow import IllegalTransition, SessionFlow
+from app.domain.mode import RunMode
+from app.domain.session_context import State
+from app.domain.trace import SYSTEM, IncidentCode, TraceEntry, TraceKind, incident
+from app.maintenance.accounts import AuditEntry, AuditSink, Professional
+from app.maintenance.service import AccountService
+from drivers import events as dev
+
+log = logging.getLogger(__name__)
+
+STORE_ATTEMPTS = 3
+STORE_RETRY_S = (0.05, 0.25)
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def new_uuid() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """The answer to a choice: accepted, or refused with a sentence for the log/UI."""
+
+    accepted: bool
+    reason: str = ""
+
+
+Listener = Callable[[SessionView], None]
+
+
+class SessionController:
+    """Feed it choices and reports; read `view`; subscribe to changes."""
+
+    def __init__(
+        self,
+        flow: SessionFlow,
+        *,
+        store: SessionStore,
+        devices: DeviceHub,
+        clock: Clock | None = None,
+        call: CallPort | None = None,
+        insi: InsiPort | None = None,
+        network: NetworkMonitor | None = None,
+        audit: AuditSink | None = None,
+        accounts: AccountService | None = None,
+        new_id: Callable[[], str] = new_uuid,
+        tick_interval_s: float = 1.0,
+    ) -> None:
+        self._flow = flow
+        self._store = store
+        self._devices = devices
+        self._clock: Clock = clock or SystemClock()
+        self._call = call
+        self._insi = insi
+        self._network = network
+        self._audit = audit
+        self._new_id = new_id
+        self._tick_interval_s = tick_interval_s
+        self._mode: RunMode = flow.settings.mode
+        self._lock = asyncio.Lock()
+        self._listeners: list[Listener] = []
+        self._queues: list[asyncio.Queue[SessionView]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._session_tasks: set[asyncio.Task[Any]] = set()
+        self._pumps: list[asyncio.Task[Any]] = []
+        self._begun: set[str] = set()
+        self._unsaved: list[tuple[str, fx.Fact, datetime]] = []
+        self._revision = 0
+        self._device_status: DeviceStatus | None = None
+        self._doctor: Any = None
+        self._notice: Notice | None = None
+        self._assistant: Professional | None = None
+        self._camera_on = False
+        self._view = self._build_view()
+        self.assist: AssistedActs | None = (
+            AssistedActs(self, accounts) if accounts is not None else None
+        )
+        """Assisted acts (sign in, manual entry); None when the kiosk runs without accounts."""
+
+    # ---- what the UI binds to ------------------------------------------------------------
+
+    @property
+    def view(self) -> SessionView:
+        return self._view
+
+    @property
+    def state(self) -> State:
+        return self._flow.state
+
+    @property
+    def mode(self) -> RunMode:
+        return self._mode
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    def new_id(self) -> str:
+        return self._new_id()
+
+    @property
+    def assistant(self) -> Professional | None:
+        return self._assistant
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener(view)` after every change; returns the unsubscribe function.
+
+        A listener must not block (the Qt side posts to the UI thread); an
+        exception in it is logged and does not stop the session.
+        """
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    async def changes(self) -> AsyncIterator[SessionView]:
+        """Every view from now on, as an async iterator (tests and headless demo)."""
+        queue: asyncio.Queue[SessionView] = asyncio.Queue()
+        self._queues.append(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._queues.remove(queue)
+
+    async def submit(self, event_type: type[ev.PersonEvent], **fields: Any) -> Submitted:
+        """A person's choice. The controller stamps the time (and a new session id for Begin)."""
+        if event_type is ev.Begin and "session_id" not in fields:
+            fields["session_id"] = self._new_id()
+        try:
+            event = event_type(self._clock.now(), **fields)
+        except (TypeError, DomainError) as exc:
+            return Submitted(
+                False, f"The choice {event_type.__name__} is malformed ({type(exc).__name__})."
+            )
+        return await self._dispatch(event)
+
+    async def decide_consent(self, text: ConsentText, choice: ConsentChoice) -> Submitted:
+        """The patient's answer on the consent text shown (the domain builds the decision)."""
+        try:
+            decision = decide(text, choice, self._clock.now(), self._flow.context.consents)
+        except DomainError as exc:
+            return Submitted(False, exc.sentence)
+        return await self.submit(ev.ConsentDecided, decision=decision)
+
+    async def feed(self, event: ev.Event) -> Submitted:
+        """A domain event from outside (adapters, tests); handled like any other."""
+        return await self._dispatch(event)
+
+    async def device_event(self, event: dev.DeviceEvent) -> None:
+        """A driver's report: progress goes to the view, the rest to the flow."""
+        self._note_device_progress(event)
+        active = self._flow.context.active_device
+        for domain_event in translate(event, self._clock.now(), self._mode, self._new_id, active):
+            await self._dispatch(domain_event)
+        if not isinstance(event, dev.Reading | dev.Failed | dev.CardRead | dev.QrIdentity):
+            self._publish()
+
+    async def call_event(self, event: object) -> None:
+        from app.call import events as call
+
+        if isinstance(event, call.DoctorIdentified):
+            self._doctor = event.doctor
+        elif isinstance(event, call.Incident):
+            log.info("call incident %s", event.code.value)
+        for domain_event in translate_call_event(event, self._clock.now()):
+            await self._dispatch(domain_event)
+
+    async def platform_reachable(self, reachable: bool) -> None:
+        now = self._clock.now()
+        await self._dispatch(
+            ev.PlatformReachable(now) if reachable else ev.PlatformUnreachable(now)
+        )
+
+    async def tick(self) -> None:
+        """One clock tick (the ticker does this every second; tests call it after moving time)."""
+        await self._dispatch(ev.Tick(self._clock.now()))
+
+    # ---- the professional beside the patient -------------------------------------------
+
+    def set_assistant(self, professional: Professional | None) -> None:
+        """Who is signed in for assisted acts (see app.controller.assisted); None signs out."""
+        self._assistant = professional
+        self._publish()
+
+    async def audit(
+        self, actor: str, action: str, outcome: str, subject: str, detail: str = ""
+    ) -> None:
+        if self._audit is None:
+            return
+        try:
+            await self._audit.append_audit(
+                AuditEntry(self._clock.now(), actor, action, outcome, subject, detail)
+            )
+        except Exception as exc:  # the audit failing must not stop the patient's session
+            log.error("audit write failed (%s)", type(exc).__name__)
+
+    # ---- life cycle --------------------------------------------------------------------------
+
+    async def start(self, *, ticker: bool = True) -> None:
+        """Start the pumps (devices, call, network) and the ticker; the card reader listens."""
+        self._pumps.append(self._spawn_pump(self._pump_devices()))
+        if self._network is not None:
+            self._pumps.append(self._spawn_pump(self._pump_network()))
+        if ticker:
+            self._pumps.append(self._spawn_pump(self._ticker()))
+        if dev.DeviceKind.CARD_READER in self._devices.kinds():
+            await self._guarded(
+                self._devices.start(dev.DeviceKind.CARD_READER), "start card reader"
+            )
+
+    async def close(self) -> None:
+        for task in [*self._pumps, *self._tasks, *self._session_tasks]:
+            task.cancel()
+        for task in [*self._pumps, *self._tasks, *self._session_tasks]:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._pumps.clear()
+        await self._guarded(self._devices.stop_all(), "stop devices")
+        if self._call is not None:
+            await self._guarded(self._call.end(), "end call")
+
+    def _spawn_pump(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        return asyncio.create_task(coro)
+
+    async def _pump_devices(self) -> None:
+        async for event in self._devices.events():
+            await self._guarded(self.device_event(event), "device event")
+
+    async def _pump_network(self) -> None:
+        assert self._network is not None
+        async for change in self._network.events():
+            await self._guarded(self.platform_reachable(change.online), "network event")
+
+    async def _pump_call(self, call: CallPort) -> None:
+        async for event in call.events():
+            await self._guarded(self.call_event(event), "call event")
+
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(self._tick_interval_s)
+            await self._guarded(self.tick(), "tick")
+
+    async def _guarded(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.error("%s failed (%s)", what, type(exc).__name__)
+
+    # ---- one event at a time ------------------------------------------------------------------
+
+    async def _dispatch(self, event: ev.Event) -> Submitted:
+        async with self._lock:
+            result = Submitted(True)
+            pending: deque[ev.Event] = deque([event])
+            first = True
+            while pending:
+                current = pending.popleft()
+                before = self._flow.context
+                try:
+                    effects = self._flow.handle(current)
+                except IllegalTransition as exc:
+                    if first:
+                        result = Submitted(False, exc.sentence)
+                    log.info("refused %s in %s", exc.event_name, exc.state.value)
+                    first = False
+                    continue
+                except Exception as exc:
+                    await self._fault(exc, "flow")
+                    result = Submitted(
+                        False, "The kiosk met an unexpected problem; the session was closed safely."
+                    )
+                    break
+                first = False
+                if isinstance(current, ev.Begin):
+                    self._notice = None
+                try:
+                    for effect in effects:
+                        pending.extend(await self._carry_out(effect, current.at))
+                    await self._follow_step(before.step)
+                except Exception as exc:
+                    await self._fault(exc, "effect")
+                    result = Submitted(
+                        False, "The kiosk met an unexpected problem; the session was closed safely."
+                    )
+                    break
+            self._publish()
+            return result
+
+    async def _follow_step(self, before: State) -> None:
+        """What the step itself asks of the devices: the camera reads QR codes only while identifying."""
+        step = self._flow.step
+        want_camera = (
+            step is State.IDENTIFICATION and dev.DeviceKind.CAMERA in self._devices.kinds()
+        )
+        if want_camera and not self._camera_on:
+            self._camera_on = True
+            await self._guarded(self._devices.start(dev.DeviceKind.CAMERA), "start camera")
+        elif not want_camera and self._camera_on:
+            self._camera_on = False
+            await self._guarded(self._devices.stop(dev.DeviceKind.CAMERA), "stop camera")
+
+    async def _carry_out(self, effect: fx.Effect, at: datetime) -> list[ev.Event]:
+        match effect:
+            case fx.WriteToStore(session_id=session_id, fact=fact):
+                await self._write(session_id, fact, at)
+                return []
+            case fx.StartDevice(kind=kind):
+                device = DEVICE_FOR_MEASUREMENT[kind]
+                self._device_status = DeviceStatus.STARTING
+                try:
+                    await self._devices.start(device)
+                except Exception as exc:
+                    log.warning("device %s did not start (%s)", device.value, type(exc).__name__)
+                    self._device_status = None
+                    return [ev.DeviceFailed(self._clock.now(), kind=kind, device_id=device.value)]
+                return []
+            case fx.StopDevices():
+                self._device_status = None
+                for device_kind in MEASURING_KINDS & self._devices.kinds():
+                    await self._guarded(self._devices.stop(device_kind), "stop device")
+                return []
+            case fx.OpenCall():
+                return await self._open_call()
+            case fx.EndCall():
+                if self._call is not None:
+                    await self._guarded(self._call.end(), "end call")
+                return []
+            case fx.QueryInsi():
+                self._query_insi()
+                return []
+            case fx.ShowDegraded():
+                return []  # the context carries it; the view shows it
+            case fx.Wipe(session_id=session_id, reason=reason):
+                await self._wipe(session_id, reason.value, at)
+                return [ev.WipeDone(self._clock.now())]
+        raise AssertionError(f"unknown effect {type(effect).__name__}")
+
+    # ---- effects ------------------------------------------------------------------------------
+
+    async def _write(self, session_id: str, fact: fx.Fact, at: datetime) -> None:
+        """One fact = one transaction, acknowledged before the controller moves on.
+
+        A store that fails even after retries must not stop the patient: the
+        fact is kept in memory (and retried with the next write) and the view
+        tells the UI so; a STORE_FAILED incident joins the trace.
+        """
+        self._unsaved.append((session_id, fact, at))
+        backlog, self._unsaved = self._unsaved, []
+        for index, (sid, item, when) in enumerate(backlog):
+            if not await self._store_with_retries(sid, item, when):
+                self._unsaved = backlog[index:]
+                if self._notice is not Notice.STORE_DELAYED:
+                    self._notice = Notice.STORE_DELAYED
+                    self._unsaved.append((sid, incident(at, IncidentCode.STORE_FAILED), at))
+                return
+        if self._notice is Notice.STORE_DELAYED:
+            self._notice = None
+
+    async def _store_with_retries(self, session_id: str, fact: fx.Fact, at: datetime) -> bool:
+        for attempt in range(STORE_ATTEMPTS):
+            try:
+                if session_id not in self._begun:
+                    await self._store.begin_session(session_id, at)
+                    self._begun.add(session_id)
+                await self._store.record_fact(session_id, fact, at)
+                return True
+            except Exception as exc:
+                log.error(
+                    "store write failed (%s), attempt %d of %d",
+                    type(exc).__name__,
+                    attempt + 1,
+                    STORE_ATTEMPTS,
+                )
+                if attempt < len(STORE_RETRY_S):
+                    await asyncio.sleep(STORE_RETRY_S[attempt])
+        return False
+
+    async def _open_call(self) -> list[ev.Event]:
+        session_id = self._flow.context.session_id
+        if self._call is None or session_id is None:
+            return [ev.PlatformUnreachable(self._clock.now())]
+        try:
+            await self._call.open(session_id)
+        except Exception as exc:
+            log.warning("call did not open (%s)", type(exc).__name__)
+            return [ev.PlatformUnreachable(self._clock.now())]
+        task = asyncio.create_task(self._pump_call(self._call))
+        self._session_tasks.add(task)
+        task.add_done_callback(self._session_tasks.discard)
+        return []
+
+    def _query_insi(self) -> None:
+        identity = self._flow.context.identity
+        if self._insi is None or identity is None:
+            return
+        insi = self._insi
+
+        async def ask() -> None:
+            try:
+                answer = await insi.query(identity, self._clock.now())
+            except Exception as exc:
+                log.warning("INSi query failed (%s)", type(exc).__name__)
+                return
+            if answer is not None and self._flow.context.identity == identity:
+                await self._dispatch(ev.IdentityUpdated(self._clock.now(), identity=answer))
+
+        task = asyncio.create_task(ask())
+        self._session_tasks.add(task)
+        task.add_done_callback(self._session_tasks.discard)
+
+    async def _wipe(self, session_id: str, reason: str, at: datetime) -> None:
+        current = asyncio.current_task()
+        for task in list(self._session_tasks):
+            if task is not current:
+                task.cancel()
+        for kind in MEASURING_KINDS & self._devices.kinds():
+            await self._guarded(self._devices.stop(kind), "stop device")
+        if self._call is not None:
+            await self._guarded(self._call.end(), "end call")
+        if self._unsaved:  # one last try, so nothing the doctor needs is lost
+            await self._write(*self._unsaved.pop())
+        if self._unsaved:
+            log.error("%d fact(s) could not be stored before the wipe", len(self._unsaved))
+            await self.audit(
+                "system",
+                "session.unsaved-facts",
+                "failed",
+                session_id,
+                f"count={len(self._unsaved)}",
+            )
+            self._unsaved = []
+        if session_id in self._begun:
+            try:
+                await self._store.end_session(session_id, reason, at)
+            except Exception as exc:
+                log.error("store could not close the session (%s)", type(exc).__name__)
+            self._begun.discard(session_id)
+        self._device_status = None
+        self._doctor = None
+        self._assistant = None
+
+    async def _fault(self, exc: Exception, where: str) -> None:
+        """An unexpected error: trace it, stop everything, wipe, back to welcome with a notice."""
+        log.error("unexpected %s error (%s); session closed safely", where, type(exc).__name__)
+        ctx = self._flow.context
+        session_id = ctx.session_id
+        now = self._clock.now()
+        await self.audit(
+            "system",
+            "controller.fault",
+            "failed",
+            session_id or "-",
+            f"where={where},error={type(exc).__name__}",
+        )
+        if session_id is not None:
+            # The domain has no incident code for a software fault yet (asked for):
+            # the trace says the session was wiped because of a fault.
+            entry = TraceEntry(now, TraceKind.WIPE, SYSTEM, "fault")
+            with contextlib.suppress(Exception):
+                await self._write(session_id, entry, now)
+            await self._wipe(session_id, "fault", now)
+        else:
+            with contextlib.suppress(Exception):
+                await self._devices.stop_all()
+        self._flow = SessionFlow(self._flow.settings)
+        self._camera_on = False
+        self._notice = Notice.FAULT
+
+    # ---- the view ---------------------------------------------------------------------------
+
+    def _note_device_progress(self, event: dev.DeviceEvent) -> None:
+        match event:
+            case dev.Connected(kind=kind) if kind in MEASURING_KINDS:
+                self._device_status = DeviceStatus.CONNECTED
+            case dev.Measuring(kind=kind) if kind in MEASURING_KINDS:
+                self._device_status = DeviceStatus.MEASURING
+            case dev.Reading() | dev.Failed() | dev.Disconnected():
+                if getattr(event, "kind", None) in MEASURING_KINDS:
+                    self._device_status = None
+            case _:
+                pass
+
+    def _build_view(self) -> SessionView:
+        ctx = self._flow.context
+        person_choices = frozenset(e for e in self._flow.accepts() if e.ORIGIN is ev.Origin.PERSON)
+        assistant = (
+            AssistantView(
+                self._assistant.username, self._assistant.display_name, self._assistant.role.value
+            )
+            if self._assistant is not None
+            else None
+        )
+        return SessionView(
+            revision=self._revision,
+            state=ctx.state,
+            step=ctx.step,
+            context=ctx,
+            choices=person_choices,
+            countdown_deadline=ctx.warning_deadline(self._flow.settings),
+            device_status=self._device_status if ctx.active_device is not None else None,
+            doctor=self._doctor,
+            assistant=assistant,
+            notice=self._notice,
+        )
+
+    def _publish(self) -> None:
+        self._revision += 1
+        self._view = self._build_view()
+        for listener in list(self._listeners):
+            try:
+                listener(self._view)
+            except Exception as exc:
+                log.error("view listener failed (%s)", type(exc).__name__)
+        for queue in self._queues:
+            queue.put_nowait(self._view)

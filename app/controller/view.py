@@ -1,0 +1,59 @@
+"""What the UI shows: the flow's state and context, plus what only the controller knows.
+
+Why a view object: the UI never asks the flow or a driver anything; it gets
+one immutable snapshot per change and draws it. `choices` lists the person
+events the flow takes now, so a button is enabled exactly when its choice
+would be accepted (the UI takes no decision).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from app.call.messages import DoctorIdentity
+from app.domain.session_context import SessionContext, State
+from app.domain.session_events import Event
+
+
+class DeviceStatus(enum.StrEnum):
+    STARTING = "starting"  # the controller asked the device to start
+    CONNECTED = "connected"
+    MEASURING = "measuring"
+
+
+class Notice(enum.StrEnum):
+    """A calm message the UI shows over the current screen (translated by id)."""
+
+    FAULT = "fault"  # something unexpected happened; the session was closed safely
+    STORE_DELAYED = "store-delayed"  # the encrypted store is slow to answer; data kept in memory
+
+
+@dataclass(frozen=True, slots=True)
+class AssistantView:
+    """The professional signed in for assisted acts (shown on screen, no secret)."""
+
+    username: str
+    display_name: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    revision: int
+    state: State  # what is on screen (a dialog, or the step)
+    step: State  # the step under any dialog
+    context: SessionContext = field(repr=False)
+    choices: frozenset[type[Event]]
+    countdown_deadline: datetime | None = None  # end of the inactivity countdown
+    device_status: DeviceStatus | None = None
+    doctor: DoctorIdentity | None = field(default=None, repr=False)
+    assistant: AssistantView | None = None
+    notice: Notice | None = None
+
+    def countdown_s(self, now: datetime) -> int | None:
+        """Whole seconds left on the inactivity countdown, for the UI's timer."""
+        if self.countdown_deadline is None:
+            return None
+        return max(0, int((self.countdown_deadline - now).total_seconds() + 0.999))
