@@ -185,6 +185,8 @@ def _observation(ck: _Checker, r: Json, mode: RunMode | None) -> None:
             if len(units) != 1:
                 ck.bad("code", loincs, "LOINC codes of one quantity")
             _quantity(ck, "valueQuantity", r.get("valueQuantity"), loincs[0])
+        elif r.get("valueQuantity", {}).get("system") != c.UCUM:
+            ck.bad("valueQuantity.system", r.get("valueQuantity", {}).get("system"), c.UCUM)
 
 
 def _consent(ck: _Checker, r: Json, mode: RunMode | None) -> None:

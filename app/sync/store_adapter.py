@@ -1,9 +1,22 @@
-"""From the store's session read to the mapping's snapshot (the only place they meet)."""
+"""Where sync meets the store: the outbox port over `AsyncStore`, and record → snapshot.
+
+`StoreOutbox(store)` is what the composition root passes to the sender. The
+store keeps one outbox entry per session (open → ready → in_flight →
+acknowledged | quarantined) and its own audit rows for every move.
+"""
 
 from __future__ import annotations
 
-from app.sync.outbox_port import SessionRecordLike
+import asyncio
+import functools
+from collections.abc import Sequence
+from datetime import datetime
+
+from app.store import AsyncStore, OutboxItem, SessionRecord
+from app.sync.outbox_port import OutboxPort, SessionRecordLike
 from app.sync.session_snapshot import SessionSnapshot
+
+MAX_INCIDENT_CHARS = 300
 
 
 def snapshot_from_record(record: SessionRecordLike) -> SessionSnapshot:
@@ -16,3 +29,50 @@ def snapshot_from_record(record: SessionRecordLike) -> SessionSnapshot:
         measurements=tuple(record.measurements),
         trace=tuple(record.trace),
     )
+
+
+class StoreOutbox:
+    """The `OutboxPort` of the real SQLCipher store."""
+
+    def __init__(self, store: AsyncStore) -> None:
+        self._store = store
+
+    async def pending(self, limit: int, now: datetime | None) -> Sequence[OutboxItem]:
+        return await self._store.pending_outbox(limit, now=now)
+
+    async def read_session(self, session_id: str) -> SessionRecord:
+        return await self._store.session_bundle_source(session_id)
+
+    async def mark_in_flight(self, item_id: int, at: datetime) -> None:
+        await self._store.mark_in_flight(item_id, at)
+
+    async def retry_later(
+        self, item_id: int, error: str, at: datetime, not_before: datetime
+    ) -> None:
+        await self._store.retry_later(item_id, error, not_before, at)
+
+    async def acknowledge(self, item_id: int, response_digest: str, at: datetime) -> None:
+        await self._store.acknowledge(item_id, response_digest, at)
+
+    async def quarantine(self, item_id: int, reason: str, at: datetime) -> None:
+        await self._store.quarantine(item_id, reason, at)
+
+    async def record_incident(self, code: str, message: str, at: datetime) -> None:
+        # The store has no incident code for the uplink yet: the incident goes to
+        # its hash-chained audit log (no health data), which maintenance shows.
+        # (`Store` serialises every call with its own lock, so any thread will do.)
+        append = functools.partial(
+            self._store.store.append_audit,
+            "sync",
+            "sync.incident",
+            outcome="failed",
+            subject="-",
+            detail=f"code={code} {message}"[:MAX_INCIDENT_CHARS],
+            at=at,
+        )
+        await asyncio.get_running_loop().run_in_executor(None, append)
+
+
+def outbox_port(store: AsyncStore) -> OutboxPort:
+    """The store as the sender sees it (mypy checks here that it fits the port)."""
+    return StoreOutbox(store)

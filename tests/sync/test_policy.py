@@ -1,0 +1,250 @@
+"""Pure parts of the uplink: decimal JSON, backoff, Retry-After, reply classification,
+monitor hysteresis."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.sync.fhir_json import dump_bytes, dumps, loads
+from app.sync.monitor import NetworkState, NetworkStateMachine
+from app.sync.responses import (
+    Acknowledge,
+    Quarantine,
+    Retry,
+    classify,
+    transaction_response_problem,
+)
+from app.sync.retry_policy import BackoffPolicy, parse_retry_after
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+# --- decimal JSON ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Decimal("36.60"), "36.60"),
+        (Decimal("97"), "97"),
+        (Decimal("-0.0"), "0.0"),
+        (Decimal("1E+2"), "100"),
+        (Decimal("0.001"), "0.001"),
+    ],
+)
+def test_decimals_are_written_with_their_digits(value: Decimal, text: str) -> None:
+    assert dumps({"v": value}) == '{"v":' + text + "}"
+
+
+def test_floats_and_non_finite_decimals_are_refused() -> None:
+    with pytest.raises(TypeError, match="floats lose precision"):
+        dumps({"v": 36.6})
+    with pytest.raises(ValueError, match="finite"):
+        dumps({"v": Decimal("NaN")})
+
+
+@given(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.text()
+        | st.decimals(allow_nan=False, allow_infinity=False, places=3),
+        lambda kids: (
+            st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=5), kids, max_size=4)
+        ),
+        max_leaves=20,
+    )
+)
+def test_json_round_trip_keeps_every_decimal(value: object) -> None:
+    text = dumps(value)
+    assert json.loads(text, parse_float=Decimal) == json.loads(
+        dumps(loads(text)), parse_float=Decimal
+    )
+    assert dump_bytes(loads(text)) == text.encode("utf-8")
+
+
+# --- backoff and Retry-After -----------------------------------------------
+
+
+def test_full_jitter_stays_under_the_exponential_ceiling() -> None:
+    policy = BackoffPolicy(base_s=1.0, cap_s=300.0)
+    assert [policy.ceiling(n) for n in (1, 2, 3, 9, 10, 50)] == [1.0, 2.0, 4.0, 256.0, 300.0, 300.0]
+    assert policy.delay(3, lambda: 0.5) == 2.0
+    assert policy.delay(3, lambda: 0.0) == 0.0
+    assert policy.delay(10, lambda: 0.999) == pytest.approx(299.7)
+
+
+def test_retry_after_replaces_the_jitter_within_a_ceiling() -> None:
+    policy = BackoffPolicy(max_retry_after_s=3600)
+    assert policy.delay(1, lambda: 0.9, retry_after_s=120.0) == 120.0
+    assert policy.delay(1, lambda: 0.9, retry_after_s=86400.0) == 3600.0
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("120", 120.0),
+        (" 0 ", 0.0),
+        ("Mon, 23 Nov 2026 12:02:30 GMT", 150.0),
+        ("Mon, 23 Nov 2026 11:00:00 GMT", 0.0),  # in the past: now
+        ("Monday, 23-Nov-26 12:01:00 GMT", 60.0),  # obsolete RFC 850 form, still HTTP
+        ("soon", None),
+        ("-5", None),
+        ("", None),
+        (None, None),
+        ("١٢", None),  # non-ASCII digits
+    ],
+)
+def test_retry_after_parses_seconds_and_http_dates(
+    header: str | None, seconds: float | None
+) -> None:
+    assert parse_retry_after(header, NOW) == seconds
+
+
+@given(st.text(max_size=60))
+def test_retry_after_never_raises(header: str) -> None:
+    result = parse_retry_after(header, NOW)
+    assert result is None or result >= 0.0
+
+
+# --- classification --------------------------------------------------------
+
+
+def _response(statuses: list[str], types: list[str]) -> bytes:
+    return json.dumps(
+        {
+            "resourceType": "Bundle",
+            "type": "transaction-response",
+            "entry": [
+                {"response": {"status": s, "location": f"{t}/x{i}/_history/1"}}
+                for i, (s, t) in enumerate(zip(statuses, types, strict=True))
+            ],
+        }
+    ).encode()
+
+
+TYPES = ["Patient", "Observation"]
+
+
+def test_2xx_with_matching_transaction_response_is_acknowledged_with_its_digest() -> None:
+    body = _response(["201 Created", "200 OK"], TYPES)
+    assert classify(200, {}, body, TYPES, NOW) == Acknowledge(hashlib.sha256(body).hexdigest())
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"not json", "its body is not JSON"),
+        (b'{"resourceType":"OperationOutcome"}', "its body is not a Bundle"),
+        (
+            b'{"resourceType":"Bundle","type":"batch-response","entry":[]}',
+            "the Bundle is of type 'batch-response', not transaction-response",
+        ),
+        (_response(["201 Created"], ["Patient"]), "the response has 1 entries for 2 sent"),
+        (
+            _response(["201 Created", "400 Bad Request"], TYPES),
+            "entry 1 has status '400 Bad Request'",
+        ),
+        (
+            _response(["201 Created", "201 Created"], ["Patient", "Consent"]),
+            "entry 1 points at another resource type",
+        ),
+    ],
+)
+def test_2xx_without_a_matching_response_is_retried_not_acknowledged(
+    body: bytes, problem: str
+) -> None:
+    assert transaction_response_problem(body, TYPES) == problem
+    assert classify(200, {}, body, TYPES, NOW) == Retry(f"The platform answered 200 but {problem}.")
+
+
+@pytest.mark.parametrize("status", [408, 409, 425, 429, 500, 502, 503, 504])
+def test_transient_statuses_are_retried_with_retry_after(status: int) -> None:
+    decision = classify(status, {"Retry-After": "30"}, b"", TYPES, NOW)
+    assert decision == Retry(f"The platform is unavailable or busy (HTTP {status}).", 30.0)
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_credential_refusals_are_retried_and_flagged(status: int) -> None:
+    decision = classify(status, {}, b"", TYPES, NOW)
+    assert decision == Retry(
+        f"The platform refuses this cabin's credentials (HTTP {status}).", None, True
+    )
+
+
+@pytest.mark.parametrize("status", [400, 404, 405, 410, 412, 413, 415, 422])
+def test_permanent_refusals_are_quarantined_without_the_diagnostics(status: int) -> None:
+    body = json.dumps(
+        {
+            "resourceType": "OperationOutcome",
+            "issue": [
+                {"severity": "error", "code": "structure", "diagnostics": "DUPONT Marie 36.6"}
+            ],
+        }
+    ).encode()
+    decision = classify(status, {}, body, TYPES, NOW)
+    assert decision == Quarantine(
+        f"The platform refused this session for good with HTTP {status} (issues: structure); "
+        "it is kept here until a technician looks at it."
+    )
+    assert "DUPONT" not in decision.reason
+
+
+@given(
+    st.integers(100, 599),
+    st.binary(max_size=200),
+    st.dictionaries(st.sampled_from(["Retry-After", "X"]), st.text(max_size=30)),
+)
+def test_classify_always_decides(status: int, body: bytes, headers: dict[str, str]) -> None:
+    decision = classify(status, headers, body, TYPES, NOW)
+    assert isinstance(decision, Acknowledge | Retry | Quarantine)
+    if isinstance(decision, Acknowledge):
+        assert 200 <= status < 300
+
+
+# --- monitor hysteresis ------------------------------------------------------
+
+
+def test_two_failures_to_go_offline_one_success_to_come_back() -> None:
+    m = NetworkStateMachine()
+    t = NOW
+    assert m.observe(True, t).online is True  # type: ignore[union-attr]
+    assert m.observe(False, t) is None  # one lost check: still online
+    assert m.state is NetworkState.ONLINE
+    assert m.observe(True, t) is None
+    assert m.observe(False, t) is None
+    offline = m.observe(False, t + timedelta(seconds=20))
+    assert offline is not None and (offline.online, offline.consecutive) == (False, 2)
+    assert m.observe(False, t) is None  # no repeated events
+    back = m.observe(True, t)
+    assert back is not None and back.online
+
+
+def test_thresholds_below_one_are_refused() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        NetworkStateMachine(failures_to_offline=0)
+
+
+@given(st.lists(st.booleans(), max_size=60))
+def test_state_machine_events_alternate_and_match_the_state(checks: list[bool]) -> None:
+    m = NetworkStateMachine(failures_to_offline=2, successes_to_online=1)
+    last: bool | None = None
+    run_false = 0
+    for ok in checks:
+        event = m.observe(ok, NOW)
+        run_false = 0 if ok else run_false + 1
+        if event is not None:
+            assert event.online is not last  # never the same event twice in a row
+            last = event.online
+        if ok:
+            assert m.state is NetworkState.ONLINE
+        elif run_false >= 2:
+            assert m.state is NetworkState.OFFLINE
