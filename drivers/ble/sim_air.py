@@ -75,6 +75,7 @@ class SimulatedPeripheral:
         self.notification_latency_s = notification_latency_s
         self.slow_delay_s = slow_delay_s
         self.fault: BleFault | None = None
+        self.failing_connects = 0  # the next N connection attempts fail (a flaky radio)
         self.rssi = -55
         self._subscriptions: dict[Link, set[str]] = {}
         self._tasks: set[asyncio.Task[None]] = set()

@@ -67,6 +67,10 @@ class SimBleakClient(BaseBleakClient):
             raise BleakDeviceNotFoundError(
                 self.address, f"Device with address {self.address} was not found."
             )
+        if peripheral.failing_connects > 0:
+            peripheral.failing_connects -= 1
+            await asyncio.sleep(peripheral.connect_delay_s)
+            raise BleakError(f"Connection to {self.address} failed (le-connection-abort-by-local)")
         if peripheral.fault is BleFault.NEVER_CONNECTS:
             await asyncio.sleep(self._timeout)
             raise TimeoutError(f"connecting to {self.address} timed out")
