@@ -12,6 +12,7 @@ Any SQLite failure is rolled back and raised as a `StoreError`.
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 from collections.abc import Callable
@@ -32,7 +33,7 @@ from app.store.connection import (
     cipher_integrity_problems,
     integrity_problems,
 )
-from app.store.errors import StoreClosed, translate
+from app.store.errors import StoreClosed, StoreFull, translate
 from app.store.keys import KeySource, StoreKey
 from app.store.migrations import LATEST_VERSION, migrate, schema_version
 from app.store.opening import Opened, acquire_lock, open_file, release_lock, write_keycheck
@@ -103,6 +104,14 @@ class Store:
         lock_fd = acquire_lock(data_dir)
         try:
             opened = open_file(data_dir, key_source, now)
+        except dbapi2.Error as exc:
+            release_lock(lock_fd)
+            raise translate(exc, "open", data_dir / DB_FILE_NAME) from exc
+        except OSError as exc:
+            release_lock(lock_fd)
+            if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+                raise StoreFull("open") from exc
+            raise
         except BaseException:
             release_lock(lock_fd)
             raise

@@ -31,3 +31,23 @@ def raw_connection(data_dir: Path):  # type: ignore[no-untyped-def]
     from app.store.connection import connect
 
     return connect(data_dir / "store.db", FileKeySource(data_dir, create=False).load())
+
+
+def die_with_open_wal(data_dir: Path, sessions: int = 2) -> None:
+    """A child process writes and exits without closing: the WAL stays, as after a crash."""
+    import multiprocessing
+    import os
+
+    from tests.store.factories import FakeClock, temperature
+
+    def child() -> None:
+        s = Store.open(data_dir, FileKeySource(data_dir), FakeClock())
+        for n in range(sessions):
+            s.begin_session(f"w-{n}", "CAB-01")
+            s.record_measurement(f"w-{n}", temperature(f"wm-{n}"))
+        os._exit(0)
+
+    proc = multiprocessing.get_context("fork").Process(target=child)
+    proc.start()
+    proc.join(timeout=30)
+    assert proc.exitcode == 0
