@@ -364,7 +364,7 @@ class SessionController:
                 return []
             case fx.StopDevices():
                 self._device_status = None
-                for device_kind in MEASURING_KINDS & self._devices.kinds():
+                for device_kind in self._measuring_kinds():
                     await self._guarded(self._devices.stop(device_kind), "stop device")
                 return []
             case fx.OpenCall():
@@ -456,12 +456,19 @@ class SessionController:
         self._session_tasks.add(task)
         task.add_done_callback(self._session_tasks.discard)
 
+    def _measuring_kinds(self) -> frozenset[dev.DeviceKind]:
+        try:
+            return MEASURING_KINDS & self._devices.kinds()
+        except Exception as exc:  # a hub that cannot say: stop every kind it might have
+            log.error("device hub kinds failed (%s)", type(exc).__name__)
+            return MEASURING_KINDS
+
     async def _wipe(self, session_id: str, reason: str, at: datetime) -> None:
         current = asyncio.current_task()
         for task in list(self._session_tasks):
             if task is not current:
                 task.cancel()
-        for kind in MEASURING_KINDS & self._devices.kinds():
+        for kind in self._measuring_kinds():
             await self._guarded(self._devices.stop(kind), "stop device")
         if self._call is not None:
             await self._guarded(self._call.end(), "end call")
@@ -489,6 +496,18 @@ class SessionController:
 
     async def _fault(self, exc: Exception, where: str) -> None:
         """An unexpected error: trace it, stop everything, wipe, back to welcome with a notice."""
+        try:
+            await self._close_after_fault(exc, where)
+        except Exception as again:  # even the safe path failed: still go back to welcome
+            log.critical("safe close failed (%s)", type(again).__name__)
+        self._flow = SessionFlow(self._flow.settings)
+        self._camera_on = False
+        self._notice = Notice.FAULT
+        self._device_status = None
+        self._doctor = None
+        self._assistant = None
+
+    async def _close_after_fault(self, exc: Exception, where: str) -> None:
         log.error("unexpected %s error (%s); session closed safely", where, type(exc).__name__)
         ctx = self._flow.context
         session_id = ctx.session_id
@@ -510,9 +529,6 @@ class SessionController:
         else:
             with contextlib.suppress(Exception):
                 await self._devices.stop_all()
-        self._flow = SessionFlow(self._flow.settings)
-        self._camera_on = False
-        self._notice = Notice.FAULT
 
     # ---- the view ---------------------------------------------------------------------------
 
