@@ -16,7 +16,7 @@ from app.store import AsyncStore, OutboxItem, SessionRecord
 from app.sync.outbox_port import OutboxPort, SessionRecordLike
 from app.sync.session_snapshot import SessionSnapshot
 
-MAX_INCIDENT_CHARS = 300
+MAX_INCIDENT_CHARS = 200
 
 
 def snapshot_from_record(record: SessionRecordLike) -> SessionSnapshot:
@@ -58,16 +58,17 @@ class StoreOutbox:
         await self._store.quarantine(item_id, reason, at)
 
     async def record_incident(self, code: str, message: str, at: datetime) -> None:
-        # The store has no incident code for the uplink yet: the incident goes to
-        # its hash-chained audit log (no health data), which maintenance shows.
-        # (`Store` serialises every call with its own lock, so any thread will do.)
+        # The store has no incident code for the uplink yet, and its audit rows take
+        # short tokens only: the incident goes to the hash-chained audit log by code
+        # (`message` is for stores that keep sentences). `Store` serialises every
+        # call with its own lock, so a worker thread is safe.
         append = functools.partial(
             self._store.store.append_audit,
             "sync",
             "sync.incident",
             outcome="failed",
             subject="-",
-            detail=f"code={code} {message}"[:MAX_INCIDENT_CHARS],
+            detail=f"code={code}"[:MAX_INCIDENT_CHARS],
             at=at,
         )
         await asyncio.get_running_loop().run_in_executor(None, append)

@@ -151,14 +151,17 @@ def full_session(
             "teleconsultation",
         ),
         TraceEntry(
-            T0 + timedelta(minutes=5), TraceKind.MEASUREMENT_TAKEN, Actor(ActorKind.PATIENT), "m1"
+            T0 + timedelta(minutes=5),
+            TraceKind.MEASUREMENT_TAKEN,
+            Actor(ActorKind.PATIENT),
+            f"{session_id}-m1",
         ),
         incident(T0 + timedelta(minutes=6), IncidentCode.DEVICE_FAILED, "bp-1"),
         TraceEntry(
             T0 + timedelta(minutes=7),
             TraceKind.MEASUREMENT_TAKEN,
             Actor(ActorKind.ASSISTANT, "nurse-3"),
-            "m2",
+            f"{session_id}-m2",
         ),
         TraceEntry(
             T0 + timedelta(minutes=10),
@@ -175,7 +178,11 @@ def full_session(
         ended_at=T0 + timedelta(minutes=26),
         identity=identity,
         consents=(granted, refused),
-        measurements=(temperature(), blood_pressure(), spo2()),
+        measurements=(
+            temperature(f"{session_id}-m1"),
+            blood_pressure(f"{session_id}-m2"),
+            spo2(f"{session_id}-m3"),
+        ),
         trace=trace,
     )
 
@@ -189,7 +196,7 @@ def small_session(session_id: str) -> SessionSnapshot:
         ended_at=T0 + timedelta(minutes=20),
         identity=provisional(),
         consents=(granted,),
-        measurements=(temperature("t1"),),
+        measurements=(temperature(f"{session_id}-t1"),),
         trace=(
             TraceEntry(T0, TraceKind.SESSION_STARTED),
             TraceEntry(T0 + timedelta(minutes=20), TraceKind.WIPE),

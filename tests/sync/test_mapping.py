@@ -87,7 +87,7 @@ def test_every_entry_is_a_conditional_create_on_its_business_identifier(
         assert e["fullUrl"] == f"urn:uuid:{uuid.uuid5(FULL_URL_NAMESPACE, f'{system}|{value}')}"
         seen.add(value)
     assert len(seen) == len(bundle["entry"])
-    assert "CAB-T1/S-0001/observation/m1" in seen
+    assert "CAB-T1/S-0001/observation/S-0001-m1" in seen
     assert "CAB-T1/S-0001/audit/0004-incident" in seen
     assert "CAB-T1/location/29019" in seen
 
@@ -263,10 +263,10 @@ def test_spo2_carries_both_loinc_codes(bundle: dict[str, Any]) -> None:
 def test_provenance_names_the_device_or_the_professional(bundle: dict[str, Any]) -> None:
     provs = resources(bundle, "Provenance")
     by_target = {p["meta"]["tag"][0]["code"].split("provenance/")[1]: p for p in provs}
-    thermo = by_target["observation/m1"]
+    thermo = by_target["observation/S-0001-m1"]
     assert thermo["agent"][0]["type"]["coding"][0]["code"] == "performer"
     assert thermo["agent"][0]["who"]["type"] == "Device"
-    manual = by_target["observation/m2"]
+    manual = by_target["observation/S-0001-m2"]
     assert manual["agent"][0] == {
         "type": {"coding": [{"system": c.CS_PROVENANCE_AGENT_TYPE, "code": "enterer"}]},
         "who": {
@@ -359,7 +359,8 @@ def test_trace_becomes_audit_events_with_times_professionals_acts_and_incidents(
     obs_url = next(
         e["fullUrl"]
         for e in bundle["entry"]
-        if e["resource"].get("identifier", [{}])[0].get("value") == "CAB-T1/S-0001/observation/m1"
+        if e["resource"].get("identifier", [{}])[0].get("value")
+        == "CAB-T1/S-0001/observation/S-0001-m1"
     )
     assert measured == {"reference": obs_url, "type": "Observation"}
 

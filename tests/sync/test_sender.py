@@ -1,0 +1,209 @@
+"""The sender against the real store (SQLCipher file) and the reference platform (aiohttp)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from app.store import AsyncStore, OutboxState
+from app.sync.monitor import NetworkMonitor
+from app.sync.sender import DrainReport, Sender, SenderSettings
+from app.sync.service import SyncService
+from app.sync.store_adapter import StoreOutbox
+from app.sync.transport import PlatformClient
+from devtools.faultproxy import Fault, FaultProxy, ScriptedSchedule, always
+from devtools.platform.testing import running_platform
+from tests.sync.conftest import put_sessions
+from tests.sync.fakes import FakeClock
+from tests.sync.sessions import PROD_SITE, T0, TEST_SITE, full_session, small_session
+
+CABIN = TEST_SITE.cabin_id
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    # One connection per request, so the fault proxy's per-connection faults hit requests.
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as s:
+        yield s
+
+
+def make_sender(
+    store: AsyncStore, url: str, http: aiohttp.ClientSession, clock: FakeClock, site=TEST_SITE
+) -> Sender:  # type: ignore[no-untyped-def]
+    client = PlatformClient(http, url, request_timeout_s=2.0)
+    return Sender(StoreOutbox(store), client, site, clock=clock, random=random.Random(7).random)
+
+
+async def states(store: AsyncStore, n: int) -> list[OutboxState]:
+    return [(await store.outbox_item(i)).state for i in range(1, n + 1)]
+
+
+async def test_sessions_drain_in_order_and_are_acknowledged(
+    tmp_path: Path, store: AsyncStore, http: aiohttp.ClientSession
+) -> None:
+    await put_sessions(
+        store, CABIN, [full_session("S-1"), small_session("S-2"), small_session("S-3")]
+    )
+    async with running_platform(tmp_path) as (url, platform):
+        sender = make_sender(store, url, http, FakeClock(T0))
+        report = await sender.drain_once()
+        assert (report.acknowledged, report.quarantined, report.retry_in_s) == (3, 0, None)
+        assert await states(store, 3) == [OutboxState.ACKNOWLEDGED] * 3
+        encounters = platform.resources("Encounter")
+        assert [e["identifier"][0]["value"] for e in encounters] == [
+            "CAB-T1/S-1/encounter",
+            "CAB-T1/S-2/encounter",
+            "CAB-T1/S-3/encounter",
+        ]
+        assert platform.store.count("Location") == 1
+        assert platform.store.count("Observation") == 3 + 1 + 1
+        assert await store.pending_outbox(10) == []
+
+
+async def test_lost_response_is_retried_and_creates_nothing_twice(
+    tmp_path: Path, store: AsyncStore, http: aiohttp.ClientSession
+) -> None:
+    await put_sessions(store, CABIN, [full_session("S-1")])
+    async with running_platform(tmp_path) as (url, platform):
+        async with FaultProxy(platform.port, ScriptedSchedule([Fault.DROP_RESPONSE])) as proxy:
+            clock = FakeClock(T0)
+            sender = make_sender(store, f"http://127.0.0.1:{proxy.port}", http, clock)
+            first = await sender.drain_once()
+            assert first.retry_in_s is not None and first.acknowledged == 0
+            assert platform.stats["committed"] == 1  # the platform has it; the kiosk does not know
+            count = platform.store.count()
+            second = await sender.drain_once(ignore_retry_times=True)
+            assert second.acknowledged == 1
+            assert platform.store.count() == count == 25
+            item = await store.outbox_item(1)
+            assert (item.state, item.attempts) == (OutboxState.ACKNOWLEDGED, 2)
+
+
+async def test_retry_after_is_honoured(
+    tmp_path: Path, store: AsyncStore, http: aiohttp.ClientSession
+) -> None:
+    await put_sessions(store, CABIN, [small_session("S-1")])
+    async with running_platform(tmp_path) as (url, platform):
+        async with FaultProxy(
+            platform.port, ScriptedSchedule([Fault.HTTP_503]), retry_after="7"
+        ) as proxy:
+            clock = FakeClock(T0)
+            sender = make_sender(store, f"http://127.0.0.1:{proxy.port}", http, clock)
+            report = await sender.drain_once()
+            assert report.retry_in_s == 7.0
+            item = await store.outbox_item(1)
+            assert item.last_error == "The platform is unavailable or busy (HTTP 503)."
+            assert item.not_before == clock.now() + timedelta(seconds=7)
+            # Before the time the platform asked for, the entry is not offered again.
+            assert await sender.drain_once() == DrainReport(0, 0, None)
+            await clock.sleep(7)
+            assert (await sender.drain_once()).acknowledged == 1
+
+
+async def test_permanent_refusal_goes_to_quarantine_and_is_never_resent(
+    tmp_path: Path, store: AsyncStore, http: aiohttp.ClientSession
+) -> None:
+    posts = 0
+
+    async def refuse(request: web.Request) -> web.Response:
+        nonlocal posts
+        posts += 1
+        await request.read()
+        return web.json_response(
+            {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": "invariant", "diagnostics": "x"}],
+            },
+            status=422,
+        )
+
+    app = web.Application()
+    app.router.add_post("/", refuse)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        port = runner.addresses[0][1]
+        await put_sessions(store, CABIN, [small_session("S-1"), small_session("S-2")])
+        sender = make_sender(store, f"http://127.0.0.1:{port}", http, FakeClock(T0))
+        report = await sender.drain_once()
+        assert (report.acknowledged, report.quarantined) == (0, 2)
+        quarantined = await store.list_quarantine()
+        assert [q.session_id for q in quarantined] == ["S-1", "S-2"]
+        assert quarantined[0].reason == (
+            "The platform refused this session for good with HTTP 422 (issues: invariant); "
+            "it is kept here until a technician looks at it."
+        )
+        await sender.drain_once(ignore_retry_times=True)
+        assert posts == 2  # never retried blindly
+        assert (await store.outbox_item(1)).state is OutboxState.QUARANTINED
+        incidents = [r for r in store.store.audit_rows(100) if r.action == "sync.incident"]
+        assert [(r.actor, r.outcome, r.detail) for r in incidents] == [
+            ("sync", "failed", "code=session-quarantined")
+        ] * 2
+        assert store.store.verify_audit_chain().ok
+    finally:
+        await runner.cleanup()
+
+
+async def test_unmappable_session_is_quarantined_without_a_request(
+    tmp_path: Path, store: AsyncStore, http: aiohttp.ClientSession
+) -> None:
+    await put_sessions(
+        store, PROD_SITE.cabin_id, [full_session("S-1")]
+    )  # test OID on a production cabin
+    async with running_platform(tmp_path) as (url, platform):
+        sender = make_sender(store, url, http, FakeClock(T0), site=PROD_SITE)
+        report = await sender.drain_once()
+        assert report.quarantined == 1
+        (q,) = await store.list_quarantine()
+        assert q.reason.startswith("This identity comes from a test or demonstration card")
+        assert platform.stats.get("posts", 0) == 0
+
+
+async def test_monitor_coming_back_online_ends_a_long_pause(
+    tmp_path: Path, store: AsyncStore, http: aiohttp.ClientSession
+) -> None:
+    """Real clock: the sender waits out a one-hour Retry-After unless the network returns."""
+    await put_sessions(store, CABIN, [small_session("S-1"), small_session("S-2")])
+    async with running_platform(tmp_path) as (url, platform):
+        async with FaultProxy(platform.port, always(Fault.HTTP_503), retry_after="3600") as proxy:
+            base = f"http://127.0.0.1:{proxy.port}"
+            client = PlatformClient(http, base, request_timeout_s=2.0)
+            sender = Sender(
+                StoreOutbox(store), client, TEST_SITE, settings=SenderSettings(idle_poll_s=60)
+            )
+            direct = PlatformClient(http, url)
+            monitor = NetworkMonitor(direct.healthy, interval_s=3600)
+            events = []
+            monitor.add_listener(events.append)
+            service = SyncService(sender, monitor)
+            await service.start()  # first health check: online
+            try:
+                async with asyncio.timeout(5):
+                    while sender.stats.retries < 1:
+                        await asyncio.sleep(0.01)
+                assert sender.stats.consecutive_failures == 1
+                platform.set_healthy(False)
+                assert await monitor.check() is None
+                offline = await monitor.check()
+                assert offline is not None and not offline.online
+                proxy.schedule = always(Fault.FORWARD)
+                platform.set_healthy(True)
+                online = await monitor.check()
+                assert online is not None and online.online
+                async with asyncio.timeout(5):
+                    while len(await store.pending_outbox(10, now=None)) > 0:
+                        await asyncio.sleep(0.02)
+                assert await states(store, 2) == [OutboxState.ACKNOWLEDGED] * 2
+                assert [e.online for e in events] == [True, False, True]
+            finally:
+                await service.stop()
