@@ -130,13 +130,34 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+CARD_READER = Device(
+    id="reader-1", kind=DeviceKindName.CARD_READER, backend="simulated", reader_name="Virtual PCD"
+)
+
+
 @pytest.fixture
 async def kiosk(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Kiosk]:
+    async for built in _kiosk(tmp_path, clock, DEVICES):
+        yield built
+
+
+@pytest.fixture
+async def kiosk_with_card(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Kiosk]:
+    """The same kiosk with the real card reader driver on pcscd + vpcd + the virtual card."""
+    async for built in _kiosk(tmp_path, clock, (*DEVICES, CARD_READER)):
+        if "reader-1" not in built.sims._card_slots:  # noqa: SLF001 - the hub says why in its log
+            pytest.skip("pcscd with the vpcd driver cannot start here")
+        yield built
+
+
+async def _kiosk(
+    tmp_path: Path, clock: FakeClock, devices: tuple[Device, ...]
+) -> AsyncIterator[Kiosk]:
     store = await AsyncStore.open(tmp_path / "data", FileKeySource(tmp_path / "data"), clock)
     timeouts = Timeouts(device_connect_s=2.0, device_measure_s=5.0)
-    sims = SimulatorHub(DEVICES, fast=True, workdir=tmp_path)
+    sims = SimulatorHub(devices, fast=True, workdir=tmp_path)
     await sims.start()
-    hub = DriverHub([build_driver(d, timeouts, hub=sims) for d in DEVICES])
+    hub = DriverHub([build_driver(d, timeouts, hub=sims) for d in devices])
     accounts = AccountService(
         StoreAccountRepository(store, actor="cli:test"),
         StoreAuditSink(store),
