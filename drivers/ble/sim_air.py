@@ -80,6 +80,7 @@ class SimulatedPeripheral:
         self._subscriptions: dict[Link, set[str]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.notifications_sent = 0
+        self.last_notify_at: float | None = None  # loop time of the last notify(), for benchmarks
 
     # -- what the backend calls -------------------------------------------------
     @property
@@ -120,6 +121,7 @@ class SimulatedPeripheral:
     def notify(self, char_uuid: str, data: bytes) -> None:
         """Send a notification/indication to every subscribed client after the link latency."""
         loop = asyncio.get_running_loop()
+        self.last_notify_at = loop.time()
         for link, subs in list(self._subscriptions.items()):
             if char_uuid in subs:
                 self.notifications_sent += 1
