@@ -56,10 +56,12 @@ async def check_camera(
     loop = asyncio.get_running_loop()
     try:
         await asyncio.wait_for(source.open(), timeout_s)
-        start = loop.time()
+        start = 0.0
         async with asyncio.timeout(timeout_s):
-            for _ in range(frames):
+            for n in range(frames + 1):
                 image = await source.read()
+                if n == 0:
+                    start = loop.time()  # the rate counts intervals after the first picture
                 if image.shape[:2] != (source.height, source.width):
                     raise DeviceUnavailable(
                         CheckFailureReason.CAMERA_NO_FRAMES,

@@ -18,7 +18,6 @@ from app.call.events import (
     DoctorIdentified,
     DocumentReceived,
     EndReason,
-    IncidentCode,
     RemoteMediaStarted,
     TextReceived,
 )

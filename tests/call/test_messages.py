@@ -1,0 +1,181 @@
+"""The signalling schema codec: round trips, exact errors, and fuzzing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.call import messages as m
+from app.call.errors import SignallingErrorReason, SignallingProtocolError
+
+MARTIN = m.DoctorIdentity("Dr Claire Martin", "10003456789", "Médecine générale")
+
+EXAMPLES: list[m.Message] = [
+    m.Hello("DEMO-CAB-01-s1", "DEMO-CAB-01", {"identity": {"status": "QUAL"}}),
+    m.SummaryUpdate({"measurements": [{"kind": "spo2", "value": 97}]}),
+    m.Welcome("DEMO-CAB-01-s1"),
+    m.DoctorJoined(MARTIN),
+    m.PeerLeft("doctor"),
+    m.Offer("v=0\r\n", restart=True),
+    m.Answer("v=0\r\n"),
+    m.Candidate("candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host", "0", 0),
+    m.Candidate(None),
+    m.Bye("reconnect-timeout"),
+    m.Text("Bonjour", "doctor"),
+    m.MediaState(muted=True, camera_off=False, audio_only=True),
+    m.DocumentMessage("report", "Compte rendu", text="RAS", document_id="d1"),
+    m.ErrorMessage("hello-expected", "Send 'hello' first."),
+]
+
+
+@pytest.mark.parametrize("message", EXAMPLES, ids=lambda x: x.type)
+def test_round_trip(message: m.Message) -> None:
+    assert m.decode(m.encode(message)) == message
+
+
+def test_doctor_wire_form() -> None:
+    assert json.loads(m.encode(m.DoctorJoined(MARTIN))) == {
+        "type": "doctor",
+        "doctor": {
+            "name": "Dr Claire Martin",
+            "rpps": "10003456789",
+            "specialty": "Médecine générale",
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason", "text"),
+    [
+        ("{", SignallingErrorReason.NOT_JSON, "A signalling message of 1 characters is not JSON."),
+        (
+            "[1]",
+            SignallingErrorReason.NOT_AN_OBJECT,
+            "A signalling message must be a JSON object, not list.",
+        ),
+        (
+            '{"type": "dance"}',
+            SignallingErrorReason.UNKNOWN_TYPE,
+            "The signalling message type 'dance' is unknown.",
+        ),
+        (
+            '{"type": 3}',
+            SignallingErrorReason.UNKNOWN_TYPE,
+            "The signalling message type 'int' is unknown.",
+        ),
+        (
+            '{"type": "offer"}',
+            SignallingErrorReason.MISSING_FIELD,
+            "A 'offer' message needs the field 'sdp'.",
+        ),
+        (
+            '{"type": "offer", "sdp": "x", "restart": "yes"}',
+            SignallingErrorReason.BAD_FIELD,
+            "The field 'restart' of a 'offer' message must be true or false.",
+        ),
+        (
+            '{"type": "text", "text": "a", "sender": "nurse"}',
+            SignallingErrorReason.BAD_FIELD,
+            "The sender of a 'text' message must be 'doctor' or 'patient'.",
+        ),
+        (
+            '{"type": "doctor", "doctor": {"name": "Dr X", "rpps": "123", "specialty": "MG"}}',
+            SignallingErrorReason.BAD_FIELD,
+            "The doctor's RPPS number must be 11 digits, not 3 characters.",
+        ),
+        (
+            '{"type": "hello", "session_id": "../etc", "cabin_id": "c"}',
+            SignallingErrorReason.BAD_FIELD,
+            "The session id of a 'hello' message is not a valid id (6 characters).",
+        ),
+        (
+            '{"type": "candidate", "candidate": "c", "sdpMLineIndex": -1}',
+            SignallingErrorReason.BAD_FIELD,
+            "The field 'sdpMLineIndex' of a 'candidate' message must be a whole number.",
+        ),
+        (
+            '{"type": "summary", "patch": []}',
+            SignallingErrorReason.BAD_FIELD,
+            "The field 'patch' of a 'summary' message must be an object.",
+        ),
+    ],
+)
+def test_errors_are_typed_and_whole_sentences(
+    raw: str, reason: SignallingErrorReason, text: str
+) -> None:
+    with pytest.raises(SignallingProtocolError) as caught:
+        m.decode(raw)
+    assert caught.value.reason is reason
+    assert str(caught.value) == text
+    assert caught.value.remote is True
+
+
+def test_too_long_text_is_refused() -> None:
+    with pytest.raises(
+        SignallingProtocolError, match="A chat line may hold 2000 characters, not 2001."
+    ):
+        m.decode(json.dumps({"type": "text", "text": "a" * 2001, "sender": "patient"}))
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_decodes_or_raises_the_typed_error(raw: str) -> None:
+    try:
+        m.decode(raw)
+    except SignallingProtocolError:
+        pass
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(sorted(m.MESSAGE_TYPES)),
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "sdp",
+                "restart",
+                "session_id",
+                "cabin_id",
+                "summary",
+                "patch",
+                "doctor",
+                "role",
+                "candidate",
+                "sdpMid",
+                "sdpMLineIndex",
+                "reason",
+                "text",
+                "sender",
+                "muted",
+                "kind",
+                "title",
+                "pdf_base64",
+                "document_id",
+                "code",
+                "message",
+            ]
+        ),
+        json_values,
+        max_size=6,
+    ),
+)
+def test_any_object_of_a_known_type_decodes_or_raises_the_typed_error(
+    kind: str, fields: dict[str, object]
+) -> None:
+    try:
+        message = m.decode(json.dumps({"type": kind, **fields}))
+    except SignallingProtocolError:
+        return
+    assert m.decode(m.encode(message)) == message
