@@ -293,7 +293,7 @@ class DegradedView:
     next_step: Msg
     places: tuple[NearbyPlaceView, ...] = ()
     numbers: tuple[EmergencyNumber, ...] = ()
-    can_continue: bool = False  # e.g. a device failed: measurements can be skipped
+    options: tuple[str, ...] = ("finish",)  # DegradedOption values offered by the flow
     screen: ScreenId = ScreenId.DEGRADED
 
 

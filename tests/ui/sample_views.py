@@ -143,6 +143,7 @@ def sample_views(name: str = "Jeanne DUPONT-LEFEBVRE") -> dict[str, View]:
             Msg("degraded.next.call-dropped"),
             PLACES,
             NUMBERS[:1] + NUMBERS[2:],
+            ("retry", "finish"),
         ),
         "stop-confirm": StopConfirmView(),
         "inactivity": InactivityView(30),

@@ -14,9 +14,11 @@ class ConsentScreen(Screen):
     screen_id = ScreenId.CONSENT
 
     def build(self, view: ConsentView) -> None:
-        self.title(view.title)
+        title = self.title(view.title).text()
         self.step(view.index, view.total)
-        self.paragraph(view.text).setObjectName("consent-text")
+        text = self.paragraph(view.text)
+        text.setObjectName("consent-text")
+        shown = f"{title}\n{text.text()}"  # the exact words agreed to, hashed by the domain
         _, inner = self.card()
         self.paragraph(
             "consent.required_note" if view.required else "consent.optional_note", layout=inner
@@ -25,13 +27,13 @@ class ConsentScreen(Screen):
         self.button(
             "consent.accept",
             "yes",
-            self.action(IntentKind.CONSENT, "granted", item=view.item),
+            self.action(IntentKind.CONSENT, "granted", item=view.item, shown=shown),
             "primary",
             name="accept",
         )
         self.button(
             "consent.refuse",
             "no",
-            self.action(IntentKind.CONSENT, "refused", item=view.item),
+            self.action(IntentKind.CONSENT, "refused", item=view.item, shown=shown),
             name="refuse",
         )

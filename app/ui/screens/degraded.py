@@ -13,6 +13,13 @@ from app.ui.screens.base import Screen
 from app.ui.views import DegradedView, IntentKind, ScreenId
 from app.ui.widgets.picture import Picture
 
+_OPTIONS = {
+    "retry": ("degraded.retry", "back"),
+    "manual-entry": ("measure.by_professional", "hand"),
+    "skip": ("measure.skip", "skip"),
+    "finish": ("degraded.finish", "home"),
+}
+
 
 class DegradedScreen(Screen):
     screen_id = ScreenId.DEGRADED
@@ -46,12 +53,12 @@ class DegradedScreen(Screen):
                 self.paragraph(number.label, layout=line)
                 line.setStretch(1, 1)
                 self.body.addLayout(line)
-        if view.can_continue:
+        for n, option in enumerate(view.options):
+            words, picture = _OPTIONS.get(option, ("degraded.continue", "next"))
             self.button(
-                "degraded.continue",
-                "next",
-                self.action(IntentKind.NEXT),
-                "primary",
-                name="continue",
+                words,
+                picture,
+                self.action(IntentKind.NEXT, option),
+                "primary" if n == 0 else "secondary",
+                name=f"option-{option}",
             )
-        self.button("degraded.finish", "home", self.action(IntentKind.FINISH), name="finish")

@@ -1,0 +1,142 @@
+"""The one place where the screens meet the session controller.
+
+    binding = ControllerBinding(controller, window, presenter)
+
+- every `SessionView` the controller publishes is turned by the presenter
+  into a screen view and shown (`window.present`);
+- every touch (`window.intents`) is turned by the presenter into actions
+  that are carried out on the controller: `submit`, `decide_consent`,
+  `assist.sign_in`, `assist.enter_measurement`; call controls (mute,
+  camera, text) go to `call_controls` when the call room provides one;
+- when the controller's session ends (its id goes away), the window wipes.
+
+Why no Qt import here: the window is used only through its presenter API
+(`present`, `wipe`, `show_calm_error`, and the `intents`/`incidents`
+signals' `connect`), so this glue runs in the same asyncio loop as the
+controller and tests drive it with the real controller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from app.controller.assisted import AssistOutcome, Credentials
+from app.maintenance.roles import Permission
+from app.ui.presenter import Action, Consent, EnterValue, Forward, Presenter, SignIn, Submit
+from app.ui.views import Intent, IntentKind, UiIncident
+
+log = logging.getLogger(__name__)
+
+CallControls = Callable[[Intent], None]
+
+
+class ControllerBinding:
+    def __init__(
+        self,
+        controller: Any,
+        window: Any,
+        presenter: Presenter,
+        call_controls: CallControls | None = None,
+        on_incident: Callable[[UiIncident], None] | None = None,
+    ) -> None:
+        self.controller = controller
+        self.window = window
+        self.presenter = presenter
+        self.call_controls = call_controls
+        self.on_incident = on_incident
+        self.refused: list[str] = []  # sentences of refused choices (for the demo report)
+        self._session: str | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._unsubscribe = controller.subscribe(self._on_view)
+        window.intents.connect(self.on_intent)
+        window.incidents.connect(self._incident)
+        self.refresh()
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+    def refresh(self) -> None:
+        sv = self.controller.view
+        try:
+            self.window.present(self.presenter.view_for(sv), self.presenter.presentation(sv))
+        except Exception as exc:  # a screen that cannot be drawn: calm screen, never a trace
+            self.window.show_calm_error(exc)
+
+    def _on_view(self, sv: Any) -> None:
+        session = sv.context.session_id
+        if self._session is not None and session != self._session:
+            self.window.wipe()
+        self._session = session
+        self.refresh()
+
+    def on_intent(self, intent: object) -> None:
+        if not isinstance(intent, Intent):
+            return
+        task = asyncio.ensure_future(self.handle(intent))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def handle(self, intent: Intent) -> None:
+        """Carry out one touch; tests await this directly."""
+        try:
+            actions = self.presenter.actions_for(intent, self.controller.view)
+            for action in actions:
+                await self._carry(action)
+            self.refresh()
+        except Exception as exc:
+            log.error("touch %s failed (%s)", intent.kind.value, type(exc).__name__)
+            self.window.show_calm_error(exc)
+
+    async def idle(self) -> None:
+        """Wait for the touches under way (tests and the headless demo)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _carry(self, action: Action) -> None:
+        c = self.controller
+        if isinstance(action, Submit):
+            result = await c.submit(action.event_type, **dict(action.fields))
+            if not result.accepted:
+                self.refused.append(result.reason)
+                log.info("choice %s refused", action.event_type.__name__)
+        elif isinstance(action, Consent):
+            result = await c.decide_consent(action.text, action.choice)
+            if not result.accepted:
+                self.refused.append(result.reason)
+        elif isinstance(action, SignIn):
+            if c.assist is None:
+                self.presenter.signed_in(False)
+                return
+            permission = (
+                Permission.MANUAL_IDENTIFICATION
+                if action.purpose == "manual-identity"
+                else Permission.MANUAL_MEASUREMENT
+            )
+            outcome = await c.assist.sign_in(
+                Credentials(action.username, action.password, action.code), permission
+            )
+            self.presenter.signed_in(outcome.ok, locked="locked" in outcome.message.lower())
+        elif isinstance(action, EnterValue):
+            if c.assist is None:
+                self.presenter.manual_refused()
+                return
+            outcome = await c.assist.enter_measurement(action.kind, action.values)
+            if outcome.outcome is AssistOutcome.RECORDED:
+                self.presenter.manual_recorded()
+            else:
+                self.presenter.manual_refused()
+        elif isinstance(action, Forward):
+            if action.intent.kind is IntentKind.SAFE_STATE:
+                return  # `refresh` shows the controller's current (safe) state again
+            if self.call_controls is not None:
+                self.call_controls(action.intent)
+
+    def _incident(self, incident: object) -> None:
+        if not isinstance(incident, UiIncident):
+            return
+        log.warning("ui incident %s", incident.code)
+        if self.on_incident is not None:
+            self.on_incident(incident)

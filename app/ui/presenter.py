@@ -1,0 +1,585 @@
+"""From the controller's `SessionView` to a screen's view, and from a touch to a choice.
+
+Why a pure class, with no Qt: this is the one place where the flow's state
+meets the screens, so it is tested without a display, exhaustively. It
+decides nothing the flow decides. What it keeps is paging, which the flow
+does not model because it is about reading, not about the session: which
+red-flag question, information item, consent item or orientation question
+is on screen, and which device the patient is being guided through. The
+flow receives the whole answer when the patient has given it (one
+`EmergencyAnswered`, one `InformationAcknowledged`, one
+`OrientationAnswered`), exactly as it expects.
+
+Actions are returned as values (`Submit`, `Consent`, `SignIn`, `EnterValue`,
+`Forward`) and carried out by `app.ui.binding`, so a test can check that a
+touch produced exactly the right choice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from app.domain import session_events as ev
+from app.domain.consent import ConsentChoice, ConsentItem, ConsentText
+from app.domain.emergency import EXIT_MESSAGE, RED_FLAG_QUESTIONS
+from app.domain.information import INFORMATION_ITEMS
+from app.domain.measurements import MeasurementKind, Quantity
+from app.domain.messages import Message
+from app.domain.orientation import OrientationAnswers
+from app.domain.session_context import State
+from app.domain.session_effects import DegradedReason
+from app.domain.session_events import DegradedOption, IdentificationProblem
+from app.ui.i18n import Msg
+from app.ui.views import (
+    Beneficiary,
+    BeneficiaryView,
+    CallView,
+    CardRemovedView,
+    ChatLine,
+    ConfirmIdentityView,
+    ConsentView,
+    DegradedView,
+    DeviceKind,
+    Doctor,
+    EmergencyCheckView,
+    EmergencyExitView,
+    EmergencyNumber,
+    EndView,
+    ErrorView,
+    IdentificationMethod,
+    IdentificationView,
+    InactivityView,
+    InformationView,
+    Intent,
+    IntentKind,
+    ManualEntryView,
+    ManualField,
+    MeasurementView,
+    MeasureStep,
+    NearbyPlaceView,
+    OrientationOption,
+    OrientationView,
+    Presentation,
+    ProfessionalLoginView,
+    StopConfirmView,
+    View,
+    WaitingRoomView,
+    WelcomeView,
+)
+
+CONSENT_TEXT_VERSION = "2026-1"
+CONSENT_ORDER = (ConsentItem.TELECONSULTATION, ConsentItem.DATA_SHARING, ConsentItem.ASSISTANCE)
+IDENTITY_SHOWN_FIRST_S = 5.0  # the doctor's identity alone on screen before the video
+
+_DEVICE_KINDS: Mapping[DeviceKind, tuple[MeasurementKind, ...]] = {
+    DeviceKind.THERMOMETER: (MeasurementKind.BODY_TEMPERATURE,),
+    DeviceKind.OXIMETER: (MeasurementKind.SPO2, MeasurementKind.HEART_RATE),
+    DeviceKind.TENSIOMETER: (MeasurementKind.BLOOD_PRESSURE, MeasurementKind.HEART_RATE),
+}
+_START_KIND: Mapping[DeviceKind, MeasurementKind] = {
+    DeviceKind.THERMOMETER: MeasurementKind.BODY_TEMPERATURE,
+    DeviceKind.OXIMETER: MeasurementKind.SPO2,
+    DeviceKind.TENSIOMETER: MeasurementKind.BLOOD_PRESSURE,
+}
+_MANUAL_FIELDS: Mapping[DeviceKind, tuple[tuple[Quantity, str], ...]] = {
+    DeviceKind.THERMOMETER: ((Quantity.BODY_TEMPERATURE, "°C"),),
+    DeviceKind.OXIMETER: ((Quantity.SPO2, "%"), (Quantity.HEART_RATE, "/min")),
+    DeviceKind.TENSIOMETER: ((Quantity.SYSTOLIC, "mm Hg"), (Quantity.DIASTOLIC, "mm Hg")),
+}
+_UNITS = {"Cel": "°C", "%": "%", "/min": "/min", "mm[Hg]": "mm Hg"}
+
+
+# --- what the binding carries out ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Submit:
+    event_type: type[ev.PersonEvent]
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    text: ConsentText
+    choice: ConsentChoice
+
+
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    username: str
+    password: str = field(repr=False)
+    code: str = field(repr=False)
+    purpose: str  # "manual-measure" / "manual-identity"
+
+
+@dataclass(frozen=True, slots=True)
+class EnterValue:
+    kind: MeasurementKind
+    values: Mapping[Quantity, Decimal] = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Forward:
+    """A choice for the call or the devices, not for the flow (mute, camera, text)."""
+
+    intent: Intent
+
+
+Action = Submit | Consent | SignIn | EnterValue | Forward
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """What the presenter needs from the site configuration."""
+
+    languages: tuple[str, ...] = ("fr", "en", "ar")
+    devices: tuple[DeviceKind, ...] = tuple(DeviceKind)
+    places: tuple[NearbyPlaceView, ...] = ()
+    numbers: Mapping[str, str] = field(default_factory=dict)  # domain number -> site number
+
+
+def _msg(message: Message, easy: bool = False) -> Msg:
+    if easy and message.easy_read:
+        return Msg(message.id + ".easy", message.easy_read)
+    return Msg(message.id, message.fr)
+
+
+# --- orientation questions (the UI asks; the domain judges the answers) --------------
+
+_ORIENTATION = ("has_mt", "referred", "unavailable", "situation")
+_YES_NO = ("yes", "no")
+_OPTIONS: Mapping[str, tuple[str, ...]] = {
+    "has_mt": ("yes", "no", "unknown"),
+    "referred": _YES_NO,
+    "unavailable": _YES_NO,
+    "situation": ("specialty", "care_home", "sas", "none"),
+}
+
+
+@dataclass
+class _Paging:
+    emergency: int = 0
+    information: int = 0
+    consent: int = 0
+    orientation: str = "has_mt"
+    answers: dict[str, str] = field(default_factory=dict)
+    told_seen: bool = False
+    device: int = 0
+    method: IdentificationMethod | None = None
+    professional_for: str | None = None  # purpose while the sign-in screen is up
+    login_error: Msg | None = None
+    manual_error: Msg | None = None
+    muted: bool = False
+    camera_off: bool = False
+    chat: list[ChatLine] = field(default_factory=list)
+
+
+class Presenter:
+    def __init__(self, site: Site, clock: Callable[[], datetime]) -> None:
+        self.site = site
+        self._clock = clock
+        self._p = _Paging()
+        self._session: str | None = None
+
+    def reset(self) -> None:
+        """Forget the paging and the chat (at the wipe)."""
+        self._p = _Paging()
+
+    # -- news the binding passes on -----------------------------------------------------
+
+    def chat(self, from_doctor: bool, text: str) -> None:
+        self._p.chat.append(ChatLine(from_doctor, text))
+
+    def signed_in(self, ok: bool, locked: bool = False) -> None:
+        if ok:
+            self._p.login_error = None
+        else:
+            self._p.login_error = Msg("login.locked" if locked else "login.failed")
+
+    def manual_refused(self) -> None:
+        self._p.manual_error = Msg("manual.invalid")
+
+    def manual_recorded(self) -> None:
+        self._p.professional_for = None
+        self._p.manual_error = None
+
+    # -- state -> view --------------------------------------------------------------------
+
+    def presentation(self, sv: Any) -> Presentation:
+        ctx = sv.context
+        return Presentation(
+            ctx.language, ctx.accessibility.large_text, ctx.accessibility.high_contrast
+        )
+
+    def view_for(self, sv: Any) -> View:
+        ctx = sv.context
+        state: State = sv.state
+        if ctx.session_id != self._session:  # a new session (or none): no paging survives
+            self._session = ctx.session_id
+            self.reset()
+        easy = bool(ctx.accessibility.easy_read)
+        notice = getattr(sv, "notice", None)
+        if notice is not None and str(notice) == "fault" and state is State.WELCOME:
+            return ErrorView()
+        if state in (State.WELCOME, State.WIPE):
+            return WelcomeView(self.site.languages)
+        if state is State.STOP_CONFIRM:
+            return StopConfirmView()
+        if state is State.INACTIVITY_WARNING:
+            left = sv.countdown_s(self._clock()) if hasattr(sv, "countdown_s") else None
+            return InactivityView(int(left if left is not None else 30))
+        if state is State.CARD_REMOVED_PAUSE:
+            return CardRemovedView()
+        if state is State.EMERGENCY_CHECK:
+            flag, question = RED_FLAG_QUESTIONS[self._p.emergency]
+            return EmergencyCheckView(
+                flag.value, _msg(question, easy), self._p.emergency + 1, len(RED_FLAG_QUESTIONS)
+            )
+        if state is State.EMERGENCY_EXIT:
+            return EmergencyExitView(_msg(EXIT_MESSAGE, easy), self._numbers(ctx.emergency_numbers))
+        if state is State.INFORMATION:
+            item = INFORMATION_ITEMS[self._p.information]
+            easy_body = _msg(item.body, True) if item.body.easy_read else None
+            return InformationView(
+                item.topic.value,
+                _msg(item.title),
+                _msg(item.body, easy),
+                easy_body,
+                self._p.information + 1,
+                len(INFORMATION_ITEMS),
+            )
+        if state is State.IDENTIFICATION:
+            if self._p.professional_for is not None:
+                return ProfessionalLoginView(
+                    Msg(f"login.purpose.{self._p.professional_for}"), self._p.login_error
+                )
+            return self._identification(ctx)
+        if state is State.BENEFICIARY_CHOICE:
+            return BeneficiaryView(
+                tuple(
+                    Beneficiary(str(i), _display_name(c), _date(c.traits.birth_date))
+                    for i, c in enumerate(ctx.candidates)
+                )
+            )
+        if state is State.IDENTITY_CONFIRMATION:
+            identity = ctx.identity
+            return ConfirmIdentityView(_display_name(identity), _date(identity.traits.birth_date))
+        if state is State.CONSENT:
+            item = CONSENT_ORDER[min(self._p.consent, len(CONSENT_ORDER) - 1)]
+            return ConsentView(
+                item.value,
+                Msg(f"consent.{item.value}.title"),
+                Msg(f"consent.{item.value}.text"),
+                item.required,
+                self._p.consent + 1,
+                len(CONSENT_ORDER),
+            )
+        if state is State.ORIENTATION:
+            q = self._p.orientation
+            return OrientationView(
+                q,
+                Msg(f"orientation.q.{q}"),
+                tuple(OrientationOption(o, Msg(f"orientation.a.{o}")) for o in _OPTIONS[q]),
+            )
+        if state is State.MEASUREMENTS:
+            return self._measurements(sv, easy)
+        if state is State.DEGRADED:
+            return self._degraded(ctx)
+        if state is State.WAITING_ROOM:
+            return WaitingRoomView(Msg("waiting.status.joining"))
+        if state is State.CALL:
+            return self._call(sv)
+        if state is State.END:
+            paid_after = ctx.call_started_at is not None and ctx.call_ended_at is not None
+            return EndView(
+                tuple(Msg("end.document.other") for _ in ctx.documents),
+                Msg("end.payment.after" if paid_after else "end.payment.none"),
+                bool(ctx.card_present),
+            )
+        return ErrorView()
+
+    def _numbers(self, numbers: Any) -> tuple[EmergencyNumber, ...]:
+        return tuple(
+            EmergencyNumber(self.site.numbers.get(n.number, n.number), _msg(n.message))
+            for n in numbers
+        )
+
+    def _identification(self, ctx: Any) -> IdentificationView:
+        problem: IdentificationProblem | None = ctx.identification_problem
+        methods = tuple(IdentificationMethod)
+        if problem is not None:
+            return IdentificationView(methods, Msg(f"identification.problem.{problem.value}"))
+        if self._p.method is IdentificationMethod.CARD:
+            return IdentificationView(methods, Msg("identification.reading"), busy=ctx.card_present)
+        if self._p.method is IdentificationMethod.QR:
+            return IdentificationView(methods, Msg("identification.looking_qr"))
+        return IdentificationView(methods)
+
+    def _device(self) -> DeviceKind:
+        devices = self.site.devices or tuple(DeviceKind)
+        return devices[min(self._p.device, len(devices) - 1)]
+
+    def _measurements(self, sv: Any, easy: bool) -> View:
+        ctx = sv.context
+        if not self._p.told_seen and ctx.orientation is not None:
+            return OrientationView(
+                "told", Msg("orientation.told_title"), told=(_msg(ctx.orientation.message, easy),)
+            )
+        device = self._device()
+        index = self._p.device + 1
+        total = len(self.site.devices or tuple(DeviceKind))
+        manual_for = (
+            self._p.professional_for == "manual-measure"
+            or ctx.manual_entry_for in (_DEVICE_KINDS[device])
+        )
+        if manual_for:
+            assistant = getattr(sv, "assistant", None)
+            if assistant is None:
+                return ProfessionalLoginView(
+                    Msg("login.purpose.manual-measure"), self._p.login_error
+                )
+            return ManualEntryView(
+                device,
+                tuple(
+                    ManualField(q.value, Msg(f"measure.q.{q.value}"), unit)
+                    for q, unit in _MANUAL_FIELDS[device]
+                ),
+                assistant.display_name,
+                self._p.manual_error,
+            )
+        kinds = _DEVICE_KINDS[device]
+        if ctx.active_device in kinds:
+            return MeasurementView(device, MeasureStep.MEASURING, index, total)
+        taken = [m for m in ctx.measurements if m.kind in kinds]
+        if taken:
+            lines: list[tuple[Msg, str]] = []
+            for m in taken:
+                for c in m.components:
+                    lines.append((Msg(f"measure.q.{c.quantity.value}"), _value(c.value, c.unit)))
+            return MeasurementView(device, MeasureStep.RESULT, index, total, tuple(lines))
+        return MeasurementView(device, MeasureStep.INSTRUCTIONS, index, total)
+
+    def _degraded(self, ctx: Any) -> DegradedView:
+        d = ctx.degraded
+        reason = d.reason.value if d is not None else DegradedReason.PLATFORM_UNREACHABLE.value
+        options = tuple(o.value for o in d.options) if d is not None else ("finish",)
+        places = self.site.places if reason != DegradedReason.DEVICE_FAILED.value else ()
+        return DegradedView(
+            Msg(f"degraded.what.{reason}"),
+            Msg("degraded.kept"),
+            Msg(f"degraded.next.{reason}"),
+            places,
+            self._numbers(ctx.emergency_numbers) if reason != "device-failed" else (),
+            options=options,
+        )
+
+    def _call(self, sv: Any) -> CallView:
+        ctx = sv.context
+        doctor = getattr(sv, "doctor", None)
+        shown = Doctor(
+            doctor.name if doctor else "",
+            doctor.rpps if doctor else (ctx.doctor_rpps or ""),
+            doctor.specialty if doctor else "",
+        )
+        started = ctx.call_started_at
+        video = started is not None and (
+            (self._clock() - started).total_seconds() >= IDENTITY_SHOWN_FIRST_S
+        )
+        return CallView(shown, video, self._p.muted, self._p.camera_off, tuple(self._p.chat))
+
+    # -- touch -> actions -------------------------------------------------------------------
+
+    def actions_for(self, intent: Intent, sv: Any) -> list[Action]:
+        """The choices a touch makes; an empty list means only the paging moved."""
+        ctx = sv.context
+        state: State = sv.state
+        k = intent.kind
+        p = self._p
+        if k is IntentKind.SET_LANGUAGE and intent.value:
+            return [Submit(ev.ChooseLanguage, {"language": intent.value})]
+        if k in (IntentKind.SET_LARGE_TEXT, IntentKind.SET_HIGH_CONTRAST):
+            on = intent.value == "on"
+            options = ctx.accessibility
+            changed = (
+                replace(options, large_text=on)
+                if k is IntentKind.SET_LARGE_TEXT
+                else replace(options, high_contrast=on)
+            )
+            return [Submit(ev.SetAccessibility, {"options": changed})]
+        simple: Mapping[IntentKind, type[ev.PersonEvent]] = {
+            IntentKind.START: ev.Begin,
+            IntentKind.STOP: ev.StopRequested,
+            IntentKind.STOP_CONFIRMED: ev.StopConfirmed,
+            IntentKind.STOP_CANCELLED: ev.StopCancelled,
+            IntentKind.STILL_HERE: ev.StillHere,
+            IntentKind.CARD_BACK: ev.ContinueWithoutCard,
+            IntentKind.HANG_UP: ev.HangUp,
+        }
+        if k in simple:
+            return [Submit(simple[k])]
+        if k is IntentKind.FINISH and state in (State.END, State.EMERGENCY_EXIT):
+            return [Submit(ev.Finish)]
+        if state is State.EMERGENCY_CHECK and k is IntentKind.ANSWER:
+            flag, _ = RED_FLAG_QUESTIONS[p.emergency]
+            if intent.value == "yes":
+                return [Submit(ev.EmergencyAnswered, {"flags": frozenset({flag})})]
+            if p.emergency + 1 < len(RED_FLAG_QUESTIONS):
+                p.emergency += 1
+                return []
+            return [Submit(ev.EmergencyAnswered, {"flags": frozenset()})]
+        if state is State.INFORMATION:
+            if k is IntentKind.BACK:
+                p.information = max(0, p.information - 1)
+                return []
+            if k is IntentKind.NEXT:
+                if p.information + 1 < len(INFORMATION_ITEMS):
+                    p.information += 1
+                    return []
+                return [Submit(ev.InformationAcknowledged)]
+        if state is State.IDENTIFICATION:
+            if k is IntentKind.CHOOSE_METHOD and intent.value:
+                method = IdentificationMethod(intent.value)
+                p.method = method
+                if method is IdentificationMethod.PROFESSIONAL:
+                    p.professional_for = "manual-identity"
+                return [Forward(intent)]
+            if k is IntentKind.CANCEL:
+                p.professional_for = None
+                p.login_error = None
+                return []
+        if k is IntentKind.CHOOSE_BENEFICIARY and intent.value is not None:
+            return [Submit(ev.BeneficiaryChosen, {"index": int(intent.value)})]
+        if k is IntentKind.CONFIRM_IDENTITY:
+            return [Submit(ev.IdentityConfirmed if intent.value == "yes" else ev.IdentityRejected)]
+        if state is State.CONSENT and k is IntentKind.CONSENT:
+            item = CONSENT_ORDER[min(p.consent, len(CONSENT_ORDER) - 1)]
+            choice = ConsentChoice.GRANTED if intent.value == "granted" else ConsentChoice.REFUSED
+            text = ConsentText(
+                f"consent.{item.value}",
+                item,
+                CONSENT_TEXT_VERSION,
+                ctx.language,
+                intent.data.get("shown", ""),
+            )
+            actions: list[Action] = [Consent(text, choice)]
+            last = p.consent + 1 >= len(CONSENT_ORDER)
+            refused_required = item.required and choice is ConsentChoice.REFUSED
+            if last or refused_required:
+                actions.append(Submit(ev.ConsentDone))
+            else:
+                p.consent += 1
+            return actions
+        if state is State.ORIENTATION and k is IntentKind.ANSWER and intent.value:
+            return self._orientation_answer(intent.value)
+        if state is State.MEASUREMENTS:
+            return self._measurement_action(intent, sv)
+        if state is State.DEGRADED and k is IntentKind.NEXT and intent.value:
+            return [Submit(ev.DegradedChoice, {"option": DegradedOption(intent.value)})]
+        if k is IntentKind.PROFESSIONAL_LOGIN:
+            purpose = p.professional_for or "manual-measure"
+            return [
+                SignIn(
+                    intent.data.get("username", ""),
+                    intent.data.get("password", ""),
+                    intent.data.get("code", ""),
+                    purpose,
+                )
+            ]
+        if k in (IntentKind.MUTE, IntentKind.CAMERA, IntentKind.SEND_TEXT):
+            if k is IntentKind.MUTE:
+                p.muted = intent.value == "on"
+            elif k is IntentKind.CAMERA:
+                p.camera_off = intent.value == "off"
+            elif intent.value:
+                p.chat.append(ChatLine(False, intent.value))
+            return [Forward(intent)]
+        if k is IntentKind.SAFE_STATE:
+            return [Forward(intent)]
+        return []
+
+    def _orientation_answer(self, value: str) -> list[Action]:
+        p = self._p
+        p.answers[p.orientation] = value
+        if p.orientation == "has_mt" and value == "yes":
+            p.orientation = "referred"
+            return []
+        if p.orientation == "referred" and value == "no":
+            p.orientation = "unavailable"
+            return []
+        if p.orientation != "situation" and not (p.orientation == "referred" and value == "yes"):
+            p.orientation = "situation"
+            return []
+        a = p.answers
+        has_mt = {"yes": True, "no": False}.get(a.get("has_mt", "unknown"))
+        answers = OrientationAnswers(
+            has_medecin_traitant=has_mt,
+            referred_by_medecin_traitant=a.get("referred") == "yes",
+            medecin_traitant_unavailable=a.get("unavailable") == "yes",
+            direct_access_specialty=a.get("situation") == "specialty",
+            care_home_resident=a.get("situation") == "care_home",
+            sas_referral=a.get("situation") == "sas",
+        )
+        return [Submit(ev.OrientationAnswered, {"answers": answers})]
+
+    def _measurement_action(self, intent: Intent, sv: Any) -> list[Action]:
+        p = self._p
+        k = intent.kind
+        device = self._device()
+        total = len(self.site.devices or tuple(DeviceKind))
+        if not p.told_seen and sv.context.orientation is not None:
+            if k is IntentKind.NEXT:
+                p.told_seen = True
+            return []
+
+        def advance() -> list[Action]:
+            if p.device + 1 < total:
+                p.device += 1
+                return []
+            return [Submit(ev.MeasurementsDone)]
+
+        if k in (IntentKind.MEASURE_START, IntentKind.MEASURE_RETRY):
+            return [Submit(ev.StartMeasurement, {"kind": _START_KIND[device]})]
+        if k is IntentKind.MEASURE_SKIP:
+            return [Submit(ev.SkipMeasurement, {"kind": _START_KIND[device]}), *advance()]
+        if k is IntentKind.NEXT:
+            return advance()
+        if k is IntentKind.ASK_PROFESSIONAL:
+            p.professional_for = "manual-measure"
+            p.login_error = None
+            return []
+        if k is IntentKind.CANCEL:
+            p.professional_for = None
+            p.login_error = None
+            p.manual_error = None
+            return []
+        if k is IntentKind.MANUAL_VALUE:
+            values: dict[Quantity, Decimal] = {}
+            for q, _unit in _MANUAL_FIELDS[device]:
+                raw = intent.data.get(q.value, "").replace(",", ".").strip()
+                try:
+                    values[q] = Decimal(raw)
+                except InvalidOperation:
+                    p.manual_error = Msg("manual.invalid")
+                    return []
+            kind = _START_KIND[device]
+            return [EnterValue(kind, values)]
+        return []
+
+
+def _display_name(identity: Any) -> str:
+    traits = identity.traits
+    first = traits.first_name_used or traits.first_birth_first_name
+    return f"{first} {traits.used_name or traits.birth_name}".strip()
+
+
+def _date(value: Any) -> str:
+    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
+
+
+def _value(value: Decimal, unit: str) -> str:
+    shown = _UNITS.get(unit, unit)
+    return f"{value} {shown}"

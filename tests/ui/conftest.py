@@ -1,0 +1,37 @@
+"""UI tests run offscreen at the cabin's 1920x1080."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from app.ui.i18n import Catalogues
+from app.ui.main_window import KioskWindow
+from app.ui.theme import SCREEN_SIZE
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/ui/" in str(item.fspath).replace("\\", "/"):
+            # The offscreen platform plugin says this once per top-level resize; harmless.
+            item.add_marker(pytest.mark.qt_log_ignore("propagateSizeHints"))
+
+
+@pytest.fixture(scope="session")
+def catalogues() -> Catalogues:
+    return Catalogues()
+
+
+@pytest.fixture
+def window(qtbot: object, catalogues: Catalogues) -> Iterator[KioskWindow]:
+    win = KioskWindow(catalogues)
+    qtbot.addWidget(win)  # type: ignore[attr-defined]
+    win.resize(*SCREEN_SIZE)
+    win.show()
+    QApplication.processEvents()
+    yield win
+    app = QApplication.instance()
+    if app is not None:
+        app.removeEventFilter(win.filter)
