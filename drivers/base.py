@@ -43,6 +43,10 @@ class Driver(ABC):
     async def start(self) -> None:
         if self.running:
             return
+        # A new run starts with an empty stream: a consumer must never read a
+        # stale Disconnected or Reading left over from the previous patient.
+        while not self._queue.empty():
+            self._queue.get_nowait()
         self._task = asyncio.create_task(self._guarded_run(), name=f"driver:{self.device_id}")
 
     async def stop(self) -> None:
