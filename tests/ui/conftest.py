@@ -35,3 +35,8 @@ def window(qtbot: object, catalogues: Catalogues) -> Iterator[KioskWindow]:
     app = QApplication.instance()
     if app is not None:
         app.removeEventFilter(win.filter)
+
+
+# The whole kiosk minus the screen, as the controller's own tests build it (real flow, real
+# SQLCipher store, registry simulators, a scripted doctor): the UI tests put the screen on top.
+from tests.controller.conftest import clock, kiosk  # noqa: E402,F401
