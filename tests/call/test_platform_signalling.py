@@ -133,3 +133,26 @@ async def test_console_is_served(platform: Platform, path: str) -> None:
     async with aiohttp.ClientSession() as http, http.get(platform.base + path) as r:
         assert r.status == 200
         assert len(await r.read()) > 500
+
+
+async def test_installs_as_an_extension_of_the_reference_platform(tmp_path: object) -> None:
+    from aiohttp import web
+
+    from devtools.platform.app import create_app
+    from devtools.platform.signalling import install
+
+    app = create_app(f"{tmp_path}/platform.db", extensions=(install,))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(base + "/health") as r:
+                assert r.status == 200
+            async with http.get(base + "/console/") as r:
+                assert r.status == 200 and "console du médecin" in await r.text()
+            assert (await login(http, base))[0] == 200
+    finally:
+        await runner.cleanup()

@@ -111,7 +111,17 @@ async function take(sessionId) {
   $("call").hidden = false;
   $("call-status").textContent = "— connexion…";
   note("take");
+  T.takeAt = performance.now(); T.firstFrameAt = null;
   send({ type: "take", session_id: sessionId });
+}
+
+async function watchFirstFrame(pc) {
+  // For the benchmark: when the first remote video frame is decoded, in page time.
+  while (T.pc === pc && T.firstFrameAt === null) {
+    const stats = await T.stats();
+    if (stats.framesDecoded > 0) { T.firstFrameAt = performance.now(); return; }
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 function waitGathering(pc, ms) {
@@ -139,6 +149,7 @@ async function onOffer(msg) {
     note("pc-" + pc.connectionState);
     if (pc === T.pc) $("call-status").textContent = "— " + pc.connectionState;
   };
+  watchFirstFrame(pc);
   await pc.setRemoteDescription({ type: "offer", sdp: msg.sdp });
   await pc.setLocalDescription(await pc.createAnswer());
   await waitGathering(pc, 3000);
