@@ -27,6 +27,7 @@ from app.store.errors import (
     UnknownOutboxItem,
     UnknownSession,
     WrongKey,
+    WrongThread,
 )
 from app.store.keys import CredentialKeySource, FileKeySource, KeySource, StoreKey
 from app.store.records import (
@@ -91,4 +92,5 @@ __all__ = [
     "UnknownOutboxItem",
     "UnknownSession",
     "WrongKey",
+    "WrongThread",
 ]

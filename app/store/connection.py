@@ -49,7 +49,7 @@ def shm_path(db_path: Path) -> Path:
 
 
 def _raw_connect(target: str, *, uri: bool) -> Connection:
-    conn = dbapi2.connect(target, uri=uri, isolation_level=None, check_same_thread=False)
+    conn = dbapi2.connect(target, uri=uri, isolation_level=None, check_same_thread=True)
     # Global in SQLCipher: keeps HMAC failures of a wrong key off stderr.
     conn.execute("PRAGMA cipher_log_level = NONE")
     return conn

@@ -32,6 +32,7 @@ class StoreErrorReason(enum.StrEnum):
     CLOSED = "closed"
     REKEY_UNSUPPORTED = "rekey-unsupported"
     IN_USE = "in-use"
+    WRONG_THREAD = "wrong-thread"
     NO_STORE = "no-store"
 
 
@@ -215,6 +216,18 @@ class StoreInUse(StoreError):
             "running?); stop it first."
         )
         self.data_dir = data_dir
+
+
+class WrongThread(StoreError):
+    """The connection may only be used by the thread that opened it (the store's writer)."""
+
+    reason = StoreErrorReason.WRONG_THREAD
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The store was called from another thread than the one that opened it; go "
+            "through AsyncStore, which runs every call on the store's own thread."
+        )
 
 
 class NoStore(StoreError):

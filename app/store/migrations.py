@@ -175,13 +175,19 @@ def schema_version(conn: Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(conn: Connection, *, target: int = LATEST_VERSION) -> list[int]:
+def migrate(
+    conn: Connection,
+    *,
+    target: int = LATEST_VERSION,
+    steps: tuple[Migration, ...] = MIGRATIONS,
+) -> list[int]:
     """Bring the schema to `target`; return the versions applied (for the audit log)."""
     current = schema_version(conn)
-    if current > LATEST_VERSION:
-        raise SchemaTooNew(current, LATEST_VERSION)
+    known = steps[-1].version
+    if current > known:
+        raise SchemaTooNew(current, known)
     applied: list[int] = []
-    for step in MIGRATIONS:
+    for step in steps:
         if current < step.version <= target:
             conn.execute("BEGIN IMMEDIATE")
             try:

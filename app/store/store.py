@@ -33,7 +33,7 @@ from app.store.connection import (
     cipher_integrity_problems,
     integrity_problems,
 )
-from app.store.errors import StoreClosed, StoreFull, translate
+from app.store.errors import StoreClosed, StoreFull, WrongThread, translate
 from app.store.keys import KeySource, StoreKey
 from app.store.migrations import LATEST_VERSION, migrate, schema_version
 from app.store.opening import Opened, acquire_lock, open_file, release_lock, write_keycheck
@@ -80,6 +80,7 @@ class Store:
         self.policy = policy
         self.open_report = report
         self._lock = threading.RLock()
+        self._owner = threading.get_ident()
 
     # ------------------------------------------------------------------ opening
 
@@ -211,6 +212,8 @@ class Store:
     # ------------------------------------------------------------ transactions
 
     def _require(self) -> Connection:
+        if threading.get_ident() != self._owner:
+            raise WrongThread()
         if self._conn is None:
             raise StoreClosed()
         return self._conn
@@ -253,6 +256,7 @@ class Store:
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
+                self._require()
                 try:
                     self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 except dbapi2.Error:
