@@ -7,8 +7,6 @@ acknowledged | quarantined) and its own audit rows for every move.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -60,10 +58,8 @@ class StoreOutbox:
     async def record_incident(self, code: str, message: str, at: datetime) -> None:
         # The store has no incident code for the uplink yet, and its audit rows take
         # short tokens only: the incident goes to the hash-chained audit log by code
-        # (`message` is for stores that keep sentences). `Store` serialises every
-        # call with its own lock, so a worker thread is safe.
-        append = functools.partial(
-            self._store.store.append_audit,
+        # (`message` is for a store that keeps sentences; see docs/sync.md).
+        await self._store.append_audit(
             "sync",
             "sync.incident",
             outcome="failed",
@@ -71,7 +67,6 @@ class StoreOutbox:
             detail=f"code={code}"[:MAX_INCIDENT_CHARS],
             at=at,
         )
-        await asyncio.get_running_loop().run_in_executor(None, append)
 
 
 def outbox_port(store: AsyncStore) -> OutboxPort:

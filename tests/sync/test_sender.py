@@ -145,11 +145,12 @@ async def test_permanent_refusal_goes_to_quarantine_and_is_never_resent(
         await sender.drain_once(ignore_retry_times=True)
         assert posts == 2  # never retried blindly
         assert (await store.outbox_item(1)).state is OutboxState.QUARANTINED
-        incidents = [r for r in store.store.audit_rows(100) if r.action == "sync.incident"]
+        rows = await store._run(store.store.audit_rows, 100)  # read on the store's own thread
+        incidents = [r for r in rows if r.action == "sync.incident"]
         assert [(r.actor, r.outcome, r.detail) for r in incidents] == [
             ("sync", "failed", "code=session-quarantined")
         ] * 2
-        assert store.store.verify_audit_chain().ok
+        assert (await store.verify_audit_chain()).ok
     finally:
         await runner.cleanup()
 
