@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from app.call.audio import SILENCE_DBFS, AudioSink, AudioSource, rms_dbfs
 from app.call.errors import CheckFailureReason, DeviceUnavailable
+from app.call.events import Incident, IncidentCode
 from app.call.video import FrameSource
 
 MICROPHONE_FLOOR_DBFS = -70.0
@@ -138,3 +139,21 @@ async def run_checks(
     """Camera and microphone together (they are independent), then the speaker."""
     cam, mic = await asyncio.gather(check_camera(camera), check_microphone(microphone))
     return WaitingRoomReport(cam, mic, await check_speaker(speaker))
+
+
+_INCIDENT_OF: dict[CheckFailureReason, IncidentCode] = {
+    CheckFailureReason.CAMERA_UNAVAILABLE: IncidentCode.CAMERA_UNAVAILABLE,
+    CheckFailureReason.CAMERA_NO_FRAMES: IncidentCode.CAMERA_UNAVAILABLE,
+    CheckFailureReason.MICROPHONE_UNAVAILABLE: IncidentCode.MICROPHONE_UNAVAILABLE,
+    CheckFailureReason.MICROPHONE_SILENT: IncidentCode.MICROPHONE_SILENT,
+    CheckFailureReason.SPEAKER_UNAVAILABLE: IncidentCode.SPEAKER_UNAVAILABLE,
+}
+
+
+def incidents(report: WaitingRoomReport) -> list[Incident]:
+    """The trace entries of a waiting-room report (reason codes only, no levels of the patient)."""
+    return [
+        Incident(_INCIDENT_OF[r.failure], {"device": r.device, "reason": r.failure.value})
+        for r in (report.camera, report.microphone, report.speaker)
+        if r.failure is not None
+    ]

@@ -161,3 +161,21 @@ async def test_doctor_page_closed_then_back_reconnects_the_call(
     )
     await session.hang_up()
     await page.wait_for("window.telecabine.ended === true", 5)
+
+
+async def test_platform_unreachable_before_the_call_is_the_degraded_path() -> None:
+    import socket
+
+    with socket.socket() as s:  # a loopback port with nobody listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    speaker = EnergyMeterSink()
+    session, log = make_kiosk(
+        f"http://127.0.0.1:{port}", ToneMicrophone(), speaker, CallSettings(reconnect_s=1.0)
+    )
+    await session.start()
+    ended = await asyncio.wait_for(session.wait_ended(), 5)
+    assert ended == CallEnded(EndReason.SIGNALLING_UNREACHABLE, ())
+    assert ended.degraded
+    assert log.incidents() == [IncidentCode.SIGNALLING_UNREACHABLE]
+    assert not speaker.opened

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from app.call.audio import SoundDeviceMicrophone, SoundDeviceSpeaker, ToneMicrophone
 from app.call.errors import CheckFailureReason
+from app.call.events import Incident, IncidentCode
 from app.call.video import OpenCVFrameSource, TestPatternSource
-from app.call.waiting_room import check_camera, check_microphone, check_speaker, run_checks
+from app.call.waiting_room import (
+    WaitingRoomReport,
+    check_camera,
+    check_microphone,
+    check_speaker,
+    incidents,
+    run_checks,
+)
 
 
 async def test_all_checks_pass_on_working_devices(
@@ -17,6 +25,7 @@ async def test_all_checks_pass_on_working_devices(
     assert report.camera.value is not None and 20 < report.camera.value < 40
     # The file holds a 0.1 full-scale sine: RMS = 0.1/√2 → −23 dBFS.
     assert report.microphone.value is not None and round(report.microphone.value) == -23
+    assert incidents(report) == []
 
 
 async def test_missing_camera_is_typed() -> None:
@@ -32,6 +41,22 @@ async def test_silent_microphone_is_typed() -> None:
     result = await check_microphone(ToneMicrophone(amplitude=0.0))
     assert result.failure is CheckFailureReason.MICROPHONE_SILENT
     assert result.message == "The microphone hears nothing (peak -120 dBFS, floor -70 dBFS)."
+    camera = await check_camera(TestPatternSource())
+    speaker = await check_speaker(SoundDeviceSpeaker(device="no-such-speaker"))
+    report = WaitingRoomReport(camera, result, speaker)
+    assert not report.ok
+    assert report.failures == (
+        CheckFailureReason.MICROPHONE_SILENT,
+        CheckFailureReason.SPEAKER_UNAVAILABLE,
+    )
+    assert incidents(report) == [
+        Incident(
+            IncidentCode.MICROPHONE_SILENT, {"device": "microphone", "reason": "microphone-silent"}
+        ),
+        Incident(
+            IncidentCode.SPEAKER_UNAVAILABLE, {"device": "speaker", "reason": "speaker-unavailable"}
+        ),
+    ]
 
 
 async def test_missing_microphone_and_speaker_are_typed(alsa_home: object) -> None:
