@@ -18,6 +18,7 @@ from app.maintenance.errors import PERSON_MESSAGE
 from app.maintenance.roles import Role
 from tests.controller.conftest import HOLDER_NIR, PASSWORD, Kiosk
 from tests.controller.test_sessions import to_measurements
+from tests.maintenance.conftest import audit_rows
 
 
 async def _account(k: Kiosk, username: str, role: Role) -> str:
@@ -31,8 +32,8 @@ def _creds(k: Kiosk, username: str, secret: str) -> Credentials:
     return Credentials(username, PASSWORD, totp.code_at(secret, k.clock.now()))
 
 
-def _audit(k: Kiosk) -> list[tuple[str, str, str]]:
-    return [(r.actor, r.action, r.outcome) for r in k.store.store.audit_rows(500)]
+async def _audit(k: Kiosk) -> list[tuple[str, str, str]]:
+    return [row[:3] for row in await audit_rows(k.store)]
 
 
 async def test_failed_thermometer_then_manual_entry_by_the_assistant(kiosk: Kiosk) -> None:
@@ -85,7 +86,7 @@ async def test_failed_thermometer_then_manual_entry_by_the_assistant(kiosk: Kios
         (ActorKind.ASSISTANT, "marie.dupont", measurement.id)
     ]
     assert IncidentCode.DEVICE_FAILED in [t.incident for t in record.trace]
-    rows = _audit(k)
+    rows = await _audit(k)
     assert ("marie.dupont", "auth.sign-in", "refused") in rows
     assert ("marie.dupont", "auth.sign-in", "ok") in rows
     assert ("marie.dupont", "assisted.manual-measurement", "refused") in rows
@@ -105,7 +106,7 @@ async def test_a_technician_cannot_enter_a_measurement(kiosk: Kiosk) -> None:
         == "Your account does not allow this act. Ask an assisting pharmacist or nurse."
     )
     assert c.assistant is None
-    assert ("paul.tech", "authorise", "refused") in _audit(k)
+    assert ("paul.tech", "authorise", "refused") in await _audit(k)
 
 
 async def test_manual_identification_with_a_checked_document(kiosk: Kiosk) -> None:
@@ -139,7 +140,7 @@ async def test_manual_identification_with_a_checked_document(kiosk: Kiosk) -> No
     assert [(t.actor.kind, t.actor.id, t.subject) for t in identification] == [
         (ActorKind.ASSISTANT, "marie.dupont", "manual")
     ]
-    assert ("marie.dupont", "assisted.manual-identification", "ok") in _audit(k)
+    assert ("marie.dupont", "assisted.manual-identification", "ok") in await _audit(k)
 
 
 @pytest.mark.parametrize("fault", ["never-connects", "disconnect-mid-measurement"])

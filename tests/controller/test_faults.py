@@ -26,6 +26,7 @@ from app.store import AsyncStore, FileKeySource
 from drivers.events import DeviceEvent, DeviceKind
 from tests.controller.conftest import HOLDER_NIR, FakeClock, single_card
 from tests.controller.test_sessions import TELECONSULTATION
+from tests.maintenance.conftest import audit_rows
 
 
 class FlakyStore:
@@ -163,7 +164,7 @@ async def test_a_bug_closes_the_session_safely(tmp_path: Path, clock: FakeClock)
         record = await real.session_bundle_source(session_id)
         assert record.end_reason == "fault"
         assert (record.trace[-1].kind, record.trace[-1].subject) == (TraceKind.WIPE, "fault")
-        rows = [(r.actor, r.action, r.outcome, r.detail) for r in real.store.audit_rows(100)]
+        rows = [(a, b, c_, e) for a, b, c_, _, e in await audit_rows(real)]
         assert ("system", "controller.fault", "failed", "where=effect,error=RuntimeError") in rows
     finally:
         await c.close()

@@ -49,6 +49,7 @@ async def test_family_card_then_pulled_out_mid_session(kiosk_with_card: Kiosk) -
     assert record.identity is not None and record.identity.method is CollectionMethod.CV
     assert TraceKind.IDENTITY_CONFIRMED in [t.kind for t in record.trace]
     await k.sims.remove_card("reader-1")
+    await k.until(lambda v: not v.context.card_present, timeout=20)
 
 
 async def test_expired_card_is_an_identification_problem(kiosk_with_card: Kiosk) -> None:
@@ -61,3 +62,4 @@ async def test_expired_card_is_an_identification_problem(kiosk_with_card: Kiosk)
     assert view.context.identification_problem is ev.IdentificationProblem.CARD_EXPIRED
     assert view.state is State.IDENTIFICATION
     await k.sims.remove_card("reader-1")
+    await k.until(lambda v: not v.context.card_present, timeout=20)

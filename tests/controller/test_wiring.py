@@ -12,6 +12,7 @@ from app.store import AsyncStore, FileKeySource
 from drivers.events import DeviceKind
 from drivers.registry import SimulatorHub
 from kiosk_config import EXAMPLES, load_config
+from tests.maintenance.conftest import audit_rows
 
 
 async def test_demo_site_builds_a_working_controller(tmp_path: Path) -> None:
@@ -34,7 +35,7 @@ async def test_demo_site_builds_a_working_controller(tmp_path: Path) -> None:
         assert left == {d.id for d in config.devices} - {
             d.id for d in config.devices if DeviceKind(d.kind.value) in kinds
         }
-        rows = [(r.action, r.subject) for r in store.store.audit_rows(50)]
+        rows = [(action, subject) for _, action, _, subject, _ in await audit_rows(store, 50)]
         assert all(("device.left-out", device_id) in rows for device_id in left)
         c = services.controller
         assert c.assist is not None

@@ -23,7 +23,7 @@ from app.maintenance.roles import Permission, Role
 from app.maintenance.service import AccountService
 from app.maintenance.store_binding import StoreAccountRepository, StoreAuditSink
 from app.store import AsyncStore, FileKeySource
-from tests.maintenance.conftest import CHEAP, GOOD_PASSWORD, FakeClock, luhn_complete
+from tests.maintenance.conftest import CHEAP, GOOD_PASSWORD, FakeClock, audit_rows, luhn_complete
 
 RPPS = luhn_complete("1000123456")
 
@@ -72,10 +72,8 @@ async def _enrol(
     return enrolment.totp_secret
 
 
-def _audit(store: AsyncStore) -> list[tuple[str, str, str, str, str]]:
-    return [
-        (r.actor, r.action, r.outcome, r.subject, r.detail) for r in store.store.audit_rows(500)
-    ]
+async def _audit(store: AsyncStore) -> list[tuple[str, str, str, str, str]]:
+    return await audit_rows(store)
 
 
 async def test_created_account_is_listed_without_secrets(
@@ -103,7 +101,9 @@ async def test_created_account_is_listed_without_secrets(
     stored = await store.get_account("marie.dupont")
     assert stored is not None and stored.password_hash.startswith("$argon2id$")
     assert GOOD_PASSWORD not in stored.password_hash
-    assert ("cli:test", "account.created", "ok", "marie.dupont", "role=assistant") in _audit(store)
+    assert ("cli:test", "account.created", "ok", "marie.dupont", "role=assistant") in await _audit(
+        store
+    )
 
 
 async def test_one_account_per_person(service: AccountService) -> None:
@@ -176,7 +176,9 @@ async def test_sign_in_with_both_factors(
     )
     stored = await store.get_account("marie.dupont")
     assert stored is not None and stored.last_totp_step == totp.step_at(clock.now)
-    assert ("marie.dupont", "auth.sign-in", "ok", "marie.dupont", "role=assistant") in _audit(store)
+    assert ("marie.dupont", "auth.sign-in", "ok", "marie.dupont", "role=assistant") in await _audit(
+        store
+    )
 
 
 async def test_every_refusal_shows_the_same_sentence(
@@ -195,7 +197,7 @@ async def test_every_refusal_shows_the_same_sentence(
             await service.authenticate(username, password, typed)
         assert info.value.reason is reason
         assert info.value.person_message == PERSON_MESSAGE
-    rows = _audit(store)
+    rows = await _audit(store)
     assert ("unknown", "auth.sign-in", "refused", "unknown", "unknown-user") in rows
     assert ("marie.dupont", "auth.sign-in", "refused", "marie.dupont", "bad-password") in rows
     assert ("marie.dupont", "auth.sign-in", "refused", "marie.dupont", "bad-code") in rows
@@ -259,7 +261,7 @@ async def test_technician_cannot_enter_health_data(
         "refused",
         "paul.tech",
         "permission=manual-measurement",
-    ) in _audit(store)
+    ) in await _audit(store)
 
 
 async def test_disable_unlock_and_enable(
@@ -276,7 +278,7 @@ async def test_disable_unlock_and_enable(
     assert info.value.reason is AuthFailure.DISABLED
     await service.set_disabled("marie.dupont", False, actor="cli:root")
     await service.authenticate("marie.dupont", GOOD_PASSWORD, totp.code_at(secret, clock.now))
-    rows = _audit(store)
+    rows = await _audit(store)
     assert ("cli:root", "account.unlocked", "ok", "marie.dupont", "") in rows
     assert ("cli:root", "account.disabled", "ok", "marie.dupont", "") in rows
     with pytest.raises(AccountError) as unknown:
@@ -293,7 +295,7 @@ async def test_changed_parameters_rehash_on_the_next_sign_in(
     await new.authenticate("marie.dupont", GOOD_PASSWORD, totp.code_at(secret, clock.now))
     stored = await store.get_account("marie.dupont")
     assert stored is not None and stored.password_hash.startswith("$argon2id$v=19$m=8,t=1,p=1$")
-    assert ("marie.dupont", "account.rehashed", "ok", "marie.dupont", "") in _audit(store)
+    assert ("marie.dupont", "account.rehashed", "ok", "marie.dupont", "") in await _audit(store)
     clock.advance(30)
     await new.authenticate("marie.dupont", GOOD_PASSWORD, totp.code_at(secret, clock.now))
 
