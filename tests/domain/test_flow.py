@@ -839,3 +839,37 @@ def test_identity_confirmed_requires_the_screen() -> None:
 
 def test_way_to_consent_is_the_consent_step() -> None:
     assert way_to(State.CONSENT)[-1] == IdentityConfirmed(at(5))
+
+
+# --- the guards hold even on a context the table could not have produced -------------------
+
+
+def _forced(flow: SessionFlow, **changes: object) -> SessionFlow:
+    flow._ctx = replace(flow.context, **changes)  # type: ignore[arg-type]
+    return flow
+
+
+@pytest.mark.parametrize(
+    ("changes", "why"),
+    [
+        ({"identity_confirmed": False}, "the patient has not confirmed an identity"),
+        ({"identity": None}, "the patient has not confirmed an identity"),
+        ({"consents": ()}, "the patient has not agreed to the teleconsultation"),
+    ],
+)
+def test_call_guards_are_checked_again_at_the_door(changes: dict[str, object], why: str) -> None:
+    flow = _forced(flow_at(State.WAITING_ROOM), **changes)
+    before = flow.context
+    with pytest.raises(IllegalTransition) as caught:
+        flow.handle(CallStarted(at(30), "10003456789"))
+    assert str(caught.value) == f"CallStarted cannot happen in state WAITING_ROOM: {why}"
+    assert flow.context is before
+    flow = _forced(flow_at(State.MEASUREMENTS), **changes)
+    with pytest.raises(IllegalTransition, match=why):
+        flow.handle(MeasurementsDone(at(30)))
+
+
+def test_identity_update_needs_a_chosen_identity() -> None:
+    flow = _forced(flow_at(State.CONSENT), identity=None)
+    with pytest.raises(IllegalTransition, match="no identity has been chosen"):
+        flow.handle(IdentityUpdated(at(6), identity()))
