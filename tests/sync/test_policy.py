@@ -3,6 +3,7 @@ monitor hysteresis."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
@@ -248,3 +249,27 @@ def test_state_machine_events_alternate_and_match_the_state(checks: list[bool]) 
             assert m.state is NetworkState.ONLINE
         elif run_false >= 2:
             assert m.state is NetworkState.OFFLINE
+
+
+async def test_monitor_events_reach_listeners_and_async_iterators() -> None:
+    from app.sync.monitor import NetworkMonitor
+    from tests.sync.fakes import FakeClock
+
+    answers = iter([True, False, False, True])
+
+    async def probe() -> bool:
+        return next(answers)
+
+    monitor = NetworkMonitor(probe, interval_s=10, clock=FakeClock(NOW))
+    heard: list[bool] = []
+    monitor.add_listener(lambda e: heard.append(e.online))
+    stream = monitor.events()
+    first = asyncio.ensure_future(stream.__anext__())
+    await asyncio.sleep(0)
+    for _ in range(4):
+        await monitor.check()
+    assert heard == [True, False, True]
+    assert (await first).online is True
+    assert (await stream.__anext__()).online is False
+    assert monitor.state is NetworkState.ONLINE
+    await stream.aclose()
