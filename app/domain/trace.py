@@ -66,6 +66,12 @@ class IncidentCode(enum.StrEnum):
     CARD_ERROR = "card-error"
     IDENTITY_REFUSED_IN_PRODUCTION = "identity-refused-in-production"
     STORE_FAILED = "store-failed"
+    SOFTWARE_FAULT = "software-fault"
+    CALL_QUALITY_POOR = "call-quality-poor"
+    CALL_AUDIO_ONLY = "call-audio-only"
+    CALL_RECONNECTING = "call-reconnecting"
+    CALL_SIGNALLING_LOST = "call-signalling-lost"
+    CALL_MEDIA_CHECK_FAILED = "call-media-check-failed"
 
 
 INCIDENT_MESSAGES: dict[IncidentCode, str] = {
@@ -78,6 +84,16 @@ INCIDENT_MESSAGES: dict[IncidentCode, str] = {
         "A test identity was presented to a cabin in production and refused."
     ),
     IncidentCode.STORE_FAILED: "The local encrypted store could not record data.",
+    IncidentCode.SOFTWARE_FAULT: (
+        "An unexpected software error occurred; the session was closed safely."
+    ),
+    IncidentCode.CALL_QUALITY_POOR: "The call quality became poor.",
+    IncidentCode.CALL_AUDIO_ONLY: "The call went on in audio only because of poor quality.",
+    IncidentCode.CALL_RECONNECTING: "The call connection was lost and the kiosk tried to reconnect.",
+    IncidentCode.CALL_SIGNALLING_LOST: "The link to the platform was lost during the call.",
+    IncidentCode.CALL_MEDIA_CHECK_FAILED: (
+        "The camera, microphone or speaker check failed before the call."
+    ),
 }
 
 
