@@ -140,6 +140,13 @@ class PcscdSandbox:
     def start(self, timeout: float = 5.0) -> PcscEndpoint:
         if self.running:
             return self.endpoint
+        try:
+            return self._start(timeout)
+        except CardTransportError:
+            self.stop()  # nothing left behind: no process, no private directory
+            raise
+
+    def _start(self, timeout: float) -> PcscEndpoint:
         executable = shutil.which(self.pcscd)
         driver = find_vpcd_driver()
         if executable is None:
@@ -205,10 +212,11 @@ class PcscdSandbox:
                 return
             if self._process is not None and self._process.poll() is not None:
                 code = self._process.returncode
-                self._process = None
+                last = text.strip().splitlines()[-1:] or ["no output"]
+                self.stop()
                 raise CardTransportError(
                     CardErrorReason.NO_SERVICE,
-                    f"pcscd exited with status {code} while starting; see {self.log_path}.",
+                    f"pcscd exited with status {code} while starting (last words: {last[0]!r}).",
                 )
             time.sleep(0.02)
         self.stop()
@@ -271,7 +279,11 @@ def shared_pcscd(
                 run_dir=run_dir, vpcd_port=vpcd_port if vpcd_port is not None else free_port_pair()
             )
             sandbox.use_in_this_process()
-            sandbox.start()
+            try:
+                sandbox.start()
+            except CardTransportError:
+                shutil.rmtree(run_dir, ignore_errors=True)
+                raise
             _shared = sandbox
         _shared_users += 1
         endpoint = _shared.endpoint

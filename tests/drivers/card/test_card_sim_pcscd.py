@@ -53,3 +53,20 @@ def test_inserting_with_no_reader_listening_is_a_typed_error() -> None:
         f"Nothing accepts a virtual card on 127.0.0.1:{port}: is pcscd running with the vpcd "
         "driver? (ConnectionRefusedError)"
     )
+
+
+def test_a_daemon_that_cannot_start_is_a_clear_typed_error() -> None:
+    port = free_port_pair()
+    broken = PcscdSandbox(vpcd_port=port, pcscd="false")  # exits at once, like a broken pcscd
+    with pytest.raises(CardTransportError) as caught:
+        broken.start()
+    assert caught.value.reason is CardErrorReason.NO_SERVICE
+    assert caught.value.message == (
+        "pcscd exited with status 1 while starting (last words: 'no output')."
+    )
+    assert not broken.run_dir.exists()  # nothing left behind
+    missing = PcscdSandbox(vpcd_port=port, pcscd="no-such-pcscd")
+    with pytest.raises(CardTransportError) as caught:
+        missing.start()
+    assert caught.value.message == "pcscd is not installed (apt package 'pcscd')."
+    assert not missing.run_dir.exists()
