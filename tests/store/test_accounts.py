@@ -12,6 +12,7 @@ from app.maintenance.errors import AccountError, AccountErrorReason
 from app.maintenance.hashing import Argon2Parameters, PasswordHashing
 from app.maintenance.roles import Role
 from app.maintenance.service import AccountService
+from app.maintenance.store_binding import StoreAccountRepository, StoreAuditSink
 from app.store import (
     AccountExists,
     AccountRole,
@@ -21,7 +22,6 @@ from app.store import (
     StoredAccount,
     UnknownAccount,
 )
-from app.store.account_port import StoreAccountRepository
 from tests.store import factories as f
 
 
@@ -87,7 +87,7 @@ async def test_the_maintenance_service_runs_on_the_store(
     repo = StoreAccountRepository(s)
     service = AccountService(
         repo,
-        repo,
+        StoreAuditSink(s),
         hashing=PasswordHashing(Argon2Parameters(time_cost=1, memory_cost_kib=8, parallelism=1)),
         clock=clock,
     )
