@@ -46,6 +46,9 @@ class OpenCvFrameSource:
         log.info("%s opened", self.name)
 
     def _open_blocking(self) -> Any:
+        # OpenCV prints its own warnings on stderr for a missing camera; our
+        # CameraError says it in one sentence, so keep only OpenCV's errors.
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
         capture = cv2.VideoCapture(self.source)
         if not capture.isOpened():
             capture.release()
