@@ -67,6 +67,7 @@ class IncidentCode(enum.StrEnum):
     IDENTITY_REFUSED_IN_PRODUCTION = "identity-refused-in-production"
     STORE_FAILED = "store-failed"
     SOFTWARE_FAULT = "software-fault"
+    KIOSK_RESTARTED = "kiosk-restarted"
     CALL_QUALITY_POOR = "call-quality-poor"
     CALL_AUDIO_ONLY = "call-audio-only"
     CALL_RECONNECTING = "call-reconnecting"
@@ -86,6 +87,9 @@ INCIDENT_MESSAGES: dict[IncidentCode, str] = {
     IncidentCode.STORE_FAILED: "The local encrypted store could not record data.",
     IncidentCode.SOFTWARE_FAULT: (
         "An unexpected software error occurred; the session was closed safely."
+    ),
+    IncidentCode.KIOSK_RESTARTED: (
+        "The kiosk restarted during the session; what was recorded was kept and sent."
     ),
     IncidentCode.CALL_QUALITY_POOR: "The call quality became poor.",
     IncidentCode.CALL_AUDIO_ONLY: "The call went on in audio only because of poor quality.",

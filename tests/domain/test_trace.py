@@ -62,3 +62,10 @@ def test_malformed_entries_refused(build: object, sentence: str) -> None:
     with pytest.raises(TraceError) as caught:
         build()  # type: ignore[operator]
     assert str(caught.value) == sentence
+
+
+def test_every_incident_code_has_a_plain_message() -> None:
+    from app.domain.trace import INCIDENT_MESSAGES, IncidentCode
+
+    assert set(INCIDENT_MESSAGES) == set(IncidentCode)
+    assert all(m.endswith(".") and m[0].isupper() for m in INCIDENT_MESSAGES.values())
