@@ -354,8 +354,12 @@ class Presenter:
         kinds = _DEVICE_KINDS[device]
         if ctx.active_device in kinds:
             return MeasurementView(device, MeasureStep.MEASURING, index, total)
-        taken = [m for m in ctx.measurements if m.kind in kinds]
-        if taken:
+        main = [m for m in ctx.measurements if m.kind is _START_KIND[device]]
+        if main:
+            # This device's own reading: its main measurement and what came with it (a pulse),
+            # not the pulse another device measured earlier.
+            at = main[-1].taken_at
+            taken = [m for m in ctx.measurements if m.kind in kinds and m.taken_at == at]
             lines: list[tuple[Msg, str]] = []
             for m in taken:
                 for c in m.components:

@@ -1,0 +1,70 @@
+"""`kiosk demo` (windowed, with the operator panel), `kiosk demo --headless --out DIR`, `kiosk run`.
+
+Qt is imported only when a command runs (`app.main`, `app.ui`), so `kiosk --help`
+works on a machine with no display and no Qt plugins.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from kiosk_config import EXAMPLES, ConfigError, load_config
+
+
+def register(sub: Any) -> None:
+    demo = sub.add_parser(
+        "demo", help="the whole kiosk on simulated devices (windowed or headless)"
+    )
+    demo.add_argument("--config", default=str(EXAMPLES / "demo.toml"), help="site configuration")
+    demo.add_argument("--headless", action="store_true", help="no screen: play a scripted patient")
+    demo.add_argument(
+        "--out", default="demo-out", help="where --headless writes PNGs and report.json"
+    )
+    demo.set_defaults(handler=_demo)
+    run = sub.add_parser("run", help="run the kiosk in the cabin (fullscreen, cabin mode)")
+    run.add_argument("--config", required=True, help="site configuration of this cabin")
+    run.set_defaults(handler=_run)
+
+
+def _has_screen() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _load(path: str) -> Any:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return None
+
+
+def _demo(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return 2
+    if args.headless or not _has_screen():
+        if not args.headless:
+            print(
+                f"demo: no screen found, running headless (screenshots and report in {args.out}/)"
+            )
+        else:
+            print(f"demo: running headless (screenshots and report in {args.out}/)")
+        from app.ui.demo_script import run_headless
+
+        return run_headless(config, Path(args.out), tuple(config.languages))
+    from app.main import run
+
+    return run(config, cabin_mode=False, demo_panel=True)
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return 2
+    from app.main import run
+
+    return run(config, cabin_mode=True)
