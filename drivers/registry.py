@@ -8,9 +8,14 @@ without a camera never imports OpenCV, and a kind whose driver is missing
 raises a typed `DeviceUnavailable` that names what is missing.
 
 `SimulatorHub` owns the simulators of the demo and the tests: the simulated
-BLE air (thermometer, oximeter), the Accutorr monitor on its pty, and the
-virtual card behind pcscd/vpcd. Its methods are what the operator panel calls
-(make a device fail, change the next value, start a measurement, insert a card).
+BLE air (thermometer, oximeter), the Accutorr monitor on its pty, the virtual
+card behind pcscd/vpcd and the simulated camera. Its methods are what the
+operator panel calls (make a device fail, change the next value, start a
+measurement, insert a card, show a QR code).
+
+The QR scanner's only profile is the TEST one (the real appli carte Vitale
+payload is not public): a site in production mode never gets a QR scanner
+from here until a licensed profile exists.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ class UnavailableReason(enum.StrEnum):
     NOT_BUILT = "not-built"  # the driver module for this kind is not in this build
     NO_SIMULATOR = "no-simulator"  # backend "simulated" but no SimulatorHub runs it
     MISCONFIGURED = "misconfigured"  # e.g. an unknown monitor protocol
+    NO_LICENSED_PROFILE = "no-licensed-profile"  # production site, only the TEST QR profile
 
 
 class DeviceUnavailable(Exception):
@@ -83,9 +89,17 @@ def simulated_ble_address(device_id: str) -> str:
 
 
 def build_driver(
-    device: Device, timeouts: Timeouts | None = None, *, hub: SimulatorHub | None = None
+    device: Device,
+    timeouts: Timeouts | None = None,
+    *,
+    hub: SimulatorHub | None = None,
+    site_mode: str | None = None,
 ) -> Driver:
-    """The driver for one configured device. `hub` is required for simulated devices."""
+    """The driver for one configured device. `hub` is required for simulated devices.
+
+    `site_mode` is the configuration's `site.mode`. Pass it: a real camera is only
+    built when it is "test" (see `_camera`); `build_drivers` always passes it.
+    """
     timeouts = timeouts or Timeouts()
     if device.backend == "simulated" and hub is None:
         raise DeviceUnavailable(
@@ -96,16 +110,18 @@ def build_driver(
         )
     builder = _BUILDERS.get(DeviceKind(device.kind.value))
     assert builder is not None, f"no builder for {device.kind}"  # every kind is registered below
-    return builder(device, timeouts, hub if device.backend == "simulated" else None)
+    mode = None if site_mode is None else str(site_mode)
+    return builder(device, timeouts, hub if device.backend == "simulated" else None, mode)
 
 
 def build_drivers(config: KioskConfig, *, hub: SimulatorHub | None = None) -> dict[str, Driver]:
     """Every configured device's driver, by device id (raises on the first unavailable one)."""
-    return {d.id: build_driver(d, config.timeouts, hub=hub) for d in config.devices}
+    mode = config.site.mode.value
+    return {d.id: build_driver(d, config.timeouts, hub=hub, site_mode=mode) for d in config.devices}
 
 
 # -- one builder per kind ----------------------------------------------------------
-Builder = Callable[[Device, Timeouts, "SimulatorHub | None"], Driver]
+Builder = Callable[[Device, Timeouts, "SimulatorHub | None", "str | None"], Driver]
 
 
 def _ble_kwargs(timeouts: Timeouts, hub: SimulatorHub | None) -> dict[str, Any]:
@@ -121,19 +137,25 @@ def _ble_kwargs(timeouts: Timeouts, hub: SimulatorHub | None) -> dict[str, Any]:
     return kwargs
 
 
-def _thermometer(device: Device, timeouts: Timeouts, hub: SimulatorHub | None) -> Driver:
+def _thermometer(
+    device: Device, timeouts: Timeouts, hub: SimulatorHub | None, site_mode: str | None
+) -> Driver:
     cls = _load(device, "drivers.ble.thermometer", "ThermometerDriver")
     address = device.ble_address or simulated_ble_address(device.id)
     return cls(device.id, address, **_ble_kwargs(timeouts, hub))  # type: ignore[no-any-return]
 
 
-def _oximeter(device: Device, timeouts: Timeouts, hub: SimulatorHub | None) -> Driver:
+def _oximeter(
+    device: Device, timeouts: Timeouts, hub: SimulatorHub | None, site_mode: str | None
+) -> Driver:
     cls = _load(device, "drivers.ble.oximeter", "OximeterDriver")
     address = device.ble_address or simulated_ble_address(device.id)
     return cls(device.id, address, **_ble_kwargs(timeouts, hub))  # type: ignore[no-any-return]
 
 
-def _tensiometer(device: Device, timeouts: Timeouts, hub: SimulatorHub | None) -> Driver:
+def _tensiometer(
+    device: Device, timeouts: Timeouts, hub: SimulatorHub | None, site_mode: str | None
+) -> Driver:
     cls = _load(device, "drivers.serial.tensiometer", "TensiometerDriver")
     port = device.serial_port
     poll = 1.0
@@ -160,14 +182,41 @@ def _tensiometer(device: Device, timeouts: Timeouts, hub: SimulatorHub | None) -
         ) from None
 
 
-def _card_reader(device: Device, timeouts: Timeouts, hub: SimulatorHub | None) -> Driver:
+def _card_reader(
+    device: Device, timeouts: Timeouts, hub: SimulatorHub | None, site_mode: str | None
+) -> Driver:
     cls = _load(device, "drivers.card.driver", "CardReaderDriver")
-    return cls(device.id, reader_name=device.reader_name)  # type: ignore[no-any-return]
+    return cls(  # type: ignore[no-any-return]
+        device.id, reader_name=device.reader_name, read_timeout_s=timeouts.device_connect_s
+    )
 
 
-def _camera(device: Device, timeouts: Timeouts, hub: SimulatorHub | None) -> Driver:
-    # The QR scanner (drivers.qr) reads frames from the camera (drivers.camera).
+def _camera(
+    device: Device, timeouts: Timeouts, hub: SimulatorHub | None, site_mode: str | None
+) -> Driver:
+    """The QR scanner (drivers.qr) on the camera (drivers.camera), with the TEST profile.
+
+    Production: refused, whatever the backend (no licensed ApCV profile exists).
+    Mode not given: a simulated camera is allowed (it only ever sees the hub's
+    generated test codes), a real one is refused, since a patient's phone
+    would then be read with a key anyone can sign with.
+    """
+    if site_mode == "production" or (site_mode is None and hub is None):
+        why = (
+            "this site runs in production mode"
+            if site_mode == "production"
+            else "the site mode was not given for a real camera"
+        )
+        raise DeviceUnavailable(
+            device.id,
+            device.kind.value,
+            UnavailableReason.NO_LICENSED_PROFILE,
+            f"The QR scanner '{device.id}' is not started: {why} and no licensed appli carte "
+            f"Vitale (ApCV) profile is installed; the TEST profile reads only test codes.",
+        )
     cls = _load(device, "drivers.qr.driver", "QrScannerDriver")
+    if hub is not None:
+        return cls(device.id, source=hub.camera_source(device.id))  # type: ignore[no-any-return]
     return cls(device.id, camera_index=device.camera_index)  # type: ignore[no-any-return]
 
 
@@ -198,6 +247,15 @@ class SimulatorHub:
 
     `fast=True` shortens the simulated devices' delays (tests, benchmarks); the
     demo keeps human-scale delays so the operator sees each step.
+
+    Ordering constraint (simulated card reader): libpcsclite reads
+    PCSCLITE_CSOCK_NAME once per process, at the first PC/SC call, and keeps
+    it. `start()` therefore enters `shared_pcscd()` (which points this process
+    at the private pcscd when the system one is absent) before it starts any
+    other simulator, and the hub must be started before anything in the process
+    makes a PC/SC call: build and check the card reader driver only after
+    `await hub.start()`. If PC/SC was already used with another socket, the card
+    simulator is not started (logged) and the card reader fails its check.
     """
 
     def __init__(
@@ -220,6 +278,12 @@ class SimulatorHub:
         self._ble: dict[str, Any] = {}
         self._serial: dict[str, Any] = {}
         self._card_slots: dict[str, Any] = {}
+        self._cameras: dict[str, Any] = {}
+        self._qr_seed = 0  # each code shown gets other noise, as a real camera would
+        for device in self.devices.values():  # no I/O: ready before start(), for build_driver
+            if device.kind.value == "camera":
+                camera = _load(device, "drivers.qr.sim_frames", "simulated_camera")
+                self._cameras[device.id] = camera(period_s=0.02 if fast else 0.1)
         self._card_stack: contextlib.ExitStack | None = None
         self._card_port = 0
         self._started = False
@@ -239,6 +303,13 @@ class SimulatorHub:
         from drivers.serial.sim_accutorr import SimulatedAccutorr
 
         delay = 0.05 if self.fast else 1.5
+        # The card first: shared_pcscd() must come before any PC/SC call (class docstring).
+        for device in self.devices.values():
+            if device.kind.value == "card-reader":
+                try:
+                    await self._start_card_reader(device)
+                except DeviceUnavailable as exc:
+                    log.warning("simulated card reader %s not started: %s", device.id, exc.reason)
         for device in self.devices.values():
             address = device.ble_address or simulated_ble_address(device.id)
             if device.kind.value == "thermometer":
@@ -264,11 +335,6 @@ class SimulatorHub:
                 )
                 await sim.start()
                 self._serial[device.id] = sim
-            elif device.kind.value == "card-reader":
-                try:
-                    await self._start_card_reader(device)
-                except DeviceUnavailable as exc:
-                    log.warning("simulated card reader %s not started: %s", device.id, exc.reason)
         self._started = True
 
     async def stop(self) -> None:
@@ -276,6 +342,8 @@ class SimulatorHub:
             await sim.stop()
         self._serial.clear()
         self.air.close()
+        for source in self._cameras.values():
+            await source.close()
         slots = list(self._card_slots.values())
         self._card_slots.clear()
         stack, self._card_stack = self._card_stack, None
@@ -323,6 +391,69 @@ class SimulatorHub:
     async def remove_card(self, device_id: str) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self._card_slots[device_id].remove)
 
+    # -- camera: what the patient holds up to it --------------------------------------
+    def camera_source(self, device_id: str) -> Any:
+        """The camera's SimulatedFrameSource (what the QR scanner of `device_id` reads).
+
+        For frames of your own: `hub.camera_source(id).play(phone_showing_identity(now))`.
+        """
+        try:
+            return self._cameras[device_id]
+        except KeyError:
+            raise KeyError(f"No simulated camera '{device_id}'.") from None
+
+    def qr_codes(self) -> tuple[str, ...]:
+        """What `show_qr(..., valid=...)` accepts besides True."""
+        from drivers.qr.sim_frames import QrShown
+
+        return tuple(v.value for v in QrShown)
+
+    def show_qr(
+        self,
+        device_id: str,
+        *,
+        valid: bool | str = True,
+        now: Any = None,
+        hold_frames: int = 24,
+    ) -> None:
+        """A patient holds up the appli carte Vitale in front of the camera, then lowers it.
+
+        `valid=True` (or "valid") shows the demo identity, signed and fresh; "expired",
+        "bad-signature", "malformed" or "other" show what the scanner must refuse
+        (False means "bad-signature"). The code stays for `hold_frames` camera frames
+        (about 3.5 s at the scanner's pace; it waits while nobody reads the camera),
+        then the camera sees an empty scene again. `now` (aware datetime) dates the code.
+        """
+        import datetime as dt
+
+        from drivers.qr.sim_frames import QrShown, code_text, phone_showing, scene
+
+        source = self.camera_source(device_id)
+        if valid is True:
+            shown = QrShown.VALID
+        elif valid is False:
+            shown = QrShown.BAD_SIGNATURE
+        else:
+            try:
+                shown = QrShown(valid)
+            except ValueError:
+                raise ValueError(
+                    f"'{valid}' is not a QR code the simulated patient can show; "
+                    f"known: {', '.join(self.qr_codes())}."
+                ) from None
+        moment = now if now is not None else dt.datetime.now(dt.UTC)
+        self._qr_seed += 3
+        frames = phone_showing(code_text(shown, moment), seed=self._qr_seed)
+        held = [frames[i % len(frames)] for i in range(max(hold_frames, 1))]
+        source.play(held, afterwards=[scene(None)])
+        log.info("simulated camera %s shows a %s code", device_id, shown.value)
+
+    def hide_qr(self, device_id: str) -> None:
+        """The patient lowers the phone now: the camera sees an empty scene."""
+        from drivers.qr.sim_frames import scene
+
+        self.camera_source(device_id).play([scene(None)])
+
     # -- what the operator panel drives -----------------------------------------------
     def tensiometer_port(self, device_id: str) -> str:
         return str(self._serial[device_id].port)
@@ -343,6 +474,10 @@ class SimulatorHub:
             return tuple(f.value for f in BleFault)
         if device_id in self._serial:
             return tuple(f.value for f in SerialFault)
+        if device_id in self._cameras:
+            from drivers.camera.simulated import CameraFault
+
+            return tuple(f.value for f in CameraFault)
         return ()
 
     def set_fault(self, device_id: str, fault: str | None) -> None:
@@ -354,8 +489,12 @@ class SimulatorHub:
             self._ble[device_id].fault = BleFault(fault) if fault else None
         elif device_id in self._serial:
             self._serial[device_id].fault = SerialFault(fault) if fault else None
+        elif device_id in self._cameras:
+            from drivers.camera.simulated import CameraFault
+
+            self._cameras[device_id].fault = CameraFault(fault) if fault else None
         else:
-            raise KeyError(f"No simulated measuring device '{device_id}'.")
+            raise KeyError(f"No simulated device with faults named '{device_id}'.")
 
     def set_next_reading(self, device_id: str, **values: Decimal | int | str) -> None:
         """The values the next measurement gives, e.g. (thermometer) value=Decimal("38.2"),
@@ -420,6 +559,18 @@ class SimulatorHub:
                         ser.fault.value if ser.fault else None,
                         self.faults(device_id),
                         f"{ser.port} at {ser.baud_rate} baud",
+                    )
+                )
+            elif device_id in self._cameras:
+                cam = self._cameras[device_id]
+                out.append(
+                    SimulatorStatus(
+                        device_id,
+                        dev.kind.value,
+                        cam.fault is None or cam.fault.value != "no-camera",
+                        cam.fault.value if cam.fault else None,
+                        self.faults(device_id),
+                        f"{cam.name}, {'in use' if cam.is_open else 'idle'}",
                     )
                 )
             elif device_id in self._card_slots:

@@ -9,12 +9,14 @@ readable. A seed makes every frame reproducible.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import secrets
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 import segno
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from drivers.camera.simulated import SimulatedFrameSource
 from drivers.camera.source import Frame, as_frame
@@ -99,14 +101,41 @@ def demo_identity(
     )
 
 
-def phone_showing_identity(now: dt.datetime, *, seed: int = 0) -> list[Frame]:
-    """What the camera sees while a patient holds up the app: a few frames of one code."""
-    payload = encode_payload(demo_identity(now), signing_key())
+def phone_showing(payload: str, *, seed: int = 0) -> list[Frame]:
+    """What the camera sees while a patient holds up a phone with this code: a few frames."""
     return [
         scene(payload, seed=seed),
         scene(payload, seed=seed + 1, rotation_deg=8.0),
         scene(payload, seed=seed + 2, noise=20.0),
     ]
+
+
+def phone_showing_identity(now: dt.datetime, *, seed: int = 0) -> list[Frame]:
+    """What the camera sees while a patient holds up the app: a few frames of one code."""
+    return phone_showing(encode_payload(demo_identity(now), signing_key()), seed=seed)
+
+
+class QrShown(enum.StrEnum):
+    """What the demo's patient shows the camera (the operator panel's choices)."""
+
+    VALID = "valid"  # the demo identity, signed with the test key, fresh
+    EXPIRED = "expired"  # the same, but its 5 minutes of validity ended 10 minutes ago
+    BAD_SIGNATURE = "bad-signature"  # signed with a key the kiosk does not trust
+    MALFORMED = "malformed"  # the right prefix, a broken body
+    OTHER = "other"  # some other QR code (a web address)
+
+
+def code_text(shown: QrShown, now: dt.datetime) -> str:
+    """The text of the QR code for one of the operator's choices, at `now`."""
+    if shown is QrShown.VALID:
+        return encode_payload(demo_identity(now), signing_key())
+    if shown is QrShown.EXPIRED:
+        return encode_payload(demo_identity(now - dt.timedelta(minutes=15)), signing_key())
+    if shown is QrShown.BAD_SIGNATURE:
+        return encode_payload(demo_identity(now), Ed25519PrivateKey.generate())
+    if shown is QrShown.MALFORMED:
+        return "APCV-TEST1.bm90IGpzb24.c2lnbmF0dXJl"
+    return "https://example.org/telecabine"
 
 
 def simulated_camera(period_s: float = 0.1) -> SimulatedFrameSource:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -46,18 +47,32 @@ def test_check_demo_measuring_devices_against_the_simulators() -> None:
     assert rows["bp-1"]["detail"].endswith("at 9600 baud answers the accutorr alive check")
 
 
-def test_check_lists_every_configured_device() -> None:
-    result = kiosk("check", "--config", str(EXAMPLES / "demo.toml"))
-    lines = result.stdout.splitlines()
-    assert [line.split()[1] for line in lines] == [
-        "reader-1",
-        "camera-1",
-        "thermo-1",
-        "oxi-1",
-        "bp-1",
+def test_check_demo_shows_all_five_devices_ok() -> None:
+    """The demo configuration as the technician runs it: $KIOSK_CONFIG, plain text."""
+    env = {**os.environ, "KIOSK_CONFIG": str(EXAMPLES / "demo.toml")}
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "devices", "check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line.split(maxsplit=4) for line in result.stdout.splitlines()]
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        ("ok", "reader-1", "card-reader", "simulated"),
+        ("ok", "camera-1", "camera", "simulated"),
+        ("ok", "thermo-1", "thermometer", "simulated"),
+        ("ok", "oxi-1", "oximeter", "simulated"),
+        ("ok", "bp-1", "tensiometer", "simulated"),
     ]
-    assert all(line.startswith(("ok  ", "FAIL")) for line in lines)
-    assert result.returncode == (0 if all(line.startswith("ok") for line in lines) else 1)
+    details = {r[1]: r[4] for r in rows}
+    assert details["reader-1"] == (
+        "Reader 'Virtual PCD 00 00' is connected; no card is inserted; profile vitale2-public."
+    )
+    assert details["camera-1"] == "The simulated camera gives 640x480 images; profile apcv-test1."
     assert "Traceback" not in result.stderr
 
 

@@ -9,19 +9,32 @@ import pytest
 
 from drivers.ble.oximeter import OximeterDriver
 from drivers.ble.thermometer import ThermometerDriver
-from drivers.events import Disconnected, Failed, FailureReason, Reading, ReadingValue
+from drivers.camera.opencv_source import OpenCvFrameSource
+from drivers.card.driver import CardReaderDriver
+from drivers.events import (
+    Connected,
+    Disconnected,
+    Failed,
+    FailureReason,
+    QrIdentity,
+    Reading,
+    ReadingValue,
+)
+from drivers.qr.apcv_test import TestApcvProfile
+from drivers.qr.driver import QrScannerDriver
 from drivers.registry import (
     DeviceUnavailable,
     SimulatorHub,
     SimulatorStatus,
     UnavailableReason,
+    _load,
     build_driver,
     build_drivers,
     simulated_ble_address,
 )
 from drivers.serial.tensiometer import TensiometerDriver
 from kiosk_config import EXAMPLES, load_config
-from kiosk_config.schema import Device, Timeouts
+from kiosk_config.schema import Device, Mode, Timeouts
 
 DEMO = load_config(EXAMPLES / "demo.toml")
 MEASURING = [d for d in DEMO.devices if d.kind.value in ("thermometer", "oximeter", "tensiometer")]
@@ -71,20 +84,162 @@ def test_unknown_protocol_is_misconfigured() -> None:
 
 
 def test_missing_driver_module_names_what_is_missing() -> None:
-    """The QR scanner lives in the other room's drivers.qr; until it lands this is the error."""
-    try:
-        import drivers.qr.driver  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("drivers.qr.driver exists now")
+    device = Device(id="camera-1", kind="camera")
     with pytest.raises(DeviceUnavailable) as info:
-        build_driver(Device(id="camera-1", kind="camera"))
+        _load(device, "drivers.qr.no_such_module", "QrScannerDriver")
     assert info.value.reason is UnavailableReason.NOT_BUILT
     assert info.value.message == (
-        "The camera driver is not available: drivers.qr.driver.QrScannerDriver is missing "
+        "The camera driver is not available: drivers.qr.no_such_module.QrScannerDriver is missing "
         "(ModuleNotFoundError)."
     )
+
+
+# -- the QR scanner and its profile -------------------------------------------------------
+PRODUCTION_REFUSAL = (
+    "The QR scanner 'camera-1' is not started: this site runs in production mode and no "
+    "licensed appli carte Vitale (ApCV) profile is installed; the TEST profile reads only "
+    "test codes."
+)
+
+
+@pytest.mark.parametrize("backend", ["real", "simulated"])
+async def test_production_site_never_gets_the_test_qr_profile(backend: str) -> None:
+    camera = Device(id="camera-1", kind="camera", backend=backend)
+    with pytest.raises(DeviceUnavailable) as info:
+        build_driver(camera, hub=SimulatorHub([camera]), site_mode="production")
+    assert info.value.reason is UnavailableReason.NO_LICENSED_PROFILE
+    assert (info.value.device_id, info.value.kind) == ("camera-1", "camera")
+    assert info.value.message == PRODUCTION_REFUSAL
+
+
+async def test_build_drivers_passes_the_site_mode() -> None:
+    production = DEMO.model_copy(
+        update={"site": DEMO.site.model_copy(update={"mode": Mode.PRODUCTION})}
+    )
+    with pytest.raises(DeviceUnavailable) as info:
+        build_drivers(production, hub=SimulatorHub(DEMO.devices))
+    assert info.value.device_id == "camera-1"
+    assert info.value.message == PRODUCTION_REFUSAL
+    reader_and_camera = DEMO.model_copy(update={"devices": DEMO.devices[:2]})
+    drivers = build_drivers(reader_and_camera, hub=SimulatorHub(DEMO.devices))  # mode "test"
+    assert isinstance(drivers["camera-1"], QrScannerDriver)
+    assert isinstance(drivers["camera-1"].profile, TestApcvProfile)
+
+
+def test_real_camera_needs_the_site_mode_to_be_test() -> None:
+    camera = Device(id="camera-1", kind="camera", camera_index=3)
+    with pytest.raises(DeviceUnavailable) as info:
+        build_driver(camera)
+    assert info.value.reason is UnavailableReason.NO_LICENSED_PROFILE
+    assert info.value.message == (
+        "The QR scanner 'camera-1' is not started: the site mode was not given for a real "
+        "camera and no licensed appli carte Vitale (ApCV) profile is installed; the TEST "
+        "profile reads only test codes."
+    )
+    scanner = build_driver(camera, site_mode=Mode.TEST)
+    assert isinstance(scanner, QrScannerDriver)
+    assert isinstance(scanner.source, OpenCvFrameSource)
+    assert scanner.source.source == 3
+
+
+def test_card_reader_read_timeout_comes_from_the_site() -> None:
+    reader = build_driver(
+        Device(id="reader-1", kind="card-reader", reader_name="Virtual PCD"),
+        Timeouts(device_connect_s=7),
+    )
+    assert isinstance(reader, CardReaderDriver)
+    assert (reader.reader_name, reader.read_timeout_s) == ("Virtual PCD", 7)
+
+
+CAMERA = next(d for d in DEMO.devices if d.kind.value == "camera")
+
+
+async def _next_report(driver: QrScannerDriver) -> object:
+    """The next QrIdentity or Failed (Connected skipped)."""
+    while isinstance(event := await driver.next_event(5), Connected):
+        pass
+    return event
+
+
+async def test_hub_camera_shows_codes_the_scanner_reads_or_refuses() -> None:
+    async with SimulatorHub([CAMERA], fast=True) as hub:
+        scanner = build_driver(CAMERA, FAST, hub=hub, site_mode="test")
+        assert isinstance(scanner, QrScannerDriver)
+        assert scanner.source is hub.camera_source("camera-1")
+        await scanner.start()
+        hub.show_qr("camera-1")
+        event = await _next_report(scanner)
+        assert isinstance(event, QrIdentity)
+        assert (event.device_id, event.birth_name, event.nir) == (
+            "camera-1",
+            "LAVIOLETTE",
+            "286029720904573",
+        )
+        refusals = {}
+        for shown in ("expired", "bad-signature", "malformed"):
+            hub.show_qr("camera-1", valid=shown)
+            failed = await _next_report(scanner)
+            assert isinstance(failed, Failed) and failed.reason is FailureReason.QR_INVALID
+            refusals[shown] = failed.message
+        assert refusals == {
+            "expired": "The QR code has expired: ask the patient to show a fresh one.",
+            "bad-signature": "The QR code's signature is not from a trusted key.",
+            "malformed": "The signature has 9 bytes; an Ed25519 signature has 64.",
+        }
+        status = {s.device_id: s for s in hub.status()}["camera-1"]
+        assert status == SimulatorStatus(
+            "camera-1",
+            "camera",
+            True,
+            None,
+            ("no-camera", "dark", "no-frames"),
+            "simulated camera, in use",
+        )
+        hub.set_fault("camera-1", "no-camera")  # unplugged while scanning
+        failed = await _next_report(scanner)
+        assert isinstance(failed, Failed) and failed.reason is FailureReason.DISCONNECTED
+        assert failed.message == "The simulated camera was unplugged while in use."
+        await scanner.stop()
+        assert hub.qr_codes() == ("valid", "expired", "bad-signature", "malformed", "other")
+        with pytest.raises(ValueError) as bad:
+            hub.show_qr("camera-1", valid="blurry")
+        assert str(bad.value) == (
+            "'blurry' is not a QR code the simulated patient can show; "
+            "known: valid, expired, bad-signature, malformed, other."
+        )
+
+
+async def test_hub_camera_faults_fail_the_technicians_check() -> None:
+    async with SimulatorHub([CAMERA], fast=True) as hub:
+        scanner = build_driver(CAMERA, FAST, hub=hub, site_mode="test")
+        ok = await scanner.check()
+        assert (ok.ok, ok.detail) == (
+            True,
+            "The simulated camera gives 640x480 images; profile apcv-test1.",
+        )
+        hub.set_fault("camera-1", "no-camera")
+        assert {s.device_id: (s.running, s.fault) for s in hub.status()} == {
+            "camera-1": (False, "no-camera")
+        }
+        missing = await scanner.check()
+        assert (missing.ok, missing.detail) == (False, "No simulated camera could be opened.")
+        hub.set_fault("camera-1", "no-frames")
+        frozen = await scanner.check()
+        assert (frozen.ok, frozen.detail) == (
+            False,
+            "The simulated camera opened but gave no image.",
+        )
+        hub.set_fault("camera-1", "dark")  # a covered lens still gives images: the check passes
+        assert (await scanner.check()).ok
+        await scanner.start()
+        assert isinstance(await scanner.next_event(5), Connected)
+        hub.show_qr("camera-1")  # nothing readable through a covered lens
+        with pytest.raises(TimeoutError):
+            await scanner.next_event(1.0)
+        hub.set_fault("camera-1", None)  # the patient takes the hand away
+        event = await scanner.next_event(5)
+        assert isinstance(event, QrIdentity)
+        await scanner.stop()
 
 
 async def test_hub_builds_and_drives_every_simulated_measuring_device(tmp_path: Path) -> None:
