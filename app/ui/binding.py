@@ -57,6 +57,8 @@ class ControllerBinding:
 
     def close(self) -> None:
         self._unsubscribe()
+        self.window.intents.disconnect(self.on_intent)
+        self.window.incidents.disconnect(self._incident)
 
     def refresh(self) -> None:
         sv = self.controller.view

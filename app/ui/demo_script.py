@@ -104,6 +104,7 @@ class Script:
 
         from app.ui.widgets.buttons import BigButton
 
+        self._settle()  # a layout shows new children on the next event round
         found = [
             b
             for b in self.window.findChildren(BigButton, name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel
 
@@ -44,6 +44,7 @@ class Driver:
         return self.window.current_view.screen
 
     def button(self, name: str) -> BigButton:
+        QApplication.processEvents()  # a layout shows new children on the next event round
         found = [
             b
             for b in self.window.findChildren(BigButton, name)
@@ -56,6 +57,8 @@ class Driver:
         self.qtbot.mouseClick(self.button(name), Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
         await self.binding.idle()
         QApplication.processEvents()
+        # What the kiosk's running loop does between two touches: delete emptied screens' widgets.
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         self.screens.append(self.screen.value)
         assert clipping_problems(self.window) == [], self.screen
 
