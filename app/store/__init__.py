@@ -4,7 +4,7 @@ Import from here; the submodules are the implementation. See docs/store.md.
 """
 
 from app.store.async_store import AsyncStore
-from app.store.audit import BreakReason, ChainVerdict
+from app.store.audit import AuditRow, BreakReason, ChainVerdict
 from app.store.errors import (
     AccountExists,
     CorruptStore,
@@ -53,6 +53,7 @@ __all__ = [
     "AccountListing",
     "AccountRole",
     "AsyncStore",
+    "AuditRow",
     "BreakReason",
     "ChainVerdict",
     "CorruptStore",

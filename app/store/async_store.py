@@ -20,7 +20,7 @@ from app.domain.consent import ConsentDecision
 from app.domain.identity import PatientIdentity
 from app.domain.measurements import Measurement
 from app.domain.trace import TraceEntry
-from app.store.audit import ChainVerdict
+from app.store.audit import AuditRow, ChainVerdict
 from app.store.keys import KeySource
 from app.store.records import (
     AccountListing,
@@ -32,6 +32,7 @@ from app.store.records import (
     StoredAccount,
     StoreHealth,
     StoreIncident,
+    StoreIncidentCode,
 )
 from app.store.sessions import Fact
 from app.store.store import Store
@@ -164,6 +165,16 @@ class AsyncStore:
     async def incidents(self) -> tuple[StoreIncident, ...]:
         return await self._run(self.store.incidents)
 
+    async def record_incident(
+        self,
+        code: StoreIncidentCode,
+        message: str,
+        at: datetime | None = None,
+        *,
+        actor: str = "kiosk",
+    ) -> int:
+        return await self._run(self.store.record_incident, code, message, at, actor=actor)
+
     async def resolve_incident(self, incident_id: int, *, actor: str) -> bool:
         return await self._run(self.store.resolve_incident, incident_id, actor=actor)
 
@@ -225,3 +236,7 @@ class AsyncStore:
 
     async def verify_audit_chain(self) -> ChainVerdict:
         return await self._run(self.store.verify_audit_chain)
+
+    async def audit_rows(self, limit: int = 100) -> list[AuditRow]:
+        """The last `limit` audit rows, oldest first, read on the store's thread."""
+        return await self._run(self.store.audit_rows, limit)

@@ -159,6 +159,10 @@ class StoreIncidentCode(enum.StrEnum):
     UNSENT_TOO_OLD = "unsent-too-old"
     SESSION_INTERRUPTED = "session-interrupted"
     REKEY_COMPLETED_AFTER_CRASH = "rekey-completed-after-crash"
+    # Raised by the uplink (app.sync) through `Store.record_incident`.
+    PLATFORM_UNREACHABLE = "platform-unreachable"
+    PLATFORM_CREDENTIALS_REFUSED = "platform-credentials-refused"
+    SESSION_QUARANTINED = "session-quarantined"
 
 
 @dataclass(frozen=True)

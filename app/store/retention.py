@@ -19,6 +19,7 @@ from pathlib import Path
 
 from app.store import audit
 from app.store.connection import Connection, wal_path
+from app.store.errors import InvalidValue
 from app.store.records import (
     OutboxState,
     PurgeReport,
@@ -117,14 +118,39 @@ def all_incidents(conn: Connection) -> tuple[StoreIncident, ...]:
     )
 
 
+_MAX_MESSAGE_CHARS = 500
+
+
+def check_incident_message(message: str) -> str:
+    """A maintenance sentence: one line of printable text, bounded (it is shown as is)."""
+    if (
+        not isinstance(message, str)
+        or not message.strip()
+        or len(message) > _MAX_MESSAGE_CHARS
+        or not message.isprintable()
+    ):
+        raise InvalidValue(
+            f"An incident message must be one line of 1 to {_MAX_MESSAGE_CHARS} printable "
+            "characters; it was refused."
+        )
+    return message
+
+
 def record_incident(
-    conn: Connection, code: StoreIncidentCode, message: str, at: datetime, *, resolved: bool = False
+    conn: Connection,
+    code: StoreIncidentCode,
+    message: str,
+    at: datetime,
+    *,
+    resolved: bool = False,
+    actor: str = "kiosk",
 ) -> int:
+    """One incident row (open unless `resolved`) and its audit row, in the caller's BEGIN."""
     cur = conn.execute(
         "INSERT INTO incidents (at, code, message, resolved_at) VALUES (?, ?, ?, ?)",
         (to_text(at), code.value, message, to_text(at) if resolved else None),
     )
-    audit.append(conn, at=at, actor="kiosk", action="store.incident", detail=f"code={code.value}")
+    audit.append(conn, at=at, actor=actor, action="store.incident", detail=f"code={code.value}")
     return int(cur.lastrowid)
 
 

@@ -33,7 +33,7 @@ from app.store.connection import (
     cipher_integrity_problems,
     integrity_problems,
 )
-from app.store.errors import StoreClosed, StoreFull, WrongThread, translate
+from app.store.errors import InvalidValue, StoreClosed, StoreFull, WrongThread, translate
 from app.store.keys import KeySource, StoreKey
 from app.store.migrations import LATEST_VERSION, migrate, schema_version
 from app.store.opening import Opened, acquire_lock, open_file, release_lock, write_keycheck
@@ -414,6 +414,31 @@ class Store:
     def incidents(self) -> tuple[StoreIncident, ...]:
         return self._read("read incidents", retention.all_incidents)
 
+    def record_incident(
+        self,
+        code: StoreIncidentCode,
+        message: str,
+        at: datetime | None = None,
+        *,
+        actor: str = "kiosk",
+    ) -> int:
+        """Keep an incident for the maintenance screen (open until someone resolves it).
+
+        `message` is the sentence a technician reads: one line, no health data
+        (the store cannot tell, so callers write it from codes and counts only).
+        Its audit row names the code and `actor`. Returns the incident id.
+        """
+        try:
+            code = StoreIncidentCode(code)
+        except ValueError:
+            raise InvalidValue("The store does not know this incident code.") from None
+        retention.check_incident_message(message)
+        when = at or self._clock()
+        return self._write(
+            "record incident",
+            lambda c: retention.record_incident(c, code, message, when, actor=actor),
+        )
+
     def resolve_incident(self, incident_id: int, *, actor: str) -> bool:
         now = self._clock()
         return self._write(
@@ -496,6 +521,7 @@ class Store:
         return self._read("verify audit chain", audit.verify_chain)
 
     def audit_rows(self, limit: int = 100) -> list[audit.AuditRow]:
+        """The last `limit` audit rows, oldest first (no health data in them)."""
         return self._read(
             "read audit",
             lambda c: [

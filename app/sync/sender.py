@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
+from app.store.records import StoreIncidentCode
 from app.sync.clock import Clock, SystemClock
 from app.sync.errors import CodeCheckError, MappingError
 from app.sync.fhir_bundle import session_bundle
@@ -43,9 +44,10 @@ from app.sync.transport import HttpReply, NetworkFailure
 
 log = logging.getLogger(__name__)
 
-INCIDENT_PLATFORM_UNREACHABLE = "platform-unreachable"
-INCIDENT_PLATFORM_CREDENTIALS = "platform-credentials-refused"
-INCIDENT_SESSION_QUARANTINED = "session-quarantined"
+# The store's incident codes of the uplink (shown in maintenance).
+INCIDENT_PLATFORM_UNREACHABLE: str = StoreIncidentCode.PLATFORM_UNREACHABLE
+INCIDENT_PLATFORM_CREDENTIALS: str = StoreIncidentCode.PLATFORM_CREDENTIALS_REFUSED
+INCIDENT_SESSION_QUARANTINED: str = StoreIncidentCode.SESSION_QUARANTINED
 
 
 class BundlePoster(Protocol):

@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from app.store import AsyncStore, OutboxItem, SessionRecord
+from app.store import AsyncStore, OutboxItem, SessionRecord, StoreIncidentCode
 from app.sync.outbox_port import OutboxPort, SessionRecordLike
 from app.sync.session_snapshot import SessionSnapshot
-
-MAX_INCIDENT_CHARS = 200
 
 
 def snapshot_from_record(record: SessionRecordLike) -> SessionSnapshot:
@@ -56,17 +54,9 @@ class StoreOutbox:
         await self._store.quarantine(item_id, reason, at)
 
     async def record_incident(self, code: str, message: str, at: datetime) -> None:
-        # The store has no incident code for the uplink yet, and its audit rows take
-        # short tokens only: the incident goes to the hash-chained audit log by code
-        # (`message` is for a store that keeps sentences; see docs/sync.md).
-        await self._store.append_audit(
-            "sync",
-            "sync.incident",
-            outcome="failed",
-            subject="-",
-            detail=f"code={code}"[:MAX_INCIDENT_CHARS],
-            at=at,
-        )
+        # Kept in the store's incidents (shown in maintenance, sentence and all); the
+        # store adds the audit row (actor `sync`, action `store.incident`, the code).
+        await self._store.record_incident(StoreIncidentCode(code), message, at, actor="sync")
 
 
 def outbox_port(store: AsyncStore) -> OutboxPort:
