@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
+import sys
 import time
 from collections.abc import Callable
 
@@ -12,6 +14,7 @@ import pytest
 from drivers.card import test_patients as patients
 from drivers.card.apdu import CommandApdu, ResponseApdu, select_by_aid
 from drivers.card.driver import CardReaderDriver
+from drivers.card.errors import CardErrorReason, CardTransportError
 from drivers.card.sim_card import SIMULATED_ATR
 from drivers.card.sim_vpcd import VirtualCardSlot, wait_until_seen
 from drivers.card.transport import PcscTransport
@@ -234,3 +237,70 @@ async def test_transport_exchanges_raw_apdus_through_pcscd(slot: VirtualCardSlot
     finally:
         await transport.disconnect()
         worker.close()
+
+
+async def test_transport_releases_each_handle_exactly_once(slot: VirtualCardSlot) -> None:
+    slot.insert(patients.SINGLE_ADULT)
+    assert await asyncio.to_thread(wait_until_seen, READER, True)
+    worker = SerialWorker("test-transport-release")
+    transport = PcscTransport(READER, worker)
+    try:
+        assert await transport.connect() == SIMULATED_ATR
+        await transport.disconnect()
+        assert transport.released == 2  # the card handle, then the context
+        await transport.disconnect()  # a second disconnect (cleanup behind a cancel) is a no-op
+        assert transport.released == 2
+        with pytest.raises(CardTransportError) as gone:
+            await transport.transmit(select_by_aid(AID_VITALE))
+        assert gone.value.message == "No card is connected."
+    finally:
+        worker.close()
+
+
+async def test_failed_connect_releases_its_context_before_it_raises(pcscd: object) -> None:
+    assert await asyncio.to_thread(wait_until_seen, READER, False)
+    worker = SerialWorker("test-transport-empty")
+    transport = PcscTransport(READER, worker)
+    try:
+        with pytest.raises(CardTransportError) as empty:
+            await transport.connect()  # no card in the reader
+        assert empty.value.reason is CardErrorReason.NO_CARD
+        assert empty.value.message == (
+            "The card was removed or is not answering while connecting to the card."
+        )
+        assert transport.released == 1  # the context it had established, and nothing more
+        await transport.disconnect()
+        assert transport.released == 1
+        with pytest.raises(CardTransportError) as unknown:
+            await PcscTransport("Acme USB Reader", worker).connect()
+        assert unknown.value.message == "The reader 'Acme USB Reader' is not connected."
+    finally:
+        worker.close()
+
+
+async def test_reinserted_and_pulled_cards_leave_nothing_for_the_garbage_collector(
+    make_driver: MakeDriver, slot: VirtualCardSlot
+) -> None:
+    """A colleague once saw pyscard's 'Failed to release context' from a finaliser at teardown."""
+    unraisable: list[str] = []
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda info: unraisable.append(f"{info.exc_type}: {info.exc_value}")
+    try:
+        driver = await started(make_driver, read_timeout_s=10.0)
+        for card in (patients.SINGLE_ADULT, patients.FAMILY):
+            slot.insert(card)
+            assert isinstance(await event(driver), CardInserted)
+            assert isinstance(await event(driver), CardRead)
+            slot.remove()
+            assert await event(driver, 2.0) == CardRemoved("reader-1")
+        slot.insert(patients.SINGLE_ADULT)  # pulled at once, maybe in the middle of the read
+        assert isinstance(await event(driver), CardInserted)
+        slot.remove()
+        while (ev := await event(driver, 3.0)) != CardRemoved("reader-1"):
+            assert isinstance(ev, CardRead | Failed)
+        await driver.stop()
+        await asyncio.sleep(0.2)  # let the workers finish their posted cleanups
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    assert unraisable == []
