@@ -25,7 +25,8 @@ from sqlcipher3 import dbapi2
 from app.domain.consent import ConsentDecision
 from app.domain.identity import PatientIdentity
 from app.domain.measurements import Measurement
-from app.domain.trace import TraceEntry
+from app.domain.trace import IncidentCode, TraceEntry
+from app.domain.trace import incident as trace_incident
 from app.store import accounts, audit, outbox, retention, sessions
 from app.store.connection import (
     DB_FILE_NAME,
@@ -186,6 +187,9 @@ class Store:
                 )
             interrupted = sessions.open_session_ids(conn)
             for session_id in interrupted:
+                # The trace of the act says why it stopped, and travels with it.
+                restarted = trace_incident(now, IncidentCode.KIOSK_RESTARTED)
+                sessions.record(conn, session_id, restarted, now)
                 sessions.end(conn, session_id, "interrupted", now, actor="kiosk")
             if interrupted:
                 retention.record_incident(

@@ -10,6 +10,7 @@ Used by tests/store/test_crash.py (100 kills) and tests/soak/ (1000).
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import random
@@ -99,6 +100,18 @@ def check_after_kill(data_dir: Path, acked: Acked) -> None:
         assert acked.sessions <= set(sessions), "an acknowledged session is missing"
         assert all(sessions[s] == "completed" for s in acked.ended), (
             "an acknowledged end is missing"
+        )
+        ended_at = dict(conn.execute("SELECT id, ended_at FROM sessions"))
+        restarts: dict[str, list[str]] = {}
+        for sid, at, payload in conn.execute(
+            "SELECT session_id, at, payload FROM trace_entries WHERE kind = 'incident'"
+        ):
+            if json.loads(payload)["incident"] == "kiosk-restarted":
+                restarts.setdefault(sid, []).append(at)
+        interrupted = {s for s, reason in sessions.items() if reason == "interrupted"}
+        assert set(restarts) == interrupted, "a session closed at restart has no restart trace"
+        assert all(restarts[s] == [ended_at[s]] for s in interrupted), (
+            "the restart trace is not the one of the closing"
         )
         stored = {r[0] for r in conn.execute("SELECT id FROM measurements")}
         assert acked.measurements <= stored, "an acknowledged measurement is missing"

@@ -10,7 +10,7 @@ import pytest
 from app.domain.consent import ConsentItem
 from app.domain.orientation import OrientationAnswers, assess
 from app.domain.session_effects import DocumentRecord, PaymentRecord
-from app.domain.trace import TraceKind
+from app.domain.trace import SYSTEM, IncidentCode, TraceEntry, TraceKind
 from app.store import (
     FileKeySource,
     InvalidValue,
@@ -138,7 +138,25 @@ def test_a_crash_mid_session_closes_it_as_interrupted_at_next_open(
         assert again.open_report.interrupted_sessions == 1
         r = again.session_bundle_source("s-1")
         assert (r.end_reason, r.ended_at) == ("interrupted", clock.now)
+        # The trace tells the platform why the act stopped, at the time the kiosk came back.
+        assert r.trace == (
+            f.trace(TraceKind.SESSION_STARTED),
+            TraceEntry(
+                clock.now,
+                TraceKind.INCIDENT,
+                SYSTEM,
+                None,
+                IncidentCode.KIOSK_RESTARTED,
+                "The kiosk restarted during the session; what was recorded was kept and sent.",
+            ),
+        )
         assert [i.session_id for i in again.pending_outbox()] == ["s-1"]
+        actions = [(a.actor, a.action, a.subject, a.detail) for a in again.audit_rows()][-3:]
+        assert actions == [
+            ("kiosk", "trace.record", "s-1", "kind=incident"),
+            ("kiosk", "session.end", "s-1", "reason=interrupted"),
+            ("kiosk", "store.incident", "-", "code=session-interrupted"),
+        ]
 
 
 def test_one_process_at_a_time(store: Store, data_dir: Path, clock: f.FakeClock) -> None:
