@@ -269,12 +269,12 @@ class Presenter:
             identity = ctx.identity
             return ConfirmIdentityView(_display_name(identity), _date(identity.traits.birth_date))
         if state is State.CONSENT:
-            item = CONSENT_ORDER[min(self._p.consent, len(CONSENT_ORDER) - 1)]
+            consent = CONSENT_ORDER[min(self._p.consent, len(CONSENT_ORDER) - 1)]
             return ConsentView(
-                item.value,
-                Msg(f"consent.{item.value}.title"),
-                Msg(f"consent.{item.value}.text"),
-                item.required,
+                consent.value,
+                Msg(f"consent.{consent.value}.title"),
+                Msg(f"consent.{consent.value}.text"),
+                consent.required,
                 self._p.consent + 1,
                 len(CONSENT_ORDER),
             )

@@ -77,9 +77,9 @@ class Screen(QWidget):
         self.body.setSpacing(20)
         self._scroll.setWidget(self._body_host)
         outer.addWidget(self._scroll, 1)
-        self.actions = QHBoxLayout()
-        self.actions.setSpacing(24)
-        outer.addLayout(self.actions)
+        self.action_row = QHBoxLayout()
+        self.action_row.setSpacing(24)
+        outer.addLayout(self.action_row)
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -96,7 +96,7 @@ class Screen(QWidget):
         self._spoken.clear()
         clear_layout(self._header)
         clear_layout(self.body)
-        clear_layout(self.actions)
+        clear_layout(self.action_row)
 
     def forget(self) -> None:
         """Drop per-session choices held by the screen (the wipe calls this after `clear`)."""
@@ -169,7 +169,7 @@ class Screen(QWidget):
             widget.clicked.connect(lambda _=False, i=intent: self.intent.emit(i))
         else:
             widget.clicked.connect(lambda _=False, f=intent: f())
-        (layout if layout is not None else self.actions).addWidget(widget)
+        (layout if layout is not None else self.action_row).addWidget(widget)
         return widget
 
     def action(self, kind: IntentKind, value: str | None = None, **data: str) -> Intent:

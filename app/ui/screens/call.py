@@ -117,7 +117,7 @@ class CallScreen(Screen):
         self._controls(view)
 
     def _controls(self, view: CallView) -> None:
-        clear_layout(self.actions)
+        clear_layout(self.action_row)
         self.button(
             "call.unmute" if view.muted else "call.mute",
             "mic-off" if view.muted else "mic",
