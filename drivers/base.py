@@ -4,6 +4,11 @@ A driver is started, yields events on one async stream, and is stopped. It
 fails clearly and fast (a `Failed` event with a reason), because the assisting
 professional's manual entry is the fallback: the driver never retries forever.
 Subclasses implement `_run()`; `emit()` puts an event on the stream.
+
+Each run is one stream: `async for event in driver.events()` ends when the
+run ends (normally, by a failure, or by `stop()`), so a consumer written as a
+plain loop finishes with the device instead of waiting forever. `start()`
+opens a fresh stream; whatever the previous run left unread is dropped.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ class Driver(ABC):
         self.kind = kind
         self._queue: asyncio.Queue[DeviceEvent | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._stream_ended = False  # True once this run's end-of-stream sentinel is queued
 
     @property
     def running(self) -> bool:
@@ -47,6 +53,7 @@ class Driver(ABC):
         # stale Disconnected or Reading left over from the previous patient.
         while not self._queue.empty():
             self._queue.get_nowait()
+        self._stream_ended = False
         self._task = asyncio.create_task(self._guarded_run(), name=f"driver:{self.device_id}")
 
     async def stop(self) -> None:
@@ -56,12 +63,23 @@ class Driver(ABC):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self._close()
+        if task is not None:  # a task cancelled before its first step never ran its finally
+            self._end_stream()
 
     def emit(self, event: DeviceEvent) -> None:
         self._queue.put_nowait(event)
 
+    def _end_stream(self) -> None:
+        """Queue the end-of-stream sentinel, once per run."""
+        if not self._stream_ended:
+            self._stream_ended = True
+            self._queue.put_nowait(None)
+
     async def events(self) -> AsyncIterator[DeviceEvent]:
+        """This run's events; ends when the run has ended and its events are read."""
         while True:
+            if self._stream_ended and self._queue.empty():
+                return
             event = await self._queue.get()
             if event is None:
                 return
@@ -69,6 +87,8 @@ class Driver(ABC):
 
     async def next_event(self, timeout: float | None = None) -> DeviceEvent | None:
         """One event, or None when the stream has ended; TimeoutError after `timeout`."""
+        if self._stream_ended and self._queue.empty():
+            return None
         return await asyncio.wait_for(self._queue.get(), timeout)
 
     async def _guarded_run(self) -> None:
@@ -87,6 +107,8 @@ class Driver(ABC):
                     f"unexpected driver error ({type(exc).__name__})",
                 )
             )
+        finally:
+            self._end_stream()
 
     @abstractmethod
     async def _run(self) -> None:

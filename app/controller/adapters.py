@@ -66,7 +66,7 @@ class DriverHub:
 
     async def start(self, kind: DeviceKind) -> None:
         driver = self.driver(kind)
-        if kind not in self._pumps:
+        if kind not in self._pumps or self._pumps[kind].done():
             self._pumps[kind] = asyncio.create_task(self._pump(driver))
         await driver.start()
 
