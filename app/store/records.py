@@ -52,7 +52,8 @@ class SessionRecord:
     """Everything needed to build the one FHIR bundle of a session.
 
     `identity` is the latest identity recorded (its status may have risen during
-    the session); `identity_history` holds every version in order. Lists are in
+    the session); `identity_history` holds every version in order, and
+    `identity_recorded_at` when each was recorded. Lists are in
     the order the facts were recorded.
     """
 
@@ -63,6 +64,8 @@ class SessionRecord:
     end_reason: str | None
     identity: PatientIdentity | None = field(repr=False)
     identity_history: tuple[PatientIdentity, ...] = field(repr=False)
+    # When each version of `identity_history` was recorded (the store's clock).
+    identity_recorded_at: tuple[datetime, ...]
     consents: tuple[ConsentDecision, ...] = field(repr=False)
     measurements: tuple[Measurement, ...] = field(repr=False)
     trace: tuple[TraceEntry, ...] = field(repr=False)

@@ -251,12 +251,13 @@ def read(conn: Connection, session_id: str) -> SessionRecord:
     if row is None:
         raise UnknownSession(session_id)
     cabin_id, started_at, ended_at, end_reason = row
-    identities = tuple(
-        codec.identity_from_payload(p)
-        for (p,) in conn.execute(
-            "SELECT payload FROM identities WHERE session_id = ? ORDER BY id", (session_id,)
-        )
-    )
+    identity_rows = conn.execute(
+        "SELECT payload, recorded_at FROM identities WHERE session_id = ? ORDER BY id",
+        (session_id,),
+    ).fetchall()
+    identities = tuple(codec.identity_from_payload(p) for p, _ in identity_rows)
+    identity_times = tuple(from_text(at) for _, at in identity_rows)
+    del identity_rows
     consents = tuple(
         codec.consent_from_row(tuple(r))
         for r in conn.execute(
@@ -311,6 +312,7 @@ def read(conn: Connection, session_id: str) -> SessionRecord:
         end_reason=end_reason,
         identity=identities[-1] if identities else None,
         identity_history=identities,
+        identity_recorded_at=identity_times,
         consents=consents,
         measurements=measurements,
         trace=trace,

@@ -10,16 +10,30 @@ production... are refused here, with a sentence naming the path.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from app.domain.mode import RunMode
+from app.domain.orientation import OrientationException, Parcours, TerritorialityWaiver
 from app.sync import fhir_codes as c
 from app.sync.errors import CodeCheckError, CodeProblem
+from app.sync.identifiers import (
+    CS_DOCUMENT_KIND,
+    CS_END_REASON,
+    CS_KIOSK_OBSERVATION,
+    CS_ORIENTATION_EXCEPTION,
+    CS_PARCOURS,
+    CS_TERRITORIALITY_WAIVER,
+    EXT_ENCOUNTER_END_REASON,
+)
 
 Json = Mapping[str, Any]
 _INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+PARCOURS_CODES = frozenset(p.value for p in Parcours)
+EXCEPTION_CODES = frozenset(e.value for e in OrientationException)
+WAIVER_CODES = frozenset(w.value for w in TerritorialityWaiver)
 
 
 class _Checker:
@@ -136,8 +150,54 @@ def _quantity(ck: _Checker, path: str, quantity: Json | None, loinc: str) -> Non
         ck.bad(f"{path}.code", quantity.get("code"), f"{expected} for LOINC {loinc}")
 
 
+def _orientation(ck: _Checker, r: Json) -> None:
+    """The kiosk-coded orientation Observation: never dressed as a vital sign or LOINC."""
+    categories = [coding for cat in r.get("category", []) for coding in cat.get("coding", [])]
+    if [(x.get("system"), x.get("code")) for x in categories] != [
+        (c.CS_OBSERVATION_CATEGORY, c.OBSERVATION_CATEGORY_SURVEY)
+    ]:
+        ck.bad("category", [x.get("code") for x in categories], "survey only")
+    if r.get("meta", {}).get("profile"):
+        ck.bad(
+            "meta.profile", r["meta"]["profile"], "no profile (no FR Core or vital-signs one fits)"
+        )
+    codes = r.get("code", {}).get("coding", [])
+    if len(codes) != 1:
+        ck.bad("code.coding", len(codes), "exactly the kiosk's orientation code")
+    value = r.get("valueCodeableConcept", {}).get("coding", [None])
+    ck.coding("valueCodeableConcept", value[0] if value else None, CS_PARCOURS, PARCOURS_CODES)
+    if "valueQuantity" in r:
+        ck.bad("valueQuantity", "present", "a coded result")
+    systems = {
+        c.ORIENTATION_EXCEPTION_CODE: (CS_ORIENTATION_EXCEPTION, EXCEPTION_CODES),
+        c.TERRITORIALITY_WAIVER_CODE: (CS_TERRITORIALITY_WAIVER, WAIVER_CODES),
+    }
+    for i, comp in enumerate(r.get("component", [])):
+        comp_codes = comp.get("code", {}).get("coding", [None])
+        coding = comp_codes[0] if comp_codes else None
+        ck.coding(
+            f"component[{i}].code", coding, CS_KIOSK_OBSERVATION, c.ORIENTATION_COMPONENT_CODES
+        )
+        code = coding.get("code") if coding else None
+        if code in systems:
+            system, allowed = systems[code]
+            values = comp.get("valueCodeableConcept", {}).get("coding", [None])
+            ck.coding(f"component[{i}].value", values[0] if values else None, system, allowed)
+        elif code == c.MEDECIN_TRAITANT_UNKNOWN_CODE and not isinstance(
+            comp.get("valueBoolean"), bool
+        ):
+            ck.bad(f"component[{i}].valueBoolean", comp.get("valueBoolean"), "true or false")
+
+
 def _observation(ck: _Checker, r: Json, mode: RunMode | None) -> None:
     ck.member("status", r.get("status"), c.OBSERVATION_STATUSES)
+    own = [
+        x for x in r.get("code", {}).get("coding", []) if x.get("system") == CS_KIOSK_OBSERVATION
+    ]
+    if own:
+        ck.member("code.coding[0].code", own[0].get("code"), {c.ORIENTATION_CODE})
+        _orientation(ck, r)
+        return
     categories = [
         coding
         for cat in r.get("category", [])
@@ -203,6 +263,13 @@ def _consent(ck: _Checker, r: Json, mode: RunMode | None) -> None:
 
 def _encounter(ck: _Checker, r: Json, mode: RunMode | None) -> None:
     ck.member("status", r.get("status"), c.ENCOUNTER_STATUSES)
+    for ext in r.get("extension", []):
+        if ext.get("url") == EXT_ENCOUNTER_END_REASON:
+            ck.coding("extension(end-reason)", ext.get("valueCoding"), CS_END_REASON, c.END_REASONS)
+        else:
+            ck.bad("extension.url", ext.get("url"), "an extension the kiosk knows")
+    if r.get("status") == "cancelled" and not r.get("period", {}).get("end"):
+        ck.bad("period.end", None, "an end time for a cancelled encounter")
     ck.coding("class", r.get("class"), c.CS_ACT_CODE, {c.ENCOUNTER_CLASS_VIRTUAL})
     for i, participant in enumerate(r.get("participant", [])):
         for t in participant.get("type", []):
@@ -251,6 +318,29 @@ def _audit_event(ck: _Checker, r: Json, mode: RunMode | None) -> None:
     ck.member("outcome", r.get("outcome"), c.AUDIT_OUTCOMES)
 
 
+def _document_reference(ck: _Checker, r: Json, mode: RunMode | None) -> None:
+    ck.member("status", r.get("status"), c.DOCUMENT_REFERENCE_STATUSES)
+    if "docStatus" in r:
+        ck.member("docStatus", r.get("docStatus"), c.DOCUMENT_DOC_STATUSES)
+    codings = r.get("type", {}).get("coding", [None])
+    ck.coding("type", codings[0] if codings else None, CS_DOCUMENT_KIND)
+    contents = r.get("content", [])
+    if not contents:
+        ck.bad("content", None, "at least one attachment")
+    for i, content in enumerate(contents):
+        att = content.get("attachment", {})
+        if "data" in att:
+            if not att.get("contentType"):
+                ck.bad(f"content[{i}].attachment.contentType", None, "a media type with data")
+            try:
+                size = len(base64.b64decode(att["data"], validate=True))
+            except (ValueError, TypeError):
+                ck.bad(f"content[{i}].attachment.data", "not base64", "base64 content")
+                continue
+            if att.get("size") != size:
+                ck.bad(f"content[{i}].attachment.size", att.get("size"), f"{size} (the data's)")
+
+
 _CHECKS: Mapping[str, Callable[[_Checker, Json, RunMode | None], None]] = {
     "Patient": _patient,
     "Observation": _observation,
@@ -260,4 +350,5 @@ _CHECKS: Mapping[str, Callable[[_Checker, Json, RunMode | None], None]] = {
     "Device": _device,
     "Provenance": _provenance,
     "AuditEvent": _audit_event,
+    "DocumentReference": _document_reference,
 }

@@ -12,10 +12,12 @@ trace, only ids. R4 AuditEvent has no `identifier`: its business id is a tag.
 
 from __future__ import annotations
 
-from app.domain.trace import ActorKind, TraceEntry, TraceKind
+from app.domain.session_effects import PaymentRecord
+from app.domain.trace import PATIENT, ActorKind, TraceEntry, TraceKind
 from app.sync import fhir_codes as c
 from app.sync.fhir_context import Json, MappingContext, doctor_ref, fhir_datetime
-from app.sync.identifiers import CS_ACTOR_KIND, CS_INCIDENT, CS_TRACE_KIND
+from app.sync.identifiers import CS_ACTOR_KIND, CS_IDENTITY_EVENT, CS_INCIDENT, CS_TRACE_KIND
+from app.sync.session_snapshot import SessionSnapshot
 
 
 def audit_item(index: int, trace_entry: TraceEntry) -> str:
@@ -57,7 +59,9 @@ def audit_event_resource(
     entities: list[Json] = [{"what": ctx.ref(ctx.encounter_id, "Encounter")}]
     if trace_entry.subject is not None:
         observation_item = observation_items.get(trace_entry.subject)
-        if observation_item is not None:
+        if trace_entry.kind is TraceKind.PAYMENT:
+            entities.append(payment_entity(trace_entry.subject, ctx))
+        elif observation_item is not None:
             entities.append({"what": ctx.ref(ctx.session_id_for(observation_item), "Observation")})
         else:
             entities.append({"detail": [{"type": "subject", "valueString": trace_entry.subject}]})
@@ -86,3 +90,105 @@ def _agent(trace_entry: TraceEntry, ctx: MappingContext, *, has_patient: bool) -
             agent["name"] = actor.kind.value
     agent["requestor"] = actor.kind is not ActorKind.SYSTEM
     return agent
+
+
+def payment_entity(reference: str, ctx: MappingContext) -> Json:
+    """The payment by its reference (the kiosk holds no amount, payer or payee)."""
+    return {
+        "what": {
+            "identifier": {"system": f"{ctx.minter.system}:payment", "value": reference},
+            "display": "payment",
+        }
+    }
+
+
+def payment_item(index: int) -> str:
+    return f"audit/payment/{index:02d}"
+
+
+def untraced_payments(snapshot: SessionSnapshot) -> list[tuple[int, PaymentRecord]]:
+    """Payments the trace does not name (the trace normally does: nothing to add)."""
+    traced = {e.subject for e in snapshot.trace if e.kind is TraceKind.PAYMENT}
+    return [(n, p) for n, p in enumerate(snapshot.payments) if p.reference not in traced]
+
+
+def payment_event(
+    index: int, payment: PaymentRecord, snapshot: SessionSnapshot, ctx: MappingContext
+) -> Json:
+    """A payment the trace lost: an AuditEvent at the session's end (its only known time)."""
+    at = snapshot.ended_at or snapshot.started_at
+    entry = TraceEntry(at, TraceKind.PAYMENT, PATIENT, payment.reference)
+    resource = audit_event_resource(
+        index, entry, ctx, has_patient=snapshot.identity is not None, observation_items={}
+    )
+    resource["meta"] = {"tag": [ctx.session_id_for(payment_item(index)).as_tag()]}
+    return resource
+
+
+def identity_item(index: int) -> str:
+    return f"audit/identity/{index:02d}"
+
+
+def identity_history_events(snapshot: SessionSnapshot, ctx: MappingContext) -> list[Json]:
+    """Earlier identity versions of the session: the Patient carries only the latest.
+
+    Each earlier version becomes an AuditEvent on the Patient naming its status,
+    collection method, validation and the professional who verified it — no
+    traits (names, NIR, birth date) of a superseded version leave the kiosk.
+    """
+    history = snapshot.identity_history
+    if len(history) < 2:
+        return []
+    times = snapshot.identity_recorded_at
+    events = []
+    for n, version in enumerate(history[:-1]):
+        at = times[n] if n < len(times) else snapshot.started_at
+        details = [
+            {"type": "identityStatus", "valueString": version.status.value},
+            {"type": "methodCollection", "valueString": version.method.value},
+        ]
+        if version.verification_document is not None:
+            details.append(
+                {"type": "validationDocument", "valueString": version.verification_document.value}
+            )
+        if version.validation_date is not None:
+            details.append(
+                {"type": "validationDate", "valueString": version.validation_date.isoformat()}
+            )
+        if version.verified_by is not None:
+            agent: Json = {
+                "type": {"coding": [{"system": CS_ACTOR_KIND, "code": "assistant"}]},
+                "who": ctx.staff_ref(version.verified_by),
+                "requestor": True,
+            }
+        else:
+            agent = {
+                "type": {"coding": [{"system": CS_ACTOR_KIND, "code": "system"}]},
+                "who": ctx.ref(ctx.kiosk_device_id, "Device"),
+                "requestor": False,
+            }
+        events.append(
+            {
+                "resourceType": "AuditEvent",
+                "meta": {"tag": [ctx.session_id_for(identity_item(n)).as_tag()]},
+                "type": {
+                    "system": c.CS_DICOM,
+                    "code": c.AUDIT_TYPE_APPLICATION_ACTIVITY,
+                    "display": "Application Activity",
+                },
+                "subtype": [{"system": CS_IDENTITY_EVENT, "code": "identity-recorded"}],
+                "action": "C" if n == 0 else "U",
+                "recorded": fhir_datetime(at),
+                "outcome": "0",
+                "agent": [agent],
+                "source": {
+                    "site": ctx.site.cabin_id,
+                    "observer": ctx.ref(ctx.kiosk_device_id, "Device"),
+                    "type": [
+                        {"system": c.CS_AUDIT_SOURCE_TYPE, "code": "1", "display": "User Device"}
+                    ],
+                },
+                "entity": [{"what": ctx.ref(ctx.patient_id, "Patient"), "detail": details}],
+            }
+        )
+    return events

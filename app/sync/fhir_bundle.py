@@ -11,15 +11,26 @@ from __future__ import annotations
 
 from app.sync.code_checks import require_valid_codes
 from app.sync.errors import MappingError, MappingErrorReason
-from app.sync.fhir_audit import audit_event_resource, audit_item
+from app.sync.fhir_audit import (
+    audit_event_resource,
+    audit_item,
+    identity_history_events,
+    identity_item,
+    payment_event,
+    payment_item,
+    untraced_payments,
+)
 from app.sync.fhir_consent import consent_item, consent_resource
 from app.sync.fhir_context import Json, MappingContext, entry
+from app.sync.fhir_document import document_author, document_item, document_resource
 from app.sync.fhir_encounter import encounter_resource, location_resource
 from app.sync.fhir_json import dump_bytes
 from app.sync.fhir_observation import device_resource, observation_item, observation_resource
+from app.sync.fhir_orientation import ORIENTATION_ITEM, orientation_resource
 from app.sync.fhir_patient import patient_resource
 from app.sync.fhir_provenance import (
     consent_provenance,
+    document_provenance,
     observation_provenance,
     patient_provenance,
     provenance_item,
@@ -39,10 +50,13 @@ def session_bundle(
     minter = minter or IdentifierMinter(site.cabin_id)
     ctx = MappingContext(site, minter, check_safe("session", snapshot.session_id))
     identity = snapshot.identity
-    if identity is None and (snapshot.consents or snapshot.measurements):
+    if identity is None and (
+        snapshot.consents or snapshot.measurements or snapshot.documents or snapshot.orientation
+    ):
         raise MappingError(
             MappingErrorReason.NO_PATIENT,
-            "A session with consents or measurements must have an identified patient.",
+            "A session with consents, measurements, documents or an orientation must have an "
+            "identified patient.",
         )
 
     entries: list[Json] = [
@@ -87,7 +101,25 @@ def session_bundle(
                 observation_provenance(measurement, item, ctx),
             )
         )
+    if snapshot.orientation is not None:
+        entries.append(
+            entry(
+                ctx.session_id_for(ORIENTATION_ITEM),
+                orientation_resource(snapshot.orientation, snapshot, ctx),
+            )
+        )
+    for document in snapshot.documents:
+        item = document_item(document)
+        entries.append(entry(ctx.session_id_for(item), document_resource(document, snapshot, ctx)))
+        provenances.append(
+            entry(
+                ctx.session_id_for(provenance_item(item)),
+                document_provenance(document, document_author(document, snapshot), item, ctx),
+            )
+        )
     entries += provenances
+    for n, event in enumerate(identity_history_events(snapshot, ctx)):
+        entries.append(entry(ctx.session_id_for(identity_item(n)), event))
     for index, trace_entry in enumerate(snapshot.trace):
         entries.append(
             entry(
@@ -99,6 +131,13 @@ def session_bundle(
                     has_patient=identity is not None,
                     observation_items=observation_items,
                 ),
+            )
+        )
+    for index, payment in untraced_payments(snapshot):
+        entries.append(
+            entry(
+                ctx.session_id_for(payment_item(index)),
+                payment_event(index, payment, snapshot, ctx),
             )
         )
     require_valid_codes((e["resource"] for e in entries), mode=site.mode)

@@ -173,3 +173,21 @@ KNOWN_PROFILES = frozenset(
         PROFILE_VITAL_SIGNS,
     }
 )
+
+# DocumentReference (R4)
+DOCUMENT_REFERENCE_STATUSES = frozenset({"current", "superseded", "entered-in-error"})
+DOCUMENT_DOC_STATUSES = frozenset({"preliminary", "final", "amended", "entered-in-error"})
+
+# How a session ended (the store's end reasons; the domain's EndReason plus the
+# kiosk's own: `interrupted` at restart, `fault` after a software error).
+END_REASONS = frozenset({"completed", "stopped", "abandoned", "emergency", "interrupted", "fault"})
+
+# The orientation Observation: kiosk-defined codes, never LOINC.
+ORIENTATION_CODE = "parcours-de-soins-orientation"
+ORIENTATION_EXCEPTION_CODE = "orientation-exception"
+TERRITORIALITY_WAIVER_CODE = "territoriality-waiver"
+MEDECIN_TRAITANT_UNKNOWN_CODE = "medecin-traitant-unknown"
+ORIENTATION_COMPONENT_CODES = frozenset(
+    {ORIENTATION_EXCEPTION_CODE, TERRITORIALITY_WAIVER_CODE, MEDECIN_TRAITANT_UNKNOWN_CODE}
+)
+OBSERVATION_CATEGORY_SURVEY = "survey"

@@ -8,9 +8,10 @@ per cabin and commune on the platform), the Encounter is one per session.
 
 from __future__ import annotations
 
-from app.domain.trace import ActorKind
+from app.domain.trace import ActorKind, TraceKind
 from app.sync import fhir_codes as c
 from app.sync.fhir_context import Json, MappingContext, doctor_ref, fhir_datetime
+from app.sync.identifiers import CS_END_REASON, EXT_ENCOUNTER_END_REASON
 from app.sync.session_snapshot import SessionSnapshot
 
 
@@ -41,16 +42,40 @@ def location_resource(ctx: MappingContext) -> Json:
     }
 
 
+def encounter_status(snapshot: SessionSnapshot) -> str:
+    """`finished` when the session ended normally or the doctor saw the patient.
+
+    R4 `cancelled` means "ended before it had begun": a session stopped,
+    abandoned, cut by a restart or a fault before any call is one, even with
+    measurements taken (the consultation itself never happened). A session
+    with a call is `finished` whatever cut it afterwards; the end reason says
+    how it ended. Still running → `in-progress`.
+    """
+    if snapshot.ended_at is None:
+        return "in-progress"
+    if snapshot.end_reason in (None, "completed"):
+        return "finished"
+    called = any(e.kind is TraceKind.CALL_STARTED for e in snapshot.trace)
+    return "finished" if called else "cancelled"
+
+
 def encounter_resource(snapshot: SessionSnapshot, ctx: MappingContext) -> Json:
     finished = snapshot.ended_at is not None
     period: Json = {"start": fhir_datetime(snapshot.started_at)}
     if snapshot.ended_at is not None:
         period["end"] = fhir_datetime(snapshot.ended_at)
-    resource: Json = {
-        "resourceType": "Encounter",
-        "meta": {"profile": [c.PROFILE_ENCOUNTER]},
+    resource: Json = {"resourceType": "Encounter", "meta": {"profile": [c.PROFILE_ENCOUNTER]}}
+    if snapshot.ended_at is not None and snapshot.end_reason is not None:
+        # R4 has no Encounter.statusReason: how the session ended, in the kiosk's terms.
+        resource["extension"] = [
+            {
+                "url": EXT_ENCOUNTER_END_REASON,
+                "valueCoding": {"system": CS_END_REASON, "code": snapshot.end_reason},
+            }
+        ]
+    resource |= {
         "identifier": [ctx.encounter_id.as_fhir()],
-        "status": "finished" if finished else "in-progress",
+        "status": encounter_status(snapshot),
         "class": {"system": c.CS_ACT_CODE, "code": c.ENCOUNTER_CLASS_VIRTUAL, "display": "virtual"},
         "type": [{"text": "Teleconsultation in a cabin"}],
     }

@@ -4,6 +4,7 @@
 - an Observation entered by hand: the professional is the `enterer`;
 - the Patient: the professional who checked the document is the `verifier`;
 - a Consent: the patient is the `author` of the decision;
+- a DocumentReference: the doctor who issued it is the `author`;
 and always the kiosk itself as `assembler` (it built the record). R4
 Provenance has no `identifier`: its business id is a `meta.tag`.
 """
@@ -16,8 +17,9 @@ from app.domain.consent import ConsentDecision
 from app.domain.identity import PatientIdentity
 from app.domain.measurements import DeviceSource, Measurement
 from app.sync import fhir_codes as c
-from app.sync.fhir_context import Json, MappingContext, fhir_datetime
+from app.sync.fhir_context import Json, MappingContext, doctor_ref, fhir_datetime
 from app.sync.identifiers import BusinessId
+from app.sync.session_snapshot import SessionDocument
 
 
 def provenance_item(target_item: str) -> str:
@@ -71,3 +73,13 @@ def patient_provenance(identity: PatientIdentity, recorded: datetime, ctx: Mappi
 def consent_provenance(decision: ConsentDecision, item: str, ctx: MappingContext) -> Json:
     author = _agent("author", ctx.ref(ctx.patient_id, "Patient"))
     return _provenance(ctx, ctx.session_id_for(item), "Consent", item, decision.at, [author])
+
+
+def document_provenance(
+    document: SessionDocument, author_rpps: str | None, item: str, ctx: MappingContext
+) -> Json:
+    """The doctor who issued the document is its author (when the trace names them)."""
+    agents = [] if author_rpps is None else [_agent("author", doctor_ref(author_rpps))]
+    return _provenance(
+        ctx, ctx.session_id_for(item), "DocumentReference", item, document.created_at, agents
+    )

@@ -31,6 +31,15 @@ CS_INCIDENT = f"{KIOSK_URN}:incident"
 CS_CONSENT_ITEM = f"{KIOSK_URN}:consent-item"
 CS_ACTOR_KIND = f"{KIOSK_URN}:actor-kind"
 EXT_CONSENT_TEXT_SHA256 = f"{KIOSK_URN}:fhir:consent-text-sha256"
+CS_END_REASON = f"{KIOSK_URN}:end-reason"
+EXT_ENCOUNTER_END_REASON = f"{KIOSK_URN}:fhir:encounter-end-reason"
+CS_DOCUMENT_KIND = f"{KIOSK_URN}:document-kind"
+EXT_ATTACHMENT_SHA256 = f"{KIOSK_URN}:fhir:attachment-sha256"
+CS_KIOSK_OBSERVATION = f"{KIOSK_URN}:observation-code"
+CS_PARCOURS = f"{KIOSK_URN}:parcours"
+CS_ORIENTATION_EXCEPTION = f"{KIOSK_URN}:orientation-exception"
+CS_TERRITORIALITY_WAIVER = f"{KIOSK_URN}:territoriality-waiver"
+CS_IDENTITY_EVENT = f"{KIOSK_URN}:identity-event"
 
 # The namespace of our UUID v5 fullUrls (a fixed, random UUID of the product).
 FULL_URL_NAMESPACE = uuid.UUID("5c0b6a57-1f35-4d8e-9a57-8f3f3c2d1b61")

@@ -15,6 +15,8 @@ from typing import Protocol
 from app.domain.consent import ConsentDecision
 from app.domain.identity import PatientIdentity
 from app.domain.measurements import Measurement
+from app.domain.orientation import OrientationResult
+from app.domain.session_effects import PaymentRecord
 from app.domain.trace import TraceEntry
 
 
@@ -29,6 +31,28 @@ class OutboxEntry(Protocol):
 
     @property
     def attempts(self) -> int: ...
+
+
+class DocumentLike(Protocol):
+    """A document of the session (`app.store.records.StoredDocument`)."""
+
+    @property
+    def document_id(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def media_type(self) -> str | None: ...
+
+    @property
+    def title(self) -> str | None: ...
+
+    @property
+    def content(self) -> bytes | None: ...
+
+    @property
+    def created_at(self) -> datetime: ...
 
 
 class SessionRecordLike(Protocol):
@@ -54,6 +78,24 @@ class SessionRecordLike(Protocol):
 
     @property
     def trace(self) -> tuple[TraceEntry, ...]: ...
+
+    @property
+    def end_reason(self) -> str | None: ...
+
+    @property
+    def identity_history(self) -> tuple[PatientIdentity, ...]: ...
+
+    @property
+    def identity_recorded_at(self) -> tuple[datetime, ...]: ...
+
+    @property
+    def orientation(self) -> OrientationResult | None: ...
+
+    @property
+    def payments(self) -> tuple[PaymentRecord, ...]: ...
+
+    @property
+    def documents(self) -> Sequence[DocumentLike]: ...
 
 
 class OutboxPort(Protocol):

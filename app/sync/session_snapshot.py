@@ -8,15 +8,29 @@ under it. The store's session read is converted to this once, at the edge
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.domain.consent import ConsentDecision
 from app.domain.identity import PatientIdentity
 from app.domain.measurements import Measurement
 from app.domain.mode import RunMode
+from app.domain.orientation import OrientationResult
+from app.domain.session_effects import PaymentRecord
 from app.domain.trace import TraceEntry
 from kiosk_config import KioskConfig
+
+
+@dataclass(frozen=True, slots=True)
+class SessionDocument:
+    """A document the doctor issued during the call (content may be absent)."""
+
+    document_id: str
+    kind: str
+    media_type: str | None
+    title: str | None = field(repr=False)
+    content: bytes | None = field(repr=False)
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +39,9 @@ class SessionSnapshot:
 
     `trace` is in the order the events happened (append order); `ended_at` is
     None while the session is still running (its Encounter is then
-    in-progress).
+    in-progress). `identity` is the latest version; `identity_history` holds
+    every version in order (the last one is `identity`) and
+    `identity_recorded_at` when each was recorded.
     """
 
     session_id: str
@@ -35,6 +51,12 @@ class SessionSnapshot:
     consents: tuple[ConsentDecision, ...] = ()
     measurements: tuple[Measurement, ...] = ()
     trace: tuple[TraceEntry, ...] = ()
+    end_reason: str | None = None
+    identity_history: tuple[PatientIdentity, ...] = ()
+    identity_recorded_at: tuple[datetime, ...] = ()
+    orientation: OrientationResult | None = None
+    payments: tuple[PaymentRecord, ...] = ()
+    documents: tuple[SessionDocument, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from app.store import AsyncStore, OutboxItem, SessionRecord, StoreIncidentCode
 from app.sync.outbox_port import OutboxPort, SessionRecordLike
-from app.sync.session_snapshot import SessionSnapshot
+from app.sync.session_snapshot import SessionDocument, SessionSnapshot
 
 
 def snapshot_from_record(record: SessionRecordLike) -> SessionSnapshot:
@@ -24,6 +24,22 @@ def snapshot_from_record(record: SessionRecordLike) -> SessionSnapshot:
         consents=tuple(record.consents),
         measurements=tuple(record.measurements),
         trace=tuple(record.trace),
+        end_reason=record.end_reason,
+        identity_history=tuple(record.identity_history),
+        identity_recorded_at=tuple(record.identity_recorded_at),
+        orientation=record.orientation,
+        payments=tuple(record.payments),
+        documents=tuple(
+            SessionDocument(
+                document_id=d.document_id,
+                kind=d.kind,
+                media_type=d.media_type,
+                title=d.title,
+                content=d.content,
+                created_at=d.created_at,
+            )
+            for d in record.documents
+        ),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -26,8 +27,10 @@ from app.domain.measurements import (
     make_measurement,
 )
 from app.domain.mode import RunMode
+from app.domain.orientation import OrientationAnswers, assess
+from app.domain.session_effects import PaymentRecord
 from app.domain.trace import Actor, ActorKind, IncidentCode, TraceEntry, TraceKind, incident
-from app.sync.session_snapshot import SessionSnapshot, SiteInfo
+from app.sync.session_snapshot import SessionDocument, SessionSnapshot, SiteInfo
 
 T0 = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 NIR_TEXT = "255081416802538"  # key 38 is 97 - (2550814168025 mod 97)
@@ -202,3 +205,71 @@ def small_session(session_id: str) -> SessionSnapshot:
             TraceEntry(T0 + timedelta(minutes=20), TraceKind.WIPE),
         ),
     )
+
+
+DOCTOR = Actor(ActorKind.DOCTOR, "10101010101")
+REPORT_PDF = b"%PDF-1.4\n% compte rendu de teleconsultation\n" + bytes(range(256))
+
+
+def rich_session(
+    session_id: str = "S-R001",
+    *,
+    end_reason: str = "completed",
+    with_call: bool = True,
+    big_document: bytes | None = None,
+) -> SessionSnapshot:
+    """A session with what the full one lacks: an identity that rose from PROV to QUAL,
+    an orientation, a payment, the doctor's documents, an end reason."""
+    base = full_session(session_id)
+    answers = OrientationAnswers(has_medecin_traitant=None, emergency=True, lives_in_zip=True)
+    orientation = assess(answers, age_years=71)
+    doc_at = T0 + timedelta(minutes=24)
+    documents = (
+        SessionDocument(
+            f"{session_id}-d1", "report", "application/pdf", "Compte rendu", REPORT_PDF, doc_at
+        ),
+        SessionDocument(f"{session_id}-d2", "prescription", None, None, None, doc_at),
+    )
+    if big_document is not None:
+        documents += (
+            SessionDocument(
+                f"{session_id}-d3", "imaging", "image/png", "Image", big_document, doc_at
+            ),
+        )
+    trace = [e for e in base.trace if with_call or e.kind not in CALL_KINDS]
+    trace.insert(
+        3,
+        TraceEntry(
+            T0 + timedelta(minutes=4),
+            TraceKind.ORIENTATION_ANSWERED,
+            Actor(ActorKind.PATIENT),
+            orientation.parcours.value,
+        ),
+    )
+    if with_call:
+        trace += [
+            TraceEntry(doc_at, TraceKind.DOCUMENT_RECEIVED, DOCTOR, d.document_id)
+            for d in documents
+        ]
+        trace.append(
+            TraceEntry(
+                T0 + timedelta(minutes=25, seconds=30),
+                TraceKind.PAYMENT,
+                Actor(ActorKind.PATIENT),
+                "PAY-7781",
+            )
+        )
+    first = provisional()
+    return replace(
+        base,
+        trace=tuple(trace),
+        end_reason=end_reason,
+        identity_history=(first, base.identity),  # type: ignore[arg-type]
+        identity_recorded_at=(T0 + timedelta(seconds=40), T0 + timedelta(minutes=1)),
+        orientation=orientation,
+        payments=(PaymentRecord("PAY-7781"),) if with_call else (),
+        documents=documents if with_call else (),
+    )
+
+
+CALL_KINDS = frozenset({TraceKind.CALL_STARTED, TraceKind.CALL_ENDED})

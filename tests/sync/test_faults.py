@@ -23,7 +23,7 @@ from devtools.faultproxy import Fault, FaultProxy, RandomSchedule, always
 from devtools.platform.testing import PlatformHandle, running_platform
 from tests.sync.conftest import put_sessions
 from tests.sync.fakes import FakeClock
-from tests.sync.sessions import T0, TEST_SITE, small_session
+from tests.sync.sessions import T0, TEST_SITE, rich_session, small_session
 
 SEED = 20261123
 WEIGHTS = {
@@ -63,7 +63,13 @@ async def expected_tokens(store: AsyncStore, session_ids: list[str]) -> set[tupl
 
 def platform_tokens(platform: PlatformHandle) -> list[tuple[str, str, str]]:
     db = platform.store._db  # the platform's own SQLite file, read directly
-    return [tuple(row) for row in db.execute("SELECT param, system, value FROM tokens")]
+    # The kiosk's business identifiers only: a patient's INS appears once per session.
+    return [
+        tuple(row)
+        for row in db.execute(
+            "SELECT param, system, value FROM tokens WHERE system LIKE 'urn:telecabine:%'"
+        )
+    ]
 
 
 def encounter_order(platform: PlatformHandle) -> list[str]:
@@ -88,7 +94,13 @@ async def test_thousand_sessions_through_random_faults_land_exactly_once(
 ) -> None:
     print(f"fault schedule seed: {SEED}")
     ids = [f"S-{n:04d}" for n in range(1000)]
-    await put_sessions(store, TEST_SITE.cabin_id, [small_session(i) for i in ids])
+    # One session in ten also carries documents, an orientation, a payment, an identity
+    # history and an end reason other than "completed".
+    sessions = [
+        rich_session(sid, end_reason="interrupted") if n % 10 == 0 else small_session(sid)
+        for n, sid in enumerate(ids)
+    ]
+    await put_sessions(store, TEST_SITE.cabin_id, sessions)
     async with running_platform(tmp_path) as (_url, platform):
         async with FaultProxy(
             platform.port, RandomSchedule(SEED, WEIGHTS), retry_after="2"
@@ -117,8 +129,14 @@ async def test_thousand_sessions_through_random_faults_land_exactly_once(
 
             tokens = platform_tokens(platform)
             assert len(tokens) == len(set(tokens)), "a business identifier landed twice"
-            assert set(tokens) == await expected_tokens(store, ids)
-            assert platform.store.count() == len(tokens) == 9 * 1000 + 3
+            expected = await expected_tokens(store, ids)
+            assert set(tokens) == expected
+            # 9 resources per small session, 31 per rich one, 4 cabin-wide (the site, the
+            # kiosk, the thermometer and the rich sessions' oximeter).
+            assert platform.store.count() == len(tokens) == 9 * 900 + 31 * 100 + 4
+            assert len(platform.resources("DocumentReference")) == 200
+            kinds = {t[2].split("/", 2)[2].split("/")[0] for t in expected if t[2].count("/") >= 2}
+            assert {"document", "orientation", "provenance", "audit"} <= kinds
             assert platform.stats["committed"] >= 1000 + proxy.counts[Fault.DROP_RESPONSE]
             assert encounter_order(platform) == ids  # sessions landed in order
 
