@@ -228,6 +228,36 @@ class SessionController:
         self._assistant = professional
         self._publish()
 
+    async def record_incident(self, code: IncidentCode | str, subject: str | None = None) -> bool:
+        """A technical incident seen outside the flow (the screen, reading aloud) joins the trace.
+
+        Why not through the flow: an incident changes nothing in the
+        patient's way; it is a fact of the act (CSP R.6316-4), written to the
+        store like the flow's own trace entries, in order with them (same
+        lock). Outside a session (welcome screen) there is no act to trace:
+        an audit row keeps the code. An unknown code is recorded as
+        `ui-error` rather than lost. Returns True when it joined a session's
+        trace. Never raises: an incident must not become a second one.
+        """
+        try:
+            known = IncidentCode(code)
+        except ValueError:
+            log.warning("unknown incident code (%d characters) recorded as ui-error", len(code))
+            known = IncidentCode.UI_ERROR
+        try:
+            async with self._lock:
+                session_id = self._flow.context.session_id
+                now = self._clock.now()
+                if session_id is None:
+                    await self.audit("system", "ui.incident", "recorded", "-", f"code={known}")
+                    return False
+                await self._write(session_id, incident(now, known, subject), now)
+                self._publish()
+                return True
+        except Exception as exc:
+            log.error("incident %s could not be recorded (%s)", known.value, type(exc).__name__)
+            return False
+
     async def audit(
         self, actor: str, action: str, outcome: str, subject: str, detail: str = ""
     ) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.domain.errors import DomainError
+from app.domain.messages import Message
 
 
 class ConsentItem(enum.StrEnum):
@@ -42,6 +43,7 @@ class ConsentErrorReason(enum.StrEnum):
     TELECONSULTATION_NOT_GRANTED = "teleconsultation-not-granted"
     NOTHING_TO_WITHDRAW = "nothing-to-withdraw"
     NAIVE_TIME = "naive-time"
+    NOT_THE_SOURCE_TEXT = "not-the-source-text"
 
 
 _CONSENT_SENTENCES: dict[ConsentErrorReason, str] = {
@@ -50,6 +52,10 @@ _CONSENT_SENTENCES: dict[ConsentErrorReason, str] = {
     ),
     ConsentErrorReason.NOTHING_TO_WITHDRAW: ("Consent can only be withdrawn after it was given."),
     ConsentErrorReason.NAIVE_TIME: "The time of the decision has no time zone.",
+    ConsentErrorReason.NOT_THE_SOURCE_TEXT: (
+        "The French consent text shown is not the current version of the text; "
+        "the decision cannot refer to it."
+    ),
 }
 
 
@@ -72,6 +78,84 @@ class ConsentText:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sha256", hashlib.sha256(self.text.encode("utf-8")).hexdigest())
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentSource:
+    """The current version of one consent text: its id, version and French words.
+
+    Why here: the hash a decision records must be of words the domain owns.
+    The UI's catalogues translate `title` and `body` by their message ids;
+    when the French words change, `version` must change with them (a test
+    pins the hash of each version, so a silent edit fails).
+    """
+
+    item: ConsentItem
+    id: str
+    version: str
+    title: Message
+    body: Message
+
+    def french(self) -> str:
+        """The words shown in French: the title, a line break, the body."""
+        return f"{self.title.fr}\n{self.body.fr}"
+
+
+CONSENT_TEXTS: tuple[ConsentSource, ...] = (
+    ConsentSource(
+        ConsentItem.TELECONSULTATION,
+        "consent.teleconsultation",
+        "2026-1",
+        Message("consent.teleconsultation.title", "Acceptez-vous la téléconsultation ?"),
+        Message(
+            "consent.teleconsultation.text",
+            "Un médecin va vous soigner par vidéo, à partir de ce que vous lui dites et des "
+            "mesures prises dans la cabine. Il peut vous prescrire un traitement, ou vous "
+            "demander de consulter en personne.",
+        ),
+    ),
+    ConsentSource(
+        ConsentItem.DATA_SHARING,
+        "consent.data-sharing",
+        "2026-1",
+        Message("consent.data-sharing.title", "Partager vos données avec vos autres soignants ?"),
+        Message(
+            "consent.data-sharing.text",
+            "Le médecin pourra envoyer le compte rendu à votre médecin traitant et l'ajouter à "
+            "votre dossier Mon espace santé.",
+        ),
+    ),
+    ConsentSource(
+        ConsentItem.ASSISTANCE,
+        "consent.assistance",
+        "2026-1",
+        Message("consent.assistance.title", "Être aidé par un professionnel ?"),
+        Message(
+            "consent.assistance.text",
+            "Un pharmacien ou un infirmier du lieu peut rester avec vous pour les mesures et "
+            "pendant la consultation.",
+        ),
+    ),
+)
+"""The consent texts, in the order the patient is asked."""
+
+
+def consent_source(item: ConsentItem) -> ConsentSource:
+    return next(source for source in CONSENT_TEXTS if source.item is item)
+
+
+def consent_text(item: ConsentItem, language: str, shown: str) -> ConsentText:
+    """The text the patient read, in their language, under the domain's id and version.
+
+    `shown` is the exact words on screen (title, line break, body): the
+    catalogue's translation of the source for other languages, the source
+    itself in French (anything else in French means a stale catalogue and is
+    refused, so no decision ever refers to words the domain did not write).
+    """
+    source = consent_source(item)
+    if language == "fr" and shown != source.french():
+        raise ConsentError(ConsentErrorReason.NOT_THE_SOURCE_TEXT)
+    return ConsentText(source.id, item, source.version, language, shown)
 
 
 @dataclass(frozen=True, slots=True)

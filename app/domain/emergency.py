@@ -123,9 +123,14 @@ EXIT_MESSAGE = Message(
 
 
 def numbers_for(
-    flags: Iterable[RedFlag], hearing_impaired: bool = False
+    flags: Iterable[RedFlag], hearing_impaired: bool = False, declared: bool = False
 ) -> tuple[EmergencyNumber, ...]:
-    """The numbers to show, most fitting first; 112 always closes the list."""
+    """The numbers to show, most fitting first; 112 always closes the list.
+
+    `declared`: the patient touched "urgent help" without saying why. The
+    kiosk cannot know whether they can speak or hear, so 114 (SMS, chat,
+    video) comes right after 15.
+    """
     flags = frozenset(flags)
     numbers: list[EmergencyNumber] = []
     if hearing_impaired:
@@ -133,6 +138,8 @@ def numbers_for(
     medical = flags - {RedFlag.SUICIDAL_THOUGHTS}
     if medical or not flags:
         numbers.append(SAMU)
+    if declared and not flags and DEAF not in numbers:
+        numbers.append(DEAF)
     if RedFlag.SUICIDAL_THOUGHTS in flags:
         numbers.append(SUICIDE_PREVENTION)
         if SAMU not in numbers:

@@ -298,10 +298,10 @@ def _wipe(t: _Txn, reason: EndReason) -> None:
     t.set(step=State.WIPE, dialogs=(), warning_started_at=None, end_reason=reason)
 
 
-def _emergency_exit(t: _Txn, flags: frozenset[RedFlag]) -> None:
+def _emergency_exit(t: _Txn, flags: frozenset[RedFlag], declared: bool = False) -> None:
     _stop_device(t)
     _end_call(t, SYSTEM)
-    numbers = numbers_for(flags, t.ctx.accessibility.hearing_impaired)
+    numbers = numbers_for(flags, t.ctx.accessibility.hearing_impaired, declared)
     t.trace(TraceKind.EMERGENCY_EXIT)
     t.set(
         step=State.EMERGENCY_EXIT,
@@ -394,7 +394,7 @@ def _emergency_answered(t: _Txn, ev: EmergencyAnswered) -> None:
 
 @_on(PATIENT_FACING - {State.EMERGENCY_EXIT}, EmergencyDeclared)
 def _emergency_declared(t: _Txn, ev: EmergencyDeclared) -> None:
-    _emergency_exit(t, ev.flags)
+    _emergency_exit(t, ev.flags, declared=True)
 
 
 @_on([State.INFORMATION], InformationAcknowledged)

@@ -73,6 +73,9 @@ class IncidentCode(enum.StrEnum):
     CALL_RECONNECTING = "call-reconnecting"
     CALL_SIGNALLING_LOST = "call-signalling-lost"
     CALL_MEDIA_CHECK_FAILED = "call-media-check-failed"
+    UI_ERROR = "ui-error"  # the screen met an unexpected error and showed the calm screen
+    SPEECH_FAILED = "speech-failed"  # reading aloud could not render the words
+    AUDIO_FAILED = "audio-failed"  # the words were rendered but could not be played
 
 
 INCIDENT_MESSAGES: dict[IncidentCode, str] = {
@@ -98,6 +101,11 @@ INCIDENT_MESSAGES: dict[IncidentCode, str] = {
     IncidentCode.CALL_MEDIA_CHECK_FAILED: (
         "The camera, microphone or speaker check failed before the call."
     ),
+    IncidentCode.UI_ERROR: (
+        "The screen met an unexpected error; a calm screen was shown and the session went on."
+    ),
+    IncidentCode.SPEECH_FAILED: "The kiosk could not prepare the words to read aloud.",
+    IncidentCode.AUDIO_FAILED: "The kiosk could not play the words read aloud.",
 }
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage, QKeyEvent
-from PySide6.QtWidgets import QApplication, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QStackedWidget, QVBoxLayout, QWidget
 
 from app.ui.i18n import Catalogues, Msg, is_right_to_left
 from app.ui.screens.base import Screen
@@ -42,6 +42,7 @@ from app.ui.views import (
     WelcomeView,
 )
 from app.ui.widgets.control_bar import ControlBar
+from app.ui.widgets.text import label
 
 # Screens on which "Stop" makes no sense: nothing to stop, or stopping is what is asked.
 _NO_STOP = frozenset(
@@ -53,6 +54,8 @@ _NO_STOP = frozenset(
         ScreenId.HELP,
     }
 )
+# "Urgent help" is everywhere except where the numbers to call are already shown.
+_NO_URGENT = frozenset({ScreenId.EMERGENCY_EXIT})
 
 
 def _blocked_key(event: QKeyEvent) -> bool:
@@ -124,6 +127,16 @@ class KioskWindow(QWidget):
         layout.setSpacing(0)
         self.bar = ControlBar()
         layout.addWidget(self.bar)
+        self.notice = QFrame()
+        self.notice.setObjectName("notice")
+        self.notice.setProperty("role", "warning")
+        notice_layout = QVBoxLayout(self.notice)
+        notice_layout.setContentsMargins(32, 12, 32, 12)
+        self.notice_text = label("", "body")
+        self.notice_text.setObjectName("notice-text")
+        notice_layout.addWidget(self.notice_text)
+        self.notice.hide()
+        layout.addWidget(self.notice)
         self.stack = QStackedWidget()
         layout.addWidget(self.stack, 1)
         self.screens: dict[ScreenId, Screen] = {}
@@ -137,6 +150,7 @@ class KioskWindow(QWidget):
         self.bar.help.clicked.connect(lambda: self._on_intent(Intent(IntentKind.HELP)))
         self.bar.read_aloud.clicked.connect(lambda: self._on_intent(Intent(IntentKind.READ_ALOUD)))
         self.bar.stop.clicked.connect(lambda: self._on_intent(Intent(IntentKind.STOP)))
+        self.bar.urgent.clicked.connect(lambda: self._on_intent(Intent(IntentKind.URGENT_HELP)))
         self.filter = KioskEventFilter(self, cabin_mode)
         app = QApplication.instance()
         if app is not None:
@@ -167,6 +181,7 @@ class KioskWindow(QWidget):
         self.current_view = view
         self.bar.stop.setVisible(view.screen not in _NO_STOP)
         self.bar.help.setVisible(view.screen is not ScreenId.HELP)
+        self.bar.urgent.setVisible(view.screen not in _NO_URGENT)
 
     @property
     def current_screen(self) -> Screen:
@@ -243,6 +258,19 @@ class KioskWindow(QWidget):
             else Qt.LayoutDirection.LeftToRight
         )
         self.bar.retranslate(self.t)
+        self._show_notice(p.notice)
+
+    def _show_notice(self, notice: str | None) -> None:
+        """A calm banner under the bar (e.g. the store is slow): for the patient, never alarming."""
+        if notice is None:
+            self.notice.hide()
+            self.notice_text.setText("")
+            self.notice_text.setAccessibleName("")
+            return
+        words = self.t(f"notice.{notice}")
+        self.notice_text.setText(words)
+        self.notice_text.setAccessibleName(words)
+        self.notice.show()
 
     def _on_intent(self, intent: Any) -> None:
         if not isinstance(intent, Intent):
@@ -265,6 +293,8 @@ class KioskWindow(QWidget):
         if self.speaker is None:
             return
         text = self.current_screen.spoken_text()
+        if self.notice.isVisibleTo(self):
+            text = f"{self.notice_text.text()}\n{text}"
         try:
             asyncio.get_running_loop()
         except RuntimeError:

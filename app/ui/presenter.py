@@ -11,7 +11,7 @@ flow receives the whole answer when the patient has given it (one
 `OrientationAnswered`), exactly as it expects.
 
 Actions are returned as values (`Submit`, `Consent`, `SignIn`, `EnterValue`,
-`Forward`) and carried out by `app.ui.binding`, so a test can check that a
+`EnterIdentity`, `Forward`) and carried out by `app.ui.binding`, so a test can check that a
 touch produced exactly the right choice.
 """
 
@@ -24,15 +24,30 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.domain import session_events as ev
-from app.domain.consent import ConsentChoice, ConsentItem, ConsentText
+from app.domain.consent import (
+    CONSENT_TEXTS,
+    ConsentChoice,
+    ConsentError,
+    ConsentText,
+    consent_text,
+)
 from app.domain.emergency import EXIT_MESSAGE, RED_FLAG_QUESTIONS
+from app.domain.identity import IdentityDocument, InsTraits
 from app.domain.information import INFORMATION_ITEMS
+from app.domain.manual_identity import (
+    FieldProblem,
+    IdentityField,
+    InvalidManualIdentity,
+    ManualIdentityForm,
+    parse_manual_identity,
+)
 from app.domain.measurements import MeasurementKind, Quantity
 from app.domain.messages import Message
 from app.domain.orientation import OrientationAnswers
 from app.domain.session_context import State
 from app.domain.session_effects import DegradedReason
 from app.domain.session_events import DegradedOption, IdentificationProblem
+from app.maintenance.errors import AuthFailure
 from app.ui.i18n import Msg
 from app.ui.views import (
     Beneficiary,
@@ -52,6 +67,7 @@ from app.ui.views import (
     ErrorView,
     IdentificationMethod,
     IdentificationView,
+    IdentityFormView,
     InactivityView,
     InformationView,
     Intent,
@@ -71,8 +87,7 @@ from app.ui.views import (
     WelcomeView,
 )
 
-CONSENT_TEXT_VERSION = "2026-1"
-CONSENT_ORDER = (ConsentItem.TELECONSULTATION, ConsentItem.DATA_SHARING, ConsentItem.ASSISTANCE)
+CONSENT_ORDER = tuple(source.item for source in CONSENT_TEXTS)
 IDENTITY_SHOWN_FIRST_S = 5.0  # the doctor's identity alone on screen before the video
 
 _DEVICE_KINDS: Mapping[DeviceKind, tuple[MeasurementKind, ...]] = {
@@ -123,13 +138,26 @@ class EnterValue:
 
 
 @dataclass(frozen=True, slots=True)
+class EnterIdentity:
+    """The identity a signed-in professional typed, already checked field by field.
+
+    Carried out as `controller.assist.enter_identity(traits, nir, document)`,
+    then `presenter.identity_entered(result.ok)`.
+    """
+
+    traits: InsTraits = field(repr=False)
+    nir: str | None = field(repr=False)
+    document: IdentityDocument | None
+
+
+@dataclass(frozen=True, slots=True)
 class Forward:
     """A choice for the call or the devices, not for the flow (mute, camera, text)."""
 
     intent: Intent
 
 
-Action = Submit | Consent | SignIn | EnterValue | Forward
+Action = Submit | Consent | SignIn | EnterValue | EnterIdentity | Forward
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +201,9 @@ class _Paging:
     professional_for: str | None = None  # purpose while the sign-in screen is up
     login_error: Msg | None = None
     manual_error: Msg | None = None
+    identity_values: dict[str, str] = field(default_factory=dict)  # typed, kept on a refusal
+    identity_errors: dict[str, Msg] = field(default_factory=dict)
+    identity_error: Msg | None = None
     muted: bool = False
     camera_off: bool = False
     chat: list[ChatLine] = field(default_factory=list)
@@ -194,11 +225,28 @@ class Presenter:
     def chat(self, from_doctor: bool, text: str) -> None:
         self._p.chat.append(ChatLine(from_doctor, text))
 
-    def signed_in(self, ok: bool, locked: bool = False) -> None:
+    def signed_in(self, ok: bool, reason: AuthFailure | None = None, locked: bool = False) -> None:
+        """The sign-in's result; the message follows the typed `AuthError.reason`.
+
+        `locked` is ignored (it was guessed from the words of the message); pass `reason`.
+        """
+        del locked
         if ok:
             self._p.login_error = None
         else:
-            self._p.login_error = Msg("login.locked" if locked else "login.failed")
+            locked_out = reason is AuthFailure.LOCKED
+            self._p.login_error = Msg("login.locked" if locked_out else "login.failed")
+
+    def identity_entered(self, ok: bool) -> None:
+        """The controller's answer to `EnterIdentity`: done (the patient is asked next) or refused."""
+        p = self._p
+        if ok:
+            p.professional_for = None
+            p.identity_values = {}
+            p.identity_errors = {}
+            p.identity_error = None
+        else:
+            p.identity_error = Msg("identity_form.refused")
 
     def manual_refused(self) -> None:
         self._p.manual_error = Msg("manual.invalid")
@@ -211,8 +259,12 @@ class Presenter:
 
     def presentation(self, sv: Any) -> Presentation:
         ctx = sv.context
+        notice = getattr(sv, "notice", None)
         return Presentation(
-            ctx.language, ctx.accessibility.large_text, ctx.accessibility.high_contrast
+            ctx.language,
+            ctx.accessibility.large_text,
+            ctx.accessibility.high_contrast,
+            "store-delayed" if notice is not None and str(notice) == "store-delayed" else None,
         )
 
     def view_for(self, sv: Any) -> View:
@@ -254,6 +306,14 @@ class Presenter:
             )
         if state is State.IDENTIFICATION:
             if self._p.professional_for is not None:
+                assistant = getattr(sv, "assistant", None)
+                if self._p.professional_for == "manual-identity" and assistant is not None:
+                    return IdentityFormView(
+                        assistant.display_name,
+                        dict(self._p.identity_values),
+                        dict(self._p.identity_errors),
+                        self._p.identity_error,
+                    )
                 return ProfessionalLoginView(
                     Msg(f"login.purpose.{self._p.professional_for}"), self._p.login_error
                 )
@@ -269,12 +329,12 @@ class Presenter:
             identity = ctx.identity
             return ConfirmIdentityView(_display_name(identity), _date(identity.traits.birth_date))
         if state is State.CONSENT:
-            consent = CONSENT_ORDER[min(self._p.consent, len(CONSENT_ORDER) - 1)]
+            source = CONSENT_TEXTS[min(self._p.consent, len(CONSENT_TEXTS) - 1)]
             return ConsentView(
-                consent.value,
-                Msg(f"consent.{consent.value}.title"),
-                Msg(f"consent.{consent.value}.text"),
-                consent.required,
+                source.item.value,
+                _msg(source.title),
+                _msg(source.body),
+                source.item.required,
                 self._p.consent + 1,
                 len(CONSENT_ORDER),
             )
@@ -425,6 +485,12 @@ class Presenter:
         }
         if k in simple:
             return [Submit(simple[k])]
+        if k is IntentKind.URGENT_HELP:
+            if state is State.EMERGENCY_EXIT:
+                return []
+            if state in (State.WELCOME, State.WIPE):  # no session yet: open one to say where
+                return [Submit(ev.Begin), Submit(ev.EmergencyDeclared)]
+            return [Submit(ev.EmergencyDeclared)]
         if k is IntentKind.FINISH and state in (State.END, State.EMERGENCY_EXIT):
             return [Submit(ev.Finish)]
         if state is State.EMERGENCY_CHECK and k is IntentKind.ANSWER:
@@ -454,7 +520,12 @@ class Presenter:
             if k is IntentKind.CANCEL:
                 p.professional_for = None
                 p.login_error = None
+                p.identity_values = {}
+                p.identity_errors = {}
+                p.identity_error = None
                 return []
+            if k is IntentKind.MANUAL_IDENTITY:
+                return self._identity_typed(intent)
         if k is IntentKind.CHOOSE_BENEFICIARY and intent.value is not None:
             return [Submit(ev.BeneficiaryChosen, {"index": int(intent.value)})]
         if k is IntentKind.CONFIRM_IDENTITY:
@@ -462,13 +533,10 @@ class Presenter:
         if state is State.CONSENT and k is IntentKind.CONSENT:
             item = CONSENT_ORDER[min(p.consent, len(CONSENT_ORDER) - 1)]
             choice = ConsentChoice.GRANTED if intent.value == "granted" else ConsentChoice.REFUSED
-            text = ConsentText(
-                f"consent.{item.value}",
-                item,
-                CONSENT_TEXT_VERSION,
-                ctx.language,
-                intent.data.get("shown", ""),
-            )
+            try:
+                text: ConsentText = consent_text(item, ctx.language, intent.data.get("shown", ""))
+            except ConsentError:
+                return []  # words the domain did not write: no decision on them (screen stays)
             actions: list[Action] = [Consent(text, choice)]
             last = p.consent + 1 >= len(CONSENT_ORDER)
             refused_required = item.required and choice is ConsentChoice.REFUSED
@@ -504,6 +572,32 @@ class Presenter:
         if k is IntentKind.SAFE_STATE:
             return [Forward(intent)]
         return []
+
+    def _identity_typed(self, intent: Intent) -> list[Action]:
+        """Check the form (the domain's rules); every refused field gets its sentence."""
+        p = self._p
+        data = dict(intent.data)
+        p.identity_values = data
+        p.identity_error = None
+        form = ManualIdentityForm(
+            birth_name=data.get(IdentityField.BIRTH_NAME, ""),
+            birth_first_names=data.get(IdentityField.BIRTH_FIRST_NAMES, ""),
+            first_name_used=data.get(IdentityField.FIRST_NAME_USED, ""),
+            birth_date=data.get(IdentityField.BIRTH_DATE, ""),
+            sex=data.get(IdentityField.SEX, ""),
+            birth_place=data.get(IdentityField.BIRTH_PLACE, ""),
+            nir=data.get(IdentityField.NIR, ""),
+            document=data.get(IdentityField.DOCUMENT, ""),
+        )
+        try:
+            typed = parse_manual_identity(form, self._clock().date())
+        except InvalidManualIdentity as exc:
+            p.identity_errors = {
+                f.value: _field_problem(f, problem, exc) for f, problem in exc.problems.items()
+            }
+            return []
+        p.identity_errors = {}
+        return [EnterIdentity(typed.traits, typed.nir.value if typed.nir else None, typed.document)]
 
     def _orientation_answer(self, value: str) -> list[Action]:
         p = self._p
@@ -572,6 +666,18 @@ class Presenter:
             kind = _START_KIND[device]
             return [EnterValue(kind, values)]
         return []
+
+
+def _field_problem(f: IdentityField, problem: FieldProblem, exc: InvalidManualIdentity) -> Msg:
+    """The sentence beside a refused field; a bad NIR says which part is wrong."""
+    if problem is FieldProblem.NIR_INVALID and exc.nir_reason is not None:
+        return Msg(f"identity_form.nir.{exc.nir_reason.value}", params={"n": str(exc.nir_length)})
+    if problem in (FieldProblem.MISSING, FieldProblem.UNKNOWN_CHOICE) and f in (
+        IdentityField.SEX,
+        IdentityField.DOCUMENT,
+    ):
+        return Msg(f"identity_form.error.choose-{f.value}")
+    return Msg(f"identity_form.error.{problem.value}")
 
 
 def _display_name(identity: Any) -> str:

@@ -163,6 +163,10 @@ BigButton[kind="primary"] {{
 BigButton[kind="danger"] {{
     background-color: {t.danger_bg}; color: {t.danger_fg}; border: 4px solid {t.danger_bg};
 }}
+BigButton[kind="urgent"] {{
+    min-height: {s.bar_button_min_h}px;
+    background-color: {t.warning_bg}; color: {t.warning_fg}; border: 4px solid {t.warning_fg};
+}}
 BigButton[kind="bar"] {{ min-height: {s.bar_button_min_h}px; }}
 BigButton[kind="key"] {{ min-height: {MIN_TOUCH_PX + 8}px; min-width: {MIN_TOUCH_PX + 8}px; padding: 0px; }}
 BigButton:focus {{ border: 4px solid {t.focus}; }}

@@ -33,6 +33,7 @@ class ScreenId(enum.StrEnum):
     MEASUREMENTS = "measurements"
     PROFESSIONAL_LOGIN = "professional-login"
     MANUAL_ENTRY = "manual-entry"
+    MANUAL_IDENTITY = "manual-identity"  # a signed-in professional types the patient's identity
     WAITING_ROOM = "waiting-room"
     CALL = "call"
     END = "end"
@@ -67,6 +68,8 @@ class IntentKind(enum.StrEnum):
     ASK_PROFESSIONAL = "ask-professional"  # value: purpose (manual-identity / manual-measure)
     PROFESSIONAL_LOGIN = "professional-login"  # data: username, password, code
     MANUAL_VALUE = "manual-value"  # value: measurement kind; data: quantity -> text
+    MANUAL_IDENTITY = "manual-identity"  # data: IdentityField value -> text (and sex, document)
+    URGENT_HELP = "urgent-help"  # the "urgent help" button of the control bar
     CANCEL = "cancel"
     STILL_HERE = "still-here"
     CARD_BACK = "card-back"  # the patient says the card is back / goes on without it
@@ -239,6 +242,17 @@ class ManualEntryView:
 
 
 @dataclass(frozen=True, slots=True)
+class IdentityFormView:
+    """The manual identity form; `values` gives back what was typed when a field was refused."""
+
+    professional: str  # the professional's display name (not patient data)
+    values: Mapping[str, str] = field(default_factory=dict, repr=False)
+    errors: Mapping[str, Msg] = field(default_factory=dict)  # field id -> what is wrong
+    error: Msg | None = None  # the act itself was refused (not allowed, not now)
+    screen: ScreenId = ScreenId.MANUAL_IDENTITY
+
+
+@dataclass(frozen=True, slots=True)
 class WaitingRoomView:
     status: Msg
     screen: ScreenId = ScreenId.WAITING_ROOM
@@ -337,6 +351,7 @@ View = (
     | MeasurementView
     | ProfessionalLoginView
     | ManualEntryView
+    | IdentityFormView
     | WaitingRoomView
     | CallView
     | EndView
@@ -356,6 +371,7 @@ class Presentation:
     language: str = "fr"
     large_text: bool = False
     high_contrast: bool = False
+    notice: str | None = None  # a calm banner over every screen ("store-delayed"), by id
 
 
 @dataclass(frozen=True, slots=True)

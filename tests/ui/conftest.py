@@ -12,13 +12,6 @@ from app.ui.main_window import KioskWindow
 from app.ui.theme import SCREEN_SIZE
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/ui/" in str(item.fspath).replace("\\", "/"):
-            # The offscreen platform plugin says this once per top-level resize; harmless.
-            item.add_marker(pytest.mark.qt_log_ignore("propagateSizeHints"))
-
-
 @pytest.fixture(scope="session")
 def catalogues() -> Catalogues:
     return Catalogues()

@@ -94,3 +94,25 @@ def test_the_clipping_check_catches_a_cut_label_and_a_cut_button(qtbot) -> None:
     assert problems[0].startswith("label 'Anticonstitutionnellement Anticonstitu")
     assert problems[1] == "button 'Anticonstitutionnellement' cuts its words at 120x64"
     assert small_targets(host) == []
+
+
+def test_urgent_help_is_on_every_screen_but_the_numbers_themselves(window: KioskWindow) -> None:
+    for name, view in sample_views().items():
+        window.present(view)
+        assert window.bar.urgent.isVisibleTo(window) == (name != "emergency-exit"), name
+        assert window.bar.urgent.height() >= 64 and window.bar.urgent.width() >= 64
+
+
+def test_the_store_delayed_notice_is_a_calm_banner_read_aloud_with_the_screen(
+    window: KioskWindow,
+) -> None:
+    window.present(sample_views()["consent"], Presentation("fr", notice="store-delayed"))
+    QApplication.processEvents()
+    assert window.notice.isVisibleTo(window)
+    assert window.notice_text.text() == (
+        "Vos données sont gardées en sécurité dans la cabine. Vous pouvez continuer."
+    )
+    assert clipping_problems(window) == []
+    window.present(sample_views()["consent"], Presentation("en"))
+    assert not window.notice.isVisibleTo(window)
+    assert window.notice_text.text() == ""

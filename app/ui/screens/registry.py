@@ -18,6 +18,7 @@ from app.ui.screens.identification import IdentificationScreen
 from app.ui.screens.inactivity import InactivityScreen
 from app.ui.screens.information import InformationScreen
 from app.ui.screens.manual_entry import ManualEntryScreen
+from app.ui.screens.manual_identity import ManualIdentityScreen
 from app.ui.screens.measurements import MeasurementsScreen
 from app.ui.screens.orientation import OrientationScreen
 from app.ui.screens.professional_login import ProfessionalLoginScreen
@@ -38,6 +39,7 @@ SCREEN_CLASSES: tuple[type[Screen], ...] = (
     MeasurementsScreen,
     ProfessionalLoginScreen,
     ManualEntryScreen,
+    ManualIdentityScreen,
     WaitingRoomScreen,
     CallScreen,
     EndScreen,

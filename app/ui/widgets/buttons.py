@@ -26,7 +26,7 @@ _FLAGS = Qt.TextFlag.TextWordWrap
 
 
 class BigButton(QPushButton):
-    """kind: "primary" (the main action), "secondary", "danger" (Stop), "bar", "key"."""
+    """kind: "primary" (the main action), "secondary", "danger" (Stop), "bar", "urgent", "key"."""
 
     def __init__(
         self,
