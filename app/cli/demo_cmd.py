@@ -24,6 +24,9 @@ def register(sub: Any) -> None:
     demo.add_argument(
         "--out", default="demo-out", help="where --headless writes PNGs and report.json"
     )
+    demo.add_argument(
+        "--port", type=int, default=8780, help="port of the in-process reference platform"
+    )
     demo.set_defaults(handler=_demo)
     run = sub.add_parser("run", help="run the kiosk in the cabin (fullscreen, cabin mode)")
     run.add_argument("--config", required=True, help="site configuration of this cabin")
@@ -56,9 +59,24 @@ def _demo(args: argparse.Namespace) -> int:
         from app.ui.demo_script import run_headless
 
         return run_headless(config, Path(args.out), tuple(config.languages))
+    from app.cli.demo_world import demo_world
     from app.main import run
 
-    return run(config, cabin_mode=False, demo_panel=True)
+    world = _announced(demo_world(config, data_dir=Path(config.storage.data_dir), port=args.port))
+    return run(config, cabin_mode=False, world=world)
+
+
+def _announced(world: Any) -> Any:
+    """Print the console's address and the demo doctors once the world runs."""
+    import contextlib
+
+    @contextlib.asynccontextmanager
+    async def wrapper() -> Any:
+        async with world as running:
+            print(running.banner(), flush=True)
+            yield running
+
+    return wrapper()
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -1,65 +1,57 @@
 """`kiosk demo --headless --out DIR`: a scripted patient walks the whole way, offscreen.
 
-Why the real window and the real controller: the screenshots must be what a
-patient sees, and the report must say what really happened (refused
-choices, incidents). Only the patient's hands, the card and the doctor are
-scripted: taps go through the same buttons, the card reports are the
-driver's events, the measuring devices are the registry's simulators and
-the doctor speaks the call room's events.
+Why the real window, the real controller and the real world around them: the
+screenshots must be what a patient sees, and the report must say what
+really happened. Only the patient's hands and the doctor are scripted:
+
+- taps go through the same buttons a finger would press;
+- the card is inserted in the virtual reader behind the real pcscd
+  (`SimulatorHub.insert_card`), read by the real card driver;
+- the measurements come from the BLE and serial simulators through the
+  real drivers;
+- the call is the real aiortc call through the reference platform's
+  signalling, answered by a scripted doctor who logs in like the console
+  (app/cli/demo_doctor.py);
+- after the patient leaves, the session's bundle goes to the reference
+  platform through the real uplink, and the report says whether it landed.
 
 Each screen passed is saved as ``<nn>-<screen>-<lang>.png``; ``report.json``
-lists the screens with the time spent on each, and the incidents.
+lists the screens with the time spent on each, the incidents, what reached
+the call screen and whether the bundle reached the platform.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sys
+import tempfile
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.call import events as call
-from app.call.messages import DoctorIdentity
 from app.domain.session_context import State
 from app.domain.trace import TraceKind
-from drivers import events as dev
 
-DEMO_NIR = "1840575123456"
+DEMO_CARD = "single-adult"  # drivers/card/test_patients.py (fictional, TEST ONLY)
+DOCTOR_SAYS = "Bonjour, je suis le docteur Martin. Je vous entends bien."
+PATIENT_WRITES = "Bonjour docteur, j'ai de la fièvre depuis hier."
+DOCUMENTS = (
+    ("report", "Compte rendu de téléconsultation", "Fièvre depuis 24 h, examen rassurant."),
+    ("prescription", "Ordonnance", "Paracétamol 1 g, 3 fois par jour pendant 3 jours."),
+)
 
 
-@dataclass
-class ScriptedDoctor:
-    """A `CallPort` whose doctor is played by the script (the call room's own event objects)."""
-
-    opened: list[str] = field(default_factory=list)
-    _queue: asyncio.Queue[object] = field(default_factory=asyncio.Queue)
-
-    async def open(self, session_id: str) -> None:
-        self.opened.append(session_id)
-
-    async def end(self) -> None:
-        return None
-
-    async def events(self) -> AsyncIterator[object]:
-        while True:
-            yield await self._queue.get()
-
-    def joins(self) -> None:
-        self._queue.put_nowait(
-            call.DoctorIdentified(
-                DoctorIdentity("Dr Claire Martin", "10003456789", "Médecine générale")
-            )
-        )
-
-    def hangs_up(self) -> None:
-        self._queue.put_nowait(call.CallEnded(call.EndReason.DOCTOR_HUNG_UP))
+class DemoFailed(Exception):
+    """The scripted way did not go through; the message says where, in plain words."""
 
 
 class Script:
-    def __init__(self, assembly: Any, window: Any, binding: Any, out: Path, app: Any) -> None:
+    """The patient's hands on the real window, and the shots of what they saw."""
+
+    def __init__(
+        self, assembly: Any, window: Any, binding: Any, out: Path | None, app: Any
+    ) -> None:
         self.a = assembly
         self.c = assembly.controller
         self.window = window
@@ -75,12 +67,13 @@ class Script:
         for _ in range(3):
             self.app.processEvents()
 
-    def shot(self) -> None:
+    def shot(self) -> str:
         self._settle()
         view = self.window.current_view
         lang = self.window.presentation.language
         name = f"{len(self.passed) + 1:02d}-{view.screen.value}-{lang}.png"
-        self.window.grab().save(str(self.out / name))
+        if self.out is not None:
+            self.window.grab().save(str(self.out / name))
         now = time.perf_counter()
         self.passed.append(
             {
@@ -91,6 +84,10 @@ class Script:
             }
         )
         self._since = now
+        self.note_incidents()
+        return name
+
+    def note_incidents(self) -> None:
         for entry in self.c.view.context.trace:
             if entry.kind is TraceKind.INCIDENT and entry.incident is not None:
                 key = (entry.at.isoformat(), entry.incident.value)
@@ -98,10 +95,7 @@ class Script:
                     self._seen_trace.add(key)
                     self.incidents.append({"code": entry.incident.value, "message": entry.message})
 
-    async def tap(self, name: str, shot: bool = True) -> None:
-        from PySide6.QtCore import Qt
-        from PySide6.QtTest import QTest
-
+    def button(self, name: str) -> Any:
         from app.ui.widgets.buttons import BigButton
 
         self._settle()  # a layout shows new children on the next event round
@@ -111,30 +105,52 @@ class Script:
             if b.isVisibleTo(self.window) and b.isEnabled()
         ]
         if len(found) != 1:
-            raise RuntimeError(
-                f"the script expected one '{name}' button on {self.window.current_view.screen}"
+            raise DemoFailed(
+                f"The script expected one '{name}' button on the "
+                f"{self.window.current_view.screen.value} screen and found {len(found)}."
             )
-        QTest.mouseClick(found[0], Qt.MouseButton.LeftButton)
+        return found[0]
+
+    async def tap(self, name: str, shot: bool = True) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtTest import QTest
+
+        QTest.mouseClick(self.button(name), Qt.MouseButton.LeftButton)
         await self.binding.idle()
         if shot:
             self.shot()
 
+    async def write(self, field: str, text: str) -> None:
+        """Type into a text field (the on-screen keyboard's result), then it is there to send."""
+        from PySide6.QtWidgets import QLineEdit
+
+        self._settle()
+        found = [
+            f for f in self.window.findChildren(QLineEdit, field) if f.isVisibleTo(self.window)
+        ]
+        if len(found) != 1:
+            raise DemoFailed(f"The script found no '{field}' field to write in.")
+        found[0].setText(text)
+
     async def until(self, state: State, timeout: float = 20.0) -> None:
+        await self.wait(lambda: self.c.view.state is state, timeout, f"reach {state.value}")
+
+    async def wait(self, predicate: Any, timeout: float, what: str) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while self.c.view.state is not state:
+        while not predicate():
             if loop.time() > deadline:
-                raise RuntimeError(f"the kiosk did not reach {state.value} in {timeout} s")
+                raise DemoFailed(
+                    f"The kiosk did not {what} within {timeout:g} s "
+                    f"(it shows {self.c.view.state.value})."
+                )
+            self._settle()
             await asyncio.sleep(0.05)
         self._settle()
 
-    async def card(self) -> None:
-        await self.c.device_event(dev.CardInserted("reader-1"))
-        key = 97 - int(DEMO_NIR) % 97
-        beneficiary = dev.Beneficiary("DUPONT", "Jeanne", "1948-03-12", f"{DEMO_NIR}{key:02d}")
-        await self.c.device_event(dev.CardRead("reader-1", (beneficiary,)))
+    # -- the way through -------------------------------------------------------------------
 
-    async def whole_way(self, lang: str, doctor: ScriptedDoctor) -> None:
+    async def to_identification(self, lang: str) -> None:
         self.shot()
         await self.tap(f"lang-{lang}")
         await self.tap("start")
@@ -142,11 +158,15 @@ class Script:
             await self.tap("no")
         for _ in range(8):
             await self.tap("next")
+
+    async def identify_with_card(self, reader: str, label: str = DEMO_CARD) -> None:
         await self.tap("method-card")
-        await self.card()
+        await self.a.sims.insert_card(reader, label)
         await self.until(State.IDENTITY_CONFIRMATION)
         self.shot()
         await self.tap("yes")
+
+    async def consent_and_orientation(self) -> None:
         for _ in range(3):
             await self.tap("accept")
         await self.tap("option-yes")
@@ -154,20 +174,13 @@ class Script:
         await self.tap("option-no")
         await self.tap("option-none")
         await self.tap("next")
+
+    async def measure_all(self) -> None:
         for _ in self.a.site.devices:
             await self.tap("measure-start")
             await self._wait_measured()
             self.shot()
             await self.tap("next")
-        await self.until(State.WAITING_ROOM)
-        doctor.joins()
-        await self.until(State.CALL)
-        self.shot()
-        await asyncio.sleep(0)
-        doctor.hangs_up()
-        await self.until(State.END)
-        self.shot()
-        await self.tap("finish")
 
     async def _wait_measured(self, timeout: float = 30.0) -> None:
         loop = asyncio.get_running_loop()
@@ -186,6 +199,7 @@ class Script:
         await self.tap("stop-confirm")
 
     def report(self, started: float) -> dict[str, Any]:
+        self.note_incidents()
         return {
             "screens": self.passed,
             "total_seconds": round(time.perf_counter() - started, 3),
@@ -194,56 +208,169 @@ class Script:
         }
 
 
+async def consultation(script: Script, doctor: Any, link: Any) -> dict[str, Any]:
+    """From the waiting room to the end screen with the scripted doctor; what reached whom."""
+    c = script.c
+    await script.until(State.WAITING_ROOM)
+    await script.wait(lambda: link.self_frames > 0, 10, "show the self view in the waiting room")
+    script.shot()
+    await doctor.take_first_waiting()
+    await script.until(State.CALL, timeout=15)
+    doctor_shown = c.view.doctor is not None and c.view.doctor.name != ""
+    script.shot()  # the doctor's name, RPPS and specialty, alone, before any video
+    await script.wait(
+        lambda: link.remote_frames >= 10, 20, "show the doctor's video on the call screen"
+    )
+    await script.wait(lambda: doctor.frames >= 10, 10, "send the patient's video to the doctor")
+    await script.wait(lambda: doctor.channel_open, 10, "open the text channel")
+    await doctor.say(DOCTOR_SAYS)
+    await script.wait(lambda: DOCTOR_SAYS in link.chat_from_doctor, 10, "show the doctor's text")
+    await script.write("patient-text", PATIENT_WRITES)
+    await script.tap("send", shot=False)
+    await script.wait(lambda: PATIENT_WRITES in doctor.texts, 10, "send the patient's text")
+    await script.wait(lambda: link.remote_frames >= 20, 10, "keep the doctor's video coming")
+    script.shot()  # video, the doctor's text and the patient's answer
+    for n, (kind, title, text) in enumerate(DOCUMENTS, 1):
+        await doctor.send_document(kind, title, text, document_id=f"demo-doc-{n}")
+    await script.wait(
+        lambda: len(c.view.context.documents) == len(DOCUMENTS), 10, "receive the documents"
+    )
+    await doctor.hang_up()
+    await script.until(State.END, timeout=15)
+    script.shot()
+    return {
+        "doctor": c.view.doctor.name if c.view.doctor else None,
+        "doctor_shown_before_video": bool(doctor_shown and link.doctor_before_video),
+        "remote_frames_on_screen": link.remote_frames,
+        "self_view_frames": link.self_frames,
+        "frames_received_by_doctor": doctor.frames,
+        "text_from_doctor_shown": DOCTOR_SAYS in link.chat_from_doctor,
+        "text_from_patient_received": PATIENT_WRITES in doctor.texts,
+        "documents": [{"kind": k, "title": t} for k, t in link.documents],
+    }
+
+
+async def bundle_landed(
+    world: Any, assembly: Any, session_id: str, timeout: float
+) -> dict[str, Any]:
+    """Wait for the session's Encounter at the platform (by its business identifier)."""
+    cabin = assembly.config.site.cabin_id
+    wanted = f"{cabin}/{session_id}/encounter"
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    found: list[dict[str, Any]] = []
+    while loop.time() < deadline:
+        found = [
+            r
+            for r in world.platform.resources("Encounter")
+            if any(i.get("value") == wanted for i in r.get("identifier", []))
+        ]
+        if found:
+            break
+        await asyncio.sleep(0.1)
+    counts: dict[str, int] = {}
+    for rtype in ("Patient", "Consent", "Observation", "Encounter", "Provenance", "AuditEvent"):
+        counts[rtype] = len(world.platform.resources(rtype))
+    return {"bundle_reached_platform": bool(found), "resources_at_platform": counts}
+
+
 def run_headless(config: Any, out: Path, languages: tuple[str, ...] = ("fr", "ar", "en")) -> int:
     """Play the script offscreen at 1920x1080; write PNGs and report.json into `out`."""
     import os
-    import tempfile
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.png"):
+        old.unlink()
+    started = time.perf_counter()
+    report: dict[str, Any] = {}
+    try:
+        asyncio.run(asyncio.wait_for(_play(config, out, languages, started, report), 110))
+    except TimeoutError:
+        return _failed(out, report, "The demo did not finish within 110 s.")
+    except Exception as exc:  # a plain sentence, never a stack trace
+        return _failed(out, report, str(exc) or f"{type(exc).__name__} (no message).")
+    _write(out, report)
+    call = report.get("call", {})
+    print(
+        f"demo: {len(report['screens'])} screens in {report['total_seconds']} s, "
+        f"{len(report['incidents'])} incident(s); call with {call.get('doctor')}; "
+        f"bundle at the platform: {report['sync']['bundle_reached_platform']}; "
+        f"screenshots and report.json in {out}"
+    )
+    return 0
+
+
+def _failed(out: Path, report: dict[str, Any], message: str) -> int:
+    report["failed"] = message
+    _write(out, report)
+    print(f"demo: failed: {message}", file=sys.stderr)
+    return 1
+
+
+def _write(out: Path, report: dict[str, Any]) -> None:
+    (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), "utf-8")
+
+
+async def _play(
+    config: Any, out: Path, languages: tuple[str, ...], started: float, report: dict[str, Any]
+) -> None:
     from PySide6.QtWidgets import QApplication
 
-    from app.main import assemble
-    from app.ui.binding import ControllerBinding
+    from app.cli.demo_doctor import ScriptedDoctor
+    from app.cli.demo_world import demo_world
+    from app.main import assemble, bind_window, install_qt_message_filter
     from app.ui.i18n import Catalogues
     from app.ui.main_window import KioskWindow
     from app.ui.presenter import Presenter
     from app.ui.theme import SCREEN_SIZE
 
-    out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("*.png"):
-        old.unlink()
+    install_qt_message_filter()
     app = QApplication.instance() or QApplication(["kiosk-demo"])
     # A plain asyncio loop that pumps Qt itself (`Script._settle`): offscreen nothing else
     # needs Qt's loop, and pumping Qt from inside a qasync task would re-enter asyncio.
-    started = time.perf_counter()
-
-    async def main() -> dict[str, Any]:
-        doctor = ScriptedDoctor()
-        with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as data:
-            assembly = await assemble(
-                config, data_dir=Path(data), simulate_measuring_devices=True, call=doctor
-            )
+    with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as data:
+        async with demo_world(
+            config, data_dir=Path(data), port=0, fast=True, turn=False, require_card_reader=True
+        ) as world:
+            reader = world.card_reader()
+            if reader is None:
+                raise DemoFailed("The demo site has no card reader to insert the card in.")
+            assembly = await assemble(world.config, data_dir=Path(data) / "kiosk", sims=world.sims)
             window = KioskWindow(Catalogues())
             window.resize(*SCREEN_SIZE)
             window.show()
-            binding = ControllerBinding(
-                assembly.controller, window, Presenter(assembly.site, assembly.controller.now)
+            binding, link = bind_window(
+                assembly, window, Presenter(assembly.site, assembly.controller.now)
             )
-            await assembly.controller.start(ticker=False)
+            doctor = ScriptedDoctor(world.base_url, ice_servers=world.config.platform.ice_servers)
             script = Script(assembly, window, binding, out, app)
             try:
-                await script.whole_way(languages[0], doctor)
+                await assembly.start()
+                await doctor.connect()
+                await script.to_identification(languages[0])
+                await script.identify_with_card(reader)
+                session_id = assembly.controller.view.context.session_id or ""
+                await script.consent_and_orientation()
+                await script.measure_all()
+                report["call"] = await consultation(script, doctor, link)
+                await world.sims.remove_card(reader)  # "take your card"
+                await script.wait(
+                    lambda: not assembly.controller.view.context.card_present,
+                    5,
+                    "see the card taken",
+                )
+                await script.tap("finish")
+                report["sync"] = await bundle_landed(world, assembly, session_id, 20)
+                if not report["sync"]["bundle_reached_platform"]:
+                    raise DemoFailed("The session's bundle did not reach the platform in 20 s.")
                 for lang in languages[1:]:
                     await script.stop_detour(lang)
+                report["devices_left_out"] = [d.device_id for d in assembly.left_out]
             finally:
+                report.update(script.report(started))
                 app.removeEventFilter(window.filter)
+                binding.close()
+                await doctor.close()
                 await assembly.close()
-            return script.report(started)
-
-    report = asyncio.run(main())
-    (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), "utf-8")
-    print(
-        f"demo: {len(report['screens'])} screens in {report['total_seconds']} s, "
-        f"{len(report['incidents'])} incident(s); screenshots and report.json in {out}"
-    )
-    return 0
+                window.close()

@@ -1,71 +1,180 @@
 """The demo's operator panel: a separate window that plays the world around the patient.
 
-Demo only. It inserts and removes the card (as the card driver reports it),
-makes a measuring device fail (the registry simulator's own faults), and
-cuts or restores the network (as the network monitor reports it). Its
-captions go through the catalogue like every other word on screen.
+Demo only. Every button acts on the real simulated transports, never on the
+controller: a card goes into the virtual reader behind pcscd (the card
+driver reads it), a QR code is shown to the simulated camera (the scanner
+decodes it), a device fault is the simulator's own, and "cut the network"
+makes the reference platform's health check fail (the network monitor sees
+it). So what the kiosk does is what it would do in a cabin.
+
+The panel is for the person running the demo, not for the patient; its
+captions are French with catalogue ids (`operator.*`) so they can be
+translated like every other word.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from app.ui.i18n import Catalogues
+from app.ui.i18n import Catalogues, Msg
 from app.ui.widgets.buttons import BigButton
-from drivers import events as dev
 
-DEMO_NIR = "1840575123456"
+log = logging.getLogger(__name__)
+
+# drivers/card/test_patients.py labels (fictional, TEST ONLY) and what each shows.
+TEST_CARDS = (
+    ("single-adult", "Carte : Marie (une personne)"),
+    ("family", "Carte : famille (3 personnes)"),
+    ("expired", "Carte expirée"),
+    ("refuses-read", "Carte illisible"),
+    ("mute", "Carte muette"),
+)
+QR_CODES = (
+    ("valid", "QR valide"),
+    ("expired", "QR expiré"),
+    ("bad-signature", "QR falsifié"),
+)
 
 
 class OperatorPanel(QWidget):
-    def __init__(self, assembly: Any, catalogues: Catalogues | None = None) -> None:
+    def __init__(self, assembly: Any, world: Any, catalogues: Catalogues | None = None) -> None:
         super().__init__()
         self.assembly = assembly
-        self.controller = assembly.controller
-        cat = catalogues or Catalogues()
-        self.setWindowTitle(cat.text("fr", "operator.title"))
-        self.online = True
+        self.world = world
+        self.cat = catalogues or Catalogues()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.setWindowTitle(self._t("operator.title", "Démo — opérateur"))
         layout = QVBoxLayout(self)
-        for msgid, picture, action in (
-            ("operator.insert_card", "card", self._insert_card),
-            ("operator.remove_card", "card", self._remove_card),
-            ("operator.fail_device", "warning", self._fail_device),
-            ("operator.network", "globe", self._toggle_network),
-        ):
-            button = BigButton(cat.text("fr", msgid), picture)
-            button.setObjectName(msgid)
-            button.clicked.connect(lambda _=False, a=action: self._spawn(a))
-            layout.addWidget(button)
-        self.resize(420, 480)
-
-    def _spawn(self, action: Callable[[], Awaitable[None]]) -> None:
-        asyncio.ensure_future(action())
-
-    async def _insert_card(self) -> None:
-        key = 97 - int(DEMO_NIR) % 97
-        await self.controller.device_event(dev.CardInserted("reader-1"))
-        await self.controller.device_event(
-            dev.CardRead(
-                "reader-1",
-                (dev.Beneficiary("DUPONT", "Jeanne", "1948-03-12", f"{DEMO_NIR}{key:02d}"),),
+        self.status = QLabel(world.banner() if hasattr(world, "banner") else "")
+        self.status.setObjectName("operator-status")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        reader, camera = world.card_reader(), world.camera()
+        if reader is not None:
+            group = self._group(layout, "operator.card", "Carte Vitale")
+            for i, (label, caption) in enumerate(TEST_CARDS):
+                self._button(
+                    group,
+                    i,
+                    f"operator.card.{label}",
+                    caption,
+                    "card",
+                    self._insert(reader, label),
+                )
+            self._button(
+                group,
+                len(TEST_CARDS),
+                "operator.remove_card",
+                "Retirer la carte",
+                "card",
+                lambda: self.world.sims.remove_card(reader),
             )
+        if camera is not None:
+            group = self._group(layout, "operator.qr", "Appli carte Vitale (QR)")
+            for i, (kind, caption) in enumerate(QR_CODES):
+                self._button(
+                    group, i, f"operator.qr.{kind}", caption, "phone", self._show_qr(camera, kind)
+                )
+        group = self._group(layout, "operator.devices", "Appareils")
+        for i, status in enumerate(world.sims.status()):
+            fault = self._fault_for(status)
+            if fault is None:
+                continue
+            self._button(
+                group,
+                i,
+                f"operator.fail.{status.device_id}",
+                f"Panne : {status.device_id} ({fault})",
+                "warning",
+                self._fail(status.device_id, fault),
+            )
+        group = self._group(layout, "operator.network", "Réseau")
+        self._button(
+            group, 0, "operator.network.cut", "Couper le réseau", "globe", self._network(False)
         )
+        self._button(
+            group, 1, "operator.network.restore", "Rétablir le réseau", "globe", self._network(True)
+        )
+        self.resize(560, 720)
 
-    async def _remove_card(self) -> None:
-        await self.controller.device_event(dev.CardRemoved("reader-1"))
+    # -- building ------------------------------------------------------------------------
 
-    async def _fail_device(self) -> None:
-        sims = self.assembly.sims
-        if sims is None:
-            return
-        for device in self.assembly.config.devices:
-            if device.kind.value in ("thermometer", "oximeter"):
-                sims.set_fault(device.id, "absent")
+    def _t(self, msgid: str, default: str) -> str:
+        return self.cat.text("fr", Msg(msgid, default))
 
-    async def _toggle_network(self) -> None:
-        self.online = not self.online
-        await self.controller.platform_reachable(self.online)
+    def _group(self, layout: QVBoxLayout, msgid: str, default: str) -> QGridLayout:
+        box = QGroupBox(self._t(msgid, default))
+        grid = QGridLayout(box)
+        layout.addWidget(box)
+        return grid
+
+    def _button(
+        self,
+        grid: QGridLayout,
+        index: int,
+        msgid: str,
+        default: str,
+        picture: str,
+        action: Callable[[], Awaitable[None] | None],
+    ) -> None:
+        button = BigButton(self._t(msgid, default), picture)
+        button.setObjectName(msgid)
+        button.clicked.connect(lambda _=False, a=action: self._spawn(a))
+        grid.addWidget(button, index // 2, index % 2)
+
+    @staticmethod
+    def _fault_for(status: Any) -> str | None:
+        """The fault that shows a device failing plainly: it stops answering."""
+        for preferred in ("absent", "no-answer", "no-camera", "cable-pulled"):
+            if preferred in status.faults:
+                return preferred
+        return status.faults[0] if status.faults else None
+
+    # -- actions -------------------------------------------------------------------------
+
+    def _spawn(self, action: Callable[[], Awaitable[None] | None]) -> None:
+        async def run() -> None:
+            try:
+                result = action()
+                if result is not None:
+                    await result
+            except Exception as exc:  # the demo goes on; the operator reads the line
+                log.warning("operator action failed (%s)", type(exc).__name__)
+                self.status.setText(f"{type(exc).__name__}: {exc}")
+
+        task = asyncio.ensure_future(run())
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def _insert(self, reader: str, label: str) -> Callable[[], Awaitable[None]]:
+        async def insert() -> None:
+            await self.world.sims.insert_card(reader, label)
+
+        return insert
+
+    def _show_qr(self, camera: str, kind: str) -> Callable[[], None]:
+        def show() -> None:
+            self.world.sims.show_qr(camera, valid=True if kind == "valid" else kind)
+
+        return show
+
+    def _fail(self, device_id: str, fault: str) -> Callable[[], None]:
+        def fail() -> None:
+            sims = self.world.sims
+            current = next((s.fault for s in sims.status() if s.device_id == device_id), None)
+            sims.set_fault(device_id, None if current else fault)  # a second press repairs it
+            self.status.setText(f"{device_id}: {'réparé' if current else fault}")
+
+        return fail
+
+    def _network(self, online: bool) -> Callable[[], None]:
+        def switch() -> None:
+            self.world.set_network(online)
+            self.status.setText("Réseau rétabli" if online else "Réseau coupé")
+
+        return switch

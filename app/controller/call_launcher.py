@@ -1,0 +1,323 @@
+"""The real call as the session controller sees it: a `CallPort` over `app.call.CallSession`.
+
+    launcher = KioskCallLauncher(config, media=media_for_site(config))
+    launcher.hooks.summary = lambda: summary_of(controller.view.context, config)
+    launcher.hooks.listeners.append(ui_listener)          # chat lines, documents …
+    launcher.hooks.on_remote_video = lambda rgb: …         # the doctor's picture
+    launcher.hooks.on_local_video = lambda bgr: …          # the self view
+    launcher.hooks.on_mic_level = lambda level: …          # 0..1, waiting room bar
+
+Why a launcher of our own and not `adapters.CallLauncher` as is:
+
+- **The waiting room checks run first** (camera gives frames, microphone hears
+  something, speaker opens); a failed check is traced as the call room's own
+  incident and the call is not opened, which sends the patient down the
+  degraded path instead of a call with a dead camera.
+- **`open()` never holds the controller for long.** `CallSession.start()`
+  retries an unreachable platform for `call_reconnect_s`; the controller
+  calls `open()` under its one-event lock, so a patient's "Stop" would wait
+  that long. `open()` waits at most `open_wait_s` and lets the start go on;
+  an unreachable platform still ends as `CallEnded(SIGNALLING_UNREACHABLE)`,
+  which the flow turns into the degraded path.
+- **The self view and the microphone bar in the waiting room**: before a
+  doctor joins, nothing pulls the camera and microphone tracks, so a preview
+  reads them (a few frames a second) until the doctor is identified.
+- **Hooks are late-bound**: the UI exists after the controller, which exists
+  after the launcher; the composition root fills them in.
+
+No Qt here: frames go out as numpy arrays; app/main.py turns them into
+QImages on the one loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.call import events as call
+from app.call.audio import AudioSink, AudioSource, Pcm, ToneMicrophone, rms_dbfs
+from app.call.session import CallSession, CallSettings
+from app.call.signalling import Signalling, WebSocketSignalling
+from app.call.video import FrameSource, Image, TestPatternSource
+from app.call.waiting_room import incidents as check_incidents
+from app.call.waiting_room import run_checks
+from kiosk_config.schema import KioskConfig
+
+log = logging.getLogger(__name__)
+
+PREVIEW_EVERY_N_FRAMES = 3  # 30 fps camera -> 10 fps self view in the waiting room
+LEVEL_FLOOR_DBFS = -60.0
+
+
+class CallNotOpened(Exception):
+    """The waiting-room checks failed: the call is not opened (degraded path)."""
+
+    def __init__(self, codes: tuple[str, ...]) -> None:
+        super().__init__(f"The call was not opened: {', '.join(codes)}.")
+        self.codes = codes
+
+
+class NullSpeaker:
+    """An `AudioSink` that plays nothing (demo and tests on a machine without sound).
+
+    It counts what it would have played, so a test can tell the doctor's audio arrived.
+    """
+
+    def __init__(self) -> None:
+        self.opened = False
+        self.blocks = 0
+
+    async def open(self) -> None:
+        self.opened = True
+
+    def write(self, pcm: Pcm) -> None:
+        self.blocks += 1
+
+    async def close(self) -> None:
+        self.opened = False
+
+
+@dataclass(frozen=True)
+class CallMedia:
+    """Factories, because each consultation opens and closes its own devices."""
+
+    camera: Callable[[], FrameSource]
+    microphone: Callable[[], AudioSource]
+    speaker: Callable[[], AudioSink]
+
+
+def media_for_site(config: KioskConfig) -> CallMedia:
+    """Test sites (demo) get a generated camera and tone; a production cabin its own devices."""
+    if config.site.mode.value == "test":
+        return CallMedia(TestPatternSource, ToneMicrophone, NullSpeaker)
+    from app.call.audio import SoundDeviceMicrophone, SoundDeviceSpeaker
+    from app.call.video import OpenCVFrameSource
+
+    return CallMedia(lambda: OpenCVFrameSource(0), SoundDeviceMicrophone, SoundDeviceSpeaker)
+
+
+def level_of(dbfs: float) -> float:
+    """dBFS to the 0..1 bar of the screen (−60 dBFS and below is an empty bar)."""
+    return max(0.0, min(1.0, (dbfs - LEVEL_FLOOR_DBFS) / -LEVEL_FLOOR_DBFS))
+
+
+@dataclass
+class CallHooks:
+    listeners: list[Callable[[call.CallEvent], None]] = field(default_factory=list)
+    on_remote_video: Callable[[Image], None] | None = None
+    on_local_video: Callable[[Image], None] | None = None
+    on_mic_level: Callable[[float], None] | None = None
+    summary: Callable[[], dict[str, Any]] = dict
+
+
+class KioskCallLauncher:
+    """`CallPort`: one CallSession per consultation, waiting room checks, preview, hooks."""
+
+    def __init__(
+        self,
+        config: KioskConfig,
+        *,
+        media: CallMedia | None = None,
+        signalling: Callable[[], Signalling] | None = None,
+        settings: CallSettings | None = None,
+        hooks: CallHooks | None = None,
+        open_wait_s: float = 3.0,
+        run_waiting_room_checks: bool = True,
+    ) -> None:
+        self._config = config
+        self._media = media or media_for_site(config)
+        self._signalling = signalling or (lambda: WebSocketSignalling(config.platform.url))
+        self._settings = settings or CallSettings.from_config(config)
+        self.hooks = hooks or CallHooks()
+        self._open_wait_s = open_wait_s
+        self._checks = run_waiting_room_checks
+        self._session: CallSession | None = None
+        self._queue: asyncio.Queue[call.CallEvent] | None = None
+        self._start: asyncio.Task[None] | None = None
+        self._preview: asyncio.Task[None] | None = None
+        self.opened: list[str] = []  # session ids, for the demo report and tests
+
+    @property
+    def session(self) -> CallSession | None:
+        """The consultation under way (the UI sends mute, camera and text to it)."""
+        return self._session
+
+    async def open(self, session_id: str) -> None:
+        queue: asyncio.Queue[call.CallEvent] = asyncio.Queue()
+        self._queue = queue
+        camera, microphone, speaker = (
+            self._media.camera(),
+            self._media.microphone(),
+            self._media.speaker(),
+        )
+        if self._checks:
+            report = await run_checks(camera, microphone, speaker)
+            if not report.ok:
+                found = check_incidents(report)
+                for incident in found:
+                    log.warning("waiting room check failed (%s)", incident.code.value)
+                    self._tell(incident)
+                raise CallNotOpened(tuple(i.code.value for i in found))
+        session = CallSession(
+            signalling=self._signalling(),
+            session_id=session_id,
+            cabin_id=self._config.site.cabin_id,
+            camera=camera,
+            microphone=microphone,
+            speaker=speaker,
+            settings=self._settings,
+            summary=self._summary(),
+            on_remote_video=self._remote_video,
+            on_local_video=self._local_video,
+        )
+        session.add_listener(self._on_event)
+        self._session = session
+        self.opened.append(session_id)
+        self._start = asyncio.create_task(session.start())
+        done, _ = await asyncio.wait({self._start}, timeout=self._open_wait_s)
+        if self._start in done:
+            self._start.result()  # a device that cannot open: the controller goes degraded
+        self._preview = asyncio.create_task(self._run_preview(session, camera, microphone))
+
+    async def end(self) -> None:
+        session, self._session = self._session, None
+        await self._stop_preview()
+        if session is not None:
+            try:
+                await session.hang_up()
+            except Exception as exc:  # ending must always finish; the call room traces its own
+                log.warning("call hang-up failed (%s)", type(exc).__name__)
+        start, self._start = self._start, None
+        if start is not None and not start.done():
+            start.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await start
+
+    async def events(self) -> AsyncIterator[object]:
+        queue = self._queue
+        if queue is None:
+            return
+        while True:
+            event = await queue.get()
+            yield event
+            if isinstance(event, call.CallEnded):
+                return
+
+    # -- what the session reports --------------------------------------------------------
+
+    def _summary(self) -> dict[str, Any]:
+        try:
+            return dict(self.hooks.summary())
+        except Exception as exc:  # the doctor then sees less; the call still opens
+            log.error("call summary failed (%s)", type(exc).__name__)
+            return {}
+
+    def _tell(self, event: call.CallEvent) -> None:
+        for listener in list(self.hooks.listeners):
+            try:
+                listener(event)
+            except Exception as exc:
+                log.error("call listener failed (%s)", type(exc).__name__)
+
+    def _on_event(self, event: call.CallEvent) -> None:
+        if isinstance(event, call.DoctorIdentified | call.CallEnded) and self._preview:
+            self._preview.cancel()  # the tracks read the devices from now on
+        if self._queue is not None:
+            self._queue.put_nowait(event)
+        self._tell(event)
+
+    def _remote_video(self, rgb: Image) -> None:
+        if self.hooks.on_remote_video is not None:
+            self.hooks.on_remote_video(rgb)
+
+    def _local_video(self, bgr: Image) -> None:
+        if self.hooks.on_local_video is not None:
+            self.hooks.on_local_video(bgr)
+        session = self._session
+        if self.hooks.on_mic_level is not None and session is not None:
+            self.hooks.on_mic_level(level_of(session.microphone_level_dbfs))
+
+    async def _stop_preview(self) -> None:
+        preview, self._preview = self._preview, None
+        if preview is not None:
+            preview.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await preview
+
+    async def _run_preview(
+        self, session: CallSession, camera: FrameSource, microphone: AudioSource
+    ) -> None:
+        """Self view and microphone bar while nobody pulls the tracks (before the doctor)."""
+        n = 0
+        try:
+            while session.doctor is None:
+                if self._start is not None and self._start.done():
+                    if self._start.cancelled() or self._start.exception() is not None:
+                        return
+                frame = await camera.read()
+                n += 1
+                if n % PREVIEW_EVERY_N_FRAMES:
+                    continue
+                if self.hooks.on_local_video is not None:
+                    self.hooks.on_local_video(frame)
+                if self.hooks.on_mic_level is not None:
+                    self.hooks.on_mic_level(level_of(rms_dbfs(await microphone.read())))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a camera that fails here is caught by the call's own checks
+            log.info("waiting room preview stopped (%s)", type(exc).__name__)
+
+
+def summary_of(context: Any, config: KioskConfig) -> dict[str, Any]:
+    """What the doctor's console shows about the patient (docs/call.md, summary keys).
+
+    Only what the patient agreed to share reaches this point: the call is
+    opened after the teleconsultation consent, which covers it.
+    """
+    summary: dict[str, Any] = {
+        "cabin": {
+            "site": config.site.name,
+            "city": config.site.address.city,
+            "insee_code": config.site.insee_code,
+        }
+    }
+    identity = getattr(context, "identity", None)
+    if identity is not None:
+        t = identity.traits
+        first = t.first_name_used or (t.birth_first_names[0] if t.birth_first_names else "")
+        summary["identity"] = {
+            "display_name": f"{(t.used_name or t.birth_name).upper()} {first}".strip(),
+            "birth_date": t.birth_date.isoformat(),
+            "sex": t.sex.value,
+            "status": identity.status.value,
+            "method": identity.method.value,
+        }
+    consents = getattr(context, "consents", ())
+    if consents:
+        summary["consent"] = {
+            d.item.value.replace("-", "_"): d.choice.value == "granted" for d in consents
+        }
+    orientation = getattr(context, "orientation", None)
+    if orientation is not None:
+        summary["orientation"] = {
+            "parcours": orientation.parcours.value,
+            "médecin traitant inconnu": "oui" if orientation.unknown_medecin_traitant else "non",
+        }
+    measurements = []
+    for measurement in getattr(context, "measurements", ()):
+        for c in measurement.components:
+            measurements.append(
+                {
+                    "kind": c.quantity.value,
+                    "value": float(c.value),
+                    "unit": c.unit,
+                    "at": measurement.taken_at.strftime("%H:%M"),
+                    "how": "manual" if measurement.is_manual else "device",
+                }
+            )
+    summary["measurements"] = measurements
+    return summary
