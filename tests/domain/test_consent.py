@@ -8,11 +8,14 @@ from datetime import datetime
 import pytest
 
 from app.domain.consent import (
+    CONSENT_TEXTS,
     ConsentChoice,
     ConsentError,
     ConsentErrorReason,
     ConsentItem,
     ConsentText,
+    consent_source,
+    consent_text,
     current_choice,
     decide,
     require_teleconsultation,
@@ -88,3 +91,36 @@ def test_naive_time_refused() -> None:
 
 def test_text_repr_hides_nothing_sensitive_but_is_short() -> None:
     assert "J'accepte" not in repr(TELE_TEXT)
+
+
+# --- the texts the domain owns -------------------------------------------------------------
+
+PINNED_HASHES = {
+    "teleconsultation": "5735895021c2",
+    "data-sharing": "4d6edde85c4b",
+    "assistance": "60c34f38ecf4",
+}
+
+
+def test_the_consent_texts_are_the_three_items_in_order_with_pinned_versions() -> None:
+    assert [(s.item.value, s.id, s.version) for s in CONSENT_TEXTS] == [
+        ("teleconsultation", "consent.teleconsultation", "2026-1"),
+        ("data-sharing", "consent.data-sharing", "2026-1"),
+        ("assistance", "consent.assistance", "2026-1"),
+    ]
+    # A French word changed without a new version fails here: bump the version, then this pin.
+    pins = {
+        s.item.value: hashlib.sha256(s.french().encode()).hexdigest()[:12] for s in CONSENT_TEXTS
+    }
+    assert pins == PINNED_HASHES
+
+
+def test_a_decision_in_french_is_on_the_domain_s_own_words() -> None:
+    source = consent_source(ConsentItem.TELECONSULTATION)
+    text = consent_text(ConsentItem.TELECONSULTATION, "fr", source.french())
+    assert (text.id, text.version, text.language) == ("consent.teleconsultation", "2026-1", "fr")
+    with pytest.raises(ConsentError) as caught:
+        consent_text(ConsentItem.TELECONSULTATION, "fr", source.french() + " (modifié)")
+    assert caught.value.reason is ConsentErrorReason.NOT_THE_SOURCE_TEXT
+    english = consent_text(ConsentItem.TELECONSULTATION, "en", "Do you agree?\nA doctor…")
+    assert english.sha256 != text.sha256 and english.version == "2026-1"

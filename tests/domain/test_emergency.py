@@ -46,3 +46,12 @@ def test_urgent_help_button_without_flag() -> None:
 def test_exit_message_has_easy_read_variant() -> None:
     assert EXIT_MESSAGE.text(easy=True) != EXIT_MESSAGE.text()
     assert EXIT_MESSAGE.text() == EXIT_MESSAGE.fr
+
+
+def test_the_urgent_help_button_adds_114_for_who_cannot_speak_or_hear() -> None:
+    from app.domain.emergency import numbers_for
+
+    assert [n.number for n in numbers_for((), declared=True)] == ["15", "114", "112"]
+    assert [n.number for n in numbers_for((), True, declared=True)] == ["114", "15", "112"]
+    suicide = numbers_for({RedFlag.SUICIDAL_THOUGHTS}, declared=True)
+    assert [n.number for n in suicide] == ["3114", "15", "112"]
