@@ -34,6 +34,18 @@ CONNECTION_PRAGMAS: tuple[str, ...] = (
 )
 
 
+# How pages are encrypted and authenticated, given right after the key on every
+# connection (SQLCipher does not record them in the file). AES-256-CBC per page as
+# in SQLCipher 4; the page HMAC is HMAC-SHA256 instead of SQLCipher 4's default
+# HMAC-SHA512: both are full-strength MACs (SQLCipher lists HMAC_SHA256 as a
+# supported setting), and on CPUs with SHA extensions SHA-256 is several times
+# cheaper per page — it is most of a commit's crypto (docs/store.md, benchmark).
+CIPHER_SETTINGS: tuple[str, ...] = ("PRAGMA cipher_hmac_algorithm = HMAC_SHA256",)
+# Stores created before that change used SQLCipher 4's defaults; they are
+# converted once at open (`opening.convert_legacy`).
+LEGACY_CIPHER_SETTINGS: tuple[str, ...] = ()
+
+
 class ProbeResult(enum.Enum):
     OPENS = "opens"
     DOES_NOT_DECRYPT = "does-not-decrypt"
@@ -55,13 +67,21 @@ def _raw_connect(target: str, *, uri: bool) -> Connection:
     return conn
 
 
-def probe_key(db_path: Path, key: StoreKey) -> ProbeResult:
+def _apply_key(conn: Connection, key: StoreKey, settings: tuple[str, ...]) -> None:
+    conn.execute(f"PRAGMA key = {key.sqlcipher_literal()}")
+    for pragma in settings:
+        conn.execute(pragma).fetchall()
+
+
+def probe_key(
+    db_path: Path, key: StoreKey, *, settings: tuple[str, ...] = CIPHER_SETTINGS
+) -> ProbeResult:
     """Does `key` decrypt page 1 of `db_path`? Read-only, so the files stay as they are."""
     if not db_path.exists() or db_path.stat().st_size == 0:
         return ProbeResult.ABSENT
     conn = _raw_connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        conn.execute(f"PRAGMA key = {key.sqlcipher_literal()}")
+        _apply_key(conn, key, settings)
         conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
     except dbapi2.DatabaseError as exc:
         if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == 26:  # SQLITE_NOTADB
@@ -72,12 +92,14 @@ def probe_key(db_path: Path, key: StoreKey) -> ProbeResult:
     return ProbeResult.OPENS
 
 
-def connect(db_path: Path, key: StoreKey | None) -> Connection:
+def connect(
+    db_path: Path, key: StoreKey | None, *, settings: tuple[str, ...] = CIPHER_SETTINGS
+) -> Connection:
     """A configured read-write connection. `key=None` gives plain SQLite (benchmark only)."""
     conn = _raw_connect(str(db_path), uri=False)
     try:
         if key is not None:
-            conn.execute(f"PRAGMA key = {key.sqlcipher_literal()}")
+            _apply_key(conn, key, settings)
         conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
         for pragma in CONNECTION_PRAGMAS:
             conn.execute(pragma).fetchall()

@@ -16,6 +16,7 @@ from sqlcipher3 import dbapi2
 from app.store import audit
 from app.store.connection import (
     DB_FILE_NAME,
+    LEGACY_CIPHER_SETTINGS,
     Connection,
     ProbeResult,
     cipher_integrity_problems,
@@ -48,6 +49,12 @@ def open_for_inspection(data_dir: Path, key_source: KeySource) -> tuple[Connecti
     key = key_source.load()
     probe = probe_key(db_path, key)
     staged_used = False
+    if (
+        probe is not ProbeResult.OPENS
+        and probe_key(db_path, key, settings=LEGACY_CIPHER_SETTINGS) is ProbeResult.OPENS
+    ):
+        # Not converted yet (the kiosk converts at its next start): read it as it is.
+        return connect(db_path, key, settings=LEGACY_CIPHER_SETTINGS), False
     if probe is not ProbeResult.OPENS:
         staged = key_source.staged()
         if staged is None or probe_key(db_path, staged) is not ProbeResult.OPENS:

@@ -28,8 +28,10 @@ from pathlib import Path
 from sqlcipher3 import dbapi2
 
 from app.store.connection import (
+    CIPHER_SETTINGS,
     DB_FILE_NAME,
     KEYCHECK_FILE_NAME,
+    LEGACY_CIPHER_SETTINGS,
     Connection,
     ProbeResult,
     cipher_integrity_problems,
@@ -53,6 +55,7 @@ class Opened:
     moved_aside: Path | None
     damage: str | None
     rekey_completed: bool
+    converted: bool = False
 
 
 LOCK_FILE_NAME = "store.lock"
@@ -143,6 +146,46 @@ def _connect_checked(db_path: Path, key: StoreKey) -> tuple[Connection | None, s
     return conn, None
 
 
+def convert_legacy(db_path: Path, key: StoreKey) -> None:
+    """Re-encrypt a store made with SQLCipher 4's default settings into the current ones.
+
+    Crash safety: the converted copy is written beside the file, fsynced, then
+    renamed over it; until the rename the old file is whole and still opens
+    (a leftover copy is discarded at the next try). Same key, same data, same
+    schema version (`sqlcipher_export` does not copy `user_version`: set here).
+    """
+    target = db_path.with_name(db_path.name + ".convert")
+    target.unlink(missing_ok=True)
+    conn = connect(db_path, key, settings=LEGACY_CIPHER_SETTINGS)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        raw_key = key.sqlcipher_literal()[1:-1]  # x'…' as a bound value, not in the SQL
+        conn.execute("ATTACH DATABASE ? AS converted KEY ?", (str(target), raw_key))
+        del raw_key
+        for pragma in CIPHER_SETTINGS:
+            conn.execute(pragma.replace("PRAGMA ", "PRAGMA converted.", 1)).fetchall()
+        conn.execute("SELECT sqlcipher_export('converted')").fetchall()
+        conn.execute(f"PRAGMA converted.user_version = {version}")
+        conn.execute("DETACH DATABASE converted")
+    finally:
+        conn.close()
+    fd = os.open(target, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(target, db_path)
+    for companion in (wal_path(db_path), shm_path(db_path)):
+        companion.unlink(missing_ok=True)
+    dir_fd = os.open(db_path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    log.info("store: converted to the current cipher settings")
+
+
 def open_file(data_dir: Path, key_source: KeySource, now: datetime) -> Opened:
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     db_path = data_dir / DB_FILE_NAME
@@ -150,7 +193,16 @@ def open_file(data_dir: Path, key_source: KeySource, now: datetime) -> Opened:
     staged = key_source.staged()
     rekey_completed = False
 
+    db_path.with_name(db_path.name + ".convert").unlink(missing_ok=True)
     probe = probe_key(db_path, key)
+    converted = False
+    if (
+        probe is ProbeResult.DOES_NOT_DECRYPT
+        and probe_key(db_path, key, settings=LEGACY_CIPHER_SETTINGS) is ProbeResult.OPENS
+    ):
+        convert_legacy(db_path, key)
+        probe = probe_key(db_path, key)
+        converted = True
     if probe is ProbeResult.ABSENT:
         if staged is not None:
             key_source.discard_staged()
@@ -188,4 +240,4 @@ def open_file(data_dir: Path, key_source: KeySource, now: datetime) -> Opened:
         restrict_permissions(db_path)
         return Opened(conn, key, True, moved, damage, rekey_completed)
     restrict_permissions(db_path)
-    return Opened(conn_or_none, key, False, None, None, rekey_completed)
+    return Opened(conn_or_none, key, False, None, None, rekey_completed, converted)

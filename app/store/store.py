@@ -168,6 +168,10 @@ class Store:
                     action="store.migrate",
                     detail=f"from={before} to={applied[-1]}",
                 )
+            if opened.converted:
+                audit.append(
+                    conn, at=now, actor="kiosk", action="store.convert", detail="hmac=sha256"
+                )
             if opened.moved_aside is not None:
                 retention.record_incident(
                     conn,
