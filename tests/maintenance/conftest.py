@@ -52,10 +52,6 @@ def luhn_complete(first_ten: str) -> str:
 
 
 async def audit_rows(store: object, limit: int = 500) -> list[tuple[str, str, str, str, str]]:
-    """The audit log's rows, read on the store's own thread.
-
-    AsyncStore has no public reader for the audit rows yet (asked of the store
-    room); `_run` is its documented way to run a call on the store's thread.
-    """
-    rows = await store._run(store.store.audit_rows, limit)  # type: ignore[attr-defined]
+    """The audit log's rows, as the store's public reader gives them."""
+    rows = await store.audit_rows(limit)
     return [(r.actor, r.action, r.outcome, r.subject, r.detail) for r in rows]
