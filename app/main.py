@@ -343,6 +343,25 @@ def bind_window(assembly: Assembly, window: Any, presenter: Any) -> tuple[Any, C
     return binding, link
 
 
+def _close_on_signals(closed: asyncio.Event) -> None:
+    """SIGTERM (systemd stopping the cabin) and Ctrl+C (the demo) close everything in order.
+
+    Python runs signal handlers between bytecodes; the loop's own callbacks
+    (ticker, pumps) give it that chance at least every second under Qt. The
+    handler only sets `closed`: quitting Qt's loop here would stop the asyncio
+    loop before the parts are closed.
+    """
+    import signal
+
+    loop = asyncio.get_running_loop()
+
+    def quit_soon(signum: int, frame: Any) -> None:
+        loop.call_soon_threadsafe(closed.set)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, quit_soon)
+
+
 def _qt_app() -> Any:
     from PySide6.QtWidgets import QApplication
 
@@ -396,6 +415,7 @@ def run(config: KioskConfig, *, cabin_mode: bool = True, world: Any = None) -> i
             panel.show()
         closed = asyncio.Event()
         app.aboutToQuit.connect(closed.set)
+        _close_on_signals(closed)
         try:
             await closed.wait()
         finally:

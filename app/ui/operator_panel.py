@@ -81,10 +81,8 @@ class OperatorPanel(QWidget):
                     group, i, f"operator.qr.{kind}", caption, "phone", self._show_qr(camera, kind)
                 )
         group = self._group(layout, "operator.devices", "Appareils")
-        for i, status in enumerate(world.sims.status()):
-            fault = self._fault_for(status)
-            if fault is None:
-                continue
+        failing = [(s, self._fault_for(s)) for s in world.sims.status()]
+        for i, (status, fault) in enumerate((s, f) for s, f in failing if f is not None):
             self._button(
                 group,
                 i,
