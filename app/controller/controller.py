@@ -550,11 +550,14 @@ class SessionController:
             f"where={where},error={type(exc).__name__}",
         )
         if session_id is not None:
-            # The domain has no incident code for a software fault yet (asked for):
-            # the trace says the session was wiped because of a fault.
-            entry = TraceEntry(now, TraceKind.WIPE, SYSTEM, "fault")
-            with contextlib.suppress(Exception):
-                await self._write(session_id, entry, now)
+            # The trace of the act carries the technical incident (CSP R.6316-4),
+            # then the wipe that closed the session because of it.
+            for entry in (
+                incident(now, IncidentCode.SOFTWARE_FAULT, where),
+                TraceEntry(now, TraceKind.WIPE, SYSTEM, "fault"),
+            ):
+                with contextlib.suppress(Exception):
+                    await self._write(session_id, entry, now)
             await self._wipe(session_id, "fault", now)
         else:
             with contextlib.suppress(Exception):

@@ -164,6 +164,8 @@ async def test_a_bug_closes_the_session_safely(tmp_path: Path, clock: FakeClock)
         record = await real.session_bundle_source(session_id)
         assert record.end_reason == "fault"
         assert (record.trace[-1].kind, record.trace[-1].subject) == (TraceKind.WIPE, "fault")
+        fault = record.trace[-2]
+        assert (fault.incident, fault.subject) == (IncidentCode.SOFTWARE_FAULT, "effect")
         rows = [(a, b, c_, e) for a, b, c_, _, e in await audit_rows(real)]
         assert ("system", "controller.fault", "failed", "where=effect,error=RuntimeError") in rows
     finally:
