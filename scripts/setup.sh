@@ -25,7 +25,15 @@ done
 if ((${#missing[@]})); then
   echo "setup: installing system packages: ${missing[*]}"
   SUDO=""
-  if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+  if [ "$(id -u)" != "0" ]; then
+    if ! command -v sudo >/dev/null; then
+      echo "setup: these system packages are missing: ${missing[*]}" >&2
+      echo "setup: run this script as root, or install sudo, or ask an administrator to run:" >&2
+      echo "  apt-get install ${missing[*]}" >&2
+      exit 1
+    fi
+    SUDO="sudo"
+  fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
