@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devtools.platform.insi import install as insi_install
 from devtools.platform.signalling import install
 from devtools.platform.testing import PlatformHandle, running_platform
 from drivers.registry import SimulatorHub
@@ -119,7 +120,10 @@ async def demo_world(
             install(app, ice_servers=browser_ice)
 
         async with running_platform(
-            data_dir, port=port, extensions=(signalling,), db_path=data_dir / "platform.sqlite3"
+            data_dir,
+            port=port,
+            extensions=(signalling, insi_install),
+            db_path=data_dir / "platform.sqlite3",
         ) as (base_url, handle):
             platform = config.platform.model_copy(
                 update={

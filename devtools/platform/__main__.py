@@ -7,11 +7,12 @@ import sys
 
 from devtools.platform.app import Extension
 from devtools.platform.cli import DEFAULT_DB, dump, serve
+from devtools.platform.insi import install as insi_extension
 from devtools.platform.signalling import install as call_extension
 
 # Rooms that grow the platform (signalling, doctor's console) add their
 # `extension(app)` callables here.
-EXTENSIONS: tuple[Extension, ...] = (call_extension,)
+EXTENSIONS: tuple[Extension, ...] = (call_extension, insi_extension)
 
 
 def main(argv: list[str] | None = None) -> int:
