@@ -118,9 +118,13 @@ class Assembly:
         await self.store.close()
 
 
+DOCUMENT_PATH = "/patient/documents/{id}"  # the platform's page for one document (docs/ui.md)
+
+
 def site_of(config: KioskConfig) -> Site:
     e = config.emergency
     return Site(
+        document_url=config.platform.url.rstrip("/") + DOCUMENT_PATH,
         languages=config.languages,
         devices=tuple(
             _UI_DEVICES[d.kind.value] for d in config.devices if d.kind.value in _UI_DEVICES
@@ -279,6 +283,7 @@ class CallScreenLink:
     chat_from_doctor: list[str] = field(default_factory=list)
     documents: list[tuple[str, str]] = field(default_factory=list)  # (kind, title)
     doctor_before_video: bool | None = None
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)  # UI incidents being recorded
     _last_remote: float = 0.0
     _last_self: float = 0.0
 
@@ -304,7 +309,20 @@ def bind_window(assembly: Assembly, window: Any, presenter: Any) -> tuple[Any, C
             tasks.add(task)
             task.add_done_callback(tasks.discard)
 
-    binding = ControllerBinding(assembly.controller, window, presenter, call_controls=controls)
+    def record_incident(incident: Any) -> None:
+        """A UI incident (ui-error, speech-failed, audio-failed) joins the act's trace."""
+        task = asyncio.ensure_future(assembly.controller.record_incident(incident.code))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    binding = ControllerBinding(
+        assembly.controller,
+        window,
+        presenter,
+        call_controls=controls,
+        on_incident=record_incident,
+    )
+    link.tasks = tasks
     if launcher is None:
         return binding, link
 
@@ -334,7 +352,10 @@ def bind_window(assembly: Assembly, window: Any, presenter: Any) -> tuple[Any, C
             presenter.chat(True, event.text)
             binding.refresh()
         elif isinstance(event, call_events.DocumentReceived):
-            link.documents.append((event.document.kind.value, event.document.title))
+            document = event.document
+            link.documents.append((document.kind.value, document.title))
+            presenter.document(document.document_id, document.kind.value, document.title)
+            binding.refresh()
 
     launcher.hooks.on_remote_video = remote
     launcher.hooks.on_local_video = local

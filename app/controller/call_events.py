@@ -1,9 +1,12 @@
-"""What the call reports, as the session flow hears it.
+"""What the call reports, as the session flow hears it, and what joins the act's trace.
 
-Why so few: the flow only needs to know that a doctor joined (with the RPPS
-the platform vouches for), that a document came, and how the call ended.
-Quality, media and signalling incidents are the call's own business: the
-controller logs their codes and the view shows the doctor's identity.
+Why so few events: the flow only needs to know that a doctor joined (with
+the RPPS the platform vouches for), that a document came, and how the call
+ended. Quality, media and signalling incidents change nothing in the
+patient's way, but they are facts of the act (CSP R.6316-4): `trace_code`
+names the domain's incident code for each one the trace keeps, and the
+controller records it. Recoveries (reconnected, video restored) and protocol
+noise stay in the technical log.
 """
 
 from __future__ import annotations
@@ -12,6 +15,29 @@ from datetime import datetime
 
 from app.call import events as call
 from app.domain import session_events as ev
+from app.domain.trace import IncidentCode
+
+_TRACED: dict[call.IncidentCode, IncidentCode] = {
+    call.IncidentCode.CAMERA_UNAVAILABLE: IncidentCode.CALL_MEDIA_CHECK_FAILED,
+    call.IncidentCode.MICROPHONE_UNAVAILABLE: IncidentCode.CALL_MEDIA_CHECK_FAILED,
+    call.IncidentCode.MICROPHONE_SILENT: IncidentCode.CALL_MEDIA_CHECK_FAILED,
+    call.IncidentCode.SPEAKER_UNAVAILABLE: IncidentCode.CALL_MEDIA_CHECK_FAILED,
+    call.IncidentCode.QUALITY_POOR: IncidentCode.CALL_QUALITY_POOR,
+    call.IncidentCode.MEDIA_STALLED: IncidentCode.CALL_QUALITY_POOR,
+    call.IncidentCode.AUDIO_ONLY_FALLBACK: IncidentCode.CALL_AUDIO_ONLY,
+    call.IncidentCode.RECONNECTING: IncidentCode.CALL_RECONNECTING,
+    call.IncidentCode.ICE_FAILED: IncidentCode.CALL_RECONNECTING,
+    call.IncidentCode.SIGNALLING_LOST: IncidentCode.CALL_SIGNALLING_LOST,
+    # RECONNECT_TIMEOUT / SIGNALLING_UNREACHABLE end the call: the flow traces CALL_DROPPED
+    # (and PLATFORM_UNREACHABLE) from the CallEnded that follows, once.
+}
+
+
+def trace_code(event: object) -> IncidentCode | None:
+    """The domain incident a call incident becomes in the act's trace, or None (log only)."""
+    if isinstance(event, call.Incident):
+        return _TRACED.get(event.code)
+    return None
 
 
 def translate_call_event(event: object, at: datetime) -> list[ev.Event]:

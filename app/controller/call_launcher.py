@@ -10,9 +10,10 @@
 Why a launcher of our own and not `adapters.CallLauncher` as is:
 
 - **The waiting room checks run first** (camera gives frames, microphone hears
-  something, speaker opens); a failed check is traced as the call room's own
-  incident and the call is not opened, which sends the patient down the
-  degraded path instead of a call with a dead camera.
+  something, speaker opens); a failed check raises `CallNotOpened` (a
+  `CallMediaCheckFailed` with the call room's codes) and the call is not
+  opened: the controller traces `call-media-check-failed` in the act and the
+  patient is told that the cabin's camera or microphone does not work.
 - **`open()` never holds the controller for long.** `CallSession.start()`
   retries an unreachable platform for `call_reconnect_s`; the controller
   calls `open()` under its one-event lock, so a patient's "Stop" would wait
@@ -45,6 +46,7 @@ from app.call.signalling import Signalling, WebSocketSignalling
 from app.call.video import FrameSource, Image, TestPatternSource
 from app.call.waiting_room import incidents as check_incidents
 from app.call.waiting_room import run_checks
+from app.controller.ports import CallMediaCheckFailed
 from kiosk_config.schema import KioskConfig
 
 log = logging.getLogger(__name__)
@@ -53,12 +55,8 @@ PREVIEW_EVERY_N_FRAMES = 3  # 30 fps camera -> 10 fps self view in the waiting r
 LEVEL_FLOOR_DBFS = -60.0
 
 
-class CallNotOpened(Exception):
-    """The waiting-room checks failed: the call is not opened (degraded path)."""
-
-    def __init__(self, codes: tuple[str, ...]) -> None:
-        super().__init__(f"The call was not opened: {', '.join(codes)}.")
-        self.codes = codes
+class CallNotOpened(CallMediaCheckFailed):
+    """The waiting-room checks failed: the call is not opened (the cabin's media degraded path)."""
 
 
 class NullSpeaker:

@@ -29,9 +29,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.controller.assisted import AssistedActs
-from app.controller.call_events import translate_call_event
+from app.controller.call_events import trace_code, translate_call_event
 from app.controller.device_events import DEVICE_FOR_MEASUREMENT, MEASURING_KINDS, translate
-from app.controller.ports import CallPort, Clock, DeviceHub, InsiPort, NetworkMonitor, SessionStore
+from app.controller.ports import (
+    CallMediaCheckFailed,
+    CallPort,
+    Clock,
+    DeviceHub,
+    InsiPort,
+    NetworkMonitor,
+    SessionStore,
+)
 from app.controller.view import AssistantView, DeviceStatus, Notice, SessionView
 from app.domain import session_effects as fx
 from app.domain import session_events as ev
@@ -208,6 +216,9 @@ class SessionController:
             self._doctor = event.doctor
         elif isinstance(event, call.Incident):
             log.info("call incident %s", event.code.value)
+            code = trace_code(event)
+            if code is not None:  # a fact of the act: the trace that reaches the platform
+                await self.record_incident(code, event.code.value)
         for domain_event in translate_call_event(event, self._clock.now()):
             await self._dispatch(domain_event)
 
@@ -459,6 +470,9 @@ class SessionController:
             return [ev.PlatformUnreachable(self._clock.now())]
         try:
             await self._call.open(session_id)
+        except CallMediaCheckFailed as exc:  # the cabin's own camera/mic/speaker, not the platform
+            log.warning("call not opened: waiting room checks failed (%s)", ",".join(exc.codes))
+            return [ev.CallMediaCheckFailed(self._clock.now(), problems=tuple(exc.codes))]
         except Exception as exc:
             log.warning("call did not open (%s)", type(exc).__name__)
             return [ev.PlatformUnreachable(self._clock.now())]

@@ -51,9 +51,23 @@ class DeviceHub(Protocol):
     def events(self) -> AsyncIterator[DeviceEvent]: ...
 
 
+class CallMediaCheckFailed(Exception):
+    """The cabin's camera, microphone or speaker failed the waiting room's checks.
+
+    A `CallPort` raises it from `open()` so the controller tells the patient
+    what really happened (not "platform unreachable"); `codes` are the call
+    module's incident codes (`camera-unavailable`…).
+    """
+
+    def __init__(self, codes: tuple[str, ...]) -> None:
+        super().__init__(f"The call was not opened: {', '.join(codes)}.")
+        self.codes = codes
+
+
 class CallPort(Protocol):
     async def open(self, session_id: str) -> None:
-        """Join the platform's waiting room; raise on failure."""
+        """Join the platform's waiting room; raise on failure (`CallMediaCheckFailed`
+        when the cabin's own camera, microphone or speaker does not work)."""
 
     async def end(self) -> None: ...
 

@@ -38,7 +38,9 @@ Rules
    emergency, degraded and closing screens the session is ending anyway.
 8. Degraded path: a device failure while it measures → DEGRADED (retry,
    manual entry by a professional, skip); the platform unreachable when the
-   call is needed → DEGRADED (retry, finish without the call); the call
+   call is needed → DEGRADED (retry, finish without the call); the cabin's
+   camera, microphone or speaker failing the waiting room's checks →
+   DEGRADED (retry, finish; the platform is not blamed); the call
    dropped → DEGRADED (retry, finish). Data taken so far stays in the store.
    Elsewhere these reports are traced as incidents without interrupting.
 9. Emergency: a red flag at the emergency check, or the "urgent help"
@@ -106,6 +108,7 @@ from app.domain.session_events import (
     BeneficiaryChosen,
     CallDropped,
     CallEnded,
+    CallMediaCheckFailed,
     CallStarted,
     CardInserted,
     CardRemoved,
@@ -195,6 +198,7 @@ _DEGRADED_OPTIONS: Mapping[DegradedReason, tuple[DegradedOption, ...]] = {
     ),
     DegradedReason.PLATFORM_UNREACHABLE: (DegradedOption.RETRY, DegradedOption.FINISH),
     DegradedReason.CALL_DROPPED: (DegradedOption.RETRY, DegradedOption.FINISH),
+    DegradedReason.CABIN_MEDIA_FAILED: (DegradedOption.RETRY, DegradedOption.FINISH),
 }
 
 
@@ -628,6 +632,13 @@ def _platform_unreachable(t: _Txn, ev: PlatformUnreachable) -> None:
         t.do(EndCall())  # leave the waiting queue
         _degrade(t, DegradedReason.PLATFORM_UNREACHABLE)
     # In CALL the media may still flow peer to peer: the call module reports a drop.
+
+
+@_on([State.WAITING_ROOM], CallMediaCheckFailed)
+def _call_media_check_failed(t: _Txn, ev: CallMediaCheckFailed) -> None:
+    t.incident(IncidentCode.CALL_MEDIA_CHECK_FAILED, ",".join(ev.problems) or None)
+    t.do(EndCall())
+    _degrade(t, DegradedReason.CABIN_MEDIA_FAILED)
 
 
 @_on([State.WELCOME, State.WIPE], PlatformUnreachable)

@@ -31,6 +31,7 @@ class DegradedReason(enum.StrEnum):
     PLATFORM_UNREACHABLE = "platform-unreachable"
     DEVICE_FAILED = "device-failed"
     CALL_DROPPED = "call-dropped"
+    CABIN_MEDIA_FAILED = "cabin-media-failed"  # the cabin's camera, microphone or speaker
 
 
 @dataclass(frozen=True, slots=True)

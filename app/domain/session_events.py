@@ -283,6 +283,18 @@ class PlatformReachable(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class CallMediaCheckFailed(Event):
+    """The waiting room's checks found the cabin's camera, microphone or speaker not working.
+
+    Not `PlatformUnreachable`: the platform may be fine, and the patient must
+    be told what really happened (the cabin's own equipment). `problems` are
+    the call module's incident codes (`camera-unavailable`…), never a value.
+    """
+
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class CallStarted(Event):
     """The doctor joined, authenticated; their RPPS number is shown to the patient first."""
 

@@ -6,8 +6,12 @@
   into a screen view and shown (`window.present`);
 - every touch (`window.intents`) is turned by the presenter into actions
   that are carried out on the controller: `submit`, `decide_consent`,
-  `assist.sign_in`, `assist.enter_measurement`; call controls (mute,
-  camera, text) go to `call_controls` when the call room provides one;
+  `assist.sign_in`, `assist.enter_measurement`, `assist.enter_identity`,
+  `assist.check_document`; call controls (mute, camera, text) go to
+  `call_controls` when the call room provides one;
+- a refused sign-in always shows the same sentence: the typed reason is not
+  passed on (a distinct "locked" sentence would let an onlooker confirm that
+  a username exists; see docs/accounts.md), it stays in the audit log;
 - when the controller's session ends (its id goes away), the window wipes.
 
 Why no Qt import here: the window is used only through its presenter API
@@ -25,7 +29,17 @@ from typing import Any
 
 from app.controller.assisted import AssistOutcome, Credentials
 from app.maintenance.roles import Permission
-from app.ui.presenter import Action, Consent, EnterValue, Forward, Presenter, SignIn, Submit
+from app.ui.presenter import (
+    Action,
+    CheckDocument,
+    Consent,
+    EnterIdentity,
+    EnterValue,
+    Forward,
+    Presenter,
+    SignIn,
+    Submit,
+)
 from app.ui.views import Intent, IntentKind, UiIncident
 
 log = logging.getLogger(__name__)
@@ -114,13 +128,13 @@ class ControllerBinding:
                 return
             permission = (
                 Permission.MANUAL_IDENTIFICATION
-                if action.purpose == "manual-identity"
+                if action.purpose in ("manual-identity", "document-check")
                 else Permission.MANUAL_MEASUREMENT
             )
             outcome = await c.assist.sign_in(
                 Credentials(action.username, action.password, action.code), permission
             )
-            self.presenter.signed_in(outcome.ok, locked="locked" in outcome.message.lower())
+            self.presenter.signed_in(outcome.ok)  # one sentence for every refusal, by decision
         elif isinstance(action, EnterValue):
             if c.assist is None:
                 self.presenter.manual_refused()
@@ -130,6 +144,18 @@ class ControllerBinding:
                 self.presenter.manual_recorded()
             else:
                 self.presenter.manual_refused()
+        elif isinstance(action, EnterIdentity):
+            if c.assist is None:
+                self.presenter.identity_entered(False)
+                return
+            result = await c.assist.enter_identity(action.traits, action.nir, action.document)
+            self.presenter.identity_entered(result.ok)
+        elif isinstance(action, CheckDocument):
+            if c.assist is None:
+                self.presenter.document_checked(False)
+                return
+            result = await c.assist.check_document(action.document)
+            self.presenter.document_checked(result.ok)
         elif isinstance(action, Forward):
             if action.intent.kind is IntentKind.SAFE_STATE:
                 return  # `refresh` shows the controller's current (safe) state again

@@ -41,6 +41,31 @@ QR_CODES = (
 )
 
 
+FIXED_IDS = (
+    "operator.title",
+    "operator.card",
+    "operator.remove_card",
+    "operator.qr",
+    "operator.devices",
+    "operator.fail",
+    "operator.repaired",
+    "operator.network",
+    "operator.network.cut",
+    "operator.network.restore",
+    "operator.network.is_cut",
+    "operator.network.is_restored",
+)
+
+
+def caption_ids() -> tuple[str, ...]:
+    """Every catalogue id the panel looks up (the i18n test checks each language has them)."""
+    return (
+        *FIXED_IDS,
+        *(f"operator.card.{label}" for label, _ in TEST_CARDS),
+        *(f"operator.qr.{kind}" for kind, _ in QR_CODES),
+    )
+
+
 class OperatorPanel(QWidget):
     def __init__(self, assembly: Any, world: Any, catalogues: Catalogues | None = None) -> None:
         super().__init__()
@@ -62,7 +87,7 @@ class OperatorPanel(QWidget):
                     group,
                     i,
                     f"operator.card.{label}",
-                    caption,
+                    self._t(f"operator.card.{label}", caption),
                     "card",
                     self._insert(reader, label),
                 )
@@ -70,7 +95,7 @@ class OperatorPanel(QWidget):
                 group,
                 len(TEST_CARDS),
                 "operator.remove_card",
-                "Retirer la carte",
+                self._t("operator.remove_card", "Retirer la carte"),
                 "card",
                 lambda: self.world.sims.remove_card(reader),
             )
@@ -78,7 +103,12 @@ class OperatorPanel(QWidget):
             group = self._group(layout, "operator.qr", "Appli carte Vitale (QR)")
             for i, (kind, caption) in enumerate(QR_CODES):
                 self._button(
-                    group, i, f"operator.qr.{kind}", caption, "phone", self._show_qr(camera, kind)
+                    group,
+                    i,
+                    f"operator.qr.{kind}",
+                    self._t(f"operator.qr.{kind}", caption),
+                    "phone",
+                    self._show_qr(camera, kind),
                 )
         group = self._group(layout, "operator.devices", "Appareils")
         failing = [(s, self._fault_for(s)) for s in world.sims.status()]
@@ -87,23 +117,38 @@ class OperatorPanel(QWidget):
                 group,
                 i,
                 f"operator.fail.{status.device_id}",
-                f"Panne : {status.device_id} ({fault})",
+                self._t(
+                    "operator.fail",
+                    "Panne : {device} ({fault})",
+                    device=status.device_id,
+                    fault=fault,
+                ),
                 "warning",
                 self._fail(status.device_id, fault),
             )
         group = self._group(layout, "operator.network", "Réseau")
         self._button(
-            group, 0, "operator.network.cut", "Couper le réseau", "globe", self._network(False)
+            group,
+            0,
+            "operator.network.cut",
+            self._t("operator.network.cut", "Couper le réseau"),
+            "globe",
+            self._network(False),
         )
         self._button(
-            group, 1, "operator.network.restore", "Rétablir le réseau", "globe", self._network(True)
+            group,
+            1,
+            "operator.network.restore",
+            self._t("operator.network.restore", "Rétablir le réseau"),
+            "globe",
+            self._network(True),
         )
         self.resize(560, 720)
 
     # -- building ------------------------------------------------------------------------
 
-    def _t(self, msgid: str, default: str) -> str:
-        return self.cat.text("fr", Msg(msgid, default))
+    def _t(self, msgid: str, default: str, **params: str) -> str:
+        return self.cat.text("fr", Msg(msgid, default, params))
 
     def _group(self, layout: QVBoxLayout, msgid: str, default: str) -> QGridLayout:
         box = QGroupBox(self._t(msgid, default))
@@ -115,13 +160,13 @@ class OperatorPanel(QWidget):
         self,
         grid: QGridLayout,
         index: int,
-        msgid: str,
-        default: str,
+        name: str,
+        words: str,
         picture: str,
         action: Callable[[], Awaitable[None] | None],
     ) -> None:
-        button = BigButton(self._t(msgid, default), picture)
-        button.setObjectName(msgid)
+        button = BigButton(words, picture)
+        button.setObjectName(name)
         button.clicked.connect(lambda _=False, a=action: self._spawn(a))
         grid.addWidget(button, index // 2, index % 2)
 
@@ -166,13 +211,23 @@ class OperatorPanel(QWidget):
             sims = self.world.sims
             current = next((s.fault for s in sims.status() if s.device_id == device_id), None)
             sims.set_fault(device_id, None if current else fault)  # a second press repairs it
-            self.status.setText(f"{device_id}: {'réparé' if current else fault}")
+            self.status.setText(
+                self._t("operator.repaired", "{device} : réparé", device=device_id)
+                if current
+                else self._t(
+                    "operator.fail", "Panne : {device} ({fault})", device=device_id, fault=fault
+                )
+            )
 
         return fail
 
     def _network(self, online: bool) -> Callable[[], None]:
         def switch() -> None:
             self.world.set_network(online)
-            self.status.setText("Réseau rétabli" if online else "Réseau coupé")
+            self.status.setText(
+                self._t("operator.network.is_restored", "Réseau rétabli")
+                if online
+                else self._t("operator.network.is_cut", "Réseau coupé")
+            )
 
         return switch

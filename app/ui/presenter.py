@@ -11,7 +11,7 @@ flow receives the whole answer when the patient has given it (one
 `OrientationAnswered`), exactly as it expects.
 
 Actions are returned as values (`Submit`, `Consent`, `SignIn`, `EnterValue`,
-`EnterIdentity`, `Forward`) and carried out by `app.ui.binding`, so a test can check that a
+`EnterIdentity`, `CheckDocument`, `Forward`) and carried out by `app.ui.binding`, so a test can check that a
 touch produced exactly the right choice.
 """
 
@@ -32,7 +32,7 @@ from app.domain.consent import (
     consent_text,
 )
 from app.domain.emergency import EXIT_MESSAGE, RED_FLAG_QUESTIONS
-from app.domain.identity import IdentityDocument, InsTraits
+from app.domain.identity import IdentityDocument, IdentityStatus, InsTraits
 from app.domain.information import INFORMATION_ITEMS
 from app.domain.manual_identity import (
     FieldProblem,
@@ -60,9 +60,11 @@ from app.ui.views import (
     DegradedView,
     DeviceKind,
     Doctor,
+    DocumentCheckView,
     EmergencyCheckView,
     EmergencyExitView,
     EmergencyNumber,
+    EndDocument,
     EndView,
     ErrorView,
     IdentificationMethod,
@@ -151,13 +153,27 @@ class EnterIdentity:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckDocument:
+    """The professional checked this identity document for the identity on screen.
+
+    Carried out as `controller.assist.check_document(document)` (PROV → VALI,
+    RECUP → QUAL), then `presenter.document_checked(result.ok)`.
+    """
+
+    document: IdentityDocument
+
+
+@dataclass(frozen=True, slots=True)
 class Forward:
     """A choice for the call or the devices, not for the flow (mute, camera, text)."""
 
     intent: Intent
 
 
-Action = Submit | Consent | SignIn | EnterValue | EnterIdentity | Forward
+Action = Submit | Consent | SignIn | EnterValue | EnterIdentity | CheckDocument | Forward
+
+CHECKABLE = (IdentityStatus.PROV, IdentityStatus.RECUP)  # what a document check can raise
+DOCUMENT_KINDS = ("report", "prescription")  # the end screen names these; others: "a document"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +184,9 @@ class Site:
     devices: tuple[DeviceKind, ...] = tuple(DeviceKind)
     places: tuple[NearbyPlaceView, ...] = ()
     numbers: Mapping[str, str] = field(default_factory=dict)  # domain number -> site number
+    # Where the patient fetches a document on the platform ("{id}" is the document id);
+    # None: no QR code is shown (see docs/ui.md, end screen).
+    document_url: str | None = None
 
 
 def _msg(message: Message, easy: bool = False) -> Msg:
@@ -207,6 +226,9 @@ class _Paging:
     muted: bool = False
     camera_off: bool = False
     chat: list[ChatLine] = field(default_factory=list)
+    document_error: Msg | None = None  # the document check was refused / nothing chosen
+    documents: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (kind, title)
+    print_asked: bool = False
 
 
 class Presenter:
@@ -225,10 +247,24 @@ class Presenter:
     def chat(self, from_doctor: bool, text: str) -> None:
         self._p.chat.append(ChatLine(from_doctor, text))
 
-    def signed_in(self, ok: bool, reason: AuthFailure | None = None, locked: bool = False) -> None:
-        """The sign-in's result; the message follows the typed `AuthError.reason`.
+    def document(self, document_id: str, kind: str, title: str) -> None:
+        """A document the call delivered: its kind and title, for the end screen."""
+        self._p.documents[document_id] = (kind, title)
 
-        `locked` is ignored (it was guessed from the words of the message); pass `reason`.
+    def document_checked(self, ok: bool) -> None:
+        """The controller's answer to `CheckDocument`: back to "Is this you?" or a refusal."""
+        if ok:
+            self._p.professional_for = None
+            self._p.document_error = None
+        else:
+            self._p.document_error = Msg("document_check.refused")
+
+    def signed_in(self, ok: bool, reason: AuthFailure | None = None, locked: bool = False) -> None:
+        """The sign-in's result.
+
+        The binding passes no `reason` (docs/accounts.md: one sentence for every
+        refusal, so an onlooker cannot learn that an account exists); `locked`
+        is ignored (it was guessed from words).
         """
         del locked
         if ok:
@@ -326,8 +362,7 @@ class Presenter:
                 )
             )
         if state is State.IDENTITY_CONFIRMATION:
-            identity = ctx.identity
-            return ConfirmIdentityView(_display_name(identity), _date(identity.traits.birth_date))
+            return self._confirm_identity(sv)
         if state is State.CONSENT:
             source = CONSENT_TEXTS[min(self._p.consent, len(CONSENT_TEXTS) - 1)]
             return ConsentView(
@@ -356,11 +391,41 @@ class Presenter:
         if state is State.END:
             paid_after = ctx.call_started_at is not None and ctx.call_ended_at is not None
             return EndView(
-                tuple(Msg("end.document.other") for _ in ctx.documents),
+                tuple(self._end_document(d) for d in ctx.documents),
                 Msg("end.payment.after" if paid_after else "end.payment.none"),
                 bool(ctx.card_present),
+                self._print_note() if self._p.print_asked else None,
             )
         return ErrorView()
+
+    def _confirm_identity(self, sv: Any) -> View:
+        identity = sv.context.identity
+        name, born = _display_name(identity), _date(identity.traits.birth_date)
+        status = Msg(f"identity.status.{identity.status.value}")
+        if self._p.professional_for == "document-check":
+            assistant = getattr(sv, "assistant", None)
+            if assistant is None:
+                return ProfessionalLoginView(
+                    Msg("login.purpose.document-check"), self._p.login_error
+                )
+            return DocumentCheckView(
+                assistant.display_name, name, born, status, error=self._p.document_error
+            )
+        return ConfirmIdentityView(name, born, status, identity.status in CHECKABLE)
+
+    def _end_document(self, document_id: str) -> EndDocument:
+        kind, title = self._p.documents.get(document_id, ("", ""))
+        template = self.site.document_url
+        return EndDocument(
+            Msg(f"end.document.{kind}" if kind in DOCUMENT_KINDS else "end.document.other"),
+            title,
+            template.replace("{id}", document_id) if template else None,
+        )
+
+    def _print_note(self) -> Msg:
+        """What "Print" does: no cabin has a printer (the site configuration has none), so it
+        says so and what to do instead; it never pretends a page is coming."""
+        return Msg("end.print.none" if self.site.document_url else "end.print.none_no_qr")
 
     def _numbers(self, numbers: Any) -> tuple[EmergencyNumber, ...]:
         return tuple(
@@ -526,6 +591,28 @@ class Presenter:
                 return []
             if k is IntentKind.MANUAL_IDENTITY:
                 return self._identity_typed(intent)
+        if state is State.IDENTITY_CONFIRMATION:
+            if k is IntentKind.ASK_PROFESSIONAL and intent.value == "document-check":
+                p.professional_for = "document-check"
+                p.login_error = None
+                p.document_error = None
+                return []
+            if k is IntentKind.CANCEL:
+                p.professional_for = None
+                p.login_error = None
+                p.document_error = None
+                return []
+            if k is IntentKind.CHECK_DOCUMENT and p.professional_for == "document-check":
+                try:
+                    document = IdentityDocument(intent.value or "")
+                except ValueError:
+                    p.document_error = Msg("document_check.choose")
+                    return []
+                p.document_error = None
+                return [CheckDocument(document)]
+        if state is State.END and k is IntentKind.PRINT:
+            p.print_asked = True
+            return []
         if k is IntentKind.CHOOSE_BENEFICIARY and intent.value is not None:
             return [Submit(ev.BeneficiaryChosen, {"index": int(intent.value)})]
         if k is IntentKind.CONFIRM_IDENTITY:

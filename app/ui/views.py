@@ -34,6 +34,7 @@ class ScreenId(enum.StrEnum):
     PROFESSIONAL_LOGIN = "professional-login"
     MANUAL_ENTRY = "manual-entry"
     MANUAL_IDENTITY = "manual-identity"  # a signed-in professional types the patient's identity
+    DOCUMENT_CHECK = "document-check"  # a signed-in professional checks an identity document
     WAITING_ROOM = "waiting-room"
     CALL = "call"
     END = "end"
@@ -69,6 +70,8 @@ class IntentKind(enum.StrEnum):
     PROFESSIONAL_LOGIN = "professional-login"  # data: username, password, code
     MANUAL_VALUE = "manual-value"  # value: measurement kind; data: quantity -> text
     MANUAL_IDENTITY = "manual-identity"  # data: IdentityField value -> text (and sex, document)
+    CHECK_DOCUMENT = "check-document"  # value: the document checked (passport, …) or ""
+    PRINT = "print"  # the end screen's "Print"
     URGENT_HELP = "urgent-help"  # the "urgent help" button of the control bar
     CANCEL = "cancel"
     STILL_HERE = "still-here"
@@ -176,7 +179,22 @@ class BeneficiaryView:
 class ConfirmIdentityView:
     display_name: str = field(repr=False)
     birth_date: str = field(repr=False)
+    status: Msg | None = None  # how sure the identity is (identity.status.PROV …)
+    can_check_document: bool = False  # PROV / RECUP: a professional may check a document
     screen: ScreenId = ScreenId.CONFIRM_IDENTITY
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentCheckView:
+    """The professional says which identity document they checked, for the identity shown."""
+
+    professional: str  # the professional's display name (not patient data)
+    display_name: str = field(repr=False)
+    birth_date: str = field(repr=False)
+    status: Msg | None = None
+    documents: tuple[str, ...] = ("passport", "national-id-card", "residence-permit")
+    error: Msg | None = None
+    screen: ScreenId = ScreenId.DOCUMENT_CHECK
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,10 +303,20 @@ class CallView:
 
 
 @dataclass(frozen=True, slots=True)
+class EndDocument:
+    """One document the doctor issued: its kind, its title as the doctor wrote it, where to get it."""
+
+    kind: Msg  # end.document.report / .prescription / .other
+    title: str = field(default="", repr=False)  # may say something about the patient's care
+    url: str | None = field(default=None, repr=False)  # the platform's page for this document
+
+
+@dataclass(frozen=True, slots=True)
 class EndView:
-    documents: tuple[Msg, ...]
+    documents: tuple[EndDocument, ...]
     payment: Msg
     card_inserted: bool
+    print_note: Msg | None = None  # what "Print" did (or why it cannot), once touched
     screen: ScreenId = ScreenId.END
 
 
@@ -346,6 +374,7 @@ View = (
     | IdentificationView
     | BeneficiaryView
     | ConfirmIdentityView
+    | DocumentCheckView
     | ConsentView
     | OrientationView
     | MeasurementView

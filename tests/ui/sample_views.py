@@ -14,9 +14,11 @@ from app.ui.views import (
     DegradedView,
     DeviceKind,
     Doctor,
+    DocumentCheckView,
     EmergencyCheckView,
     EmergencyExitView,
     EmergencyNumber,
+    EndDocument,
     EndView,
     ErrorView,
     HelpView,
@@ -79,7 +81,16 @@ def sample_views(name: str = "Jeanne DUPONT-LEFEBVRE") -> dict[str, View]:
                 Beneficiary("1", "Paul DUPONT", "02/11/2015"),
             )
         ),
-        "confirm-identity": ConfirmIdentityView(name, "12/03/1948"),
+        "confirm-identity": ConfirmIdentityView(
+            name, "12/03/1948", Msg("identity.status.PROV"), can_check_document=True
+        ),
+        "document-check": DocumentCheckView(
+            "Sophie Bernard",
+            name,
+            "12/03/1948",
+            Msg("identity.status.RECUP"),
+            error=Msg("document_check.choose"),
+        ),
         "consent": ConsentView(
             "teleconsultation",
             Msg("consent.teleconsultation.title"),
@@ -153,14 +164,34 @@ def sample_views(name: str = "Jeanne DUPONT-LEFEBVRE") -> dict[str, View]:
             ),
         ),
         "end": EndView(
-            (Msg("end.document.prescription"), Msg("end.document.report")),
+            (
+                EndDocument(
+                    Msg("end.document.prescription"),
+                    "Ordonnance : paracétamol et repos",
+                    "http://127.0.0.1:8780/patient/documents/doc-0001",
+                ),
+                EndDocument(
+                    Msg("end.document.report"),
+                    "Compte rendu de téléconsultation",
+                    "http://127.0.0.1:8780/patient/documents/doc-0002",
+                ),
+            ),
             Msg("end.payment.after"),
             True,
+            Msg("end.print.none"),
         ),
         "degraded": DegradedView(
             Msg("degraded.what.call-dropped"),
             Msg("degraded.kept"),
             Msg("degraded.next.call-dropped"),
+            PLACES,
+            NUMBERS[:1] + NUMBERS[2:],
+            ("retry", "finish"),
+        ),
+        "degraded-cabin-media": DegradedView(
+            Msg("degraded.what.cabin-media-failed"),
+            Msg("degraded.kept"),
+            Msg("degraded.next.cabin-media-failed"),
             PLACES,
             NUMBERS[:1] + NUMBERS[2:],
             ("retry", "finish"),

@@ -1,9 +1,7 @@
 """A patient without a card: a professional signs in and types the identity on the screen.
 
-The real window, presenter, controller, flow, SQLCipher store and account
-service; every step is a tap or typing on the on-screen keyboard. The binding
-here carries `EnterIdentity` exactly as `app.ui.binding` is asked to (see
-docs/ui.md); everything else goes through the real `ControllerBinding`.
+The real window, presenter, binding, controller, flow, SQLCipher store and
+account service; every step is a tap or typing on the on-screen keyboard.
 """
 
 from __future__ import annotations
@@ -17,8 +15,6 @@ from app.domain.nir import nir_key
 from app.domain.trace import ActorKind, TraceKind
 from app.maintenance import totp
 from app.maintenance.roles import Role
-from app.ui.binding import ControllerBinding
-from app.ui.presenter import Action, EnterIdentity
 from app.ui.views import ScreenId
 from app.ui.widgets.buttons import BigButton
 from tests.controller.conftest import PASSWORD, Kiosk
@@ -30,22 +26,9 @@ GOOD_NIR = BODY + nir_key(BODY)
 BAD_KEY = BODY + f"{(int(nir_key(BODY)) % 97) + 1:02d}"
 
 
-class Binding(ControllerBinding):
-    async def _carry(self, action: Action) -> None:
-        if isinstance(action, EnterIdentity):
-            assist = self.controller.assist
-            result = await assist.enter_identity(action.traits, action.nir, action.document)
-            self.presenter.identity_entered(result.ok)
-            return
-        await super()._carry(action)
-
-
 @pytest.fixture
 async def way(kiosk: Kiosk, window, qtbot) -> Driver:
-    driver = Driver(kiosk, window, qtbot)
-    driver.binding.close()
-    driver.binding = Binding(kiosk.controller, window, driver.presenter)
-    return driver
+    return Driver(kiosk, window, qtbot)  # the real ControllerBinding carries EnterIdentity
 
 
 async def _sign_in(way: Driver, username: str, role: Role = Role.ASSISTANT) -> None:

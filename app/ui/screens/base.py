@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLayout,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -72,6 +73,12 @@ class Screen(QWidget):
         self._scroll.setFrameShape(QFrame.Shape.NoFrame)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._body_host = QWidget()
+        # The scroll area sizes its widget from the widget's minimum size hint, which for
+        # wrapped text is the height at the narrowest width (far taller than needed): the
+        # body then scrolled with room to spare. With the vertical policy ignored, the
+        # height comes from the layout's height-for-width at the real width, so the body
+        # scrolls only when its content truly does not fit.
+        self._body_host.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         self.body = QVBoxLayout(self._body_host)
         self.body.setContentsMargins(0, 0, 0, 0)
         self.body.setSpacing(20)

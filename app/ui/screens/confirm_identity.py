@@ -1,4 +1,10 @@
-"""Is this you? The patient confirms the identity read from the card or the QR code."""
+"""Is this you? The patient confirms the identity read from the card or the QR code.
+
+The identity's status is shown in plain words (to be checked, found in the
+national file, checked on an identity document…), and while it can still be
+raised (PROV, RECUP) the professional beside the patient can check an
+identity document from here, under their own account.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,8 @@ class ConfirmIdentityScreen(Screen):
         self.paragraph("confirm_identity.born", layout=inner, date=view.birth_date).setObjectName(
             "patient-birth"
         )
+        if view.status is not None:
+            self.paragraph(view.status, layout=inner).setObjectName("identity-status")
         self.paragraph("confirm_identity.hint")
         self.button(
             "confirm_identity.yes",
@@ -29,3 +37,10 @@ class ConfirmIdentityScreen(Screen):
         self.button(
             "confirm_identity.no", "no", self.action(IntentKind.CONFIRM_IDENTITY, "no"), name="no"
         )
+        if view.can_check_document:
+            self.button(
+                "confirm_identity.check_document",
+                "person",
+                self.action(IntentKind.ASK_PROFESSIONAL, "document-check"),
+                name="check-document",
+            )

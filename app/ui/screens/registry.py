@@ -9,6 +9,7 @@ from app.ui.screens.card_removed import CardRemovedScreen
 from app.ui.screens.confirm_identity import ConfirmIdentityScreen
 from app.ui.screens.consent import ConsentScreen
 from app.ui.screens.degraded import DegradedScreen
+from app.ui.screens.document_check import DocumentCheckScreen
 from app.ui.screens.emergency_check import EmergencyCheckScreen
 from app.ui.screens.emergency_exit import EmergencyExitScreen
 from app.ui.screens.end import EndScreen
@@ -34,6 +35,7 @@ SCREEN_CLASSES: tuple[type[Screen], ...] = (
     IdentificationScreen,
     BeneficiaryScreen,
     ConfirmIdentityScreen,
+    DocumentCheckScreen,
     ConsentScreen,
     OrientationScreen,
     MeasurementsScreen,

@@ -12,8 +12,10 @@ easy-to-read variant is catalogued under ``<id>.easy``.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import fields, is_dataclass
@@ -59,6 +61,35 @@ def domain_messages() -> dict[str, str]:
     return out
 
 
+UI_DIR = CATALOGUE_DIR.parent
+_ID = re.compile(r"^[a-z_]+(?:\.[A-Za-z0-9_-]+)+$")
+
+
+def ui_message_ids(namespaces: set[str], root: Path = UI_DIR) -> dict[str, str]:
+    """id -> file of every literal message id written in `app/ui` (a string like
+    ``"end.print"`` whose first part is a catalogue namespace), so a caption added
+    in code without its catalogue entry is caught by `check`, not by a patient."""
+    out: dict[str, str] = {}
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"), str(path))
+        pieces = {  # the fixed parts of f-strings are not ids on their own
+            id(part)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.JoinedStr)
+            for part in node.values
+        }
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in pieces
+            ):
+                value = node.value
+                if _ID.match(value) and value.split(".", 1)[0] in namespaces:
+                    out.setdefault(value, path.name)
+    return out
+
+
 def read_catalogue(path: Path) -> Catalog:
     with path.open("rb") as handle:
         return read_po(handle, locale=path.stem)
@@ -72,7 +103,9 @@ def write_catalogue(path: Path, catalog: Catalog) -> None:
 def missing(directory: Path = CATALOGUE_DIR) -> dict[str, list[str]]:
     """Per language, the ids present in French or in the domain but untranslated there."""
     french = read_catalogue(directory / "fr.po")
-    wanted = {m.id for m in french if m.id} | set(domain_messages())
+    known = {str(m.id) for m in french if m.id}
+    namespaces = {i.split(".", 1)[0] for i in known}
+    wanted = known | set(domain_messages()) | set(ui_message_ids(namespaces))
     out: dict[str, list[str]] = {}
     for po in sorted(directory.glob("*.po")):
         catalog = read_catalogue(po)
