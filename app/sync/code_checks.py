@@ -18,7 +18,7 @@ from typing import Any
 from app.domain.mode import RunMode
 from app.domain.orientation import OrientationException, Parcours, TerritorialityWaiver
 from app.sync import fhir_codes as c
-from app.sync.errors import CodeCheckError, CodeProblem
+from app.sync.errors import CodeCheckError, CodeProblem, describe_kind
 from app.sync.identifiers import (
     CS_DOCUMENT_KIND,
     CS_END_REASON,
@@ -42,7 +42,8 @@ class _Checker:
         self.problems: list[CodeProblem] = []
 
     def bad(self, path: str, found: object, expected: str) -> None:
-        self.problems.append(CodeProblem(self.type, path, str(found), expected))
+        # Only the kind of what was found: the value may be a patient's (see CodeProblem).
+        self.problems.append(CodeProblem(self.type, path, describe_kind(found), expected))
 
     def member(self, path: str, value: object, allowed: Iterable[str]) -> None:
         allowed = frozenset(allowed)

@@ -38,15 +38,38 @@ class MappingError(SyncError):
 
 @dataclass(frozen=True, slots=True)
 class CodeProblem:
-    """One coded value the product refuses to send: where, what, and why."""
+    """One coded value the product refuses to send: where, what kind, and why.
+
+    `found_kind` is only the kind and size of the refused value ("text of 7
+    characters", "nothing"), never the value itself: on a Patient the path may
+    point at a birthplace, a name, a birth date or a NIR, and the sentence is
+    stored as the quarantine reason a technician reads in maintenance.
+    """
 
     resource_type: str
     path: str
-    found: str
+    found_kind: str
     expected: str
 
     def sentence(self) -> str:
-        return f"{self.resource_type}.{self.path} has {self.found!r}; expected {self.expected}."
+        return f"{self.resource_type}.{self.path} has {self.found_kind}; expected {self.expected}."
+
+
+def describe_kind(value: object) -> str:
+    """The kind and size of a value, with nothing of its content."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "a true/false value"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "empty text" if not value else f"text of {len(value)} character(s)"
+    if isinstance(value, list | tuple):
+        return f"a list of {len(value)} item(s)"
+    if isinstance(value, dict):
+        return f"an object of {len(value)} field(s)"
+    return f"a value of type {type(value).__name__}"
 
 
 class CodeCheckError(SyncError):

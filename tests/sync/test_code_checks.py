@@ -31,7 +31,7 @@ def test_bogus_observation_status_is_refused() -> None:
         CodeProblem(
             "Observation",
             "status",
-            "bogus",
+            "text of 5 character(s)",
             "one of amended, cancelled, corrected, entered-in-error, final, preliminary, registered",
         )
     ]
@@ -42,7 +42,7 @@ def test_wrong_ucum_unit_for_the_loinc_code_is_refused() -> None:
     obs["valueQuantity"]["code"] = "[degF]"
     (problem,) = check_codes(obs)
     assert problem.sentence() == (
-        "Observation.valueQuantity.code has '[degF]'; expected Cel for LOINC 8310-5."
+        "Observation.valueQuantity.code has text of 6 character(s); expected Cel for LOINC 8310-5."
     )
 
 
@@ -59,7 +59,7 @@ def test_bp_panel_without_systolic_is_refused() -> None:
     bp = _resource("Observation", "85354-9")
     bp["component"] = bp["component"][1:]
     assert [p.sentence() for p in check_codes(bp)] == [
-        "Observation.component has \"['8462-4', '8478-0']\"; expected a component 8480-6."
+        "Observation.component has a list of 2 item(s); expected a component 8480-6."
     ]
 
 
@@ -68,12 +68,12 @@ def test_ins_identifier_on_an_unqualified_identity_is_refused() -> None:
     patient["extension"][0]["extension"][0]["valueCoding"]["code"] = "RECUP"
     problems = [p.sentence() for p in check_codes(patient)]
     assert (
-        "Patient.identifier(INS)[0] has 'RECUP'; expected an INS only on a QUAL identity."
-        in problems
+        "Patient.identifier(INS)[0] has text of 5 character(s); expected an INS only on a QUAL "
+        "identity." in problems
     )
     assert (
-        f"Patient.meta.profile has '{PROFILE_PATIENT_INS}'; expected only for a QUAL identity with its INS."
-        in problems
+        f"Patient.meta.profile has text of {len(PROFILE_PATIENT_INS)} character(s); expected only "
+        "for a QUAL identity with its INS." in problems
     )
 
 
@@ -81,9 +81,9 @@ def test_test_oid_is_refused_for_a_production_cabin() -> None:
     patient = _resource("Patient")
     assert check_codes(patient, mode=RunMode.TEST) == []
     (problem,) = check_codes(patient, mode=RunMode.PRODUCTION)
-    assert (problem.path, problem.found) == (
+    assert (problem.path, problem.found_kind) == (
         "identifier(INS)[0].system",
-        "urn:oid:1.2.250.1.213.1.4.10",
+        f"text of {len('urn:oid:1.2.250.1.213.1.4.10')} character(s)",
     )
 
 
@@ -119,7 +119,7 @@ def test_consent_status_and_provision_must_agree() -> None:
     consent = _resource("Consent")
     consent["provision"]["type"] = "deny"
     assert [p.sentence() for p in check_codes(consent)] == [
-        "Consent.provision.type has 'deny'; expected permit for active."
+        "Consent.provision.type has text of 4 character(s); expected permit for active."
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +23,15 @@ from devtools.faultproxy import Fault, FaultProxy, ScriptedSchedule, always
 from devtools.platform.testing import running_platform
 from tests.sync.conftest import put_sessions
 from tests.sync.fakes import FakeClock
-from tests.sync.sessions import PROD_SITE, T0, TEST_SITE, full_session, small_session
+from tests.sync.sessions import (
+    PROD_SITE,
+    T0,
+    TEST_SITE,
+    TRAITS,
+    full_session,
+    qualified,
+    small_session,
+)
 
 CABIN = TEST_SITE.cabin_id
 
@@ -177,6 +186,31 @@ async def test_unmappable_session_is_quarantined_without_a_request(
         assert report.quarantined == 1
         (q,) = await store.list_quarantine()
         assert q.reason.startswith("This identity comes from a test or demonstration card")
+        assert platform.stats.get("posts", 0) == 0
+
+
+async def test_a_refused_code_on_the_identity_leaves_no_patient_value_in_quarantine(
+    tmp_path: Path, store: AsyncStore, http: aiohttp.ClientSession
+) -> None:
+    # A birthplace that is not an INSEE code: the code check refuses it, and the
+    # quarantine reason a technician reads must name the path, never the value.
+    canary = "CANARY7Q"
+    traits = replace(TRAITS, birth_place_insee=canary)
+    odd = replace(full_session("S-1"), identity=replace(qualified(), traits=traits))
+    await put_sessions(store, CABIN, [odd])
+    async with running_platform(tmp_path) as (url, platform):
+        sender = make_sender(store, url, http, FakeClock(T0))
+        report = await sender.drain_once()
+        assert report.quarantined == 1
+        (q,) = await store.list_quarantine()
+        assert q.reason == (
+            "1 coded value(s) refused: Patient.birthPlace.inseeCode.code has text of 8 "
+            "character(s); expected a 5-character INSEE code."
+        )
+        shown = " ".join(f"{i.code} {i.message}" for i in await store.incidents())
+        rows = " ".join(f"{r.action} {r.detail}" for r in await store.audit_rows(100))
+        for text in (q.reason, shown, rows):
+            assert canary not in text
         assert platform.stats.get("posts", 0) == 0
 
 
