@@ -22,6 +22,7 @@ from app.call import events as call
 from app.call.messages import DoctorIdentity
 from app.controller.adapters import DriverHub, StoreSession
 from app.controller.controller import SessionController
+from app.controller.ports import CallMediaCheckFailed
 from app.controller.view import SessionView
 from app.domain.flow import SessionFlow
 from app.domain.mode import RunMode
@@ -63,6 +64,7 @@ class ScriptedCall:
     """A `CallPort` whose doctor the test plays, speaking `app.call.events` objects."""
 
     fail_open: bool = False
+    fail_media: tuple[str, ...] = ()  # waiting-room checks that fail (the launcher's codes)
     opened: list[str] = field(default_factory=list)
     ended: int = 0
     _queue: asyncio.Queue[object] = field(default_factory=asyncio.Queue)
@@ -70,6 +72,8 @@ class ScriptedCall:
     async def open(self, session_id: str) -> None:
         if self.fail_open:
             raise ConnectionRefusedError("platform down")
+        if self.fail_media:
+            raise CallMediaCheckFailed(self.fail_media)
         self.opened.append(session_id)
 
     async def end(self) -> None:
@@ -86,6 +90,9 @@ class ScriptedCall:
 
     def doctor_hangs_up(self) -> None:
         self._queue.put_nowait(call.CallEnded(call.EndReason.DOCTOR_HUNG_UP))
+
+    def reports(self, code: call.IncidentCode) -> None:
+        self._queue.put_nowait(call.Incident(code))
 
     def drops(self) -> None:
         self._queue.put_nowait(call.CallEnded(call.EndReason.RECONNECT_TIMEOUT))

@@ -1,0 +1,111 @@
+"""The professional checks the patient's identity document from "Is this you?" (real controller,
+store, accounts, binding and window; every step a tap)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from app.domain.identity import IdentityDocument, IdentityStatus
+from app.maintenance import totp
+from app.maintenance.errors import AuthError, AuthFailure
+from app.maintenance.roles import Role
+from app.maintenance.service import Enrolment
+from app.ui.views import ScreenId
+from app.ui.widgets.buttons import BigButton
+from tests.controller.conftest import PASSWORD, Kiosk
+from tests.maintenance.conftest import audit_rows
+from tests.ui.test_way_through import Driver
+
+
+@pytest.fixture
+async def way(kiosk: Kiosk, window, qtbot) -> Driver:
+    return Driver(kiosk, window, qtbot)
+
+
+async def _sign_in(way: Driver, username: str, role: Role, code: str | None = None) -> Enrolment:
+    enrolment = await way.k.accounts.create_account(
+        username, "Sophie Bernard", role, PASSWORD, actor="cli:test"
+    )
+    screen = way.window.current_screen
+    assert way.screen is ScreenId.PROFESSIONAL_LOGIN
+    screen.username.setText(username)
+    screen.password.setText(PASSWORD)
+    screen.code.setText(code or totp.code_at(enrolment.totp_secret, way.k.clock.now()))
+    await way.tap("submit")
+    return enrolment
+
+
+async def test_an_assistant_checks_a_passport_and_the_status_shown_updates(way: Driver) -> None:
+    await way.to_identification("fr")
+    await way.insert_card()
+    assert way.screen is ScreenId.CONFIRM_IDENTITY
+    assert way.label("identity-status") == (
+        "Identité provisoire : pas encore vérifiée sur une pièce d'identité."
+    )
+    await way.tap("check-document")
+    assert way.screen is ScreenId.PROFESSIONAL_LOGIN
+    await _sign_in(way, "sophie.bernard", Role.ASSISTANT)
+    assert way.screen is ScreenId.DOCUMENT_CHECK
+    assert way.label("professional") == "Saisie par : Sophie Bernard"
+    assert way.label("patient-name") == "Paul MARTIN"
+
+    await way.tap("confirm-document")  # nothing chosen: said plainly, nothing recorded
+    assert way.label("document-error") == "Choisissez la pièce d'identité que vous avez vérifiée."
+    assert way.k.view.context.identity.status is IdentityStatus.PROV
+
+    await way.tap("document-passport")
+    await way.tap("confirm-document")
+    assert way.screen is ScreenId.CONFIRM_IDENTITY
+    assert way.label("identity-status") == "Identité vérifiée sur une pièce d'identité."
+    QApplication.processEvents()
+    offered = [b for b in way.window.findChildren(BigButton, "check-document") if b.isVisible()]
+    assert offered == []  # VALI: nothing left to check
+    identity = way.k.view.context.identity
+    assert (identity.status, identity.verification_document, identity.verified_by) == (
+        IdentityStatus.VALI,
+        IdentityDocument.PASSPORT,
+        "sophie.bernard",
+    )
+    rows = [r[:4] for r in await audit_rows(way.k.store)]
+    session_id = way.k.view.context.session_id
+    assert ("sophie.bernard", "assisted.document-check", "ok", session_id) in rows
+    await way.tap("yes")
+    assert way.screen is ScreenId.CONSENT
+
+
+async def test_a_technician_cannot_check_a_document(way: Driver) -> None:
+    await way.to_identification("en")
+    await way.insert_card()
+    await way.tap("check-document")
+    await _sign_in(way, "remi.tech", Role.TECHNICIAN)
+    assert way.screen is ScreenId.PROFESSIONAL_LOGIN
+    assert way.label("login-error") == way.window.t("login.failed")
+    await way.tap("cancel")
+    assert way.screen is ScreenId.CONFIRM_IDENTITY
+    assert way.k.view.context.identity.status is IdentityStatus.PROV
+
+
+async def test_a_wrong_code_and_a_locked_account_show_the_same_sentence(
+    kiosk: Kiosk, way: Driver
+) -> None:
+    """docs/accounts.md: one sentence for every refusal, so an onlooker learns nothing."""
+    await way.to_identification("fr")
+    await way.insert_card()
+    await way.tap("check-document")
+    enrolment = await _sign_in(way, "sophie.bernard", Role.ASSISTANT, code="000000")
+    wrong = way.label("login-error")
+    assert wrong == way.window.t("login.failed")
+    screen = way.window.current_screen
+    for _ in range(6):  # beyond the lockout threshold: the account is now locked
+        screen = way.window.current_screen
+        screen.username.setText("sophie.bernard")
+        screen.password.setText("not-the-password")
+        screen.code.setText("000000")
+        await way.tap("submit")
+    with pytest.raises(AuthError) as refused:  # even the right factors are refused now
+        await kiosk.accounts.authenticate(
+            "sophie.bernard", PASSWORD, totp.code_at(enrolment.totp_secret, kiosk.clock.now())
+        )
+    assert refused.value.reason is AuthFailure.LOCKED
+    assert way.label("login-error") == wrong
