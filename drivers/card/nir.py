@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import re
 
+# As strict as the identity domain's parser (app/domain/nir.py), which a
+# driver may not import: a number the driver passes on must never be one the
+# domain then refuses. tests/drivers/card/test_nir_agrees_with_domain.py
+# checks the two agree on random input.
 _SHAPE = re.compile(
     r"[1278]"  # sex (7, 8: provisional numbers)
     r"\d{2}"  # year of birth
     r"(?:0[1-9]|1[0-2]|[2-3]\d|4[0-2]|[5-9]\d)"  # month (20-42, 50+: incomplete civil status)
-    r"(?:\d{2}|2[AB])\d{3}"  # département + commune (97x/98x: 3 + 2 digits)
-    r"\d{3}"  # order number
+    r"(?:(?!00)\d{2}|2[AB])\d{3}"  # département 01-99/2A/2B + commune (97x/98x: 3 + 2 digits)
+    r"(?!000)\d{3}"  # order number 001-999
     r"\d{2}"  # key
 )
 

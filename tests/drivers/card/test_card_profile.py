@@ -157,12 +157,15 @@ people = st.builds(
     names,
     st.dates(dt.date(1900, 1, 1), dt.date(2025, 12, 31)),
     st.builds(
-        lambda sex, yy, mm, dep, rest: f"{sex}{yy:02d}{mm:02d}{dep}{rest:06d}",
+        lambda sex, yy, mm, dep, commune, order: (
+            f"{sex}{yy:02d}{mm:02d}{dep}{commune:03d}{order:03d}"
+        ),
         st.sampled_from("12"),
         st.integers(0, 99),
         st.integers(1, 12),
         st.sampled_from(["75", "2A", "2B", "97"]),
-        st.integers(0, 999999),
+        st.integers(0, 999),
+        st.integers(1, 999),  # order 000 does not exist
     ),
 )
 
