@@ -141,7 +141,12 @@ async def test_a_whole_session_reaches_the_doctor_and_the_platform(tmp_path: Pat
             await script.until(State.END, timeout=15)
             view = window.current_view
             assert isinstance(view, EndView)
-            assert len(view.documents) == 1
+            [document] = (
+                view.documents
+            )  # its kind and title from the call, its page on the platform
+            assert (document.kind.id, document.title) == ("end.document.prescription", "Ordonnance")
+            assert document.url is not None and document.url.startswith(world.config.platform.url)
+            assert document.url.endswith("/patient/documents/" + c.view.context.documents[0])
             assert await page.evaluate("window.telecabine.ended === true")
 
             # The patient takes the card and finishes: the session's bundle reaches the platform.
