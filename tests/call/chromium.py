@@ -11,8 +11,10 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import re
 import shutil
+import signal
 import tempfile
 from typing import Any
 
@@ -126,6 +128,8 @@ class Chromium:
         self.pages: list[Page] = []
 
     async def start(self, timeout: float = 20.0) -> Chromium:
+        # Its own session (process group): close() kills Chromium's zygote,
+        # GPU and renderer children too, not only the browser process.
         self.process = await asyncio.create_subprocess_exec(
             CHROMIUM,
             f"--user-data-dir={self._profile.name}",
@@ -133,19 +137,25 @@ class Chromium:
             *FLAGS,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
         )
-        assert self.process.stderr is not None
-        async with asyncio.timeout(timeout):
-            while True:
-                line = (await self.process.stderr.readline()).decode(errors="replace")
-                if not line:
-                    raise PageError("Chromium exited before opening its DevTools port.")
-                found = re.search(r"DevTools listening on ws://([\d.]+:\d+)/", line)
-                if found:
-                    self.http_base = f"http://{found.group(1)}"
-                    break
-        self._drain = asyncio.create_task(self._drain_stderr())
-        self.http = aiohttp.ClientSession()
+        try:
+            assert self.process.stderr is not None
+            async with asyncio.timeout(timeout):
+                while True:
+                    line = (await self.process.stderr.readline()).decode(errors="replace")
+                    if not line:
+                        raise PageError("Chromium exited before opening its DevTools port.")
+                    found = re.search(r"DevTools listening on ws://([\d.]+:\d+)/", line)
+                    if found:
+                        self.http_base = f"http://{found.group(1)}"
+                        break
+            self._drain = asyncio.create_task(self._drain_stderr())
+            self.http = aiohttp.ClientSession()
+        except BaseException:
+            # A timeout, a cancellation or an early exit: no process, no profile left behind.
+            await self.close()
+            raise
         return self
 
     async def _drain_stderr(self) -> None:
@@ -165,17 +175,27 @@ class Chromium:
     async def close(self) -> None:
         for page in self.pages:
             await page.close()
+        self.pages.clear()
         if self.http is not None:
             await self.http.close()
-        if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
+        process = self.process
+        if process is not None and process.returncode is None:
+            self._signal_group(process.pid, signal.SIGTERM)
             try:
-                await asyncio.wait_for(self.process.wait(), 10)
+                await asyncio.wait_for(process.wait(), 10)
             except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
+                self._signal_group(process.pid, signal.SIGKILL)
+                await process.wait()
+            # The browser is gone; children that ignored SIGTERM may linger in its group.
+            self._signal_group(process.pid, signal.SIGKILL)
         if self._drain is not None:
             self._drain.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._drain
         self._profile.cleanup()
+
+    @staticmethod
+    def _signal_group(pgid: int, sig: signal.Signals) -> None:
+        # The group id is the browser's pid (start_new_session); it is ours alone.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, sig)
