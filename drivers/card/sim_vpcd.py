@@ -52,6 +52,9 @@ class VirtualCardSlot:
         self._thread: threading.Thread | None = None
         self._applet: CardApplet | None = None
         self.apdus_answered = 0
+        # time.monotonic() when the card last left the reader (its socket closed):
+        # the moment a patient pulls the card, to time how fast the removal is seen.
+        self.removed_at: float | None = None
 
     @property
     def inserted(self) -> bool:
@@ -94,8 +97,10 @@ class VirtualCardSlot:
         except OSError:
             pass  # the reader side may already have closed it
         sock.close()
+        removed_at = time.monotonic()
+        self.removed_at = removed_at
         with _last_removal_lock:
-            _last_removal[self.port] = time.monotonic()
+            _last_removal[self.port] = removed_at
         if thread is not None:
             thread.join(timeout)
         log.info("virtual card removed from port %d", self.port)

