@@ -268,7 +268,16 @@ def shared_pcscd(
     libpcsclite caches it) and `vpcd_port` (None: a free pair of ports).
     """
     global _shared, _shared_users
-    if prefer_system and system_pcscd_running() and tcp_port_in_use(vpcd_port or DEFAULT_VPCD_PORT):
+    with _shared_lock:
+        # libpcsclite keeps the first socket it used: once this process has its
+        # own pcscd, every later user shares it, even one that prefers the system's.
+        ours = _shared is not None and _shared.running
+    if (
+        not ours
+        and prefer_system
+        and system_pcscd_running()
+        and tcp_port_in_use(vpcd_port or DEFAULT_VPCD_PORT)
+    ):
         yield PcscEndpoint(SYSTEM_SOCKET, vpcd_port or DEFAULT_VPCD_PORT, private=False)
         return
     with _shared_lock:

@@ -33,17 +33,19 @@ from drivers.qr.apcv_test import encode_payload
 from drivers.qr.demo_keys import signing_key
 from drivers.qr.detector import decode_qr
 from drivers.qr.sim_frames import demo_identity, scene
+from tests.drivers.card.real_parts import missing_real_part
 
 READER = "Virtual PCD 00 00"
 
 
 @pytest.fixture(scope="module")
 def pcscd() -> Iterator[PcscEndpoint]:
-    manager = shared_pcscd(prefer_system=True)
+    # Never the system's virtual reader: another test run or a demo may be using it.
+    manager = shared_pcscd(prefer_system=False)
     try:
         endpoint = manager.__enter__()
     except CardTransportError as exc:
-        pytest.skip(f"pcscd with the vpcd driver cannot start here: {exc.message}")
+        missing_real_part(f"pcscd with the vpcd driver cannot start here: {exc.message}")
     try:
         yield endpoint
     finally:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import shutil
 import struct
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -24,8 +25,8 @@ from aiohttp import web
 from app.call.audio import SoundDeviceMicrophone, SoundDeviceSpeaker
 from app.call.events import CallEvent, Incident, IncidentCode
 from devtools.platform.signalling import install
-from devtools.turn import TurnServer
-from tests.call.chromium import Chromium, Page
+from devtools.turn import TURNSERVER, TurnServer
+from tests.call.chromium import CHROMIUM, Chromium, Page
 
 ASOUNDRC = """
 pcm.filemic {{
@@ -106,8 +107,19 @@ async def platform() -> AsyncIterator[Platform]:
     await p.runner.cleanup()
 
 
+def _require(program: str, package: str) -> None:
+    """The call tests never skip: a missing real part fails, saying which (CI or not)."""
+    if shutil.which(program) is None and not Path(program).is_file():
+        pytest.fail(
+            f"{program} is not installed, and the call tests need the real one; "
+            f"install the Debian package {package} (scripts/setup.sh does).",
+            pytrace=False,
+        )
+
+
 @pytest.fixture
 async def browser() -> AsyncIterator[Chromium]:
+    _require(CHROMIUM, "chromium")
     chromium = await Chromium().start()
     yield chromium
     await chromium.close()
@@ -115,6 +127,7 @@ async def browser() -> AsyncIterator[Chromium]:
 
 @pytest.fixture
 def turn() -> Iterator[TurnServer]:
+    _require(TURNSERVER, "coturn")
     with TurnServer() as server:
         yield server
 

@@ -1,8 +1,9 @@
 """A real pcscd with the vpcd virtual reader for the card tests.
 
-The system pcscd is used when it runs with vpcd; otherwise we start our own
-on a private socket (drivers/card/sim_pcscd.py) for the whole session and stop
-it at the end. Tests skip only when pcscd truly cannot start, and say why.
+We always start our own pcscd on a private socket and a free vpcd port
+(drivers/card/sim_pcscd.py) for the whole session and stop it at the end; the
+system's virtual reader may be in use by a demo or another run. Tests skip
+only when pcscd truly cannot start, and say why; under CI they fail instead.
 """
 
 from __future__ import annotations
@@ -15,17 +16,19 @@ from drivers.card.driver import CardReaderDriver
 from drivers.card.errors import CardTransportError
 from drivers.card.sim_pcscd import PcscEndpoint, shared_pcscd
 from drivers.card.sim_vpcd import VirtualCardSlot, wait_until_seen
+from tests.drivers.card.real_parts import missing_real_part
 
 READER = "Virtual PCD 00 00"
 
 
 @pytest.fixture(scope="session")
 def pcscd() -> Iterator[PcscEndpoint]:
-    manager = shared_pcscd(prefer_system=True)
+    # Never the system's virtual reader: another test run or a demo may be using it.
+    manager = shared_pcscd(prefer_system=False)
     try:
         endpoint = manager.__enter__()
     except CardTransportError as exc:
-        pytest.skip(f"pcscd with the vpcd driver cannot start here: {exc.message}")
+        missing_real_part(f"pcscd with the vpcd driver cannot start here: {exc.message}")
     try:
         yield endpoint
     finally:

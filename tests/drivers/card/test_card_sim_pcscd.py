@@ -10,6 +10,7 @@ from drivers.card import test_patients as patients
 from drivers.card.errors import CardErrorReason, CardTransportError
 from drivers.card.sim_pcscd import PcscdSandbox, free_port_pair, tcp_port_in_use
 from drivers.card.sim_vpcd import VirtualCardSlot
+from tests.drivers.card.real_parts import missing_real_part
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +21,7 @@ def test_sandbox_starts_listens_and_cleans_up() -> None:
     try:
         endpoint = sandbox.start()
     except CardTransportError as exc:  # only if pcscd truly cannot run here
-        pytest.skip(f"pcscd cannot start here: {exc.message}")
+        missing_real_part(f"pcscd cannot start here: {exc.message}")
     try:
         assert endpoint.private and endpoint.vpcd_port == port
         assert endpoint.client_env() == {"PCSCLITE_CSOCK_NAME": str(sandbox.socket_path)}
