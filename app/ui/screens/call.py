@@ -116,6 +116,8 @@ class CallScreen(Screen):
         self._chat_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._chat_scroll.setWidget(chat_host)
         self._chat_scroll.setMinimumHeight(CHAT_MIN_H)
+        bar = self._chat_scroll.verticalScrollBar()  # the newest line stays in sight
+        bar.rangeChanged.connect(lambda _lo, hi, b=bar: b.setValue(hi))
         side.addWidget(self._chat_scroll, 1)
         self._fill_chat(view)
         entry = QHBoxLayout()
@@ -182,9 +184,6 @@ class CallScreen(Screen):
             widget = label(self.say(f"{who} {line.text}"), "body")
             widget.setObjectName("chat-line")
             self._chat.addWidget(widget)
-        if self._chat_scroll is not None:
-            bar = self._chat_scroll.verticalScrollBar()
-            bar.rangeChanged.connect(lambda _lo, hi, b=bar: b.setValue(hi))
 
     def _update_in_place(self, view: CallView) -> None:
         self._fill_chat(view)
