@@ -1,7 +1,8 @@
 """coturn on loopback for the demo and the tests.
 
 ``with TurnServer() as turn:`` starts ``turnserver`` with a static user, no
-TLS, no CLI, listening and relaying on 127.0.0.1 only, logging to stdout
+TLS, no CLI, listening and relaying on 127.0.0.1 only, on a free listening
+port and its own relay range (so instances never share ports), logging to stdout
 (kept in memory, never shown unless asked), and stops it on exit. The
 kiosk's IceServer and the console's RTCIceServer come from ``turn.ice_server()``
 and ``turn.browser_ice_server()``.
@@ -10,6 +11,7 @@ and ``turn.browser_ice_server()``.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import struct
@@ -35,7 +37,56 @@ def free_udp_port() -> int:
         return int(s.getsockname()[1])
 
 
+# Each coturn gets its own block of ports: the listening port, then its relay
+# range. Blocks are drawn below Linux's ephemeral ports (32768+, which the
+# kernel hands out to any socket) and far from Debian coturn's defaults (3478,
+# relays 49152+), so a demo, several test runs and the system's own coturn
+# service can run side by side.
+BLOCK_LOW, BLOCK_HIGH = 20_000, 32_000
+RELAY_PORTS = 40
+_reserved: set[int] = set()  # block bases held by TurnServers of this process
+_reserved_lock = threading.Lock()
+
+
+def _port_free(port: int, kind: socket.SocketKind) -> bool:
+    with socket.socket(socket.AF_INET, kind) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def reserve_port_block(size: int, *, attempts: int = 200) -> int:
+    """The first port of `size` consecutive loopback ports free now (UDP; TCP for the first).
+
+    The caller gives it back with `release_port_block`. Another process could
+    still take a port before coturn binds it; coturn then skips that relay port.
+    """
+    rng = random.SystemRandom()
+    for _ in range(attempts):
+        base = rng.randrange(BLOCK_LOW, BLOCK_HIGH - size)
+        with _reserved_lock:
+            if any(abs(base - other) < size for other in _reserved):
+                continue
+            _reserved.add(base)
+        ports_free = _port_free(base, socket.SOCK_STREAM) and all(
+            _port_free(p, socket.SOCK_DGRAM) for p in range(base, base + size)
+        )
+        if ports_free:
+            return base
+        release_port_block(base)
+    raise TurnError(f"No {size} consecutive free ports between {BLOCK_LOW} and {BLOCK_HIGH}.")
+
+
+def release_port_block(base: int) -> None:
+    with _reserved_lock:
+        _reserved.discard(base)
+
+
 class TurnServer:
+    """One coturn on loopback; by default on its own free listening port and relay range."""
+
     def __init__(
         self,
         *,
@@ -43,12 +94,19 @@ class TurnServer:
         user: str = "kiosk",
         password: str = "demo-turn",  # noqa: S107 - loopback demo credential
         realm: str = "telecabine.test",
-        min_port: int = 49160,
-        max_port: int = 49260,
+        min_port: int | None = None,
+        max_port: int | None = None,
     ) -> None:
-        self.port = port or free_udp_port()
+        self._block: int | None = None
+        if port is None or min_port is None or max_port is None:
+            # listening port (UDP and TCP), port + 1 left unused, then the relay range
+            self._block = reserve_port_block(RELAY_PORTS + 2)
+        self.port = port or self._block or 0
+        self.min_port = min_port or (self._block or 0) + 2
+        self.max_port = max_port or self.min_port + RELAY_PORTS - 1
+        if not 0 < self.min_port < self.max_port:
+            raise TurnError(f"The relay range {self.min_port}-{self.max_port} is empty.")
         self.user, self.password, self.realm = user, password, realm
-        self.min_port, self.max_port = min_port, max_port
         self._process: subprocess.Popen[str] | None = None
         self._dir: tempfile.TemporaryDirectory[str] | None = None
         self.log_lines: list[str] = []
@@ -103,8 +161,10 @@ class TurnServer:
         self._reader.start()
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise TurnError(f"turnserver exited with code {self._process.returncode} at start.")
+            code = self._process.poll()
+            if code is not None:
+                self.stop()
+                raise TurnError(f"turnserver exited with code {code} at start.")
             if self._answers_stun():
                 return self
             time.sleep(0.05)
@@ -146,6 +206,9 @@ class TurnServer:
         if self._dir is not None:
             self._dir.cleanup()
             self._dir = None
+        if self._block is not None:
+            release_port_block(self._block)
+            self._block = None
 
     def __enter__(self) -> TurnServer:
         return self.start()
@@ -161,8 +224,12 @@ class TurnServer:
 
 def main() -> None:
     """``python -m devtools.turn``: run coturn on loopback until Ctrl-C."""
-    with TurnServer(port=3478) as turn:
-        print(f"TURN on {turn.url} user {turn.user} password {turn.password}", flush=True)
+    with TurnServer() as turn:
+        print(
+            f"TURN on {turn.url} (relays {turn.min_port}-{turn.max_port}) "
+            f"user {turn.user} password {turn.password}",
+            flush=True,
+        )
         try:
             while True:
                 time.sleep(3600)
@@ -170,4 +237,12 @@ def main() -> None:
             pass
 
 
-__all__ = ["Path", "TurnError", "TurnServer", "free_udp_port", "main"]
+__all__ = [
+    "Path",
+    "TurnError",
+    "TurnServer",
+    "free_udp_port",
+    "main",
+    "release_port_block",
+    "reserve_port_block",
+]

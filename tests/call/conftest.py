@@ -107,7 +107,7 @@ async def platform() -> AsyncIterator[Platform]:
     await p.runner.cleanup()
 
 
-def _require(program: str, package: str) -> None:
+def require_program(program: str, package: str) -> None:
     """The call tests never skip: a missing real part fails, saying which (CI or not)."""
     if shutil.which(program) is None and not Path(program).is_file():
         pytest.fail(
@@ -119,7 +119,7 @@ def _require(program: str, package: str) -> None:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Chromium]:
-    _require(CHROMIUM, "chromium")
+    require_program(CHROMIUM, "chromium")
     chromium = await Chromium().start()
     yield chromium
     await chromium.close()
@@ -127,7 +127,7 @@ async def browser() -> AsyncIterator[Chromium]:
 
 @pytest.fixture
 def turn() -> Iterator[TurnServer]:
-    _require(TURNSERVER, "coturn")
+    require_program(TURNSERVER, "coturn")
     with TurnServer() as server:
         yield server
 
