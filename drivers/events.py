@@ -52,7 +52,7 @@ class ReadingValue:
     """One measured quantity, with the device's precision kept as a Decimal."""
 
     quantity: str  # "body-temperature", "spo2", "heart-rate", "systolic", "diastolic", "mean"
-    value: Decimal
+    value: Decimal = field(repr=False)  # a health value: never in a log line
     unit: str  # UCUM: "Cel", "%", "/min", "mm[Hg]"
 
 
@@ -60,7 +60,7 @@ class ReadingValue:
 class Reading:
     device_id: str
     kind: DeviceKind
-    values: tuple[ReadingValue, ...]
+    values: tuple[ReadingValue, ...] = field(repr=False)
     flags: tuple[str, ...] = ()
     device_time: str | None = None  # ISO 8601 from the device, if it sent one
 

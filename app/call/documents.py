@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.call.errors import DocumentError, DocumentErrorReason
 from app.call.messages import DocumentMessage
@@ -28,9 +28,9 @@ class DocumentKind(enum.StrEnum):
 class ReceivedDocument:
     document_id: str
     kind: DocumentKind
-    title: str
-    text: str | None
-    pdf: bytes | None
+    title: str = field(repr=False)
+    text: str | None = field(repr=False)
+    pdf: bytes | None = field(repr=False)
 
     @property
     def is_pdf(self) -> bool:

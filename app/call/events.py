@@ -79,7 +79,7 @@ class QualityChanged:
 
 @dataclass(frozen=True)
 class TextReceived:
-    text: str
+    text: str = field(repr=False)  # free text: may say anything about the patient
     sender: str
 
 

@@ -66,7 +66,7 @@ class Hello:
 
     session_id: str
     cabin_id: str
-    summary: JsonObject = field(default_factory=dict)
+    summary: JsonObject = field(default_factory=dict, repr=False)  # patient facts
     type: Literal["hello"] = "hello"
 
 
@@ -74,7 +74,7 @@ class Hello:
 class SummaryUpdate:
     """New facts for the doctor's patient panel, merged key by key (kiosk → platform)."""
 
-    patch: JsonObject
+    patch: JsonObject = field(repr=False)  # patient facts
     type: Literal["summary"] = "summary"
 
 
@@ -137,7 +137,7 @@ class Bye:
 class Text:
     """A chat line, for hard-of-hearing patients (data channel, or signalling as fallback)."""
 
-    text: str
+    text: str = field(repr=False)  # free text: may say anything about the patient
     sender: Literal["doctor", "patient"]
     type: Literal["text"] = "text"
 
@@ -157,9 +157,9 @@ class DocumentMessage:
     """A document issued by the doctor (report or prescription); checked in documents.py."""
 
     kind: str
-    title: str
-    text: str | None = None
-    pdf_base64: str | None = None
+    title: str = field(repr=False)
+    text: str | None = field(default=None, repr=False)
+    pdf_base64: str | None = field(default=None, repr=False)
     document_id: str = ""
     type: Literal["document"] = "document"
 

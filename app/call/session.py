@@ -229,8 +229,9 @@ class CallSession:
         for listener in list(self._listeners):
             try:
                 listener(event)
-            except Exception:  # a listener's bug must not break the call
-                log.exception("call event listener failed")
+            except Exception as exc:  # a listener's bug must not break the call
+                # The type only: the message could quote chat text or a document.
+                log.error("call event listener failed (%s)", type(exc).__name__)
 
     def _incident(self, code: IncidentCode, **detail: str | int | float) -> None:
         log.info("call incident %s", code.value)
@@ -595,8 +596,8 @@ class CallSession:
         for closer in (self._camera.close, self._microphone.close, self._speaker.close):
             try:
                 await closer()
-            except Exception:  # a device that fails while closing must not stop the end
-                log.exception("device close failed at the end of the call")
+            except Exception as exc:  # a device that fails while closing must not stop the end
+                log.error("device close failed at the end of the call (%s)", type(exc).__name__)
         await self._signalling.close()
         if self._machine.can(Trigger.END):
             self._fire(Trigger.END)

@@ -12,7 +12,7 @@ reading and `bytes(parse(x)) == x` holds.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from drivers.ble.errors import GattDecodeError, GattReason
@@ -44,7 +44,7 @@ class TemperatureType(enum.IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class TemperatureMeasurement:
-    value: Decimal
+    value: Decimal = field(repr=False)  # a health value: never in a log line
     unit: str  # UCUM: "Cel" or "[degF]"
     timestamp: DateTime | None = None
     temperature_type: TemperatureType | None = None

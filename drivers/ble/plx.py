@@ -15,7 +15,7 @@ Status words are kept raw (so `bytes()` round-trips, reserved bits included);
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from drivers.ble.gatt_fields import Cursor, DateTime, bit_names, sfloat_bytes
@@ -65,12 +65,12 @@ Number = Decimal | SpecialValue
 
 @dataclass(frozen=True, slots=True)
 class SpotCheckMeasurement:
-    spo2: Decimal  # %
-    pulse_rate: Decimal  # /min
+    spo2: Decimal = field(repr=False)  # %
+    pulse_rate: Decimal = field(repr=False)  # /min
     timestamp: DateTime | None = None
     measurement_status: int | None = None
     device_sensor_status: int | None = None
-    pulse_amplitude_index: Number | None = None
+    pulse_amplitude_index: Number | None = field(default=None, repr=False)
     device_clock_not_set: bool = False
     reserved_flags: int = 0  # bits 5-7
 
@@ -103,13 +103,13 @@ class SpotCheckMeasurement:
 
 @dataclass(frozen=True, slots=True)
 class ContinuousMeasurement:
-    spo2: Decimal  # % (SpO2PR-Normal)
-    pulse_rate: Decimal  # /min
-    fast: tuple[Number, Number] | None = None  # (SpO2, PR) SpO2PR-Fast
-    slow: tuple[Number, Number] | None = None  # (SpO2, PR) SpO2PR-Slow
+    spo2: Decimal = field(repr=False)  # % (SpO2PR-Normal)
+    pulse_rate: Decimal = field(repr=False)  # /min
+    fast: tuple[Number, Number] | None = field(default=None, repr=False)  # SpO2PR-Fast
+    slow: tuple[Number, Number] | None = field(default=None, repr=False)  # SpO2PR-Slow
     measurement_status: int | None = None
     device_sensor_status: int | None = None
-    pulse_amplitude_index: Number | None = None
+    pulse_amplitude_index: Number | None = field(default=None, repr=False)
     reserved_flags: int = 0  # bits 5-7
 
     @property

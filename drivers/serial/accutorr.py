@@ -21,7 +21,7 @@ reported (length and reason only, never the bytes: they may hold values).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 __all__ = [
     "DEVICE_ERROR_FLAGS",
@@ -109,11 +109,12 @@ class Prompt:
 
 @dataclass(frozen=True, slots=True)
 class PatientRecord:
-    spo2: int | None
-    pulse_rate: int | None
-    systolic: int | None
-    mean: int | None
-    diastolic: int | None
+    # The vital signs are hidden from repr: a record must never reach a log line.
+    spo2: int | None = field(repr=False)
+    pulse_rate: int | None = field(repr=False)
+    systolic: int | None = field(repr=False)
+    mean: int | None = field(repr=False)
+    diastolic: int | None = field(repr=False)
     status0: int | None
     status1: int | None
     status2: int | None
