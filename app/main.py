@@ -36,6 +36,7 @@ from app.controller.controller import SessionController
 from app.controller.ports import CallPort
 from app.controller.wiring import LeftOut, SessionServices, build_session_services
 from app.controller.wiring import flow_settings as flow_settings  # re-exported for callers
+from app.domain.trace import IncidentCode
 from app.maintenance.service import AccountService
 from app.maintenance.store_binding import account_service_on, key_source_for
 from app.sdnotify import Notifier
@@ -258,8 +259,16 @@ def install_error_routes(window: Any) -> None:
 
     def loop_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         exc = context.get("exception")
-        log.error("unexpected error in a task (%s)", type(exc).__name__ if exc else "no exception")
-        window.show_calm_error(exc if isinstance(exc, BaseException) else None)
+        if not isinstance(exc, BaseException):
+            # asyncio's own notices ("Unclosed client session", a slow callback...): a
+            # note for the technician, nothing the patient has to see.
+            log.warning(
+                "asyncio notice without an exception (%d characters)",
+                len(str(context.get("message", ""))),
+            )
+            return
+        log.error("unexpected error in a task (%s)", type(exc).__name__)
+        window.show_calm_error(exc)
 
     sys.excepthook = excepthook
     with contextlib.suppress(RuntimeError):
@@ -305,9 +314,17 @@ def bind_window(assembly: Assembly, window: Any, presenter: Any) -> tuple[Any, C
         elif intent.kind is IntentKind.CAMERA:
             session.set_camera_off(intent.value == "off")
         elif intent.kind is IntentKind.SEND_TEXT and intent.value:
-            task = asyncio.ensure_future(session.send_text(intent.value))
+            task = asyncio.ensure_future(send_text(session, intent.value))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
+
+    async def send_text(session: Any, text: str) -> None:
+        """A chat line that cannot leave must not cover the running call with the calm screen."""
+        try:
+            await session.send_text(text)
+        except Exception as exc:
+            log.warning("chat text not sent (%s, %d characters)", type(exc).__name__, len(text))
+            await assembly.controller.record_incident(IncidentCode.CHAT_SEND_FAILED, "chat")
 
     def record_incident(incident: Any) -> None:
         """A UI incident (ui-error, speech-failed, audio-failed) joins the act's trace."""

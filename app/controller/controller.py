@@ -538,10 +538,30 @@ class SessionController:
         self._doctor = None
         self._assistant = None
 
+    async def close_safely(self, reason: str) -> None:
+        """Close the session the way a fault does, on request (the calm error screen's button).
+
+        Why public: the screen met an unexpected error of its own and told the
+        patient "we go back to the welcome screen"; that promise is kept only
+        if the session is really closed (incident SOFTWARE_FAULT with `reason`
+        as subject, wipe traced, devices and call stopped, memory wiped) and
+        not just redrawn mid-way with the identity still on screen. The person
+        has seen the calm screen and pressed its button, so the welcome screen
+        comes back without the fault notice. Never raises.
+        """
+        async with self._lock:
+            if self._flow.context.session_id is not None:
+                await self._fault_named(reason, "reported")
+            self._notice = None
+            self._publish()
+
     async def _fault(self, exc: Exception, where: str) -> None:
         """An unexpected error: trace it, stop everything, wipe, back to welcome with a notice."""
+        await self._fault_named(where, type(exc).__name__)
+
+    async def _fault_named(self, where: str, error: str) -> None:
         try:
-            await self._close_after_fault(exc, where)
+            await self._close_after_fault(error, where)
         except Exception as again:  # even the safe path failed: still go back to welcome
             log.critical("safe close failed (%s)", type(again).__name__)
         self._flow = SessionFlow(self._flow.settings)
@@ -551,8 +571,8 @@ class SessionController:
         self._doctor = None
         self._assistant = None
 
-    async def _close_after_fault(self, exc: Exception, where: str) -> None:
-        log.error("unexpected %s error (%s); session closed safely", where, type(exc).__name__)
+    async def _close_after_fault(self, error: str, where: str) -> None:
+        log.error("unexpected %s error (%s); session closed safely", where, error)
         ctx = self._flow.context
         session_id = ctx.session_id
         now = self._clock.now()
@@ -561,7 +581,7 @@ class SessionController:
             "controller.fault",
             "failed",
             session_id or "-",
-            f"where={where},error={type(exc).__name__}",
+            f"where={where},error={error}",
         )
         if session_id is not None:
             # The trace of the act carries the technical incident (CSP R.6316-4),

@@ -76,6 +76,11 @@ class IncidentCode(enum.StrEnum):
     UI_ERROR = "ui-error"  # the screen met an unexpected error and showed the calm screen
     SPEECH_FAILED = "speech-failed"  # reading aloud could not render the words
     AUDIO_FAILED = "audio-failed"  # the words were rendered but could not be played
+    CHAT_SEND_FAILED = "chat-send-failed"  # a text line to the doctor could not be sent
+    INSI_UNAVAILABLE = "insi-unavailable"  # INSi could not be asked (network, platform, INSi)
+    INSI_MISMATCH = "insi-mismatch"  # INSi knows the NIR but the traits differ
+    INSI_SEVERAL_CANDIDATES = "insi-several-candidates"  # INSi found several people
+    INSI_REFUSED = "insi-refused"  # INSi refused the query or gave an unusable answer
 
 
 INCIDENT_MESSAGES: dict[IncidentCode, str] = {
@@ -106,6 +111,21 @@ INCIDENT_MESSAGES: dict[IncidentCode, str] = {
     ),
     IncidentCode.SPEECH_FAILED: "The kiosk could not prepare the words to read aloud.",
     IncidentCode.AUDIO_FAILED: "The kiosk could not play the words read aloud.",
+    IncidentCode.CHAT_SEND_FAILED: "A text message to the doctor could not be sent.",
+    IncidentCode.INSI_UNAVAILABLE: (
+        "The national identity service (INSi) could not be asked; the identity stays provisional."
+    ),
+    IncidentCode.INSI_MISMATCH: (
+        "The national identity service (INSi) knows this number with other traits; "
+        "a professional should check the identity."
+    ),
+    IncidentCode.INSI_SEVERAL_CANDIDATES: (
+        "The national identity service (INSi) found several people for these traits; "
+        "a professional should check the identity."
+    ),
+    IncidentCode.INSI_REFUSED: (
+        "The national identity service (INSi) refused the query or gave an unusable answer."
+    ),
 }
 
 

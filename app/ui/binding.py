@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 CallControls = Callable[[Intent], None]
 
+UI_ERROR_REASON = "ui-error"  # the subject of the safe close's incident (software-fault)
+
 
 class ControllerBinding:
     def __init__(
@@ -158,7 +160,13 @@ class ControllerBinding:
             self.presenter.document_checked(result.ok)
         elif isinstance(action, Forward):
             if action.intent.kind is IntentKind.SAFE_STATE:
-                return  # `refresh` shows the controller's current (safe) state again
+                # The calm screen promised "back to the welcome screen": the controller
+                # closes the session as it does for its own faults (traced, wiped), so
+                # the patient never lands back mid-session with an identity on screen.
+                close = getattr(c, "close_safely", None)
+                if close is not None:
+                    await close(UI_ERROR_REASON)
+                return
             if self.call_controls is not None:
                 self.call_controls(action.intent)
 
