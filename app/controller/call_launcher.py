@@ -289,7 +289,7 @@ def summary_of(context: Any, config: KioskConfig) -> dict[str, Any]:
         first = t.first_name_used or (t.birth_first_names[0] if t.birth_first_names else "")
         summary["identity"] = {
             "display_name": f"{(t.used_name or t.birth_name).upper()} {first}".strip(),
-            "birth_date": t.birth_date.isoformat(),
+            "birth_date": t.birth_date_known,  # "1950" when only the year is known
             "sex": t.sex.value,
             "status": identity.status.value,
             "method": identity.method.value,

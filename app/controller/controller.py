@@ -30,7 +30,12 @@ from typing import Any
 
 from app.controller.assisted import AssistedActs
 from app.controller.call_events import trace_code, translate_call_event
-from app.controller.device_events import DEVICE_FOR_MEASUREMENT, MEASURING_KINDS, translate
+from app.controller.device_events import (
+    DEVICE_FOR_MEASUREMENT,
+    MEASURING_KINDS,
+    read_card,
+    translate,
+)
 from app.controller.ports import (
     CallMediaCheckFailed,
     CallPort,
@@ -203,6 +208,10 @@ class SessionController:
     async def device_event(self, event: dev.DeviceEvent) -> None:
         """A driver's report: progress goes to the view, the rest to the flow."""
         self._note_device_progress(event)
+        if isinstance(event, dev.CardRead):
+            for left in read_card(event)[1]:  # each beneficiary left out is a fact of the act
+                log.info("card beneficiary left out (%s)", left.subject)
+                await self.record_incident(IncidentCode.CARD_ERROR, left.subject)
         active = self._flow.context.active_device
         for domain_event in translate(event, self._clock.now(), self._mode, self._new_id, active):
             await self._dispatch(domain_event)
@@ -484,6 +493,10 @@ class SessionController:
     def _query_insi(self) -> None:
         identity = self._flow.context.identity
         if self._insi is None or identity is None:
+            return
+        if not identity.traits.birth_date_complete:
+            # INSi's contract needs a whole date; sending a made-up day would be a false trait.
+            log.info("INSi not asked: the date of birth is known only in part")
             return
         insi = self._insi
 

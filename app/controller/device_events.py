@@ -9,10 +9,13 @@ a value or a name.
 Decisions (docs/controller.md):
 - A card read gives PROV identities, collection method CV; the NIR is parsed
   with the domain's `parse_nir`; a beneficiary whose NIR does not check out
-  is left out, and a card with none left gives NO_BENEFICIARY.
+  is left out (and traced, without the NIR), and a card with none left gives
+  NO_BENEFICIARY.
 - A date of birth the card only gives partly ("lunar" dates, 00 for day or
-  month) is kept with day or month 1 and stays PROV until INSi sends the
-  reference traits.
+  month) is kept partial (`BirthDatePrecision`): the unknown part is never
+  made up, the screen shows it as unknown, and the identity stays PROV
+  (INSi is not asked with an invented date). A date that cannot exist
+  (31 February) leaves that beneficiary out, traced as a card error.
 - The appli carte Vitale QR gives a QUAL identity, method AV, under the NIR
   OID in production and the test OID in test mode (the QR itself carries no
   OID).
@@ -25,11 +28,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from app.domain import session_events as ev
 from app.domain.identity import (
+    BirthDatePrecision,
     CollectionMethod,
     IdentityStatus,
     InsOid,
@@ -80,43 +85,86 @@ _GROUPS: dict[dev.DeviceKind, tuple[tuple[MeasurementKind, frozenset[Quantity]],
 }
 
 
-def card_birth_date(text: str) -> date | None:
-    """A card's date of birth; 00 (unknown) day or month become 1. None if unreadable."""
+class CardDateInvalid(ValueError):
+    """A card's date of birth that is no date at all (e.g. 31 February): never repaired."""
+
+
+def card_birth_date(text: str) -> tuple[date, BirthDatePrecision]:
+    """A card's date of birth and how much of it is known; raises CardDateInvalid.
+
+    "1950", "1950-00", "1950-00-00" and "1950-00-14" give the year only;
+    "1950-05" and "1950-05-00" give year and month. The unknown part is
+    never made up: the date holds the first day of the known period and
+    the precision says so. A date that cannot exist ("1984-02-31",
+    month 13) is refused, not moved to another day.
+    """
     match = _PARTIAL_DATE.fullmatch(text.strip())
     if match is None:
-        return None
+        raise CardDateInvalid("the date of birth is not written as a date")
     year = int(match.group(1))
-    month = int(match.group(2) or 0) or 1
-    day = int(match.group(3) or 0) or 1
+    month = int(match.group(2) or 0)
+    day = int(match.group(3) or 0)
+    if year == 0:
+        raise CardDateInvalid("the year of birth is 0")
+    if month == 0:
+        return date(year, 1, 1), BirthDatePrecision.YEAR
+    if month > 12:
+        raise CardDateInvalid("the month of birth does not exist")
+    if day == 0:
+        return date(year, month, 1), BirthDatePrecision.MONTH
     try:
-        return date(year, month, day)
-    except ValueError:
-        try:  # a "lunar" day such as 31 February: keep the month, day 1
-            return date(year, month, 1)
-        except ValueError:
-            return None
+        return date(year, month, day), BirthDatePrecision.DAY
+    except ValueError as exc:
+        raise CardDateInvalid("the day of birth does not exist in that month") from exc
 
 
 def _sex(nir_sex: NirSex) -> Sex:
     return Sex.MALE if nir_sex is NirSex.MALE else Sex.FEMALE
 
 
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """A beneficiary the card holds but the kiosk cannot offer; `subject` names why, no datum."""
+
+    rank: int
+    subject: str
+
+
 def identities_from_card(event: dev.CardRead) -> tuple[PatientIdentity, ...]:
     """One PROV identity per beneficiary whose NIR and date of birth check out."""
+    return read_card(event)[0]
+
+
+def read_card(event: dev.CardRead) -> tuple[tuple[PatientIdentity, ...], tuple[LeftOut, ...]]:
+    """The card's usable identities, and the beneficiaries left out with the reason.
+
+    Why the reasons: a beneficiary silently missing from the list looks like
+    a kiosk that forgot someone; the controller traces each one (CARD_ERROR,
+    subject `beneficiary-<rank>:<reason>`) so support can see what the card
+    held. The subject names the field and the rule, never its value.
+    """
     out: list[PatientIdentity] = []
+    left: list[LeftOut] = []
     for person in sorted(event.beneficiaries, key=lambda b: b.rank):
         try:
             nir = parse_nir(person.nir)
-        except InvalidNir:
+        except InvalidNir as exc:
+            left.append(LeftOut(person.rank, f"beneficiary-{person.rank}:nir-{exc.reason.value}"))
             continue
-        born = card_birth_date(person.birth_date)
-        if born is None or not person.surname.strip():
+        try:
+            born, precision = card_birth_date(person.birth_date)
+        except CardDateInvalid:
+            left.append(LeftOut(person.rank, f"beneficiary-{person.rank}:birth-date-invalid"))
+            continue
+        if not person.surname.strip():
+            left.append(LeftOut(person.rank, f"beneficiary-{person.rank}:birth-name-missing"))
             continue
         traits = InsTraits(
             birth_name=person.surname.strip(),
             birth_first_names=tuple(person.first_name.split()) or ("",),
             birth_date=born,
             sex=_sex(nir.sex),
+            birth_date_precision=precision,
         )
         out.append(
             PatientIdentity(
@@ -126,7 +174,7 @@ def identities_from_card(event: dev.CardRead) -> tuple[PatientIdentity, ...]:
                 identifier=nir,
             )
         )
-    return tuple(out)
+    return tuple(out), tuple(left)
 
 
 class QrRefused(ValueError):

@@ -23,6 +23,7 @@ from app.domain.mode import RunMode
 from app.domain.nir import InvalidNir, Nir, NirErrorReason, NirSex, nir_key, parse_nir
 
 __all__ = [
+    "BirthDatePrecision",
     "CollectionMethod",
     "IdentifierKind",
     "IdentityErrorReason",
@@ -35,6 +36,7 @@ __all__ = [
     "Nir",
     "NirErrorReason",
     "NirSex",
+    "PartialDateError",
     "PatientIdentity",
     "Sex",
     "TestIdentityRefused",
@@ -154,6 +156,25 @@ class TestIdentityRefused(InvalidIdentity):
         super().__init__(IdentityErrorReason.TEST_OID_IN_PRODUCTION)
 
 
+class BirthDatePrecision(enum.StrEnum):
+    """How much of a date of birth is known.
+
+    Why: civil status has incomplete dates (day or month "00", often called
+    lunar dates); a card carries them as they are. Inventing the missing part
+    (1 January) would send a false trait to INSi, to the doctor and to the
+    record. The date then holds the first day of the known period, and this
+    says which part is real.
+    """
+
+    DAY = "day"  # the whole date is known
+    MONTH = "month"  # year and month known, day unknown
+    YEAR = "year"  # only the year is known
+
+
+class PartialDateError(DomainError):
+    """A partial date whose unknown part is not the first day/month of its period."""
+
+
 @dataclass(frozen=True, slots=True)
 class InsTraits:
     """The INS "traits stricts" (plus the first name used, which is not strict).
@@ -169,10 +190,34 @@ class InsTraits:
     birth_place_insee: str | None = field(repr=False, default=None)
     first_name_used: str | None = field(repr=False, default=None)
     used_name: str | None = field(repr=False, default=None)
+    birth_date_precision: BirthDatePrecision = field(repr=False, default=BirthDatePrecision.DAY)
+
+    def __post_init__(self) -> None:
+        d, p = self.birth_date, self.birth_date_precision
+        if (p is BirthDatePrecision.MONTH and d.day != 1) or (
+            p is BirthDatePrecision.YEAR and (d.day, d.month) != (1, 1)
+        ):
+            raise PartialDateError(
+                "A date of birth known only in part must hold the first day of its period."
+            )
 
     @property
     def first_birth_first_name(self) -> str:
         return self.birth_first_names[0] if self.birth_first_names else ""
+
+    @property
+    def birth_date_complete(self) -> bool:
+        return self.birth_date_precision is BirthDatePrecision.DAY
+
+    @property
+    def birth_date_known(self) -> str:
+        """The known part only, ISO 8601 reduced precision (FHIR date): 1950, 1950-05, 1950-05-14."""
+        iso = self.birth_date.isoformat()
+        return {
+            BirthDatePrecision.DAY: iso,
+            BirthDatePrecision.MONTH: iso[:7],
+            BirthDatePrecision.YEAR: iso[:4],
+        }[self.birth_date_precision]
 
 
 @dataclass(frozen=True, slots=True)

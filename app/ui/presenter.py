@@ -357,7 +357,7 @@ class Presenter:
         if state is State.BENEFICIARY_CHOICE:
             return BeneficiaryView(
                 tuple(
-                    Beneficiary(str(i), _display_name(c), _date(c.traits.birth_date))
+                    Beneficiary(str(i), _display_name(c), _birth(c.traits))
                     for i, c in enumerate(ctx.candidates)
                 )
             )
@@ -400,7 +400,7 @@ class Presenter:
 
     def _confirm_identity(self, sv: Any) -> View:
         identity = sv.context.identity
-        name, born = _display_name(identity), _date(identity.traits.birth_date)
+        name, born = _display_name(identity), _birth(identity.traits)
         status = Msg(f"identity.status.{identity.status.value}")
         if self._p.professional_for == "document-check":
             assistant = getattr(sv, "assistant", None)
@@ -775,6 +775,17 @@ def _display_name(identity: Any) -> str:
 
 def _date(value: Any) -> str:
     return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
+
+
+def _birth(traits: Any) -> str:
+    """The date of birth as known: an unknown day or month shows as "--", never as 01."""
+    shown = _date(traits.birth_date)
+    precision = str(getattr(traits, "birth_date_precision", "day"))
+    if precision == "month":
+        return "--" + shown[2:]
+    if precision == "year":
+        return "--/--" + shown[5:]
+    return shown
 
 
 def _value(value: Decimal, unit: str) -> str:

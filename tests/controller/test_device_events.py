@@ -6,12 +6,13 @@ import itertools
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.controller.device_events import card_birth_date, translate
+from app.controller.device_events import CardDateInvalid, card_birth_date, read_card, translate
 from app.domain import session_events as ev
-from app.domain.identity import CollectionMethod, IdentityStatus, InsOid, Sex
+from app.domain.identity import BirthDatePrecision, CollectionMethod, IdentityStatus, InsOid, Sex
 from app.domain.measurements import (
     DeviceSource,
     ImplausibleReason,
@@ -52,7 +53,9 @@ def test_card_read_gives_prov_identities_in_rank_order() -> None:
     assert holder.identifier is not None and holder.identifier.value == HOLDER_NIR
     assert holder.ins_oid is None  # never met INSi
     assert child.traits.birth_first_names == ("Léa", "Anne")
-    assert child.traits.birth_date == date(2015, 3, 1)  # unknown day kept as 1
+    assert child.traits.birth_date_precision is BirthDatePrecision.MONTH  # day unknown, kept so
+    assert child.traits.birth_date_known == "2015-03"
+    assert holder.traits.birth_date_precision is BirthDatePrecision.DAY
     assert child.traits.sex is Sex.FEMALE
 
 
@@ -168,13 +171,57 @@ def test_card_presence_and_progress() -> None:
     )
 
 
-def test_card_birth_dates() -> None:
-    assert card_birth_date("1984-05-17") == date(1984, 5, 17)
-    assert card_birth_date("19840517") == date(1984, 5, 17)
-    assert card_birth_date("1984-00-00") == date(1984, 1, 1)
-    assert card_birth_date("1984-02-31") == date(1984, 2, 1)
-    assert card_birth_date("1984-13-01") is None
-    assert card_birth_date("sometime") is None
+def test_card_birth_dates_are_never_made_up() -> None:
+    day, month, year = BirthDatePrecision.DAY, BirthDatePrecision.MONTH, BirthDatePrecision.YEAR
+    assert card_birth_date("1984-05-17") == (date(1984, 5, 17), day)
+    assert card_birth_date("19840517") == (date(1984, 5, 17), day)
+    assert card_birth_date("1950") == (date(1950, 1, 1), year)
+    assert card_birth_date("1950-00") == (date(1950, 1, 1), year)
+    assert card_birth_date("1950-00-00") == (date(1950, 1, 1), year)
+    assert card_birth_date("1950-00-14") == (date(1950, 1, 1), year)  # a day without month: no
+    assert card_birth_date("1950-06-00") == (date(1950, 6, 1), month)
+    assert card_birth_date("1950-06") == (date(1950, 6, 1), month)
+    for impossible in ("1984-02-31", "1984-13-01", "0000-05-01", "sometime", ""):
+        with pytest.raises(CardDateInvalid):
+            card_birth_date(impossible)
+
+
+def _known(text: str) -> tuple[str, str]:
+    [event] = translate(
+        dev.CardRead("reader-1", (dev.Beneficiary("MARTIN", "Paul", text, HOLDER_NIR),)),
+        AT,
+        RunMode.TEST,
+        _new_id,
+    )
+    assert isinstance(event, ev.IdentityObtained)
+    traits = event.candidates[0].traits
+    return traits.birth_date_known, traits.birth_date_precision.value
+
+
+def test_a_partial_card_date_stays_partial_in_the_identity() -> None:
+    assert _known("1950") == ("1950", "year")
+    assert _known("1950-00-00") == ("1950", "year")
+    assert _known("1950-00") == ("1950", "year")
+    assert _known("1950-06-00") == ("1950-06", "month")
+    assert _known("1950-06-14") == ("1950-06-14", "day")
+
+
+def test_an_impossible_date_or_bad_nir_leaves_the_beneficiary_out_with_a_reason() -> None:
+    card = dev.CardRead(
+        "reader-1",
+        (
+            dev.Beneficiary("MARTIN", "Paul", "1984-05-17", HOLDER_NIR, rank=1),
+            dev.Beneficiary("MARTIN", "Léa", "1984-02-31", CHILD_NIR, rank=2),
+            dev.Beneficiary("MARTIN", "Tom", "2016-01-02", "215057512345699", rank=3),
+        ),
+    )
+    kept, left = read_card(card)
+    assert [p.identifier.value for p in kept if p.identifier] == [HOLDER_NIR]
+    assert [(x.rank, x.subject) for x in left] == [
+        (2, "beneficiary-2:birth-date-invalid"),
+        (3, "beneficiary-3:nir-key-mismatch"),
+    ]
+    assert all("2150575" not in x.subject and "1984" not in x.subject for x in left)
 
 
 _text = st.text(max_size=20)

@@ -245,3 +245,29 @@ async def test_call_dropped_goes_degraded(kiosk: Kiosk) -> None:
     assert (
         view.context.degraded is not None and view.context.degraded.reason.value == "call-dropped"
     )
+
+
+async def test_a_beneficiary_left_out_by_the_card_is_traced_without_its_data(kiosk: Kiosk) -> None:
+    from tests.controller.conftest import HOLDER_NIR
+
+    k, c = kiosk, kiosk.controller
+    card = dev.CardRead(
+        "reader-1",
+        (
+            dev.Beneficiary("MARTIN", "Paul", "1950-00-00", HOLDER_NIR, rank=1),
+            dev.Beneficiary("MARTIN", "Léa", "1984-02-31", HOLDER_NIR, rank=2),
+            dev.Beneficiary("MARTIN", "Tom", "2016-01-02", "215057512345699", rank=3),
+        ),
+    )
+    await _identified(k, card)
+    assert k.view.state is State.IDENTITY_CONFIRMATION  # the one readable beneficiary
+    identity = k.view.context.identity
+    assert identity is not None and identity.traits.birth_date_known == "1950"
+    session_id = k.view.context.session_id
+    assert (await c.submit(ev.StopRequested)).accepted
+    assert (await c.submit(ev.StopConfirmed)).accepted
+    record = await k.store.session_bundle_source(session_id)
+    assert [(t.incident, t.subject) for t in record.trace if t.kind is TraceKind.INCIDENT] == [
+        (IncidentCode.CARD_ERROR, "beneficiary-2:birth-date-invalid"),
+        (IncidentCode.CARD_ERROR, "beneficiary-3:nir-key-mismatch"),
+    ]

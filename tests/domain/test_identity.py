@@ -167,3 +167,25 @@ def test_repr_shows_no_trait_and_no_number() -> None:
     assert repr(q.traits) == "InsTraits()"
     assert q.traits.first_birth_first_name == "Marie"
     assert replace(q.traits, birth_first_names=()).first_birth_first_name == ""
+
+
+def test_a_partial_date_of_birth_says_what_is_known_and_nothing_more() -> None:
+    from app.domain.identity import BirthDatePrecision, InsTraits, PartialDateError, Sex
+
+    def traits(born: date, precision: BirthDatePrecision) -> InsTraits:
+        return InsTraits("DUPONT", ("Marie",), born, Sex.FEMALE, birth_date_precision=precision)
+
+    assert traits(date(1950, 1, 1), BirthDatePrecision.YEAR).birth_date_known == "1950"
+    assert traits(date(1950, 6, 1), BirthDatePrecision.MONTH).birth_date_known == "1950-06"
+    whole = traits(date(1950, 6, 14), BirthDatePrecision.DAY)
+    assert whole.birth_date_known == "1950-06-14" and whole.birth_date_complete
+    assert not traits(date(1950, 1, 1), BirthDatePrecision.YEAR).birth_date_complete
+    for born, precision in [
+        (date(1950, 6, 1), BirthDatePrecision.YEAR),  # a month kept with an unknown month
+        (date(1950, 6, 14), BirthDatePrecision.MONTH),  # a day kept with an unknown day
+    ]:
+        with pytest.raises(PartialDateError) as caught:
+            traits(born, precision)
+        assert str(caught.value) == (
+            "A date of birth known only in part must hold the first day of its period."
+        )
