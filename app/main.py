@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -419,7 +420,7 @@ def run(config: KioskConfig, *, cabin_mode: bool = True, world: Any = None) -> i
     from app.ui.i18n import Catalogues
     from app.ui.main_window import KioskWindow
     from app.ui.presenter import Presenter
-    from app.ui.speech import Speaker
+    from app.ui.speech import Speaker, speech_directory
 
     app = _qt_app()
     loop = qasync.QEventLoop(app)
@@ -428,7 +429,7 @@ def run(config: KioskConfig, *, cabin_mode: bool = True, world: Any = None) -> i
 
     async def kiosk(site: KioskConfig, sims: SimulatorHub | None, demo: Any) -> None:
         assembly = await assemble(site, sims=sims)
-        speech_dir = Path(site.storage.data_dir) / "speech"
+        speech_dir = speech_directory()  # tmpfs when available, 0700; emptied at every wipe
         window = KioskWindow(
             Catalogues(), cabin_mode=cabin_mode, speaker=Speaker(speech_dir, lambda i: None)
         )
@@ -461,6 +462,7 @@ def run(config: KioskConfig, *, cabin_mode: bool = True, world: Any = None) -> i
                 panel.close()
             binding.close()
             await assembly.close()
+            shutil.rmtree(speech_dir, ignore_errors=True)
 
     async def main() -> None:
         if world is None:

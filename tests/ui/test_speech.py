@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import stat
 import wave
 from pathlib import Path
 
 import pytest
 
-from app.ui.speech import Speaker
+from app.ui.speech import Speaker, speech_directory
 from app.ui.views import UiIncident
 
 
@@ -52,3 +55,52 @@ async def test_a_missing_synthesiser_is_traced_with_a_sentence(tmp_path: Path) -
     assert seen == [
         UiIncident("speech-failed", "The speech synthesiser espeak-ng is not installed.")
     ]
+
+
+def _espeak_children() -> list[int]:
+    """espeak-ng processes whose parent is this test process (read from /proc)."""
+    me, found = os.getpid(), []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
+        if name.startswith("espeak") and int(rest.split()[1]) == me:
+            found.append(int(entry.name))
+    return found
+
+
+async def test_a_reading_cancelled_mid_render_leaves_no_process_and_no_file(
+    tmp_path: Path,
+) -> None:
+    speaker = Speaker(tmp_path / "speech", lambda i: None)
+    long_text = "Bonjour ZQXCANARY, vous êtes dans la cabine. " * 400
+    task = asyncio.ensure_future(speaker.render(long_text, "fr"))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while not list((tmp_path / "speech").glob("*.wav")) and loop.time() < deadline:
+        await asyncio.sleep(0.01)  # espeak-ng has started writing the name to disk
+    children = _espeak_children()
+    assert children, "espeak-ng should be rendering now"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    print(f"\nespeak-ng pid(s) while rendering: {children}")
+    assert _espeak_children() == []
+    assert list((tmp_path / "speech").iterdir()) == []
+
+
+def test_the_speech_directory_is_private_and_in_memory_when_possible(tmp_path: Path) -> None:
+    os.environ["XDG_RUNTIME_DIR"], before = str(tmp_path), os.environ.get("XDG_RUNTIME_DIR")
+    try:
+        directory = speech_directory()
+    finally:
+        if before is None:
+            del os.environ["XDG_RUNTIME_DIR"]
+        else:
+            os.environ["XDG_RUNTIME_DIR"] = before
+    assert directory.parent == tmp_path
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
