@@ -717,6 +717,9 @@ def _call_ended(t: _Txn, ev: CallEnded) -> None:
 def _call_dropped(t: _Txn, ev: CallDropped) -> None:
     _stop_device(t)
     t.set(call_ended_at=ev.at)
+    # R.6316-4 wants the start and the end of every call: a dropped call ends too,
+    # here, before any retry starts the next one with its own CALL_STARTED.
+    t.trace(TraceKind.CALL_ENDED, SYSTEM, "dropped")
     t.incident(IncidentCode.CALL_DROPPED)
     _degrade(t, DegradedReason.CALL_DROPPED)
 

@@ -523,6 +523,29 @@ def test_call_dropped_then_retry_then_new_call() -> None:
     flow.handle(CallEnded(at(15)))
     flow.handle(PaymentDone(at(16), "p"))
     assert flow.context.payment_reference == "p"
+    calls = [
+        (e.kind, e.at, e.subject)
+        for e in flow.context.trace
+        if e.kind in (TraceKind.CALL_STARTED, TraceKind.CALL_ENDED)
+    ]
+    first_start = calls[0][1]
+    assert calls == [
+        (TraceKind.CALL_STARTED, first_start, None),
+        (TraceKind.CALL_ENDED, at(12), "dropped"),
+        (TraceKind.CALL_STARTED, at(14), None),
+        (TraceKind.CALL_ENDED, at(15), None),
+    ]
+    assert first_start < at(12)
+
+
+def test_a_dropped_call_is_ended_in_the_trace_before_its_incident() -> None:
+    flow = flow_at(State.CALL)
+    flow.handle(CallDropped(at(12)))
+    tail = [(e.kind, e.subject, e.incident) for e in flow.context.trace][-2:]
+    assert tail == [
+        (TraceKind.CALL_ENDED, "dropped", None),
+        (TraceKind.INCIDENT, None, IncidentCode.CALL_DROPPED),
+    ]
 
 
 def test_call_dropped_then_finish() -> None:

@@ -36,6 +36,7 @@ from app.domain.session_events import (
     BeneficiaryChosen,
     CallDropped,
     CallEnded,
+    CallMediaCheckFailed,
     CallStarted,
     CardInserted,
     CardRemoved,
@@ -213,6 +214,9 @@ class SessionMachine(RuleBasedStateMachine):
             CallStarted: lambda at: CallStarted(at, d(st.sampled_from(["10003456789", ""]))),
             CallEnded: CallEnded,
             CallDropped: CallDropped,
+            CallMediaCheckFailed: lambda at: CallMediaCheckFailed(
+                at, d(st.sampled_from([(), ("camera-unavailable",), ("no-audio", "speaker")]))
+            ),
             HangUp: HangUp,
             DocumentReceived: lambda at: DocumentReceived(at, f"doc-{n % 3}", "report"),
             PaymentDone: lambda at: PaymentDone(at, f"pay-{n}"),
@@ -275,6 +279,21 @@ class SessionMachine(RuleBasedStateMachine):
         kinds = [e.kind for e in ctx.trace]
         if TraceKind.PAYMENT in kinds:
             assert TraceKind.CALL_ENDED in kinds[: kinds.index(TraceKind.PAYMENT)]
+
+    @invariant()
+    def every_call_started_is_ended_before_the_wipe(self) -> None:
+        """R.6316-4: the trace holds the start and the end of every call, in pairs."""
+        open_call = False
+        for entry in self.flow.context.trace:
+            if entry.kind is TraceKind.CALL_STARTED:
+                assert not open_call, "a call started while another was still open"
+                open_call = True
+            elif entry.kind is TraceKind.CALL_ENDED:
+                assert open_call, "a call ended that never started"
+                open_call = False
+            elif entry.kind is TraceKind.WIPE:
+                assert not open_call, "the session was wiped with a call still open"
+        assert open_call == self.flow.context.call_in_progress
 
     @invariant()
     def every_path_ends_in_wipe_then_welcome(self) -> None:
