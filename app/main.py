@@ -42,6 +42,8 @@ from app.maintenance.service import AccountService
 from app.maintenance.store_binding import account_service_on, key_source_for
 from app.sdnotify import Notifier
 from app.store import AsyncStore, RetentionPolicy
+from app.sync.clock import SystemClock
+from app.sync.insi_client import PlatformInsi
 from app.sync.service import SyncService, build_sync
 from app.sync.store_adapter import StoreOutbox
 from app.ui.presenter import Site
@@ -186,11 +188,17 @@ async def assemble(
     try:
         uplink = build_sync(config, StoreOutbox(store)) if sync else None
         port: CallPort | None = KioskCallLauncher(config) if call is AUTO else call
+        insi = (
+            PlatformInsi.from_config(config.platform, clock=clock or SystemClock())
+            if sync
+            else None
+        )
         services = await build_session_services(
             config,
             store=store,
             sims=sims,
             call=port,
+            insi=insi,
             network=uplink.monitor if uplink is not None else None,
             clock=clock,
             start=False,

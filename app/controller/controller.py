@@ -64,6 +64,24 @@ STORE_ATTEMPTS = 3
 STORE_RETRY_S = (0.05, 0.25)
 
 
+_INSI_INCIDENTS: dict[str, IncidentCode | None] = {
+    "traits-mismatch": IncidentCode.INSI_MISMATCH,
+    "several-candidates": IncidentCode.INSI_SEVERAL_CANDIDATES,
+    "query-refused": IncidentCode.INSI_REFUSED,
+    "invalid-answer": IncidentCode.INSI_REFUSED,
+    "already-from-insi": None,  # nothing was asked: nothing went wrong
+}
+
+
+def insi_incident_code(reason: str) -> IncidentCode | None:
+    """The trace's code for a failed INSi query (the client's reason value); default unavailable.
+
+    Why by value: the controller does not depend on the sync room's classes;
+    the reasons are the contract's (docs/insi.md).
+    """
+    return _INSI_INCIDENTS.get(reason, IncidentCode.INSI_UNAVAILABLE)
+
+
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -127,6 +145,7 @@ class SessionController:
         self._notice: Notice | None = None
         self._assistant: Professional | None = None
         self._camera_on = False
+        self._insi_outcome: IncidentCode | None = None
         self._view = self._build_view()
         self.assist: AssistedActs | None = (
             AssistedActs(self, accounts) if accounts is not None else None
@@ -491,6 +510,7 @@ class SessionController:
         return []
 
     def _query_insi(self) -> None:
+        self._insi_outcome = None  # a new identity: the last answer was about another one
         identity = self._flow.context.identity
         if self._insi is None or identity is None:
             return
@@ -504,7 +524,12 @@ class SessionController:
             try:
                 answer = await insi.query(identity, self._clock.now())
             except Exception as exc:
+                reason = str(getattr(exc, "reason", "") or "")
                 log.warning("INSi query failed (%s)", type(exc).__name__)
+                code = insi_incident_code(reason)
+                if code is not None and self._flow.context.identity == identity:
+                    self._insi_outcome = code
+                    await self.record_incident(code, reason or type(exc).__name__)
                 return
             if answer is not None and self._flow.context.identity == identity:
                 await self._dispatch(ev.IdentityUpdated(self._clock.now(), identity=answer))
@@ -550,6 +575,7 @@ class SessionController:
         self._device_status = None
         self._doctor = None
         self._assistant = None
+        self._insi_outcome = None
 
     async def close_safely(self, reason: str) -> None:
         """Close the session the way a fault does, on request (the calm error screen's button).
@@ -580,6 +606,7 @@ class SessionController:
         self._flow = SessionFlow(self._flow.settings)
         self._camera_on = False
         self._notice = Notice.FAULT
+        self._insi_outcome = None
         self._device_status = None
         self._doctor = None
         self._assistant = None
@@ -645,6 +672,11 @@ class SessionController:
             doctor=self._doctor,
             assistant=assistant,
             notice=self._notice,
+            insi_outcome=(
+                self._insi_outcome.value
+                if self._insi_outcome is not None and ctx.identity is not None
+                else None
+            ),
         )
 
     def _publish(self) -> None:

@@ -51,6 +51,7 @@ class SessionView:
     doctor: DoctorIdentity | None = field(default=None, repr=False)
     assistant: AssistantView | None = None
     notice: Notice | None = None
+    insi_outcome: str | None = None  # an IncidentCode value (insi-mismatch…) for the professional
 
     def countdown_s(self, now: datetime) -> int | None:
         """Whole seconds left on the inactivity countdown, for the UI's timer."""

@@ -23,6 +23,7 @@ the call screen and whether the bundle reached the platform.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
@@ -62,6 +63,7 @@ class Script:
         self.incidents: list[dict[str, str]] = []
         self._since = time.perf_counter()
         self._seen_trace: set[tuple[str, str]] = set()
+        self.identity: dict[str, Any] = {}  # statuses after the card read, then after INSi
 
     def _settle(self) -> None:
         for _ in range(3):
@@ -163,8 +165,33 @@ class Script:
         await self.tap("method-card")
         await self.a.sims.insert_card(reader, label)
         await self.until(State.IDENTITY_CONFIRMATION)
+        read = self.c.view.context.candidates  # as the card gave them, before INSi
+        statuses = [read[0].status.value if read else ""]
+        # INSi runs beside the screen (the platform's relay): wait, bounded, for its answer.
+        with contextlib.suppress(DemoFailed):
+            await self.wait(
+                lambda: self._identity_status() != statuses[0] or self.c.view.insi_outcome,
+                10,
+                "hear from INSi",
+            )
+        statuses.append(self._identity_status())
+        self.identity = {
+            "statuses": statuses,
+            "insi_outcome": self.c.view.insi_outcome,
+            "status_line": self._status_line(),
+        }
         self.shot()
         await self.tap("yes")
+
+    def _identity_status(self) -> str:
+        identity = self.c.view.context.identity
+        return identity.status.value if identity is not None else ""
+
+    def _status_line(self) -> str:
+        from PySide6.QtWidgets import QLabel
+
+        found = self.window.current_screen.findChild(QLabel, "identity-status")
+        return found.text() if found is not None else ""
 
     async def consent_and_orientation(self) -> None:
         for _ in range(3):
@@ -205,6 +232,7 @@ class Script:
             "total_seconds": round(time.perf_counter() - started, 3),
             "incidents": self.incidents,
             "refused_choices": list(self.binding.refused),
+            "identity": self.identity,
         }
 
 

@@ -408,8 +408,15 @@ class Presenter:
                 return ProfessionalLoginView(
                     Msg("login.purpose.document-check"), self._p.login_error
                 )
+            outcome = getattr(sv, "insi_outcome", None)
+            note = _INSI_NOTES.get(outcome) if outcome else None
             return DocumentCheckView(
-                assistant.display_name, name, born, status, error=self._p.document_error
+                assistant.display_name,
+                name,
+                born,
+                status,
+                error=self._p.document_error,
+                insi_note=Msg(note) if note else None,
             )
         return ConfirmIdentityView(name, born, status, identity.status in CHECKABLE)
 
@@ -775,6 +782,15 @@ def _display_name(identity: Any) -> str:
 
 def _date(value: Any) -> str:
     return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
+
+
+# What INSi's failed answer means for the professional checking the document (by trace code).
+_INSI_NOTES = {
+    "insi-mismatch": "document_check.insi.mismatch",
+    "insi-several-candidates": "document_check.insi.several",
+    "insi-unavailable": "document_check.insi.unavailable",
+    "insi-refused": "document_check.insi.unavailable",
+}
 
 
 def _birth(traits: Any) -> str:

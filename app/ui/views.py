@@ -194,6 +194,7 @@ class DocumentCheckView:
     status: Msg | None = None
     documents: tuple[str, ...] = ("passport", "national-id-card", "residence-permit")
     error: Msg | None = None
+    insi_note: Msg | None = None  # what INSi said (mismatch, several people, not reachable)
     screen: ScreenId = ScreenId.DOCUMENT_CHECK
 
 

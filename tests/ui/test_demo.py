@@ -53,6 +53,11 @@ def test_headless_demo_writes_a_png_per_screen_and_a_report(tmp_path: Path) -> N
     assert files[0] == "01-welcome-fr.png"
     assert report["refused_choices"] == []
     assert report["incidents"] == []
+    # INSi through the platform's relay: the card's provisional identity is recovered.
+    identity = report["identity"]
+    assert identity["statuses"] == ["PROV", "RECUP"], identity
+    assert identity["insi_outcome"] is None
+    assert identity["status_line"] != ""
     assert report["total_seconds"] < 110
     # The call: the doctor named before video, pictures and text both ways, two documents.
     call = report["call"]

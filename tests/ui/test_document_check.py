@@ -109,3 +109,32 @@ async def test_a_wrong_code_and_a_locked_account_show_the_same_sentence(
         )
     assert refused.value.reason is AuthFailure.LOCKED
     assert way.label("login-error") == wrong
+
+
+async def test_what_insi_said_is_shown_to_the_professional_checking_the_document(
+    way: Driver,
+) -> None:
+    """The controller's `insi_outcome` (traced as an incident) becomes a plain sentence."""
+    from dataclasses import replace
+
+    from app.controller.view import AssistantView
+    from app.ui.views import DocumentCheckView
+
+    await way.to_identification("fr")
+    await way.insert_card()
+    await way.tap("check-document")
+    sv = replace(
+        way.k.view,
+        assistant=AssistantView("sophie.bernard", "Sophie Bernard", "assistant"),
+        insi_outcome="insi-mismatch",
+    )
+    view = way.presenter.view_for(sv)
+    assert isinstance(view, DocumentCheckView)
+    way.window.present(view, way.presenter.presentation(sv))
+    QApplication.processEvents()
+    assert way.label("insi-note") == (
+        "Le service national INSi connaît ce numéro avec d'autres traits d'identité. "
+        "Vérifiez la pièce d'identité avec soin."
+    )
+    plain = way.presenter.view_for(replace(sv, insi_outcome=None))
+    assert isinstance(plain, DocumentCheckView) and plain.insi_note is None

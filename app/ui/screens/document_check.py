@@ -30,6 +30,9 @@ class DocumentCheckScreen(Screen):
         self.paragraph("confirm_identity.born", layout=inner, date=view.birth_date)
         if view.status is not None:
             self.paragraph(view.status, layout=inner).setObjectName("identity-status")
+        if view.insi_note is not None:
+            _, note = self.card("warning")
+            self.paragraph(view.insi_note, layout=note).setObjectName("insi-note")
         if view.error is not None:
             _, warn = self.card("warning")
             self.paragraph(view.error, layout=warn).setObjectName("document-error")
