@@ -34,6 +34,7 @@ from typing import Any
 from app.call import events as call_events
 from app.controller.call_launcher import KioskCallLauncher, summary_of
 from app.controller.controller import SessionController
+from app.controller.document_links import LINK_PATH, fetch_document_link
 from app.controller.ports import CallPort
 from app.controller.wiring import LeftOut, SessionServices, build_session_services
 from app.controller.wiring import flow_settings as flow_settings  # re-exported for callers
@@ -46,6 +47,7 @@ from app.sync.clock import SystemClock
 from app.sync.insi_client import PlatformInsi
 from app.sync.service import SyncService, build_sync
 from app.sync.store_adapter import StoreOutbox
+from app.sync.transport import ssl_context_for
 from app.ui.presenter import Site
 from app.ui.views import DeviceKind, IntentKind, NearbyPlaceView
 from drivers.registry import SimulatorHub
@@ -122,7 +124,7 @@ class Assembly:
         await self.store.close()
 
 
-DOCUMENT_PATH = "/patient/documents/{id}"  # the platform's page for one document (docs/ui.md)
+DOCUMENT_PATH = LINK_PATH  # where the cabin asks the platform for a document's patient link
 
 
 def site_of(config: KioskConfig) -> Site:
@@ -300,6 +302,7 @@ class CallScreenLink:
     self_frames: int = 0
     chat_from_doctor: list[str] = field(default_factory=list)
     documents: list[tuple[str, str]] = field(default_factory=list)  # (kind, title)
+    document_links: dict[str, str] = field(default_factory=dict)  # id -> the patient's link
     doctor_before_video: bool | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)  # UI incidents being recorded
     _last_remote: float = 0.0
@@ -381,6 +384,23 @@ def bind_window(assembly: Assembly, window: Any, presenter: Any) -> tuple[Any, C
             document = event.document
             link.documents.append((document.kind.value, document.title))
             presenter.document(document.document_id, document.kind.value, document.title)
+            binding.refresh()
+            session_id = assembly.controller.view.context.session_id
+            if assembly.site.document_url and session_id:
+                task = asyncio.ensure_future(
+                    document_link(assembly.site.document_url, session_id, document.document_id)
+                )
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+
+    async def document_link(template: str, session_id: str, document_id: str) -> None:
+        """The platform's patient link for the document becomes its QR code on the end screen."""
+        platform = assembly.config.platform
+        tls = ssl_context_for(platform) if platform.url.startswith("https:") else None
+        url = await fetch_document_link(template, session_id, document_id, ssl=tls)
+        if url is not None and assembly.controller.view.context.session_id == session_id:
+            link.document_links[document_id] = url
+            presenter.document_link(document_id, url)
             binding.refresh()
 
     launcher.hooks.on_remote_video = remote

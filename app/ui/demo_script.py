@@ -263,6 +263,9 @@ async def consultation(script: Script, doctor: Any, link: Any) -> dict[str, Any]
     await script.wait(
         lambda: len(c.view.context.documents) == len(DOCUMENTS), 10, "receive the documents"
     )
+    await script.wait(
+        lambda: len(link.document_links) == len(DOCUMENTS), 10, "get each document's link"
+    )
     await doctor.hang_up()
     await script.until(State.END, timeout=15)
     script.shot()
@@ -275,6 +278,7 @@ async def consultation(script: Script, doctor: Any, link: Any) -> dict[str, Any]
         "text_from_doctor_shown": DOCTOR_SAYS in link.chat_from_doctor,
         "text_from_patient_received": PATIENT_WRITES in doctor.texts,
         "documents": [{"kind": k, "title": t} for k, t in link.documents],
+        "document_links": dict(link.document_links),
     }
 
 

@@ -228,6 +228,7 @@ class _Paging:
     chat: list[ChatLine] = field(default_factory=list)
     document_error: Msg | None = None  # the document check was refused / nothing chosen
     documents: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (kind, title)
+    document_links: dict[str, str] = field(default_factory=dict)  # id -> the platform's link
     print_asked: bool = False
 
 
@@ -250,6 +251,10 @@ class Presenter:
     def document(self, document_id: str, kind: str, title: str) -> None:
         """A document the call delivered: its kind and title, for the end screen."""
         self._p.documents[document_id] = (kind, title)
+
+    def document_link(self, document_id: str, url: str) -> None:
+        """The patient's link the platform minted for that document (the QR code's content)."""
+        self._p.document_links[document_id] = url
 
     def document_checked(self, ok: bool) -> None:
         """The controller's answer to `CheckDocument`: back to "Is this you?" or a refusal."""
@@ -422,17 +427,18 @@ class Presenter:
 
     def _end_document(self, document_id: str) -> EndDocument:
         kind, title = self._p.documents.get(document_id, ("", ""))
-        template = self.site.document_url
         return EndDocument(
             Msg(f"end.document.{kind}" if kind in DOCUMENT_KINDS else "end.document.other"),
             title,
-            template.replace("{id}", document_id) if template else None,
+            # Only a link the platform minted: a QR code never points to a page that is not there.
+            self._p.document_links.get(document_id) if self.site.document_url else None,
         )
 
     def _print_note(self) -> Msg:
         """What "Print" does: no cabin has a printer (the site configuration has none), so it
         says so and what to do instead; it never pretends a page is coming."""
-        return Msg("end.print.none" if self.site.document_url else "end.print.none_no_qr")
+        linked = self.site.document_url and self._p.document_links
+        return Msg("end.print.none" if linked else "end.print.none_no_qr")
 
     def _numbers(self, numbers: Any) -> tuple[EmergencyNumber, ...]:
         return tuple(

@@ -8,7 +8,12 @@
   bye/text/media/documents to that kiosk;
 - ``POST /console/api/login`` / ``logout``, ``GET /console/api/online``,
   ``GET /console/api/config`` (ICE servers for the browser);
-- ``/console/`` the doctor's web page (static files, no build step).
+- ``/console/`` the doctor's web page (static files, no build step);
+- ``GET /cabin/documents/{session_id}/{document_id}``: the kiosk asks, for a
+  document its doctor sent in that session, the patient's link (JSON
+  ``{"url", "expiresAt"}``); ``GET /patient/documents/{token}`` serves the
+  document to whoever holds the link (the QR code on the end screen), and a
+  plain French 404 page otherwise (see `DocumentShelf`).
 
 Rooms are keyed by the kiosk's session id and survive a dropped link on either
 side, so a kiosk or a page that reconnects finds its call again. The platform,
@@ -18,10 +23,14 @@ ids, types and lengths only: session summaries are health data.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import html
 import json
 import logging
+import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +45,116 @@ log = logging.getLogger(__name__)
 
 CONSOLE_DIR = Path(__file__).with_name("console")
 ROOM_GRACE_S = 120.0
+DOCUMENT_LINK_TTL_S = 7 * 24 * 3600.0  # a week to scan, open and save the document
+DOCUMENT_TOKEN_BYTES = 32  # 256 bits from `secrets`: a link cannot be guessed
+PATIENT_DOCUMENT_PATH = "/patient/documents/"
+
+
+@dataclass(frozen=True)
+class SharedDocument:
+    session_id: str
+    document_id: str
+    kind: str
+    title: str = field(repr=False)
+    text: str | None = field(repr=False, default=None)
+    pdf: bytes | None = field(repr=False, default=None)
+    token: str = field(repr=False, default="")
+    expires_at: float = 0.0
+
+
+class DocumentShelf:
+    """The documents doctors issued, each behind a link only the patient's QR code holds.
+
+    Why a minted token and not the document id in the URL: ids are short and
+    made by the doctor's software ("demo-doc-1"); anyone could type the next
+    one. The token is 256 random bits, minted here when the document passes
+    from the doctor to the kiosk, valid for `DOCUMENT_LINK_TTL_S`. The kiosk
+    learns it by asking with the session id it opened the call with (a
+    random id only that cabin and the platform know). Kept in memory: the
+    reference platform is for tests and the demo.
+    """
+
+    def __init__(self, now: Callable[[], float] = time.time) -> None:
+        self.now = now
+        self._by_token: dict[str, SharedDocument] = {}
+        self._by_session: dict[tuple[str, str], str] = {}
+
+    def keep(self, session_id: str, message: m.DocumentMessage) -> SharedDocument:
+        token = secrets.token_urlsafe(DOCUMENT_TOKEN_BYTES)
+        pdf = None
+        if message.pdf_base64:
+            try:
+                pdf = base64.b64decode(message.pdf_base64, validate=True)
+            except (binascii.Error, ValueError):
+                pdf = None
+        document = SharedDocument(
+            session_id,
+            message.document_id,
+            message.kind,
+            message.title,
+            message.text,
+            pdf,
+            token,
+            self.now() + DOCUMENT_LINK_TTL_S,
+        )
+        self._purge()
+        self._by_token[token] = document
+        self._by_session[(session_id, message.document_id)] = token
+        return document
+
+    def for_session(self, session_id: str, document_id: str) -> SharedDocument | None:
+        token = self._by_session.get((session_id, document_id))
+        return self.by_token(token) if token else None
+
+    def by_token(self, token: str) -> SharedDocument | None:
+        document = self._by_token.get(token)
+        if document is None or not secrets.compare_digest(document.token, token):
+            return None
+        if document.expires_at <= self.now():
+            return None
+        return document
+
+    def _purge(self) -> None:
+        now = self.now()
+        for token, document in list(self._by_token.items()):
+            if document.expires_at <= now:
+                del self._by_token[token]
+                self._by_session.pop((document.session_id, document.document_id), None)
+
+
+_KIND_TITLES = {"prescription": "Ordonnance", "report": "Compte rendu"}
+
+_NOT_FOUND_PAGE = """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Document introuvable</title></head>
+<body style="font-family: sans-serif; font-size: 1.2rem; max-width: 40rem; margin: 2rem auto">
+<h1>Document introuvable</h1>
+<p>Ce lien ne mène à aucun document. Il a peut-être expiré : un lien reste valable
+sept jours après la consultation.</p>
+<p>Demandez le document au médecin qui vous a reçu, ou au pharmacien de la cabine.</p>
+</body></html>
+"""
+
+
+def _document_page(document: SharedDocument) -> str:
+    kind = _KIND_TITLES.get(document.kind, "Document")
+    title = html.escape(document.title)
+    text = html.escape(document.text or "")
+    expires = time.strftime("%d/%m/%Y", time.localtime(document.expires_at))
+    return f"""<!doctype html>
+<html lang="fr"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{kind}</title></head>
+<body style="font-family: sans-serif; font-size: 1.2rem; max-width: 40rem; margin: 2rem auto">
+<p>{kind}</p>
+<h1>{title}</h1>
+<pre style="white-space: pre-wrap; font-family: inherit">{text}</pre>
+<p><small>Enregistrez ou imprimez ce document : ce lien reste valable jusqu'au {expires}.</small></p>
+</body></html>
+"""
+
 
 # Messages a kiosk may relay to its doctor, and a doctor to its kiosk.
 _FROM_KIOSK = (m.Offer, m.Candidate, m.Text, m.MediaState, m.Bye)
@@ -78,7 +197,10 @@ class IceSettings:
 
 
 class Hub:
-    def __init__(self, directory: DoctorDirectory, ice: IceSettings) -> None:
+    def __init__(
+        self, directory: DoctorDirectory, ice: IceSettings, shelf: DocumentShelf | None = None
+    ) -> None:
+        self.shelf = shelf or DocumentShelf()
         self.directory = directory
         self.ice = ice
         self.logins = LoginSessions()
@@ -251,6 +373,9 @@ class Hub:
         room = next((r for r in self.rooms.values() if r.doctor_ws is ws), None)
         if room is None or not isinstance(message, _FROM_DOCTOR):
             return
+        if isinstance(message, m.DocumentMessage) and message.document_id:
+            self.shelf.keep(room.session_id, message)  # before the kiosk can ask for its link
+            log.info("document kept for the patient's link (%s)", message.kind)
         await self._send(room.kiosk, message)
         if isinstance(message, m.Bye):
             room.ended = True
@@ -275,6 +400,33 @@ class Hub:
         await self._send(room.kiosk, m.DoctorJoined(account.identity))
         await self._broadcast_lists()
 
+    # ---- the patient's documents ------------------------------------------------------------
+
+    async def document_link(self, request: web.Request) -> web.Response:
+        document = self.shelf.for_session(
+            request.match_info["session_id"], request.match_info["document_id"]
+        )
+        if document is None:
+            return web.json_response(
+                {"error": "Aucun document de ce nom pour cette séance."}, status=404
+            )
+        expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(document.expires_at))
+        url = f"{request.scheme}://{request.host}{PATIENT_DOCUMENT_PATH}{document.token}"
+        return web.json_response({"url": url, "expiresAt": expires})
+
+    async def patient_document(self, request: web.Request) -> web.Response:
+        headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+        document = self.shelf.by_token(request.match_info["token"])
+        if document is None:
+            return web.Response(
+                text=_NOT_FOUND_PAGE, status=404, content_type="text/html", headers=headers
+            )
+        if document.pdf is not None:
+            return web.Response(body=document.pdf, content_type="application/pdf", headers=headers)
+        return web.Response(
+            text=_document_page(document), content_type="text/html", headers=headers
+        )
+
     async def close_all(self, app: web.Application) -> None:
         for ws in list(self.doctor_sockets) + list(self.kiosk_sockets):
             await ws.close()
@@ -297,9 +449,12 @@ def install(
     directory: DoctorDirectory | None = None,
     ice_servers: Sequence[dict[str, Any]] = (),
     relay_only: bool = False,
+    shelf: DocumentShelf | None = None,
 ) -> None:
     """Add signalling and the doctor's console to ``app`` (an extension of create_app)."""
-    hub = Hub(directory or DoctorDirectory.demo(), IceSettings(list(ice_servers), relay_only))
+    hub = Hub(
+        directory or DoctorDirectory.demo(), IceSettings(list(ice_servers), relay_only), shelf
+    )
     app[HUB_KEY] = hub
     app.router.add_get("/signalling/kiosk", hub.kiosk_ws)
     app.router.add_get("/signalling/doctor", hub.doctor_ws)
@@ -307,6 +462,8 @@ def install(
     app.router.add_post("/console/api/logout", hub.logout)
     app.router.add_get("/console/api/online", hub.online)
     app.router.add_get("/console/api/config", hub.config)
+    app.router.add_get("/cabin/documents/{session_id}/{document_id}", hub.document_link)
+    app.router.add_get(PATIENT_DOCUMENT_PATH + "{token}", hub.patient_document)
     app.router.add_get("/console", _console_redirect)
     app.router.add_get("/console/", _console_index)
     app.router.add_static("/console/static/", CONSOLE_DIR)

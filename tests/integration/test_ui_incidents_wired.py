@@ -28,7 +28,9 @@ async def test_ui_incidents_reach_the_trace_through_bind_window(tmp_path: Path, 
     window = KioskWindow(Catalogues())
     qtbot.addWidget(window)
     try:
-        assert assembly.site.document_url == f"http://127.0.0.1:{port}/patient/documents/{{id}}"
+        assert assembly.site.document_url == (
+            f"http://127.0.0.1:{port}/cabin/documents/{{session}}/{{id}}"
+        )
         binding, link = bind_window(
             assembly, window, Presenter(assembly.site, assembly.controller.now)
         )

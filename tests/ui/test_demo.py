@@ -72,6 +72,12 @@ def test_headless_demo_writes_a_png_per_screen_and_a_report(tmp_path: Path) -> N
         {"kind": "report", "title": "Compte rendu de téléconsultation"},
         {"kind": "prescription", "title": "Ordonnance"},
     ]
+    # Each QR code holds the platform's minted link, and that page really serves the document.
+    links = call["document_links"]
+    assert sorted(links) == ["demo-doc-1", "demo-doc-2"]
+    for url in links.values():
+        token = url.rsplit("/", 1)[1]
+        assert "/patient/documents/" in url and len(token) >= 43 and "demo-doc" not in token
     # The session's bundle reached the reference platform after the patient left.
     sync = report["sync"]
     assert sync["bundle_reached_platform"] is True

@@ -19,7 +19,8 @@ from app.ui.views import EndView, Intent, IntentKind, Presentation
 from tests.controller.conftest import Kiosk
 from tests.ui.sample_views import sample_views
 
-URL = "http://127.0.0.1:8780/patient/documents/{id}"
+URL = "http://127.0.0.1:8780/cabin/documents/{session}/{id}"
+PAGE = "http://127.0.0.1:8780/patient/documents/"
 
 
 def _decode(label: QLabel) -> str:
@@ -43,12 +44,14 @@ def test_the_end_view_names_each_document_and_where_to_fetch_it(kiosk: Kiosk) ->
     presenter.view_for(sv)
     presenter.document("doc-7", "prescription", "Paracétamol 1 g")
     presenter.document("doc-8", "report", "Compte rendu de téléconsultation")
+    for doc in ("doc-7", "doc-8", "doc-9"):
+        presenter.document_link(doc, PAGE + f"token-of-{doc}")
     view = presenter.view_for(sv)
     assert isinstance(view, EndView)
     assert [(d.kind.id, d.title, d.url) for d in view.documents] == [
-        ("end.document.prescription", "Paracétamol 1 g", URL.replace("{id}", "doc-7")),
-        ("end.document.report", "Compte rendu de téléconsultation", URL.replace("{id}", "doc-8")),
-        ("end.document.other", "", URL.replace("{id}", "doc-9")),  # its title never came
+        ("end.document.prescription", "Paracétamol 1 g", PAGE + "token-of-doc-7"),
+        ("end.document.report", "Compte rendu de téléconsultation", PAGE + "token-of-doc-8"),
+        ("end.document.other", "", PAGE + "token-of-doc-9"),  # its title never came
     ]
     assert (view.payment.id, view.card_inserted, view.print_note) == (
         "end.payment.after",
@@ -57,6 +60,10 @@ def test_the_end_view_names_each_document_and_where_to_fetch_it(kiosk: Kiosk) ->
     )
     assert presenter.actions_for(Intent(IntentKind.PRINT), sv) == []
     assert presenter.view_for(sv).print_note.id == "end.print.none"
+    unlinked = Presenter(Site(document_url=URL), kiosk.clock)  # no link came back: no QR
+    unlinked.view_for(sv)
+    unlinked.document("doc-7", "prescription", "Paracétamol 1 g")
+    assert [d.url for d in unlinked.view_for(sv).documents] == [None, None, None]
     without = Presenter(Site(), kiosk.clock)  # no platform page: no QR, and Print says so
     without.view_for(sv)
     without.actions_for(Intent(IntentKind.PRINT), sv)
