@@ -38,7 +38,7 @@ def site(url: str) -> object:
 async def test_an_unreachable_platform_does_not_hold_the_controller_and_ends_degraded() -> None:
     launcher = KioskCallLauncher(
         site(f"http://127.0.0.1:{closed_port()}"),  # type: ignore[arg-type]
-        settings=CallSettings(reconnect_s=1.0),
+        settings=CallSettings(reconnect_s=3.0),
         open_wait_s=0.3,
     )
     seen: list[object] = []
@@ -48,9 +48,13 @@ async def test_an_unreachable_platform_does_not_hold_the_controller_and_ends_deg
     started = time.monotonic()
     await launcher.open("session-1")
     held = time.monotonic() - started
-    assert held < 2.5, held  # checks (~1 s) + at most open_wait_s, not the 1 s retry window
+    print(f"\nopen() held the controller {held:.2f} s (reconnect window 3 s)")
+    # open() came back while the call was still retrying the platform: the call has not
+    # given up yet (no CallEnded), so the controller was not held for the reconnect window.
+    assert not any(isinstance(e, call.CallEnded) for e in seen), seen
+    assert launcher.session is not None
     events = []
-    async with asyncio.timeout(5):
+    async with asyncio.timeout(10):
         async for event in launcher.events():
             events.append(event)
     assert events[-1] == call.CallEnded(call.EndReason.SIGNALLING_UNREACHABLE)

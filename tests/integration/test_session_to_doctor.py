@@ -30,12 +30,17 @@ from app.ui.views import EndView
 from kiosk_config import EXAMPLES, load_config
 from tests.call.chromium import Chromium
 from tests.call.conftest import chromium_available, doctor_console, take_first_patient
+from tests.drivers.card.real_parts import missing_real_part
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.timeout(150),
-    pytest.mark.skipif(not chromium_available(), reason="needs /usr/bin/chromium"),
-]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(150)]
+
+
+@pytest.fixture(autouse=True)
+def _chromium_present() -> None:
+    """Without Chromium the doctor's console cannot run: skip here, fail under CI."""
+    if not chromium_available():
+        missing_real_part("The doctor's console needs /usr/bin/chromium, which is missing.")
+
 
 DOCTOR_TEXT = "Bonjour, je vous vois bien. Depuis quand avez-vous de la fièvre ?"
 PATIENT_TEXT = "Depuis hier soir, docteur."
