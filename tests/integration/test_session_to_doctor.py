@@ -142,6 +142,7 @@ async def test_a_whole_session_reaches_the_doctor_and_the_platform(tmp_path: Pat
             )
             await script.wait(lambda: len(c.view.context.documents) == 1, 10, "get the document")
             assert link.documents == [("prescription", "Ordonnance")]
+            await script.wait(lambda: len(link.document_links) == 1, 10, "get the document's link")
             await page.evaluate("document.getElementById('hangup').click(); true")
             await script.until(State.END, timeout=15)
             view = window.current_view
@@ -151,7 +152,13 @@ async def test_a_whole_session_reaches_the_doctor_and_the_platform(tmp_path: Pat
             )  # its kind and title from the call, its page on the platform
             assert (document.kind.id, document.title) == ("end.document.prescription", "Ordonnance")
             assert document.url is not None and document.url.startswith(world.config.platform.url)
-            assert document.url.endswith("/patient/documents/" + c.view.context.documents[0])
+            # The QR code holds the platform's minted link (not the guessable document id),
+            # and that page serves the doctor's document.
+            assert document.url.startswith(world.config.platform.url.rstrip("/") + "/patient/")
+            assert c.view.context.documents[0] not in document.url
+            async with aiohttp.ClientSession() as http, http.get(document.url) as r:
+                assert r.status == 200
+                assert "Paracétamol 1 g, 3 fois par jour." in await r.text()
             assert await page.evaluate("window.telecabine.ended === true")
 
             # The patient takes the card and finishes: the session's bundle reaches the platform.
