@@ -18,6 +18,7 @@ from typing import Any
 
 from app.domain.consent import ConsentChoice, ConsentDecision, ConsentItem
 from app.domain.identity import (
+    BirthDatePrecision,
     CollectionMethod,
     IdentifierKind,
     IdentityDocument,
@@ -74,6 +75,7 @@ def identity_to_payload(identity: PatientIdentity) -> str:
                 "birth_name": t.birth_name,
                 "birth_first_names": list(t.birth_first_names),
                 "birth_date": t.birth_date.isoformat(),
+                "birth_date_precision": t.birth_date_precision.value,
                 "sex": t.sex.value,
                 "birth_place_insee": t.birth_place_insee,
                 "first_name_used": t.first_name_used,
@@ -107,6 +109,10 @@ def identity_from_payload(text: str) -> PatientIdentity:
         birth_place_insee=t["birth_place_insee"],
         first_name_used=t["first_name_used"],
         used_name=t["used_name"],
+        # Rows written before the precision was kept only ever held whole dates.
+        birth_date_precision=BirthDatePrecision(
+            t.get("birth_date_precision", BirthDatePrecision.DAY.value)
+        ),
     )
     return PatientIdentity(
         traits=traits,

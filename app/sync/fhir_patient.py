@@ -6,6 +6,10 @@ was collected, so the doctor knows how far to trust it. The INS identifier
 test/demo OIDs only from a cabin in test mode (the domain refuses them in
 production and so does the mapping). A NIR read from a card without INSi is
 not an INS and stays in the cabin.
+
+A date of birth known only in part (civil-status "00") goes out in FHIR's
+reduced form ('1950', '1950-06'): a made-up day would be a false trait in
+the doctor's record.
 """
 
 from __future__ import annotations
@@ -82,7 +86,9 @@ def patient_resource(identity: PatientIdentity, ctx: MappingContext) -> Json:
         "identifier": identifiers,
         "name": names,
         "gender": traits.sex.value,
-        "birthDate": fhir_date(traits.birth_date),
+        # FHIR `date` allows YYYY and YYYY-MM: send only what the civil status
+        # knows, never the first day the domain keeps as a placeholder.
+        "birthDate": traits.birth_date_known,
     }
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlcipher3 import dbapi2
 
 from app.store import FileKeySource, Store
-from app.store.codec import identity_to_payload, measurement_to_payload
+from app.store.codec import dumps, identity_to_payload, loads, measurement_to_payload
 from app.store.connection import connect
 from app.store.keys import StoreKey
 from app.store.migrations import LATEST_VERSION, MIGRATIONS, Migration, migrate, schema_version
@@ -18,6 +18,13 @@ from tests.store import factories as f
 T = "2025-03-14T09:30:00.000000Z"
 
 
+def _identity_payload_as_written_then() -> str:
+    """Earlier versions wrote no birth-date precision: every stored date was whole."""
+    payload = loads(identity_to_payload(f.identity()))
+    del payload["traits"]["birth_date_precision"]
+    return dumps(payload)
+
+
 def _fill_v1(conn) -> None:  # type: ignore[no-untyped-def]
     conn.execute(
         "INSERT INTO sessions (id, cabin_id, started_at, ended_at, end_reason) VALUES ('old', 'CAB-01', ?, ?, 'completed')",
@@ -25,7 +32,7 @@ def _fill_v1(conn) -> None:  # type: ignore[no-untyped-def]
     )
     conn.execute(
         "INSERT INTO identities (session_id, status, method, verified_by, payload, recorded_at) VALUES ('old', 'QUAL', 'CV', 'marie.ph', ?, ?)",
-        (identity_to_payload(f.identity()), T),
+        (_identity_payload_as_written_then(), T),
     )
     conn.execute(
         "INSERT INTO measurements (id, session_id, kind, manual, taken_at, payload, recorded_at) VALUES ('m-1', 'old', 'body-temperature', 0, ?, ?, ?)",
