@@ -36,6 +36,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from app.domain.identity import (
+    BirthDatePrecision,
     IdentifierKind,
     IdentityStatus,
     InsOid,
@@ -81,6 +82,7 @@ class InsiErrorReason(enum.StrEnum):
     SEVERAL_CANDIDATES = "several-candidates"
     QUERY_REFUSED = "query-refused"
     ALREADY_FROM_INSI = "already-from-insi"
+    INCOMPLETE_BIRTH_DATE = "incomplete-birth-date"
     # InsiAnswerInvalid: the platform's answer cannot be used
     INVALID_ANSWER = "invalid-answer"
 
@@ -104,6 +106,9 @@ _SENTENCES: dict[InsiErrorReason, str] = {
     ),
     InsiErrorReason.QUERY_REFUSED: "The INSi relay refused the query as malformed ({status}).",
     InsiErrorReason.ALREADY_FROM_INSI: "This identity already comes from INSi; it is not asked again.",
+    InsiErrorReason.INCOMPLETE_BIRTH_DATE: (
+        "The date of birth is incomplete; INSi is not asked with a made-up day or month."
+    ),
     InsiErrorReason.INVALID_ANSWER: "The INSi relay's answer cannot be used: {detail}.",
 }
 
@@ -146,8 +151,14 @@ class InsiAnswer:
 
 
 def query_body(identity: PatientIdentity) -> bytes:
-    """The JSON the relay takes: the NIR (when the kiosk has one) and the traits."""
+    """The JSON the relay takes: the NIR (when the kiosk has one) and the traits.
+
+    A second guard after the controller's: an incomplete date of birth is
+    never sent, since the first day of the period would be an invented trait.
+    """
     traits = identity.traits
+    if traits.birth_date_precision is not BirthDatePrecision.DAY:
+        raise InsiRefused(InsiErrorReason.INCOMPLETE_BIRTH_DATE)
     body: dict[str, Any] = {}
     if identity.identifier is not None and identity.identifier_kind is IdentifierKind.NIR:
         body["nir"] = identity.identifier.value

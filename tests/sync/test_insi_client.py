@@ -418,3 +418,22 @@ def test_the_answer_parser_raises_only_its_typed_error(body: bytes) -> None:
     else:
         assert isinstance(answer, InsiAnswer)
         assert answer.traits.birth_first_names
+
+
+def test_an_incomplete_date_of_birth_is_never_sent_to_insi() -> None:
+    import dataclasses
+
+    from app.domain.identity import BirthDatePrecision
+
+    identity = card_identity(born=date(1950, 1, 1))
+    partial = dataclasses.replace(
+        identity,
+        traits=dataclasses.replace(identity.traits, birth_date_precision=BirthDatePrecision.YEAR),
+    )
+    with pytest.raises(InsiRefused) as refused:
+        query_body(partial)
+    assert refused.value.reason is InsiErrorReason.INCOMPLETE_BIRTH_DATE
+    assert str(refused.value) == (
+        "The date of birth is incomplete; INSi is not asked with a made-up day or month."
+    )
+    assert b'"1950-01-01"' in query_body(identity)  # a full date still goes
