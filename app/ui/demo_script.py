@@ -25,8 +25,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -361,48 +361,53 @@ async def _play(
     app = QApplication.instance() or QApplication(["kiosk-demo"])
     # A plain asyncio loop that pumps Qt itself (`Script._settle`): offscreen nothing else
     # needs Qt's loop, and pumping Qt from inside a qasync task would re-enter asyncio.
-    with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as data:
-        async with demo_world(
-            config, data_dir=Path(data), port=0, fast=True, turn=False, require_card_reader=True
-        ) as world:
-            reader = world.card_reader()
-            if reader is None:
-                raise DemoFailed("The demo site has no card reader to insert the card in.")
-            assembly = await assemble(world.config, data_dir=Path(data) / "kiosk", sims=world.sims)
-            window = KioskWindow(Catalogues())
-            window.resize(*SCREEN_SIZE)
-            window.show()
-            binding, link = bind_window(
-                assembly, window, Presenter(assembly.site, assembly.controller.now)
+    # The run's stores stay in OUT/data so that a newcomer can look at them afterwards
+    # (`kiosk store verify --data-dir OUT/data/kiosk`, `python -m devtools.platform dump
+    # --db OUT/data/platform.sqlite3`); each run starts from empty ones.
+    data = out / "data"
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True)
+    async with demo_world(
+        config, data_dir=data, port=0, fast=True, turn=False, require_card_reader=True
+    ) as world:
+        reader = world.card_reader()
+        if reader is None:
+            raise DemoFailed("The demo site has no card reader to insert the card in.")
+        assembly = await assemble(world.config, data_dir=data / "kiosk", sims=world.sims)
+        window = KioskWindow(Catalogues())
+        window.resize(*SCREEN_SIZE)
+        window.show()
+        binding, link = bind_window(
+            assembly, window, Presenter(assembly.site, assembly.controller.now)
+        )
+        doctor = ScriptedDoctor(world.base_url, ice_servers=world.config.platform.ice_servers)
+        script = Script(assembly, window, binding, out, app)
+        try:
+            await assembly.start()
+            await doctor.connect()
+            await script.to_identification(languages[0])
+            await script.identify_with_card(reader)
+            session_id = assembly.controller.view.context.session_id or ""
+            await script.consent_and_orientation()
+            await script.measure_all()
+            report["call"] = await consultation(script, doctor, link)
+            await world.sims.remove_card(reader)  # "take your card"
+            await script.wait(
+                lambda: not assembly.controller.view.context.card_present,
+                5,
+                "see the card taken",
             )
-            doctor = ScriptedDoctor(world.base_url, ice_servers=world.config.platform.ice_servers)
-            script = Script(assembly, window, binding, out, app)
-            try:
-                await assembly.start()
-                await doctor.connect()
-                await script.to_identification(languages[0])
-                await script.identify_with_card(reader)
-                session_id = assembly.controller.view.context.session_id or ""
-                await script.consent_and_orientation()
-                await script.measure_all()
-                report["call"] = await consultation(script, doctor, link)
-                await world.sims.remove_card(reader)  # "take your card"
-                await script.wait(
-                    lambda: not assembly.controller.view.context.card_present,
-                    5,
-                    "see the card taken",
-                )
-                await script.tap("finish")
-                report["sync"] = await bundle_landed(world, assembly, session_id, 20)
-                if not report["sync"]["bundle_reached_platform"]:
-                    raise DemoFailed("The session's bundle did not reach the platform in 20 s.")
-                for lang in languages[1:]:
-                    await script.stop_detour(lang)
-                report["devices_left_out"] = [d.device_id for d in assembly.left_out]
-            finally:
-                report.update(script.report(started))
-                app.removeEventFilter(window.filter)
-                binding.close()
-                await doctor.close()
-                await assembly.close()
-                window.close()
+            await script.tap("finish")
+            report["sync"] = await bundle_landed(world, assembly, session_id, 20)
+            if not report["sync"]["bundle_reached_platform"]:
+                raise DemoFailed("The session's bundle did not reach the platform in 20 s.")
+            for lang in languages[1:]:
+                await script.stop_detour(lang)
+            report["devices_left_out"] = [d.device_id for d in assembly.left_out]
+        finally:
+            report.update(script.report(started))
+            app.removeEventFilter(window.filter)
+            binding.close()
+            await doctor.close()
+            await assembly.close()
+            window.close()
