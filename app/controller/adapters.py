@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -95,41 +95,3 @@ class DriverHub:
     async def events(self) -> AsyncIterator[DeviceEvent]:
         while True:
             yield await self._queue.get()
-
-
-class CallLauncher:
-    """`CallPort` over `app.call.session.CallSession`: one CallSession per consultation.
-
-    `factory(session_id)` builds the CallSession (signalling, camera,
-    microphone, speaker from the site configuration; see app/main.py).
-    """
-
-    def __init__(self, factory: Callable[[str], Any]) -> None:
-        self._factory = factory
-        self._session: Any = None
-        self._ready = asyncio.Event()
-
-    @property
-    def session(self) -> Any:
-        """The current CallSession (the UI shows its video and sends its touches)."""
-        return self._session
-
-    async def open(self, session_id: str) -> None:
-        self._session = self._factory(session_id)
-        self._ready.set()
-        await self._session.start()
-
-    async def end(self) -> None:
-        session, self._session = self._session, None
-        self._ready.clear()
-        if session is not None:
-            with contextlib.suppress(Exception):
-                await session.hang_up()
-
-    async def events(self) -> AsyncIterator[object]:
-        await self._ready.wait()
-        session = self._session
-        if session is None:
-            return
-        async for event in session.events():
-            yield event

@@ -7,7 +7,7 @@
     launcher.hooks.on_local_video = lambda bgr: …          # the self view
     launcher.hooks.on_mic_level = lambda level: …          # 0..1, waiting room bar
 
-Why a launcher of our own and not `adapters.CallLauncher` as is:
+Why the launcher is more than a thin wrapper around `CallSession`:
 
 - **The waiting room checks run first** (camera gives frames, microphone hears
   something, speaker opens); a failed check raises `CallNotOpened` (a
