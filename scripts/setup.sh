@@ -38,8 +38,23 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-PY="${PYTHON:-python3.11}"
-command -v "$PY" >/dev/null || PY=python3
+# Python 3.13 (the cabin's, Debian 13): on 3.11 PySide6 6.12 leaks references to None
+# until the process aborts (docs/runtime.md); 3.12+ makes None immortal.
+PY=""
+for cand in "${PYTHON:-}" python3.13 "$HOME"/.pyenv/versions/3.13*/bin/python3.13 /usr/bin/python3.13 python3.12 python3; do
+  [ -n "$cand" ] || continue
+  if "$cand" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then
+    PY="$cand"; break
+  fi
+done
+if [ -z "$PY" ]; then
+  echo "setup: Python 3.12 or newer is needed (3.13 preferred); set PYTHON=/path/to/python3.13" >&2
+  exit 1
+fi
+if [ -x .venv/bin/python ] && ! .venv/bin/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)'; then
+  echo "setup: .venv runs an older Python; making it anew"
+  rm -rf .venv
+fi
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $($PY --version)"
   "$PY" -m venv .venv
