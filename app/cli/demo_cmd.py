@@ -37,6 +37,13 @@ def _has_screen() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def _refused_runtime() -> int | None:
+    """Runtime check: a known-crashing Python + PySide6 stops here with one sentence."""
+    from app.runtime import refuse_bad_runtime
+
+    return refuse_bad_runtime()
+
+
 def _load(path: str) -> Any:
     try:
         return load_config(path)
@@ -46,6 +53,9 @@ def _load(path: str) -> Any:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    refused = _refused_runtime()  # runtime check (app/runtime.py, docs/runtime.md)
+    if refused is not None:
+        return refused
     config = _load(args.config)
     if config is None:
         return 2
@@ -80,6 +90,9 @@ def _announced(world: Any) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
+    refused = _refused_runtime()  # runtime check (app/runtime.py, docs/runtime.md)
+    if refused is not None:
+        return refused
     config = _load(args.config)
     if config is None:
         return 2
