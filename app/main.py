@@ -465,7 +465,7 @@ def run(config: KioskConfig, *, cabin_mode: bool = True, world: Any = None) -> i
             window.speaker.on_incident = window.incidents.emit
         install_error_routes(window)
         presenter = Presenter(assembly.site, assembly.controller.now)
-        binding, _ = bind_window(assembly, window, presenter)
+        binding, link = bind_window(assembly, window, presenter)
         await assembly.start()
         if cabin_mode:
             window.show_kiosk()
@@ -480,6 +480,12 @@ def run(config: KioskConfig, *, cabin_mode: bool = True, world: Any = None) -> i
 
             panel = OperatorPanel(assembly, demo)
             panel.show()
+        # test probe (KIOSK_PROBE, off by default; app/ui/probe.py, docs/runtime.md)
+        from app.ui import probe
+
+        assembly.closers.append(
+            probe.attach(window, assembly=assembly, binding=binding, link=link, demo=demo)
+        )
         closed = asyncio.Event()
         app.aboutToQuit.connect(closed.set)
         _close_on_signals(closed)
