@@ -14,29 +14,106 @@ from kiosk_config.schema import KioskConfig
 
 EXAMPLES = Path(__file__).parent / "examples"
 
+MAX_BYTES = 256 * 1024
+"""A site file is a few kilobytes; anything this big is not one (and is not read further)."""
+MAX_DEPTH = 8
+"""Tables and arrays nest at most 4 deep in the schema (platform.ice_servers[0].urls[0])."""
+
 
 def load_config(path: str | Path) -> KioskConfig:
+    """The configuration in `path`, checked against the schema, or a `ConfigError`.
+
+    Whatever the file holds (binary, not UTF-8, huge, nested a thousand deep),
+    the only exception is `ConfigError`, whose problems are sentences.
+    """
+    return parse_config(read_config_bytes(path), str(path))
+
+
+def read_config_bytes(path: str | Path) -> bytes:
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with Path(path).open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
     except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
         raise ConfigError(
-            source, [ConfigProblem("(file)", "", f"cannot be read ({exc.strerror})")]
-        ) from exc
-    return parse_config(text, source)
+            source, [ConfigProblem("(file)", "", f"cannot be read ({reason})")]
+        ) from None
+    except ValueError as exc:  # a NUL byte in the path
+        raise ConfigError(
+            source, [ConfigProblem("(file)", "", f"cannot be read ({exc})")]
+        ) from None
+    return data
 
 
-def parse_config(text: str, source: str = "<config>") -> KioskConfig:
+def parse_config(text: str | bytes, source: str = "<config>") -> KioskConfig:
+    """Parse and validate TOML text (or the bytes of a file, which must be UTF-8)."""
+    return validate(parse_toml(text, source), source)
+
+
+def parse_toml(text: str | bytes, source: str = "<config>") -> dict[str, Any]:
+    """The raw TOML tables of a site file; every way it can be unusable is a `ConfigError`."""
+    size = len(text.encode("utf-8", "surrogatepass")) if isinstance(text, str) else len(text)
+    if size > MAX_BYTES:
+        raise _file_error(
+            source, f"is larger than {MAX_BYTES // 1024} KiB: expected a site file of a few KiB"
+        )
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _file_error(
+                source,
+                f"is not UTF-8 text (byte 0x{text[exc.start]:02x} at offset {exc.start}):"
+                " expected a TOML file saved as UTF-8",
+            ) from None
+    text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            source, [ConfigProblem("(file)", "", f"is not valid TOML ({exc})")]
-        ) from exc
+        raise _file_error(source, f"is not valid TOML ({exc})") from None
+    except RecursionError:
+        raise _file_error(source, _TOO_DEEP) from None
+    except (ValueError, MemoryError) as exc:  # e.g. an integer of thousands of digits
+        raise _file_error(source, f"is not valid TOML ({type(exc).__name__})") from None
+    if _depth(raw) > MAX_DEPTH:
+        raise _file_error(source, _TOO_DEEP)
+    return raw
+
+
+_TOO_DEEP = f"nests tables or arrays more than {MAX_DEPTH} deep: expected a site configuration"
+
+
+def _file_error(source: str, expected: str) -> ConfigError:
+    return ConfigError(source, [ConfigProblem("(file)", "", expected)])
+
+
+def _depth(value: object) -> int:
+    """How deep tables and arrays nest, without recursion (a hostile file may nest deeply)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            return depth
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def validate(raw: dict[str, Any], source: str) -> KioskConfig:
     try:
         return KioskConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(source, [_problem(err, raw) for err in exc.errors()]) from exc
+        raise ConfigError(source, [_problem(err, raw) for err in exc.errors()]) from None
+    except RecursionError:
+        raise _file_error(source, _TOO_DEEP) from None
 
 
 def _dotted(loc: tuple[int | str, ...]) -> str:
@@ -73,7 +150,7 @@ def _problem(err: Any, raw: dict[str, Any]) -> ConfigProblem:
     loc: tuple[int | str, ...] = tuple(err["loc"])
     key = _dotted(loc)
     kind = err["type"]
-    value = "" if kind == "missing" else repr(err.get("input"))
+    value = "" if kind == "missing" else shown_value(err.get("input"))
     if kind == "extra_forbidden":
         model = _model_at(loc)
         hint = None
@@ -91,6 +168,16 @@ def _problem(err: Any, raw: dict[str, Any]) -> ConfigProblem:
         expected = "is required" + (f" ({desc})" if desc else "")
         return ConfigProblem(key, "", expected)
     return ConfigProblem(key, value, f"expected {_expected(err)}")
+
+
+def shown_value(value: object) -> str:
+    """The bad value as the technician wrote it, short and on one line."""
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list | tuple):
+        return f"an array of {len(value)}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:70] + "…" + text[-8:]
 
 
 def _expected(err: Any) -> str:

@@ -8,14 +8,126 @@ file format is TOML: it takes comments, which the cabin template needs.
 from __future__ import annotations
 
 import enum
+import ipaddress
+import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _a_path(value: object) -> object:
+    """A path field is never empty: pydantic would read "" as ".", the current folder."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("a file or folder path, not an empty value")
+        if "\x00" in value or value != value.strip():
+            raise ValueError("a path without control characters or surrounding spaces")
+    return value
+
+
+ConfigPath = Annotated[Path, BeforeValidator(_a_path)]
+"""Every path of the configuration: a non-empty path (existence is checked by `check_config`)."""
+
+
+def _text(value: object) -> object:
+    """Words shown to a person: not empty, no control characters."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("some text, not an empty value")
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise ValueError("text on one line, without control characters")
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+
+_HOST = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])"
+_ICE_URL = re.compile(
+    rf"^(stun|stuns|turn|turns):({_HOST})(?::([0-9]{{1,5}}))?(\?transport=(?:udp|tcp))?$"
+)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _web_url(value: str) -> str:
+    """An http(s) URL with a host, nothing else (no javascript:, file:, data:, credentials)."""
+    if any(ord(c) <= 32 or ord(c) == 127 for c in value):
+        raise ValueError("an http:// or https:// URL without spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"an http:// or https:// URL ({exc})") from None
+    if parts.scheme not in {"http", "https"}:
+        raise ValueError("an http:// or https:// URL")
+    if not parts.hostname or not (re.fullmatch(_HOST, parts.hostname) or _is_ip(parts.hostname)):
+        raise ValueError("an http:// or https:// URL with a host name")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("a URL without a user name or password in it")
+    if parts.query or parts.fragment:
+        raise ValueError("a base URL without '?' or '#'")
+    if port == 0:
+        raise ValueError("a URL with a port between 1 and 65535")
+    return value
+
+
+def _ice_url(value: str) -> str:
+    """A STUN or TURN URI (RFC 7064/7065): stun:, turn: or turns: host[:port][?transport=]."""
+    m = _ICE_URL.fullmatch(value)
+    if m is None or m.group(1) == "stuns":
+        raise ValueError("a stun:, turn: or turns: URL such as 'turns:turn.example.net:5349'")
+    if m.group(3) is not None and not 1 <= int(m.group(3)) <= 65535:
+        raise ValueError("a STUN/TURN URL with a port between 1 and 65535")
+    if m.group(1) == "stun" and m.group(4):
+        raise ValueError("a stun: URL without '?transport=' (only turn: takes it)")
+    return value
+
+
+def _not_empty(value: tuple[str, ...]) -> tuple[str, ...]:
+    if not value:
+        raise ValueError("at least one URL")
+    return value
+
+
+WebUrl = Annotated[str, AfterValidator(_web_url)]
+IceUrl = Annotated[str, AfterValidator(_ice_url)]
+
+_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
+_PHONE_PREFIXES = ("+33", "0033", "+262", "+590", "+594", "+596")
+
+
+def _french_phone(value: str) -> str:
+    """A French phone number of ten digits, kept as the patient reads it: '04 72 10 20 30'.
+
+    Accepts the usual ways of writing one: '0472102030', '04.72.10.20.30',
+    '+33 4 72 10 20 30', '+33 (0)4 72 10 20 30', and the overseas departments'
+    +262/+590/+594/+596 (whose national numbers also start with 0).
+    """
+    digits = _PHONE_SEPARATORS.sub("", value.replace("(0)", ""))
+    for prefix in _PHONE_PREFIXES:
+        if digits.startswith(prefix):  # +33 4 72 ... -> 04 72 ...; +262 262 ... -> 0262 ...
+            digits = "0" + digits[len(prefix) :]
+            break
+    if not re.fullmatch(r"0[1-9][0-9]{8}", digits):
+        raise ValueError(
+            "a French phone number of ten digits such as '04 72 10 20 30' or '+33 4 72 10 20 30'"
+        )
+    return " ".join(digits[i : i + 2] for i in range(0, 10, 2))
+
+
+FrenchPhone = Annotated[str, AfterValidator(_french_phone)]
 
 
 class Mode(enum.StrEnum):
@@ -32,19 +144,51 @@ class DeviceKindName(enum.StrEnum):
 
 
 class Address(_Strict):
-    street: str = Field(description="Street and number of the cabin's site.")
-    postal_code: Annotated[str, Field(pattern=r"^\d{5}$")] = Field(
+    """Where the cabin is, as the patient gives it to the SAMU and the doctor reads it."""
+
+    street: Text = Field(description="Street and number of the cabin's site.")
+    complement: Text | None = Field(
+        default=None,
+        description=(
+            "Optional: how to find the cabin once there (building, floor, 'inside the pharmacy');"
+            " told to the SAMU with the address."
+        ),
+    )
+    postal_code: Annotated[str, Field(pattern=r"^[0-9]{5}$")] = Field(
         description="Five-digit French postal code."
     )
-    city: str = Field(description="Town of the site.")
+    city: Text = Field(description="Town of the site.")
+
+    def lines(self) -> tuple[str, str]:
+        """The address on two lines: ('3 place du Marché, bâtiment B', '69001 Lyon')."""
+        first = f"{self.street}, {self.complement}" if self.complement else self.street
+        return first, f"{self.postal_code} {self.city}"
+
+    def one_line(self) -> str:
+        """The address on one line: '3 place du Marché, bâtiment B, 69001 Lyon'."""
+        return ", ".join(self.lines())
 
 
 class Site(_Strict):
     cabin_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{2,39}$")] = Field(
         description="Stable identifier of this cabin; it prefixes every identifier the kiosk mints."
     )
-    name: str = Field(description="Name of the hosting site (pharmacy, town hall).")
-    address: Address
+    name: Text = Field(
+        description=(
+            "Name of the hosting site (pharmacy, town hall), as people know it: shown on the"
+            " emergency screen with the address and sent to the doctor."
+        )
+    )
+    address: Address = Field(
+        description="Address of the site: shown on the emergency screen to give the SAMU."
+    )
+    phone: FrenchPhone | None = Field(
+        default=None,
+        description=(
+            "Recommended: phone number of the hosting site, written in the doctor's summary so"
+            " that the doctor can call the site back (e.g. '04 72 10 20 30')."
+        ),
+    )
     insee_code: Annotated[str, Field(pattern=r"^(\d{5}|2[AB]\d{3})$")] = Field(
         description="INSEE (COG) code of the commune: the place of the patient sent to the doctor."
     )
@@ -52,6 +196,16 @@ class Site(_Strict):
         default=Mode.PRODUCTION,
         description="'production' refuses test identities and test OIDs; 'test' is for demo and tests.",
     )
+
+    def address_lines(self, *, with_name: bool = True, lines: Literal[1, 2] = 2) -> tuple[str, ...]:
+        """The site for a patient to read aloud to the SAMU, or for the doctor's summary.
+
+        ``lines=2``: ('Pharmacie du Marché', '3 place du Marché', '69001 Lyon') — the name
+        (unless ``with_name=False``) on its own line, then the address on two lines.
+        ``lines=1``: ('Pharmacie du Marché, 3 place du Marché, 69001 Lyon',).
+        """
+        parts = ((self.name,) if with_name else ()) + self.address.lines()
+        return (", ".join(parts),) if lines == 1 else parts
 
 
 class Timeouts(_Strict):
@@ -116,17 +270,21 @@ class Device(_Strict):
 
 
 class Platform(_Strict):
-    url: str = Field(description="Base URL of the platform (FHIR endpoint and signalling).")
-    ca_file: Path | None = Field(
+    url: WebUrl = Field(
+        description="Base http:// or https:// URL of the platform (FHIR endpoint and signalling)."
+    )
+    ca_file: ConfigPath | None = Field(
         default=None, description="CA certificate file that signs the platform's TLS certificate."
     )
-    client_cert_file: Path | None = Field(
+    client_cert_file: ConfigPath | None = Field(
         default=None, description="This cabin's client certificate (optional mutual TLS)."
     )
-    client_key_file: Path | None = Field(
+    client_key_file: ConfigPath | None = Field(
         default=None, description="Key of the cabin's client certificate."
     )
-    health_path: str = Field(default="/health", description="Path of the platform health endpoint.")
+    health_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/-]*$")] = Field(
+        default="/health", description="Path of the platform health endpoint (starts with '/')."
+    )
     health_interval_s: Annotated[float, Field(gt=0, le=300)] = Field(
         default=10.0, description="Seconds between two platform health checks."
     )
@@ -136,13 +294,15 @@ class Platform(_Strict):
 
 
 class IceServer(_Strict):
-    urls: tuple[str, ...] = Field(description="stun: or turn: URLs.")
+    urls: Annotated[tuple[IceUrl, ...], AfterValidator(_not_empty)] = Field(
+        description="stun:, turn: or turns: URLs (e.g. 'turns:turn.example.net:5349').",
+    )
     username: str | None = None
     credential: str | None = None
 
 
 class Storage(_Strict):
-    data_dir: Path = Field(
+    data_dir: ConfigPath = Field(
         default=Path("/var/lib/telecabine"),
         description="Folder of the encrypted database (and, in demo/test, its key file).",
     )
