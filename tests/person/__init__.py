@@ -1,0 +1,1 @@
+"""Person tests: the real windowed kiosk on an X server, driven from outside like a hand."""

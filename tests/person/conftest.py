@@ -1,0 +1,19 @@
+"""Person tests need an X server of their own, xdotool and ImageMagick's `import`."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.person.xserver import missing_tools
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    missing = missing_tools()
+    if not missing:
+        return
+    skip = pytest.mark.skip(
+        reason=f"person tests need {', '.join(missing)} (apt: xvfb xdotool imagemagick)"
+    )
+    for item in items:
+        if "person" in item.keywords:
+            item.add_marker(skip)
