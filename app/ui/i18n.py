@@ -15,12 +15,15 @@ caller gave, then the id itself (a test makes sure the last two never happen).
 from __future__ import annotations
 
 import string
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from babel import Locale
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 CATALOGUE_DIR = Path(__file__).parent / "translations"
 SOURCE_LANGUAGE = "fr"
@@ -89,6 +92,9 @@ class Catalogues:
             self.missing.add((lang, msg.id))
             raw = self._by_lang.get(SOURCE_LANGUAGE, {}).get(msg.id) or msg.default or msg.id
         values: dict[str, object] = {**msg.params, **params}
+        for key, value in values.items():  # numbers as the language writes them: 37,2 in French
+            if isinstance(value, Decimal | float):
+                values[key] = format_number(value, lang)
         return _FORMAT.format(raw, **values) if values else raw
 
 
@@ -105,3 +111,74 @@ def language_name(lang: str) -> str:
 def espeak_voice(lang: str) -> str:
     """The espeak-ng voice for a language code (espeak names French "fr-fr")."""
     return {"fr": "fr-fr", "en": "en-gb"}.get(lang, lang)
+
+
+# --- numbers ---------------------------------------------------------------------------
+
+UNIT_SYMBOLS: Mapping[str, str] = {"Cel": "°C", "%": "%", "/min": "/min", "mm[Hg]": "mm\u00a0Hg"}
+"""UCUM unit -> what a person reads after the number."""
+
+_NBSP = "\u00a0"  # a number and its unit never part at the end of a line
+
+
+def format_number(
+    value: Decimal | float | int | str, lang: str, decimals: int | None = None
+) -> str:
+    """A number as `lang` writes it: ``37,2`` in French, ``37.2`` in English and Arabic.
+
+    `decimals` fixes the number of decimals; by default a `Decimal` keeps its own
+    (``Decimal("37.20")`` -> ``37,20``: a device's precision is shown as read) and a
+    float shows at most 2. Babel's CLDR data decides the separators (French groups
+    thousands with a narrow no-break space).
+    """
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    if not number.is_finite():
+        return str(value)
+    if decimals is None:
+        exponent = number.as_tuple().exponent
+        own = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        decimals = own if isinstance(value, Decimal | str) else min(own, 2)
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return format_decimal(number, format=pattern, locale=_locale(lang), decimal_quantization=True)
+
+
+def format_quantity(
+    value: Decimal | float | int | str, unit: str, lang: str, decimals: int | None = None
+) -> str:
+    """A measurement with its unit, kept on one line: ``37,2 °C``, ``120 mm Hg``, ``98 %``."""
+    return f"{format_number(value, lang, decimals)}{_NBSP}{UNIT_SYMBOLS.get(unit, unit)}"
+
+
+def parse_number(text: str) -> Decimal | None:
+    """A number typed by a person, whatever the language: ``37,2``, ``37.2``, ``٣٧٫٢``.
+
+    Either separator is a decimal mark (a temperature or a pressure has no thousands);
+    spaces are ignored; any digit script is read (Arabic-Indic, fullwidth). None when
+    the text is not one number.
+    """
+    cleaned = []
+    for ch in text.strip():
+        if ch.isspace() or ch == _NBSP or ch == "\u202f":
+            continue
+        if ch in ",.\u066b":  # ARABIC DECIMAL SEPARATOR
+            cleaned.append(".")
+        elif ch.isdigit():
+            cleaned.append(str(unicodedata.digit(ch)))
+        elif ch in "-+\u2212" and not cleaned:
+            cleaned.append("-" if ch != "+" else "")
+        else:
+            return None
+    joined = "".join(cleaned)
+    if joined.count(".") > 1 or not any(c.isdigit() for c in joined):
+        return None
+    try:
+        return Decimal(joined)
+    except InvalidOperation:
+        return None
+
+
+def _locale(lang: str) -> Locale:
+    try:
+        return Locale.parse(lang)
+    except (ValueError, TypeError):
+        return Locale.parse(SOURCE_LANGUAGE)

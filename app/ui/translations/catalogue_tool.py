@@ -8,6 +8,13 @@ Why from the domain's objects rather than a grep: the domain's `Message`
 objects carry both the id and the French source text, so the French
 catalogue is filled from the one place that wording is decided. An
 easy-to-read variant is catalogued under ``<id>.easy``.
+
+Ids built at run time (``f"measure.q.{q.value}"``) are the hole a patient saw
+("measure.q.mean" on screen): a literal scan cannot see them, and the render
+test only meets the values its sample screens happen to show. So every
+f-string in `app/ui` shaped like an id is a *template* (``measure.q.{}``) that
+must be declared in `DYNAMIC_IDS` with the values it takes (usually the
+domain's enum); `check` expands each template and reports an undeclared one.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import importlib
 import pkgutil
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 
@@ -90,6 +97,110 @@ def ui_message_ids(namespaces: set[str], root: Path = UI_DIR) -> dict[str, str]:
     return out
 
 
+def _enum_values(module: str, name: str) -> Callable[[], Iterable[str]]:
+    def values() -> Iterable[str]:
+        return [str(member.value) for member in getattr(importlib.import_module(module), name)]
+
+    return values
+
+
+def _attr(module: str, name: str, keys: bool = False) -> Callable[[], Iterable[str]]:
+    def values() -> Iterable[str]:
+        value = getattr(importlib.import_module(module), name)
+        if keys:
+            return [str(k) for k in value]
+        if isinstance(value, dict) or hasattr(value, "values") and not isinstance(value, tuple):
+            return sorted({str(v) for vs in value.values() for v in vs})
+        return [str(v) for v in value]
+
+    return values
+
+
+def _fixed(*values: str) -> Callable[[], Iterable[str]]:
+    return lambda: values
+
+
+def _product(*parts: Callable[[], Iterable[str]]) -> Callable[[], Iterable[tuple[str, ...]]]:
+    def values() -> Iterable[tuple[str, ...]]:
+        import itertools
+
+        return itertools.product(*(list(p()) for p in parts))
+
+    return values
+
+
+_PRESENTER = "app.ui.presenter"
+DYNAMIC_IDS: dict[str, Callable[[], Iterable[str | tuple[str, ...]]]] = {
+    # template (each {} is one run-time value) -> the values it takes
+    "measure.q.{}": _enum_values("app.domain.measurements", "Quantity"),
+    "measure.{}.title": _enum_values("app.ui.views", "DeviceKind"),
+    "measure.{}.how{}": _product(_enum_values("app.ui.views", "DeviceKind"), _fixed("1", "2", "3")),
+    "identity.status.{}": _enum_values("app.domain.identity", "IdentityStatus"),
+    "identity_form.nir.{}": _enum_values("app.domain.nir", "NirErrorReason"),
+    "identity_form.error.{}": _enum_values("app.domain.manual_identity", "FieldProblem"),
+    "identity_form.error.choose-{}": _fixed("sex", "document"),  # the two fields with choices
+    "identity_form.document.{}": _attr("app.ui.screens.manual_identity", "DOCUMENTS"),
+    "identity_form.{}.{}": lambda: [
+        *(("sex", s) for s in _attr("app.ui.screens.manual_identity", "SEXES")()),
+        *(("document", d) for d in _attr("app.ui.screens.manual_identity", "DOCUMENTS")()),
+    ],
+    "identification.problem.{}": _enum_values("app.domain.session_events", "IdentificationProblem"),
+    "degraded.what.{}": _enum_values("app.domain.session_effects", "DegradedReason"),
+    "degraded.next.{}": _enum_values("app.domain.session_effects", "DegradedReason"),
+    "orientation.q.{}": _attr(_PRESENTER, "_OPTIONS", keys=True),
+    "orientation.a.{}": _attr(_PRESENTER, "_OPTIONS"),
+    "end.document.{}": _attr(_PRESENTER, "DOCUMENT_KINDS"),
+    # the purposes the presenter sets `professional_for` to
+    "login.purpose.{}": _fixed("manual-identity", "document-check", "manual-measure"),
+    "notice.{}": _enum_values("app.controller.view", "Notice"),
+    "operator.card.{}": lambda: [i.split(".", 2)[2] for i in _operator_ids("operator.card.")],
+    "operator.qr.{}": lambda: [i.split(".", 2)[2] for i in _operator_ids("operator.qr.")],
+}
+"""Every id template of `app/ui` and its values; `check` expands them all."""
+
+NOT_IDS: frozenset[str] = frozenset({"operator.fail.{}"})
+"""Templates that name a widget (objectName), not a catalogue entry."""
+
+
+def _operator_ids(prefix: str) -> list[str]:
+    from app.ui.operator_panel import caption_ids
+
+    return [i for i in caption_ids() if i.startswith(prefix)]
+
+
+def ui_id_templates(namespaces: set[str], root: Path = UI_DIR) -> dict[str, str]:
+    """template -> file of every f-string in `app/ui` shaped like a message id."""
+    out: dict[str, str] = {}
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"), str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            template = "".join(
+                str(v.value) if isinstance(v, ast.Constant) else "{}" for v in node.values
+            )
+            sample = template.replace("{}", "x")
+            if _ID.match(sample) and sample.split(".", 1)[0] in namespaces:
+                out.setdefault(template, path.name)
+    return out
+
+
+def dynamic_ids(namespaces: set[str]) -> tuple[set[str], list[str]]:
+    """(every id the templates of `app/ui` expand to, templates not declared in DYNAMIC_IDS)."""
+    ids: set[str] = set()
+    undeclared: list[str] = []
+    for template in sorted(ui_id_templates(namespaces)):
+        if template in NOT_IDS:
+            continue
+        values = DYNAMIC_IDS.get(template)
+        if values is None:
+            undeclared.append(template)
+            continue
+        for value in values():
+            ids.add(template.format(*((value,) if isinstance(value, str) else value)))
+    return ids, undeclared
+
+
 def read_catalogue(path: Path) -> Catalog:
     with path.open("rb") as handle:
         return read_po(handle, locale=path.stem)
@@ -105,8 +216,11 @@ def missing(directory: Path = CATALOGUE_DIR) -> dict[str, list[str]]:
     french = read_catalogue(directory / "fr.po")
     known = {str(m.id) for m in french if m.id}
     namespaces = {i.split(".", 1)[0] for i in known}
-    wanted = known | set(domain_messages()) | set(ui_message_ids(namespaces))
+    built, undeclared = dynamic_ids(namespaces)
+    wanted = known | set(domain_messages()) | set(ui_message_ids(namespaces)) | built
     out: dict[str, list[str]] = {}
+    if undeclared:  # an id built at run time whose values nobody declared: not checkable
+        out["DYNAMIC_IDS"] = [f"{t} (declare its values)" for t in undeclared]
     for po in sorted(directory.glob("*.po")):
         catalog = read_catalogue(po)
         have = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
