@@ -274,6 +274,11 @@ class MicrophoneTrack(MediaStreamTrack):
         self._pts += BLOCK
         return frame
 
+    def resume(self) -> None:
+        """Pace from now after a pause (no peer pulled blocks): no burst of old audio."""
+        if self._start is not None:
+            self._start = time.monotonic() - self._pts / RATE
+
 
 def to_mono_int16(frame: AudioFrame) -> Pcm:
     """A decoded remote frame (Opus gives packed s16 stereo) as mono int16."""

@@ -47,6 +47,13 @@ class EndReason(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class ConnectionStatus(enum.StrEnum):
+    """What the patient is told about the doctor's connection during the call."""
+
+    DOCTOR_LOST = "doctor-lost"  # the doctor's page or network went; the kiosk keeps waiting
+    DOCTOR_BACK = "doctor-back"  # media flow again after a loss
+
+
 DEGRADED_REASONS: frozenset[EndReason] = frozenset(
     {EndReason.RECONNECT_TIMEOUT, EndReason.SIGNALLING_UNREACHABLE}
 )
@@ -102,6 +109,18 @@ class Incident:
 
 
 @dataclass(frozen=True)
+class ConnectionStatusChanged:
+    """The doctor's connection was lost (reconnection window open) or is back (media flow).
+
+    Emitted only once a doctor has joined: before that there is nobody to lose.
+    `window_s` is how long the kiosk keeps waiting before the degraded path.
+    """
+
+    status: ConnectionStatus
+    window_s: float = 0.0
+
+
+@dataclass(frozen=True)
 class CallEnded:
     reason: EndReason
     documents: tuple[ReceivedDocument, ...] = ()
@@ -120,5 +139,6 @@ CallEvent = (
     | RemoteMediaState
     | DocumentReceived
     | Incident
+    | ConnectionStatusChanged
     | CallEnded
 )

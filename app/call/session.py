@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 from aiortc.sdp import candidate_from_sdp
 
@@ -33,6 +33,8 @@ from app.call.errors import DocumentError, SignallingProtocolError, SignallingUn
 from app.call.events import (
     CallEnded,
     CallEvent,
+    ConnectionStatus,
+    ConnectionStatusChanged,
     DoctorIdentified,
     DocumentReceived,
     EndReason,
@@ -77,6 +79,29 @@ def _vp8_first() -> list[Any]:
     return [c for c in codecs if c.mimeType.lower() in ("video/vp8", "video/rtx")]
 
 
+class PeerTrack(MediaStreamTrack):
+    """One peer connection's hold on a long-lived local track (camera or microphone).
+
+    Why: aiortc stops a sender's track when its connection closes. A
+    reconnection is a fresh RTCPeerConnection; handing it the camera and
+    microphone tracks the old one stopped sends nothing (the doctor who
+    rejoins sees and hears nothing). Each connection gets its own PeerTrack;
+    when aiortc stops it, the camera and microphone tracks stay live for the
+    next one, with their mute, camera-off and failure state.
+    """
+
+    def __init__(self, inner: CameraTrack | MicrophoneTrack) -> None:
+        super().__init__()
+        self.kind = inner.kind
+        self.inner = inner
+        inner.resume()
+
+    async def recv(self) -> Any:
+        if self.readyState != "live" or self.inner.readyState != "live":
+            raise MediaStreamError
+        return await self.inner.recv()
+
+
 class CallSession:
     def __init__(
         self,
@@ -109,6 +134,7 @@ class CallSession:
         self._pc: RTCPeerConnection | None = None
         self._channel: Any = None
         self._video_sender: RTCRtpSender | None = None
+        self._peer_video: PeerTrack | None = None
         self._generation = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reconnect_task: asyncio.Task[None] | None = None
@@ -117,6 +143,7 @@ class CallSession:
         self._ending = False
         self._doctor: m.DoctorIdentity | None = None
         self._doctor_present = False
+        self._told_lost = False
         self._joined_at: float | None = None
         self._negotiated_at = 0.0
         self._first_in_generation: set[str] = set()
@@ -395,13 +422,15 @@ class CallSession:
                 self._incident(IncidentCode.ICE_FAILED)
                 self._start_reconnect()
 
-        video_track = None if self._quality.audio_only else self._camera_track
+        # Fresh holds on the camera and microphone: aiortc stops the old ones with `old`.
+        self._peer_video = PeerTrack(self._camera_track)
+        video_track = None if self._quality.audio_only else self._peer_video
         video = pc.addTransceiver(video_track or "video", direction="sendrecv")
         video.setCodecPreferences(_vp8_first())
         if video_track is None:
             video.sender.replaceTrack(None)
         self._video_sender = video.sender
-        pc.addTransceiver(self._mic_track, direction="sendrecv")
+        pc.addTransceiver(PeerTrack(self._mic_track), direction="sendrecv")
         channel = pc.createDataChannel("chat")
         self._channel = channel
 
@@ -434,10 +463,14 @@ class CallSession:
             since = time.monotonic() - self._negotiated_at
         self._emit(RemoteMediaStarted(kind=kind, seconds_since_doctor_joined=since))
         if self.state in (CallState.CONNECTING, CallState.RECONNECTING):
-            if self.state is CallState.RECONNECTING:
+            back = self.state is CallState.RECONNECTING
+            if back:
                 self._incident(IncidentCode.RECONNECTED)
             self._fire(Trigger.MEDIA_UP)
             self._media_up.set()
+            if back and self._told_lost:
+                self._told_lost = False
+                self._emit(ConnectionStatusChanged(ConnectionStatus.DOCTOR_BACK))
 
     async def _consume_video(self, track: Any, generation: int) -> None:
         while generation == self._generation and not self._ending:
@@ -470,6 +503,12 @@ class CallSession:
         if self._machine.can(Trigger.DROP):
             self._fire(Trigger.DROP)
         self._incident(IncidentCode.RECONNECTING, window_s=self.settings.reconnect_s)
+        if self._doctor is not None and not self._told_lost:
+            # The patient hears it in words (not a frozen face): the kiosk keeps waiting.
+            self._told_lost = True
+            self._emit(
+                ConnectionStatusChanged(ConnectionStatus.DOCTOR_LOST, self.settings.reconnect_s)
+            )
         self._reconnect_task = self._spawn(self._reconnect_loop())
 
     async def _reconnect_loop(self) -> None:
@@ -558,7 +597,7 @@ class CallSession:
 
     async def _set_video_sending(self, on: bool) -> None:
         if self._video_sender is not None:
-            self._video_sender.replaceTrack(self._camera_track if on else None)
+            self._video_sender.replaceTrack(self._peer_video if on else None)
         await self._send_media_state()
 
     async def _send_media_state(self) -> None:

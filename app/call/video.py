@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 from aiortc import MediaStreamTrack, VideoStreamTrack
+from aiortc.mediastreams import VIDEO_CLOCK_RATE
 from av import VideoFrame
 
 from app.call.errors import CheckFailureReason, DeviceUnavailable
@@ -175,6 +176,11 @@ class CameraTrack(VideoStreamTrack):
         frame.pts, frame.time_base = pts, time_base
         self.frames_sent += 1
         return frame
+
+    def resume(self) -> None:
+        """Pace from now after a pause (no peer pulled frames): no burst to catch up."""
+        if hasattr(self, "_timestamp"):
+            self._start = time.time() - self._timestamp / VIDEO_CLOCK_RATE
 
 
 class FrameCounter:

@@ -11,6 +11,7 @@ noise stay in the technical log.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from app.call import events as call
@@ -58,3 +59,63 @@ def translate_call_event(event: object, at: datetime) -> list[ev.Event]:
             return []  # the patient hung up or the kiosk cancelled: the flow already knows
         case _:
             return []
+
+
+# ---- what the call screen says about the connection (CallView.quality) -------------------
+
+CALL_STATUS_DOCTOR_LOST = "call.status.doctor_lost"
+"""'La connexion avec le médecin est interrompue. Restez assis, nous essayons de la rétablir.'"""
+CALL_STATUS_DOCTOR_BACK = "call.status.doctor_back"
+"""'La connexion avec le médecin est rétablie.' — shown for `DOCTOR_BACK_SHOWN_S`."""
+CALL_STATUS_AUDIO_ONLY = "call.quality.poor"
+"""'La connexion est faible : le son continue, l'image est coupée.' (existing id)."""
+
+DOCTOR_BACK_SHOWN_S = 8.0
+
+
+@dataclass
+class CallStatusBoard:
+    """The one sentence the call screen shows about the connection, as a message id.
+
+    Why a small stateful board rather than a field of each event: the screen
+    needs the *current* sentence at every refresh, and "doctor back" must go
+    away by itself after a few seconds. Feed it every call event (with a
+    monotonic time); read `message_id(now)` when the view is built. The
+    doctor's lost connection outranks the audio-only note. No Qt, no clock of
+    its own: the controller owns time.
+    """
+
+    lost: bool = False
+    back_until: float | None = None
+    audio_only: bool = False
+
+    def feed(self, event: object, now: float) -> bool:
+        """Take one call event; True when the sentence may have changed (publish the view)."""
+        before = self.message_id(now)
+        match event:
+            case call.ConnectionStatusChanged(status=call.ConnectionStatus.DOCTOR_LOST):
+                self.lost, self.back_until = True, None
+            case call.ConnectionStatusChanged(status=call.ConnectionStatus.DOCTOR_BACK):
+                self.lost, self.back_until = False, now + DOCTOR_BACK_SHOWN_S
+            case call.Incident(code=call.IncidentCode.AUDIO_ONLY_FALLBACK):
+                self.audio_only = True
+            case call.Incident(code=call.IncidentCode.VIDEO_RESTORED):
+                self.audio_only = False
+            case call.CallEnded():
+                self.clear()
+            case _:
+                return False
+        return self.message_id(now) != before
+
+    def message_id(self, now: float) -> str | None:
+        if self.lost:
+            return CALL_STATUS_DOCTOR_LOST
+        if self.back_until is not None and now < self.back_until:
+            return CALL_STATUS_DOCTOR_BACK
+        if self.audio_only:
+            return CALL_STATUS_AUDIO_ONLY
+        return None
+
+    def clear(self) -> None:
+        """A new call (or the wipe) starts with nothing to say."""
+        self.lost, self.back_until, self.audio_only = False, None, False
