@@ -22,11 +22,13 @@ from app.sync.errors import CodeCheckError, CodeProblem, describe_kind
 from app.sync.identifiers import (
     CS_DOCUMENT_KIND,
     CS_END_REASON,
+    CS_INTERRUPTION,
     CS_KIOSK_OBSERVATION,
     CS_ORIENTATION_EXCEPTION,
     CS_PARCOURS,
     CS_TERRITORIALITY_WAIVER,
     EXT_ENCOUNTER_END_REASON,
+    EXT_EVENT_STATUS_REASON,
 )
 
 Json = Mapping[str, Any]
@@ -267,6 +269,14 @@ def _encounter(ck: _Checker, r: Json, mode: RunMode | None) -> None:
     for ext in r.get("extension", []):
         if ext.get("url") == EXT_ENCOUNTER_END_REASON:
             ck.coding("extension(end-reason)", ext.get("valueCoding"), CS_END_REASON, c.END_REASONS)
+        elif ext.get("url") == EXT_EVENT_STATUS_REASON:
+            codings = ext.get("valueCodeableConcept", {}).get("coding", [None])
+            ck.coding(
+                "extension(statusReason)",
+                codings[0] if codings else None,
+                CS_INTERRUPTION,
+                frozenset(c.INTERRUPTIONS),
+            )
         else:
             ck.bad("extension.url", ext.get("url"), "an extension the kiosk knows")
     if r.get("status") == "cancelled" and not r.get("period", {}).get("end"):

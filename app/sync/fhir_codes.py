@@ -182,6 +182,21 @@ DOCUMENT_DOC_STATUSES = frozenset({"preliminary", "final", "amended", "entered-i
 # kiosk's own: `interrupted` at restart, `fault` after a software error).
 END_REASONS = frozenset({"completed", "stopped", "abandoned", "emergency", "interrupted", "fault"})
 
+# Why a consultation was cancelled or cut short (Encounter statusReason, kiosk codes with
+# French displays: the platform's staff read them). Never a health datum: how the session
+# went, not what the patient has.
+INTERRUPTIONS: dict[str, str] = {
+    "call-dropped": "Appel interrompu : la connexion avec le médecin a été perdue",
+    "stopped": "Séance arrêtée par le patient",
+    "abandoned": "Séance abandonnée (inactivité)",
+    "emergency": "Sortie d'urgence (orientation vers le 15 / 112)",
+    "interrupted": "Séance interrompue par un redémarrage de la borne",
+    "fault": "Séance interrompue par une erreur logicielle de la borne",
+    "platform-unreachable": "Plateforme injoignable",
+    "cabin-media-failed": "Caméra, micro ou haut-parleur de la cabine en panne",
+    "no-call": "Aucun médecin n'a pris l'appel",
+}
+
 # The orientation Observation: kiosk-defined codes, never LOINC.
 ORIENTATION_CODE = "parcours-de-soins-orientation"
 ORIENTATION_EXCEPTION_CODE = "orientation-exception"

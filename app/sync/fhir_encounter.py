@@ -8,10 +8,15 @@ per cabin and commune on the platform), the Encounter is one per session.
 
 from __future__ import annotations
 
-from app.domain.trace import ActorKind, TraceKind
+from app.domain.trace import ActorKind, IncidentCode, TraceKind
 from app.sync import fhir_codes as c
 from app.sync.fhir_context import Json, MappingContext, doctor_ref, fhir_datetime
-from app.sync.identifiers import CS_END_REASON, EXT_ENCOUNTER_END_REASON
+from app.sync.identifiers import (
+    CS_END_REASON,
+    CS_INTERRUPTION,
+    EXT_ENCOUNTER_END_REASON,
+    EXT_EVENT_STATUS_REASON,
+)
 from app.sync.session_snapshot import SessionSnapshot
 
 
@@ -42,21 +47,72 @@ def location_resource(ctx: MappingContext) -> Json:
     }
 
 
-def encounter_status(snapshot: SessionSnapshot) -> str:
-    """`finished` when the session ended normally or the doctor saw the patient.
+# Incidents that send a session down the degraded path before any call, latest wins.
+_NO_CALL_INCIDENTS: dict[IncidentCode, str] = {
+    IncidentCode.PLATFORM_UNREACHABLE: "platform-unreachable",
+    IncidentCode.CALL_MEDIA_CHECK_FAILED: "cabin-media-failed",
+}
 
-    R4 `cancelled` means "ended before it had begun": a session stopped,
-    abandoned, cut by a restart or a fault before any call is one, even with
-    measurements taken (the consultation itself never happened). A session
-    with a call is `finished` whatever cut it afterwards; the end reason says
-    how it ended. Still running → `in-progress`.
+
+def interruption(snapshot: SessionSnapshot) -> str | None:
+    """Why the consultation did not happen or was cut short (`c.INTERRUPTIONS`), or None.
+
+    Read from the trace and the store's end reason, never from health data:
+    - the last call ended normally (the doctor or the patient hung up): None,
+      whatever happened afterwards on the end screen;
+    - the last call ended "dropped" (the call module gave up after the
+      reconnection window): `call-dropped`, even if the patient then finished
+      the degraded screen normally;
+    - the last call was ended by the kiosk (stop, inactivity, emergency exit,
+      fault) or never ended (restart): the session's end reason;
+    - no call at all: the session's end reason when it is not `completed`,
+      else the latest degraded-path incident (platform unreachable, cabin
+      media failed), else `no-call`.
+    Still running: None.
+    """
+    if snapshot.ended_at is None:
+        return None
+    calls = [e for e in snapshot.trace if e.kind in (TraceKind.CALL_STARTED, TraceKind.CALL_ENDED)]
+    reason = snapshot.end_reason or "completed"
+    if any(e.kind is TraceKind.CALL_STARTED for e in calls):
+        last = calls[-1]
+        if last.kind is TraceKind.CALL_ENDED and last.subject == "dropped":
+            return "call-dropped"
+        if last.kind is TraceKind.CALL_ENDED and last.actor.kind is not ActorKind.SYSTEM:
+            return None
+        return reason if reason != "completed" else "call-dropped"
+    if reason != "completed":
+        return reason
+    for entry in reversed(snapshot.trace):
+        if entry.incident in _NO_CALL_INCIDENTS:
+            return _NO_CALL_INCIDENTS[entry.incident]
+    return "no-call"
+
+
+def encounter_status(snapshot: SessionSnapshot) -> str:
+    """R4 status of the consultation (docs/sync.md, "Interrupted sessions").
+
+    `cancelled` is R4's "ended before it had begun": no doctor ever took the
+    call (measurements alone are not the consultation), whatever ended the
+    session. A consultation that began is `finished` even when cut short: R4
+    has no "interrupted" status; the cut is said by `event-statusReason`
+    (see `interruption`). Still running → `in-progress`.
     """
     if snapshot.ended_at is None:
         return "in-progress"
-    if snapshot.end_reason in (None, "completed"):
-        return "finished"
     called = any(e.kind is TraceKind.CALL_STARTED for e in snapshot.trace)
     return "finished" if called else "cancelled"
+
+
+def _status_reason(code: str) -> Json:
+    display = c.INTERRUPTIONS.get(code, code)
+    return {
+        "url": EXT_EVENT_STATUS_REASON,
+        "valueCodeableConcept": {
+            "coding": [{"system": CS_INTERRUPTION, "code": code, "display": display}],
+            "text": display,
+        },
+    }
 
 
 def encounter_resource(snapshot: SessionSnapshot, ctx: MappingContext) -> Json:
@@ -65,14 +121,22 @@ def encounter_resource(snapshot: SessionSnapshot, ctx: MappingContext) -> Json:
     if snapshot.ended_at is not None:
         period["end"] = fhir_datetime(snapshot.ended_at)
     resource: Json = {"resourceType": "Encounter", "meta": {"profile": [c.PROFILE_ENCOUNTER]}}
+    extensions: list[Json] = []
     if snapshot.ended_at is not None and snapshot.end_reason is not None:
-        # R4 has no Encounter.statusReason: how the session ended, in the kiosk's terms.
-        resource["extension"] = [
+        # How the session ended, in the kiosk's terms (the store's end reason).
+        extensions.append(
             {
                 "url": EXT_ENCOUNTER_END_REASON,
                 "valueCoding": {"system": CS_END_REASON, "code": snapshot.end_reason},
             }
-        ]
+        )
+    cut = interruption(snapshot)
+    if cut is not None:
+        # Why the consultation was cancelled or cut short: R4 Encounter has no
+        # statusReason element, the core extension event-statusReason carries it.
+        extensions.append(_status_reason(cut))
+    if extensions:
+        resource["extension"] = extensions
     resource |= {
         "identifier": [ctx.encounter_id.as_fhir()],
         "status": encounter_status(snapshot),
