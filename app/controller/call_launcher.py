@@ -35,14 +35,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from app.call import events as call
 from app.call.audio import AudioSink, AudioSource, Pcm, ToneMicrophone, rms_dbfs
 from app.call.session import CallSession, CallSettings
 from app.call.signalling import Signalling, WebSocketSignalling
+from app.call.summary import doctor_summary
 from app.call.video import FrameSource, Image, TestPatternSource
 from app.call.waiting_room import incidents as check_incidents
 from app.call.waiting_room import run_checks
@@ -270,52 +272,31 @@ class KioskCallLauncher:
             log.info("waiting room preview stopped (%s)", type(exc).__name__)
 
 
-def summary_of(context: Any, config: KioskConfig) -> dict[str, Any]:
-    """What the doctor's console shows about the patient (docs/call.md, summary keys).
+def summary_of(
+    context: Any,
+    config: KioskConfig,
+    *,
+    names: Mapping[str, str] | None = None,
+    today: date | None = None,
+    reasons: Iterable[Any] | None = None,
+    reason_text: str | None = None,
+) -> dict[str, Any]:
+    """What the doctor's console shows about the patient, in French words (app/call/summary.py).
 
     Only what the patient agreed to share reaches this point: the call is
-    opened after the teleconsultation consent, which covers it.
+    opened after the teleconsultation consent, which covers it. `names` maps
+    a professional's account id to the name the doctor reads (the controller
+    knows who is signed in); without it a manual value says "un professionnel
+    de la cabine". The age is counted on the session's day.
     """
-    summary: dict[str, Any] = {
-        "cabin": {
-            "site": config.site.name,
-            "city": config.site.address.city,
-            "insee_code": config.site.insee_code,
-        }
-    }
-    identity = getattr(context, "identity", None)
-    if identity is not None:
-        t = identity.traits
-        first = t.first_name_used or (t.birth_first_names[0] if t.birth_first_names else "")
-        summary["identity"] = {
-            "display_name": f"{(t.used_name or t.birth_name).upper()} {first}".strip(),
-            "birth_date": t.birth_date_known,  # "1950" when only the year is known
-            "sex": t.sex.value,
-            "status": identity.status.value,
-            "method": identity.method.value,
-        }
-    consents = getattr(context, "consents", ())
-    if consents:
-        summary["consent"] = {
-            d.item.value.replace("-", "_"): d.choice.value == "granted" for d in consents
-        }
-    orientation = getattr(context, "orientation", None)
-    if orientation is not None:
-        summary["orientation"] = {
-            "parcours": orientation.parcours.value,
-            "médecin traitant inconnu": "oui" if orientation.unknown_medecin_traitant else "non",
-        }
-    measurements = []
-    for measurement in getattr(context, "measurements", ()):
-        for c in measurement.components:
-            measurements.append(
-                {
-                    "kind": c.quantity.value,
-                    "value": float(c.value),
-                    "unit": c.unit,
-                    "at": measurement.taken_at.strftime("%H:%M"),
-                    "how": "manual" if measurement.is_manual else "device",
-                }
-            )
-    summary["measurements"] = measurements
-    return summary
+    started = getattr(context, "started_at", None)
+    day = today or (started.astimezone().date() if isinstance(started, datetime) else None)
+    return doctor_summary(
+        context,
+        config.site,
+        today=day or date.today(),
+        names=names,
+        devices={d.id: d.kind.value for d in config.devices},
+        reasons=reasons,
+        reason_text=reason_text,
+    )
