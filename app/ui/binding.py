@@ -69,12 +69,14 @@ class ControllerBinding:
         self._unsubscribe = controller.subscribe(self._on_view)
         window.intents.connect(self.on_intent)
         window.incidents.connect(self._incident)
+        window.activity.connect(self.on_activity)
         self.refresh()
 
     def close(self) -> None:
         self._unsubscribe()
         self.window.intents.disconnect(self.on_intent)
         self.window.incidents.disconnect(self._incident)
+        self.window.activity.disconnect(self.on_activity)
 
     def refresh(self) -> None:
         sv = self.controller.view
@@ -89,6 +91,19 @@ class ControllerBinding:
             self.window.wipe()
         self._session = session
         self.refresh()
+
+    def on_activity(self) -> None:
+        """Any touch or key (a keyboard key, a drag) tells the flow someone is there.
+
+        The controller throttles these and adds no trace entry; they only keep
+        the inactivity countdown from starting, or close it.
+        """
+        note = getattr(self.controller, "note_activity", None)
+        if note is None:
+            return
+        task = asyncio.ensure_future(note())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def on_intent(self, intent: object) -> None:
         if not isinstance(intent, Intent):

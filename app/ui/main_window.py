@@ -24,6 +24,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage, QKeyEvent
 from PySide6.QtWidgets import QApplication, QFrame, QStackedWidget, QVBoxLayout, QWidget
 
+from app.ui.drag_scroll import DragScroller
 from app.ui.i18n import Catalogues, Msg, is_right_to_left
 from app.ui.screens.base import Screen
 from app.ui.screens.registry import SCREEN_CLASSES
@@ -120,6 +121,8 @@ class KioskWindow(QWidget):
         self.presentation = Presentation()
         self.current_view: View = WelcomeView()
         self._before_help: View | None = None
+        self.builds = 0  # screens built (a figure for tests and the soak: not once a second)
+        self.updates = 0  # views applied in place
         if cabin_mode:
             self.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.Window)
         layout = QVBoxLayout(self)
@@ -152,9 +155,11 @@ class KioskWindow(QWidget):
         self.bar.stop.clicked.connect(lambda: self._on_intent(Intent(IntentKind.STOP)))
         self.bar.urgent.clicked.connect(lambda: self._on_intent(Intent(IntentKind.URGENT_HELP)))
         self.filter = KioskEventFilter(self, cabin_mode)
+        self.drag_scroller = DragScroller(self)
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self.filter)
+            app.installEventFilter(self.drag_scroller)
         self._apply_presentation(self.presentation, force=True)
         self.present(WelcomeView())
 
@@ -164,20 +169,50 @@ class KioskWindow(QWidget):
         return self.catalogues.text(self.presentation.language, message, **params)
 
     def present(self, view: View, presentation: Presentation | None = None) -> None:
-        """Show `view` (and apply `presentation` if given); the previous screen is emptied."""
+        """Show `view` (and apply `presentation` if given).
+
+        The controller publishes on every change and on its one-second tick, so
+        most calls bring the view already shown: those change nothing (a rebuild
+        would drop typed text, a selection, the scroll, a press under way and the
+        speech). A changed view of the same screen is first offered to the screen
+        to update in place (`Screen.apply_view`: a countdown, a chat line); only a new
+        screen, a new page or a new language builds the widgets anew. Help is the
+        window's own page: while it is open the flow's news for the screen under
+        it is kept for when help closes; a new screen from the flow closes help.
+        """
+        restyled = presentation is not None and presentation != self.presentation
         if presentation is not None:
             self._apply_presentation(presentation)
+        if isinstance(self.current_view, HelpView) and view.screen is not ScreenId.HELP:
+            before = self._before_help
+            if before is not None and before.screen is view.screen and not restyled:
+                self._before_help = view
+                return
+        screen = self.screens[view.screen]
+        held = screen.view
+        if held is not None and held.screen is view.screen and not restyled:
+            if view == held or screen.apply_view(view):
+                self.updates += view != held
+                screen.view = view
+                self._show(screen, view)
+                return
         if self.speaker is not None:
             self.speaker.cancel()
-        screen = self.screens[view.screen]
         screen.presentation = self.presentation
-        previous = self.stack.currentWidget()
+        kept = screen.keep_state() if held is not None and type(view) is type(held) else None
         screen.show_view(view)
+        if kept is not None:
+            screen.restore_state(kept)
+        self.builds += 1
+        self._show(screen, view)
+
+    def _show(self, screen: Screen, view: View) -> None:
         self.stack.setCurrentWidget(screen)
-        if isinstance(previous, Screen) and previous is not screen:
-            previous.clear()  # nothing of the last screen stays behind, hidden
         if view.screen is not ScreenId.HELP:
             self._before_help = None
+            for other in self.screens.values():
+                if other is not screen and other.view is not None:
+                    other.clear()  # nothing of a screen left behind stays, hidden
         self.current_view = view
         self.bar.stop.setVisible(view.screen not in _NO_STOP)
         self.bar.help.setVisible(view.screen is not ScreenId.HELP)

@@ -1,35 +1,60 @@
 """What every screen shares: a title, a body that reflows, and a row of actions.
 
-Why screens rebuild their widgets from the view each time: the text is
-looked up in the current language at build time (a language change is a
-rebuild), nothing of a previous patient survives in a widget that is
-merely hidden, and the view is the only input, so a screen cannot drift
-from what the controller decided. Everything a screen writes is also
-collected in `spoken_text()`, so "read aloud" says exactly what is shown.
+Why screens build their widgets from the view: the text is looked up in the
+current language at build time (a language change is a rebuild), nothing of
+a previous patient survives in a widget that is merely hidden, and the view
+is the only input, so a screen cannot drift from what the controller
+decided. Everything a screen writes is also collected in `spoken_text()`,
+so "read aloud" says exactly what is shown.
+
+Why a build happens only when the view truly changes: a person is using the
+widgets. The window does nothing for a view equal to the one shown, offers a
+changed view to `apply_view()` first (a countdown, a new chat line: the screen
+changes only what changed), and when it must rebuild the same screen it
+carries over what the person did there (`keep_state`/`restore_state`: typed
+text, cursor, a choice made, the focus), so the flow's news never erase a
+person's work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
     QBoxLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLayout,
+    QLineEdit,
     QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
+from app.ui.drag_scroll import touch_scrollable
 from app.ui.i18n import Msg
 from app.ui.views import Intent, IntentKind, Presentation, ScreenId
 from app.ui.widgets.buttons import BigButton
 from app.ui.widgets.text import label
+
+View = Any  # one of app.ui.views' view dataclasses (each screen takes its own)
+
+
+@dataclass(frozen=True, slots=True)
+class KeptState:
+    """What a person did on a screen, carried over a rebuild of that same screen."""
+
+    texts: Mapping[str, tuple[str, int]] = field(repr=False)  # field name -> (text, cursor)
+    checked: Mapping[str, bool]
+    focus: str | None
+
 
 Translate = Callable[..., str]  # t(msg_or_id, **params) -> str in the current language
 
@@ -61,6 +86,7 @@ class Screen(QWidget):
         self.setObjectName(f"screen-{self.screen_id.value}")
         self.t = translate
         self.presentation = Presentation()  # set by the window before each build
+        self.view: View | None = None  # the view shown; None once cleared
         self._spoken: list[str] = []
         outer = QVBoxLayout(self)
         outer.setContentsMargins(48, 24, 48, 24)
@@ -83,6 +109,7 @@ class Screen(QWidget):
         self.body.setContentsMargins(0, 0, 0, 0)
         self.body.setSpacing(20)
         self._scroll.setWidget(self._body_host)
+        touch_scrollable(self._scroll)
         outer.addWidget(self._scroll, 1)
         self.action_row = QHBoxLayout()
         self.action_row.setSpacing(24)
@@ -94,12 +121,55 @@ class Screen(QWidget):
         self.clear()
         self.build(view)
         self.body.addStretch(1)
+        self.view = view
 
     def build(self, view: Any) -> None:
         raise NotImplementedError
 
+    def apply_view(self, view: Any) -> bool:
+        """Apply a changed view of this screen in place; False asks the window to rebuild.
+
+        Screens whose view changes while the person looks at it (a countdown, the
+        time waited, a chat line) override this and touch only those widgets.
+        """
+        del view
+        return False
+
+    def keep_state(self) -> KeptState:
+        """What the person did here (named fields and choices), before a rebuild."""
+        texts = {
+            w.objectName(): (w.text(), w.cursorPosition())
+            for w in self.findChildren(QLineEdit)
+            if w.objectName()
+        }
+        checked = {
+            b.objectName(): b.isChecked()
+            for b in self.findChildren(QAbstractButton)
+            if b.objectName() and b.isCheckable()
+        }
+        focused = QApplication.focusWidget()
+        name = focused.objectName() if focused is not None and self.isAncestorOf(focused) else ""
+        return KeptState(texts, checked, name or None)
+
+    def restore_state(self, kept: KeptState) -> None:
+        """Give back typed text, choices and focus to the widgets of the same name."""
+        for w in self.findChildren(QLineEdit):
+            old = kept.texts.get(w.objectName())
+            if old is not None and old[0] and not w.text():
+                w.setText(old[0])
+                w.setCursorPosition(old[1])
+        for b in self.findChildren(QAbstractButton):
+            was = kept.checked.get(b.objectName())
+            if was is not None and b.isCheckable() and b.isChecked() != was:
+                b.setChecked(was)
+        if kept.focus:
+            target = self.findChild(QWidget, kept.focus)
+            if target is not None:
+                target.setFocus(Qt.FocusReason.OtherFocusReason)
+
     def clear(self) -> None:
         """Forget everything shown (the wipe calls this on every screen)."""
+        self.view = None
         self._spoken.clear()
         clear_layout(self._header)
         clear_layout(self.body)

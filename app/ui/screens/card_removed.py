@@ -11,6 +11,8 @@ from app.ui.widgets.picture import Picture
 class CardRemovedScreen(Screen):
     screen_id = ScreenId.CARD_REMOVED
 
+    _banner: CountdownBanner | None = None
+
     def build(self, view: CardRemovedView) -> None:
         self.title("card_removed.title")
         self.body.addWidget(Picture("card", 160))
@@ -21,6 +23,7 @@ class CardRemovedScreen(Screen):
             )
             self.say(banner.text.text())
             self.body.addWidget(banner)
+            self._banner = banner
         self.button(
             "card_removed.continue",
             "next",
@@ -29,3 +32,16 @@ class CardRemovedScreen(Screen):
             name="card-back",
         )
         self.button("card_removed.stop", "stop", self.action(IntentKind.STOP), name="card-stop")
+
+    def apply_view(self, view: object) -> bool:
+        """A new count moves the banner in place; a banner appearing or going is a rebuild."""
+        if not isinstance(view, CardRemovedView) or self._banner is None:
+            return False
+        if view.seconds_left is None:
+            return False
+        self._banner.set_seconds_left(view.seconds_left)
+        return True
+
+    def clear(self) -> None:
+        self._banner = None
+        super().clear()

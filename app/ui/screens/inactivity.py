@@ -10,6 +10,8 @@ from app.ui.widgets.countdown import CountdownBanner
 class InactivityScreen(Screen):
     screen_id = ScreenId.INACTIVITY
 
+    _banner: CountdownBanner | None = None
+
     def build(self, view: InactivityView) -> None:
         self.title("inactivity.title")
         banner = CountdownBanner(
@@ -17,6 +19,7 @@ class InactivityScreen(Screen):
         )
         self.say(banner.text.text())
         self.body.addWidget(banner)
+        self._banner = banner
         self.paragraph("inactivity.what_happens")
         self.button(
             "inactivity.still_here",
@@ -25,3 +28,14 @@ class InactivityScreen(Screen):
             "primary",
             name="still-here",
         )
+
+    def apply_view(self, view: object) -> bool:
+        """The count moves in place: the bar shrinks, the button stays under the finger."""
+        if not isinstance(view, InactivityView) or self._banner is None:
+            return False
+        self._banner.set_seconds_left(view.seconds_left)
+        return True
+
+    def clear(self) -> None:
+        self._banner = None
+        super().clear()

@@ -53,8 +53,21 @@ class CountdownBanner(QFrame):
     def seconds_left(self) -> int:
         return self._left
 
+    def set_seconds_left(self, seconds: int) -> None:
+        """The controller's count (it decides): the bar keeps its full length from the start."""
+        self._left = max(0, seconds)
+        if self._left > self._total:
+            self._total = self._left
+            self.bar.setRange(0, self._total)
+        self._show()
+        if self._left > 0 and not self._timer.isActive():
+            self._timer.start()
+
     def _tick(self) -> None:
         self._left = max(0, self._left - 1)
+        self._show()
+
+    def _show(self) -> None:
         self.text.setText(self._sentence(self._left))
         self.text.setAccessibleName(self.text.text())
         self.bar.setValue(self._left)
