@@ -49,7 +49,7 @@ from app.sync.service import SyncService, build_sync
 from app.sync.store_adapter import StoreOutbox
 from app.sync.transport import ssl_context_for
 from app.ui.presenter import Site
-from app.ui.views import DeviceKind, IntentKind, NearbyPlaceView
+from app.ui.views import DeviceKind, IntentKind, NearbyPlaceView, SiteContact
 from drivers.registry import SimulatorHub
 from kiosk_config import KioskConfig
 
@@ -139,6 +139,10 @@ def site_of(config: KioskConfig) -> Site:
             NearbyPlaceView(p.name, p.address, p.phone, p.hours) for p in config.nearby_places
         ),
         numbers={"15": e.samu, "112": e.european, "114": e.deaf, "3114": e.suicide_prevention},
+        contact=SiteContact(
+            config.site.name, config.site.address_lines(with_name=False), config.site.phone
+        ),
+        max_wait_s=flow_settings(config).max_wait_s,
     )
 
 

@@ -14,9 +14,10 @@ caller gave, then the id itself (a test makes sure the last two never happen).
 
 from __future__ import annotations
 
+import gettext
 import string
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -27,6 +28,7 @@ from babel.numbers import format_decimal
 
 CATALOGUE_DIR = Path(__file__).parent / "translations"
 SOURCE_LANGUAGE = "fr"
+PLURAL_PARAMETER = "count"  # `text(lang, id, count=n)` picks the plural form of a plural entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +42,34 @@ class Msg:
 
 def load_catalogue(path: Path) -> dict[str, str]:
     """msgid -> msgstr for every translated, non-fuzzy entry of one .po file."""
+    return _load(path)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class PluralEntries:
+    """A catalogue's plural entries: msgid -> its forms, and the language's rule (n -> form)."""
+
+    forms: Mapping[str, tuple[str, ...]]
+    rule: Callable[[int], int]
+
+
+def _load(path: Path) -> tuple[dict[str, str], PluralEntries]:
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=path.stem)
     out: dict[str, str] = {}
+    plurals: dict[str, tuple[str, ...]] = {}
     for message in catalog:
-        if not message.id or message.fuzzy or not isinstance(message.id, str):
+        if not message.id or message.fuzzy:
             continue
-        if isinstance(message.string, str) and message.string:
-            out[message.id] = message.string
-    return out
+        if isinstance(message.id, str):
+            if isinstance(message.string, str) and message.string:
+                out[message.id] = message.string
+        elif isinstance(message.string, tuple) and all(message.string):
+            # msgid / msgid_plural carry the same symbolic id; the forms follow the rule
+            plurals[message.id[0]] = tuple(message.string)
+            out[message.id[0]] = message.string[-1]
+    rule = gettext.c2py(catalog.plural_expr)  # the header's Plural-Forms, as gettext reads it
+    return out, PluralEntries(plurals, rule)
 
 
 class _Formatter(string.Formatter):
@@ -69,8 +90,9 @@ class Catalogues:
     def __init__(self, directory: Path = CATALOGUE_DIR) -> None:
         self._directory = directory
         self._by_lang: dict[str, dict[str, str]] = {}
+        self._plurals: dict[str, PluralEntries] = {}
         for po in sorted(directory.glob("*.po")):
-            self._by_lang[po.stem] = load_catalogue(po)
+            self._by_lang[po.stem], self._plurals[po.stem] = _load(po)
         self.missing: set[tuple[str, str]] = set()  # (lang, id) looked up but absent
 
     @property
@@ -87,11 +109,17 @@ class Catalogues:
 
     def text(self, lang: str, message: Msg | str, **params: object) -> str:
         msg = Msg(message) if isinstance(message, str) else message
+        values: dict[str, object] = {**msg.params, **params}
         raw = self._by_lang.get(lang, {}).get(msg.id)
         if raw is None:
             self.missing.add((lang, msg.id))
+            lang = SOURCE_LANGUAGE if msg.id in self._by_lang.get(SOURCE_LANGUAGE, {}) else lang
             raw = self._by_lang.get(SOURCE_LANGUAGE, {}).get(msg.id) or msg.default or msg.id
-        values: dict[str, object] = {**msg.params, **params}
+        count = values.get(PLURAL_PARAMETER)
+        plural = self._plurals.get(lang)
+        if isinstance(count, int) and plural is not None and msg.id in plural.forms:
+            forms = plural.forms[msg.id]
+            raw = forms[min(plural.rule(count), len(forms) - 1)]
         for key, value in values.items():  # numbers as the language writes them: 37,2 in French
             if isinstance(value, Decimal | float):
                 values[key] = format_number(value, lang)

@@ -49,6 +49,7 @@ from app.ui.widgets.text import label
 _NO_STOP = frozenset(
     {
         ScreenId.WELCOME,
+        ScreenId.TAKE_CARD,
         ScreenId.STOP_CONFIRM,
         ScreenId.ERROR,
         ScreenId.EMERGENCY_EXIT,
@@ -199,12 +200,15 @@ class KioskWindow(QWidget):
         if self.speaker is not None:
             self.speaker.cancel()
         screen.presentation = self.presentation
-        kept = screen.keep_state() if held is not None and type(view) is type(held) else None
+        same_kind = held is not None and type(view) is type(held) and not restyled
+        kept = screen.keep_state() if same_kind else None
         screen.show_view(view)
         if kept is not None:
             screen.restore_state(kept)
         self.builds += 1
         self._show(screen, view)
+        if screen.speak_on_show:
+            self._read_aloud()
 
     def _show(self, screen: Screen, view: View) -> None:
         self.stack.setCurrentWidget(screen)

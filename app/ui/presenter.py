@@ -47,12 +47,14 @@ from app.domain.orientation import OrientationAnswers
 from app.domain.session_context import State
 from app.domain.session_effects import DegradedReason
 from app.domain.session_events import DegradedOption, IdentificationProblem
+from app.domain.visit_reason import MAX_REASONS, MAX_TEXT_LENGTH, VisitReason
 from app.maintenance.errors import AuthFailure
-from app.ui.i18n import Msg
+from app.ui.i18n import Msg, format_quantity
 from app.ui.views import (
     Beneficiary,
     BeneficiaryView,
     CallView,
+    CardChangedView,
     CardRemovedView,
     ChatLine,
     ConfirmIdentityView,
@@ -83,8 +85,11 @@ from app.ui.views import (
     OrientationView,
     Presentation,
     ProfessionalLoginView,
+    SiteContact,
     StopConfirmView,
+    TakeCardView,
     View,
+    VisitReasonView,
     WaitingRoomView,
     WelcomeView,
 )
@@ -107,7 +112,6 @@ _MANUAL_FIELDS: Mapping[DeviceKind, tuple[tuple[Quantity, str], ...]] = {
     DeviceKind.OXIMETER: ((Quantity.SPO2, "%"), (Quantity.HEART_RATE, "/min")),
     DeviceKind.TENSIOMETER: ((Quantity.SYSTOLIC, "mm Hg"), (Quantity.DIASTOLIC, "mm Hg")),
 }
-_UNITS = {"Cel": "°C", "%": "%", "/min": "/min", "mm[Hg]": "mm Hg"}
 
 
 # --- what the binding carries out ----------------------------------------------------
@@ -187,6 +191,8 @@ class Site:
     # Where the patient fetches a document on the platform ("{id}" is the document id);
     # None: no QR code is shown (see docs/ui.md, end screen).
     document_url: str | None = None
+    contact: SiteContact | None = None  # the cabin's address, for the SAMU
+    max_wait_s: float | None = None  # the waiting room's longest wait before the other ways
 
 
 def _msg(message: Message, easy: bool = False) -> Msg:
@@ -319,7 +325,7 @@ class Presenter:
         if notice is not None and str(notice) == "fault" and state is State.WELCOME:
             return ErrorView()
         if state in (State.WELCOME, State.WIPE):
-            return WelcomeView(self.site.languages)
+            return WelcomeView(self.site.languages, bool(getattr(ctx, "card_stale", False)))
         if state is State.STOP_CONFIRM:
             return StopConfirmView()
         if state is State.INACTIVITY_WARNING:
@@ -327,13 +333,29 @@ class Presenter:
             return InactivityView(int(left if left is not None else 30))
         if state is State.CARD_REMOVED_PAUSE:
             return CardRemovedView()
+        if state is State.CARD_CHANGED:
+            return CardChangedView()
+        if state is State.TAKE_CARD:
+            return TakeCardView()
+        if state is State.VISIT_REASON:
+            if not self._p.told_seen and ctx.orientation is not None:
+                return OrientationView(
+                    "told",
+                    Msg("orientation.told_title"),
+                    told=(_msg(ctx.orientation.message, easy),),
+                )
+            return VisitReasonView(
+                tuple(r.value for r in VisitReason), MAX_REASONS, MAX_TEXT_LENGTH
+            )
         if state is State.EMERGENCY_CHECK:
             flag, question = RED_FLAG_QUESTIONS[self._p.emergency]
             return EmergencyCheckView(
                 flag.value, _msg(question, easy), self._p.emergency + 1, len(RED_FLAG_QUESTIONS)
             )
         if state is State.EMERGENCY_EXIT:
-            return EmergencyExitView(_msg(EXIT_MESSAGE, easy), self._numbers(ctx.emergency_numbers))
+            return EmergencyExitView(
+                _msg(EXIT_MESSAGE, easy), self._numbers(ctx.emergency_numbers), self.site.contact
+            )
         if state is State.INFORMATION:
             item = INFORMATION_ITEMS[self._p.information]
             easy_body = _msg(item.body, True) if item.body.easy_read else None
@@ -390,7 +412,14 @@ class Presenter:
         if state is State.DEGRADED:
             return self._degraded(ctx)
         if state is State.WAITING_ROOM:
-            return WaitingRoomView(Msg("waiting.status.joining"))
+            since = getattr(ctx, "waiting_since", None)
+            waited = int((self._clock() - since).total_seconds() // 60) if since else 0
+            limit = self.site.max_wait_s
+            return WaitingRoomView(
+                Msg("waiting.status.joining"),
+                max(0, waited),
+                int(limit // 60) if limit else None,
+            )
         if state is State.CALL:
             return self._call(sv)
         if state is State.END:
@@ -501,7 +530,12 @@ class Presenter:
             lines: list[tuple[Msg, str]] = []
             for m in taken:
                 for c in m.components:
-                    lines.append((Msg(f"measure.q.{c.quantity.value}"), _value(c.value, c.unit)))
+                    lines.append(
+                        (
+                            Msg(f"measure.q.{c.quantity.value}"),
+                            format_quantity(c.value, c.unit, ctx.language),
+                        )
+                    )
             return MeasurementView(device, MeasureStep.RESULT, index, total, tuple(lines))
         return MeasurementView(device, MeasureStep.INSTRUCTIONS, index, total)
 
@@ -647,6 +681,15 @@ class Presenter:
             return actions
         if state is State.ORIENTATION and k is IntentKind.ANSWER and intent.value:
             return self._orientation_answer(intent.value)
+        if state is State.VISIT_REASON:
+            if not p.told_seen and ctx.orientation is not None:
+                if k is IntentKind.NEXT:
+                    p.told_seen = True
+                return []
+            if k is IntentKind.VISIT_REASON:
+                return self._visit_reason(intent)
+        if state is State.TAKE_CARD and k is IntentKind.FINISH:
+            return [Submit(ev.Finish)]
         if state is State.MEASUREMENTS:
             return self._measurement_action(intent, sv)
         if state is State.DEGRADED and k is IntentKind.NEXT and intent.value:
@@ -672,6 +715,21 @@ class Presenter:
         if k is IntentKind.SAFE_STATE:
             return [Forward(intent)]
         return []
+
+    def _visit_reason(self, intent: Intent) -> list[Action]:
+        """The touched choices and the typed words, as the flow takes them (it checks them)."""
+        reasons: list[VisitReason] = []
+        for part in (intent.value or "").split(","):
+            try:
+                reason = VisitReason(part)
+            except ValueError:
+                continue
+            if reason not in reasons:
+                reasons.append(reason)
+        words = intent.data.get("text", "").strip()[:MAX_TEXT_LENGTH] or None
+        return [
+            Submit(ev.VisitReasonGiven, {"reasons": tuple(reasons[:MAX_REASONS]), "text": words})
+        ]
 
     def _identity_typed(self, intent: Intent) -> list[Action]:
         """Check the form (the domain's rules); every refused field gets its sentence."""
@@ -808,8 +866,3 @@ def _birth(traits: Any) -> str:
     if precision == "year":
         return "--/--" + shown[5:]
     return shown
-
-
-def _value(value: Decimal, unit: str) -> str:
-    shown = _UNITS.get(unit, unit)
-    return f"{value} {shown}"

@@ -30,6 +30,7 @@ class ScreenId(enum.StrEnum):
     CONFIRM_IDENTITY = "confirm-identity"
     CONSENT = "consent"
     ORIENTATION = "orientation"
+    VISIT_REASON = "visit-reason"
     MEASUREMENTS = "measurements"
     PROFESSIONAL_LOGIN = "professional-login"
     MANUAL_ENTRY = "manual-entry"
@@ -42,6 +43,8 @@ class ScreenId(enum.StrEnum):
     STOP_CONFIRM = "stop-confirm"
     INACTIVITY = "inactivity"
     CARD_REMOVED = "card-removed"
+    CARD_CHANGED = "card-changed"  # another card than the session's was put in
+    TAKE_CARD = "take-card"  # the session is over, the card is still in the reader
     ERROR = "error"
     HELP = "help"  # shown by the window itself when "Help" is touched
 
@@ -80,6 +83,7 @@ class IntentKind(enum.StrEnum):
     CAMERA = "camera"  # value: "on" / "off"
     HANG_UP = "hang-up"
     SEND_TEXT = "send-text"  # value: the patient's text
+    VISIT_REASON = "visit-reason"  # value: reason ids joined by ","; data["text"]: optional words
     FINISH = "finish"
     SAFE_STATE = "safe-state"  # the calm error screen's "start again"
 
@@ -118,6 +122,7 @@ class MeasureStep(enum.StrEnum):
 @dataclass(frozen=True, slots=True)
 class WelcomeView:
     languages: tuple[str, ...] = ("fr", "en", "ar")
+    card_left: bool = False  # a card was left in the reader: ask to take it, never read it
     screen: ScreenId = ScreenId.WELCOME
 
 
@@ -137,9 +142,19 @@ class EmergencyNumber:
 
 
 @dataclass(frozen=True, slots=True)
+class SiteContact:
+    """Where the cabin is, as the patient reads it out to the SAMU (15) or the 112."""
+
+    name: str
+    address_lines: tuple[str, ...]
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EmergencyExitView:
     reason: Msg
     numbers: tuple[EmergencyNumber, ...]
+    site: SiteContact | None = None
     screen: ScreenId = ScreenId.EMERGENCY_EXIT
 
 
@@ -272,8 +287,20 @@ class IdentityFormView:
 
 
 @dataclass(frozen=True, slots=True)
+class VisitReasonView:
+    """Why the patient came: simple choices (ids `reason.choice.<id>`), a few optional words."""
+
+    choices: tuple[str, ...]
+    max_choices: int = 3
+    max_text: int = 200
+    screen: ScreenId = ScreenId.VISIT_REASON
+
+
+@dataclass(frozen=True, slots=True)
 class WaitingRoomView:
     status: Msg
+    waited_min: int = 0  # whole minutes waited so far (shown from the first minute)
+    max_wait_min: int | None = None  # after that, the kiosk offers the other ways
     screen: ScreenId = ScreenId.WAITING_ROOM
 
 
@@ -358,6 +385,17 @@ class CardRemovedView:
 
 
 @dataclass(frozen=True, slots=True)
+class CardChangedView:
+    screen: ScreenId = ScreenId.CARD_CHANGED
+
+
+@dataclass(frozen=True, slots=True)
+class TakeCardView:
+    seconds_left: int | None = None
+    screen: ScreenId = ScreenId.TAKE_CARD
+
+
+@dataclass(frozen=True, slots=True)
 class ErrorView:
     screen: ScreenId = ScreenId.ERROR
 
@@ -378,6 +416,7 @@ View = (
     | DocumentCheckView
     | ConsentView
     | OrientationView
+    | VisitReasonView
     | MeasurementView
     | ProfessionalLoginView
     | ManualEntryView
@@ -389,6 +428,8 @@ View = (
     | StopConfirmView
     | InactivityView
     | CardRemovedView
+    | CardChangedView
+    | TakeCardView
     | ErrorView
     | HelpView
 )

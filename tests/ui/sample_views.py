@@ -7,6 +7,7 @@ from app.ui.views import (
     Beneficiary,
     BeneficiaryView,
     CallView,
+    CardChangedView,
     CardRemovedView,
     ChatLine,
     ConfirmIdentityView,
@@ -34,8 +35,11 @@ from app.ui.views import (
     OrientationOption,
     OrientationView,
     ProfessionalLoginView,
+    SiteContact,
     StopConfirmView,
+    TakeCardView,
     View,
+    VisitReasonView,
     WaitingRoomView,
     WelcomeView,
 )
@@ -61,8 +65,15 @@ DOCTOR = Doctor("Dr Claire Martin", "10101010101", "Médecine générale")
 def sample_views(name: str = "Jeanne DUPONT-LEFEBVRE") -> dict[str, View]:
     return {
         "welcome": WelcomeView(),
+        "welcome-card-left": WelcomeView(card_left=True),
         "emergency-check": EmergencyCheckView("chest-pain", Msg("emergency.q.chest-pain"), 1, 8),
-        "emergency-exit": EmergencyExitView(Msg("emergency.exit"), NUMBERS),
+        "emergency-exit": EmergencyExitView(
+            Msg("emergency.exit"),
+            NUMBERS,
+            SiteContact(
+                "Pharmacie du Marché", ("3 place du Marché", "69001 Lyon"), "04 72 10 20 30"
+            ),
+        ),
         "information": InformationView(
             "cost",
             Msg("info.cost.title"),
@@ -153,7 +164,20 @@ def sample_views(name: str = "Jeanne DUPONT-LEFEBVRE") -> dict[str, View]:
             },
             Msg("identity_form.refused"),
         ),
-        "waiting-room": WaitingRoomView(Msg("waiting.status.joining")),
+        "waiting-room": WaitingRoomView(Msg("waiting.status.joining"), 12, 20),
+        "visit-reason": VisitReasonView(
+            (
+                "fever",
+                "cough-cold",
+                "pain",
+                "skin",
+                "urinary",
+                "digestive",
+                "prescription-renewal",
+                "test-results",
+                "other",
+            )
+        ),
         "call-identity": CallView(DOCTOR, video_started=False),
         "call": CallView(
             DOCTOR,
@@ -199,6 +223,8 @@ def sample_views(name: str = "Jeanne DUPONT-LEFEBVRE") -> dict[str, View]:
         "stop-confirm": StopConfirmView(),
         "inactivity": InactivityView(30),
         "card-removed": CardRemovedView(60),
+        "card-changed": CardChangedView(),
+        "take-card": TakeCardView(),
         "error": ErrorView(),
         "help": HelpView(),
     }

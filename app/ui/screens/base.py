@@ -79,6 +79,7 @@ class Screen(QWidget):
     """Base of the screens; subclasses set `screen_id` and implement `build(view)`."""
 
     screen_id: ClassVar[ScreenId]
+    speak_on_show: ClassVar[bool] = False  # read aloud by itself when it appears (take your card)
     intent = Signal(object)
 
     def __init__(self, translate: Translate, parent: QWidget | None = None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.ui.screens.base import Screen
 from app.ui.screens.beneficiary import BeneficiaryScreen
 from app.ui.screens.call import CallScreen
+from app.ui.screens.card_changed import CardChangedScreen
 from app.ui.screens.card_removed import CardRemovedScreen
 from app.ui.screens.confirm_identity import ConfirmIdentityScreen
 from app.ui.screens.consent import ConsentScreen
@@ -24,6 +25,8 @@ from app.ui.screens.measurements import MeasurementsScreen
 from app.ui.screens.orientation import OrientationScreen
 from app.ui.screens.professional_login import ProfessionalLoginScreen
 from app.ui.screens.stop_confirm import StopConfirmScreen
+from app.ui.screens.take_card import TakeCardScreen
+from app.ui.screens.visit_reason import VisitReasonScreen
 from app.ui.screens.waiting_room import WaitingRoomScreen
 from app.ui.screens.welcome import WelcomeScreen
 
@@ -38,6 +41,7 @@ SCREEN_CLASSES: tuple[type[Screen], ...] = (
     DocumentCheckScreen,
     ConsentScreen,
     OrientationScreen,
+    VisitReasonScreen,
     MeasurementsScreen,
     ProfessionalLoginScreen,
     ManualEntryScreen,
@@ -49,6 +53,8 @@ SCREEN_CLASSES: tuple[type[Screen], ...] = (
     StopConfirmScreen,
     InactivityScreen,
     CardRemovedScreen,
+    CardChangedScreen,
+    TakeCardScreen,
     ErrorScreen,
     HelpScreen,
 )

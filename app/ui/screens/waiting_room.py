@@ -17,9 +17,15 @@ class WaitingRoomScreen(Screen):
     self_view: QLabel | None = None
     mic_level: QProgressBar | None = None
 
+    waited: QLabel | None = None
+
     def build(self, view: WaitingRoomView) -> None:
         self.title("waiting.title")
         self.paragraph(view.status).setObjectName("status")
+        self.waited = self.paragraph(self._waited_words(view))
+        self.waited.setObjectName("waited")
+        if view.max_wait_min is not None:
+            self.paragraph("waiting.max_wait", count=view.max_wait_min).setObjectName("max-wait")
         row = QHBoxLayout()
         row.setSpacing(32)
         self.self_view = QLabel()
@@ -60,7 +66,28 @@ class WaitingRoomScreen(Screen):
         if self.mic_level is not None:
             self.mic_level.setValue(int(max(0.0, min(1.0, level)) * 100))
 
+    def _waited_words(self, view: WaitingRoomView) -> str:
+        if view.waited_min < 1:
+            return self.text("waiting.waited_less")
+        return self.text("waiting.waited", count=view.waited_min)
+
+    def apply_view(self, view: object) -> bool:
+        """The minutes waited move in place: the self view and the microphone bar stay."""
+        held = self.view
+        if not isinstance(view, WaitingRoomView) or not isinstance(held, WaitingRoomView):
+            return False
+        if (view.status, view.max_wait_min) != (held.status, held.max_wait_min):
+            return False
+        if self.waited is not None:
+            words = self._waited_words(view)
+            old = self.waited.text()
+            self.waited.setText(words)
+            self.waited.setAccessibleName(words)
+            self._spoken = [words if part == old else part for part in self._spoken]
+        return True
+
     def clear(self) -> None:
-        super().clear()
+        self.waited = None
         self.self_view = None
         self.mic_level = None
+        super().clear()

@@ -16,6 +16,10 @@ class WelcomeScreen(Screen):
     def build(self, view: WelcomeView) -> None:
         p = self.presentation
         self.title("welcome.title")
+        if view.card_left:
+            frame, note = self.card("warning")
+            frame.setObjectName("card-left")
+            self.paragraph("welcome.card_left", layout=note)
         self.paragraph("welcome.what")
         self.paragraph("welcome.choose_language")
         langs = QHBoxLayout()
