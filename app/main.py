@@ -312,6 +312,15 @@ class CallScreenLink:
     _last_remote: float = 0.0
     _last_self: float = 0.0
 
+    def forget(self) -> None:
+        """The session is over: nothing of its call stays here (chat, titles, working links)."""
+        self.chat_from_doctor.clear()
+        self.documents.clear()
+        self.document_links.clear()
+        self.doctor_before_video = None
+        self.remote_frames = 0
+        self.self_frames = 0
+
 
 def bind_window(assembly: Assembly, window: Any, presenter: Any) -> tuple[Any, CallScreenLink]:
     """The window, the presenter and the controller bound; the call's media and chat shown."""
@@ -356,6 +365,7 @@ def bind_window(assembly: Assembly, window: Any, presenter: Any) -> tuple[Any, C
         on_incident=record_incident,
     )
     link.tasks = tasks
+    binding.on_wipe.append(link.forget)
     if launcher is None:
         return binding, link
 

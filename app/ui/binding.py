@@ -64,6 +64,9 @@ class ControllerBinding:
         self.call_controls = call_controls
         self.on_incident = on_incident
         self.refused: list[str] = []  # sentences of refused choices (for the demo report)
+        # Called when a session ends (its id goes away): whatever holds something of the
+        # patient outside the screens (the call bridge's chat lines and links) forgets it.
+        self.on_wipe: list[Callable[[], None]] = []
         self._session: str | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._unsubscribe = controller.subscribe(self._on_view)
@@ -89,6 +92,8 @@ class ControllerBinding:
         session = sv.context.session_id
         if self._session is not None and session != self._session:
             self.window.wipe()
+            for forget in self.on_wipe:
+                forget()
         self._session = session
         self.refresh()
 

@@ -201,6 +201,8 @@ class Script:
         await self.tap("option-no")
         await self.tap("option-none")
         await self.tap("next")
+        await self.tap("reason-fever", shot=False)  # why the patient came: a choice
+        await self.tap("reason-next")
 
     async def measure_all(self) -> None:
         for _ in self.a.site.devices:
