@@ -165,6 +165,21 @@ class DocumentMessage:
 
 
 @dataclass(frozen=True)
+class DocumentAck:
+    """The kiosk got a document (or refused it, with a reason code): kiosk → platform → doctor.
+
+    Why: the doctor's console says "(envoyé)" only when the patient's kiosk
+    really has the document, not when the doctor's browser sent it (the
+    kiosk's socket may be down, the document may fail its checks).
+    """
+
+    document_id: str
+    accepted: bool = True
+    reason: str = ""  # a DocumentErrorReason value when refused, never free text
+    type: Literal["document-ack"] = "document-ack"
+
+
+@dataclass(frozen=True)
 class ErrorMessage:
     code: str
     message: str = ""
@@ -184,6 +199,7 @@ Message = (
     | Text
     | MediaState
     | DocumentMessage
+    | DocumentAck
     | ErrorMessage
 )
 
@@ -315,6 +331,11 @@ _DECODERS: dict[str, Callable[[Mapping[str, Any]], Message]] = {
         text=_str(o, "text", "document", optional=True),
         pdf_base64=_str(o, "pdf_base64", "document", optional=True),
         document_id=_str(o, "document_id", "document", optional=True) or "",
+    ),
+    "document-ack": lambda o: DocumentAck(
+        document_id=_str(o, "document_id", "document-ack"),
+        accepted=_bool(o, "accepted", "document-ack") if "accepted" in o else True,
+        reason=_str(o, "reason", "document-ack", optional=True) or "",
     ),
     "error": lambda o: ErrorMessage(
         code=_str(o, "code", "error"), message=_str(o, "message", "error", optional=True) or ""

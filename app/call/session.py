@@ -345,22 +345,39 @@ class CallSession:
             self._remote_state = message
             self._emit(RemoteMediaState(message.muted, message.camera_off, message.audio_only))
         elif isinstance(message, m.DocumentMessage):
-            self._on_document(message)
+            await self._on_document(message)
         elif isinstance(message, m.ErrorMessage):
             self._incident(IncidentCode.SIGNALLING_PROTOCOL, error=message.code[:40])
         elif not isinstance(message, m.Welcome):
             self._incident(IncidentCode.SIGNALLING_PROTOCOL, unexpected=message.type, via=via)
 
-    def _on_document(self, message: m.DocumentMessage) -> None:
+    async def _on_document(self, message: m.DocumentMessage) -> None:
         try:
             document = accept(message, fallback_id=f"doc-{len(self._documents) + 1}")
         except DocumentError as exc:
             self._incident(IncidentCode.DOCUMENT_REJECTED, reason=exc.reason.value)
+            await self._acknowledge(message.document_id, accepted=False, reason=exc.reason.value)
             return
         if any(d.document_id == document.document_id for d in self._documents):
+            await self._acknowledge(document.document_id)  # sent again: we still have it
             return  # sent over both paths; keep one
         self._documents.append(document)
         self._emit(DocumentReceived(document))
+        await self._acknowledge(document.document_id)
+
+    async def _acknowledge(
+        self, document_id: str, *, accepted: bool = True, reason: str = ""
+    ) -> None:
+        """Tell the doctor's console the kiosk has (or refused) the document: only then "envoyé".
+
+        Through the platform (it relays to the doctor who took the patient);
+        a link down loses the ack, and the console then says "non confirmé".
+        """
+        if not document_id:
+            return
+        ack = m.DocumentAck(document_id=document_id, accepted=accepted, reason=reason)
+        with contextlib.suppress(SignallingUnavailable):
+            await self._signalling.send(ack)
 
     async def _on_candidate(self, message: m.Candidate) -> None:
         pc = self._pc

@@ -7,6 +7,7 @@
   waiting list and who is online, takes a patient, relays answer/candidates/
   bye/text/media/documents to that kiosk;
 - ``POST /console/api/login`` / ``logout``, ``GET /console/api/online``,
+  ``GET /console/api/me`` (is this console token still logged in),
   ``GET /console/api/config`` (ICE servers for the browser);
 - ``/console/`` the doctor's web page (static files, no build step);
 - ``GET /cabin/documents/{session_id}/{document_id}``: the kiosk asks, for a
@@ -157,7 +158,7 @@ def _document_page(document: SharedDocument) -> str:
 
 
 # Messages a kiosk may relay to its doctor, and a doctor to its kiosk.
-_FROM_KIOSK = (m.Offer, m.Candidate, m.Text, m.MediaState, m.Bye)
+_FROM_KIOSK = (m.Offer, m.Candidate, m.Text, m.MediaState, m.DocumentAck, m.Bye)
 _FROM_DOCTOR = (m.Answer, m.Candidate, m.Text, m.MediaState, m.DocumentMessage, m.Bye)
 
 
@@ -229,6 +230,16 @@ class Hub:
     async def logout(self, request: web.Request) -> web.Response:
         self.logins.close(request.headers.get("Authorization", "").removeprefix("Bearer "))
         return web.json_response({"ok": True})
+
+    async def me(self, request: web.Request) -> web.Response:
+        """Who a console token belongs to (401 when unknown): a reloaded or reconnecting page
+        checks its login before opening its socket again."""
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        login = self.logins.login_of(token)
+        account = self.directory.get(login) if login else None
+        if account is None:
+            return web.json_response({"error": "Connexion requise."}, status=401)
+        return web.json_response({"doctor": account.identity.to_json()})
 
     async def online(self, request: web.Request) -> web.Response:
         return web.json_response({"doctors": self._online()})
@@ -388,11 +399,29 @@ class Hub:
     ) -> None:
         room = self.rooms.get(session_id)
         if room is None or room.ended:
-            await self._send(ws, {"type": "error", "code": "no-such-patient"})
+            await self._send(
+                ws,
+                {
+                    "type": "error",
+                    "code": "no-such-patient",
+                    "session_id": session_id,
+                    "message": "Ce patient n'est plus en salle d'attente.",
+                },
+            )
             return
         taken_by_other = room.doctor is not None and room.doctor.login != account.login
-        if taken_by_other and room.doctor_ws is not None:
-            await self._send(ws, {"type": "error", "code": "already-taken"})
+        if taken_by_other and room.doctor_ws is not None and room.doctor is not None:
+            # Told plainly, with the colleague's name: the page must not wait on "connexion…".
+            await self._send(
+                ws,
+                {
+                    "type": "error",
+                    "code": "already-taken",
+                    "session_id": session_id,
+                    "doctor": room.doctor.identity.name,
+                    "message": f"{room.doctor.identity.name} a déjà pris en charge ce patient.",
+                },
+            )
             return
         room.doctor, room.doctor_ws = account, ws
         log.info("doctor took a session")
@@ -461,6 +490,7 @@ def install(
     app.router.add_post("/console/api/login", hub.login)
     app.router.add_post("/console/api/logout", hub.logout)
     app.router.add_get("/console/api/online", hub.online)
+    app.router.add_get("/console/api/me", hub.me)
     app.router.add_get("/console/api/config", hub.config)
     app.router.add_get("/cabin/documents/{session_id}/{document_id}", hub.document_link)
     app.router.add_get(PATIENT_DOCUMENT_PATH + "{token}", hub.patient_document)

@@ -142,8 +142,11 @@ async def test_call_both_ways_direct(
     kinds = [type(e) for e in log.events]
     assert kinds.index(DoctorIdentified) < kinds.index(RemoteMediaStarted)
     assert session.doctor == MARTIN
-    # The console shows the patient panel the kiosk chose to share.
-    await page.wait_for("document.getElementById('patient-panel').textContent.includes('QUAL')")
+    # The console shows the patient panel the kiosk chose to share, in words (an older
+    # kiosk's codes too: "QUAL" is shown as "identité qualifiée").
+    await page.wait_for(
+        "document.getElementById('patient-panel').textContent.includes('identité qualifiée')"
+    )
     await session.update_summary(
         {
             "measurements": [
@@ -151,7 +154,7 @@ async def test_call_both_ways_direct(
             ]
         }
     )
-    await page.wait_for("document.getElementById('measurements').textContent.includes('37.4 °C')")
+    await page.wait_for("document.getElementById('measurements').textContent.includes('37,4 °C')")
 
     flow = await measure_both_ends(session, page, 3.0)
     flow.report("direct call")

@@ -1,51 +1,187 @@
 // The doctor's console of the reference platform: plain JavaScript, no build.
 // State the tests (and a curious developer) can read is kept in window.telecabine.
+//
+// What it does beyond the call itself:
+// - shows the kiosk's summary in French (the kiosk sends words; older kiosks' codes are
+//   turned into words here too, so no "RECUP" or "Cel" ever reaches the doctor's eyes);
+// - alerts on a patient's arrival in the waiting list: a beep (WebAudio), a banner and
+//   the tab's title;
+// - reconnects its signalling socket by itself (backoff 0.5 s → 8 s), then takes the
+//   patient of the call under way again, which re-binds the room and lets the kiosk make
+//   a fresh offer; the login survives a page reload (sessionStorage) for the same reason;
+// - marks a document "(envoyé)" only when the kiosk acknowledged it (document-ack);
+// - tells the second of two doctors plainly that a colleague already took the patient.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
 const T = window.telecabine = {
   token: null, me: null, ws: null, pc: null, channel: null, localStream: null,
-  sessionId: null, config: null, chat: [], documentsSent: [], ended: false,
+  sessionId: null, config: null, chat: [], documentsSent: [], documents: {}, ended: false,
   endedBy: null, events: [], remoteMedia: {}, audioOnly: false, offers: 0,
+  arrivals: 0, pendingArrivals: 0, beeps: 0, knownWaiting: new Set(), waiting: [],
+  reconnects: 0, wsAttempts: 0, connectedOnce: false, loggingOut: false, takeError: null,
+  lastError: null, audioCtx: null, reconnectTimer: null,
 };
+const BASE_TITLE = document.title;
+const STORE_KEY = "telecabine.console";
+const ACK_TIMEOUT_MS = 10000;
 
 function note(event) { T.events.push({ t: Date.now(), event }); }
 
 function send(obj) {
-  if (T.ws && T.ws.readyState === WebSocket.OPEN) T.ws.send(JSON.stringify(obj));
+  if (T.ws && T.ws.readyState === WebSocket.OPEN) { T.ws.send(JSON.stringify(obj)); return true; }
+  return false;
 }
 
 function sendPeer(obj) {
   // Chat, media state and bye go on the data channel when it is open; signalling otherwise.
-  if (T.channel && T.channel.readyState === "open") T.channel.send(JSON.stringify(obj));
-  else send(obj);
+  if (T.channel && T.channel.readyState === "open") { T.channel.send(JSON.stringify(obj)); return true; }
+  return send(obj);
+}
+
+// ---- login, and the login kept across a reload ------------------------------------------
+
+function remember() {
+  if (!T.token) { sessionStorage.removeItem(STORE_KEY); return; }
+  sessionStorage.setItem(STORE_KEY, JSON.stringify({
+    token: T.token, me: T.me, sessionId: T.ended ? null : T.sessionId,
+  }));
+}
+
+function showConsole() {
+  $("me-name").textContent = T.me.name;
+  $("me-rpps").textContent = T.me.rpps;
+  $("me-specialty").textContent = T.me.specialty;
+  $("whoami").hidden = false; $("login-view").hidden = true; $("console-view").hidden = false;
+}
+
+function unlockAudio() {
+  // Created on the login click (a user gesture), so the arrival beep may play later.
+  try {
+    if (!T.audioCtx) T.audioCtx = new (window.AudioContext || window.webkitAudioContext)();
+    if (T.audioCtx.state === "suspended") T.audioCtx.resume();
+  } catch (err) { note("audio-unavailable"); }
 }
 
 async function login(event) {
   event.preventDefault();
+  unlockAudio();
   $("login-error").textContent = "";
-  const response = await fetch("/console/api/login", {
-    method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ login: $("login").value, password: $("password").value }),
-  });
-  const body = await response.json();
+  let response, body;
+  try {
+    response = await fetch("/console/api/login", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ login: $("login").value, password: $("password").value }),
+    });
+    body = await response.json();
+  } catch (err) {
+    $("login-error").textContent = "La plateforme ne répond pas. Réessayez dans un instant.";
+    return;
+  }
   if (!response.ok) { $("login-error").textContent = body.error; return; }
-  T.token = body.token; T.me = body.doctor;
-  $("me-name").textContent = body.doctor.name;
-  $("me-rpps").textContent = body.doctor.rpps;
-  $("me-specialty").textContent = body.doctor.specialty;
-  $("whoami").hidden = false; $("login-view").hidden = true; $("console-view").hidden = false;
+  T.token = body.token; T.me = body.doctor; T.loggingOut = false;
+  remember();
+  showConsole();
   T.config = await (await fetch("/console/api/config")).json();
   connect();
 }
 
+async function resumeAfterReload() {
+  let saved = null;
+  try { saved = JSON.parse(sessionStorage.getItem(STORE_KEY) || "null"); } catch (err) { saved = null; }
+  if (!saved || !saved.token) return;
+  const check = await fetch("/console/api/me", { headers: { Authorization: `Bearer ${saved.token}` } }).catch(() => null);
+  if (!check || !check.ok) { sessionStorage.removeItem(STORE_KEY); return; }
+  T.token = saved.token; T.me = saved.me;
+  showConsole();
+  T.config = await (await fetch("/console/api/config")).json();
+  if (saved.sessionId) { T.sessionId = saved.sessionId; T.resumeTake = true; }
+  connect();
+}
+
+// ---- signalling socket, reconnected by itself ---------------------------------------------
+
+function linkStatus(text) {
+  $("link-status").textContent = text || "";
+  $("link-status").hidden = !text;
+}
+
 function connect() {
+  if (!T.token || T.loggingOut) return;
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const ws = new WebSocket(`${scheme}://${location.host}/signalling/doctor?token=${encodeURIComponent(T.token)}`);
   T.ws = ws;
-  ws.onmessage = (e) => onSignal(JSON.parse(e.data));
-  ws.onclose = () => { note("signalling-closed"); if (T.ws === ws) T.ws = null; };
+  ws.onopen = () => {
+    note("signalling-open");
+    if (T.connectedOnce) T.reconnects += 1;
+    T.connectedOnce = true; T.wsAttempts = 0;
+    linkStatus("");
+    // The call under way (or the one before a reload): take the patient again. The
+    // platform re-binds the room to this socket and the kiosk makes a fresh offer.
+    if (T.sessionId && !T.ended && (T.pc || T.resumeTake || T.callActive)) resumeCall();
+  };
+  ws.onmessage = (e) => { try { onSignal(JSON.parse(e.data)); } catch (err) { note("bad-signal " + err); } };
+  ws.onclose = () => {
+    note("signalling-closed");
+    if (T.ws !== ws) return;
+    T.ws = null;
+    if (!T.loggingOut && T.token) scheduleReconnect();
+  };
 }
+
+function scheduleReconnect() {
+  if (T.reconnectTimer) return;
+  const delay = Math.min(500 * 2 ** T.wsAttempts, 8000) * (0.8 + Math.random() * 0.4);
+  T.wsAttempts += 1;
+  linkStatus(`Connexion à la plateforme perdue — nouvelle tentative dans ${Math.ceil(delay / 1000)} s…`);
+  T.reconnectTimer = setTimeout(async () => {
+    T.reconnectTimer = null;
+    const check = await fetch("/console/api/me", { headers: { Authorization: `Bearer ${T.token}` } }).catch(() => null);
+    if (check && check.status === 401) { expired(); return; }
+    if (!check) { scheduleReconnect(); return; }
+    connect();
+  }, delay);
+}
+
+function expired() {
+  T.token = null; remember();
+  $("console-view").hidden = true; $("whoami").hidden = true; $("login-view").hidden = false;
+  $("login-error").textContent = "Votre session a expiré : reconnectez-vous.";
+  linkStatus("");
+}
+
+async function resumeCall() {
+  T.resumeTake = false;
+  note("resume-take");
+  try { await ensureMedia(); } catch (err) { note("media-failed " + err); }
+  $("call").hidden = false;
+  $("call-status").textContent = "— reprise de la consultation…";
+  send({ type: "take", session_id: T.sessionId });
+}
+
+// ---- words for the summary --------------------------------------------------------------
+
+const STATUS_WORDS = { PROV: "identité provisoire", RECUP: "identité récupérée (INSi)",
+  VALI: "identité validée (pièce d'identité)", QUAL: "identité qualifiée" };
+const METHOD_WORDS = { SM: "saisie par un professionnel", CV: "carte Vitale", AV: "appli carte Vitale",
+  INSI: "téléservice INSi", CB: "datamatrix INS", RFID: "puce sans contact" };
+const SEX_WORDS = { female: "femme", male: "homme", unknown: "non précisé" };
+const UNIT_WORDS = { Cel: "°C", "mm[Hg]": "mmHg", "[degF]": "°F" };
+const MEASURE_NAMES = { temperature: "Température", "body-temperature": "Température",
+  spo2: "Saturation en oxygène (SpO2)", heart_rate: "Pouls", "heart-rate": "Pouls",
+  systolic: "Pression systolique", diastolic: "Pression diastolique", mean: "Pression moyenne",
+  blood_pressure: "Tension artérielle", "blood-pressure": "Tension artérielle" };
+const CONSENT_NAMES = { teleconsultation: "Téléconsultation",
+  data_sharing: "Partage des données avec d'autres professionnels",
+  assistance: "Présence d'un professionnel dans la cabine" };
+const PARCOURS_WORDS = { within: "dans le parcours de soins", exception: "hors médecin traitant, exception reconnue",
+  outside: "hors parcours de soins" };
+const ROOM_STATUS = { waiting: "en attente", "in-call": "en consultation",
+  "doctor-disconnected": "médecin déconnecté", "kiosk-disconnected": "cabine déconnectée" };
+
+function words(map, value) { return value === undefined || value === null ? undefined : (map[value] || value); }
+function frNumber(value) { return typeof value === "number" ? String(value).replace(".", ",") : String(value ?? ""); }
+function yesNo(value) { return value === undefined ? undefined : (value ? "accepté" : "refusé"); }
 
 function esc(text) {
   const span = document.createElement("span"); span.textContent = String(text ?? ""); return span.innerHTML;
@@ -53,18 +189,122 @@ function esc(text) {
 
 function patientLabel(summary) {
   const id = (summary && summary.identity) || {};
-  return id.display_name ? `${id.display_name}` : "(identité non partagée)";
+  if (!id.display_name) return "(identité non partagée)";
+  return id.age ? `${id.display_name}, ${id.age}` : id.display_name;
+}
+
+function cabinLabel(p) {
+  const cabin = (p.summary && p.summary.cabin) || {};
+  return cabin.site ? `${cabin.site}${cabin.city ? " (" + cabin.city + ")" : ""}` : p.cabin_id;
+}
+
+function waitedFor(since) {
+  if (!since) return "";
+  const minutes = Math.max(0, Math.floor((Date.now() / 1000 - since) / 60));
+  return minutes < 1 ? "arrivé à l'instant" : `attend depuis ${minutes} min`;
+}
+
+function dl(rows) {
+  return rows.filter(([, v]) => v !== undefined && v !== null && v !== "")
+    .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("");
+}
+
+function listRows(value, names) {
+  // New kiosks send [{label, value}]; older ones an object of codes.
+  if (Array.isArray(value)) return value.map((r) => [r.label, r.value]);
+  return Object.entries(value || {}).map(([k, v]) => [words(names, k) || k,
+    typeof v === "boolean" ? yesNo(v) : typeof v === "object" ? JSON.stringify(v) : words(PARCOURS_WORDS, v)]);
+}
+
+function renderPatient(p) {
+  const s = p.summary || {};
+  const id = s.identity || {}, cabin = s.cabin || {};
+  const rows = [
+    ["Identité", id.display_name], ["Âge", id.age], ["Naissance", id.birth_date],
+    ["Sexe", words(SEX_WORDS, id.sex)], ["Statut de l'identité", words(STATUS_WORDS, id.status)],
+    ["Mode de recueil", words(METHOD_WORDS, id.method)], ["Vérification", id.verified],
+    ...listRows(s.consent, CONSENT_NAMES).map(([k, v]) => [`Consentement : ${k}`, v]),
+    ...listRows(s.orientation, {}).map(([k, v]) => [k === "parcours" ? "Parcours de soins" : k, v]),
+  ];
+  $("patient-panel").innerHTML = dl(rows);
+  const reason = s.reason;
+  if (!reason) $("reason").innerHTML = "<p>Non renseigné.</p>";
+  else {
+    const parts = [];
+    if (reason.choices && reason.choices.length) parts.push(`<ul>${reason.choices.map((c) => `<li>${esc(c)}</li>`).join("")}</ul>`);
+    if (reason.text) parts.push(`<p>« ${esc(reason.text)} »</p>`);
+    if (reason.note) parts.push(`<p>${esc(reason.note)}</p>`);
+    $("reason").innerHTML = parts.join("");
+  }
+  $("measurements").querySelector("tbody").innerHTML = (s.measurements || []).map((x) => {
+    const label = x.label || MEASURE_NAMES[x.kind] || "Mesure";
+    const value = x.label ? x.value : `${frNumber(x.value)} ${words(UNIT_WORDS, x.unit) || ""}`.trim();
+    const by = x.by || (x.how === "manual" ? "saisie à la main" : "appareil connecté");
+    const flags = x.flags ? ` <span class="flags">(${esc(x.flags)})</span>` : "";
+    return `<tr><td>${esc(label)}</td><td>${esc(value)}${flags}</td><td>${esc(x.at)}</td><td>${esc(by)}</td></tr>`;
+  }).join("");
+  const missing = s.not_measured || [];
+  $("not-measured").innerHTML = missing.map((r) => `<li>${esc(r.label)} : ${esc(r.value)}${r.at ? " (" + esc(r.at) + ")" : ""}</li>`).join("");
+  $("not-measured-block").hidden = missing.length === 0;
+  const incidents = s.incidents || [];
+  $("incidents").innerHTML = incidents.map((r) => `<li>${r.at ? esc(r.at) + " — " : ""}${esc(r.text)}</li>`).join("");
+  $("incidents-block").hidden = incidents.length === 0;
+  $("cabin-panel").innerHTML = dl([
+    ["Lieu", cabin.site || p.cabin_id], ["Adresse", cabin.address || cabin.city],
+    ["Téléphone", cabin.phone], ["Code commune (INSEE)", cabin.insee_code],
+  ]);
+  $("patient").hidden = false;
+}
+
+// ---- waiting list and the arrival alert ----------------------------------------------------
+
+function beep() {
+  try {
+    const ctx = T.audioCtx || (T.audioCtx = new (window.AudioContext || window.webkitAudioContext)());
+    if (ctx.state === "suspended") ctx.resume();
+    for (const [start, freq] of [[0, 880], [0.3, 660]]) {
+      const osc = ctx.createOscillator(), gain = ctx.createGain();
+      osc.frequency.value = freq; gain.gain.value = 0.25;
+      osc.connect(gain); gain.connect(ctx.destination);
+      osc.start(ctx.currentTime + start); osc.stop(ctx.currentTime + start + 0.22);
+    }
+    T.beeps += 1;
+  } catch (err) { note("beep-failed"); }
+}
+
+function announceArrival(fresh) {
+  T.arrivals += fresh.length; T.pendingArrivals += fresh.length;
+  const where = fresh.map(cabinLabel).join(", ");
+  $("arrival-text").textContent = fresh.length === 1
+    ? `Nouveau patient en salle d'attente — ${where}`
+    : `${fresh.length} nouveaux patients en salle d'attente — ${where}`;
+  const banner = $("arrival");
+  banner.hidden = false; banner.classList.remove("flash"); void banner.offsetWidth; banner.classList.add("flash");
+  document.title = `(${T.pendingArrivals}) Nouveau patient — ${BASE_TITLE}`;
+  beep();
+  note("arrival");
+}
+
+function clearArrivals() {
+  T.pendingArrivals = 0; $("arrival").hidden = true; document.title = BASE_TITLE;
 }
 
 function renderWaiting(patients) {
+  T.waiting = patients;
+  const fresh = patients.filter((p) => p.status === "waiting" && !T.knownWaiting.has(p.session_id));
+  for (const p of patients) T.knownWaiting.add(p.session_id);
+  if (fresh.length) announceArrival(fresh);
   const body = $("waiting").querySelector("tbody");
   body.innerHTML = "";
   for (const p of patients) {
     const tr = document.createElement("tr");
     tr.dataset.session = p.session_id;
-    const busy = p.doctor && p.doctor !== (T.me && T.me.name) && p.status === "in-call";
-    tr.innerHTML = `<td>${esc(p.cabin_id)}</td><td>${esc(patientLabel(p.summary))}</td>` +
-      `<td class="status">${esc(p.status)}${p.doctor ? " · " + esc(p.doctor) : ""}</td>` +
+    if (fresh.includes(p)) tr.className = "new-arrival";
+    const mine = p.doctor && T.me && p.doctor === T.me.name;
+    const busy = p.doctor && !mine && p.status === "in-call";
+    tr.innerHTML = `<td>${esc(cabinLabel(p))}</td><td>${esc(patientLabel(p.summary))}</td>` +
+      `<td class="status">${esc(words(ROOM_STATUS, p.status))}${p.doctor ? " · " + esc(p.doctor) : ""}` +
+      `${p.status === "waiting" ? "<br><small>" + esc(waitedFor(p.since)) + "</small>" : ""}</td>` +
       `<td>${busy ? "" : `<button class="take" data-session="${esc(p.session_id)}">Prendre en charge</button>`}</td>`;
     body.appendChild(tr);
   }
@@ -75,44 +315,44 @@ function renderOnline(doctors) {
   $("online").innerHTML = doctors.map((d) => `<li>${esc(d.name)} · ${esc(d.specialty)}</li>`).join("");
 }
 
-const MEASURE_NAMES = { temperature: "Température", spo2: "SpO2", heart_rate: "Pouls",
-  systolic: "Systolique", diastolic: "Diastolique", blood_pressure: "Tension" };
+// ---- the call -----------------------------------------------------------------------------
 
-function renderPatient(p) {
-  const s = p.summary || {};
-  const id = s.identity || {}, consent = s.consent || {}, cabin = s.cabin || {};
-  const rows = [
-    ["Identité", id.display_name], ["Naissance", id.birth_date], ["Sexe", id.sex],
-    ["Statut de l'identité", id.status], ["Mode de recueil", id.method],
-    ["Consentement téléconsultation", consent.teleconsultation === undefined ? undefined : (consent.teleconsultation ? "oui" : "non")],
-    ["Partage des données", consent.data_sharing === undefined ? undefined : (consent.data_sharing ? "oui" : "non")],
-    ["Assistance", consent.assistance === undefined ? undefined : (consent.assistance ? "oui" : "non")],
-    ["Cabine", [cabin.site, cabin.city, cabin.insee_code && `INSEE ${cabin.insee_code}`].filter(Boolean).join(", ") || p.cabin_id],
-  ];
-  const orientation = s.orientation || {};
-  for (const [q, a] of Object.entries(orientation)) rows.push([`Orientation : ${q}`, typeof a === "object" ? JSON.stringify(a) : a]);
-  $("patient-panel").innerHTML = rows.filter(([, v]) => v !== undefined && v !== "")
-    .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("");
-  const body = $("measurements").querySelector("tbody");
-  body.innerHTML = (s.measurements || []).map((x) =>
-    `<tr><td>${esc(MEASURE_NAMES[x.kind] || x.label || x.kind)}</td><td>${esc(x.value)} ${esc(x.unit)}</td>` +
-    `<td>${esc(x.at)}</td><td>${esc(x.how === "manual" ? "saisie" : "appareil")}</td></tr>`).join("");
-  $("patient").hidden = false;
+async function ensureMedia() {
+  if (T.localStream) return;
+  T.localStream = await navigator.mediaDevices.getUserMedia({
+    audio: true, video: { width: 640, height: 480, frameRate: 30 },
+  });
+  $("local-video").srcObject = T.localStream;
 }
 
 async function take(sessionId) {
-  T.sessionId = sessionId; T.ended = false; T.endedBy = null;
-  if (!T.localStream) {
-    T.localStream = await navigator.mediaDevices.getUserMedia({
-      audio: true, video: { width: 640, height: 480, frameRate: 30 },
-    });
-    $("local-video").srcObject = T.localStream;
-  }
+  clearArrivals();
+  $("take-error").hidden = true; T.takeError = null;
+  T.sessionId = sessionId; T.ended = false; T.endedBy = null; T.callActive = true;
+  remember();
+  await ensureMedia();
   $("call").hidden = false;
   $("call-status").textContent = "— connexion…";
   note("take");
   T.takeAt = performance.now(); T.firstFrameAt = null;
-  send({ type: "take", session_id: sessionId });
+  if (!send({ type: "take", session_id: sessionId })) {
+    $("call-status").textContent = "— en attente de la plateforme…";  // sent again on reconnect
+  }
+}
+
+function takeRefused(msg) {
+  // A colleague was faster (or the patient left): say it plainly, leave the call panel.
+  if (msg.session_id && T.sessionId && msg.session_id !== T.sessionId) return;
+  T.takeError = msg.code;
+  $("take-error").textContent = msg.code === "already-taken"
+    ? `Un confrère a déjà pris en charge ce patient${msg.doctor ? " (" + msg.doctor + ")" : ""}. Choisissez un autre patient dans la salle d'attente.`
+    : "Ce patient n'est plus en salle d'attente.";
+  $("take-error").hidden = false;
+  if (T.pc) { T.pc.close(); T.pc = null; }
+  T.sessionId = null; T.callActive = false; remember();
+  $("call").hidden = true; $("patient").hidden = true;
+  $("call-status").textContent = "";
+  note("take-refused " + msg.code);
 }
 
 async function watchFirstFrame(pc) {
@@ -136,6 +376,7 @@ function waitGathering(pc, ms) {
 async function onOffer(msg) {
   // Every offer, first or "restart", gets a fresh connection with the same camera and microphone.
   if (T.pc) { T.pc.close(); T.pc = null; }
+  await ensureMedia();
   T.offers += 1;
   const pc = new RTCPeerConnection({
     iceServers: T.config.iceServers, iceTransportPolicy: T.config.iceTransportPolicy,
@@ -147,7 +388,9 @@ async function onOffer(msg) {
   pc.ondatachannel = (e) => setupChannel(e.channel);
   pc.onconnectionstatechange = () => {
     note("pc-" + pc.connectionState);
-    if (pc === T.pc) $("call-status").textContent = "— " + pc.connectionState;
+    const shown = { new: "nouvelle", connecting: "connexion…", connected: "en cours",
+      disconnected: "connexion instable…", failed: "connexion perdue", closed: "fermée" };
+    if (pc === T.pc) $("call-status").textContent = "— " + (shown[pc.connectionState] || pc.connectionState);
   };
   watchFirstFrame(pc);
   await pc.setRemoteDescription({ type: "offer", sdp: msg.sdp });
@@ -204,7 +447,11 @@ function onSignal(msg) {
       if (T.pc && msg.candidate) T.pc.addIceCandidate({ candidate: msg.candidate, sdpMid: msg.sdpMid, sdpMLineIndex: msg.sdpMLineIndex }).catch(() => {});
       break;
     case "peer-left": note("kiosk-left"); $("call-status").textContent = "— la cabine s'est déconnectée, attente…"; break;
-    case "error": note("error " + msg.code); break;
+    case "document-ack": documentAcknowledged(msg); break;
+    case "error":
+      note("error " + msg.code); T.lastError = msg.code;
+      if (msg.code === "already-taken" || msg.code === "no-such-patient") takeRefused(msg);
+      break;
     default: onPeer(msg, "signalling");
   }
 }
@@ -212,10 +459,23 @@ function onSignal(msg) {
 function endCall(by, notify) {
   if (notify) { const bye = { type: "bye", reason: "hangup" }; sendPeer(bye); if (T.channel && T.channel.readyState === "open") send(bye); }
   if (T.pc) { T.pc.close(); T.pc = null; }
-  T.channel = null; T.ended = true; T.endedBy = by;
+  T.channel = null; T.ended = true; T.endedBy = by; T.callActive = false;
+  remember();
   $("call-status").textContent = by === "patient" ? "— terminé par le patient" : "— terminé";
   $("remote-video").srcObject = null;
   note("ended-" + by);
+}
+
+// ---- documents: "(envoyé)" only once the kiosk has it ---------------------------------------
+
+const DOC_STATES = {
+  pending: "(envoi en cours…)", sent: "(envoyé)", refused: "(refusé par la cabine)",
+  unconfirmed: "(non confirmé par la cabine : renvoyez-le)", offline: "(non envoyé : connexion à la plateforme perdue)",
+};
+
+function showDocument(id) {
+  const doc = T.documents[id];
+  if (doc && doc.li) { doc.li.textContent = `${doc.title} ${DOC_STATES[doc.state]}`; doc.li.dataset.state = doc.state; }
 }
 
 let docCounter = 0;
@@ -224,10 +484,25 @@ function sendDocument(event) {
   docCounter += 1;
   const doc = { type: "document", kind: $("doc-kind").value, title: $("doc-title").value,
     text: $("doc-text").value, document_id: `${T.sessionId}-doc-${docCounter}` };
-  send(doc);  // documents always go through the platform, which keeps them
-  T.documentsSent.push(doc.document_id);
-  const li = document.createElement("li"); li.textContent = `${doc.title} (envoyé)`; $("doc-sent").appendChild(li);
+  const li = document.createElement("li"); li.dataset.document = doc.document_id; $("doc-sent").appendChild(li);
+  const sent = send(doc);  // documents always go through the platform, which keeps them
+  T.documents[doc.document_id] = { title: doc.title, state: sent ? "pending" : "offline", li };
+  showDocument(doc.document_id);
+  if (sent) {
+    setTimeout(() => {
+      const d = T.documents[doc.document_id];
+      if (d && d.state === "pending") { d.state = "unconfirmed"; showDocument(doc.document_id); }
+    }, ACK_TIMEOUT_MS);
+  }
   $("doc-title").value = ""; $("doc-text").value = "";
+}
+
+function documentAcknowledged(msg) {
+  const doc = T.documents[msg.document_id];
+  if (!doc) return;
+  doc.state = msg.accepted === false ? "refused" : "sent";
+  if (doc.state === "sent" && !T.documentsSent.includes(msg.document_id)) T.documentsSent.push(msg.document_id);
+  showDocument(msg.document_id);
 }
 
 function toggleTrack(kind, button, onLabel, offLabel) {
@@ -264,10 +539,13 @@ T.stats = async function () {
 
 $("login-form").addEventListener("submit", login);
 $("logout").onclick = async () => {
-  await fetch("/console/api/logout", { method: "POST", headers: { Authorization: `Bearer ${T.token}` } });
+  T.loggingOut = true;
+  await fetch("/console/api/logout", { method: "POST", headers: { Authorization: `Bearer ${T.token}` } }).catch(() => null);
+  T.token = null; remember();
   if (T.ws) T.ws.close();
   location.reload();
 };
+$("arrival-dismiss").onclick = clearArrivals;
 $("hangup").onclick = () => endCall("doctor", true);
 $("mute").onclick = () => toggleTrack("audio", $("mute"), "Couper le micro", "Rétablir le micro");
 $("camera").onclick = () => toggleTrack("video", $("camera"), "Couper la caméra", "Rétablir la caméra");
@@ -280,3 +558,11 @@ $("chat-form").addEventListener("submit", (e) => {
   $("chat-input").value = "";
 });
 $("document-form").addEventListener("submit", sendDocument);
+setInterval(() => { if (T.waiting.length) renderWaitingTimes(); }, 30000);
+function renderWaitingTimes() {
+  for (const p of T.waiting) {
+    const cell = document.querySelector(`#waiting tr[data-session="${CSS.escape(p.session_id)}"] small`);
+    if (cell) cell.textContent = waitedFor(p.since);
+  }
+}
+resumeAfterReload().catch((err) => note("resume-failed " + err));
