@@ -1,7 +1,9 @@
 """A signed-in professional types the patient's identity (INS traits), beside the patient.
 
 Why this shape: the cabin has no physical keyboard, so the form sits on one
-side and an on-screen keyboard on the other (mirrored in Arabic); each field
+side and the kiosk's AZERTY keyboard (accents, capitals, digits) on the
+other (mirrored in Arabic), or under the form on a small screen; the first
+field has the focus and the keyboard from the start; each field
 is large, says what it expects, and has its own error right under it in
 plain words, so the professional corrects everything in one pass. Sex and
 the document checked are choices (buttons), not typing. The typed values
@@ -12,12 +14,12 @@ nothing once left.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QVBoxLayout, QWidget
 
 from app.ui.screens.base import Screen, Translate, clear_layout
 from app.ui.views import IdentityFormView, Intent, IntentKind, ScreenId
 from app.ui.widgets.buttons import BigButton
-from app.ui.widgets.keyboard import KeyField, OnScreenKeyboard, bind_fields
+from app.ui.widgets.keyboard import KeyField, OnScreenKeyboard, bind_fields, dock_keyboard
 from app.ui.widgets.text import label
 
 # (field id, label id, hint id or None, max length)
@@ -31,7 +33,6 @@ TEXT_FIELDS: tuple[tuple[str, str, str | None, int], ...] = (
 )
 SEXES = ("female", "male")
 DOCUMENTS = ("passport", "national-id-card", "residence-permit", "none")
-KEY_MIN_WIDTH = 96  # a letter in large text needs more than the 72 px of a key elsewhere
 
 
 class ManualIdentityScreen(Screen):
@@ -41,16 +42,10 @@ class ManualIdentityScreen(Screen):
 
     def __init__(self, translate: Translate, parent: QWidget | None = None) -> None:
         super().__init__(translate, parent)
-        outer = self.layout()
-        assert isinstance(outer, QVBoxLayout)  # noqa: S101 - built by Screen
-        index = outer.indexOf(self._scroll)
-        outer.removeWidget(self._scroll)
-        self._columns = QHBoxLayout()
-        self._columns.setSpacing(32)
-        self._columns.addWidget(self._scroll, 1)
-        self._keys = QVBoxLayout()
-        self._columns.addLayout(self._keys)
-        outer.insertLayout(index, self._columns, 1)
+        self._keys_host = QWidget()
+        self._keys = QVBoxLayout(self._keys_host)
+        self._keys.setContentsMargins(0, 0, 0, 0)
+        self._columns = dock_keyboard(self.layout(), self._header, self._scroll, self._keys_host)
 
     def clear(self) -> None:
         super().clear()
@@ -78,15 +73,13 @@ class ManualIdentityScreen(Screen):
             form.addWidget(field)
             self.fields[field_id] = field
             self._error(form, view, field_id)
-        self.sex = self._choices(form, view, "sex", "identity_form.sex", SEXES, 2)
+        self.sex = self._choices(form, view, "sex", "identity_form.sex", SEXES, 1)
         self.document = self._choices(
-            form, view, "document", "identity_form.document", DOCUMENTS, 2
+            form, view, "document", "identity_form.document", DOCUMENTS, 1
         )
-        keyboard = OnScreenKeyboard("fr", self.t)
-        keyboard.setObjectName("identity-keyboard")
-        keyboard.setLayoutDirection(Qt.LayoutDirection.LeftToRight)  # Latin keys stay in order
-        for key in keyboard.keys:
-            key.setMinimumWidth(KEY_MIN_WIDTH)
+        keyboard = OnScreenKeyboard("azerty", self.t, self._keys_host)
+        keyboard.setObjectName("identity-keyboard")  # its pages are "keyboard-…" for the probe
+        keyboard.ensurePolished()  # the theme's key sizes before the layout asks
         self._keys.addWidget(keyboard)
         self._keys.addStretch(1)
         bind_fields(keyboard, list(self.fields.values()))

@@ -4,20 +4,39 @@ Why here and not elsewhere: entering a value by hand or identifying a
 patient without a card is an act done by a named professional, recorded
 with who did it. The password field never echoes; everything typed is
 cleared as soon as the screen is left.
+
+Why this layout: the user name field has the focus and the AZERTY keyboard
+of the kiosk (capitals, digits and signs: what the password policy asks)
+from the start; the form scrolls, the keyboard stays in place beside it on
+a wide screen and under it on a small one (see `KeyboardArea`).
 """
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QLineEdit
+from PySide6.QtWidgets import QFormLayout, QLineEdit, QVBoxLayout, QWidget
 
-from app.ui.screens.base import Screen
+from app.ui.screens.base import Screen, Translate, clear_layout
 from app.ui.views import Intent, IntentKind, ProfessionalLoginView, ScreenId
-from app.ui.widgets.keyboard import KeyField, OnScreenKeyboard, bind_fields
+from app.ui.widgets.keyboard import KeyField, OnScreenKeyboard, bind_fields, dock_keyboard
 from app.ui.widgets.text import label
 
 
 class ProfessionalLoginScreen(Screen):
     screen_id = ScreenId.PROFESSIONAL_LOGIN
+
+    keyboard: OnScreenKeyboard | None = None
+
+    def __init__(self, translate: Translate, parent: QWidget | None = None) -> None:
+        super().__init__(translate, parent)
+        self._keys_host = QWidget()
+        self._keys = QVBoxLayout(self._keys_host)
+        self._keys.setContentsMargins(0, 0, 0, 0)
+        dock_keyboard(self.layout(), self._header, self._scroll, self._keys_host)
+
+    def clear(self) -> None:
+        super().clear()
+        clear_layout(self._keys)
+        self.keyboard = None
 
     def build(self, view: ProfessionalLoginView) -> None:
         self.title("login.title")
@@ -27,6 +46,7 @@ class ProfessionalLoginScreen(Screen):
             self.paragraph(view.error, layout=inner).setObjectName("login-error")
         form = QFormLayout()
         form.setSpacing(12)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)  # the label above
         self.username = KeyField()
         self.username.setObjectName("username")
         self.password = KeyField()
@@ -44,9 +64,11 @@ class ProfessionalLoginScreen(Screen):
             field.setAccessibleName(words)
             form.addRow(label(words, "body"), field)
         self.body.addLayout(form)
-        keyboard = OnScreenKeyboard("en", self.t)
-        self.body.addWidget(keyboard)
-        bind_fields(keyboard, [self.username, self.password, self.code])
+        self.keyboard = OnScreenKeyboard("azerty", self.t, self._keys_host)
+        self.keyboard.ensurePolished()  # the theme's key sizes before the layout asks
+        self._keys.addWidget(self.keyboard)
+        self._keys.addStretch(1)
+        bind_fields(self.keyboard, [self.username, self.password, self.code])
         self.button("common.cancel", "back", self.action(IntentKind.CANCEL), name="cancel")
         self.button("login.submit", "lock", self._submit, "primary", name="submit")
 
