@@ -13,13 +13,26 @@ video on the leading side, the patient's own picture in its lower corner,
 and on the other side the doctor's identity, then the text (which scrolls
 inside its own column) and the field to answer. Nothing of it is below the
 fold, so the patient never has to scroll to see themselves or the doctor.
+The keyboard opens in that column, under the field, with 64 px keys (the
+doctor's card folds to the name while it is open, and away in large text,
+so nothing is pushed off the screen); on a 1280-wide screen the video is
+smaller and the open keyboard takes its place (the doctor still sees the
+patient, and the video comes back when the keyboard closes).
+
+Why "Raccrocher" asks twice and sits apart (see docs/ui.md, "Touch and
+keyboard"): the sixteen taps before the call were "Non" and "Continuer" on
+the trailing side of the button row; one tap of a hand used to that spot
+must not end the consultation. So hang-up is on the leading side, no wider
+than its words, and its first tap only turns it into "Touch again to hang
+up" for a few seconds; a second tap (not the same double tap) ends the call.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
@@ -27,15 +40,23 @@ from app.ui.i18n import is_right_to_left
 from app.ui.screens.base import Screen, clear_layout
 from app.ui.views import CallView, IntentKind, ScreenId
 from app.ui.widgets.buttons import BigButton
-from app.ui.widgets.keyboard import KeyField, OnScreenKeyboard, bind_fields
+from app.ui.widgets.keyboard import KeyField, OnScreenKeyboard, bind_fields, layout_for_language
+from app.ui.widgets.kinetic import enable_touch_scroll
 from app.ui.widgets.picture import Picture
 from app.ui.widgets.text import label
 
 VIDEO_SIZE = (800, 450)  # the doctor, 16:9
 SELF_SIZE = (224, 168)  # the patient, 4:3, in the video's lower trailing corner
+NARROW_BELOW = 1600  # window width under which (1280×800) the video is smaller ...
+NARROW_VIDEO_SIZE = (448, 252)
+NARROW_SELF_SIZE = (128, 96)
+# ... and the open keyboard takes the video's place (the doctor still sees the patient)
 SELF_MARGIN = 12
 CHAT_LINES = 20  # kept on screen; older lines scroll up out of sight
 CHAT_MIN_H = 120
+QWIDGETSIZE_MAX = (1 << 24) - 1
+HANG_UP_ARMED_S = 5.0  # how long "touch again to hang up" waits for the second tap
+HANG_UP_CONFIRM_AFTER_S = 0.6  # a second tap sooner is the same double tap, not a "yes"
 
 
 class CallScreen(Screen):
@@ -48,7 +69,23 @@ class CallScreen(Screen):
     _view: CallView | None = None
     _keyboard: OnScreenKeyboard | None = None
 
-    def show_view(self, view: Any) -> None:
+    _hang_up: BigButton | None = None
+    _mute: BigButton | None = None
+    _camera: BigButton | None = None
+    _details: list[QWidget]
+    _armed_at: float | None = None
+    _narrow = False
+
+    def __init__(self, translate: Any, parent: QWidget | None = None) -> None:
+        super().__init__(translate, parent)
+        self._details = []
+        self._disarm_timer = QTimer(self)
+        self._disarm_timer.setSingleShot(True)
+        self._disarm_timer.timeout.connect(self._disarm)
+
+    def apply_view(self, view: Any) -> bool:
+        """A new chat line, mute or camera: changed in place (the draft, the keyboard and a
+        hang-up waiting for its second tap stay as they are)."""
         previous = self._view
         if (
             isinstance(view, CallView)
@@ -56,12 +93,13 @@ class CallScreen(Screen):
             and previous.video_started
             and view.video_started
             and previous.doctor == view.doctor
+            and previous.quality == view.quality
             and self._chat is not None
         ):
             self._view = view
             self._update_in_place(view)
-            return
-        super().show_view(view)
+            return True
+        return False
 
     def build(self, view: CallView) -> None:
         self._view = view
@@ -70,9 +108,8 @@ class CallScreen(Screen):
             _, who = self.card()
             self._doctor(view, who, 120)
             self.paragraph("call.identity_first")
-            self.button(
-                "call.end", "hang-up", self.action(IntentKind.HANG_UP), "danger", name="hang-up"
-            )
+            self._hang_up_button()
+            self.action_row.addStretch(1)
             return
         if view.quality is not None:
             _, inner = self.card("warning")
@@ -81,7 +118,10 @@ class CallScreen(Screen):
         row.setSpacing(24)
         self.video = QLabel()
         self.video.setObjectName("remote-video")
-        self.video.setFixedSize(*VIDEO_SIZE)
+        self._narrow = self.window().width() < NARROW_BELOW
+        video_size = NARROW_VIDEO_SIZE if self._narrow else VIDEO_SIZE
+        self_size = NARROW_SELF_SIZE if self._narrow else SELF_SIZE
+        self.video.setFixedSize(*video_size)
         self.video.setAlignment(Qt.AlignmentFlag.AlignCenter)
         # A grey edge so the picture's frame shows on the black of the high-contrast theme too.
         self.video.setStyleSheet("background-color: #000000; border: 3px solid #808080;")
@@ -89,22 +129,26 @@ class CallScreen(Screen):
         # people know): it stays in sight without pushing anything below the fold.
         self.self_view = QLabel(self.video)
         self.self_view.setObjectName("self-view")
-        self.self_view.setFixedSize(*SELF_SIZE)
+        self.self_view.setFixedSize(*self_size)
         self.self_view.setStyleSheet("background-color: #202020; border: 3px solid #FFFFFF;")
         rtl = is_right_to_left(self.presentation.language)  # the window mirrors after the build
-        x = SELF_MARGIN if rtl else VIDEO_SIZE[0] - SELF_SIZE[0] - SELF_MARGIN
-        self.self_view.move(x, VIDEO_SIZE[1] - SELF_SIZE[1] - SELF_MARGIN)
-        row.addWidget(self.video, 0, Qt.AlignmentFlag.AlignTop)
+        x = SELF_MARGIN if rtl else video_size[0] - self_size[0] - SELF_MARGIN
+        self.self_view.move(x, video_size[1] - self_size[1] - SELF_MARGIN)
+        lead = QVBoxLayout()
+        lead.setSpacing(12)
+        lead.addWidget(self.video, 0, Qt.AlignmentFlag.AlignTop)
+        row.addLayout(lead)
         side = QVBoxLayout()
         side.setSpacing(12)
         frame, who = self.card()
+        frame.setObjectName("doctor-card")
         self.body.removeWidget(frame)  # the doctor's identity heads the text column
         side.addWidget(frame)
         # With the video on, the doctor's card is the heading (no title line: the fold);
         # "your doctor" is still read aloud first and names the card for assistive tools.
         frame.setAccessibleName(self.say(self.text("call.your_doctor")))
         self._doctor(view, who, 64)
-        self.paragraph("call.messages", layout=side)
+        self.paragraph("call.messages", layout=side).setObjectName("messages-heading")
         chat_host = QWidget()
         self._chat = QVBoxLayout(chat_host)
         self._chat.setContentsMargins(0, 0, 0, 0)
@@ -116,6 +160,7 @@ class CallScreen(Screen):
         self._chat_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._chat_scroll.setWidget(chat_host)
         self._chat_scroll.setMinimumHeight(CHAT_MIN_H)
+        enable_touch_scroll(self._chat_scroll)
         bar = self._chat_scroll.verticalScrollBar()  # the newest line stays in sight
         bar.rangeChanged.connect(lambda _lo, hi, b=bar: b.setValue(hi))
         side.addWidget(self._chat_scroll, 1)
@@ -131,48 +176,114 @@ class CallScreen(Screen):
         send.clicked.connect(self._send)
         entry.addWidget(send)
         side.addLayout(entry)
-        self._keyboard = OnScreenKeyboard(self.presentation.language, self.t)
+        self._keyboard = OnScreenKeyboard(layout_for_language(self.presentation.language), self.t)
+        self._keyboard.setObjectName("keyboard-call")
         self._keyboard.setVisible(False)
-        bind_fields(self._keyboard, [self.draft])
-        side.addWidget(self._keyboard)
+        bind_fields(self._keyboard, [self.draft], focus_first=False)
+        self._keyboard.set_compact(True)  # 64 px keys: room for the doctor's text
+        if self._narrow:
+            lead.addWidget(self._keyboard)
+            lead.addStretch(1)
+        else:
+            side.addWidget(self._keyboard)
         row.addLayout(side, 1)
         self.body.addLayout(row, 1)
         self._controls(view)
 
-    def _doctor(self, view: CallView, layout: QVBoxLayout, picture: int) -> None:
+    def _doctor(self, view: CallView, layout: QVBoxLayout, picture_px: int) -> None:
         """Name, RPPS number and specialty: who the doctor is, as the platform vouches."""
         row = QHBoxLayout()
-        row.addWidget(Picture("doctor", picture), 0, Qt.AlignmentFlag.AlignTop)
+        picture = Picture("doctor", picture_px)
+        row.addWidget(picture, 0, Qt.AlignmentFlag.AlignTop)
         names = QVBoxLayout()
         names.setSpacing(4)
         self.data_line(view.doctor.name, "title", layout=names).setObjectName("doctor-name")
-        self.paragraph("call.rpps", layout=names, rpps=view.doctor.rpps).setObjectName(
-            "doctor-rpps"
-        )
-        self.data_line(view.doctor.specialty, "body", layout=names).setObjectName(
-            "doctor-specialty"
-        )
+        rpps = self.paragraph("call.rpps", layout=names, rpps=view.doctor.rpps)
+        rpps.setObjectName("doctor-rpps")
+        specialty = self.data_line(view.doctor.specialty, "body", layout=names)
+        specialty.setObjectName("doctor-specialty")
         row.addLayout(names, 1)
         layout.addLayout(row)
+        self._details = [picture, rpps, specialty]
 
     def _controls(self, view: CallView) -> None:
-        clear_layout(self.action_row)
-        self.button(
-            "call.unmute" if view.muted else "call.mute",
-            "mic-off" if view.muted else "mic",
-            self.action(IntentKind.MUTE, "off" if view.muted else "on"),
-            name="mute",
-        )
-        self.button(
-            "call.camera_on" if view.camera_off else "call.camera_off",
-            "camera-off" if view.camera_off else "camera",
-            self.action(IntentKind.CAMERA, "on" if view.camera_off else "off"),
-            name="camera",
-        )
-        self.button("call.keyboard", "keyboard", self._toggle_keyboard, name="keyboard")
-        self.button(
-            "call.end", "hang-up", self.action(IntentKind.HANG_UP), "danger", name="hang-up"
-        )
+        """Hang-up on the leading side, alone; the other controls on the trailing side."""
+        self._hang_up_button()
+        if not self._narrow:  # at 1280 px the four buttons need the whole row
+            self.action_row.addStretch(1)
+        self._mute = self.button("call.mute", "mic", self._toggle_mute, name="mute")
+        self._camera = self.button("call.camera_off", "camera", self._toggle_camera, name="camera")
+        keys = self.button("call.keyboard", "keyboard", self._toggle_keyboard, name="keyboard")
+        self._show_controls(view)
+        for button in (self._hang_up, self._mute, self._camera, keys):
+            if button is not None:  # a word is never cut: the row shares out what is left
+                button.ensurePolished()
+                button.setMinimumWidth(button.minimumSizeHint().width())
+
+    def _show_controls(self, view: CallView) -> None:
+        """The words and pictures of mute and camera for `view`, on the same buttons."""
+        for button, (words, picture) in (
+            (self._mute, ("call.unmute", "mic-off") if view.muted else ("call.mute", "mic")),
+            (
+                self._camera,
+                ("call.camera_on", "camera-off")
+                if view.camera_off
+                else ("call.camera_off", "camera"),
+            ),
+        ):
+            if button is None:
+                continue
+            text = self.text(words)
+            if button.text() != text:
+                button.setText(text)
+                button.setAccessibleName(text)
+                button.pictogram = picture
+                button.updateGeometry()
+                button.update()
+
+    def _toggle_mute(self) -> None:
+        muted = self._view is not None and self._view.muted
+        self.intent.emit(self.action(IntentKind.MUTE, "off" if muted else "on"))
+
+    def _toggle_camera(self) -> None:
+        off = self._view is not None and self._view.camera_off
+        self.intent.emit(self.action(IntentKind.CAMERA, "on" if off else "off"))
+
+    def _hang_up_button(self) -> BigButton:
+        button = self.button("call.end", "hang-up", self._on_hang_up, "danger", name="hang-up")
+        self._hang_up = button
+        self._armed_at = None
+        return button
+
+    def _on_hang_up(self) -> None:
+        """First tap: ask again; a second tap within the time (not the same double tap): end."""
+        now = time.monotonic()
+        if self._armed_at is None:
+            self._armed_at = now
+            self._set_hang_up_words("call.end_confirm")
+            self._disarm_timer.start(int(HANG_UP_ARMED_S * 1000))
+            return
+        if now - self._armed_at < HANG_UP_CONFIRM_AFTER_S:
+            return
+        self._disarm()
+        self.intent.emit(self.action(IntentKind.HANG_UP))
+
+    def _disarm(self) -> None:
+        self._disarm_timer.stop()
+        self._armed_at = None
+        if self._hang_up is not None:
+            self._set_hang_up_words("call.end")
+
+    def _set_hang_up_words(self, message: str) -> None:
+        assert self._hang_up is not None
+        words = self.text(message)
+        self._hang_up.setText(words)
+        self._hang_up.setAccessibleName(words)
+        self._hang_up.updateGeometry()
+
+    @property
+    def hang_up_armed(self) -> bool:
+        return self._armed_at is not None
 
     def _fill_chat(self, view: CallView) -> None:
         """The last lines, newest at the bottom and in sight (the column scrolls, not the screen)."""
@@ -187,11 +298,27 @@ class CallScreen(Screen):
 
     def _update_in_place(self, view: CallView) -> None:
         self._fill_chat(view)
-        self._controls(view)
+        self._show_controls(view)
 
     def _toggle_keyboard(self) -> None:
-        if self._keyboard is not None:
-            self._keyboard.setVisible(not self._keyboard.isVisible())
+        if self._keyboard is None:
+            return
+        opened = not self._keyboard.isVisible()
+        self._keyboard.setVisible(opened)
+        for widget in self._details:  # the doctor's card folds to the name while typing ...
+            widget.setVisible(not opened)
+        card = self.findChild(QFrame, "doctor-card")
+        if card is not None and not self._narrow and self.presentation.large_text:
+            card.setVisible(not opened)  # ... and, in large text, away (the video shows her)
+        if self._narrow and self.video is not None:
+            self.video.setVisible(not opened)  # the keyboard takes the video's place
+        if self._chat_scroll is not None:  # the text gives the keyboard room, keeps 3 lines
+            self._chat_scroll.setMaximumHeight(CHAT_MIN_H if opened else QWIDGETSIZE_MAX)
+        heading = self.findChild(QLabel, "messages-heading")
+        if heading is not None:
+            heading.setVisible(not opened)
+        if opened:
+            self.draft.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _send(self) -> None:
         text = self.draft.text().strip()
@@ -217,6 +344,10 @@ class CallScreen(Screen):
             )
 
     def clear(self) -> None:
+        self._disarm_timer.stop()
+        self._armed_at = None
+        self._hang_up = self._mute = self._camera = None
+        self._details = []
         super().clear()
         self.video = None
         self.self_view = None
