@@ -36,12 +36,12 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from app.ui.drag_scroll import touch_scrollable
 from app.ui.i18n import is_right_to_left
 from app.ui.screens.base import Screen, clear_layout
 from app.ui.views import CallView, IntentKind, ScreenId
 from app.ui.widgets.buttons import BigButton
 from app.ui.widgets.keyboard import KeyField, OnScreenKeyboard, bind_fields, layout_for_language
-from app.ui.widgets.kinetic import enable_touch_scroll
 from app.ui.widgets.picture import Picture
 from app.ui.widgets.text import label
 
@@ -160,7 +160,7 @@ class CallScreen(Screen):
         self._chat_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._chat_scroll.setWidget(chat_host)
         self._chat_scroll.setMinimumHeight(CHAT_MIN_H)
-        enable_touch_scroll(self._chat_scroll)
+        touch_scrollable(self._chat_scroll)
         bar = self._chat_scroll.verticalScrollBar()  # the newest line stays in sight
         bar.rangeChanged.connect(lambda _lo, hi, b=bar: b.setValue(hi))
         side.addWidget(self._chat_scroll, 1)
