@@ -91,6 +91,7 @@ class DoctorJoined:
     """A logged-in doctor took the patient; the identity is the platform's assertion."""
 
     doctor: DoctorIdentity
+    resume: bool = False  # her console re-took the patient with its peer connection still up
     type: Literal["doctor"] = "doctor"
 
 
@@ -260,9 +261,10 @@ def _doctor(obj: Mapping[str, Any]) -> DoctorJoined:
     raw = _object(obj, "doctor", "doctor")
     name, rpps, specialty = (_str(raw, k, "doctor") for k in ("name", "rpps", "specialty"))
     try:
-        return DoctorJoined(DoctorIdentity(name=name, rpps=rpps, specialty=specialty))
+        identity = DoctorIdentity(name=name, rpps=rpps, specialty=specialty)
     except SignallingProtocolError as exc:
         raise _fail(exc.reason, str(exc)) from None
+    return DoctorJoined(identity, resume=_bool(obj, "resume", "doctor"))
 
 
 def _candidate(obj: Mapping[str, Any]) -> Candidate:
@@ -376,7 +378,10 @@ def decode(raw: str | bytes) -> Message:
 def to_json(message: Message) -> JsonObject:
     """The JSON object of a message, with the wire's field names."""
     if isinstance(message, DoctorJoined):
-        return {"type": message.type, "doctor": message.doctor.to_json()}
+        joined: JsonObject = {"type": message.type, "doctor": message.doctor.to_json()}
+        if message.resume:
+            joined["resume"] = True
+        return joined
     if isinstance(message, Candidate):
         return {
             "type": message.type,

@@ -74,6 +74,10 @@ class CallSettings:
         )
 
 
+PEER_LEFT_CONFIRM_S = 1.5
+"""After the platform says the doctor left while her media still flow, look again this late."""
+
+
 def _vp8_first() -> list[Any]:
     codecs = RTCRtpSender.getCapabilities("video").codecs
     return [c for c in codecs if c.mimeType.lower() in ("video/vp8", "video/rtx")]
@@ -320,7 +324,7 @@ class CallSession:
 
     async def _dispatch(self, message: m.Message) -> None:
         if isinstance(message, m.DoctorJoined):
-            await self._on_doctor(message.doctor)
+            await self._on_doctor(message.doctor, resume=message.resume)
         elif isinstance(message, m.Answer):
             pc = self._pc
             if pc is not None and pc.signalingState == "have-local-offer":
@@ -331,7 +335,12 @@ class CallSession:
             if message.role == "doctor" and self._doctor_present:
                 self._doctor_present = False
                 self._incident(IncidentCode.DOCTOR_LEFT)
-                self._start_reconnect()
+                if self._media_fresh():
+                    # Perhaps only her signalling socket went (media are peer to peer): look
+                    # again in a moment rather than tell the patient the doctor is lost.
+                    self._spawn(self._confirm_doctor_left())
+                else:
+                    self._start_reconnect()
         else:
             await self._on_peer_message(message, via="signalling")
 
@@ -393,7 +402,7 @@ class CallSession:
         candidate.sdpMLineIndex = message.sdp_mline_index
         await pc.addIceCandidate(candidate)
 
-    async def _on_doctor(self, doctor: m.DoctorIdentity) -> None:
+    async def _on_doctor(self, doctor: m.DoctorIdentity, *, resume: bool = False) -> None:
         if self._ending:
             return
         same = doctor == self._doctor
@@ -404,6 +413,12 @@ class CallSession:
             self._emit(DoctorIdentified(doctor))
         elif not self._doctor_present:
             self._incident(IncidentCode.DOCTOR_RETURNED)
+            if resume and self.state is CallState.IN_CALL and self._media_fresh():
+                # Her console reconnected its socket and says its peer connection is up, and
+                # her media still arrive: nothing to redo. A new page (resume false) always
+                # gets a fresh offer.
+                self._doctor_present = True
+                return
         self._doctor_present = True
         if self.state is CallState.IN_CALL:
             self._fire(Trigger.DROP)
@@ -435,8 +450,14 @@ class CallSession:
 
         @pc.on("connectionstatechange")
         def on_state() -> None:
-            if generation == self._generation and pc.connectionState == "failed":
+            if generation != self._generation or pc is not self._pc:
+                return  # an old connection we closed ourselves
+            if pc.connectionState == "failed":
                 self._incident(IncidentCode.ICE_FAILED)
+                self._start_reconnect()
+            elif pc.connectionState == "closed" and not self._ending:
+                # The doctor's side closed the connection (DTLS close: page closed, hung
+                # up without a bye): a drop seen at once, not after the media stall.
                 self._start_reconnect()
 
         # Fresh holds on the camera and microphone: aiortc stops the old ones with `old`.
@@ -513,6 +534,27 @@ class CallSession:
             self.remote_audio_blocks += 1
             self._remote_started("audio")
             self._speaker.write(to_mono_int16(frame))
+
+    async def _confirm_doctor_left(self) -> None:
+        """After `peer-left` with media still flowing: a drop only if her media stop too.
+
+        The doctor's page or network gone: her audio (a packet every 20 ms,
+        silence included) stops at once, so `PEER_LEFT_CONFIRM_S` later the
+        reconnection window opens and the patient is told. Only her console's
+        socket gone: the media go on, the patient sees and hears her, and the
+        console re-takes the patient with `resume` (no renegotiation).
+        """
+        await asyncio.sleep(PEER_LEFT_CONFIRM_S)
+        if self._ending or self._doctor_present:
+            return
+        if not self._media_fresh():
+            self._start_reconnect()
+
+    def _media_fresh(self, within_s: float = 1.0) -> bool:
+        """The doctor's audio or video arrived within `within_s` on the call under way."""
+        if self.state is not CallState.IN_CALL:
+            return False
+        return time.monotonic() - max(self._last_remote.values()) < within_s
 
     def _start_reconnect(self) -> None:
         if self._ending or (self._reconnect_task is not None and not self._reconnect_task.done()):

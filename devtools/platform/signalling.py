@@ -374,7 +374,8 @@ class Hub:
         except ValueError:
             return
         if isinstance(raw, dict) and raw.get("type") == "take":
-            await self._take(ws, account, str(raw.get("session_id", "")))
+            resume = raw.get("resume") is True  # the page's peer connection is still up
+            await self._take(ws, account, str(raw.get("session_id", "")), resume=resume)
             return
         try:
             message = m.decode(data)
@@ -395,7 +396,12 @@ class Hub:
             await self._broadcast_lists()
 
     async def _take(
-        self, ws: web.WebSocketResponse, account: DoctorAccount, session_id: str
+        self,
+        ws: web.WebSocketResponse,
+        account: DoctorAccount,
+        session_id: str,
+        *,
+        resume: bool = False,
     ) -> None:
         room = self.rooms.get(session_id)
         if room is None or room.ended:
@@ -426,7 +432,8 @@ class Hub:
         room.doctor, room.doctor_ws = account, ws
         log.info("doctor took a session")
         await self._send(ws, {"type": "patient", **room.listing()})
-        await self._send(room.kiosk, m.DoctorJoined(account.identity))
+        resume = resume and not taken_by_other
+        await self._send(room.kiosk, m.DoctorJoined(account.identity, resume=resume))
         await self._broadcast_lists()
 
     # ---- the patient's documents ------------------------------------------------------------

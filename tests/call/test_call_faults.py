@@ -143,14 +143,11 @@ async def test_doctor_page_closed_then_back_reconnects_the_call(
     page = await doctor_console(browser, platform.base)
     await take_first_patient(page)
     await log.wait_for(lambda e: isinstance(e, Incident) and e.code is IncidentCode.RECONNECTED, 15)
+    # RECONNECTING comes between when the new page takes longer than the kiosk's look
+    # (PEER_LEFT_CONFIRM_S) or the media stall; a fast rejoin goes straight to a new offer.
     assert codes_in_order(
         log.events,
-        [
-            IncidentCode.DOCTOR_LEFT,
-            IncidentCode.RECONNECTING,
-            IncidentCode.DOCTOR_RETURNED,
-            IncidentCode.RECONNECTED,
-        ],
+        [IncidentCode.DOCTOR_LEFT, IncidentCode.DOCTOR_RETURNED, IncidentCode.RECONNECTED],
     )
     assert session.state is CallState.IN_CALL
     before = session.remote_video.total

@@ -15,8 +15,16 @@ from typing import Any
 import pytest
 
 from app.call.audio import EnergyMeterSink, ToneMicrophone
-from app.call.events import DocumentReceived, Incident, IncidentCode, RemoteMediaStarted
+from app.call.events import (
+    ConnectionStatusChanged,
+    DocumentReceived,
+    EndReason,
+    Incident,
+    IncidentCode,
+    RemoteMediaStarted,
+)
 from app.call.session import CallSettings
+from app.call.state import CallState
 from app.call.summary import doctor_summary
 from app.domain.consent import ConsentChoice, decide
 from app.domain.session_context import SessionContext, State
@@ -28,6 +36,7 @@ from tests.call.chromium import Chromium, Page
 from tests.call.conftest import Platform, doctor_console, take_first_patient
 from tests.call.netfaults import TcpProxy
 from tests.call.test_call_e2e import browser_stats, connect_call, make_kiosk
+from tests.call.test_doctor_rejoin import page_receives
 from tests.sync.sessions import TELECONSULTATION_TEXT, blood_pressure, qualified, temperature
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -141,23 +150,29 @@ async def test_the_console_reconnects_by_itself_and_the_call_comes_back(
         proxy.cut()
         await page.wait_for("window.telecabine.reconnects === 1", 15)
         await log.wait_for(
-            lambda e: isinstance(e, Incident) and e.code is IncidentCode.RECONNECTED, 20
+            lambda e: isinstance(e, Incident) and e.code is IncidentCode.DOCTOR_RETURNED, 15
         )
+        # Only the doctor's socket went: the media went on peer to peer, so the patient was
+        # never told the doctor was lost, and nothing was renegotiated.
+        assert log.incidents().count(IncidentCode.DOCTOR_LEFT) == 1
+        assert IncidentCode.RECONNECTING not in log.incidents()
+        assert not [e for e in log.events if isinstance(e, ConnectionStatusChanged)]
+        assert session.state is CallState.IN_CALL
+        assert await page.evaluate("window.telecabine.offers") == 1
         # The state is back: the waiting list, the patient, the call with media both ways.
-        await page.wait_for(
-            "window.telecabine.pc && window.telecabine.pc.connectionState === 'connected'", 15
-        )
-        await page.wait_for("window.telecabine.stats().then((s) => s.framesDecoded > 5)", 15)
-        assert await page.evaluate("document.getElementById('link-status').hidden")
+        await page.wait_for("document.getElementById('link-status').hidden")
         assert "DUPONT Jeanne" in await text_of(page, "#patient-panel")
-        assert "DEMO-CAB-01" in await text_of(page, "#waiting") or "Pharmacie" in await text_of(
-            page, "#waiting"
-        )
+        assert "Pharmacie de démonstration" in await text_of(page, "#waiting")
+        assert "en cours" in await text_of(page, "#call-status")
+        frames, _ = await page_receives(page, 1.0)
+        assert frames > 5
         before = session.remote_video.total
         await asyncio.sleep(1.0)
         assert session.remote_video.total > before + 5
-        await session.hang_up()
-        await page.wait_for("window.telecabine.ended === true", 5)
+        # Signalling works again: the doctor's hang-up reaches the kiosk.
+        await page.evaluate("document.getElementById('hangup').click(); true")
+        ended = await asyncio.wait_for(session.wait_ended(), 5)
+        assert ended.reason is EndReason.DOCTOR_HUNG_UP
     finally:
         await proxy.close()
 

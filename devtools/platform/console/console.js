@@ -155,8 +155,11 @@ async function resumeCall() {
   note("resume-take");
   try { await ensureMedia(); } catch (err) { note("media-failed " + err); }
   $("call").hidden = false;
-  $("call-status").textContent = "— reprise de la consultation…";
-  send({ type: "take", session_id: T.sessionId });
+  // Media may have gone on without the socket: then the call simply goes on ("resume"
+  // tells the kiosk not to renegotiate); otherwise the kiosk makes a fresh offer.
+  const live = !!(T.pc && T.pc.connectionState === "connected");
+  if (!live) $("call-status").textContent = "— reprise de la consultation…";
+  send({ type: "take", session_id: T.sessionId, resume: live });
 }
 
 // ---- words for the summary --------------------------------------------------------------
