@@ -240,3 +240,34 @@ async def test_the_second_doctor_is_told_a_colleague_took_the_patient(
     stats = await browser_stats(martin)
     assert stats["framesDecoded"] > 0
     await session.hang_up()
+
+
+async def test_a_reloaded_console_keeps_its_login_and_takes_its_patient_again(
+    browser: Chromium, platform: Platform
+) -> None:
+    session, log = make_kiosk(
+        platform.base, ToneMicrophone(), EnergyMeterSink(), CallSettings(reconnect_s=30.0)
+    )
+    page = await connect_call(browser, platform, session, log)
+    await page.evaluate("location.reload(); true")
+    await page.wait_for(
+        "document.readyState === 'complete' && !!window.telecabine && "
+        "window.telecabine.reconnects === 0 && window.telecabine.offers === 0",
+        10,
+    )
+    # No login form: the console came back signed in, and the call with it.
+    await page.wait_for("!document.getElementById('console-view').hidden", 10)
+    assert await page.evaluate("document.getElementById('login-view').hidden")
+    await page.wait_for("window.telecabine.stats().then((s) => s.framesDecoded > 5)", 20)
+    await log.wait_for(
+        lambda e: isinstance(e, Incident) and e.code is IncidentCode.DOCTOR_RETURNED, 10
+    )
+    assert "DUPONT Jeanne" in await text_of(page, "#patient-panel")
+    frames, energy = await page_receives(page, 1.0)
+    assert frames > 5 and energy > 0
+    await session.hang_up()
+    await page.wait_for("window.telecabine.ended === true", 5)
+    # Ended: a later reload does not take the patient again.
+    assert await page.evaluate(
+        "JSON.parse(sessionStorage.getItem('telecabine.console')).sessionId === null"
+    )

@@ -28,10 +28,13 @@ EXAMPLES: list[m.Message] = [
     m.MediaState(muted=True, camera_off=False, audio_only=True),
     m.DocumentMessage("report", "Compte rendu", text="RAS", document_id="d1"),
     m.ErrorMessage("hello-expected", "Send 'hello' first."),
+    m.DocumentAck("d1"),
+    m.DocumentAck("d2", accepted=False, reason="not-a-pdf"),
+    m.DoctorJoined(MARTIN, resume=True),
 ]
 
 
-@pytest.mark.parametrize("message", EXAMPLES, ids=lambda x: x.type)
+@pytest.mark.parametrize("message", EXAMPLES, ids=lambda x: f"{x.type}-{EXAMPLES.index(x)}")
 def test_round_trip(message: m.Message) -> None:
     assert m.decode(m.encode(message)) == message
 
@@ -179,3 +182,16 @@ def test_any_object_of_a_known_type_decodes_or_raises_the_typed_error(
     except SignallingProtocolError:
         return
     assert m.decode(m.encode(message)) == message
+
+
+def test_document_ack_and_resume_wire_forms() -> None:
+    assert json.loads(m.encode(m.DocumentAck("d1"))) == {
+        "type": "document-ack",
+        "document_id": "d1",
+        "accepted": True,
+        "reason": "",
+    }
+    assert m.decode('{"type": "document-ack", "document_id": "d1"}') == m.DocumentAck("d1")
+    # An older platform's "doctor" message has no resume: a fresh offer, as before.
+    assert "resume" not in json.loads(m.encode(m.DoctorJoined(MARTIN)))
+    assert json.loads(m.encode(m.DoctorJoined(MARTIN, resume=True)))["resume"] is True

@@ -102,12 +102,44 @@ async def test_waiting_list_take_and_relay(platform: Platform) -> None:
         await doctor.send_str(m.encode(m.Text("Bonjour", "doctor")))
         assert m.decode(await kiosk.receive_str(timeout=5)) == m.Text("Bonjour", "doctor")
 
-        # A second doctor cannot take a patient who is in a call.
+        # The kiosk acknowledges a document: the doctor's page hears it through the platform.
+        await kiosk.send_str(m.encode(m.DocumentAck("S1-doc-1")))
+        assert await next_of(doctor, "document-ack") == {
+            "type": "document-ack",
+            "document_id": "S1-doc-1",
+            "accepted": True,
+            "reason": "",
+        }
+
+        # A second doctor cannot take a patient who is in a call, and is told who has them.
         status, other = await login(http, platform.base, "dr-diallo")
         second = await http.ws_connect(f"{base_ws}/signalling/doctor?token={other['token']}")
-        await second.send_str(json.dumps({"type": "take", "session_id": "S1"}))
-        assert (await next_of(second, "error"))["code"] == "already-taken"
+        await second.send_str(json.dumps({"type": "take", "session_id": "S1", "resume": True}))
+        assert await next_of(second, "error") == {
+            "type": "error",
+            "code": "already-taken",
+            "session_id": "S1",
+            "doctor": "Dr Claire Martin",
+            "message": "Dr Claire Martin a déjà pris en charge ce patient.",
+        }
+        await second.send_str(json.dumps({"type": "take", "session_id": "S404"}))
+        assert (await next_of(second, "error"))["code"] == "no-such-patient"
         await second.close()
+
+        # Her console's socket comes back and takes the patient again with its peer
+        # connection up: the kiosk hears "resume" (no renegotiation).
+        again = await http.ws_connect(f"{base_ws}/signalling/doctor?token={body['token']}")
+        await again.send_str(json.dumps({"type": "take", "session_id": "S1", "resume": True}))
+        assert m.decode(await kiosk.receive_str(timeout=5)) == m.DoctorJoined(
+            m.DoctorIdentity("Dr Claire Martin", "10003456789", "Médecine générale"), resume=True
+        )
+        await again.close()
+        assert m.decode(await kiosk.receive_str(timeout=5)) == m.PeerLeft("doctor")
+        doctor = await http.ws_connect(f"{base_ws}/signalling/doctor?token={body['token']}")
+        await doctor.send_str(json.dumps({"type": "take", "session_id": "S1"}))
+        assert m.decode(await kiosk.receive_str(timeout=5)) == m.DoctorJoined(
+            m.DoctorIdentity("Dr Claire Martin", "10003456789", "Médecine générale")
+        )
 
         # The doctor's page goes away: the kiosk is told.
         await doctor.close()
@@ -156,3 +188,15 @@ async def test_installs_as_an_extension_of_the_reference_platform(tmp_path: obje
             assert (await login(http, base))[0] == 200
     finally:
         await runner.cleanup()
+
+
+async def test_a_console_asks_whether_its_login_still_holds(platform: Platform) -> None:
+    async with aiohttp.ClientSession() as http:
+        _, body = await login(http, platform.base)
+        headers = {"Authorization": f"Bearer {body['token']}"}
+        async with http.get(f"{platform.base}/console/api/me", headers=headers) as r:
+            assert (r.status, (await r.json())["doctor"]["name"]) == (200, "Dr Claire Martin")
+        async with http.get(
+            f"{platform.base}/console/api/me", headers={"Authorization": "Bearer forged"}
+        ) as r:
+            assert (r.status, await r.json()) == (401, {"error": "Connexion requise."})
