@@ -421,13 +421,19 @@ class CallSession:
                 return
         self._doctor_present = True
         if self.state is CallState.IN_CALL:
-            self._fire(Trigger.DROP)
+            # Back before the kiosk saw the drop (a fast rejoin): the fresh offer below
+            # runs under the reconnection window like any other, so a negotiation that
+            # never completes still ends in the degraded path.
+            self._negotiated_at = time.monotonic()
+            self._start_reconnect()
         self._fire(Trigger.DOCTOR_JOINED)
         if self._joined_at is None:
             self._joined_at = time.monotonic()
         await self._negotiate(restart=self._generation > 0)
 
     async def _negotiate(self, *, restart: bool) -> None:
+        # Marked before the first await: the reconnection loop must not start another one.
+        self._negotiated_at = time.monotonic()
         old, self._pc = self._pc, None
         self._channel = None
         if old is not None:

@@ -249,12 +249,8 @@ async def test_a_reloaded_console_keeps_its_login_and_takes_its_patient_again(
         platform.base, ToneMicrophone(), EnergyMeterSink(), CallSettings(reconnect_s=30.0)
     )
     page = await connect_call(browser, platform, session, log)
-    await page.evaluate("location.reload(); true")
-    await page.wait_for(
-        "document.readyState === 'complete' && !!window.telecabine && "
-        "window.telecabine.reconnects === 0 && window.telecabine.offers === 0",
-        10,
-    )
+    await page.evaluate("window.beforeReload = true; location.reload(); true")
+    await page.wait_for("!window.beforeReload && document.readyState === 'complete'", 10)
     # No login form: the console came back signed in, and the call with it.
     await page.wait_for("!document.getElementById('console-view').hidden", 10)
     assert await page.evaluate("document.getElementById('login-view').hidden")
