@@ -40,7 +40,7 @@ from app.ui.drag_scroll import touch_scrollable
 from app.ui.i18n import is_right_to_left
 from app.ui.screens.base import Screen, clear_layout
 from app.ui.views import CallView, IntentKind, ScreenId
-from app.ui.widgets.buttons import BigButton
+from app.ui.widgets.buttons import BigButton, keep_words_whole
 from app.ui.widgets.keyboard import KeyField, OnScreenKeyboard, bind_fields, layout_for_language
 from app.ui.widgets.picture import Picture
 from app.ui.widgets.text import label
@@ -215,10 +215,7 @@ class CallScreen(Screen):
         self._camera = self.button("call.camera_off", "camera", self._toggle_camera, name="camera")
         keys = self.button("call.keyboard", "keyboard", self._toggle_keyboard, name="keyboard")
         self._show_controls(view)
-        for button in (self._hang_up, self._mute, self._camera, keys):
-            if button is not None:  # a word is never cut: the row shares out what is left
-                button.ensurePolished()
-                button.setMinimumWidth(button.minimumSizeHint().width())
+        keep_words_whole(self._hang_up, self._mute, self._camera, keys)
 
     def _show_controls(self, view: CallView) -> None:
         """The words and pictures of mute and camera for `view`, on the same buttons."""

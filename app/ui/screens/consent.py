@@ -2,12 +2,22 @@
 
 Refusing is as easy as accepting: both buttons are the same size, and the
 screen says what a refusal changes (for the optional items: nothing).
+
+Why a gap between them (see docs/ui.md, "Touch and keyboard"): the screen
+before the first item is "Is this you?", whose "Yes" is on the leading
+half, and each item's "I accept" is there too; "I refuse" is a third of the
+row wide on the trailing end, with an empty third between, so a hand that
+taps where the last main button was never refuses. A confirmation would
+make refusing harder than accepting, which free consent forbids.
 """
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QSizePolicy
+
 from app.ui.screens.base import Screen
 from app.ui.views import ConsentView, IntentKind, ScreenId
+from app.ui.widgets.buttons import keep_words_whole
 
 
 class ConsentScreen(Screen):
@@ -24,16 +34,22 @@ class ConsentScreen(Screen):
             "consent.required_note" if view.required else "consent.optional_note", layout=inner
         )
         self.paragraph("consent.change_mind", layout=inner)
-        self.button(
+        accept = self.button(
             "consent.accept",
             "yes",
             self.action(IntentKind.CONSENT, "granted", item=view.item, shown=shown),
             "primary",
             name="accept",
         )
-        self.button(
+        self.action_row.addStretch(1)
+        refuse = self.button(
             "consent.refuse",
             "no",
             self.action(IntentKind.CONSENT, "refused", item=view.item, shown=shown),
             name="refuse",
         )
+        for index, stretch in enumerate((1, 1, 1)):  # accept | (gap) | refuse: thirds
+            self.action_row.setStretch(index, stretch)
+        for button in (accept, refuse):
+            button.setSizePolicy(QSizePolicy.Policy.Ignored, button.sizePolicy().verticalPolicy())
+        keep_words_whole(accept, refuse)

@@ -3,21 +3,39 @@
 Every measurement can be skipped, and a professional can enter the value by
 hand (after signing in). The patient sees the value only, never a flag or
 a judgement: the doctor interprets.
+
+Why "Skip" and "A professional enters the value" are small and on the
+leading side (see docs/ui.md, "Touch and keyboard"): the screen before (the
+reason for the visit, or the last measurement's result) had its main button,
+"Next", on the trailing side; the main action here ("Start", "Try again",
+"Next") sits there too, and the two that leave the measurement are only as
+wide as their words, at the other end of the row.
 """
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QVBoxLayout
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QSizePolicy, QVBoxLayout, QWidget
 
 from app.ui.screens.base import Screen
 from app.ui.views import IntentKind, MeasurementView, MeasureStep, ScreenId
+from app.ui.widgets.buttons import BigButton, keep_words_whole
 from app.ui.widgets.picture import Picture
+
+LEAVE_SHARE = 0.44  # of the screen's width: skip and the professional's value stay in it
 
 
 class MeasurementsScreen(Screen):
     screen_id = ScreenId.MEASUREMENTS
 
+    _leave: QWidget | None = None
+
     def build(self, view: MeasurementView) -> None:
+        self._build(view)
+        keep_words_whole(*self.findChildren(BigButton))
+        self._fit_leave()
+
+    def _build(self, view: MeasurementView) -> None:
         kind = view.device.value
         self.title(f"measure.{kind}.title")
         self.step(view.index, view.total)
@@ -28,6 +46,9 @@ class MeasurementsScreen(Screen):
         column.setSpacing(16)
         row.addLayout(column, 1)
         self.body.addLayout(row)
+        if view.step is not MeasureStep.RESULT:
+            self._leave_buttons(kind)
+            self.action_row.addStretch(1)
         if view.step is MeasureStep.INSTRUCTIONS:
             for n in (1, 2, 3):
                 self.paragraph(f"measure.{kind}.how{n}", layout=column)
@@ -60,15 +81,55 @@ class MeasurementsScreen(Screen):
             self.paragraph(view.problem or "measure.failed", layout=inner).setObjectName("problem")
             self.paragraph("measure.failed_next", layout=inner)
             self.button(
-                "measure.again", "back", self.action(IntentKind.MEASURE_RETRY), name="retry"
+                "measure.again",
+                "back",
+                self.action(IntentKind.MEASURE_RETRY),
+                "primary",
+                name="retry",
             )
-        if view.step is not MeasureStep.RESULT:
-            self.button(
-                "measure.skip", "skip", self.action(IntentKind.MEASURE_SKIP, kind), name="skip"
-            )
-            self.button(
-                "measure.by_professional",
-                "hand",
-                self.action(IntentKind.ASK_PROFESSIONAL, "manual-measure"),
-                name="ask-professional",
-            )
+
+    def _leave_buttons(self, kind: str) -> None:
+        """Skip, and a professional's value: inside the leading `LEAVE_SHARE` of the row."""
+        host = QWidget()
+        host.setObjectName("leave-buttons")
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)  # words that wrap make the row taller, not cut
+        host.setSizePolicy(policy)
+        pair = QHBoxLayout(host)
+        pair.setContentsMargins(0, 0, 0, 0)
+        pair.setSpacing(24)
+        self.button(
+            "measure.skip",
+            "skip",
+            self.action(IntentKind.MEASURE_SKIP, kind),
+            layout=pair,
+            name="skip",
+        )
+        self.button(
+            "measure.by_professional",
+            "hand",
+            self.action(IntentKind.ASK_PROFESSIONAL, "manual-measure"),
+            layout=pair,
+            name="ask-professional",
+        )
+        self._leave = host
+        self.action_row.addWidget(host)
+
+    def _fit_leave(self) -> None:
+        """Clear of the trailing half, where the last screen's "Next" was (words may wrap)."""
+        if self._leave is not None:
+            share = int(self.width() * LEAVE_SHARE)  # never less than whole words need
+            width = max(share, self._leave.minimumSizeHint().width())
+            self._leave.setMaximumWidth(width)
+            buttons = self._leave.findChildren(BigButton)
+            for button in buttons:  # the row is as tall as the wrapped words need
+                each = max(button.minimumWidth(), width // max(1, len(buttons)) - 12)
+                button.setMinimumHeight(button.heightForWidth(each))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._fit_leave()
+        super().resizeEvent(event)
+
+    def clear(self) -> None:
+        self._leave = None
+        super().clear()

@@ -319,3 +319,15 @@ class BigButton(QPushButton):
         painter.end()
         if self.isDown() and self.painted_down_at is None:
             self.painted_down_at = time.perf_counter()
+
+
+def keep_words_whole(*buttons: BigButton | None) -> None:
+    """Give each button its longest word's width as a hard minimum.
+
+    A row of buttons sharing out a narrow screen (1280 px, large text) otherwise
+    squeezes one below the width of its longest word, which is then cut.
+    """
+    for button in buttons:
+        if button is not None:
+            button.ensurePolished()  # the theme's font, so the width is the real one
+            button.setMinimumWidth(button.minimumSizeHint().width())
