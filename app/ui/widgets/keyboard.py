@@ -134,6 +134,7 @@ class OnScreenKeyboard(QWidget):
             layout = layout_for_language(layout)
         self.kind = layout
         self.setObjectName("keyboard")
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # handed to the field (see `attach`)
         self.setLayoutDirection(Qt.LayoutDirection.LeftToRight)  # rows as on a real keyboard
         self.t = translate
         self.target: QLineEdit | None = None
@@ -272,7 +273,15 @@ class OnScreenKeyboard(QWidget):
             key.updateGeometry()
 
     def attach(self, target: QLineEdit) -> None:
+        """Type into `target` from now on.
+
+        Why a focus proxy: a key takes no focus, but Qt then gives the click focus
+        to the first ancestor that takes it (a scroll area around the keyboard),
+        and the field would lose its cursor. The keyboard takes the click focus
+        itself and hands it to the field.
+        """
         self.target = target
+        self.setFocusProxy(target)
 
     def _type_char(self, char: str) -> None:
         upper = self.shift or self.caps_lock
