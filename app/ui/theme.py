@@ -17,6 +17,8 @@ MIN_TOUCH_PX = 64  # about 9 mm on a 24" 1920x1080 cabin screen
 MIN_BODY_PX = 24
 MIN_CONTRAST = 7.0
 SCREEN_SIZE = (1920, 1080)
+SCREEN_SIZES = ((1280, 800), (1920, 1080))  # every look is checked unclipped at both
+COMPACT_BELOW_PX = 1000  # a screen less tall than this gets the compact text scale
 FONT_FAMILIES = ("DejaVu Sans", "Noto Sans Arabic", "Noto Naskh Arabic")
 
 
@@ -108,6 +110,16 @@ STANDARD_TEXT = TextScale(
 LARGE_TEXT = TextScale(
     body_px=38, title_px=56, button_px=36, button_min_h=120, pictogram_px=60, bar_button_min_h=96
 )
+# A 1280x800 screen has 280 px less height than the cabin's 1920x1080: the same pixel sizes
+# push a two-line question below the fold (Arabic, large text, first red-flag question).
+# Its pixels are also bigger on the usual 13-15" panels, so smaller px read the same size.
+# Body text never goes under MIN_BODY_PX, nor a touch target under MIN_TOUCH_PX.
+COMPACT_TEXT = TextScale(
+    body_px=24, title_px=34, button_px=26, button_min_h=80, pictogram_px=40, bar_button_min_h=72
+)
+COMPACT_LARGE_TEXT = TextScale(
+    body_px=32, title_px=36, button_px=30, button_min_h=84, pictogram_px=48, bar_button_min_h=72
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +128,16 @@ class Look:
 
     theme: Theme = NORMAL
     large_text: bool = False
+    screen_height: int = SCREEN_SIZE[1]  # of the screen the window fills (compact below 1000)
+
+    @property
+    def compact(self) -> bool:
+        return self.screen_height < COMPACT_BELOW_PX
 
     @property
     def scale(self) -> TextScale:
+        if self.compact:
+            return COMPACT_LARGE_TEXT if self.large_text else COMPACT_TEXT
         return LARGE_TEXT if self.large_text else STANDARD_TEXT
 
 
@@ -133,7 +152,7 @@ QWidget {{
 }}
 QLabel[role="title"] {{ font-size: {s.title_px}px; font-weight: bold; }}
 QLabel[role="body"] {{ font-size: {s.body_px}px; }}
-QLabel[role="big-number"] {{ font-size: {s.title_px * 2}px; font-weight: bold; }}
+QLabel[role="big-number"] {{ font-size: {s.title_px * 3 // 2}px; font-weight: bold; }}
 QFrame[role="card"], QFrame[role="card"] QLabel {{
     background-color: {t.surface};
     color: {t.text};
