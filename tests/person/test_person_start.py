@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
 import pytest
 
@@ -23,7 +24,7 @@ from tests.person.session import person_session, reading_pause, screen_is
 pytestmark = [pytest.mark.person, pytest.mark.integration, pytest.mark.timeout(600)]
 
 
-def test_a_person_goes_from_welcome_to_identification(tmp_path) -> None:
+def test_a_person_goes_from_welcome_to_identification(tmp_path: Path) -> None:
     rng = random.Random(11)
     with person_session(tmp_path) as (kiosk, hand):
         first = hand.wait_for(lambda s: s["screen"] == "welcome", 30, "show the welcome screen")

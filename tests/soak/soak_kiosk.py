@@ -71,6 +71,7 @@ from app.ui.demo_script import DEMO_CARD, DOCTOR_SAYS, DOCUMENTS, PATIENT_WRITES
 
 HANG_FACTOR = 5  # no sample for this many periods: the kiosk is hung
 MAX_CONSECUTIVE_FAILURES = 5
+MAX_SESSION_GAP_S = 600.0  # no session completed for 10 minutes: something is stuck
 
 
 # ==== the kiosk process: a patient's hands, session after session ===========================
@@ -98,6 +99,7 @@ FORWARD: dict[str, tuple[str, ...]] = {
 }
 PATIENT_SCREENS_WAITING = ("waiting-room", "call")
 STALL_S = 120.0
+MEASURE_PATIENCE_S = 45.0  # then "skip", as the headless demo does after 30 s
 
 
 @dataclass
@@ -113,6 +115,7 @@ class Driver:
     _samples: Any = None
     _n: int = 0
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    patient: Any = None
 
     def attached(self, running: Any) -> None:
         """probe.on_attach: the window is up; start the hands and the sampler."""
@@ -124,7 +127,9 @@ class Driver:
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
+        if task.cancelled():
+            self.write({"event": "driver-error", "error": "cancelled"})
+        elif task.exception() is not None:
             exc = task.exception()
             self.write({"event": "driver-error", "error": f"{type(exc).__name__}: {exc}"[:300]})
 
@@ -143,6 +148,8 @@ class Driver:
             "screen": str(getattr(view, "screen", "")),
             "builds": getattr(running.window, "builds", None),
             "updates": getattr(running.window, "updates", None),
+            "phase": getattr(self.patient, "phase", None),
+            "driver_alive": any(not t.done() for t in self._tasks),
             **s.as_dict(),
         }
         self._n += 1
@@ -158,7 +165,7 @@ class Driver:
 
     async def play(self, running: Any) -> None:
         await asyncio.sleep(2.0)  # the window shown, the devices settled
-        patient = Patient(running, self.call_seconds)
+        patient = self.patient = Patient(running, self.call_seconds)
         consecutive = 0
         while True:
             began = time.monotonic()
@@ -189,6 +196,8 @@ class Driver:
                     "n": self.sessions,
                     "seconds": round(time.monotonic() - began, 1),
                     "screens": len(patient.seen),
+                    "stale_presses": patient.stale_presses,
+                    "skipped": patient.skipped,
                 }
             )
             self.sample(running, "session")
@@ -216,6 +225,11 @@ class Patient:
         self.link = running.link
         self.call_seconds = call_seconds
         self.seen: list[str] = []
+        self.stale_presses = 0  # a button rebuilt between the look and the press
+        self.skipped: list[str] = []  # measurements skipped because the device never answered
+        self.phase = (
+            "starting"  # what the hands are doing (in every sample: a stuck soak shows where)
+        )
 
     def state(self) -> str:
         return str(self.controller.view.state.value)
@@ -269,12 +283,14 @@ class Patient:
     async def session(self) -> None:
         """From welcome, through a call, back to welcome; SessionFailed if it cannot."""
         self.seen = []
+        self.skipped = []
         self._clear_link()
         loop = asyncio.get_running_loop()
         card_in = called = answered = False
         since, last_key = loop.time(), ""
         while True:
             screen, key = self.screen(), self.view_key()
+            self.phase = f"{screen}: looking ({loop.time() - since:.0f} s on this view)"
             if key != last_key:
                 since, last_key = loop.time(), key
                 self.seen.append(screen)
@@ -287,8 +303,7 @@ class Patient:
             if screen == "call":
                 called = True
                 if not answered and DOCTOR_SAYS in self.link.chat_from_doctor:
-                    await self.answer_doctor()
-                    answered = True
+                    answered = await self.answer_doctor()
                 await asyncio.sleep(0.5)
                 continue
             if waiting:
@@ -300,25 +315,43 @@ class Patient:
                 await asyncio.sleep(1.0)
                 continue
             if screen == "measurements" and self.controller.view.context.active_device is not None:
-                await asyncio.sleep(0.5)  # measuring: the device speaks, the patient waits
-                continue
+                if loop.time() - since < MEASURE_PATIENCE_S:
+                    await asyncio.sleep(0.5)  # measuring: the device speaks, the patient waits
+                    continue
+                skip = self.buttons().get("skip")  # a device that never answers: skip it
+                if skip is not None:
+                    self.skipped.append(str(getattr(self.window.current_view, "device", "?")))
+                    with contextlib.suppress(RuntimeError):
+                        skip.click()
+                    await self.until_changed(key, 5.0)
+                    continue
             if screen == "welcome" and self.seen[:-1]:
                 raise SessionFailed(f"back to welcome without a call after {self.seen[-6:]}")
             button = self.forward_button(screen)
             if button is None:
                 await asyncio.sleep(0.5)
                 continue
+            name = button.objectName()
             await asyncio.sleep(0.3)  # a person's pace between screens, and Qt's layout round
-            if self.view_key() != key:
+            button = self.buttons().get(name)  # found again: the screen may have been rebuilt
+            if self.view_key() != key or button is None:
                 continue
-            button.click()
-            if button.objectName() == "method-card" and not card_in:
+            self.phase = f"{screen}: pressing {name}"
+            try:
+                button.click()
+            except RuntimeError:  # deleted between the look and the press (a rebuild)
+                self.stale_presses += 1
+                continue
+            if name == "method-card" and not card_in:
+                self.phase = "inserting the card"
                 await asyncio.sleep(0.5)
                 await self.world.sims.insert_card(self.reader, DEMO_CARD)
                 card_in = True
+            self.phase = f"{screen}: waiting for the press to show"
             await self.until_changed(key, 5.0)
 
-    async def answer_doctor(self) -> None:
+    async def answer_doctor(self) -> bool:
+        """Type the answer in the call's text field and send it (False: not shown yet)."""
         from PySide6.QtWidgets import QLineEdit
 
         fields = [
@@ -328,10 +361,18 @@ class Patient:
         ]
         send = self.buttons().get("send")
         if not fields or send is None:
-            raise SessionFailed("no text field or send button on the call screen")
-        fields[0].setText(PATIENT_WRITES)
-        await asyncio.sleep(0.3)
-        send.click()
+            return False
+        try:
+            fields[0].setText(PATIENT_WRITES)
+            await asyncio.sleep(0.3)
+            send = self.buttons().get("send")
+            if send is None:
+                return False
+            send.click()
+        except RuntimeError:  # rebuilt meanwhile
+            self.stale_presses += 1
+            return False
+        return True
 
     async def recover(self) -> None:
         """Back to welcome as a person would: card out, Stop and confirm; else inactivity does it."""
@@ -365,40 +406,47 @@ def child_main(args: argparse.Namespace) -> int:
 
 async def doctor_call(doctor: Any, call_seconds: float, stats: dict[str, Any]) -> None:
     """One patient: take, see the video, talk, read the answer, send documents, hang up."""
-    doctor.texts.clear()
-    doctor.frames = 0
+    stats["stage"] = "waiting for a patient"
     await doctor.take_first_waiting(timeout=3600)
+    stats["stage"] = "data channel"
     await doctor.until(lambda: doctor.channel_open, 60, "channel")
+    stats["stage"] = "patient video"
     await doctor.until(lambda: doctor.frames >= 10, 60, "patient video")
     await doctor.say(DOCTOR_SAYS)
+    stats["stage"] = "patient text"
     await doctor.until(lambda: PATIENT_WRITES in doctor.texts, 90, "patient text")
     for n, (kind, title, text) in enumerate(DOCUMENTS, 1):
         await doctor.send_document(kind, title, text, document_id=f"soak-doc-{n}")
+    stats["stage"] = "talking"
     await asyncio.sleep(call_seconds)
     await doctor.hang_up()
+    stats["stage"] = "hung up"
+    await asyncio.sleep(1.0)  # the bye leaves before the console closes
     stats["calls"] += 1
     stats["frames_from_kiosk"] += doctor.frames
 
 
 async def doctor_loop(base_url: str, call_seconds: float, stats: dict[str, Any]) -> None:
-    """Take every patient who waits, talk, send the documents, hang up after `call_seconds`."""
+    """For each patient who waits, a doctor logs in to the console, takes the call and leaves.
+
+    A fresh console session per call, as a doctor's browser tab: nothing of the last
+    call (peer connection, data channel) carries over into the next.
+    """
     from app.cli.demo_doctor import ScriptedDoctor
 
     while True:
         doctor = ScriptedDoctor(base_url)
         try:
             await doctor.connect()
-            while True:
-                try:
-                    await doctor_call(doctor, call_seconds, stats)
-                except TimeoutError as exc:
-                    stats["doctor_timeouts"] += 1
-                    stats["last_doctor_problem"] = f"timeout {exc}"
-                    with contextlib.suppress(Exception):
-                        await doctor.hang_up()
+            await doctor_call(doctor, call_seconds, stats)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # the platform restarting with the kiosk: log in again
+        except TimeoutError:
+            stats["doctor_timeouts"] += 1
+            stats["last_doctor_problem"] = f"timeout at: {stats.get('stage')}"
+            with contextlib.suppress(Exception):
+                await doctor.hang_up()
+        except Exception as exc:  # the platform not up yet, a refused login: try again
             stats["doctor_reconnects"] += 1
             stats["last_doctor_problem"] = f"{type(exc).__name__}: {exc}"[:200]
             await asyncio.sleep(5)
@@ -460,6 +508,11 @@ def summarize(
         **meta,
         "sessions_completed": len(done),
         "sessions_failed": len(failed),
+        "measurements_skipped": sum(len(d.get("skipped", [])) for d in done),
+        "measurements_skipped_by_device": dict(
+            collections.Counter(x for d in done for x in d.get("skipped", []))
+        ),
+        "stale_presses": sum(d.get("stale_presses", 0) for d in done),
         "session_seconds_median": sorted(d["seconds"] for d in done)[len(done) // 2]
         if done
         else None,
@@ -499,6 +552,14 @@ def summarize(
             for r in samples
         ],
     }
+    # The longest time the sessions did not move on (a kiosk frozen on one screen is not "flat").
+    gap, mark, count = 0.0, 0.0, 0
+    for r in samples:
+        if r.get("sessions", 0) != count:
+            count, mark = r["sessions"], r["t"]
+        gap = max(gap, r["t"] - mark)
+    figures["longest_without_a_session_s"] = round(gap, 1)
+    figures["last_phase"] = samples[-1].get("phase") if samples else None
     crashed = meta.get("crash") is not None
     figures["passed"] = bool(
         not crashed
@@ -506,6 +567,7 @@ def summarize(
         and not meta.get("stuck")
         and len(done) >= 1
         and not failed
+        and gap <= MAX_SESSION_GAP_S
         and v is not None
         and v.rss_flat
         and v.none_refs_stable
@@ -522,7 +584,9 @@ def table(figures: dict[str, Any]) -> str:
         ("driver stuck", figures.get("stuck") or "no"),
         ("sessions completed", figures["sessions_completed"]),
         ("sessions failed", figures["sessions_failed"]),
+        ("longest without a session (s)", figures["longest_without_a_session_s"]),
         ("median session (s)", figures["session_seconds_median"]),
+        ("measurements skipped (device silent)", figures["measurements_skipped"]),
         ("doctor calls", figures["doctor"]["calls"]),
         (
             "RSS MiB first/last/max",

@@ -1,0 +1,59 @@
+"""CI's soak: the windowed kiosk for 10 minutes of back-to-back sessions with calls.
+
+Run apart from the main suite (pyproject's addopts ignore tests/soak): .ci/run does
+
+    .venv/bin/python -m pytest -p no:cacheprovider -o addopts="" -m soak tests/soak/test_soak_ci.py
+
+SOAK_MINUTES shortens or lengthens it (a quick check: SOAK_MINUTES=3); the
+figures stay in SOAK_OUT (default: the test's temporary folder).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.person.xserver import missing_tools
+from tests.soak import soak_kiosk
+
+MINUTES = float(os.environ.get("SOAK_MINUTES", "10"))
+
+pytestmark = [
+    pytest.mark.soak,
+    pytest.mark.integration,
+    pytest.mark.timeout(int(MINUTES * 60 + 600)),
+    pytest.mark.skipif(bool(missing_tools()), reason="the soak needs Xvfb (apt: xvfb)"),
+]
+
+
+def test_ten_minutes_of_sessions_with_calls(tmp_path: Path) -> None:
+    out = Path(os.environ.get("SOAK_OUT", str(tmp_path / "soak")))
+    code = soak_kiosk.main(
+        [
+            "--minutes",
+            str(MINUTES),
+            "--out",
+            str(out),
+            "--sample-every",
+            "10",
+            "--call-seconds",
+            "30",
+        ]
+    )
+    figures = json.loads((out / "soak.json").read_text("utf-8"))
+    sys.stdout.write(soak_kiosk.table(figures) + "\n")
+    assert figures.get("crash") is None, figures.get("crash")
+    assert not figures.get("hung"), "the kiosk stopped answering (see kiosk.log)"
+    assert figures["sessions_completed"] >= max(1, int(MINUTES / 3)), figures["failures"]
+    assert figures["sessions_failed"] == 0, figures["failures"]
+    verdict = figures["verdict"]
+    assert verdict["none_refs_stable"], verdict
+    assert verdict["rss_flat"], (
+        f"RSS grows {verdict['rss_slope_mib_per_10min']} MiB per 10 min "
+        f"({figures['verdict_basis']}); samples in {out / 'soak.json'}"
+    )
+    assert code == 0
