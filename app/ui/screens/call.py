@@ -14,7 +14,8 @@ and on the other side the doctor's identity, then the text (which scrolls
 inside its own column) and the field to answer. Nothing of it is below the
 fold, so the patient never has to scroll to see themselves or the doctor.
 The keyboard opens in that column, under the field, with 64 px keys (the
-doctor's card folds to the name while it is open, and away in large text,
+doctor's card folds to the name while it is open, and away in large text
+or on a 1280-wide screen,
 so nothing is pushed off the screen); on a 1280-wide screen the video is
 smaller and the open keyboard takes its place (the doctor still sees the
 patient, and the video comes back when the keyboard closes).
@@ -188,6 +189,7 @@ class CallScreen(Screen):
             side.addWidget(self._keyboard)
         row.addLayout(side, 1)
         self.body.addLayout(row, 1)
+        keep_words_whole(send)  # now in the window: the theme's font gives the real width
         self._controls(view)
 
     def _doctor(self, view: CallView, layout: QVBoxLayout, picture_px: int) -> None:
@@ -211,9 +213,21 @@ class CallScreen(Screen):
         self._hang_up_button()
         if not self._narrow:  # at 1280 px the four buttons need the whole row
             self.action_row.addStretch(1)
-        self._mute = self.button("call.mute", "mic", self._toggle_mute, name="mute")
-        self._camera = self.button("call.camera_off", "camera", self._toggle_camera, name="camera")
-        keys = self.button("call.keyboard", "keyboard", self._toggle_keyboard, name="keyboard")
+        # At 1280 px the words of four buttons need the whole row: the words stay, the
+        # pictograms of the three harmless ones go (hang-up keeps its own).
+        pictures = not self._narrow
+        self._mute = self.button(
+            "call.mute", "mic" if pictures else None, self._toggle_mute, name="mute"
+        )
+        self._camera = self.button(
+            "call.camera_off", "camera" if pictures else None, self._toggle_camera, name="camera"
+        )
+        keys = self.button(
+            "call.keyboard",
+            "keyboard" if pictures else None,
+            self._toggle_keyboard,
+            name="keyboard",
+        )
         self._show_controls(view)
         keep_words_whole(self._hang_up, self._mute, self._camera, keys)
 
@@ -234,7 +248,7 @@ class CallScreen(Screen):
             if button.text() != text:
                 button.setText(text)
                 button.setAccessibleName(text)
-                button.pictogram = picture
+                button.pictogram = picture if button.pictogram is not None else None
                 button.updateGeometry()
                 button.update()
 
@@ -305,8 +319,8 @@ class CallScreen(Screen):
         for widget in self._details:  # the doctor's card folds to the name while typing ...
             widget.setVisible(not opened)
         card = self.findChild(QFrame, "doctor-card")
-        if card is not None and not self._narrow and self.presentation.large_text:
-            card.setVisible(not opened)  # ... and, in large text, away (the video shows her)
+        if card is not None and (self._narrow or self.presentation.large_text):
+            card.setVisible(not opened)  # ... and away where room is short (the video shows her)
         if self._narrow and self.video is not None:
             self.video.setVisible(not opened)  # the keyboard takes the video's place
         if self._chat_scroll is not None:  # the text gives the keyboard room, keeps 3 lines
