@@ -1,0 +1,81 @@
+"""The test probe: off by default, answers what the window shows, changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.ui
+
+
+def test_no_socket_without_kiosk_probe(monkeypatch) -> None:
+    from app.ui import probe
+
+    monkeypatch.delenv(probe.ENV, raising=False)
+    assert probe.socket_path() is None
+    assert probe.socket_path("/tmp/x/") == Path("/tmp/x/probe.sock")
+    assert probe.socket_path("/tmp/x.sock") == Path("/tmp/x.sock")
+
+
+def test_snapshot_lists_the_welcome_buttons(qtbot) -> None:
+    from app.ui import probe
+    from app.ui.i18n import Catalogues
+    from app.ui.main_window import KioskWindow
+
+    window = KioskWindow(Catalogues())
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    state = probe.Running(window)
+    snap = probe.answer("snapshot", state)
+    json.dumps(snap)  # all of it goes on the wire
+    assert snap["screen"] == "welcome" and snap["view"]["type"] == "WelcomeView"
+    names = {w["object_name"] for w in snap["widgets"] if w["top"] == "kiosk-window"}
+    assert {"start", "lang-fr", "help"} <= names
+    start = next(w for w in snap["widgets"] if w["object_name"] == "start")
+    assert start["w"] > 0 and start["h"] > 0 and start["enabled"]
+    assert any(t["object_name"] == "kiosk-window" for t in snap["tops"])
+    assert probe.answer("ping", state) == "pong"
+    assert "immortal" in probe.answer("stats", state)
+    assert "error" in probe.answer("nonsense", state)
+
+
+def test_the_socket_answers_one_line_per_request(qtbot, tmp_path, monkeypatch) -> None:
+    from app.ui import probe
+    from app.ui.i18n import Catalogues
+    from app.ui.main_window import KioskWindow
+
+    window = KioskWindow(Catalogues())
+    qtbot.addWidget(window)
+    path = tmp_path / "probe.sock"
+    monkeypatch.setenv(probe.ENV, str(path))
+    seen: list[probe.Running] = []
+    probe.on_attach(seen.append)
+
+    async def talk() -> list[object]:
+        close = probe.attach(window)
+        try:
+            for _ in range(50):
+                if path.exists():
+                    break
+                await asyncio.sleep(0.02)
+            reader, writer = await asyncio.open_unix_connection(str(path))
+            answers = []
+            for command in (b"ping\n", b"snapshot\n"):
+                writer.write(command)
+                await writer.drain()
+                answers.append(json.loads(await reader.readline()))
+            writer.close()
+            return answers
+        finally:
+            close()
+            probe._listeners.remove(seen.append)
+
+    ping, snap = asyncio.run(talk())
+    assert ping == "pong" and snap["screen"] == "welcome"
+    assert seen and seen[0].window is window
+    assert not path.exists()
