@@ -10,8 +10,9 @@ Rules
 -----
 1. The way through: WELCOME → EMERGENCY_CHECK → INFORMATION → IDENTIFICATION
    → (BENEFICIARY_CHOICE when the card holds several people) →
-   IDENTITY_CONFIRMATION → CONSENT → ORIENTATION → MEASUREMENTS →
-   WAITING_ROOM → CALL → END → WIPE → WELCOME.
+   IDENTITY_CONFIRMATION → CONSENT → ORIENTATION → VISIT_REASON →
+   MEASUREMENTS → WAITING_ROOM → CALL → END → (TAKE_CARD while the card is
+   still in) → WIPE → WELCOME.
 2. No call without a patient-confirmed identity and a granted
    teleconsultation consent: both are checked when entering WAITING_ROOM and
    again on CallStarted. Refusing teleconsultation consent, or withdrawing
@@ -19,16 +20,27 @@ Rules
 3. No payment before the call has ended (PaymentDone is legal only in END
    and only after a call that has ended).
 4. Every path ends in WIPE, and WipeDone is the only way back to WELCOME,
-   with a fresh context.
+   with a fresh context. A session closing (finish, stop, abandon, emergency
+   finish) with the card still in the reader first waits in TAKE_CARD: the
+   card taken out wipes; after `take_card_s` (or Finish) the wipe happens
+   anyway with a CARD_LEFT_IN_READER incident, and the card is marked stale:
+   a stale card is asked to be taken and never read for the next patient.
 5. Stop is offered on every patient-facing state: StopRequested opens
    STOP_CONFIRM over the step; StopConfirmed wipes, StopCancelled goes back.
-6. Inactivity: with no activity for `inactivity_warning_s` (or
-   `card_removed_grace_s` while the card-removed question waits), Tick
-   opens INACTIVITY_WARNING; any activity closes it; when the countdown
-   `inactivity_countdown_s` runs out, the session is abandoned and wiped.
-   Not watched: WELCOME, WIPE, WAITING_ROOM and CALL (waiting for and
-   talking to a doctor involves no touch) and MEASUREMENTS while a device
-   measures — unless a dialog is open, because a dialog awaits an answer.
+6. Inactivity counts only idleness: idle time runs from the later of the
+   last activity (a touch, `Touched` included) and the last change of what
+   is on screen or the end of a phase where no touch was expected (a
+   measurement finished or failed; WAITING_ROOM and CALL left are step
+   changes). Tick opens INACTIVITY_WARNING after `inactivity_warning_s` of
+   idleness — `card_removed_grace_s` while the card-removed question
+   waits, at least `end_reading_s` on END (card reminder, documents) and
+   at least `message_reading_s` on DEGRADED and EMERGENCY_EXIT (a message
+   to read) when no dialog is open; any activity closes it; when the
+   countdown `inactivity_countdown_s` runs out, the session is abandoned.
+   Not watched: WELCOME, WIPE, TAKE_CARD, WAITING_ROOM and CALL (waiting
+   for and talking to a doctor involves no touch) and MEASUREMENTS while a
+   device measures — unless a dialog is open, because a dialog awaits an
+   answer.
 7. Card pulled out: if the identity came from the card and the step is one
    of CARD_PAUSE_STEPS, CARD_REMOVED_PAUSE opens (continue without the card,
    put it back, or stop). Elsewhere it is only noted: before identification
@@ -36,12 +48,21 @@ Rules
    itself; in CALL the doctor already has the identity and the patient must
    not be interrupted; in END taking the card is what is asked; in the
    emergency, degraded and closing screens the session is ending anyway.
+   A card read (`CardIdentified`) that is not the card the identity came
+   from, at a pause step, opens CARD_CHANGED: take it out (then the
+   card-removed pause) or stop and start again with it (the wipe does not
+   ask for that card: it is the next patient's); the same card back closes
+   the dialogs. Elsewhere in the session another card is an incident only.
+   A card put in before identification is used there (`ReadCard`) unless
+   it is stale.
 8. Degraded path: a device failure while it measures → DEGRADED (retry,
    manual entry by a professional, skip); the platform unreachable when the
    call is needed → DEGRADED (retry, finish without the call); the cabin's
    camera, microphone or speaker failing the waiting room's checks →
    DEGRADED (retry, finish; the platform is not blamed); the call
-   dropped → DEGRADED (retry, finish). Data taken so far stays in the store.
+   dropped → DEGRADED (retry, finish); no doctor within `max_wait_s` in the
+   waiting room → DEGRADED (retry = keep waiting, finish) with a
+   WAIT_TOO_LONG incident. Data taken so far stays in the store.
    Elsewhere these reports are traced as incidents without interrupting.
 9. Emergency: a red flag at the emergency check, or the "urgent help"
    button on any screen, ends the session through EMERGENCY_EXIT with the
@@ -97,6 +118,7 @@ from app.domain.session_effects import (
     OpenCall,
     PaymentRecord,
     QueryInsi,
+    ReadCard,
     ShowDegraded,
     StartDevice,
     StopDevices,
@@ -110,6 +132,7 @@ from app.domain.session_events import (
     CallEnded,
     CallMediaCheckFailed,
     CallStarted,
+    CardIdentified,
     CardInserted,
     CardRemoved,
     ChooseLanguage,
@@ -149,6 +172,8 @@ from app.domain.session_events import (
     StopConfirmed,
     StopRequested,
     Tick,
+    Touched,
+    VisitReasonGiven,
     WipeDone,
 )
 from app.domain.trace import (
@@ -161,6 +186,7 @@ from app.domain.trace import (
     TraceKind,
     incident,
 )
+from app.domain.visit_reason import VisitReasonAnswer, clean_text
 
 __all__ = [
     "CARD_PAUSE_STEPS",
@@ -176,12 +202,15 @@ CARD_PAUSE_STEPS = frozenset(
         State.IDENTITY_CONFIRMATION,
         State.CONSENT,
         State.ORIENTATION,
+        State.VISIT_REASON,
         State.MEASUREMENTS,
         State.WAITING_ROOM,
     }
 )
 #: Steps whose inactivity is not watched when no dialog is open (rule 6).
-_UNWATCHED = frozenset({State.WELCOME, State.WIPE, State.WAITING_ROOM, State.CALL})
+_UNWATCHED = frozenset({State.WELCOME, State.WIPE, State.TAKE_CARD, State.WAITING_ROOM, State.CALL})
+#: Steps with a message the patient must read: the warning waits at least `message_reading_s`.
+_MESSAGES = frozenset({State.DEGRADED, State.EMERGENCY_EXIT})
 #: Reports that may arrive after the session has closed (rule 11).
 _LATE_REPORTS: tuple[type[Event], ...] = (
     DeviceFailed,
@@ -199,6 +228,7 @@ _DEGRADED_OPTIONS: Mapping[DegradedReason, tuple[DegradedOption, ...]] = {
     DegradedReason.PLATFORM_UNREACHABLE: (DegradedOption.RETRY, DegradedOption.FINISH),
     DegradedReason.CALL_DROPPED: (DegradedOption.RETRY, DegradedOption.FINISH),
     DegradedReason.CABIN_MEDIA_FAILED: (DegradedOption.RETRY, DegradedOption.FINISH),
+    DegradedReason.WAIT_TOO_LONG: (DegradedOption.RETRY, DegradedOption.FINISH),
 }
 
 
@@ -287,7 +317,12 @@ def _end_call(t: _Txn, actor: Actor) -> None:
         t.trace(TraceKind.CALL_ENDED, actor)
 
 
-def _wipe(t: _Txn, reason: EndReason) -> None:
+def _wipe(t: _Txn, reason: EndReason, *, keep_card: bool = False) -> None:
+    """Close the session: stop what runs, trace why, then wait for the card or wipe (rule 4).
+
+    `keep_card`: the card in the reader is not this session's (the patient
+    chose to start again with it): it is not asked for.
+    """
     _stop_device(t)
     _end_call(t, SYSTEM)
     kind = {
@@ -296,10 +331,26 @@ def _wipe(t: _Txn, reason: EndReason) -> None:
     }.get(reason)
     if kind is not None:
         t.trace(kind, PATIENT if reason is EndReason.STOPPED else SYSTEM)
+    t.set(dialogs=(), warning_started_at=None, end_reason=reason)
+    if t.ctx.card_present and not keep_card:
+        t.set(step=State.TAKE_CARD, take_card_since=t.event.at)
+        return
+    _wipe_now(t)
+
+
+def _wipe_now(t: _Txn) -> None:
+    reason = t.ctx.end_reason
+    assert reason is not None and t.ctx.session_id is not None  # set by _wipe
     t.trace(TraceKind.WIPE, SYSTEM, reason.value)
-    assert t.ctx.session_id is not None
     t.do(Wipe(t.ctx.session_id, reason))
-    t.set(step=State.WIPE, dialogs=(), warning_started_at=None, end_reason=reason)
+    t.set(step=State.WIPE, dialogs=(), warning_started_at=None, take_card_since=None)
+
+
+def _card_left(t: _Txn) -> None:
+    """The closing session gives up waiting for the card: traced, and the card is stale."""
+    t.incident(IncidentCode.CARD_LEFT_IN_READER)
+    t.set(card_stale=True)
+    _wipe_now(t)
 
 
 def _emergency_exit(t: _Txn, flags: frozenset[RedFlag], declared: bool = False) -> None:
@@ -339,15 +390,23 @@ def _to_waiting_room(t: _Txn) -> None:
         t.incident(IncidentCode.PLATFORM_UNREACHABLE)
         _degrade(t, DegradedReason.PLATFORM_UNREACHABLE)
         return
-    t.set(step=State.WAITING_ROOM, degraded=None)
+    t.set(
+        step=State.WAITING_ROOM,
+        degraded=None,
+        waiting_since=t.ctx.waiting_since or t.event.at,
+        wait_started_at=t.event.at,
+    )
     t.do(OpenCall())
 
 
 def _fresh(ctx: SessionContext, settings: FlowSettings) -> SessionContext:
+    """The welcome screen's context: nothing of the patient; the cabin's network and card stay."""
     return SessionContext(
         language=settings.default_language,
         platform_reachable=ctx.platform_reachable,
         card_present=ctx.card_present,
+        card_stale=ctx.card_present and ctx.card_stale,
+        reader_card=ctx.reader_card if ctx.card_present else None,
     )
 
 
@@ -376,6 +435,11 @@ def _set_accessibility(t: _Txn, ev: SetAccessibility) -> None:
     t.set(accessibility=ev.options)
 
 
+@_on(State, Touched)
+def _touched(t: _Txn, ev: Touched) -> None:
+    """A touch: only the inactivity clock moves (done for every activity in `SessionFlow.handle`)."""
+
+
 # --- welcome, emergency check, information ----------------------------------------
 
 
@@ -396,7 +460,7 @@ def _emergency_answered(t: _Txn, ev: EmergencyAnswered) -> None:
     t.goto(State.INFORMATION)
 
 
-@_on(PATIENT_FACING - {State.EMERGENCY_EXIT}, EmergencyDeclared)
+@_on((PATIENT_FACING - {State.EMERGENCY_EXIT}) | {State.TAKE_CARD}, EmergencyDeclared)
 def _emergency_declared(t: _Txn, ev: EmergencyDeclared) -> None:
     _emergency_exit(t, ev.flags, declared=True)
 
@@ -406,6 +470,8 @@ def _information(t: _Txn, ev: InformationAcknowledged) -> None:
     t.set(information_acknowledged=True)
     t.trace(TraceKind.INFORMATION_GIVEN)
     t.goto(State.IDENTIFICATION)
+    if t.ctx.card_present and not t.ctx.card_stale:
+        t.do(ReadCard())  # the card was put in before: identification uses it (rule 7)
 
 
 # --- identification ------------------------------------------------------------------
@@ -424,11 +490,13 @@ def _identity_obtained(t: _Txn, ev: IdentityObtained) -> None:
         return
     actor = Actor(ActorKind.ASSISTANT, ev.entered_by) if ev.entered_by else PATIENT
     t.trace(TraceKind.IDENTIFICATION, actor, ev.source.value)
+    from_card = ev.source is IdentitySource.CARD
     t.set(
         candidates=ev.candidates,
         identity_source=ev.source,
         identification_problem=None,
-        card_present=t.ctx.card_present or ev.source is IdentitySource.CARD,
+        card_present=t.ctx.card_present or from_card,
+        session_card=t.ctx.reader_card if from_card else None,
     )
     if len(ev.candidates) == 1:
         _choose(t, ev.candidates[0])
@@ -464,6 +532,7 @@ def _identity_rejected(t: _Txn, ev: IdentityRejected) -> None:
         candidates=(),
         identity=None,
         identity_source=None,
+        session_card=None,
         identification_problem=IdentificationProblem.NOT_RECOGNISED,
     )
 
@@ -481,6 +550,7 @@ _WITH_IDENTITY = frozenset(
         State.IDENTITY_CONFIRMATION,
         State.CONSENT,
         State.ORIENTATION,
+        State.VISIT_REASON,
         State.MEASUREMENTS,
         State.WAITING_ROOM,
         State.CALL,
@@ -516,7 +586,14 @@ _CONSENT_TRACE = {
     ConsentChoice.WITHDRAWN: TraceKind.CONSENT_WITHDRAWN,
 }
 _AFTER_CONSENT = frozenset(
-    {State.ORIENTATION, State.MEASUREMENTS, State.WAITING_ROOM, State.CALL, State.END}
+    {
+        State.ORIENTATION,
+        State.VISIT_REASON,
+        State.MEASUREMENTS,
+        State.WAITING_ROOM,
+        State.CALL,
+        State.END,
+    }
 )
 
 
@@ -549,9 +626,18 @@ def _orientation(t: _Txn, ev: OrientationAnswered) -> None:
     assert t.ctx.identity is not None
     age = age_on(t.ctx.identity.traits.birth_date, ev.at.date())
     result = assess(ev.answers, age)
-    t.set(orientation=result, step=State.MEASUREMENTS)
+    t.set(orientation=result, step=State.VISIT_REASON)
     t.trace(TraceKind.ORIENTATION_ANSWERED, PATIENT, result.parcours.value)
     t.store(result)
+
+
+@_on([State.VISIT_REASON], VisitReasonGiven)
+def _visit_reason(t: _Txn, ev: VisitReasonGiven) -> None:
+    answer = VisitReasonAnswer(ev.at, ev.reasons, clean_text(ev.text))
+    t.set(visit_reason=answer, step=State.MEASUREMENTS)
+    subject = "left-to-the-doctor" if answer.left_to_the_doctor else "given"
+    t.trace(TraceKind.VISIT_REASON_GIVEN, PATIENT, subject)
+    t.store(answer)
 
 
 _MEASURING = frozenset({State.MEASUREMENTS, State.CALL})
@@ -670,8 +756,9 @@ def _degraded_choice(t: _Txn, ev: DegradedChoice) -> None:
             t.set(skipped=t.ctx.skipped | {kind})
             t.trace(TraceKind.MEASUREMENT_SKIPPED, PATIENT, kind.value)
     elif ev.option is DegradedOption.RETRY:
-        t.set(platform_reachable=True)  # the patient asks to try: the next report will tell
-        _to_waiting_room(t)
+        if degraded.reason is not DegradedReason.WAIT_TOO_LONG:
+            t.set(platform_reachable=True)  # the patient asks to try: the next report will tell
+        _to_waiting_room(t)  # after a long wait: keep waiting, a new maximum wait begins
     else:
         t.set(step=State.END, degraded=None)
 
@@ -759,6 +846,7 @@ def _finish_emergency(t: _Txn, ev: Finish) -> None:
 @_on([State.WIPE], WipeDone)
 def _wipe_done(t: _Txn, ev: WipeDone) -> None:
     t.ctx = _fresh(t.ctx, t.settings)
+    t.set(idle_since=ev.at)  # a card left for the next session goes stale when nobody comes
 
 
 # --- stop, inactivity, card --------------------------------------------------------------
@@ -771,7 +859,14 @@ def _stop_requested(t: _Txn, ev: StopRequested) -> None:
 
 @_on([State.STOP_CONFIRM, State.CARD_REMOVED_PAUSE], StopConfirmed)
 def _stop_confirmed(t: _Txn, ev: StopConfirmed) -> None:
-    _wipe(t, EndReason.STOPPED)
+    # A stop asked over the card-changed question starts again with the new card.
+    _wipe(t, EndReason.STOPPED, keep_card=State.CARD_CHANGED in t.ctx.dialogs)
+
+
+@_on([State.CARD_CHANGED], StopConfirmed)
+def _start_again_with_new_card(t: _Txn, ev: StopConfirmed) -> None:
+    """ "Stop and start again with this card": the card in the reader is the next patient's."""
+    _wipe(t, EndReason.STOPPED, keep_card=True)
 
 
 @_on([State.STOP_CONFIRM], StopCancelled)
@@ -791,14 +886,19 @@ def _continue_without_card(t: _Txn, ev: ContinueWithoutCard) -> None:
 
 @_on(STEPS, CardInserted)
 def _card_inserted(t: _Txn, ev: CardInserted) -> None:
-    t.set(card_present=True)
+    # A card put in is a new card: not stale, not known until it is read.
+    t.set(card_present=True, card_stale=False, reader_card=None)
     t.pop(State.CARD_REMOVED_PAUSE)
 
 
 @_on(STEPS, CardRemoved)
 def _card_removed(t: _Txn, ev: CardRemoved) -> None:
-    t.set(card_present=False)
+    t.set(card_present=False, card_stale=False, reader_card=None)
+    t.pop(State.CARD_CHANGED)
     ctx = t.ctx
+    if ctx.step is State.TAKE_CARD:
+        _wipe_now(t)
+        return
     pause = (
         ctx.step in CARD_PAUSE_STEPS
         and ctx.identity_source is IdentitySource.CARD
@@ -810,18 +910,53 @@ def _card_removed(t: _Txn, ev: CardRemoved) -> None:
         t.push(State.CARD_REMOVED_PAUSE)
 
 
+@_on(STEPS, CardIdentified)
+def _card_identified(t: _Txn, ev: CardIdentified) -> None:
+    t.set(card_present=True, reader_card=ev.fingerprint)
+    ctx = t.ctx
+    if ctx.session_card is None or ctx.identity_source is not IdentitySource.CARD:
+        return  # no card identity to compare with: identification reads it (rule 7)
+    if ev.fingerprint == ctx.session_card:
+        t.pop(State.CARD_CHANGED)
+        t.pop(State.CARD_REMOVED_PAUSE)
+        return
+    t.incident(IncidentCode.CARD_CHANGED)
+    if ctx.step in CARD_PAUSE_STEPS and State.STOP_CONFIRM not in ctx.dialogs:
+        t.pop(State.CARD_REMOVED_PAUSE)
+        t.push(State.CARD_CHANGED)
+
+
+@_on([State.TAKE_CARD], Finish)
+def _leave_card(t: _Txn, ev: Finish) -> None:
+    """The person leaves without the card (or the reader is wrong): wipe, card marked stale."""
+    _card_left(t)
+
+
 @_on(STEPS, Tick)
 def _tick(t: _Txn, ev: Tick) -> None:
     ctx, s = t.ctx, t.settings
-    idle = _seconds(ev.at, ctx.last_activity_at)
+    idle = _seconds(ev.at, ctx.idle_origin())
     if ctx.step is State.WELCOME:
+        if idle < s.inactivity_warning_s:
+            return
         changed = (
             ctx.language != s.default_language or ctx.accessibility != _fresh(ctx, s).accessibility
         )
-        if changed and idle >= s.inactivity_warning_s:
+        if changed:
             t.ctx = _fresh(ctx, s)  # the next person must not inherit a stranger's choices
+        if t.ctx.card_present and not t.ctx.card_stale:
+            t.set(card_stale=True)  # put in and left: the next person is asked to take it
         return
     if ctx.step is State.WIPE:
+        return
+    if ctx.step is State.TAKE_CARD:
+        if _seconds(ev.at, ctx.take_card_since) >= s.take_card_s:
+            _card_left(t)
+        return
+    if ctx.step is State.WAITING_ROOM and _seconds(ev.at, ctx.wait_started_at) >= s.max_wait_s:
+        t.incident(IncidentCode.WAIT_TOO_LONG)
+        t.do(EndCall())  # leave the waiting queue
+        _degrade(t, DegradedReason.WAIT_TOO_LONG)
         return
     if State.INACTIVITY_WARNING in ctx.dialogs:
         if _seconds(ev.at, ctx.warning_started_at) >= s.inactivity_countdown_s:
@@ -830,19 +965,29 @@ def _tick(t: _Txn, ev: Tick) -> None:
     watched = bool(ctx.dialogs) or not (
         ctx.step in _UNWATCHED or (ctx.step is State.MEASUREMENTS and ctx.active_device)
     )
-    limit = (
-        s.card_removed_grace_s if ctx.state is State.CARD_REMOVED_PAUSE else s.inactivity_warning_s
-    )
-    if watched and idle >= limit:
+    if watched and idle >= _idle_limit(ctx, s):
         t.push(State.INACTIVITY_WARNING)
         t.set(warning_started_at=ev.at)
+
+
+def _idle_limit(ctx: SessionContext, s: FlowSettings) -> float:
+    """Seconds of idleness before the warning, on what is shown now (rule 6)."""
+    if ctx.state is State.CARD_REMOVED_PAUSE:
+        return s.card_removed_grace_s
+    if ctx.dialogs:
+        return s.inactivity_warning_s
+    if ctx.step is State.END:
+        return max(s.end_reading_s, s.inactivity_warning_s)
+    if ctx.step in _MESSAGES:
+        return max(s.message_reading_s, s.inactivity_warning_s)
+    return s.inactivity_warning_s
 
 
 def _seconds(now: datetime, since: datetime | None) -> float:
     return (now - since).total_seconds() if since is not None else 0.0
 
 
-@_on([State.WELCOME, State.WIPE], *_LATE_REPORTS)
+@_on([State.WELCOME, State.WIPE, State.TAKE_CARD], *_LATE_REPORTS)
 def _late_report(t: _Txn, ev: Event) -> None:
     """A device or the call reporting after the session closed: nothing left to change."""
 
@@ -861,6 +1006,22 @@ class SessionFlow:
         if self.settings.default_language not in self.settings.languages:
             raise DomainError("The default language must be one of the languages offered.")
         self._ctx = _fresh(SessionContext(), self.settings)
+
+    @classmethod
+    def after_fault(cls, settings: FlowSettings, previous: SessionContext) -> SessionFlow:
+        """A fresh flow on the welcome screen keeping the cabin's facts of `previous`.
+
+        The network state and the card in the reader are the cabin's; a card
+        that was in during the closed session is stale (asked to be taken,
+        never read for the next patient).
+        """
+        flow = cls(settings)
+        fresh = _fresh(previous, flow.settings)
+        in_session = previous.session_id is not None
+        flow._ctx = replace(
+            fresh, card_stale=previous.card_present and (in_session or fresh.card_stale)
+        )
+        return flow
 
     @property
     def state(self) -> State:
@@ -892,6 +1053,10 @@ class SessionFlow:
             raise IllegalTransition(key, event)
         t = _Txn(ctx, event, self.settings)
         handler(t, event)
+        new_screen = t.ctx.state is not ctx.state and t.ctx.state is not State.INACTIVITY_WARNING
+        device_done = ctx.active_device is not None and t.ctx.active_device is None
+        if (new_screen or device_done) and t.ctx.step is not State.WELCOME:
+            t.set(idle_since=event.at)  # idle time restarts (rule 6)
         if event.ACTIVITY and ctx.step is not State.WIPE:
             t.set(last_activity_at=event.at)
             if State.INACTIVITY_WARNING in t.ctx.dialogs:

@@ -18,6 +18,7 @@ from app.domain.measurements import Measurement, MeasurementKind
 from app.domain.orientation import OrientationResult
 from app.domain.session_events import DegradedOption
 from app.domain.trace import TraceEntry
+from app.domain.visit_reason import VisitReasonAnswer
 
 
 class EndReason(enum.StrEnum):
@@ -32,6 +33,7 @@ class DegradedReason(enum.StrEnum):
     DEVICE_FAILED = "device-failed"
     CALL_DROPPED = "call-dropped"
     CABIN_MEDIA_FAILED = "cabin-media-failed"  # the cabin's camera, microphone or speaker
+    WAIT_TOO_LONG = "wait-too-long"  # no doctor within the site's maximum wait
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ Fact = (
     | Measurement
     | PaymentRecord
     | DocumentRecord
+    | VisitReasonAnswer
 )
 
 
@@ -67,6 +70,15 @@ class WriteToStore:
 @dataclass(frozen=True, slots=True)
 class QueryInsi:
     """Ask the platform's INSi teleservice for the chosen identity's INS."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadCard:
+    """Use the card already in the reader (inserted before the session reached identification).
+
+    The controller gives the flow that card's read again (it keeps the last
+    read only while the card stays in), or has the reader read it anew.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,5 +116,13 @@ class Wipe:
 
 
 Effect = (
-    WriteToStore | QueryInsi | StartDevice | StopDevices | OpenCall | EndCall | ShowDegraded | Wipe
+    WriteToStore
+    | QueryInsi
+    | ReadCard
+    | StartDevice
+    | StopDevices
+    | OpenCall
+    | EndCall
+    | ShowDegraded
+    | Wipe
 )

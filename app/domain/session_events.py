@@ -28,6 +28,7 @@ from app.domain.errors import DomainError
 from app.domain.identity import PatientIdentity
 from app.domain.measurements import ImplausibleReason, Measurement, MeasurementKind
 from app.domain.orientation import OrientationAnswers
+from app.domain.visit_reason import VisitReason, check_reasons, clean_text
 
 
 class Origin(enum.Enum):
@@ -133,6 +134,23 @@ class OrientationAnswered(PersonEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class VisitReasonGiven(PersonEvent):
+    """Why the patient came: up to 3 choices and a short text; none of both: "I'll tell the doctor".
+
+    The text is checked here (at most MAX_TEXT_LENGTH once stripped) and
+    cleaned by the flow (stripped, empty → None). Health data: no repr.
+    """
+
+    reasons: tuple[VisitReason, ...] = field(default=(), repr=False)
+    text: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        check_reasons(self.reasons)
+        clean_text(self.text)
+
+
+@dataclass(frozen=True, slots=True)
 class StartMeasurement(PersonEvent):
     kind: MeasurementKind
 
@@ -194,6 +212,15 @@ class ContinueWithoutCard(PersonEvent):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class Touched(PersonEvent):
+    """Any touch or key on the screen (keyboard taps, scrolling): someone is there.
+
+    Accepted in every state, changes nothing but the inactivity clock, and
+    adds no trace entry (a touch is not an act).
+    """
+
+
 # --- system events -----------------------------------------------------------
 
 
@@ -247,6 +274,23 @@ class CardInserted(Event):
 @dataclass(frozen=True, slots=True)
 class CardRemoved(Event):
     ACTIVITY: ClassVar[bool] = True
+
+
+@dataclass(frozen=True, slots=True)
+class CardIdentified(Event):
+    """The card in the reader was read: `fingerprint` tells one card from another.
+
+    An opaque digest the controller computes from the card's contents (never
+    the NIR itself, never logged); the flow only compares two of them. It
+    comes before the identities read from the same card.
+    """
+
+    fingerprint: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        if not self.fingerprint:
+            raise InvalidEvent("CardIdentified needs a card fingerprint.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ class TraceKind(enum.StrEnum):
     CONSENT_REFUSED = "consent-refused"
     CONSENT_WITHDRAWN = "consent-withdrawn"
     ORIENTATION_ANSWERED = "orientation-answered"
+    VISIT_REASON_GIVEN = "visit-reason-given"  # subject "given" or "left-to-the-doctor", no words
     MEASUREMENT_TAKEN = "measurement-taken"
     MEASUREMENT_SKIPPED = "measurement-skipped"
     MEASUREMENT_REFUSED = "measurement-refused"  # implausible reading, not kept
@@ -39,6 +40,10 @@ class TraceKind(enum.StrEnum):
     ABANDON = "abandon"  # inactivity
     EMERGENCY_EXIT = "emergency-exit"
     WIPE = "wipe"
+    ASSISTANT_SIGNED_IN = "assistant-signed-in"  # actor: the professional; subject: the purpose
+    ASSISTANT_SIGNED_OUT = (
+        "assistant-signed-out"  # subject: act-done, idle, signed-out, session-end
+    )
 
 
 class ActorKind(enum.StrEnum):
@@ -81,6 +86,9 @@ class IncidentCode(enum.StrEnum):
     INSI_MISMATCH = "insi-mismatch"  # INSi knows the NIR but the traits differ
     INSI_SEVERAL_CANDIDATES = "insi-several-candidates"  # INSi found several people
     INSI_REFUSED = "insi-refused"  # INSi refused the query or gave an unusable answer
+    CARD_CHANGED = "card-changed"  # another card than the session's was put in the reader
+    CARD_LEFT_IN_READER = "card-left-in-reader"  # the session closed with the card still in
+    WAIT_TOO_LONG = "wait-too-long"  # no doctor within the site's maximum wait
 
 
 INCIDENT_MESSAGES: dict[IncidentCode, str] = {
@@ -125,6 +133,17 @@ INCIDENT_MESSAGES: dict[IncidentCode, str] = {
     ),
     IncidentCode.INSI_REFUSED: (
         "The national identity service (INSi) refused the query or gave an unusable answer."
+    ),
+    IncidentCode.CARD_CHANGED: (
+        "Another card than the one the session began with was put in the reader; "
+        "the patient was asked."
+    ),
+    IncidentCode.CARD_LEFT_IN_READER: (
+        "The session closed with the card still in the reader; it was not taken in time."
+    ),
+    IncidentCode.WAIT_TOO_LONG: (
+        "No doctor answered within the cabin's maximum wait; the patient was offered to "
+        "keep waiting or to finish."
     ),
 }
 

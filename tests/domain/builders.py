@@ -31,12 +31,15 @@ from app.domain.session_events import (
     Begin,
     CallEnded,
     CallStarted,
+    CardIdentified,
+    CardInserted,
     CardRemoved,
     ConsentDecided,
     ConsentDone,
     DeviceFailed,
     EmergencyAnswered,
     Event,
+    Finish,
     IdentityConfirmed,
     IdentityObtained,
     IdentitySource,
@@ -47,7 +50,9 @@ from app.domain.session_events import (
     StopConfirmed,
     StopRequested,
     Tick,
+    VisitReasonGiven,
 )
+from app.domain.visit_reason import VisitReason
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -124,7 +129,8 @@ def happy_path(source: IdentitySource = IdentitySource.CARD) -> list[tuple[Event
         (IdentityConfirmed(at(5)), State.CONSENT),
         (grant(at(6)), State.CONSENT),
         (ConsentDone(at(7)), State.ORIENTATION),
-        (OrientationAnswered(at(8), OrientationAnswers()), State.MEASUREMENTS),
+        (OrientationAnswered(at(8), OrientationAnswers()), State.VISIT_REASON),
+        (VisitReasonGiven(at(8.5), (VisitReason.FEVER,)), State.MEASUREMENTS),
         (MeasurementsDone(at(9)), State.WAITING_ROOM),
         (CallStarted(at(10), "10003456789"), State.CALL),
         (CallEnded(at(11)), State.END),
@@ -145,7 +151,22 @@ def way_to(target: State, source: IdentitySource = IdentitySource.CARD) -> list[
     if target is State.STOP_CONFIRM:
         return way_to(State.MEASUREMENTS, source) + [StopRequested(at(20))]
     if target is State.WIPE:
-        return way_to(State.STOP_CONFIRM, source) + [StopConfirmed(at(21))]
+        closing = way_to(State.STOP_CONFIRM, source) + [StopConfirmed(at(21))]
+        if source is IdentitySource.CARD:  # the card is still in: taken out, then the wipe
+            closing.append(CardRemoved(at(21.5)))
+        return closing
+    if target is State.TAKE_CARD:
+        return way_to(State.END, source) + [CardInserted(at(11.5)), Finish(at(12))]
+    if target is State.CARD_CHANGED:
+        to_measurements = way_to(State.MEASUREMENTS, IdentitySource.CARD)
+        return [
+            *to_measurements[:3],
+            CardIdentified(at(3.5), "card-A"),
+            *to_measurements[3:],
+            CardRemoved(at(20)),
+            CardInserted(at(21)),
+            CardIdentified(at(22), "card-B"),
+        ]
     if target is State.INACTIVITY_WARNING:
         return way_to(State.CONSENT, source) + [Tick(at(5 + 60))]
     if target is State.CARD_REMOVED_PAUSE:

@@ -117,10 +117,11 @@ def test_happy_path_states_and_trace() -> None:
         TraceKind.IDENTITY_CONFIRMED,
         TraceKind.CONSENT_GRANTED,
         TraceKind.ORIENTATION_ANSWERED,
+        TraceKind.VISIT_REASON_GIVEN,
         TraceKind.CALL_STARTED,
         TraceKind.CALL_ENDED,
     ]
-    call = flow.context.trace[7]
+    call = flow.context.trace[8]
     assert (call.actor.kind, call.actor.id) == (ActorKind.DOCTOR, "10003456789")
     assert flow.context.orientation is not None
     assert flow.context.orientation.parcours is Parcours.OUTSIDE
@@ -139,13 +140,15 @@ def test_effects_of_each_step() -> None:
         ["WriteToStore", "WriteToStore"],  # the consent decision, then the trace entry
         [],
         ["WriteToStore", "WriteToStore"],  # orientation result, trace
+        ["WriteToStore", "WriteToStore"],  # the reason for the visit, trace
         ["OpenCall"],
         ["WriteToStore"],
         ["WriteToStore"],
     ]
     assert effects[3][0] == QueryInsi()
     assert effects[4][0] == WriteToStore("session-1", flow.context.identity)  # type: ignore[arg-type]
-    assert effects[8] == [OpenCall()]
+    assert effects[8][0] == WriteToStore("session-1", flow.context.visit_reason)  # type: ignore[arg-type]
+    assert effects[9] == [OpenCall()]
 
 
 def test_payment_after_the_call_then_finish_wipes_and_welcome_is_clean() -> None:
@@ -153,7 +156,9 @@ def test_payment_after_the_call_then_finish_wipes_and_welcome_is_clean() -> None
     effects = flow.handle(PaymentDone(at(12), "pay-1"))
     assert [type(e).__name__ for e in effects] == ["WriteToStore", "WriteToStore"]
     assert flow.context.payment_reference == "pay-1"
-    effects = flow.handle(Finish(at(13)))
+    assert flow.handle(Finish(at(13))) == []  # the card is still in: asked for first
+    assert flow.state is State.TAKE_CARD
+    effects = flow.handle(CardRemoved(at(13.5)))
     assert effects[-1] == Wipe("session-1", EndReason.COMPLETED)
     assert isinstance(effects[-2], WriteToStore)
     assert effects[-2].fact.kind is TraceKind.WIPE  # type: ignore[union-attr]
@@ -485,6 +490,7 @@ def test_platform_unreachable_before_the_call_then_finish_without_call() -> None
         IncidentCode.PLATFORM_UNREACHABLE
     ]
     flow.handle(happy_path()[7][0])
+    flow.handle(happy_path()[8][0])
     flow.handle(MeasurementsDone(at(9)))
     assert flow.state is State.DEGRADED
     assert flow.context.degraded.reason is DegradedReason.PLATFORM_UNREACHABLE  # type: ignore[union-attr]
@@ -593,10 +599,15 @@ def test_stop_from_every_patient_facing_state(state: State) -> None:
     flow = flow_at(state)
     flow.handle(StopRequested(at(40)))
     assert flow.state is State.STOP_CONFIRM
+    before = flow.context
     effects = flow.handle(StopConfirmed(at(41)))
+    assert (EndCall() in effects) == (flow_at(state).context.call_in_progress)
+    if flow.state is State.TAKE_CARD:  # the card is asked for before the wipe
+        assert before.card_present and State.CARD_CHANGED not in before.dialogs
+        assert not any(isinstance(e, Wipe) for e in effects)
+        effects = flow.handle(CardRemoved(at(41.5)))
     assert flow.state is State.WIPE
     assert effects[-1] == Wipe("session-1", EndReason.STOPPED)
-    assert (EndCall() in effects) == (flow_at(state).context.call_in_progress)
     flow.handle(WipeDone(at(42)))
     assert flow.state is State.WELCOME
 
@@ -615,6 +626,8 @@ def test_stop_traced_before_wipe() -> None:
     flow = flow_at(State.CALL)
     flow.handle(StopRequested(at(40)))
     flow.handle(StopConfirmed(at(41)))
+    assert kinds(flow)[-2:] == [TraceKind.CALL_ENDED, TraceKind.STOP]
+    flow.handle(CardRemoved(at(42)))
     assert kinds(flow)[-3:] == [TraceKind.CALL_ENDED, TraceKind.STOP, TraceKind.WIPE]
     assert flow.context.trace[-1].subject == "stopped"
 
@@ -641,9 +654,17 @@ def test_countdown_runs_out_abandon_and_wipe() -> None:
     flow.handle(Tick(at(94)))
     assert flow.state is State.INACTIVITY_WARNING
     effects = flow.handle(Tick(at(95)))
+    assert flow.state is State.TAKE_CARD  # the card is still in: asked for, for a while
+    assert kinds(flow)[-1] is TraceKind.ABANDON
+    assert flow.context.take_card_deadline(SETTINGS) == at(95 + SETTINGS.take_card_s)
+    assert flow.handle(Tick(at(95 + SETTINGS.take_card_s - 1))) == []
+    effects = flow.handle(Tick(at(95 + SETTINGS.take_card_s)))
     assert flow.state is State.WIPE
     assert effects[-1] == Wipe("session-1", EndReason.ABANDONED)
-    assert kinds(flow)[-2:] == [TraceKind.ABANDON, TraceKind.WIPE]
+    assert kinds(flow)[-3:] == [TraceKind.ABANDON, TraceKind.INCIDENT, TraceKind.WIPE]
+    assert flow.context.trace[-2].incident is IncidentCode.CARD_LEFT_IN_READER
+    flow.handle(WipeDone(at(200)))
+    assert flow.context.card_stale and flow.context.card_to_take
 
 
 def test_warning_refuses_screen_events_but_accepts_readings() -> None:
@@ -656,9 +677,9 @@ def test_warning_refuses_screen_events_but_accepts_readings() -> None:
 
 
 def test_no_warning_during_call_or_waiting_room_or_measuring() -> None:
-    for state in (State.WAITING_ROOM, State.CALL):
+    for state, later in ((State.WAITING_ROOM, 1_000), (State.CALL, 10_000)):
         flow = flow_at(state)
-        flow.handle(Tick(at(10_000)))
+        flow.handle(Tick(at(later)))
         assert flow.state is state
     flow = flow_at(State.MEASUREMENTS)
     flow.handle(StartMeasurement(at(9), MeasurementKind.BLOOD_PRESSURE))
@@ -677,8 +698,8 @@ def test_no_warning_during_call_or_waiting_room_or_measuring() -> None:
 
 
 def test_reading_during_warning_is_kept_and_closes_it() -> None:
-    flow = flow_at(State.MEASUREMENTS)
-    flow.handle(Tick(at(8 + 60)))
+    flow = flow_at(State.MEASUREMENTS)  # shown at(8.5)
+    flow.handle(Tick(at(8.5 + 60)))
     assert flow.state is State.INACTIVITY_WARNING
     flow.handle(MeasurementTaken(at(70), temperature("m-1", "37", at(70))))
     assert flow.state is State.MEASUREMENTS
@@ -712,8 +733,8 @@ def test_language_not_offered_is_refused() -> None:
 @pytest.mark.parametrize("state", sorted(State))
 @pytest.mark.parametrize("source", [IdentitySource.CARD, IdentitySource.MANUAL])
 def test_card_pulled_out_in_every_state(state: State, source: IdentitySource) -> None:
-    if state is State.CARD_REMOVED_PAUSE:
-        source = IdentitySource.CARD  # the pause exists only for an identity read from the card
+    if state in (State.CARD_REMOVED_PAUSE, State.CARD_CHANGED):
+        source = IdentitySource.CARD  # these exist only for an identity read from the card
     flow = flow_at(state, source)
     before = flow.context
     flow.handle(CardRemoved(at(50)))
@@ -725,6 +746,10 @@ def test_card_pulled_out_in_every_state(state: State, source: IdentitySource) ->
         and State.STOP_CONFIRM not in before.dialogs
         and State.CARD_REMOVED_PAUSE not in before.dialogs
     )
+    if state is State.TAKE_CARD:  # the card asked for is taken: the session is wiped
+        assert flow.state is State.WIPE
+        assert after.trace[-1].kind is TraceKind.WIPE
+        return
     if pauses:
         assert flow.state is State.CARD_REMOVED_PAUSE
         assert after.dialogs[-1] is State.CARD_REMOVED_PAUSE

@@ -2,8 +2,11 @@
 
 After every step: no CALL without a confirmed identity and a granted
 teleconsultation consent; no payment before the call ended; from any state,
-stop (or the wipe in progress) leads to WIPE and then WELCOME; only WIPE
-leads back to WELCOME; a refused event leaves the context untouched.
+stop (or the wipe in progress) leads to WIPE and then WELCOME, through
+TAKE_CARD when the card is still in; only WIPE leads back to WELCOME; a
+refused event leaves the context untouched; a stale card is never read; a
+touch adds nothing to the trace; the inactivity warning never comes before
+its idle limit counted from the last touch or the last new screen.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from app.domain.measurements import (
 )
 from app.domain.orientation import OrientationAnswers
 from app.domain.session_context import PATIENT_FACING, State
+from app.domain.session_effects import ReadCard
 from app.domain.session_events import (
     Accessibility,
     Begin,
@@ -38,6 +42,7 @@ from app.domain.session_events import (
     CallEnded,
     CallMediaCheckFailed,
     CallStarted,
+    CardIdentified,
     CardInserted,
     CardRemoved,
     ChooseLanguage,
@@ -76,9 +81,12 @@ from app.domain.session_events import (
     StopConfirmed,
     StopRequested,
     Tick,
+    Touched,
+    VisitReasonGiven,
     WipeDone,
 )
 from app.domain.trace import TraceKind
+from app.domain.visit_reason import VisitReason
 from tests.domain.builders import LEO_NIR, MARIE_NIR, SETTINGS, T0, identity
 
 KINDS = list(MeasurementKind)
@@ -110,6 +118,7 @@ FORWARD = frozenset(
         ConsentDecided,
         ConsentDone,
         OrientationAnswered,
+        VisitReasonGiven,
         StartMeasurement,
         MeasurementTaken,
         MeasurementsDone,
@@ -228,6 +237,15 @@ class SessionMachine(RuleBasedStateMachine):
             ContinueWithoutCard: ContinueWithoutCard,
             CardInserted: CardInserted,
             CardRemoved: CardRemoved,
+            CardIdentified: lambda at: CardIdentified(
+                at, d(st.sampled_from(["card-A", "card-A", "card-B"]))
+            ),
+            Touched: Touched,
+            VisitReasonGiven: lambda at: VisitReasonGiven(
+                at,
+                tuple(d(st.sets(st.sampled_from(list(VisitReason)), max_size=3))),
+                d(st.sampled_from([None, "", "  mal au dos  ", "x" * 200])),
+            ),
             Tick: Tick,
             WipeDone: WipeDone,
             ChooseLanguage: lambda at: ChooseLanguage(at, d(st.sampled_from(["fr", "en", "de"]))),
@@ -252,13 +270,33 @@ class SessionMachine(RuleBasedStateMachine):
         event = factories[data.draw(st.sampled_from(pool))](self.now)
         before = self.flow.context
         try:
-            self.flow.handle(event)
+            effects = self.flow.handle(event)
         except IllegalTransition as exc:
             assert self.flow.context is before, "a refused event changed the context"
             assert exc.state in (before.state, before.step)
             return
         after = self.flow.context
         self.accepted += 1
+        if any(isinstance(e, ReadCard) for e in effects):
+            assert after.card_present and not after.card_stale, "a stale card was read"
+        if isinstance(event, Touched):
+            assert after.trace == before.trace and after.step is before.step
+            assert after.dialogs == tuple(
+                d for d in before.dialogs if d is not State.INACTIVITY_WARNING
+            )
+        if isinstance(event, Tick) and after.state is State.INACTIVITY_WARNING:
+            if before.state is not State.INACTIVITY_WARNING:
+                origin = before.idle_origin()
+                idle = (event.at - origin).total_seconds() if origin else 0.0
+                limit = min(SETTINGS.inactivity_warning_s, SETTINGS.card_removed_grace_s)
+                if before.step is State.END and not before.dialogs:
+                    limit = SETTINGS.end_reading_s
+                if before.step in (State.DEGRADED, State.EMERGENCY_EXIT) and not before.dialogs:
+                    limit = SETTINGS.message_reading_s
+                assert idle >= limit, "the warning came before the idle limit"
+        if after.step is State.MEASUREMENTS and before.step is State.VISIT_REASON:
+            assert after.visit_reason is not None
+            assert after.visit_reason.text is None or after.visit_reason.text.strip()
         if after.step is State.WELCOME and before.step is not State.WELCOME:
             assert before.step is State.WIPE and isinstance(event, WipeDone)
         if isinstance(event, PaymentDone):
@@ -304,10 +342,28 @@ class SessionMachine(RuleBasedStateMachine):
             clone.handle(StopRequested(later))
             assert clone.state is State.STOP_CONFIRM
             clone.handle(StopConfirmed(later))
+        if clone.state is State.TAKE_CARD:
+            assert clone.context.card_present
+            clone.handle(CardRemoved(later))
         if clone.state is State.WIPE:
             clone.handle(WipeDone(later))
         assert clone.state is State.WELCOME
         assert clone.context.session_id is None and clone.context.trace == ()
+        assert clone.context.identity is None and clone.context.visit_reason is None
+
+    @invariant()
+    def a_closing_session_with_the_card_in_asks_for_it(self) -> None:
+        ctx = self.flow.context
+        if ctx.step is State.TAKE_CARD:
+            assert ctx.card_present and ctx.card_to_take and ctx.session_id is not None
+        if ctx.step is State.WELCOME and ctx.card_stale:
+            assert ctx.card_present and ctx.card_to_take
+
+    @invariant()
+    def a_card_changed_question_only_for_another_card(self) -> None:
+        ctx = self.flow.context
+        if State.CARD_CHANGED in ctx.dialogs:
+            assert ctx.session_card is not None and ctx.reader_card != ctx.session_card
 
     @invariant()
     def abandon_always_possible_when_watched(self) -> None:
@@ -316,7 +372,7 @@ class SessionMachine(RuleBasedStateMachine):
             return
         clone = SessionFlow(SETTINGS)
         clone._ctx = ctx
-        for seconds in (1_000, 2_000, 3_000):
+        for seconds in (1_000, 2_000, 3_000, 4_000):
             clone.handle(Tick(self.now + timedelta(seconds=seconds)))
         if not (ctx.step is State.MEASUREMENTS and ctx.active_device and not ctx.dialogs):
             assert clone.state is State.WIPE
