@@ -153,6 +153,7 @@ DYNAMIC_IDS: dict[str, Callable[[], Iterable[str | tuple[str, ...]]]] = {
     # the purposes the presenter sets `professional_for` to
     "login.purpose.{}": _fixed("manual-identity", "document-check", "manual-measure"),
     "notice.{}": _enum_values("app.controller.view", "Notice"),
+    "reason.choice.{}": _enum_values("app.domain.visit_reason", "VisitReason"),
     "operator.card.{}": lambda: [i.split(".", 2)[2] for i in _operator_ids("operator.card.")],
     "operator.qr.{}": lambda: [i.split(".", 2)[2] for i in _operator_ids("operator.qr.")],
 }
@@ -214,7 +215,7 @@ def write_catalogue(path: Path, catalog: Catalog) -> None:
 def missing(directory: Path = CATALOGUE_DIR) -> dict[str, list[str]]:
     """Per language, the ids present in French or in the domain but untranslated there."""
     french = read_catalogue(directory / "fr.po")
-    known = {str(m.id) for m in french if m.id}
+    known = {_msgid(m.id) for m in french if m.id}
     namespaces = {i.split(".", 1)[0] for i in known}
     built, undeclared = dynamic_ids(namespaces)
     wanted = known | set(domain_messages()) | set(ui_message_ids(namespaces)) | built
@@ -223,11 +224,22 @@ def missing(directory: Path = CATALOGUE_DIR) -> dict[str, list[str]]:
         out["DYNAMIC_IDS"] = [f"{t} (declare its values)" for t in undeclared]
     for po in sorted(directory.glob("*.po")):
         catalog = read_catalogue(po)
-        have = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+        have = {_msgid(m.id) for m in catalog if m.id and _translated(m.string) and not m.fuzzy}
         gaps = sorted(str(i) for i in wanted - have)
         if gaps:
             out[po.stem] = gaps
     return out
+
+
+def _msgid(msgid: object) -> str:
+    """A plural entry's id is (msgid, msgid_plural); both carry the same symbolic id."""
+    return str(msgid[0]) if isinstance(msgid, tuple | list) else str(msgid)
+
+
+def _translated(string: object) -> bool:
+    if isinstance(string, tuple | list):
+        return bool(string) and all(string)
+    return bool(string)
 
 
 def update(directory: Path = CATALOGUE_DIR) -> None:
