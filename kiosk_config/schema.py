@@ -230,6 +230,41 @@ class Timeouts(_Strict):
         default=30.0,
         description="Seconds to try to reconnect a dropped call before the degraded path.",
     )
+    end_reading_s: Annotated[int, Field(ge=30, le=900)] = Field(
+        default=180,
+        description=(
+            "Seconds the end screen (card reminder, documents' QR codes) stays without the "
+            "'are you still there?' warning."
+        ),
+    )
+    message_reading_s: Annotated[int, Field(ge=30, le=900)] = Field(
+        default=120,
+        description=(
+            "Seconds a message the patient must read (network or device problem, emergency "
+            "numbers) stays without the 'are you still there?' warning."
+        ),
+    )
+    take_card_s: Annotated[int, Field(ge=10, le=600)] = Field(
+        default=90,
+        description=(
+            "Seconds a closing session waits for the card to be taken out before it is wiped "
+            "anyway (traced as a card left in the reader)."
+        ),
+    )
+    max_wait_s: Annotated[int, Field(ge=60, le=7200)] = Field(
+        default=1200,
+        description=(
+            "Longest wait in the waiting room before the patient is offered to keep waiting "
+            "or to finish (with the nearby places)."
+        ),
+    )
+    assistant_idle_s: Annotated[int, Field(ge=30, le=900)] = Field(
+        default=120,
+        description=(
+            "Seconds without a touch after which a professional's sign-in for an assisted act "
+            "ends (it also ends once the act is recorded)."
+        ),
+    )
 
 
 class Device(_Strict):

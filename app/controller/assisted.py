@@ -1,11 +1,14 @@
 """Acts an assisting professional does on the patient's session, under their own account.
 
-Why a sign-in per session: the pharmacist or nurse next to the patient signs
-in once (password + authenticator code) when the patient needs them, then
-enters what is needed (a value the device could not take, an identity for a
+Why a sign-in per act: the pharmacist or nurse next to the patient signs in
+(password + authenticator code) when the patient needs them, then enters
+what is needed (a value the device could not take, an identity for a
 patient without a card, the check of an identity document). The sign-in
-ends with the session (the wipe forgets it) or when they sign out: the next
-patient's session never inherits it. Every act, done or refused, is an audit
+ends after that one act is recorded, after `assistant_idle_s` without a
+touch (the view's `assistant.expires_at`), when they sign out, or with the
+session (the wipe): whoever stays at the screen cannot enter "professional"
+values under their name, and the next patient never inherits it. The
+sign-in and its end are in the act's trace (actor: the account) and audit. Every act, done or refused, is an audit
 row naming the professional; the measurement or identity itself carries
 their account id into the trace (CSP R.6316-4).
 """
@@ -37,6 +40,7 @@ from app.domain.measurements import (
     Quantity,
     make_measurement,
 )
+from app.maintenance.accounts import Professional
 from app.maintenance.errors import AuthError, PermissionDenied
 from app.maintenance.roles import Permission
 from app.maintenance.service import AccountService
@@ -92,13 +96,26 @@ class AssistedActs:
             return AssistResult(AssistOutcome.REFUSED, exc.person_message)
         except PermissionDenied:
             return AssistResult(AssistOutcome.NOT_ALLOWED, NOT_ALLOWED_MESSAGE)
-        self._controller.set_assistant(professional)
+        await self._controller.begin_assistance(professional, permission.value)
         return AssistResult(AssistOutcome.SIGNED_IN, f"Signed in: {professional.display_name}.")
 
-    def sign_out(self) -> None:
-        self._controller.set_assistant(None)
+    async def sign_out(self) -> None:
+        """The professional leaves before the act: the sign-in ends (traced)."""
+        await self._controller.end_assistance("signed-out")
+
+    async def note_sign_out(self, professional: Professional, reason: str) -> None:
+        """The audit row of a sign-in's end (called by the controller)."""
+        await self._accounts.record_act(
+            professional, "assisted.sign-out", "ok", self._session_subject(), f"reason={reason}"
+        )
+
+    async def _done(self) -> None:
+        """One act recorded: the sign-in it was for ends."""
+        await self._controller.end_assistance("act-done")
 
     async def _allowed(self, permission: Permission) -> AssistResult | None:
+        if self._controller.assistant_expired():
+            await self._controller.end_assistance("idle")
         professional = self._controller.assistant
         if professional is None:
             return AssistResult(AssistOutcome.NOT_SIGNED_IN, NOT_SIGNED_IN_MESSAGE)
@@ -155,6 +172,7 @@ class AssistedActs:
             measurement.id,
             f"session={self._session_subject()},kind={kind}",
         )
+        await self._done()
         return AssistResult(AssistOutcome.RECORDED)
 
     async def enter_identity(
@@ -205,6 +223,7 @@ class AssistedActs:
             return AssistResult(AssistOutcome.NOT_NOW, submitted.reason)
         detail = f"status={identity.status}" + (f",document={document}" if document else "")
         await self._accounts.record_act(professional, action, "ok", self._session_subject(), detail)
+        await self._done()
         return AssistResult(AssistOutcome.RECORDED)
 
     async def check_document(self, document: IdentityDocument) -> AssistResult:
@@ -233,4 +252,5 @@ class AssistedActs:
             self._session_subject(),
             f"status={checked.status},document={document}",
         )
+        await self._done()
         return AssistResult(AssistOutcome.RECORDED)

@@ -25,7 +25,7 @@ import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.controller.assisted import AssistedActs
@@ -53,7 +53,15 @@ from app.domain.errors import DomainError
 from app.domain.flow import IllegalTransition, SessionFlow
 from app.domain.mode import RunMode
 from app.domain.session_context import State
-from app.domain.trace import SYSTEM, IncidentCode, TraceEntry, TraceKind, incident
+from app.domain.trace import (
+    SYSTEM,
+    Actor,
+    ActorKind,
+    IncidentCode,
+    TraceEntry,
+    TraceKind,
+    incident,
+)
 from app.maintenance.accounts import AuditEntry, AuditSink, Professional
 from app.maintenance.service import AccountService
 from drivers import events as dev
@@ -62,6 +70,8 @@ log = logging.getLogger(__name__)
 
 STORE_ATTEMPTS = 3
 STORE_RETRY_S = (0.05, 0.25)
+ACTIVITY_THROTTLE_S = 1.0
+"""At most one `Touched` per this many seconds (the window reports every touch)."""
 
 
 _INSI_INCIDENTS: dict[str, IncidentCode | None] = {
@@ -119,6 +129,7 @@ class SessionController:
         accounts: AccountService | None = None,
         new_id: Callable[[], str] = new_uuid,
         tick_interval_s: float = 1.0,
+        assistant_idle_s: float = 120.0,
     ) -> None:
         self._flow = flow
         self._store = store
@@ -144,6 +155,10 @@ class SessionController:
         self._doctor: Any = None
         self._notice: Notice | None = None
         self._assistant: Professional | None = None
+        self._assistant_idle_s = assistant_idle_s
+        self._assistant_expires_at: datetime | None = None
+        self._last_touch_at: datetime | None = None
+        self._card_read: dev.CardRead | None = None  # the card in the reader's last read
         self._camera_on = False
         self._insi_outcome: IncidentCode | None = None
         self._view = self._build_view()
@@ -224,9 +239,32 @@ class SessionController:
         """A domain event from outside (adapters, tests); handled like any other."""
         return await self._dispatch(event)
 
+    async def note_activity(self) -> None:
+        """Any touch or key on the screen (the window's `activity` signal). Never raises.
+
+        Throttled to one `Touched` per ACTIVITY_THROTTLE_S on the controller's
+        clock; a touch where the flow takes none is simply ignored. It also
+        keeps a professional's sign-in alive (they are at the screen).
+        """
+        try:
+            now = self._clock.now()
+            last = self._last_touch_at
+            if last is not None and (now - last).total_seconds() < ACTIVITY_THROTTLE_S:
+                return
+            self._last_touch_at = now
+            if self._assistant is not None and self._assistant_expires_at is not None:
+                self._assistant_expires_at = now + timedelta(seconds=self._assistant_idle_s)
+            await self._dispatch(ev.Touched(now))
+        except Exception as exc:
+            log.error("activity could not be noted (%s)", type(exc).__name__)
+
     async def device_event(self, event: dev.DeviceEvent) -> None:
         """A driver's report: progress goes to the view, the rest to the flow."""
         self._note_device_progress(event)
+        if isinstance(event, dev.CardRead):
+            self._card_read = event  # kept while the card stays in (rule 7 of the flow)
+        elif isinstance(event, dev.CardRemoved | dev.CardInserted):
+            self._card_read = None
         if isinstance(event, dev.CardRead):
             for left in read_card(event)[1]:  # each beneficiary left out is a fact of the act
                 log.info("card beneficiary left out (%s)", left.subject)
@@ -258,14 +296,68 @@ class SessionController:
 
     async def tick(self) -> None:
         """One clock tick (the ticker does this every second; tests call it after moving time)."""
-        await self._dispatch(ev.Tick(self._clock.now()))
+        now = self._clock.now()
+        expires = self._assistant_expires_at
+        if self._assistant is not None and expires is not None and now >= expires:
+            await self.end_assistance("idle")
+        await self._dispatch(ev.Tick(now))
 
     # ---- the professional beside the patient -------------------------------------------
 
     def set_assistant(self, professional: Professional | None) -> None:
-        """Who is signed in for assisted acts (see app.controller.assisted); None signs out."""
+        """Who is signed in for assisted acts (see app.controller.assisted); None signs out.
+
+        A sign-in lasts `assistant_idle_s` from the last touch or act (see
+        `expires_at` in the view); `end_assistance` ends it with a reason.
+        """
         self._assistant = professional
+        self._assistant_expires_at = (
+            self._clock.now() + timedelta(seconds=self._assistant_idle_s)
+            if professional is not None
+            else None
+        )
         self._publish()
+
+    async def begin_assistance(self, professional: Professional, purpose: str) -> None:
+        """A professional signed in for one act: shown, timed and traced (actor: their account)."""
+        self.set_assistant(professional)
+        await self._record_trace(
+            TraceKind.ASSISTANT_SIGNED_IN,
+            Actor(ActorKind.ASSISTANT, professional.username),
+            purpose,
+        )
+
+    async def end_assistance(self, reason: str) -> None:
+        """End the sign-in (act-done, idle, signed-out) and trace it; nothing if none. Never raises."""
+        professional = self._assistant
+        if professional is None:
+            return
+        self.set_assistant(None)
+        await self._record_trace(
+            TraceKind.ASSISTANT_SIGNED_OUT,
+            Actor(ActorKind.ASSISTANT, professional.username),
+            reason,
+        )
+        if self.assist is not None:
+            await self.assist.note_sign_out(professional, reason)
+
+    def assistant_expired(self) -> bool:
+        """The sign-in's idle time ran out (the next tick ends it)."""
+        expires = self._assistant_expires_at
+        return expires is not None and self._clock.now() >= expires
+
+    async def _record_trace(self, kind: TraceKind, actor: Actor, subject: str | None) -> None:
+        """A trace entry from outside the flow (the professional's sign-in), in order; no raise."""
+        try:
+            async with self._lock:
+                session_id = self._flow.context.session_id
+                if session_id is None:
+                    return
+                now = self._clock.now()
+                await self._write(session_id, TraceEntry(now, kind, actor, subject), now)
+                self._publish()
+        except Exception as exc:
+            log.error("trace %s could not be recorded (%s)", kind.value, type(exc).__name__)
 
     async def record_incident(self, code: IncidentCode | str, subject: str | None = None) -> bool:
         """A technical incident seen outside the flow (the screen, reading aloud) joins the trace.
@@ -445,6 +537,8 @@ class SessionController:
             case fx.QueryInsi():
                 self._query_insi()
                 return []
+            case fx.ReadCard():
+                return await self._read_card_again()
             case fx.ShowDegraded():
                 return []  # the context carries it; the view shows it
             case fx.Wipe(session_id=session_id, reason=reason):
@@ -464,7 +558,14 @@ class SessionController:
         self._unsaved.append((session_id, fact, at))
         backlog, self._unsaved = self._unsaved, []
         for index, (sid, item, when) in enumerate(backlog):
-            if not await self._store_with_retries(sid, item, when):
+            stored = await self._store_with_retries(sid, item, when)
+            if stored is None:  # refused for good: retrying would block every later fact
+                log.error("store refused a %s for good; dropped", type(item).__name__)
+                await self.audit(
+                    "system", "session.fact-refused", "failed", sid, type(item).__name__
+                )
+                continue
+            if not stored:
                 self._unsaved = backlog[index:]
                 if self._notice is not Notice.STORE_DELAYED:
                     self._notice = Notice.STORE_DELAYED
@@ -473,7 +574,10 @@ class SessionController:
         if self._notice is Notice.STORE_DELAYED:
             self._notice = None
 
-    async def _store_with_retries(self, session_id: str, fact: fx.Fact, at: datetime) -> bool:
+    async def _store_with_retries(
+        self, session_id: str, fact: fx.Fact, at: datetime
+    ) -> bool | None:
+        """True stored, False failed (retry later), None refused for good (an invalid value)."""
         for attempt in range(STORE_ATTEMPTS):
             try:
                 if session_id not in self._begun:
@@ -482,6 +586,8 @@ class SessionController:
                 await self._store.record_fact(session_id, fact, at)
                 return True
             except Exception as exc:
+                if str(getattr(exc, "reason", "")) == "invalid-value":
+                    return None
                 log.error(
                     "store write failed (%s), attempt %d of %d",
                     type(exc).__name__,
@@ -507,6 +613,19 @@ class SessionController:
         task = asyncio.create_task(self._pump_call(self._call))
         self._session_tasks.add(task)
         task.add_done_callback(self._session_tasks.discard)
+        return []
+
+    async def _read_card_again(self) -> list[ev.Event]:
+        """The card put in before identification: its kept read, or the reader reads it anew."""
+        read = self._card_read
+        if read is not None:
+            for left in read_card(read)[1]:
+                log.info("card beneficiary left out (%s)", left.subject)
+            return translate(read, self._clock.now(), self._mode, self._new_id)
+        if dev.DeviceKind.CARD_READER in self._devices.kinds():
+            # The driver reads on insertion only: restarting it reports the card in again.
+            await self._guarded(self._devices.stop(dev.DeviceKind.CARD_READER), "stop reader")
+            await self._guarded(self._devices.start(dev.DeviceKind.CARD_READER), "start reader")
         return []
 
     def _query_insi(self) -> None:
@@ -574,7 +693,20 @@ class SessionController:
             self._begun.discard(session_id)
         self._device_status = None
         self._doctor = None
+        if self._assistant is not None:
+            with contextlib.suppress(Exception):
+                await self._write(
+                    session_id,
+                    TraceEntry(
+                        at,
+                        TraceKind.ASSISTANT_SIGNED_OUT,
+                        Actor(ActorKind.ASSISTANT, self._assistant.username),
+                        "session-end",
+                    ),
+                    at,
+                )
         self._assistant = None
+        self._assistant_expires_at = None
         self._insi_outcome = None
 
     async def close_safely(self, reason: str) -> None:
@@ -603,13 +735,15 @@ class SessionController:
             await self._close_after_fault(error, where)
         except Exception as again:  # even the safe path failed: still go back to welcome
             log.critical("safe close failed (%s)", type(again).__name__)
-        self._flow = SessionFlow(self._flow.settings)
+        self._flow = SessionFlow.after_fault(self._flow.settings, self._flow.context)
         self._camera_on = False
         self._notice = Notice.FAULT
         self._insi_outcome = None
         self._device_status = None
         self._doctor = None
         self._assistant = None
+        self._assistant_expires_at = None
+        self._card_read = None
 
     async def _close_after_fault(self, error: str, where: str) -> None:
         log.error("unexpected %s error (%s); session closed safely", where, error)
@@ -653,10 +787,16 @@ class SessionController:
 
     def _build_view(self) -> SessionView:
         ctx = self._flow.context
+        settings = self._flow.settings
+        if ctx.card_stale or not ctx.card_present:
+            self._card_read = None  # a stale card's read is never used for the next patient
         person_choices = frozenset(e for e in self._flow.accepts() if e.ORIGIN is ev.Origin.PERSON)
         assistant = (
             AssistantView(
-                self._assistant.username, self._assistant.display_name, self._assistant.role.value
+                self._assistant.username,
+                self._assistant.display_name,
+                self._assistant.role.value,
+                self._assistant_expires_at,
             )
             if self._assistant is not None
             else None
@@ -677,6 +817,11 @@ class SessionController:
                 if self._insi_outcome is not None and ctx.identity is not None
                 else None
             ),
+            card_to_take=ctx.card_to_take,
+            card_ready=ctx.card_ready,
+            take_card_deadline=ctx.take_card_deadline(settings),
+            waiting_since=ctx.waiting_since,
+            wait_deadline=ctx.wait_deadline(settings),
         )
 
     def _publish(self) -> None:

@@ -26,7 +26,10 @@ Decisions (docs/controller.md):
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -177,6 +180,25 @@ def read_card(event: dev.CardRead) -> tuple[tuple[PatientIdentity, ...], tuple[L
     return tuple(out), tuple(left)
 
 
+_FINGERPRINT_KEY = secrets.token_bytes(32)
+"""Per-process key: a fingerprint compares two reads in this run and means nothing elsewhere."""
+
+
+def card_fingerprint(event: dev.CardRead) -> str:
+    """An opaque digest telling one card from another (HMAC of its beneficiaries' contents).
+
+    Why keyed: a plain hash of a NIR can be reversed by trying every NIR;
+    keyed with a secret drawn at start, it can only be compared with another
+    fingerprint of the same run. Never the NIR, never logged.
+    """
+    parts = sorted(
+        f"{b.rank}\x1f{b.nir}\x1f{b.surname}\x1f{b.first_name}\x1f{b.birth_date}"
+        for b in event.beneficiaries
+    )
+    payload = "\x1e".join([event.valid_until or "", *parts]).encode()
+    return hmac.new(_FINGERPRINT_KEY, payload, hashlib.sha256).hexdigest()[:32]
+
+
 class QrRefused(ValueError):
     """The QR identity lacks a valid NIR or date of birth (the flow hears QR_INVALID)."""
 
@@ -279,12 +301,15 @@ def translate(
         case dev.CardRemoved():
             return [ev.CardRemoved(at)]
         case dev.CardRead():
+            identified = ev.CardIdentified(at, fingerprint=card_fingerprint(event))
             candidates = identities_from_card(event)
             if not candidates:
-                return [
-                    ev.IdentificationFailed(at, problem=ev.IdentificationProblem.NO_BENEFICIARY)
-                ]
-            return [ev.IdentityObtained(at, candidates=candidates, source=ev.IdentitySource.CARD)]
+                problem = ev.IdentificationProblem.NO_BENEFICIARY
+                return [identified, ev.IdentificationFailed(at, problem=problem)]
+            return [
+                identified,
+                ev.IdentityObtained(at, candidates=candidates, source=ev.IdentitySource.CARD),
+            ]
         case dev.QrIdentity():
             try:
                 identity = identity_from_qr(event, mode)

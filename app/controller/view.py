@@ -37,6 +37,7 @@ class AssistantView:
     username: str
     display_name: str
     role: str
+    expires_at: datetime | None = None  # the sign-in ends then (idle), or after the one act
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,11 @@ class SessionView:
     assistant: AssistantView | None = None
     notice: Notice | None = None
     insi_outcome: str | None = None  # an IncidentCode value (insi-mismatch…) for the professional
+    card_to_take: bool = False  # ask for the card in the reader to be taken (voice + picture)
+    card_ready: bool = False  # a card just put in at welcome: offer to begin with it
+    take_card_deadline: datetime | None = None  # TAKE_CARD: when the session stops waiting
+    waiting_since: datetime | None = None  # first entry into the waiting room (time waited)
+    wait_deadline: datetime | None = None  # WAITING_ROOM: when the maximum wait runs out
 
     def countdown_s(self, now: datetime) -> int | None:
         """Whole seconds left on the inactivity countdown, for the UI's timer."""

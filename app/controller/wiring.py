@@ -36,6 +36,10 @@ def flow_settings(config: KioskConfig) -> FlowSettings:
         inactivity_warning_s=float(config.timeouts.inactivity_warning_s),
         inactivity_countdown_s=float(config.timeouts.inactivity_countdown_s),
         card_removed_grace_s=float(config.timeouts.card_removed_grace_s),
+        end_reading_s=float(config.timeouts.end_reading_s),
+        message_reading_s=float(config.timeouts.message_reading_s),
+        take_card_s=float(config.timeouts.take_card_s),
+        max_wait_s=float(config.timeouts.max_wait_s),
     )
 
 
@@ -104,6 +108,7 @@ async def build_session_services(
         audit=audit,
         accounts=account_service_on(store),
         new_id=new_id,
+        assistant_idle_s=float(config.timeouts.assistant_idle_s),
     )
     for item in left_out:
         await controller.audit(

@@ -18,6 +18,7 @@ from app.domain.flow import SessionFlow
 from app.domain.mode import RunMode
 from app.domain.session_context import FlowSettings, State
 from app.store import AsyncStore, FileKeySource
+from drivers import events as dev
 from tests.controller.conftest import FakeClock, single_card
 
 
@@ -42,6 +43,7 @@ def test_bench_session_to_consent_and_stop(benchmark: Any, tmp_path: Path) -> No
         await controller.submit(ev.IdentityConfirmed)
         await controller.submit(ev.StopRequested)
         await controller.submit(ev.StopConfirmed)
+        await controller.device_event(dev.CardRemoved("card"))
         return controller.state
 
     try:

@@ -41,6 +41,7 @@ ACTIONS = st.one_of(
             ("submit", ev.IdentityRejected, {}),
             ("submit", ev.ConsentDone, {}),
             ("submit", ev.OrientationAnswered, {"answers": OrientationAnswers()}),
+            ("submit", ev.VisitReasonGiven, {}),
             ("submit", ev.MeasurementsDone, {}),
             ("submit", ev.HangUp, {}),
             ("submit", ev.Finish, {}),

@@ -10,7 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.controller.device_events import CardDateInvalid, card_birth_date, read_card, translate
+from app.controller.device_events import (
+    CardDateInvalid,
+    card_birth_date,
+    card_fingerprint,
+    read_card,
+    translate,
+)
 from app.domain import session_events as ev
 from app.domain.identity import BirthDatePrecision, CollectionMethod, IdentityStatus, InsOid, Sex
 from app.domain.measurements import (
@@ -43,7 +49,9 @@ def test_card_read_gives_prov_identities_in_rank_order() -> None:
             dev.Beneficiary("MARTIN", "Paul", "1984-05-17", HOLDER_NIR, rank=1),
         ),
     )
-    [event] = translate(card, AT, RunMode.TEST, _new_id)
+    identified, event = translate(card, AT, RunMode.TEST, _new_id)
+    assert isinstance(identified, ev.CardIdentified)
+    assert HOLDER_NIR not in identified.fingerprint and HOLDER_NIR not in repr(identified)
     assert isinstance(event, ev.IdentityObtained)
     assert event.source is ev.IdentitySource.CARD
     holder, child = event.candidates
@@ -62,7 +70,8 @@ def test_card_read_gives_prov_identities_in_rank_order() -> None:
 def test_card_with_no_valid_beneficiary_is_no_beneficiary() -> None:
     card = dev.CardRead("reader-1", (dev.Beneficiary("X", "Y", "1984-05-17", "184057512345699"),))
     assert translate(card, AT, RunMode.TEST, _new_id) == [
-        ev.IdentificationFailed(AT, problem=ev.IdentificationProblem.NO_BENEFICIARY)
+        ev.CardIdentified(AT, fingerprint=card_fingerprint(card)),
+        ev.IdentificationFailed(AT, problem=ev.IdentificationProblem.NO_BENEFICIARY),
     ]
 
 
@@ -187,7 +196,7 @@ def test_card_birth_dates_are_never_made_up() -> None:
 
 
 def _known(text: str) -> tuple[str, str]:
-    [event] = translate(
+    _, event = translate(
         dev.CardRead("reader-1", (dev.Beneficiary("MARTIN", "Paul", text, HOLDER_NIR),)),
         AT,
         RunMode.TEST,
@@ -241,8 +250,20 @@ _text = st.text(max_size=20)
     )
 )
 def test_any_card_content_translates_without_raising(people: list[dev.Beneficiary]) -> None:
-    [event] = translate(dev.CardRead("reader-1", tuple(people)), AT, RunMode.TEST, _new_id)
+    identified, event = translate(
+        dev.CardRead("reader-1", tuple(people)), AT, RunMode.TEST, _new_id
+    )
+    assert isinstance(identified, ev.CardIdentified)
     assert isinstance(event, ev.IdentityObtained | ev.IdentificationFailed)
+
+
+def test_a_card_fingerprint_tells_cards_apart_and_hides_the_nir() -> None:
+    one = dev.CardRead("reader-1", (dev.Beneficiary("MARTIN", "Paul", "1984-05-17", HOLDER_NIR),))
+    same = dev.CardRead("reader-2", one.beneficiaries)
+    other = dev.CardRead("reader-1", (dev.Beneficiary("MARTIN", "Léa", "2015-03-02", CHILD_NIR),))
+    assert card_fingerprint(one) == card_fingerprint(same)
+    assert card_fingerprint(one) != card_fingerprint(other)
+    assert HOLDER_NIR not in card_fingerprint(one) and "MARTIN" not in card_fingerprint(one)
 
 
 @given(

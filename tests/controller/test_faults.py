@@ -190,6 +190,7 @@ async def test_missing_device_is_a_device_failure(tmp_path: Path, clock: FakeClo
         ).accepted
         assert (await c.submit(ev.ConsentDone)).accepted
         assert (await c.submit(ev.OrientationAnswered, answers=OrientationAnswers())).accepted
+        assert (await c.submit(ev.VisitReasonGiven)).accepted
         assert (await c.submit(ev.StartMeasurement, kind=MeasurementKind.BLOOD_PRESSURE)).accepted
         assert c.view.state is State.DEGRADED
         degraded = c.view.context.degraded

@@ -74,6 +74,7 @@ async def _incidents_after_card(
         assert identity is not None and identity.status is IdentityStatus.PROV
         assert (await controller.submit(ev.StopRequested)).accepted
         assert (await controller.submit(ev.StopConfirmed)).accepted
+        await controller.device_event(dev.CardRemoved("card"))
         assert controller.view.insi_outcome is None  # forgotten with the patient
     finally:
         await controller.close()

@@ -11,6 +11,7 @@ from app.domain.measurements import DeviceSource, MeasurementKind, Quantity
 from app.domain.orientation import OrientationAnswers
 from app.domain.session_context import State
 from app.domain.trace import ActorKind, IncidentCode, TraceKind
+from app.domain.visit_reason import VisitReason
 from drivers import events as dev
 from tests.controller.conftest import DOCTOR_RPPS, Kiosk, family_card, single_card
 
@@ -39,6 +40,7 @@ async def to_measurements(k: Kiosk) -> str:
             ev.OrientationAnswered, answers=OrientationAnswers(has_medecin_traitant=True)
         )
     ).accepted
+    assert (await c.submit(ev.VisitReasonGiven, reasons=(VisitReason.FEVER,))).accepted
     assert k.view.state is State.MEASUREMENTS
     session_id = k.view.context.session_id
     assert session_id is not None
@@ -66,6 +68,7 @@ async def test_whole_session_on_the_simulators(kiosk: Kiosk) -> None:
             ev.OrientationAnswered, answers=OrientationAnswers(has_medecin_traitant=True)
         )
     ).accepted
+    assert (await c.submit(ev.VisitReasonGiven, reasons=(VisitReason.FEVER,))).accepted
     session_id = k.view.context.session_id
     assert session_id is not None
 
@@ -102,7 +105,10 @@ async def test_whole_session_on_the_simulators(kiosk: Kiosk) -> None:
     assert view.doctor is not None and view.doctor.rpps == DOCTOR_RPPS
     k.call.doctor_hangs_up()
     await k.until(lambda v: v.state is State.END)
+    assert k.view.card_to_take  # the end screen reminds of the card
     assert (await c.submit(ev.Finish)).accepted
+    assert k.view.state is State.TAKE_CARD and k.view.card_to_take  # asked for, then the wipe
+    await c.device_event(dev.CardRemoved("reader-1"))
     assert k.view.state is State.WELCOME and k.view.context.session_id is None
     assert k.view.context.measurements == () and k.view.doctor is None
 
@@ -143,6 +149,8 @@ async def test_stop_asks_then_wipes(kiosk: Kiosk) -> None:
     assert k.view.state is State.MEASUREMENTS
     assert (await c.submit(ev.StopRequested)).accepted
     assert (await c.submit(ev.StopConfirmed)).accepted
+    assert k.view.state is State.TAKE_CARD and k.view.context.identity is not None
+    await c.device_event(dev.CardRemoved("reader-1"))
     assert k.view.state is State.WELCOME and k.view.context.identity is None
     record = await k.store.session_bundle_source(session_id)
     assert record.end_reason == "stopped"
@@ -163,7 +171,11 @@ async def test_inactivity_warns_then_abandons_on_the_fake_clock(kiosk: Kiosk) ->
     assert k.view.countdown_s(k.clock.now()) == 18
     k.clock.advance(18)
     await c.tick()
+    assert k.view.state is State.TAKE_CARD  # abandoned with the card in: asked for a while
+    k.clock.advance(90)
+    await c.tick()
     assert k.view.state is State.WELCOME
+    assert k.view.card_to_take and not k.view.card_ready  # a stale card: take it, never read
     record = await k.store.session_bundle_source(session_id)
     assert record.end_reason == "abandoned"
 
@@ -205,6 +217,8 @@ async def test_emergency_from_any_screen_ends_with_the_numbers(kiosk: Kiosk) -> 
     assert [n.number for n in k.view.context.emergency_numbers][:1] == ["15"]
     assert k.view.context.active_device is None
     assert (await c.submit(ev.Finish)).accepted
+    assert k.view.state is State.TAKE_CARD
+    await c.device_event(dev.CardRemoved("reader-1"))
     assert k.view.state is State.WELCOME
     record = await k.store.session_bundle_source(session_id)
     assert record.end_reason == "emergency"
