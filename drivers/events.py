@@ -33,12 +33,29 @@ class FailureReason(enum.StrEnum):
     CARD_ERROR = "card-error"  # error status word, mute card
     CARD_EXPIRED = "card-expired"
     QR_INVALID = "qr-invalid"  # bad signature, expired, malformed payload
+    STALE_READING = "stale-reading"  # only readings taken before this session (stored records)
+    UNSUPPORTED_FORMAT = "unsupported-format"  # a protocol variant the kiosk does not read
 
 
 @dataclass(frozen=True, slots=True)
 class Connected:
     device_id: str
     kind: DeviceKind
+
+
+@dataclass(frozen=True, slots=True)
+class Connecting:
+    """One connection attempt begins; `deadline_s` is what is left of the whole connect phase.
+
+    The caller can show "searching for the device… (up to N s)": attempts share
+    one deadline (the site's `device_connect_s`), so N only goes down.
+    """
+
+    device_id: str
+    kind: DeviceKind
+    attempt: int
+    max_attempts: int
+    deadline_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +80,35 @@ class Reading:
     values: tuple[ReadingValue, ...] = field(repr=False)
     flags: tuple[str, ...] = ()
     device_time: str | None = None  # ISO 8601 from the device, if it sent one
+
+
+@dataclass(frozen=True, slots=True)
+class CuffPressure:
+    """Progress: the cuff's pressure while it inflates and deflates (Intermediate Cuff Pressure).
+
+    Shown live to the patient; never stored, never a measurement.
+    """
+
+    device_id: str
+    kind: DeviceKind
+    pressure: Decimal = field(repr=False)
+    unit: str = "mm[Hg]"
+
+
+@dataclass(frozen=True, slots=True)
+class PlethWave:
+    """Progress: the oximeter's plethysmogram samples (0-100) since the last event, for a live wave.
+
+    `sample_rate_hz` tells how to space them; `finger_present` / `probe_unplugged`
+    let the screen say "put your finger in the clip" at once. Never stored.
+    """
+
+    device_id: str
+    kind: DeviceKind
+    samples: tuple[int, ...] = field(repr=False)
+    sample_rate_hz: int = 100
+    finger_present: bool = True
+    probe_unplugged: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +172,10 @@ class QrIdentity:
 
 DeviceEvent = (
     Connected
+    | Connecting
     | Measuring
+    | CuffPressure
+    | PlethWave
     | Reading
     | Failed
     | Disconnected

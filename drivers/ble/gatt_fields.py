@@ -41,10 +41,56 @@ class DateTime:
         except ValueError:
             return None
 
+    def to_datetime(self) -> dt.datetime | None:
+        """The naive local datetime, or None when the device does not know the date."""
+        try:
+            return dt.datetime(
+                self.year, self.month, self.day, self.hours, self.minutes, self.seconds
+            )
+        except ValueError:
+            return None
+
+    @classmethod
+    def from_datetime(cls, moment: dt.datetime) -> DateTime:
+        """What the kiosk writes to a device's Date Time (0x2A08): local time, whole seconds."""
+        return cls(moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+
     def __bytes__(self) -> bytes:
         return self.year.to_bytes(2, "little") + bytes(
             (self.month, self.day, self.hours, self.minutes, self.seconds)
         )
+
+
+DATE_TIME = "Date Time (0x2A08)"
+_DATE_TIME_LIMITS = (("month", 12), ("day", 31), ("hours", 23), ("minutes", 59), ("seconds", 59))
+
+
+def parse_date_time(data: bytes) -> DateTime:
+    """A Date Time characteristic value (exactly 7 bytes), each field within its GATT range.
+
+    Year 0, month 0 and day 0 mean "not known" (GATT allows them); a year outside
+    1582-9999 or a field above its maximum is an INVALID_FIELD.
+    """
+    cur = Cursor(data, DATE_TIME)
+    value = cur.date_time("date time")
+    cur.finish()
+    if value.year != 0 and not 1582 <= value.year <= 9999:
+        raise GattDecodeError(
+            GattReason.INVALID_FIELD,
+            f"The {DATE_TIME} has year {value.year}, outside 1582 to 9999 (or 0 for unknown).",
+            characteristic=DATE_TIME,
+            field="year",
+        )
+    for name, limit in _DATE_TIME_LIMITS:
+        number = getattr(value, name)
+        if number > limit:
+            raise GattDecodeError(
+                GattReason.INVALID_FIELD,
+                f"The {DATE_TIME} has {name} {number}, above its maximum of {limit}.",
+                characteristic=DATE_TIME,
+                field=name,
+            )
+    return value
 
 
 class Cursor:

@@ -25,6 +25,8 @@ from drivers.base import CheckResult, Driver
 from drivers.ble.errors import GattDecodeError, GattReason
 from drivers.events import (
     Connected,
+    Connecting,
+    DeviceEvent,
     DeviceKind,
     Disconnected,
     Failed,
@@ -46,10 +48,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What a driver makes of one notification: a reading, a failure, or wait for more."""
+    """What a driver makes of one notification: a reading, a failure, or wait for more.
+
+    `progress` events (cuff pressure, pleth wave) are emitted as they come, before
+    the reading or failure if there is one.
+    """
 
     reading: Reading | None = None
     failure: tuple[FailureReason, str] | None = None
+    progress: tuple[DeviceEvent, ...] = ()
 
 
 WAIT = Outcome()
@@ -77,8 +84,8 @@ class BleMeasurementDriver(Driver):
         *,
         connect_timeout_s: float = 10.0,
         measure_timeout_s: float = 90.0,
-        connect_attempts: int = 3,
-        retry_delay_s: float = 0.3,
+        connect_attempts: int = 4,
+        retry_delay_s: float = 0.25,
         client_backend: type[BaseBleakClient] | None = None,
         scanner_backend: type[BaseBleakScanner] | None = None,
     ) -> None:
@@ -107,6 +114,20 @@ class BleMeasurementDriver(Driver):
 
     def reset(self) -> None:
         """Forget per-measurement state before a new run."""
+
+    async def prepare(self, client: BleakClient) -> None:
+        """After connecting, before subscribing (e.g. set the device clock). Default: nothing."""
+
+    def link_lost_outcome(self) -> Outcome | None:
+        """What a link lost by the device means; None (default): DISCONNECTED failure."""
+        return None
+
+    def backoff_s(self, attempt: int) -> float:
+        """Pause after failed attempt `attempt` (1-based): retry_delay_s doubled each time, max 2 s.
+
+        The equivalent of bleak-retry-connector's backoff (docs/drivers-ble-serial.md).
+        """
+        return min(self.retry_delay_s * 2.0 ** (attempt - 1), 2.0)
 
     # -- the run ---------------------------------------------------------------
     def _fail(self, reason: FailureReason, message: str) -> None:
@@ -146,6 +167,11 @@ class BleMeasurementDriver(Driver):
             if remaining <= 0:
                 break
             client: BleakClient | None = None
+            self.emit(
+                Connecting(
+                    self.device_id, self.kind, attempt, self.connect_attempts, round(remaining, 1)
+                )
+            )
             scan_args: BleakScanner.ExtraArgs = {"service_uuids": [self.SERVICE_UUID]}
             if self._scanner_backend is not None:
                 scan_args["backend"] = self._scanner_backend
@@ -186,10 +212,11 @@ class BleMeasurementDriver(Driver):
                     await client.disconnect()
             log.info("%s: connection attempt %d failed", self.device_id, attempt)
             if attempt < self.connect_attempts:
-                await asyncio.sleep(min(self.retry_delay_s, max(0.0, deadline - loop.time())))
+                await asyncio.sleep(min(self.backoff_s(attempt), max(0.0, deadline - loop.time())))
         raise failure
 
     async def _measure(self, client: BleakClient) -> None:
+        await self.prepare(client)
         subscribed = 0
         for uuid in self.CHARACTERISTICS:
             if client.services.get_characteristic(uuid) is None:
@@ -207,6 +234,8 @@ class BleMeasurementDriver(Driver):
             async with asyncio.timeout(self.measure_timeout_s):
                 while True:
                     outcome = await self._next_outcome()
+                    if outcome is None:
+                        outcome = self.link_lost_outcome()
                     if outcome is None:
                         self._fail(
                             FailureReason.DISCONNECTED,
@@ -249,7 +278,9 @@ class BleMeasurementDriver(Driver):
                     else FailureReason.PROTOCOL_ERROR
                 )
                 return Outcome(failure=(reason, exc.message))
-            if outcome is not WAIT:
+            for event in outcome.progress:
+                self.emit(event)
+            if outcome.reading is not None or outcome.failure is not None:
                 return outcome
 
     def _make_callback(self, uuid: str) -> Callable[[BleakGATTCharacteristic, bytearray], None]:

@@ -80,6 +80,7 @@ class SimulatedPeripheral:
         self._subscriptions: dict[Link, set[str]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.notifications_sent = 0
+        self.writes: list[tuple[str, int]] = []  # (characteristic, length) of every write
         self.last_notify_at: float | None = None  # loop time of the last notify(), for benchmarks
 
     # -- what the backend calls -------------------------------------------------
@@ -109,6 +110,10 @@ class SimulatedPeripheral:
 
     def read(self, char_uuid: str) -> bytes:
         return b""
+
+    def write(self, char_uuid: str, data: bytes) -> None:
+        """A client wrote a characteristic that allows it (devices override)."""
+        self.writes.append((char_uuid, len(data)))
 
     # -- what devices (and the operator panel) call ---------------------------
     @property

@@ -140,8 +140,10 @@ class SimBleakClient(BaseBleakClient):
     async def write_gatt_char(
         self, characteristic: BleakGATTCharacteristic, data: SizedBuffer, response: bool
     ) -> None:
-        self._require()
-        raise BleakError(f"Characteristic {characteristic.uuid} is not writable")
+        peripheral = self._require()
+        if not {"write", "write-without-response"} & set(characteristic.properties):
+            raise BleakError(f"Characteristic {characteristic.uuid} is not writable")
+        peripheral.write(characteristic.uuid, bytes(data))
 
     async def write_gatt_descriptor(
         self, descriptor: BleakGATTDescriptor, data: SizedBuffer

@@ -13,6 +13,7 @@ from drivers.camera.opencv_source import OpenCvFrameSource
 from drivers.card.driver import CardReaderDriver
 from drivers.events import (
     Connected,
+    Connecting,
     Disconnected,
     Failed,
     FailureReason,
@@ -277,10 +278,11 @@ async def test_hub_builds_and_drives_every_simulated_measuring_device(tmp_path: 
         assert {s.device_id: s.fault for s in hub.status()}["thermo-1"] == "special-value"
         drv = drivers["thermo-1"]
         await drv.start()
-        events = [await drv.next_event(5) for _ in range(4)]
+        events = [await drv.next_event(5) for _ in range(5)]
         await drv.stop()
-        assert isinstance(events[2], Failed)
-        assert events[2].reason is FailureReason.NO_VALID_READING
+        assert isinstance(events[0], Connecting)
+        assert isinstance(events[3], Failed)
+        assert events[3].reason is FailureReason.NO_VALID_READING
 
         with pytest.raises(ValueError):
             hub.set_fault("thermo-1", "on-fire")

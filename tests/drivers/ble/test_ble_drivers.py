@@ -15,6 +15,7 @@ from drivers.ble.sim_devices import SimulatedOximeter, SimulatedThermometer
 from drivers.ble.thermometer import ThermometerDriver
 from drivers.events import (
     Connected,
+    Connecting,
     DeviceEvent,
     DeviceKind,
     Disconnected,
@@ -47,6 +48,8 @@ async def run(driver: Driver, limit: float = 3.0) -> list[DeviceEvent]:
         while True:
             event = await driver.next_event(limit)
             assert event is not None
+            if isinstance(event, Connecting):
+                continue  # one per attempt: test_connecting_events_count_down checks them
             events.append(event)
             if isinstance(event, Disconnected):
                 break
@@ -271,8 +274,33 @@ async def test_stop_mid_measurement_disconnects(
     thermometer.measure_delay_s = 5
     driver = ThermometerDriver("thermo-1", THERMO, **kwargs(air, measure_timeout_s=10))
     await driver.start()
+    assert isinstance(await driver.next_event(1), Connecting)
     assert isinstance(await driver.next_event(1), Connected)
     assert isinstance(await driver.next_event(1), Measuring)
     assert thermometer.connected
     await driver.stop()
     assert not thermometer.connected
+
+
+async def test_connecting_events_count_down_one_deadline(
+    air: SimulatedAir, thermometer: SimulatedThermometer
+) -> None:
+    """Each attempt says which it is and what is left of the one connect deadline."""
+    thermometer.failing_connects = 2
+    driver = ThermometerDriver("thermo-1", THERMO, **kwargs(air, connect_timeout_s=2.0))
+    await driver.start()
+    seen: list[DeviceEvent] = []
+    try:
+        while not isinstance(event := await driver.next_event(3), Connected):
+            assert event is not None
+            seen.append(event)
+    finally:
+        await driver.stop()
+    assert [(e.attempt, e.max_attempts) for e in seen if isinstance(e, Connecting)] == [
+        (1, 4),
+        (2, 4),
+        (3, 4),
+    ]
+    deadlines = [e.deadline_s for e in seen if isinstance(e, Connecting)]
+    assert deadlines[0] == 2.0
+    assert deadlines == sorted(deadlines, reverse=True)
