@@ -145,17 +145,66 @@ def _thermometer(
     return cls(device.id, address, **_ble_kwargs(timeouts, hub))  # type: ignore[no-any-return]
 
 
+OXIMETER_PROTOCOLS = ("plx", "berrymed")
+BLE_TENSIOMETER_PROTOCOLS = ("ble-bps",)  # Bluetooth SIG Blood Pressure service 0x1810
+
+
+def device_transport(device: Device) -> str:
+    """ "ble" or "serial" for a tensiometer; "ble" for every other measuring device.
+
+    Read from the configuration's `transport` when the schema has it, else from
+    the protocol: "ble-bps" is the Bluetooth SIG Blood Pressure service, anything
+    else a serial monitor (docs/drivers-ble-serial.md, "Configuration").
+    """
+    transport = getattr(device, "transport", None)
+    if transport is not None:
+        return str(getattr(transport, "value", transport))
+    if device.kind.value != "tensiometer":
+        return "ble"
+    return "ble" if (device.protocol or "") in BLE_TENSIOMETER_PROTOCOLS else "serial"
+
+
+def _misconfigured(device: Device, message: str) -> DeviceUnavailable:
+    return DeviceUnavailable(device.id, device.kind.value, UnavailableReason.MISCONFIGURED, message)
+
+
 def _oximeter(
     device: Device, timeouts: Timeouts, hub: SimulatorHub | None, site_mode: str | None
 ) -> Driver:
-    cls = _load(device, "drivers.ble.oximeter", "OximeterDriver")
+    protocol = device.protocol or "plx"
+    if protocol not in OXIMETER_PROTOCOLS:
+        raise _misconfigured(
+            device,
+            f"The oximeter '{device.id}' has protocol '{protocol}'; known: "
+            f"{', '.join(OXIMETER_PROTOCOLS)}.",
+        )
+    if protocol == "berrymed":
+        cls = _load(device, "drivers.ble.berrymed_driver", "BerryMedOximeterDriver")
+    else:
+        cls = _load(device, "drivers.ble.oximeter", "OximeterDriver")
     address = device.ble_address or simulated_ble_address(device.id)
+    kwargs = _ble_kwargs(timeouts, hub)
+    if protocol == "berrymed" and hub is not None and hub.fast:
+        kwargs["frames_per_sample"] = 10  # the fast simulator streams at 1 kHz
+    return cls(device.id, address, **kwargs)  # type: ignore[no-any-return]
+
+
+def _ble_tensiometer(device: Device, timeouts: Timeouts, hub: SimulatorHub | None) -> Driver:
+    cls = _load(device, "drivers.ble.blood_pressure_driver", "BloodPressureDriver")
+    address = device.ble_address
+    if address is None and hub is None:
+        raise _misconfigured(
+            device, f"The Bluetooth blood-pressure monitor '{device.id}' needs 'ble_address'."
+        )
+    address = address or simulated_ble_address(device.id)
     return cls(device.id, address, **_ble_kwargs(timeouts, hub))  # type: ignore[no-any-return]
 
 
 def _tensiometer(
     device: Device, timeouts: Timeouts, hub: SimulatorHub | None, site_mode: str | None
 ) -> Driver:
+    if device_transport(device) == "ble":
+        return _ble_tensiometer(device, timeouts, hub)
     cls = _load(device, "drivers.serial.tensiometer", "TensiometerDriver")
     port = device.serial_port
     poll = 1.0
@@ -299,6 +348,8 @@ class SimulatorHub:
         """Create every simulator; a card simulator that cannot start is reported, not fatal."""
         if self._started:
             return
+        from drivers.ble.sim_berrymed import SimulatedBerryMed
+        from drivers.ble.sim_blood_pressure import SimulatedBloodPressureMonitor
         from drivers.ble.sim_devices import SimulatedOximeter, SimulatedThermometer
         from drivers.serial.sim_accutorr import SimulatedAccutorr
 
@@ -315,6 +366,25 @@ class SimulatorHub:
             if device.kind.value == "thermometer":
                 self._ble[device.id] = self.air.add(
                     SimulatedThermometer(address, f"SIM-THERMO {device.id}", measure_delay_s=delay)
+                )
+            elif device.kind.value == "oximeter" and device.protocol == "berrymed":
+                self._ble[device.id] = self.air.add(
+                    SimulatedBerryMed(
+                        address,
+                        f"BerryMed {device.id}",
+                        frame_rate_hz=1000 if self.fast else 100,
+                        settling_frames=20 if self.fast else 150,
+                        measure_delay_s=delay,
+                    )
+                )
+            elif device.kind.value == "tensiometer" and device_transport(device) == "ble":
+                self._ble[device.id] = self.air.add(
+                    SimulatedBloodPressureMonitor(
+                        address,
+                        f"SIM-BP {device.id}",
+                        measure_delay_s=0.05 if self.fast else 6.0,
+                        cuff_steps=6 if self.fast else 24,
+                    )
                 )
             elif device.kind.value == "oximeter":
                 self._ble[device.id] = self.air.add(
@@ -471,7 +541,9 @@ class SimulatorHub:
         from drivers.serial.sim_accutorr import SerialFault
 
         if device_id in self._ble:
-            return tuple(f.value for f in BleFault)
+            behaviours = getattr(self._ble[device_id], "BEHAVIOURS", None)
+            extra = tuple(b.value for b in behaviours or () if b.value != "normal")
+            return tuple(f.value for f in BleFault) + extra
         if device_id in self._serial:
             return tuple(f.value for f in SerialFault)
         if device_id in self._cameras:
@@ -486,7 +558,15 @@ class SimulatorHub:
         from drivers.serial.sim_accutorr import SerialFault
 
         if device_id in self._ble:
-            self._ble[device_id].fault = BleFault(fault) if fault else None
+            sim = self._ble[device_id]
+            behaviours = getattr(sim, "BEHAVIOURS", None)
+            if behaviours is not None:  # BLE BP monitor, BerryMed: device behaviours
+                sim.behaviour = behaviours("normal")
+                if fault in {b.value for b in behaviours}:
+                    sim.fault = None
+                    sim.behaviour = behaviours(fault)
+                    return
+            sim.fault = BleFault(fault) if fault else None
         elif device_id in self._serial:
             self._serial[device_id].fault = SerialFault(fault) if fault else None
         elif device_id in self._cameras:
@@ -524,6 +604,8 @@ class SimulatorHub:
 
     def start_measurement(self, device_id: str) -> None:
         """Press the monitor's start button (tensiometer); BLE devices measure on subscribe."""
+        if device_id in self._ble:
+            return
         self._serial[device_id].start_measurement()
 
     def pull_cable(self, device_id: str) -> None:
@@ -539,12 +621,16 @@ class SimulatorHub:
             if device_id in self._ble:
                 sim = self._ble[device_id]
                 detail = f"{sim.address}, {'connected' if sim.connected else 'idle'}"
+                behaviour = getattr(sim, "behaviour", None)
+                fault = sim.fault.value if sim.fault else None
+                if fault is None and behaviour is not None and behaviour.value != "normal":
+                    fault = behaviour.value
                 out.append(
                     SimulatorStatus(
                         device_id,
                         dev.kind.value,
                         sim.advertising,
-                        sim.fault.value if sim.fault else None,
+                        fault,
                         self.faults(device_id),
                         detail,
                     )

@@ -19,7 +19,17 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_CONFIG = Path("/etc/telecabine/site.toml")
-DECODE_KINDS = ("thermometer", "oximeter-spot", "oximeter-continuous", "tensiometer", "card")
+DECODE_KINDS = (
+    "thermometer",
+    "oximeter-spot",
+    "oximeter-continuous",
+    "tensiometer",
+    "blood-pressure",
+    "cuff-pressure",
+    "date-time",
+    "berrymed",
+    "card",
+)
 
 
 def register(sub: Any) -> None:
@@ -187,11 +197,74 @@ def _decode_tensiometer(data: bytes) -> dict[str, Any]:
     return {"kind": "tensiometer", "record": "alarm-limits", **vars_of(record)}
 
 
+def _decode_blood_pressure(kind: str, data: bytes) -> dict[str, Any]:
+    """0x2A35 (`blood-pressure`), 0x2A36 (`cuff-pressure`) or 0x2A08 (`date-time`)."""
+    from drivers.ble import blood_pressure as bp
+    from drivers.ble.gatt_fields import parse_date_time
+
+    if kind == "date-time":
+        d = parse_date_time(data)
+        return {"kind": kind, "date_time": d.iso(), "fields": vars_of(d)}
+    common: dict[str, Any]
+    if kind == "cuff-pressure":
+        c = bp.parse_intermediate_cuff_pressure(data)
+        common = {"cuff_pressure": {"value": str(c.pressure), "unit": c.unit}}
+        m: Any = c
+    else:
+        m = bp.parse_measurement(data)
+        common = {
+            "systolic": {"value": str(m.systolic), "unit": m.unit},
+            "diastolic": {"value": str(m.diastolic), "unit": m.unit},
+            "mean": {"value": str(m.mean), "unit": m.unit},
+            "measure_again": m.measure_again,
+        }
+    return {
+        "kind": kind,
+        **common,
+        "timestamp": m.timestamp.iso() if m.timestamp else None,
+        "pulse_rate": None
+        if m.pulse_rate is None
+        else {"value": _num(m.pulse_rate), "unit": "/min"},
+        "user_id": m.user_id,
+        "measurement_status": m.measurement_status,
+        "flags": list(m.status_names),
+    }
+
+
+def _decode_berrymed(data: bytes) -> dict[str, Any]:
+    """A captured byte stream of BCI frames: each frame, and what the framer skipped."""
+    from drivers.ble.berrymed import BciFrame, BerryMedFramer
+
+    framer = BerryMedFramer()
+    events: list[Any] = framer.frames(data)
+    last = framer.end_of_stream()
+    if last is not None:
+        events.append(last)
+    frames: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    for event in events:
+        if isinstance(event, BciFrame):
+            frames.append(
+                {
+                    "spo2": event.spo2,
+                    "pulse_rate": event.pulse_rate,
+                    "pleth": event.pleth,
+                    "bar_graph": event.bar_graph,
+                    "signal_strength": event.signal_strength,
+                    "flags": list(event.status_names),
+                }
+            )
+        else:
+            skipped.append({"length": event.length, "reason": event.reason.value})
+    return {"kind": "berrymed", "frames": frames, "skipped": skipped}
+
+
 def vars_of(obj: Any) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in obj.__dataclass_fields__}
 
 
 def _decode(args: argparse.Namespace) -> int:
+    from drivers.ble.berrymed import BerryMedError
     from drivers.ble.errors import GattDecodeError
     from drivers.serial.accutorr import AccutorrError
 
@@ -204,11 +277,15 @@ def _decode(args: argparse.Namespace) -> int:
             out = _decode_tensiometer(data)
         elif args.kind == "card":
             return _decode_card(data)
+        elif args.kind in ("blood-pressure", "cuff-pressure", "date-time"):
+            out = _decode_blood_pressure(args.kind, data)
+        elif args.kind == "berrymed":
+            out = _decode_berrymed(data)
         else:
             out = _decode_ble(args.kind, data)
     except GattDecodeError as exc:
         return _error(args.kind, exc.reason.value, exc.message)
-    except AccutorrError as exc:
+    except (AccutorrError, BerryMedError) as exc:
         return _error(args.kind, exc.reason.value, exc.message)
     print(json.dumps(out, indent=2))
     return 0

@@ -36,6 +36,7 @@ class BerryMedOximeterDriver(BleMeasurementDriver):
     SERVICE_UUID = berrymed.SERVICE_UUID
     CHARACTERISTICS = (berrymed.NOTIFY_UUID,)
     LABEL = "pulse oximeter"
+    SERVICE_LABEL = "BerryMed transparent UART"
 
     def __init__(
         self,

@@ -75,6 +75,7 @@ class BleMeasurementDriver(Driver):
     SERVICE_UUID: ClassVar[str]
     CHARACTERISTICS: ClassVar[tuple[str, ...]]  # subscribed to, in this order (if present)
     LABEL: ClassVar[str]  # "thermometer": used in plain sentences
+    SERVICE_LABEL: ClassVar[str | None] = None  # for `devices check`; default: the 16-bit UUID
 
     def __init__(
         self,
@@ -323,7 +324,8 @@ class BleMeasurementDriver(Driver):
                 self.device_id,
                 self.kind,
                 True,
-                f"{self.address} connected, service {self.SERVICE_UUID[4:8]} with {chars} "
+                f"{self.address} connected, service {self.SERVICE_LABEL or self.SERVICE_UUID[4:8]} "
+                f"with {chars} "
                 f"measurement characteristic(s)",
             )
         finally:
