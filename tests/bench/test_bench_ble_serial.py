@@ -8,6 +8,10 @@ Floors:
   its connection interval, 7.5-50 ms, which the simulator does not model).
 - oximeter, continuous: latency + the device's own sample period times the
   samples the driver waits for (settling + stable - 1).
+- blood pressure over BLE (simulated air): the final indication -> Reading;
+  floor = the notification latency (the stored record before it is skipped).
+- BerryMed (BCI frames at 100 Hz): Measuring -> Reading; floor = the first valid
+  frame + (stable samples - 1) x one second of frames, the stable-reading rule.
 - serial: line time of the `P` command plus the record at the configured baud
   rate (10 bits a byte, 8N1). The driver adds on average half a poll interval.
 """
@@ -22,8 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from drivers.base import Driver
+from drivers.ble.berrymed_driver import BerryMedOximeterDriver
+from drivers.ble.blood_pressure_driver import BloodPressureDriver
 from drivers.ble.oximeter import OximeterDriver
 from drivers.ble.sim_air import SimulatedAir
+from drivers.ble.sim_berrymed import SimulatedBerryMed
+from drivers.ble.sim_blood_pressure import SimulatedBloodPressureMonitor
 from drivers.ble.sim_devices import SimulatedOximeter, SimulatedThermometer
 from drivers.ble.thermometer import ThermometerDriver
 from drivers.events import Measuring, Reading
@@ -46,7 +54,8 @@ async def _time_to_reading(driver: Driver, start_mark: Callable[[], float | None
                 t0 = start_mark()
                 assert t0 is not None
                 return t1 - t0
-            assert type(event).__name__ in ("Connected", "Measuring"), event
+            progress = ("Connecting", "Connected", "Measuring", "CuffPressure", "PlethWave")
+            assert type(event).__name__ in progress, event
     finally:
         await driver.stop()
 
@@ -169,3 +178,71 @@ def test_bench_tensiometer_9600_baud(benchmark: Any) -> None:
         floor,
         benchmark,
     )
+
+
+def test_bench_blood_pressure_ble(benchmark: Any) -> None:
+    latency = 0.001
+
+    async def body() -> list[float]:
+        air = SimulatedAir(advertising_interval_s=0.005)
+        sim = SimulatedBloodPressureMonitor(
+            "C0:FF:EE:00:00:03", measure_delay_s=0.01, notification_latency_s=latency
+        )
+        air.add(sim)
+
+        def driver() -> BloodPressureDriver:
+            return BloodPressureDriver(
+                "bp-ble",
+                sim.address,
+                client_backend=air.client_backend(),
+                scanner_backend=air.scanner_backend(),
+            )
+
+        return [
+            await _time_to_reading(driver(), lambda: sim.last_notify_at) for _ in range(SAMPLES)
+        ]
+
+    _report(
+        "blood pressure BLE (indication -> Reading)", _bench(benchmark, body), latency, benchmark
+    )
+
+
+def test_bench_berrymed(benchmark: Any) -> None:
+    settling, stable = 20, 3
+
+    async def body() -> list[float]:
+        air = SimulatedAir(advertising_interval_s=0.005)
+        sim = SimulatedBerryMed(
+            "C0:FF:EE:00:00:04",
+            frame_rate_hz=100,
+            settling_frames=settling,
+            measure_delay_s=0.0,
+            notification_latency_s=0.001,
+        )
+        air.add(sim)
+        drv = BerryMedOximeterDriver(
+            "oxi-bm",
+            sim.address,
+            client_backend=air.client_backend(),
+            scanner_backend=air.scanner_backend(),
+            measure_timeout_s=10,
+        )
+        loop = asyncio.get_running_loop()
+        samples = []
+        for _ in range(3):
+            t_measuring: list[float] = []
+            await drv.start()
+            try:
+                while True:
+                    event = await drv.next_event(10)
+                    if isinstance(event, Measuring):
+                        t_measuring.append(loop.time())
+                    if isinstance(event, Reading):
+                        samples.append(loop.time() - t_measuring[0])
+                        break
+            finally:
+                await drv.stop()
+        return samples
+
+    floor = (settling + 1 + (stable - 1) * 100) / 100
+    _report("berrymed 100 Hz (Measuring -> Reading)", _bench(benchmark, body), floor, benchmark)

@@ -6,7 +6,10 @@ Run:  .venv/bin/python -m pytest tests/bench/test_bench_card_qr.py --benchmark-e
   pcscd + vpcd, split into pcscd's detection (insert -> CardInserted, bounded
   by pcscd's 400 ms presence poll) and the read (CardInserted -> CardRead). The read's floor is the number of APDUs
   the profile sends times the measured round trip of a trivial APDU.
-- QR: decode time of one 640x480 frame, with a code and without.
+- QR: decode time of one 640x480 frame, with a code and without, and both
+  decoders side by side in one run (zxing-cpp, the product's, and OpenCV's
+  ArUco-based detector, the previous one): median time per frame on the
+  project's simulated frames, and how many of ten dim frames each reads.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from drivers.card.worker import SerialWorker
 from drivers.events import CardInserted, CardRead, CardRemoved, Connected
 from drivers.qr.apcv_test import encode_payload
 from drivers.qr.demo_keys import signing_key
-from drivers.qr.detector import decode_qr
+from drivers.qr.detector import decode_qr, decode_qr_opencv, decode_qr_zxing
 from drivers.qr.sim_frames import demo_identity, scene
 from tests.drivers.card.real_parts import missing_real_part
 
@@ -140,3 +143,46 @@ def test_qr_decode_one_frame_with_a_code(benchmark: Any) -> None:
 def test_qr_decode_one_frame_without_a_code(benchmark: Any) -> None:
     frame = scene(None, seed=2)
     assert benchmark(decode_qr, frame) is None
+
+
+def _frames_normal() -> list[Any]:
+    return [scene(PAYLOAD, seed=10 + i, rotation_deg=float(i % 3) * 4.0) for i in range(10)]
+
+
+def _frames_dim() -> list[Any]:
+    """A pharmacy corner at dusk: low brightness, more noise, a slight turn."""
+    return [
+        scene(PAYLOAD, seed=40 + i, brightness=55, noise=16.0, rotation_deg=float(i % 4) * 3.0)
+        for i in range(10)
+    ]
+
+
+def _median_ms(decode: Any, frames: list[Any], rounds: int = 3) -> float:
+    times = []
+    for _ in range(rounds):
+        for frame in frames:
+            started = time.perf_counter()
+            decode(frame)
+            times.append(time.perf_counter() - started)
+    return round(statistics.median(times) * 1000, 2)
+
+
+def test_qr_decoders_side_by_side(benchmark: Any) -> None:
+    """zxing-cpp against OpenCV on the same frames, in one run (printed with -s)."""
+    normal, dim = _frames_normal(), _frames_dim()
+    figures: dict[str, dict[str, float | int]] = {}
+    for name, decode in (("zxing-cpp", decode_qr_zxing), ("opencv-aruco", decode_qr_opencv)):
+        figures[name] = {
+            "median_ms": _median_ms(decode, normal),
+            "read_normal_of_10": sum(decode(f) == PAYLOAD for f in normal),
+            "read_dim_of_10": sum(decode(f) == PAYLOAD for f in dim),
+            "dim_median_ms": _median_ms(decode, dim, rounds=1),
+        }
+    benchmark.pedantic(lambda: decode_qr(normal[0]), rounds=5, iterations=1)
+    benchmark.extra_info.update(figures)
+    zx, cv = figures["zxing-cpp"], figures["opencv-aruco"]
+    speedup = round(float(cv["median_ms"]) / max(float(zx["median_ms"]), 0.01), 1)
+    benchmark.extra_info["speedup"] = speedup
+    print(f"\nqr decoders: {figures} zxing-cpp is {speedup}x faster")
+    assert zx["read_normal_of_10"] == 10
+    assert zx["read_dim_of_10"] >= cv["read_dim_of_10"]
