@@ -1,6 +1,10 @@
 """The BLE blood-pressure monitor driver (Blood Pressure service 0x1810).
 
 How real monitors behave and what the driver does about it:
+- Bonded. The driver asks bleak to pair on connect (`pair=True`): the A&D
+  UA-651BLE and most Omron monitors only indicate to a bonded central. A
+  passkey-entry monitor needs the passkey entered once through the system's
+  Bluetooth agent at installation (maintenance pairing), not here.
 - Clock first. If the monitor offers Date Time (0x2A08) with write, the kiosk
   writes its local time before subscribing (A&D UA-651BLE needs it, or it stamps
   readings from its factory date). A write that fails is not fatal: the reading
@@ -59,9 +63,10 @@ class BloodPressureDriver(BleMeasurementDriver):
         clock: Callable[[], dt.datetime] = _local_now,
         clock_tolerance_s: float = 120.0,
         set_device_clock: bool = True,
+        pair: bool = True,
         **kwargs: Any,
     ) -> None:
-        super().__init__(device_id, DeviceKind.TENSIOMETER, address, **kwargs)
+        super().__init__(device_id, DeviceKind.TENSIOMETER, address, pair=pair, **kwargs)
         self._clock = clock
         self.set_device_clock = set_device_clock
         self.clock_tolerance_s = clock_tolerance_s

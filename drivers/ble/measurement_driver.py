@@ -87,6 +87,7 @@ class BleMeasurementDriver(Driver):
         measure_timeout_s: float = 90.0,
         connect_attempts: int = 4,
         retry_delay_s: float = 0.25,
+        pair: bool = False,
         client_backend: type[BaseBleakClient] | None = None,
         scanner_backend: type[BaseBleakScanner] | None = None,
     ) -> None:
@@ -96,6 +97,7 @@ class BleMeasurementDriver(Driver):
         self.measure_timeout_s = measure_timeout_s
         self.connect_attempts = max(1, connect_attempts)
         self.retry_delay_s = retry_delay_s
+        self.pair = pair  # bond before using the device (bleak's pair=): some monitors need it
         self._client_backend = client_backend
         self._scanner_backend = scanner_backend
         self._client: BleakClient | None = None
@@ -187,6 +189,7 @@ class BleMeasurementDriver(Driver):
                         device,
                         disconnected_callback=lambda _c: self._link_lost.set(),
                         timeout=remaining,
+                        pair=self.pair,
                         backend=self._client_backend,
                     )
                     await client.connect()

@@ -81,6 +81,7 @@ class SimulatedPeripheral:
         self._tasks: set[asyncio.Task[None]] = set()
         self.notifications_sent = 0
         self.writes: list[tuple[str, int]] = []  # (characteristic, length) of every write
+        self.pair_requests = 0  # connections that asked to bond first
         self.last_notify_at: float | None = None  # loop time of the last notify(), for benchmarks
 
     # -- what the backend calls -------------------------------------------------

@@ -74,6 +74,8 @@ class SimBleakClient(BaseBleakClient):
         if peripheral.fault is BleFault.NEVER_CONNECTS:
             await asyncio.sleep(self._timeout)
             raise TimeoutError(f"connecting to {self.address} timed out")
+        if pair:
+            peripheral.pair_requests += 1
         delay = peripheral.connect_delay_s
         if peripheral.fault is BleFault.SLOW:
             delay += peripheral.slow_delay_s

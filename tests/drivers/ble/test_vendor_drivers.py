@@ -88,6 +88,7 @@ async def test_bp_normal_sets_clock_shows_cuff_skips_stored_record(air: Simulate
     # The clock was written, and nothing else: never the Record Access Control Point.
     assert sim.writes == [(bp.DATE_TIME_UUID, 7)]
     assert sim.erase_requests == 0
+    assert sim.pair_requests == 1  # it bonds first, as the A&D UA-651BLE requires
     assert not sim.connected  # it hung up by itself: not an error
 
 
