@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,7 @@ def _report(name: str, samples: list[float], floor: float, benchmark: Any) -> No
     assert all(s > 0 for s in samples)
 
 
-def _bench(benchmark: Any, body: Callable[[], Awaitable[list[float]]]) -> list[float]:
+def _bench(benchmark: Any, body: Callable[[], Coroutine[Any, Any, list[float]]]) -> list[float]:
     out: list[float] = []
 
     def once() -> None:
