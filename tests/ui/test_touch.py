@@ -148,11 +148,11 @@ def test_a_press_delivered_late_after_the_button_appeared_is_ignored(qtbot) -> N
 
 
 def test_hang_up_asks_a_second_touch(window: KioskWindow, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    intents: list[object] = []
-    window.intents.connect(intents.append)
     window.present(sample_views()["call"], Presentation("fr"))
     QApplication.processEvents()
     screen = window.current_screen
+    intents: list[object] = []
+    screen.intent.connect(intents.append)  # what the screen asks, before the window's rules
     hang_up = screen.findChild(BigButton, "hang-up")
     assert hang_up.text() == "Raccrocher"
     qtbot.mouseClick(hang_up, Qt.MouseButton.LeftButton)
@@ -161,7 +161,9 @@ def test_hang_up_asks_a_second_touch(window: KioskWindow, qtbot, monkeypatch) ->
     qtbot.mouseClick(hang_up, Qt.MouseButton.LeftButton)  # at once: the same double tap
     assert not [i for i in intents if i.kind is IntentKind.HANG_UP]
     qtbot.wait(int(call_screen.HANG_UP_CONFIRM_AFTER_S * 1000) + 100)
+    assert screen.hang_up_armed, (window.builds, window.current_screen is screen, hang_up.text())
     qtbot.mouseClick(hang_up, Qt.MouseButton.LeftButton)
+    assert hang_up.ignored_presses == 0
     assert [i.kind for i in intents if i.kind is IntentKind.HANG_UP] == [IntentKind.HANG_UP]
 
 

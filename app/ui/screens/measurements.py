@@ -14,14 +14,16 @@ wide as their words, at the other end of the row.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QSizePolicy, QVBoxLayout, QWidget
 
 from app.ui.screens.base import Screen
+from app.ui.theme import MIN_TOUCH_PX
 from app.ui.views import IntentKind, MeasurementView, MeasureStep, ScreenId
 from app.ui.widgets.buttons import BigButton, keep_words_whole
 from app.ui.widgets.picture import Picture
 
+WIDE_FROM = 1600  # window width from which the leaving buttons carry their pictograms
 LEAVE_SHARE = 0.44  # of the screen's width: skip and the professional's value stay in it
 
 
@@ -98,16 +100,17 @@ class MeasurementsScreen(Screen):
         pair = QHBoxLayout(host)
         pair.setContentsMargins(0, 0, 0, 0)
         pair.setSpacing(24)
+        pictures = self.window().width() >= WIDE_FROM  # at 1280 px the words need the room
         self.button(
             "measure.skip",
-            "skip",
+            "skip" if pictures else None,
             self.action(IntentKind.MEASURE_SKIP, kind),
             layout=pair,
             name="skip",
         )
         self.button(
             "measure.by_professional",
-            "hand",
+            "hand" if pictures else None,
             self.action(IntentKind.ASK_PROFESSIONAL, "manual-measure"),
             layout=pair,
             name="ask-professional",
@@ -117,14 +120,25 @@ class MeasurementsScreen(Screen):
 
     def _fit_leave(self) -> None:
         """Clear of the trailing half, where the last screen's "Next" was (words may wrap)."""
-        if self._leave is not None:
-            share = int(self.width() * LEAVE_SHARE)  # never less than whole words need
-            width = max(share, self._leave.minimumSizeHint().width())
-            self._leave.setMaximumWidth(width)
-            buttons = self._leave.findChildren(BigButton)
-            for button in buttons:  # the row is as tall as the wrapped words need
-                each = max(button.minimumWidth(), width // max(1, len(buttons)) - 12)
-                button.setMinimumHeight(button.heightForWidth(each))
+        if self._leave is None:
+            return
+        for button in self._leave.findChildren(BigButton):
+            # Each keeps the width at which its words take at most one more line than on
+            # one line: Qt would otherwise squeeze one into three lines and the other not.
+            if button.property("themeMinH") is None:  # the theme's own minimum, kept
+                button.setProperty("themeMinH", button.minimumHeight())
+            floor = int(button.property("themeMinH"))
+            button.setMinimumHeight(0)  # measured without the last fit's height
+            natural = button.sizeHint().width()
+            one_line = button.heightForWidth(natural)
+            line = QFontMetrics(button.font()).lineSpacing()
+            width = max(button.minimumSizeHint().width(), MIN_TOUCH_PX)
+            while width < natural and button.heightForWidth(width) > one_line + line:
+                width += 8
+            button.setMinimumWidth(width)
+            button.setMinimumHeight(max(floor, button.heightForWidth(width)))
+        share = int(self.width() * LEAVE_SHARE)  # never less than whole words need
+        self._leave.setMaximumWidth(max(share, self._leave.minimumSizeHint().width()))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._fit_leave()
