@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -29,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.controller.assisted import AssistedActs
-from app.controller.call_events import trace_code, translate_call_event
+from app.controller.call_events import CallStatusBoard, trace_code, translate_call_event
 from app.controller.device_events import (
     DEVICE_FOR_MEASUREMENT,
     MEASURING_KINDS,
@@ -132,6 +133,7 @@ class SessionController:
         assistant_idle_s: float = 120.0,
     ) -> None:
         self._flow = flow
+        self._call_status = CallStatusBoard()  # the doctor's connection, in words for the call
         self._store = store
         self._devices = devices
         self._clock: Clock = clock or SystemClock()
@@ -285,6 +287,8 @@ class SessionController:
             code = trace_code(event)
             if code is not None:  # a fact of the act: the trace that reaches the platform
                 await self.record_incident(code, event.code.value)
+        if self._call_status.feed(event, time.monotonic()):
+            self._publish()  # "the connection with the doctor is lost / back" on the call screen
         for domain_event in translate_call_event(event, self._clock.now()):
             await self._dispatch(domain_event)
 
@@ -665,6 +669,7 @@ class SessionController:
             return MEASURING_KINDS
 
     async def _wipe(self, session_id: str, reason: str, at: datetime) -> None:
+        self._call_status.clear()
         current = asyncio.current_task()
         for task in list(self._session_tasks):
             if task is not current:
@@ -822,6 +827,7 @@ class SessionController:
             take_card_deadline=ctx.take_card_deadline(settings),
             waiting_since=ctx.waiting_since,
             wait_deadline=ctx.wait_deadline(settings),
+            call_status=self._call_status.message_id(time.monotonic()),
         )
 
     def _publish(self) -> None:

@@ -58,6 +58,9 @@ class SessionView:
     take_card_deadline: datetime | None = None  # TAKE_CARD: when the session stops waiting
     waiting_since: datetime | None = None  # first entry into the waiting room (time waited)
     wait_deadline: datetime | None = None  # WAITING_ROOM: when the maximum wait runs out
+    call_status: str | None = (
+        None  # a call.status.* / call.quality.* message id (doctor lost, back)
+    )
 
     def countdown_s(self, now: datetime) -> int | None:
         """Whole seconds left on the inactivity countdown, for the UI's timer."""

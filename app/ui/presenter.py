@@ -565,7 +565,15 @@ class Presenter:
         video = started is not None and (
             (self._clock() - started).total_seconds() >= IDENTITY_SHOWN_FIRST_S
         )
-        return CallView(shown, video, self._p.muted, self._p.camera_off, tuple(self._p.chat))
+        status = getattr(sv, "call_status", None)
+        return CallView(
+            shown,
+            video,
+            self._p.muted,
+            self._p.camera_off,
+            tuple(self._p.chat),
+            Msg(status) if status else None,
+        )
 
     # -- touch -> actions -------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ class WaitingRoomScreen(Screen):
     def build(self, view: WaitingRoomView) -> None:
         self.title("waiting.title")
         self.paragraph(view.status).setObjectName("status")
-        self.waited = self.paragraph(self._waited_words(view))
+        self.waited = self.data_line(self._waited_words(view))
         self.waited.setObjectName("waited")
         if view.max_wait_min is not None:
             self.paragraph("waiting.max_wait", count=view.max_wait_min).setObjectName("max-wait")
