@@ -10,7 +10,8 @@ How real monitors behave and what the driver does about it:
   readings from its factory date). A write that fails is not fatal: the reading
   is then judged by its time stamp as usual, and flagged.
 - Only this session's measurement. Monitors send their stored, unsent records
-  first. A measurement whose time stamp is before the session's start (less
+  first. A measurement whose time stamp is before the session's start
+  (`session_start` if the controller set it, else the run's start; less
   `clock_tolerance_s`) or after now (plus the tolerance) is skipped; if the
   monitor sends nothing newer before it disconnects or the time runs out, the
   driver fails with STALE_READING. A measurement with no time stamp is taken
@@ -69,13 +70,18 @@ class BloodPressureDriver(BleMeasurementDriver):
         super().__init__(device_id, DeviceKind.TENSIOMETER, address, pair=pair, **kwargs)
         self._clock = clock
         self.set_device_clock = set_device_clock
+        # When the patient's session began (local time), if the controller tells us: a reading
+        # taken after that but before this run started (the patient pressed Start early) counts.
+        self.session_start: dt.datetime | None = None
         self.clock_tolerance_s = clock_tolerance_s
         self._session_start = clock()
         self._stale_records = 0
         self._clock_set: bool | None = None  # None: the monitor has no writable Date Time
 
     def reset(self) -> None:
-        self._session_start = self._clock()
+        run_start = self._clock()
+        given = self.session_start
+        self._session_start = min(given, run_start) if given is not None else run_start
         self._stale_records = 0
         self._clock_set = None
 

@@ -144,6 +144,21 @@ async def test_bp_session_window_uses_the_injected_clock(air: SimulatedAir) -> N
     assert driver.stale_records == 2
 
 
+async def test_bp_session_start_given_by_the_controller_widens_the_window(
+    air: SimulatedAir,
+) -> None:
+    """The patient pressed Start before the kiosk reached the step: still this session's."""
+    sim = bp_sim(air)
+    sim.stored_records = 0
+    later = dt.datetime.now().replace(microsecond=0) + dt.timedelta(minutes=10)
+    driver = BloodPressureDriver(
+        "bp-ble", BP, clock=lambda: later, **kwargs(air, set_device_clock=False)
+    )
+    assert failure(await run(driver))[0] is FailureReason.STALE_READING
+    driver.session_start = later - dt.timedelta(minutes=15)
+    assert names(await run(driver)) == ["Connected", "Measuring", "Reading", "Disconnected"]
+
+
 async def test_bp_special_value_and_absent(air: SimulatedAir) -> None:
     sim = bp_sim(air)
     sim.fault = BleFault.SPECIAL_VALUE
