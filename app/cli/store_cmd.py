@@ -83,8 +83,14 @@ def _verify(args: argparse.Namespace) -> int:
     print(f"store {data_dir / 'store.db'}")
     for line in report.lines:
         print(line)
-    print("verdict: BROKEN" if report.broken else "verdict: ok")
-    return EXIT_BROKEN if report.broken else EXIT_OK
+    if report.broken:
+        print("verdict: BROKEN")
+        return EXIT_BROKEN
+    if report.incomplete:
+        print("verdict: INCOMPLETE (a check could not run; nothing found broken)")
+        return EXIT_CANNOT_OPEN
+    print("verdict: ok")
+    return EXIT_OK
 
 
 def _stats(args: argparse.Namespace) -> int:

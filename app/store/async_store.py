@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -21,6 +22,7 @@ from app.domain.identity import PatientIdentity
 from app.domain.measurements import Measurement
 from app.domain.trace import TraceEntry
 from app.store.audit import AuditRow, ChainVerdict
+from app.store.errors import TRANSIENT_REASONS, StoreError
 from app.store.keys import KeySource
 from app.store.records import (
     AccountListing,
@@ -39,6 +41,8 @@ from app.store.store import Store
 from app.store.timeutil import Clock, utc_now
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 class AsyncStore:
@@ -67,6 +71,36 @@ class AsyncStore:
             executor.shutdown(wait=False)
             raise
         return cls(store, executor)
+
+    @classmethod
+    async def open_when_possible(
+        cls,
+        data_dir: Path,
+        key_source: KeySource,
+        clock: Clock = utc_now,
+        *,
+        policy: RetentionPolicy | None = None,
+        on_wait: Callable[[StoreError], Any] | None = None,
+        retry_s: float = 15.0,
+    ) -> AsyncStore:
+        """`open`, waiting out what is transient (a full disk, an I/O error) instead of failing.
+
+        Each refused try calls `on_wait(error)` (the kiosk shows its out-of-order
+        screen and logs `str(error)`, one plain line for the technician), then
+        tries again after `retry_s`. Nothing is moved or rewritten while it
+        waits, so when space returns the kiosk comes up with all its data. Any
+        other error (wrong key, schema too new, in use) is raised at once.
+        """
+        while True:
+            try:
+                return await cls.open(data_dir, key_source, clock, policy=policy)
+            except StoreError as exc:
+                if exc.reason not in TRANSIENT_REASONS:
+                    raise
+                log.error("store: %s", exc, extra={"incident": f"store-{exc.reason.value}"})
+                if on_wait is not None:
+                    on_wait(exc)
+            await asyncio.sleep(retry_s)
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()

@@ -94,23 +94,63 @@ class StoreFull(StoreError):
 
     reason = StoreErrorReason.FULL
 
-    def __init__(self, operation: str) -> None:
-        super().__init__(
-            f"The store could not save '{operation}': the disk is full or the file size limit "
-            "was reached. Nothing of this write was kept; everything saved before is intact."
-        )
+    def __init__(self, operation: str, *, data_dir: Path | None = None) -> None:
+        if operation == "open" and data_dir is not None:
+            message = (
+                f"The kiosk cannot open its store in {data_dir}: the disk is full "
+                f"({_free_text(data_dir)} free). Nothing was moved or lost. Free space on that "
+                "disk (journalctl --vacuum-size=100M, old files under /var/tmp) and the kiosk "
+                "opens its store again by itself, with all its data."
+            )
+        else:
+            message = (
+                f"The store could not save '{operation}': the disk is full or the file size "
+                "limit was reached. Nothing of this write was kept; everything saved before is "
+                "intact."
+            )
+        super().__init__(message)
         self.operation = operation
+        self.data_dir = data_dir
 
 
 class StoreIOError(StoreError):
     reason = StoreErrorReason.IO
 
-    def __init__(self, operation: str, detail: str) -> None:
-        super().__init__(
-            f"The store could not complete '{operation}' because of a disk input/output error "
-            f"({detail}). Nothing of this write was kept."
-        )
+    def __init__(self, operation: str, detail: str, *, data_dir: Path | None = None) -> None:
+        if operation == "open" and data_dir is not None:
+            message = (
+                f"The kiosk cannot open its store in {data_dir} because of a disk input/output "
+                f"error ({detail}). Nothing was moved or lost; check the disk (dmesg, smartctl) "
+                "and the kiosk tries again by itself."
+            )
+        else:
+            message = (
+                f"The store could not complete '{operation}' because of a disk input/output "
+                f"error ({detail}). Nothing of this write was kept."
+            )
+        super().__init__(message)
         self.operation = operation
+        self.detail = detail
+        self.data_dir = data_dir
+
+
+def _free_text(directory: Path) -> str:
+    """Free space for an unprivileged user on the disk holding `directory`, in words."""
+    probe = directory
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        st = os.statvfs(probe)
+    except OSError:
+        return "unknown"
+    free = st.f_bavail * st.f_frsize
+    if free >= 1024 * 1024:
+        return f"{free // (1024 * 1024)} MiB"
+    return f"{free // 1024} KiB"
+
+
+TRANSIENT_REASONS = frozenset({StoreErrorReason.FULL, StoreErrorReason.IO})
+"""Reasons that say nothing about the data: the same store opens once the cause is gone."""
 
 
 class SchemaTooNew(StoreError):
@@ -276,15 +316,18 @@ def translate(exc: BaseException, operation: str, db_path: Path) -> StoreError:
     code: Any = getattr(exc, "sqlite_errorcode", None)
     name: Any = getattr(exc, "sqlite_errorname", None)
     if not isinstance(code, int):
-        return StoreIOError(operation, type(exc).__name__)
+        return StoreIOError(
+            operation, type(exc).__name__, data_dir=db_path.parent if operation == "open" else None
+        )
     primary = code & 0xFF
     files = (db_path, db_path.with_name(db_path.name + "-wal"))
+    where = db_path.parent if operation == "open" else None
     if primary == _SQLITE_FULL:
-        return StoreFull(operation)
+        return StoreFull(operation, data_dir=where)
     if primary == _SQLITE_IOERR:
         if _file_size_limit_reached(files):
-            return StoreFull(operation)
-        return StoreIOError(operation, str(name))
+            return StoreFull(operation, data_dir=where)
+        return StoreIOError(operation, str(name), data_dir=where)
     if primary == _SQLITE_CONSTRAINT:
         return InvalidValue(
             f"'{operation}' was refused: it conflicts with what the store already holds "
@@ -295,4 +338,4 @@ def translate(exc: BaseException, operation: str, db_path: Path) -> StoreError:
             f"The database {db_path.name} is damaged ({name}) during '{operation}'.",
             db_path=db_path,
         )
-    return StoreIOError(operation, str(name))
+    return StoreIOError(operation, str(name), data_dir=where)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlcipher3 import dbapi2
 
-from app.store import audit
+from app.store import audit, retention
 from app.store.connection import (
     DB_FILE_NAME,
     LEGACY_CIPHER_SETTINGS,
@@ -26,6 +26,8 @@ from app.store.connection import (
 )
 from app.store.errors import NoStore, WrongKey
 from app.store.keys import KeySource
+from app.store.opening import moved_aside_files, proves_damage
+from app.store.records import StoreIncidentCode
 from app.store.stats import collect
 
 
@@ -35,6 +37,7 @@ class VerifyReport:
 
     lines: list[str] = field(default_factory=list)
     broken: bool = False
+    incomplete: bool = False  # a check could not run (disk full, I/O): neither ok nor broken
 
     def add(self, ok: bool, text: str) -> None:
         self.lines.append(("ok      " if ok else "BROKEN  ") + text)
@@ -71,16 +74,28 @@ def verify(data_dir: Path, key_source: KeySource) -> VerifyReport:
             report.lines.append(
                 "note    an interrupted rekey is pending; the kiosk completes it at its next start"
             )
+        pages: list[str] | None
         try:
             # The HMAC check reads the main file, not the WAL: fold the WAL in first (PASSIVE:
             # it waits for nobody and changes no content, so it is safe while the kiosk runs).
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             pages = cipher_integrity_problems(conn)
         except dbapi2.DatabaseError as exc:
-            pages = [f"the check could not run ({getattr(exc, 'sqlite_errorname', exc)})"]
-        report.add(not pages, "cipher_integrity_check: " + ("clean" if not pages else ""))
-        for problem in pages:
-            report.lines.append(f"          {problem}")
+            if not proves_damage(exc):
+                # A full disk or an I/O error stops the check; it says nothing about the data.
+                report.incomplete = True
+                report.lines.append(
+                    "note    cipher_integrity_check could not run "
+                    f"({getattr(exc, 'sqlite_errorname', type(exc).__name__)}): "
+                    "free space on the disk and run verify again"
+                )
+                pages = None
+            else:
+                pages = [f"the check found damage ({getattr(exc, 'sqlite_errorname', exc)})"]
+        if pages is not None:
+            report.add(not pages, "cipher_integrity_check: " + ("clean" if not pages else ""))
+            for problem in pages:
+                report.lines.append(f"          {problem}")
         try:
             structure = integrity_problems(conn)
         except dbapi2.DatabaseError as exc:
@@ -88,6 +103,7 @@ def verify(data_dir: Path, key_source: KeySource) -> VerifyReport:
         report.add(not structure, "integrity_check: " + ("clean" if not structure else ""))
         for problem in structure:
             report.lines.append(f"          {problem}")
+        _moved_aside(report, data_dir, conn)
         try:
             verdict = audit.verify_chain(conn)
             report.add(verdict.ok, verdict.sentence())
@@ -98,6 +114,40 @@ def verify(data_dir: Path, key_source: KeySource) -> VerifyReport:
     finally:
         conn.close()
     return report
+
+
+def _moved_aside(report: VerifyReport, data_dir: Path, conn: Connection) -> None:
+    """A database moved aside is data that never reached the platform: never 'ok'.
+
+    Reported while the file is in the data folder (and while its incident is
+    open); it clears once a technician has taken the file away for recovery
+    (docs/store.md, "Transient or corrupt").
+    """
+    moved = moved_aside_files(data_dir)
+    try:
+        open_incidents = [
+            i
+            for i in retention.open_incidents(conn)
+            if i.code is StoreIncidentCode.CORRUPT_MOVED_ASIDE
+        ]
+    except dbapi2.DatabaseError:
+        open_incidents = []
+    if not moved and not open_incidents:
+        report.add(True, "no damaged database moved aside")
+        return
+    for name in moved:
+        report.add(
+            False,
+            f"a damaged database was moved aside to {name} (kept in {data_dir}); what it "
+            "holds was not sent: hand it to support for recovery, then move it out of the folder",
+        )
+    if not moved:
+        report.lines.append(
+            "note    the damaged database moved aside earlier is no longer in the folder; "
+            "its incident is still open:"
+        )
+    for incident in open_incidents:
+        report.lines.append(f"          incident {incident.incident_id}: {incident.message}")
 
 
 def stats(data_dir: Path, key_source: KeySource, now: datetime) -> dict[str, int | str | None]:

@@ -130,20 +130,49 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def ensure_private_dir(directory: Path) -> None:
+    """Create `directory` (and missing parents) 0700; tighten it to 0700 if it is ours and wider.
+
+    `mkdir(mode=)` is filtered by the umask and does not apply to parents or to a
+    folder that already exists (a demo or an older kiosk made them 0755).
+    """
+    directory = Path(directory)
+    missing: list[Path] = []
+    probe = directory
+    while not probe.exists():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+        os.chmod(path, 0o700)
+    st = directory.stat()
+    if st.st_uid == os.geteuid() and st.st_mode & 0o077:
+        os.chmod(directory, 0o700)
+
+
 def write_secret_file(path: Path, data: bytes) -> None:
     """Write a 0600 file atomically and durably: temp file, fsync, rename, fsync directory."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     try:
-        os.fchmod(fd, 0o600)
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        try:
+            os.fchmod(fd, 0o600)
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk must not leave half a secret behind
+        raise
     _fsync_dir(path.parent)
 
 
@@ -186,7 +215,7 @@ class FileKeySource:
 
     def load(self) -> StoreKey:
         if not self.key_path.exists() and self.create:
-            self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            ensure_private_dir(self.data_dir)
             key = StoreKey.generate()
             write_secret_file(self.key_path, key.hex_for_file())
             return key

@@ -11,9 +11,17 @@ Decisions, in order:
    database's key, page 1 is damaged → move aside. Otherwise → `WrongKey`,
    and every file is left exactly as it was.
 
-After a key opens it, `quick_check` and `cipher_integrity_check` run; any
-failure → move aside. Moving aside renames the database and its -wal/-shm
-to `store.db.corrupt-<UTC time>[-wal|-shm]`: kept, never deleted.
+After a key opens it, `quick_check` and `cipher_integrity_check` run. Only a
+*proven* damage moves the file aside: a page whose HMAC fails, a structure
+error from `quick_check`, or SQLite saying SQLITE_CORRUPT / SQLITE_NOTADB —
+and the finding must hold on a second, fresh connection. Anything else that
+stops the open (SQLITE_FULL, SQLITE_IOERR, SQLITE_CANTOPEN, a busy or
+read-only file, no memory) is *transient*: it is raised as it is
+(`Store.open` turns it into `StoreFull` / `StoreIOError`) and every file is
+left where it was, so the next start, once the disk has room again, opens the
+same data. Moving aside renames the database and its -wal/-shm to
+`store.db.corrupt-<UTC time>[-wal|-shm]`: kept, never deleted, and reported
+by `kiosk store verify` until a technician has dealt with it.
 """
 
 from __future__ import annotations
@@ -42,7 +50,7 @@ from app.store.connection import (
     wal_path,
 )
 from app.store.errors import StoreInUse, WrongKey
-from app.store.keys import KeySource, StoreKey, write_secret_file
+from app.store.keys import KeySource, StoreKey, ensure_private_dir, write_secret_file
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +106,16 @@ def _keycheck_matches(data_dir: Path, key: StoreKey) -> bool:
     return stored == key.fingerprint()
 
 
+def moved_aside_files(data_dir: Path) -> list[str]:
+    """Names of the databases moved aside in `data_dir` (not their -wal/-shm), oldest first."""
+    prefix = DB_FILE_NAME + ".corrupt-"
+    try:
+        names = [p.name for p in Path(data_dir).iterdir() if p.name.startswith(prefix)]
+    except FileNotFoundError:
+        return []
+    return sorted(n for n in names if not n.endswith(("-wal", "-shm")))
+
+
 def move_aside(db_path: Path, at: datetime) -> Path:
     stamp = at.strftime("%Y%m%dT%H%M%SZ")
     target = db_path.with_name(f"{db_path.name}.corrupt-{stamp}")
@@ -118,6 +136,18 @@ def move_aside(db_path: Path, at: datetime) -> Path:
     return target
 
 
+# SQLite primary result codes that prove the file itself is damaged. Every other
+# failure (FULL 13, IOERR 10, CANTOPEN 14, BUSY 5, LOCKED 6, NOMEM 7, READONLY 8,
+# PERM 3, PROTOCOL 15, …) says nothing about the data: it is raised, never "repaired".
+_PROVEN_DAMAGE_CODES = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+def proves_damage(exc: BaseException) -> bool:
+    """True only when SQLite's own answer says the file is damaged (not full, not busy, not I/O)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(code, int) and (code & 0xFF) in _PROVEN_DAMAGE_CODES
+
+
 def _damage(conn: Connection) -> str | None:
     # cipher_integrity_check reads the main file page by page, not through the WAL: fold the
     # WAL in first, or pages a rekey left half-checkpointed would look damaged.
@@ -131,19 +161,40 @@ def _damage(conn: Connection) -> str | None:
     return None
 
 
-def _connect_checked(db_path: Path, key: StoreKey) -> tuple[Connection | None, str | None]:
+def _check_once(db_path: Path, key: StoreKey) -> tuple[Connection | None, str | None]:
+    """A checked connection, or the proven damage. A transient failure is raised as it is."""
     try:
         conn = connect(db_path, key)
     except dbapi2.DatabaseError as exc:
+        if not proves_damage(exc):
+            raise
         return None, f"the database cannot be read ({getattr(exc, 'sqlite_errorname', 'error')})"
     try:
         damage = _damage(conn)
     except dbapi2.DatabaseError as exc:
-        damage = f"the check itself failed ({getattr(exc, 'sqlite_errorname', 'error')})"
+        if not proves_damage(exc):
+            conn.close()
+            raise
+        damage = f"the check found damage ({getattr(exc, 'sqlite_errorname', 'error')})"
+    except BaseException:
+        conn.close()
+        raise
     if damage is not None:
         conn.close()
         return None, damage
     return conn, None
+
+
+def _connect_checked(db_path: Path, key: StoreKey) -> tuple[Connection | None, str | None]:
+    """Damage must be seen twice, on two connections, before anything is moved."""
+    conn, damage = _check_once(db_path, key)
+    if conn is not None:
+        return conn, None
+    again, damage_again = _check_once(db_path, key)
+    if again is not None:
+        log.warning("store: a check failed once and passed on a second connection; kept as is")
+        return again, None
+    return None, damage_again or damage
 
 
 def convert_legacy(db_path: Path, key: StoreKey) -> None:
@@ -187,7 +238,7 @@ def convert_legacy(db_path: Path, key: StoreKey) -> None:
 
 
 def open_file(data_dir: Path, key_source: KeySource, now: datetime) -> Opened:
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ensure_private_dir(data_dir)
     db_path = data_dir / DB_FILE_NAME
     key = key_source.load()
     staged = key_source.staged()
@@ -224,6 +275,8 @@ def open_file(data_dir: Path, key_source: KeySource, now: datetime) -> Opened:
         log.warning("store: an interrupted rekey was completed at open")
     elif not _keycheck_matches(data_dir, key):
         raise WrongKey(db_path)
+    elif probe_key(db_path, key) is ProbeResult.OPENS:
+        pass  # a read that failed once and not twice is not a damaged file: go on and check it
     else:
         moved = move_aside(db_path, now)
         conn = connect(db_path, key)

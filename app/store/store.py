@@ -34,10 +34,24 @@ from app.store.connection import (
     cipher_integrity_problems,
     integrity_problems,
 )
-from app.store.errors import InvalidValue, StoreClosed, StoreFull, WrongThread, translate
-from app.store.keys import KeySource, StoreKey
+from app.store.errors import (
+    InvalidValue,
+    StoreClosed,
+    StoreFull,
+    StoreIOError,
+    WrongThread,
+    translate,
+)
+from app.store.keys import KeySource, StoreKey, ensure_private_dir
 from app.store.migrations import LATEST_VERSION, migrate, schema_version
-from app.store.opening import Opened, acquire_lock, open_file, release_lock, write_keycheck
+from app.store.opening import (
+    Opened,
+    acquire_lock,
+    moved_aside_files,
+    open_file,
+    release_lock,
+    write_keycheck,
+)
 from app.store.records import (
     AccountListing,
     OpenReport,
@@ -102,8 +116,15 @@ class Store:
         """
         data_dir = Path(data_dir)
         now = clock()
-        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        lock_fd = acquire_lock(data_dir)
+        try:
+            ensure_private_dir(data_dir)
+            lock_fd = acquire_lock(data_dir)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+                raise StoreFull("open", data_dir=data_dir) from exc
+            if exc.errno == errno.EIO:
+                raise StoreIOError("open", "EIO", data_dir=data_dir) from exc
+            raise
         try:
             opened = open_file(data_dir, key_source, now)
         except dbapi2.Error as exc:
@@ -112,7 +133,9 @@ class Store:
         except OSError as exc:
             release_lock(lock_fd)
             if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-                raise StoreFull("open") from exc
+                raise StoreFull("open", data_dir=data_dir) from exc
+            if exc.errno == errno.EIO:
+                raise StoreIOError("open", "EIO", data_dir=data_dir) from exc
             raise
         except BaseException:
             release_lock(lock_fd)
@@ -180,6 +203,7 @@ class Store:
                     f"to {opened.moved_aside.name} and kept, and a new store was started.",
                     now,
                 )
+            self._record_unrecorded_moves(conn, now)
             if opened.rekey_completed:
                 retention.record_incident(
                     conn,
@@ -216,6 +240,29 @@ class Store:
             )
 
         return self._write("open", work)
+
+    def _record_unrecorded_moves(self, conn: Connection, now: datetime) -> None:
+        """A file moved aside with no incident (the kiosk stopped in between): record it now.
+
+        Moving aside and recording the incident cannot be one transaction (the
+        incident goes into the new file). Whatever happened between the two, the
+        moved file is still there, and no start may forget it.
+        """
+        recorded = " ".join(
+            i.message
+            for i in retention.all_incidents(conn)
+            if i.code is StoreIncidentCode.CORRUPT_MOVED_ASIDE
+        )
+        for name in moved_aside_files(self.data_dir):
+            if name in recorded:
+                continue
+            retention.record_incident(
+                conn,
+                StoreIncidentCode.CORRUPT_MOVED_ASIDE,
+                f"A damaged database had been moved aside to {name} before this start and no "
+                "incident said so; it is kept, and its unsent data was not sent.",
+                now,
+            )
 
     # ------------------------------------------------------------ transactions
 

@@ -27,6 +27,7 @@ def test_verify_on_a_clean_store(data_dir: Path, capsys: pytest.CaptureFixture[s
         f"store {data_dir / 'store.db'}\n"
         "ok      cipher_integrity_check: clean\n"
         "ok      integrity_check: clean\n"
+        "ok      no damaged database moved aside\n"
         "ok      audit chain intact (5 rows)\n"
         "verdict: ok\n"
     )
