@@ -70,15 +70,35 @@ def _location(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--config", type=Path, help="site configuration (its storage.data_dir)")
 
 
-def _data_dir(args: argparse.Namespace) -> Path:
+def _where(args: argparse.Namespace) -> tuple[Path, bool]:
+    """The store's folder and whether it is a production cabin's (no clear key file, ever)."""
     from kiosk_config import load_config
     from kiosk_config.schema import Storage
 
     if args.data_dir is not None:
-        return Path(args.data_dir)
+        return Path(args.data_dir), False
     if args.config is not None:
-        return load_config(args.config).storage.data_dir
-    return Storage().data_dir
+        config = load_config(args.config)
+        return config.storage.data_dir, config.site.mode.value == "production"
+    return Storage().data_dir, True  # the packaged folder: a cabin
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    return _where(args)[0]
+
+
+def _key_source(args: argparse.Namespace) -> tuple[Path, Any]:
+    """Folder and key for this command: the sealed key on a cabin (unsealed as root, then run
+    as the kiosk's user), or a refusal saying how to run it; a new demo key file is announced."""
+    from app.maintenance.store_binding import command_key_source
+
+    data_dir, production = _where(args)
+    source = command_key_source(
+        data_dir,
+        production=production,
+        announce=lambda text: print(f"kiosk accounts: {text}", file=sys.stderr),
+    )
+    return data_dir, source
 
 
 def _actor() -> str:
@@ -115,14 +135,26 @@ def _fail(exc: Exception) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
+    from app.maintenance.accounts import (
+        validate_display_name,
+        validate_rpps,
+        validate_username,
+    )
+    from app.maintenance.password_policy import check_password
     from app.maintenance.store_binding import open_account_service
 
     try:
         password = _read_password(args, sys.stderr)
-        data_dir = _data_dir(args)
+        # The service's own checks, before anything is opened or made (a refused request
+        # leaves no store and no key behind).
+        name = validate_username(args.username)
+        shown = validate_display_name(args.name)
+        validate_rpps(args.rpps, Role(args.role))
+        check_password(password, username=name, display_name=shown)
+        data_dir, source = _key_source(args)
 
         async def run() -> Any:
-            async with open_account_service(data_dir, actor=_actor()) as service:
+            async with open_account_service(data_dir, actor=_actor(), key_source=source) as service:
                 return await service.create_account(
                     args.username,
                     args.name,
@@ -164,10 +196,10 @@ def _list(args: argparse.Namespace) -> int:
     from app.maintenance.store_binding import open_account_service
 
     try:
-        data_dir = _data_dir(args)
+        data_dir, source = _key_source(args)
 
         async def run() -> Any:
-            async with open_account_service(data_dir, actor=_actor()) as service:
+            async with open_account_service(data_dir, actor=_actor(), key_source=source) as service:
                 return await service.list_accounts()
 
         accounts = asyncio.run(run())
@@ -195,10 +227,10 @@ def _change(args: argparse.Namespace) -> int:
     from app.maintenance.store_binding import open_account_service
 
     try:
-        data_dir = _data_dir(args)
+        data_dir, source = _key_source(args)
 
         async def run() -> None:
-            async with open_account_service(data_dir, actor=_actor()) as service:
+            async with open_account_service(data_dir, actor=_actor(), key_source=source) as service:
                 if args.accounts_action == "unlock":
                     await service.unlock(args.username, actor=_actor())
                 else:

@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from app.store.errors import StoreError
-from app.store.keys import CredentialKeySource, FileKeySource, KeySource
+from app.store.keys import (
+    CredentialKeySource,
+    FileKeySource,
+    KeySource,
+    SealedCredentialKeySource,
+    sealed_credential_path,
+)
 from app.store.timeutil import utc_now
 
 DEFAULT_DATA_DIR = Path("var/demo")
@@ -39,31 +45,54 @@ def register(sub: Any) -> None:
         where.add_argument("--config", type=Path, help="site configuration: its storage.data_dir")
         cmd.add_argument(
             "--key-source",
-            choices=("auto", "file", "credential"),
+            choices=("auto", "file", "credential", "sealed"),
             default="auto",
-            help="'credential' reads $CREDENTIALS_DIRECTORY/store.key (systemd); 'file' reads "
-            "store.key in the data folder; 'auto' picks credential when systemd provides one",
+            help="'credential' reads $CREDENTIALS_DIRECTORY/store.key (systemd); 'sealed' "
+            "unseals /etc/telecabine/store.key.cred with systemd-creds (root); 'file' reads "
+            "store.key in the data folder (demo); 'auto': credential, else sealed when the "
+            "cabin has one, else the file — and never a new key file",
         )
         cmd.set_defaults(handler=handler)
 
 
-def _data_dir(args: argparse.Namespace) -> Path:
+def _where(args: argparse.Namespace) -> tuple[Path, bool]:
+    """The store's folder and whether it is a production cabin's."""
     if args.data_dir is not None:
-        return Path(args.data_dir)
+        return Path(args.data_dir), False
     if args.config is not None:
         from kiosk_config import load_config
 
-        return Path(load_config(args.config).storage.data_dir)
-    return DEFAULT_DATA_DIR
+        config = load_config(args.config)
+        return Path(config.storage.data_dir), config.site.mode.value == "production"
+    return DEFAULT_DATA_DIR, False
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    return _where(args)[0]
 
 
 def _key_source(args: argparse.Namespace, data_dir: Path) -> KeySource:
+    """The key (never a new key file: these tools only look at or rekey an existing store).
+
+    A sealed key is unsealed as root, then the command goes on as the store's
+    owner, so no file of the store is left owned by root.
+    """
+    from app.maintenance.store_binding import become_store_owner, command_key_source
+
     choice = args.key_source
+    source: KeySource
     if choice == "auto":
-        choice = "credential" if os.environ.get("CREDENTIALS_DIRECTORY") else "file"
+        _, production = _where(args)
+        return command_key_source(data_dir, production=production, create_file=False)
     if choice == "credential":
-        return CredentialKeySource()
-    return FileKeySource(data_dir, create=False)
+        source = CredentialKeySource()
+    elif choice == "sealed":
+        source = SealedCredentialKeySource(sealed_credential_path())
+        source.load()
+    else:
+        source = FileKeySource(data_dir, create=False)
+    become_store_owner(data_dir)
+    return source
 
 
 def _fail(exc: Exception) -> int:

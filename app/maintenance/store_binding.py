@@ -10,8 +10,9 @@ why (a sign-in refused for a bad code, an unlock by a technician).
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -23,12 +24,15 @@ from app.store import (
     AccountExists,
     AccountRole,
     AsyncStore,
-    CredentialKeySource,
-    FileKeySource,
     KeySource,
     StoredAccount,
     UnknownAccount,
 )
+from app.store.keys import SealedCredentialKeySource, ensure_private_dir, resolve_key_source
+
+log = logging.getLogger(__name__)
+
+KIOSK_USER = "telecabine"  # the package's system user (packaging/debian/postinst)
 
 
 def _record(stored: StoredAccount) -> AccountRecord:
@@ -130,11 +134,82 @@ class StoreAuditSink:
         )
 
 
-def key_source_for(data_dir: Path) -> KeySource:
-    """The sealed systemd credential when the service has one, else the key file (demo, tests)."""
-    if os.environ.get("CREDENTIALS_DIRECTORY"):
-        return CredentialKeySource()
-    return FileKeySource(data_dir)
+def _log_new_key_file(path: Path) -> None:
+    log.warning(
+        "store: a new clear key file was made at %s (demo and development only; a cabin "
+        "uses its sealed key)",
+        path,
+    )
+
+
+def key_source_for(data_dir: Path, *, production: bool = False) -> KeySource:
+    """The kiosk's key: systemd's credential, the sealed key, or (demo, tests) the key file.
+
+    On a cabin (production, or the packaged data folder, or a sealed key on
+    the machine) this never makes a clear key file: see `resolve_key_source`.
+    """
+    return resolve_key_source(data_dir, production=production, on_create=_log_new_key_file)
+
+
+def command_key_source(
+    data_dir: Path,
+    *,
+    production: bool = False,
+    create_file: bool = True,
+    announce: Callable[[str], None] | None = None,
+) -> KeySource:
+    """The key for a technician's command (`kiosk accounts`, `kiosk store`), ready to use.
+
+    Resolved like the kiosk's (`resolve_key_source`). A sealed key is unsealed
+    now (root), and then, when the command runs as root on a store owned by
+    the kiosk's user, the process becomes that user before it touches any
+    file: a WAL or lock file left owned by root would stop the service.
+    A new key file (demo, development) is announced, never made silently.
+    """
+
+    def created(path: Path) -> None:
+        if announce is not None:
+            announce(
+                f"a new store key file was made at {path} (demo and development only; a "
+                "cabin uses its sealed key)"
+            )
+
+    source = resolve_key_source(
+        data_dir, production=production, create_file=create_file, on_create=created
+    )
+    if isinstance(source, SealedCredentialKeySource):
+        source.load()
+    become_store_owner(data_dir)
+    return source
+
+
+def become_store_owner(data_dir: Path, *, user: str = KIOSK_USER) -> None:
+    """Run as root on the kiosk's store → continue as the user that owns it (never as root).
+
+    The owner is the data folder's; a folder not made yet is made for `user`
+    (the package's system user) when that user exists. No-op when not root.
+    """
+    if os.geteuid() != 0:
+        return
+    data_dir = Path(data_dir)
+    if data_dir.exists():
+        st = data_dir.stat()
+        uid, gid = st.st_uid, st.st_gid
+    else:
+        import pwd
+
+        try:
+            entry = pwd.getpwnam(user)
+        except KeyError:
+            return  # not a cabin (no kiosk user): root's own store, as asked
+        uid, gid = entry.pw_uid, entry.pw_gid
+        ensure_private_dir(data_dir)
+        os.chown(data_dir, uid, gid)
+    if uid == 0:
+        return
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
 
 
 def account_service_on(store: AsyncStore, *, actor: str = "kiosk") -> AccountService:
@@ -144,10 +219,15 @@ def account_service_on(store: AsyncStore, *, actor: str = "kiosk") -> AccountSer
 
 @asynccontextmanager
 async def open_account_service(
-    data_dir: Path, *, actor: str = "kiosk"
+    data_dir: Path, *, actor: str = "kiosk", key_source: KeySource | None = None
 ) -> AsyncIterator[AccountService]:
-    """Open the store in `data_dir` for one command-line action, and close it after."""
-    store = await AsyncStore.open(Path(data_dir), key_source_for(Path(data_dir)))
+    """Open the store in `data_dir` for one command-line action, and close it after.
+
+    `key_source`: from `command_key_source` (the command line); by default the
+    kiosk's own resolution.
+    """
+    source = key_source if key_source is not None else key_source_for(Path(data_dir))
+    store = await AsyncStore.open(Path(data_dir), source)
     try:
         yield account_service_on(store, actor=actor)
     finally:

@@ -53,6 +53,8 @@ class KeyUnavailableReason(enum.StrEnum):
     MALFORMED = "malformed"
     INSECURE_PERMISSIONS = "insecure-permissions"
     NO_CREDENTIALS_DIRECTORY = "no-credentials-directory"
+    SEALED_UNREADABLE = "sealed-unreadable"  # systemd-creds could not unseal it (not root?)
+    NO_SEALED_KEY = "no-sealed-key"  # a cabin with no sealed key: never a clear key file instead
 
 
 class KeyUnavailable(StoreError):

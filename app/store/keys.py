@@ -11,6 +11,14 @@ open costs no key derivation. Two sources exist behind one seam:
   when the unit says `LoadCredentialEncrypted=` (sealed with `systemd-creds`,
   TPM2 when present). It is read-only by design: a cabin is rekeyed by
   re-sealing, see docs/store.md.
+* `SealedCredentialKeySource`: the same sealed file, unsealed on demand with
+  `systemd-creds decrypt … -` (to a pipe, never to a file) for a technician's
+  command run as root on the cabin.
+
+`resolve_key_source` is the one place that picks among them, for the kiosk
+and for every command: on a cabin (a sealed key exists, or the site is in
+production, or the data folder is the packaged one) it is the sealed key or a
+refusal that says how to run the command — never a clear key file.
 
 `StoreKey` hides its bytes from repr/str/pickle so that a key never reaches a
 log line, an exception message or a crash dump by accident.
@@ -23,6 +31,8 @@ import hmac
 import os
 import secrets
 import stat
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn, Protocol
 
@@ -32,6 +42,11 @@ KEY_BYTES = 32
 KEY_FILE_NAME = "store.key"
 STAGED_KEY_FILE_NAME = "store.key.new"
 DEFAULT_CREDENTIAL_NAME = "store.key"  # packaging/systemd: LoadCredentialEncrypted=store.key:…
+# Where the package seals the key (postinst); TELECABINE_STORE_CREDENTIAL overrides (tests).
+DEFAULT_SEALED_CREDENTIAL = Path("/etc/telecabine/store.key.cred")
+SEALED_CREDENTIAL_ENV = "TELECABINE_STORE_CREDENTIAL"
+CABIN_DATA_DIR = Path("/var/lib/telecabine")  # StateDirectory=telecabine in the unit
+CABIN_KIOSK = "/opt/telecabine/bin/kiosk"
 
 
 class StoreKey:
@@ -199,11 +214,22 @@ def _read_key_file(path: Path) -> StoreKey:
 
 
 class FileKeySource:
-    """`store.key` (0600) in the data directory: demo, tests, development machines."""
+    """`store.key` (0600) in the data directory: demo, tests, development machines.
 
-    def __init__(self, data_dir: Path, *, create: bool = True) -> None:
+    `on_create(path)` is told when a new key file is made (never silently: the
+    command line prints it, the kiosk logs it).
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        create: bool = True,
+        on_create: Callable[[Path], None] | None = None,
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.create = create
+        self.on_create = on_create
 
     @property
     def key_path(self) -> Path:
@@ -218,6 +244,8 @@ class FileKeySource:
             ensure_private_dir(self.data_dir)
             key = StoreKey.generate()
             write_secret_file(self.key_path, key.hex_for_file())
+            if self.on_create is not None:
+                self.on_create(self.key_path)
             return key
         return _read_key_file(self.key_path)
 
@@ -296,3 +324,129 @@ class CredentialKeySource:
 
     def __repr__(self) -> str:
         return f"CredentialKeySource({self.name!r})"
+
+
+def _how_to_run(credential: Path) -> str:
+    return (
+        "Run it as root (sudo kiosk …), or with the service's own credential: "
+        "systemd-run --pty --wait --collect -p User=telecabine -p StateDirectory=telecabine "
+        f"-p LoadCredentialEncrypted={DEFAULT_CREDENTIAL_NAME}:{credential} {CABIN_KIOSK} …"
+    )
+
+
+class SealedCredentialKeySource:
+    """The key sealed in a `systemd-creds` file, unsealed on demand (a technician's command).
+
+    `systemd-creds decrypt NAME.cred -` writes the key to a pipe: it never
+    lands in a file. Unsealing needs the host key or the TPM2, i.e. root; the
+    refusal says how to run the command. Read-only like `CredentialKeySource`.
+    The key is kept in memory once read, so a command can unseal it as root
+    and then drop to the store owner's user (`app.maintenance.store_binding`).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        name: str = DEFAULT_CREDENTIAL_NAME,
+        *,
+        systemd_creds: str = "systemd-creds",
+    ) -> None:
+        self.path = Path(path)
+        self.name = name
+        self._tool = systemd_creds
+        self._key: StoreKey | None = None
+
+    def load(self) -> StoreKey:
+        if self._key is not None:
+            return self._key
+        try:
+            done = subprocess.run(  # noqa: S603 - fixed tool, no shell, no user text
+                [self._tool, "decrypt", f"--name={self.name}", str(self.path), "-"],
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise KeyUnavailable(
+                f"The store key sealed in {self.path} could not be unsealed "
+                f"({type(exc).__name__}: is systemd-creds installed?). {_how_to_run(self.path)}",
+                why=KeyUnavailableReason.SEALED_UNREADABLE,
+            ) from None
+        if done.returncode != 0:
+            said = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            reason = said[-1][:200] if said else f"exit code {done.returncode}"
+            raise KeyUnavailable(
+                f"The store key sealed in {self.path} could not be unsealed (systemd-creds: "
+                f"{reason}). {_how_to_run(self.path)}",
+                why=KeyUnavailableReason.SEALED_UNREADABLE,
+            )
+        self._key = StoreKey.parse(done.stdout, origin=f"the sealed credential {self.path}")
+        return self._key
+
+    def staged(self) -> StoreKey | None:
+        return None
+
+    def stage(self, key: StoreKey) -> None:
+        raise RekeyUnsupported(
+            "A key sealed with systemd-creds cannot be replaced from the command line; see "
+            "docs/store.md (rekey on a cabin)."
+        )
+
+    def promote_staged(self) -> None:
+        self.stage(StoreKey.generate())
+
+    def discard_staged(self) -> None:
+        return None
+
+    def describe(self) -> str:
+        return f"sealed credential {self.path}"
+
+    def __repr__(self) -> str:
+        return f"SealedCredentialKeySource({str(self.path)!r})"
+
+
+def sealed_credential_path() -> Path:
+    value = os.environ.get(SEALED_CREDENTIAL_ENV)
+    return Path(value) if value else DEFAULT_SEALED_CREDENTIAL
+
+
+def is_cabin_data_dir(data_dir: Path) -> bool:
+    try:
+        return Path(data_dir).resolve() == CABIN_DATA_DIR.resolve()
+    except OSError:
+        return False
+
+
+def resolve_key_source(
+    data_dir: Path,
+    *,
+    production: bool = False,
+    create_file: bool = True,
+    on_create: Callable[[Path], None] | None = None,
+) -> KeySource:
+    """Where the store key of `data_dir` comes from, for the kiosk and every command.
+
+    1. `$CREDENTIALS_DIRECTORY` is set (the service, or `systemd-run -p
+       LoadCredentialEncrypted=…`): the credential systemd unsealed there.
+    2. A sealed key exists (`/etc/telecabine/store.key.cred`): unseal it with
+       `systemd-creds decrypt` (root), or refuse with how to run the command.
+    3. A cabin with no sealed key (`production`, or the packaged data folder):
+       refuse. A clear key file made here would lock the service out later
+       (it opens the store with the sealed key only).
+    4. Demo, tests, development: `store.key` in the data folder; a new one is
+       made only if `create_file`, and `on_create` is told.
+    """
+    if os.environ.get("CREDENTIALS_DIRECTORY"):
+        return CredentialKeySource()
+    sealed = sealed_credential_path()
+    if sealed.exists():
+        return SealedCredentialKeySource(sealed)
+    if production or is_cabin_data_dir(data_dir):
+        raise KeyUnavailable(
+            f"This cabin has no sealed store key ({sealed} does not exist) and no clear key file "
+            "is ever made on a cabin. Install or reconfigure the telecabine-kiosk package "
+            "(dpkg-reconfigure telecabine-kiosk seals one), then run the command again; see "
+            "packaging/README.md.",
+            why=KeyUnavailableReason.NO_SEALED_KEY,
+        )
+    return FileKeySource(data_dir, create=create_file, on_create=on_create)
