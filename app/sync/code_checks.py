@@ -19,7 +19,9 @@ from app.domain.mode import RunMode
 from app.domain.orientation import OrientationException, Parcours, TerritorialityWaiver
 from app.sync import fhir_codes as c
 from app.sync.errors import CodeCheckError, CodeProblem, describe_kind
+from app.sync import vendor
 from app.sync.identifiers import (
+    KIOSK_URN,
     CS_DOCUMENT_KIND,
     CS_END_REASON,
     CS_INTERRUPTION,
@@ -64,9 +66,84 @@ class _Checker:
             self.member(f"{path}.code", coding.get("code"), allowed)
 
 
+def _walk(ck: _Checker, value: object, path: str) -> None:
+    """Anywhere in a resource: no empty text, list or object (FHIR forbids them); local
+    codes and extensions only from the published vendor namespace; IDNPS identifiers
+    well formed."""
+    if isinstance(value, str):
+        if not value.strip():
+            ck.bad(path, value, "non-empty text (FHIR forbids empty strings)")
+        return
+    if isinstance(value, list):
+        if not value:
+            ck.bad(path, value, "at least one item (FHIR forbids empty arrays)")
+        for i, item in enumerate(value):
+            _walk(ck, item, f"{path}[{i}]")
+        return
+    if not isinstance(value, Mapping):
+        return
+    if not value:
+        ck.bad(path, value, "at least one field (FHIR forbids empty objects)")
+    system = value.get("system")
+    if isinstance(system, str) and "code" in value:
+        if system.startswith(f"{KIOSK_URN}:") and "value" not in value and path.find("tag") < 0:
+            ck.bad(f"{path}.system", system, f"a code system under {vendor.VENDOR_BASE}")
+        known = None if system in _CHECKED_ELSEWHERE else vendor.known_codes(system)
+        if known is not None and value.get("code") not in known:
+            ck.bad(f"{path}.code", value.get("code"), f"a code published in {system}")
+    if isinstance(system, str) and system == c.SYSTEM_IDNPS:
+        _idnps(ck, value, path)
+    url = value.get("url")
+    if isinstance(url, str) and "value" not in value and path.endswith("]"):
+        if url.startswith(f"{KIOSK_URN}:") or (
+            url.startswith(vendor.SD_BASE)
+            and url
+            not in (
+                vendor.EXT_CONSENT_TEXT_SHA256,
+                vendor.EXT_ENCOUNTER_END_REASON,
+                vendor.EXT_ATTACHMENT_SHA256,
+            )
+        ):
+            ck.bad(f"{path}.url", url, "an extension the kiosk defines")
+    for key, item in value.items():
+        _walk(ck, item, f"{path}.{key}" if path else str(key))
+
+
+# Local code systems whose codes a resource check already names with a better sentence.
+_CHECKED_ELSEWHERE = frozenset(
+    {
+        CS_END_REASON,
+        CS_INTERRUPTION,
+        CS_PARCOURS,
+        CS_ORIENTATION_EXCEPTION,
+        CS_TERRITORIALITY_WAIVER,
+        CS_KIOSK_OBSERVATION,
+    }
+)
+_IDNPS_VALUE = re.compile(r"^8[0-9]{11}$")
+
+
+def _idnps(ck: _Checker, identifier: Json, path: str) -> None:
+    if not _IDNPS_VALUE.fullmatch(str(identifier.get("value", ""))):
+        ck.bad(f"{path}.value", identifier.get("value"), '"8" followed by the 11-digit RPPS')
+    codings = identifier.get("type", {}).get("coding", [None]) or [None]
+    ck.coding(f"{path}.type", codings[0], c.CS_IDENTIFIER_TYPE, {c.IDNPS_TYPE})
+
+
+def _typed_identifier(ck: _Checker, r: Json, system: str, code: str) -> None:
+    """FR Core 2.2.0: Encounter and Location identifiers carry a type."""
+    identifiers = r.get("identifier", [])
+    if not identifiers:
+        ck.bad("identifier", None, "the kiosk's business identifier")
+    for i, identifier in enumerate(identifiers):
+        codings = identifier.get("type", {}).get("coding", [None]) or [None]
+        ck.coding(f"identifier[{i}].type", codings[0], system, {code})
+
+
 def check_codes(resource: Json, *, mode: RunMode | None = None) -> list[CodeProblem]:
     """Every problem found in one resource (empty when it may be sent)."""
     checker = _Checker(resource)
+    _walk(checker, resource, "")
     for i, profile in enumerate(resource.get("meta", {}).get("profile", [])):
         if profile not in c.KNOWN_PROFILES:
             checker.bad(f"meta.profile[{i}]", profile, "a profile the kiosk knows")
@@ -95,6 +172,7 @@ def _patient(ck: _Checker, r: Json, mode: RunMode | None) -> None:
         ck.bad("meta.profile", profiles, c.PROFILE_PATIENT)
     reliability = [e for e in r.get("extension", []) if e.get("url") == c.EXT_IDENTITY_RELIABILITY]
     status = None
+    validation = None
     if len(reliability) != 1:
         ck.bad("extension(identity-reliability)", len(reliability), "exactly one")
     else:
@@ -111,13 +189,19 @@ def _patient(ck: _Checker, r: Json, mode: RunMode | None) -> None:
             c.COLLECTION_METHODS,
         )
         mode_ext = _sub(ext, "validationMode")
+        method_code = (method.get("valueCoding") or {}).get("code") if method else None
+        validation = (mode_ext.get("valueCoding") or {}).get("code") if mode_ext else None
         if mode_ext is not None:
             ck.coding(
                 "validationMode",
                 mode_ext.get("valueCoding"),
                 c.CS_VALIDATION_MODE,
-                c.VALIDATION_MODES.values(),
+                c.ALL_VALIDATION_MODES,
             )
+        if method_code == "AV" and validation != c.VALIDATION_MODE_APCV:
+            ck.bad("validationMode", validation, "AV for an identity from the appli carte Vitale")
+        if _sub(ext, "dateInterrogationINSi") is not None:
+            ck.bad("dateInterrogationINSi", "present", "dateCollection (FR Core 2.2.0)")
     ins = [i for i in r.get("identifier", []) if i.get("system") in c.INS_SLICES]
     for n, identifier in enumerate(ins):
         code, use, test_only = c.INS_SLICES[identifier["system"]]
@@ -129,10 +213,17 @@ def _patient(ck: _Checker, r: Json, mode: RunMode | None) -> None:
             ck.bad(f"{path}.system", identifier["system"], "a production OID (.8 or .9)")
         if status != "QUAL":
             ck.bad(f"{path}", status, "an INS only on a QUAL identity")
-    if ins and c.PROFILE_PATIENT_INS not in profiles:
-        ck.bad("meta.profile", profiles, f"{c.PROFILE_PATIENT_INS} with an INS identifier")
-    if c.PROFILE_PATIENT_INS in profiles and (not ins or status != "QUAL"):
-        ck.bad("meta.profile", c.PROFILE_PATIENT_INS, "only for a QUAL identity with its INS")
+    if c.PROFILE_PATIENT_INS in profiles:
+        if not ins or status != "QUAL":
+            ck.bad("meta.profile", c.PROFILE_PATIENT_INS, "only for a QUAL identity with its INS")
+        if not any(e.get("url") == c.EXT_BIRTH_PLACE for e in r.get("extension", [])):
+            ck.bad("extension(birthPlace)", None, "a place of birth under the INS profile")
+        if validation is not None and validation not in c.INS_VALIDATION_MODES:
+            ck.bad(
+                "validationMode",
+                validation,
+                "a mode of fr-core-vs-mode-validation-identity-ins under the INS profile",
+            )
     for ext in r.get("extension", []):
         if ext.get("url") == c.EXT_BIRTH_PLACE:
             insee = _sub(ext.get("valueAddress", {}), c.EXT_ADDRESS_INSEE_CODE)
@@ -266,6 +357,7 @@ def _consent(ck: _Checker, r: Json, mode: RunMode | None) -> None:
 
 def _encounter(ck: _Checker, r: Json, mode: RunMode | None) -> None:
     ck.member("status", r.get("status"), c.ENCOUNTER_STATUSES)
+    _typed_identifier(ck, r, c.CS_ENCOUNTER_IDENTIFIER_TYPE, c.ENCOUNTER_IDENTIFIER_TYPE)
     for ext in r.get("extension", []):
         if ext.get("url") == EXT_ENCOUNTER_END_REASON:
             ck.coding("extension(end-reason)", ext.get("valueCoding"), CS_END_REASON, c.END_REASONS)
@@ -294,6 +386,7 @@ def _encounter(ck: _Checker, r: Json, mode: RunMode | None) -> None:
 
 def _location(ck: _Checker, r: Json, mode: RunMode | None) -> None:
     ck.member("status", r.get("status"), c.LOCATION_STATUSES)
+    _typed_identifier(ck, r, c.CS_LOCATION_IDENTIFIER_TYPE, c.LOCATION_IDENTIFIER_TYPE)
     ck.member("mode", r.get("mode"), c.LOCATION_MODES)
     insee = _sub(r.get("address", {}), c.EXT_ADDRESS_INSEE_CODE)
     coding = insee.get("valueCoding") if insee else None

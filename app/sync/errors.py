@@ -26,6 +26,7 @@ class MappingErrorReason(enum.StrEnum):
     TEST_IDENTITY_IN_PRODUCTION = "test-identity-in-production"
     NO_PATIENT = "no-patient"
     NAIVE_TIME = "naive-time"
+    INVALID_RPPS = "invalid-rpps"
 
 
 class MappingError(SyncError):

@@ -16,8 +16,58 @@ from app.domain.session_effects import PaymentRecord
 from app.domain.trace import PATIENT, ActorKind, TraceEntry, TraceKind
 from app.sync import fhir_codes as c
 from app.sync.fhir_context import Json, MappingContext, doctor_ref, fhir_datetime
+from app.sync.fhir_patient import InsProfileCheck
 from app.sync.identifiers import CS_ACTOR_KIND, CS_IDENTITY_EVENT, CS_INCIDENT, CS_TRACE_KIND
 from app.sync.session_snapshot import SessionSnapshot
+from app.sync.vendor import IDENTITY_EVENTS, IDENTITY_RECORDED, INS_PROFILE_WITHHELD
+
+INS_PROFILE_ITEM = "audit/identity/ins-profile"
+
+
+def ins_profile_event(
+    check: InsProfileCheck, snapshot: SessionSnapshot, ctx: MappingContext
+) -> Json | None:
+    """Why a qualified identity went out without the INS profile (codes only, no trait)."""
+    if check.ins_profile or not check.applies:
+        return None
+    return {
+        "resourceType": "AuditEvent",
+        "meta": {"tag": [ctx.session_id_for(INS_PROFILE_ITEM).as_tag()]},
+        "type": {
+            "system": c.CS_DICOM,
+            "code": c.AUDIT_TYPE_APPLICATION_ACTIVITY,
+            "display": "Application Activity",
+        },
+        "subtype": [
+            {
+                "system": CS_IDENTITY_EVENT,
+                "code": INS_PROFILE_WITHHELD,
+                "display": IDENTITY_EVENTS[INS_PROFILE_WITHHELD],
+            }
+        ],
+        "action": "E",
+        "recorded": fhir_datetime(snapshot.ended_at or snapshot.started_at),
+        "outcome": "4",
+        "outcomeDesc": check.sentence,
+        "agent": [
+            {
+                "type": {"coding": [{"system": CS_ACTOR_KIND, "code": "system"}]},
+                "who": ctx.ref(ctx.kiosk_device_id, "Device"),
+                "requestor": False,
+            }
+        ],
+        "source": {
+            "site": ctx.site.cabin_id,
+            "observer": ctx.ref(ctx.kiosk_device_id, "Device"),
+            "type": [{"system": c.CS_AUDIT_SOURCE_TYPE, "code": "1", "display": "User Device"}],
+        },
+        "entity": [
+            {
+                "what": ctx.ref(ctx.patient_id, "Patient"),
+                "detail": [{"type": "gap", "valueString": gap.value} for gap in check.gaps],
+            }
+        ],
+    }
 
 
 def audit_item(index: int, trace_entry: TraceEntry) -> str:
@@ -176,7 +226,7 @@ def identity_history_events(snapshot: SessionSnapshot, ctx: MappingContext) -> l
                     "code": c.AUDIT_TYPE_APPLICATION_ACTIVITY,
                     "display": "Application Activity",
                 },
-                "subtype": [{"system": CS_IDENTITY_EVENT, "code": "identity-recorded"}],
+                "subtype": [{"system": CS_IDENTITY_EVENT, "code": IDENTITY_RECORDED}],
                 "action": "C" if n == 0 else "U",
                 "recorded": fhir_datetime(at),
                 "outcome": "0",

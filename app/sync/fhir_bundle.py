@@ -9,13 +9,16 @@ identifier, so a repeat creates nothing.
 
 from __future__ import annotations
 
+from app.domain.identity import TestIdentityRefused, ins_identifier_for_export
 from app.sync.code_checks import require_valid_codes
 from app.sync.errors import MappingError, MappingErrorReason
 from app.sync.fhir_audit import (
+    INS_PROFILE_ITEM,
     audit_event_resource,
     audit_item,
     identity_history_events,
     identity_item,
+    ins_profile_event,
     payment_event,
     payment_item,
     untraced_payments,
@@ -27,7 +30,7 @@ from app.sync.fhir_encounter import encounter_resource, location_resource
 from app.sync.fhir_json import dump_bytes
 from app.sync.fhir_observation import device_resource, observation_item, observation_resource
 from app.sync.fhir_orientation import ORIENTATION_ITEM, orientation_resource
-from app.sync.fhir_patient import patient_resource
+from app.sync.fhir_patient import ins_profile_check, patient_resource
 from app.sync.fhir_provenance import (
     consent_provenance,
     document_provenance,
@@ -120,6 +123,14 @@ def session_bundle(
     entries += provenances
     for n, event in enumerate(identity_history_events(snapshot, ctx)):
         entries.append(entry(ctx.session_id_for(identity_item(n)), event))
+    if identity is not None:
+        try:
+            ins_present = ins_identifier_for_export(identity, site.mode) is not None
+        except TestIdentityRefused:
+            ins_present = False  # patient_resource has already refused the session
+        withheld = ins_profile_event(ins_profile_check(identity, ins_present), snapshot, ctx)
+        if withheld is not None:
+            entries.append(entry(ctx.session_id_for(INS_PROFILE_ITEM), withheld))
     for index, trace_entry in enumerate(snapshot.trace):
         entries.append(
             entry(

@@ -1,8 +1,9 @@
 """Every URL, code system and code the kiosk writes into FHIR, in one place.
 
-Sources: FR Core (Interop'Santé / ANS, hl7.fr/ig/fhir/core), FHIR R4 core
-code systems, LOINC and UCUM. `check_codes` reads the same tables, so a code
-is written and checked from one definition.
+Sources: FR Core **2.2.0** (Interop'Santé, hl7.fr/ig/fhir/core, the release
+pinned in docs/sync.md), FHIR R4 core code systems, LOINC and UCUM.
+`check_codes` reads the same tables, so a code is written and checked from
+one definition. The kiosk's own code systems live in `app.sync.vendor`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 FR_CORE = "https://hl7.fr/ig/fhir/core"
+# The FR Core release every profile, extension and code below follows (docs/sync.md).
+FR_CORE_VERSION = "2.2.0"
 FR_CORE_SD = f"{FR_CORE}/StructureDefinition"
 FR_CORE_CS = f"{FR_CORE}/CodeSystem"
 
@@ -30,10 +33,18 @@ EXT_IDENTITY_RELIABILITY = f"{FR_CORE_SD}/fr-core-identity-reliability"
 EXT_BIRTH_LIST_GIVEN_NAME = f"{FR_CORE_SD}/fr-core-patient-birth-list-given-name"
 EXT_BIRTH_PLACE = "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"
 EXT_ADDRESS_INSEE_CODE = f"{FR_CORE_SD}/fr-core-address-insee-code"
-CS_IDENTITY_STATUS = f"{FR_CORE_CS}/fr-core-cs-identity-status"
+# FR Core 2.2.0: identityStatus is bound (required) to fr-core-vs-identity-reliability,
+# the RNIV statuses PROV | RECUP | VALI | QUAL from the HL7 v2 table 0445 code system.
+CS_IDENTITY_STATUS = f"{FR_CORE_CS}/fr-core-cs-v2-0445"
 CS_METHOD_COLLECTION = f"{FR_CORE_CS}/fr-core-cs-method-collection"
 CS_VALIDATION_MODE = f"{FR_CORE_CS}/fr-core-cs-mode-validation-identity"
 CS_IDENTIFIER_TYPE = f"{FR_CORE_CS}/fr-core-cs-v2-0203"
+# Encounter.identifier.type (fr-core-vs-encounter-identifier-type): VN visit number.
+CS_ENCOUNTER_IDENTIFIER_TYPE = f"{FR_CORE_CS}/fr-core-cs-identifier-type"
+ENCOUNTER_IDENTIFIER_TYPE = "VN"
+# Location.identifier.type (fr-core-cs-location-identifier-type): INTRN internal identifier.
+CS_LOCATION_IDENTIFIER_TYPE = f"{FR_CORE_CS}/fr-core-cs-location-identifier-type"
+LOCATION_IDENTIFIER_TYPE = "INTRN"
 CS_INSEE_COMMUNE = "https://mos.esante.gouv.fr/NOS/TRE_R13-CommuneOM/FHIR/TRE-R13-CommuneOM"
 
 IDENTITY_STATUSES = frozenset({"PROV", "RECUP", "VALI", "QUAL"})
@@ -44,6 +55,11 @@ VALIDATION_MODES: Mapping[str, str] = {
     "national-id-card": "CN",
     "residence-permit": "CS",
 }
+# An identity from the appli carte Vitale: FR Core 2.2.0 has its own validation mode.
+VALIDATION_MODE_APCV = "AV"
+ALL_VALIDATION_MODES = frozenset({*VALIDATION_MODES.values(), VALIDATION_MODE_APCV})
+# fr-core-vs-mode-validation-identity-ins (2.2.0): the modes the INS profile accepts.
+INS_VALIDATION_MODES = frozenset({"PA", "CN", "AN", "LE"})
 
 # INS identifier slices: OID -> (slice type code, identifier.use, test only?)
 INS_SLICES: Mapping[str, tuple[str, str, bool]] = {
@@ -53,8 +69,12 @@ INS_SLICES: Mapping[str, tuple[str, str, bool]] = {
     "urn:oid:1.2.250.1.213.1.4.11": ("INS-NIR-DEMO", "official", True),
 }
 
-# RPPS (national identifier of health professionals, "IdNatPs").
-SYSTEM_RPPS = "urn:oid:1.2.250.1.71.4.2.1"
+# A health professional's national identifier (FR Core practitioner identifier slices):
+# IDNPS = "8" + RPPS under the OID of the national identifiers, type IDNPS.
+SYSTEM_IDNPS = "urn:oid:1.2.250.1.71.4.2.1"
+IDNPS_TYPE = "IDNPS"
+IDNPS_RPPS_PREFIX = "8"
+SYSTEM_RPPS = SYSTEM_IDNPS  # kept for callers of the old name
 
 # Observation
 UCUM = "http://unitsofmeasure.org"

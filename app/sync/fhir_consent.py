@@ -16,7 +16,7 @@ from urllib.parse import quote
 from app.domain.consent import ConsentChoice, ConsentDecision, ConsentItem
 from app.sync import fhir_codes as c
 from app.sync.fhir_context import Json, MappingContext, fhir_datetime
-from app.sync.identifiers import CS_CONSENT_ITEM, EXT_CONSENT_TEXT_SHA256, KIOSK_URN
+from app.sync.identifiers import CONSENT_TEXT_BASE, CS_CONSENT_ITEM, EXT_CONSENT_TEXT_SHA256
 
 _STATUS: Mapping[ConsentChoice, tuple[str, str]] = {
     ConsentChoice.GRANTED: ("active", "permit"),
@@ -37,7 +37,7 @@ def consent_item(decision: ConsentDecision) -> str:
 
 def consent_text_uri(decision: ConsentDecision) -> str:
     parts = (decision.text_id, decision.text_version, decision.language)
-    return f"{KIOSK_URN}:consent-text:" + ":".join(quote(p, safe="") for p in parts)
+    return f"{CONSENT_TEXT_BASE}/" + "/".join(quote(p, safe="") for p in parts)
 
 
 def consent_resource(decision: ConsentDecision, ctx: MappingContext) -> Json:

@@ -8,12 +8,13 @@ at the very same Patient and Encounter.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from app.sync.errors import MappingError, MappingErrorReason
-from app.sync.fhir_codes import SYSTEM_RPPS
+from app.sync import fhir_codes as c
 from app.sync.identifiers import BusinessId, IdentifierMinter
 from app.sync.session_snapshot import SiteInfo
 
@@ -59,9 +60,33 @@ class MappingContext:
         }
 
 
+_RPPS = re.compile(r"^[0-9]{11}$")
+
+
+def idnps_identifier(rpps: str) -> Json:
+    """The doctor's national identifier as FR Core 2.2.0 writes it (practitioner slice
+    IDNPS): "8" + the 11-digit RPPS under the OID of national identifiers, type IDNPS.
+
+    An RPPS that is not 11 digits cannot be sent (the platform could not tell
+    which doctor it names): the session goes to quarantine for a technician.
+    """
+    if not _RPPS.fullmatch(rpps):
+        raise MappingError(
+            MappingErrorReason.INVALID_RPPS,
+            f"A doctor's RPPS must be 11 digits; the trace holds one of {len(rpps)} "
+            "character(s).",
+        )
+    return {
+        "use": "official",
+        "type": {"coding": [{"system": c.CS_IDENTIFIER_TYPE, "code": c.IDNPS_TYPE}]},
+        "system": c.SYSTEM_IDNPS,
+        "value": c.IDNPS_RPPS_PREFIX + rpps,
+    }
+
+
 def doctor_ref(rpps: str) -> Json:
-    """A logical reference to the remote doctor by RPPS number."""
-    return {"type": "Practitioner", "identifier": {"system": SYSTEM_RPPS, "value": rpps}}
+    """A logical reference to the remote doctor by national identifier (IDNPS)."""
+    return {"type": "Practitioner", "identifier": idnps_identifier(rpps)}
 
 
 def fhir_datetime(value: datetime) -> str:
@@ -82,8 +107,33 @@ def fhir_date(value: date) -> str:
 TAGGED_TYPES = frozenset({"Provenance", "AuditEvent"})
 
 
+def compact(value: Any) -> Any:
+    """`value` without empty text, empty lists or empty objects, at any depth.
+
+    Why: FHIR forbids an empty or whitespace-only string, an empty array and an
+    empty object (a server refuses the whole resource: a patient with no first
+    name sent as `given: [""]` loses the whole Patient). Mappers write what they
+    have; this removes what is empty, and `code_checks` then refuses a resource
+    whose *required* parts went missing instead of letting it out half-empty.
+    """
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            kept = compact(item)
+            if kept is not None:
+                out[key] = kept
+        return out or None
+    if isinstance(value, list):
+        items = [kept for kept in (compact(item) for item in value) if kept is not None]
+        return items or None
+    return value
+
+
 def entry(business_id: BusinessId, resource: Json) -> Json:
     """A transaction entry that creates `resource` unless its identifier already exists."""
+    resource = compact(resource) or {"resourceType": resource.get("resourceType", "?")}
     param = "_tag" if resource["resourceType"] in TAGGED_TYPES else "identifier"
     return {
         "fullUrl": business_id.full_url,

@@ -19,8 +19,15 @@ from app.domain.trace import ActorKind, TraceKind
 from app.sync.fhir_context import Json, MappingContext, doctor_ref, fhir_datetime
 from app.sync.identifiers import CS_DOCUMENT_KIND, EXT_ATTACHMENT_SHA256, check_safe
 from app.sync.session_snapshot import SessionDocument, SessionSnapshot
+from app.sync.vendor import DOCUMENT_KINDS
 
 INLINE_MAX_BYTES = 1024 * 1024
+
+
+def document_kind_code(kind: str) -> str:
+    """The published code of a document kind; a kind the code system lacks is `other`
+    (its own words stay in `type.text`)."""
+    return kind if kind in DOCUMENT_KINDS else "other"
 
 
 def document_item(document: SessionDocument) -> str:
@@ -70,7 +77,7 @@ def document_resource(
         "status": "current",
         "docStatus": "final",
         "type": {
-            "coding": [{"system": CS_DOCUMENT_KIND, "code": check_safe("kind", document.kind)}],
+            "coding": [{"system": CS_DOCUMENT_KIND, "code": document_kind_code(document.kind)}],
             "text": document.kind,
         },
         "subject": ctx.ref(ctx.patient_id, "Patient"),

@@ -20,12 +20,23 @@ from app.sync.identifiers import (
 from app.sync.session_snapshot import SessionSnapshot
 
 
+def _type(system: str, code: str) -> Json:
+    """An identifier type (FR Core 2.2.0 requires one on Encounter and Location identifiers)."""
+    return {"coding": [{"system": system, "code": code}]}
+
+
 def location_resource(ctx: MappingContext) -> Json:
     site = ctx.site
     return {
         "resourceType": "Location",
         "meta": {"profile": [c.PROFILE_LOCATION]},
-        "identifier": [ctx.location_id.as_fhir()],
+        "identifier": [
+            {
+                "use": "usual",
+                "type": _type(c.CS_LOCATION_IDENTIFIER_TYPE, c.LOCATION_IDENTIFIER_TYPE),
+                **ctx.location_id.as_fhir(),
+            }
+        ],
         "status": "active",
         "name": site.site_name,
         "description": f"Teleconsultation cabin {site.cabin_id}",
@@ -138,7 +149,13 @@ def encounter_resource(snapshot: SessionSnapshot, ctx: MappingContext) -> Json:
     if extensions:
         resource["extension"] = extensions
     resource |= {
-        "identifier": [ctx.encounter_id.as_fhir()],
+        "identifier": [
+            {
+                "use": "usual",
+                "type": _type(c.CS_ENCOUNTER_IDENTIFIER_TYPE, c.ENCOUNTER_IDENTIFIER_TYPE),
+                **ctx.encounter_id.as_fhir(),
+            }
+        ],
         "status": encounter_status(snapshot),
         "class": {"system": c.CS_ACT_CODE, "code": c.ENCOUNTER_CLASS_VIRTUAL, "display": "virtual"},
         "type": [{"text": "Teleconsultation in a cabin"}],

@@ -25,24 +25,54 @@ from urllib.parse import quote
 from app.sync.errors import MappingError, MappingErrorReason
 
 KIOSK_URN = "urn:telecabine"
-# The product's own code systems and extensions (URNs under its namespace).
-CS_TRACE_KIND = f"{KIOSK_URN}:trace-kind"
-CS_INCIDENT = f"{KIOSK_URN}:incident"
-CS_CONSENT_ITEM = f"{KIOSK_URN}:consent-item"
-CS_ACTOR_KIND = f"{KIOSK_URN}:actor-kind"
-EXT_CONSENT_TEXT_SHA256 = f"{KIOSK_URN}:fhir:consent-text-sha256"
-CS_END_REASON = f"{KIOSK_URN}:end-reason"
-EXT_ENCOUNTER_END_REASON = f"{KIOSK_URN}:fhir:encounter-end-reason"
-CS_INTERRUPTION = f"{KIOSK_URN}:encounter-interruption"
+# The product's own code systems and extensions live under an https namespace
+# (app.sync.vendor, published as CodeSystem resources); re-exported here for the mappers.
+from app.sync.vendor import (  # noqa: E402
+    CONSENT_TEXT_BASE,
+    CS_ACTOR_KIND,
+    CS_CONSENT_ITEM,
+    CS_DOCUMENT_KIND,
+    CS_END_REASON,
+    CS_IDENTITY_EVENT,
+    CS_INCIDENT,
+    CS_INTERRUPTION,
+    CS_KIOSK_OBSERVATION,
+    CS_ORIENTATION_EXCEPTION,
+    CS_PARCOURS,
+    CS_TERRITORIALITY_WAIVER,
+    CS_TRACE_KIND,
+    EXT_ATTACHMENT_SHA256,
+    EXT_CONSENT_TEXT_SHA256,
+    EXT_ENCOUNTER_END_REASON,
+)
+
 # FHIR core extension (R4 "Reason for current status"): why an Encounter is cancelled or cut.
 EXT_EVENT_STATUS_REASON = "http://hl7.org/fhir/StructureDefinition/event-statusReason"
-CS_DOCUMENT_KIND = f"{KIOSK_URN}:document-kind"
-EXT_ATTACHMENT_SHA256 = f"{KIOSK_URN}:fhir:attachment-sha256"
-CS_KIOSK_OBSERVATION = f"{KIOSK_URN}:observation-code"
-CS_PARCOURS = f"{KIOSK_URN}:parcours"
-CS_ORIENTATION_EXCEPTION = f"{KIOSK_URN}:orientation-exception"
-CS_TERRITORIALITY_WAIVER = f"{KIOSK_URN}:territoriality-waiver"
-CS_IDENTITY_EVENT = f"{KIOSK_URN}:identity-event"
+
+__all__ = [
+    "CONSENT_TEXT_BASE",
+    "CS_ACTOR_KIND",
+    "CS_CONSENT_ITEM",
+    "CS_DOCUMENT_KIND",
+    "CS_END_REASON",
+    "CS_IDENTITY_EVENT",
+    "CS_INCIDENT",
+    "CS_INTERRUPTION",
+    "CS_KIOSK_OBSERVATION",
+    "CS_ORIENTATION_EXCEPTION",
+    "CS_PARCOURS",
+    "CS_TERRITORIALITY_WAIVER",
+    "CS_TRACE_KIND",
+    "EXT_ATTACHMENT_SHA256",
+    "EXT_CONSENT_TEXT_SHA256",
+    "EXT_ENCOUNTER_END_REASON",
+    "EXT_EVENT_STATUS_REASON",
+    "KIOSK_URN",
+    "BusinessId",
+    "IdentifierMinter",
+    "check_safe",
+    "client_id",
+]
 
 # The namespace of our UUID v5 fullUrls (a fixed, random UUID of the product).
 FULL_URL_NAMESPACE = uuid.UUID("5c0b6a57-1f35-4d8e-9a57-8f3f3c2d1b61")
@@ -74,6 +104,16 @@ class BusinessId:
     def full_url(self) -> str:
         return f"urn:uuid:{uuid.uuid5(FULL_URL_NAMESPACE, f'{self.system}|{self.value}')}"
 
+    @property
+    def client_id(self) -> str:
+        """The resource id the kiosk gives it where the server allows update-as-create.
+
+        A UUID v5 of `system|value` (36 characters, a valid FHIR id): the same
+        business identifier always gives the same id, so a repeated PUT updates
+        the one resource and never creates a second.
+        """
+        return str(uuid.uuid5(FULL_URL_NAMESPACE, f"{self.system}|{self.value}"))
+
     def as_tag(self) -> dict[str, str]:
         """The same identifier as a `meta.tag`, for resources with no `identifier`."""
         return {"system": self.system, "code": self.value}
@@ -82,6 +122,10 @@ class BusinessId:
         """The conditional-create query: `identifier=system|value` (or `_tag=...`)."""
         token = f"{self.system}|{self.value}"
         return f"{param}={quote(token, safe=':/')}"
+
+
+def client_id(business_id: BusinessId) -> str:
+    return business_id.client_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,7 +115,7 @@ def test_qualified_patient_carries_ins_profile_reliability_and_traits(
             {
                 "url": "identityStatus",
                 "valueCoding": {
-                    "system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-identity-status",
+                    "system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0445",
                     "code": "QUAL",
                 },
             },
@@ -134,7 +134,7 @@ def test_qualified_patient_carries_ins_profile_reliability_and_traits(
                 },
             },
             {"url": "validationDate", "valueDate": "2026-11-23"},
-            {"url": "dateInterrogationINSi", "valueDate": "2026-11-23"},
+            {"url": "dateCollection", "valueDate": "2026-11-23"},
         ],
     }
     assert p["extension"][1]["url"] == "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"
@@ -288,7 +288,7 @@ def test_consents_record_grant_and_refusal_with_text_version_hash_and_language(
     assert refused["scope"]["coding"][0]["code"] == "patient-privacy"
     assert granted["language"] == "fr"
     assert granted["dateTime"] == "2026-11-23T09:32:00+00:00"
-    assert granted["policy"] == [{"uri": "urn:telecabine:consent-text:tlc-consent:2026-03:fr"}]
+    assert granted["policy"] == [{"uri": "https://telecabine.example/fhir/consent-text/tlc-consent/2026-03/fr"}]
     assert refused["sourceAttachment"]["extension"][0]["valueString"] == SHARING_TEXT.sha256
 
 
@@ -317,7 +317,7 @@ def test_encounter_is_virtual_at_the_cabin_with_the_professionals(bundle: dict[s
         (p["type"][0]["coding"][0]["code"], p["individual"]["identifier"]["value"])
         for p in enc["participant"]
     ] == [
-        ("PPRF", "10101010101"),
+        ("PPRF", "810101010101"),
         ("PART", "pharma-7"),
         ("PART", "nurse-3"),
     ]
@@ -346,13 +346,18 @@ def test_trace_becomes_audit_events_with_times_professionals_acts_and_incidents(
     ]
     incident = events[4]
     assert incident["outcome"] == "4"
-    assert incident["subtype"][1] == {"system": "urn:telecabine:incident", "code": "device-failed"}
+    assert incident["subtype"][1] == {"system": "https://telecabine.example/fhir/CodeSystem/incident", "code": "device-failed"}
     assert incident["outcomeDesc"] == "A measuring device failed or did not answer."
     assert incident["recorded"] == "2026-11-23T09:36:00+00:00"
     doctor = events[6]["agent"][0]["who"]
     assert doctor == {
         "type": "Practitioner",
-        "identifier": {"system": c.SYSTEM_RPPS, "value": "10101010101"},
+        "identifier": {
+            "use": "official",
+            "type": {"coding": [{"system": c.CS_IDENTIFIER_TYPE, "code": "IDNPS"}]},
+            "system": c.SYSTEM_IDNPS,
+            "value": "810101010101",
+        },
     }
     assert events[1]["agent"][0]["who"]["identifier"]["value"] == "pharma-7"
     measured = events[3]["entity"][1]["what"]
