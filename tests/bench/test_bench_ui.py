@@ -21,8 +21,10 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from app.domain.session_context import State
 from app.ui.main_window import KioskWindow
 from app.ui.views import Presentation
+from drivers import events as dev
 from tests.controller.conftest import clock, kiosk  # noqa: F401 - fixtures
 from tests.ui.conftest import catalogues  # noqa: F401 - fixture
 from tests.ui.conftest import window as window  # noqa: F401 - fixture
@@ -138,6 +140,8 @@ async def test_rss_after_ten_sessions_does_not_grow(kiosk, window: KioskWindow, 
         await way.tap("yes")
         await way.tap("stop")
         await way.tap("stop-confirm")
+        await kiosk.controller.device_event(dev.CardRemoved("reader-1"))  # take your card
+        await way.until(State.WELCOME)
         # Deleted screens go at the next return to the event loop (qasync's, in the kiosk);
         # processEvents alone never runs deferred deletes, so run them as the loop would.
         QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

@@ -17,6 +17,7 @@ from app.maintenance.errors import AuthFailure
 from app.ui.binding import ControllerBinding
 from app.ui.presenter import Presenter, Site, Submit
 from app.ui.views import Intent, IntentKind, ProfessionalLoginView, ScreenId
+from drivers import events as dev
 from tests.controller.conftest import Kiosk
 from tests.ui.checks import clipping_problems
 from tests.ui.test_way_through import Driver
@@ -45,6 +46,9 @@ async def test_urgent_help_from_the_consent_screen_shows_15_114_112(way: Driver)
     assert _numbers(way) == ["15", "114", "112"]
     assert not way.window.bar.urgent.isVisibleTo(way.window)
     await way.tap("finish")
+    assert way.screen is ScreenId.TAKE_CARD  # the card is still in: asked back first
+    await way.k.controller.device_event(dev.CardRemoved("reader-1"))
+    await way.until(State.WELCOME)
     assert way.screen is ScreenId.WELCOME
 
 

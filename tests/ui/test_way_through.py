@@ -119,6 +119,10 @@ async def test_the_whole_way_in_each_language(way: Driver, lang: str) -> None:
     assert way.k.view.context.orientation.parcours.value == "within"
     assert way.window.current_view.question_id == "told"
     await way.tap("next")
+    assert way.screen is ScreenId.VISIT_REASON
+    await way.tap("reason-fever")
+    await way.tap("reason-next")
+    assert [r.value for r in way.k.view.context.visit_reason.reasons] == ["fever"]
     await way.tap("measure-start")
     await way.k.until(
         lambda v: any(m.kind is MeasurementKind.BODY_TEMPERATURE for m in v.context.measurements)
@@ -144,7 +148,10 @@ async def test_the_whole_way_in_each_language(way: Driver, lang: str) -> None:
     assert way.label("take-card") == way.window.t("end.take_card")
     QGuiApplication.clipboard().setText(CANARY)
     await way.tap("finish")
+    assert way.screen is ScreenId.TAKE_CARD  # the card is still in: asked back first
+    await way.k.controller.device_event(dev.CardRemoved("reader-1"))
     await way.until(State.WELCOME)
+    QApplication.processEvents()
     assert way.screen is ScreenId.WELCOME
     leaks = [t for t in all_texts(way.window) if CANARY in t]
     assert leaks == []
@@ -197,6 +204,7 @@ async def test_a_failing_device_takes_the_degraded_path_and_can_be_skipped(way: 
     await way.tap("option-no")
     await way.tap("option-none")
     await way.tap("next")
+    await way.tap("reason-tell-doctor")
     way.k.sims.set_fault("thermo-1", "absent")
     await way.tap("measure-start")
     await way.until(State.DEGRADED)
