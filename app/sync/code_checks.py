@@ -18,10 +18,9 @@ from typing import Any
 from app.domain.mode import RunMode
 from app.domain.orientation import OrientationException, Parcours, TerritorialityWaiver
 from app.sync import fhir_codes as c
-from app.sync.errors import CodeCheckError, CodeProblem, describe_kind
 from app.sync import vendor
+from app.sync.errors import CodeCheckError, CodeProblem, describe_kind
 from app.sync.identifiers import (
-    KIOSK_URN,
     CS_DOCUMENT_KIND,
     CS_END_REASON,
     CS_INTERRUPTION,
@@ -31,6 +30,7 @@ from app.sync.identifiers import (
     CS_TERRITORIALITY_WAIVER,
     EXT_ENCOUNTER_END_REASON,
     EXT_EVENT_STATUS_REASON,
+    KIOSK_URN,
 )
 
 Json = Mapping[str, Any]

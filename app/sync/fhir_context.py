@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from app.sync.errors import MappingError, MappingErrorReason
 from app.sync import fhir_codes as c
+from app.sync.errors import MappingError, MappingErrorReason
 from app.sync.identifiers import BusinessId, IdentifierMinter
 from app.sync.session_snapshot import SiteInfo
 
@@ -73,8 +73,7 @@ def idnps_identifier(rpps: str) -> Json:
     if not _RPPS.fullmatch(rpps):
         raise MappingError(
             MappingErrorReason.INVALID_RPPS,
-            f"A doctor's RPPS must be 11 digits; the trace holds one of {len(rpps)} "
-            "character(s).",
+            f"A doctor's RPPS must be 11 digits; the trace holds one of {len(rpps)} character(s).",
         )
     return {
         "use": "official",

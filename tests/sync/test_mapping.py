@@ -288,7 +288,9 @@ def test_consents_record_grant_and_refusal_with_text_version_hash_and_language(
     assert refused["scope"]["coding"][0]["code"] == "patient-privacy"
     assert granted["language"] == "fr"
     assert granted["dateTime"] == "2026-11-23T09:32:00+00:00"
-    assert granted["policy"] == [{"uri": "https://telecabine.example/fhir/consent-text/tlc-consent/2026-03/fr"}]
+    assert granted["policy"] == [
+        {"uri": "https://telecabine.example/fhir/consent-text/tlc-consent/2026-03/fr"}
+    ]
     assert refused["sourceAttachment"]["extension"][0]["valueString"] == SHARING_TEXT.sha256
 
 
@@ -346,7 +348,10 @@ def test_trace_becomes_audit_events_with_times_professionals_acts_and_incidents(
     ]
     incident = events[4]
     assert incident["outcome"] == "4"
-    assert incident["subtype"][1] == {"system": "https://telecabine.example/fhir/CodeSystem/incident", "code": "device-failed"}
+    assert incident["subtype"][1] == {
+        "system": "https://telecabine.example/fhir/CodeSystem/incident",
+        "code": "device-failed",
+    }
     assert incident["outcomeDesc"] == "A measuring device failed or did not answer."
     assert incident["recorded"] == "2026-11-23T09:36:00+00:00"
     doctor = events[6]["agent"][0]["who"]

@@ -46,7 +46,10 @@ def status_reason(encounter: dict[str, Any]) -> str | None:
     for ext in encounter.get("extension", []):
         if ext["url"] == STATUS_REASON:
             coding = ext["valueCodeableConcept"]["coding"][0]
-            assert coding["system"] == "https://telecabine.example/fhir/CodeSystem/encounter-interruption"
+            assert (
+                coding["system"]
+                == "https://telecabine.example/fhir/CodeSystem/encounter-interruption"
+            )
             assert coding["display"] == ext["valueCodeableConcept"]["text"]
             code: str = coding["code"]
             return code
@@ -156,7 +159,12 @@ def test_the_checks_refuse_an_unknown_interruption() -> None:
             {
                 "url": STATUS_REASON,
                 "valueCodeableConcept": {
-                    "coding": [{"system": "https://telecabine.example/fhir/CodeSystem/encounter-interruption", "code": "x"}]
+                    "coding": [
+                        {
+                            "system": "https://telecabine.example/fhir/CodeSystem/encounter-interruption",
+                            "code": "x",
+                        }
+                    ]
                 },
             },
         ],

@@ -100,18 +100,20 @@ def test_a_document_travels_inline_with_its_size_and_hashes_and_its_author(
         "2026-11-23T09:54:00+00:00",
     )
     assert doc["type"] == {
-        "coding": [{"system": "https://telecabine.example/fhir/CodeSystem/document-kind", "code": "report"}],
+        "coding": [
+            {"system": "https://telecabine.example/fhir/CodeSystem/document-kind", "code": "report"}
+        ],
         "text": "report",
     }
     assert doc["author"] == [
         {
             "type": "Practitioner",
             "identifier": {
-            "use": "official",
-            "type": {"coding": [{"system": c.CS_IDENTIFIER_TYPE, "code": "IDNPS"}]},
-            "system": c.SYSTEM_IDNPS,
-            "value": "810101010101",
-        },
+                "use": "official",
+                "type": {"coding": [{"system": c.CS_IDENTIFIER_TYPE, "code": "IDNPS"}]},
+                "system": c.SYSTEM_IDNPS,
+                "value": "810101010101",
+            },
         }
     ]
     assert doc["subject"]["type"] == "Patient"
@@ -154,12 +156,17 @@ def test_the_orientation_is_a_kiosk_coded_survey_observation_never_a_loinc_one(
         {"coding": [{"system": c.CS_OBSERVATION_CATEGORY, "code": "survey"}]}
     ]
     assert obs["code"]["coding"] == [
-        {"system": "https://telecabine.example/fhir/CodeSystem/observation-code", "code": "parcours-de-soins-orientation"}
+        {
+            "system": "https://telecabine.example/fhir/CodeSystem/observation-code",
+            "code": "parcours-de-soins-orientation",
+        }
     ]
     assert all(x["system"] != c.LOINC for x in obs["code"]["coding"])
     assert obs["effectiveDateTime"] == "2026-11-23T09:34:00+00:00"
     assert obs["valueCodeableConcept"] == {
-        "coding": [{"system": "https://telecabine.example/fhir/CodeSystem/parcours", "code": "exception"}],
+        "coding": [
+            {"system": "https://telecabine.example/fhir/CodeSystem/parcours", "code": "exception"}
+        ],
         "text": "exception",
     }
     assert [
@@ -201,7 +208,10 @@ def test_earlier_identity_versions_become_audit_events_without_traits(
         "0",
     )
     assert event["subtype"] == [
-        {"system": "https://telecabine.example/fhir/CodeSystem/identity-event", "code": "identity-recorded"}
+        {
+            "system": "https://telecabine.example/fhir/CodeSystem/identity-event",
+            "code": "identity-recorded",
+        }
     ]
     assert event["entity"][0]["detail"] == [
         {"type": "identityStatus", "valueString": "PROV"},
@@ -217,7 +227,8 @@ def test_a_payment_is_named_by_its_reference_in_the_trace_event(bundle: dict[str
     (event,) = [
         r
         for r in resources(bundle, "AuditEvent")
-        if r["subtype"][0] == {"system": "https://telecabine.example/fhir/CodeSystem/trace-kind", "code": "payment"}
+        if r["subtype"][0]
+        == {"system": "https://telecabine.example/fhir/CodeSystem/trace-kind", "code": "payment"}
     ]
     assert event["entity"][1] == {
         "what": {
@@ -262,7 +273,10 @@ def test_encounter_status_and_end_reason(reason: str, with_call: bool, status: s
     assert encounter["status"] == status
     assert encounter["extension"][0] == {
         "url": "https://telecabine.example/fhir/StructureDefinition/encounter-end-reason",
-        "valueCoding": {"system": "https://telecabine.example/fhir/CodeSystem/end-reason", "code": reason},
+        "valueCoding": {
+            "system": "https://telecabine.example/fhir/CodeSystem/end-reason",
+            "code": reason,
+        },
     }
     # A call the doctor ended is a whole consultation; otherwise the reason it was cut or
     # never began (tests/sync/test_mapping_interruption.py has the cases).
@@ -280,7 +294,10 @@ def test_the_checks_refuse_an_unknown_end_reason_and_inconsistent_attachments(
         "extension": [
             {
                 **encounter["extension"][0],
-                "valueCoding": {"system": "https://telecabine.example/fhir/CodeSystem/end-reason", "code": "exploded"},
+                "valueCoding": {
+                    "system": "https://telecabine.example/fhir/CodeSystem/end-reason",
+                    "code": "exploded",
+                },
             }
         ],
     }
