@@ -46,6 +46,7 @@ from app.domain.orientation import (
 )
 from app.domain.session_effects import PaymentRecord
 from app.domain.trace import Actor, ActorKind, IncidentCode, TraceEntry, TraceKind
+from app.domain.visit_reason import VisitReason, VisitReasonAnswer
 from app.store.timeutil import from_text, opt_from_text, opt_to_text, to_text
 
 
@@ -237,3 +238,22 @@ def payment_to_payload(payment: PaymentRecord) -> str:
 
 def payment_from_payload(text: str) -> PaymentRecord:
     return PaymentRecord(loads(text)["reference"])
+
+
+def visit_reason_to_payload(answer: VisitReasonAnswer) -> str:
+    return dumps(
+        {
+            "at": to_text(answer.at),
+            "reasons": [r.value for r in answer.reasons],
+            "text": answer.text,
+        }
+    )
+
+
+def visit_reason_from_payload(text: str) -> VisitReasonAnswer:
+    p = loads(text)
+    return VisitReasonAnswer(
+        at=from_text(p["at"]),
+        reasons=tuple(VisitReason(r) for r in p["reasons"]),
+        text=p["text"],
+    )

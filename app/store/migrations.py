@@ -166,6 +166,25 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX incidents_open ON incidents(code, resolved_at)",
         ),
     ),
+    Migration(
+        4,
+        "visit reason facts (session_facts accepts kind 'visit-reason')",
+        (
+            # SQLite cannot change a CHECK in place: new table, copy, swap (one transaction).
+            """CREATE TABLE session_facts_v4 (
+                id INTEGER PRIMARY KEY,
+                session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                kind TEXT NOT NULL CHECK (kind IN ('orientation', 'payment', 'visit-reason')),
+                payload TEXT NOT NULL,
+                recorded_at TEXT NOT NULL
+            )""",
+            "INSERT INTO session_facts_v4 (id, session_id, kind, payload, recorded_at) "
+            "SELECT id, session_id, kind, payload, recorded_at FROM session_facts",
+            "DROP TABLE session_facts",
+            "ALTER TABLE session_facts_v4 RENAME TO session_facts",
+            "CREATE INDEX session_facts_by_session ON session_facts(session_id)",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

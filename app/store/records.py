@@ -17,6 +17,7 @@ from app.domain.measurements import Measurement
 from app.domain.orientation import OrientationResult
 from app.domain.session_effects import PaymentRecord
 from app.domain.trace import TraceEntry
+from app.domain.visit_reason import VisitReasonAnswer
 
 
 class OutboxState(enum.StrEnum):
@@ -72,6 +73,8 @@ class SessionRecord:
     orientation: OrientationResult | None = field(repr=False)
     payments: tuple[PaymentRecord, ...] = field(repr=False)
     documents: tuple[StoredDocument, ...] = field(repr=False)
+    # Why the patient came (their words: health data), when they said it; None if not asked.
+    visit_reason: VisitReasonAnswer | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

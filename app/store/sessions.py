@@ -17,6 +17,7 @@ from app.domain.measurements import ManualSource, Measurement
 from app.domain.orientation import OrientationResult
 from app.domain.session_effects import DocumentRecord, PaymentRecord
 from app.domain.trace import TraceEntry
+from app.domain.visit_reason import VisitReasonAnswer
 from app.store import audit, codec
 from app.store.connection import Connection
 from app.store.errors import InvalidValue, SessionClosed, SessionExists, UnknownSession
@@ -33,6 +34,7 @@ Fact = (
     | Measurement
     | PaymentRecord
     | DocumentRecord
+    | VisitReasonAnswer
 )
 
 
@@ -160,6 +162,14 @@ def record(conn: Connection, session_id: str, fact: Fact, at: datetime) -> None:
             (session_id, codec.payment_to_payload(fact), when),
         )
         action = "payment.record"
+    elif isinstance(fact, VisitReasonAnswer):
+        conn.execute(
+            "INSERT INTO session_facts (session_id, kind, payload, recorded_at) "
+            "VALUES (?, 'visit-reason', ?, ?)",
+            (session_id, codec.visit_reason_to_payload(fact), when),
+        )
+        action = "visit-reason.record"
+        detail = f"reasons={len(fact.reasons)}"
     elif isinstance(fact, DocumentRecord):
         check_id("document id", fact.document_id)
         conn.execute(
@@ -281,12 +291,15 @@ def read(conn: Connection, session_id: str) -> SessionRecord:
         )
     )
     orientation = None
+    visit_reason = None
     payments = []
     for kind, p in conn.execute(
         "SELECT kind, payload FROM session_facts WHERE session_id = ? ORDER BY id", (session_id,)
     ):
         if kind == "orientation":
             orientation = codec.orientation_from_payload(p)
+        elif kind == "visit-reason":
+            visit_reason = codec.visit_reason_from_payload(p)
         else:
             payments.append(codec.payment_from_payload(p))
     documents = tuple(
@@ -319,4 +332,5 @@ def read(conn: Connection, session_id: str) -> SessionRecord:
         orientation=orientation,
         payments=tuple(payments),
         documents=documents,
+        visit_reason=visit_reason,
     )

@@ -94,7 +94,7 @@ def test_stats_counts_without_health_data(
     assert lines["rows.sessions"] == "1"
     assert lines["rows.measurements"] == "1"
     assert lines["outbox.ready"] == "1"
-    assert lines["schema_version"] == "3"
+    assert lines["schema_version"] == "4"
     assert int(lines["size.pages"]) > 10
     assert "CLINAME" not in out and "38.4" not in out and f.NIR not in out
 

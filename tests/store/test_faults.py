@@ -122,7 +122,7 @@ def test_a_newer_schema_is_refused_and_left_alone(data_dir: Path, clock: f.FakeC
     with pytest.raises(SchemaTooNew) as exc:
         Store.open(data_dir, FileKeySource(data_dir), clock)
     assert str(exc.value) == (
-        "The database is at schema version 99 but this kiosk knows versions up to 3; it was "
+        "The database is at schema version 99 but this kiosk knows versions up to 4; it was "
         "left untouched. Install the newer kiosk software."
     )
     assert _digests(data_dir)["store.db"] == before["store.db"]

@@ -52,7 +52,16 @@ def _fill_v2(conn) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-FILLERS = {1: _fill_v1, 2: _fill_v2}
+def _fill_v3(conn) -> None:  # type: ignore[no-untyped-def]
+    _fill_v2(conn)
+    conn.execute(
+        "INSERT INTO session_facts (session_id, kind, payload, recorded_at) VALUES ('old', 'payment', ?, ?)",
+        ('{"reference":"PAY-1"}', T),
+    )
+    conn.execute("UPDATE outbox SET facts = 3 WHERE session_id = 'old'")
+
+
+FILLERS = {1: _fill_v1, 2: _fill_v2, 3: _fill_v3}
 
 
 def test_the_migrations_are_numbered_one_by_one() -> None:
@@ -82,6 +91,8 @@ def test_a_database_at_an_earlier_version_migrates_with_its_data(
         assert r.measurements == (f.temperature(),)
         [item] = s.pending_outbox()
         assert (item.session_id, item.not_before, item.last_error) == ("old", None, None)
+        if version >= 3:
+            assert [p.reference for p in r.payments] == ["PAY-1"]
         if version >= 2:
             account = s.get_account("claire.inf")
             assert account is not None
