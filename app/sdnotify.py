@@ -3,6 +3,12 @@
 The cabin unit runs with `Type=notify` and `WatchdogSec=`: if the event loop
 freezes, the pings stop and systemd restarts the kiosk. Outside systemd
 (`NOTIFY_SOCKET` unset: demo, tests) every call is a no-op.
+
+Under cage the kiosk is cage's child, not the unit's main process: the unit
+says `NotifyAccess=all` so that systemd accepts its messages, and
+`WATCHDOG_PID` (cage's pid there) is deliberately not compared with ours, as
+libsystemd's `sd_watchdog_enabled()` would: that check would switch the pings
+off exactly where they are needed. tests/packaging/test_notify_under_cage.py.
 """
 
 from __future__ import annotations
