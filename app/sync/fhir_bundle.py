@@ -25,7 +25,12 @@ from app.sync.fhir_audit import (
 )
 from app.sync.fhir_consent import consent_item, consent_resource
 from app.sync.fhir_context import Json, MappingContext, entry
-from app.sync.fhir_document import document_author, document_item, document_resource
+from app.sync.fhir_document import (
+    INLINE_MAX_BYTES,
+    document_author,
+    document_item,
+    document_resource,
+)
 from app.sync.fhir_encounter import encounter_resource, location_resource
 from app.sync.fhir_json import dump_bytes
 from app.sync.fhir_observation import device_resource, observation_item, observation_resource
@@ -43,7 +48,11 @@ from app.sync.session_snapshot import SessionSnapshot, SiteInfo
 
 
 def session_bundle(
-    snapshot: SessionSnapshot, site: SiteInfo, minter: IdentifierMinter | None = None
+    snapshot: SessionSnapshot,
+    site: SiteInfo,
+    minter: IdentifierMinter | None = None,
+    *,
+    inline_max_bytes: int = INLINE_MAX_BYTES,
 ) -> Json:
     """The transaction Bundle of one session (resources checked by `check_codes`).
 
@@ -113,7 +122,12 @@ def session_bundle(
         )
     for document in snapshot.documents:
         item = document_item(document)
-        entries.append(entry(ctx.session_id_for(item), document_resource(document, snapshot, ctx)))
+        entries.append(
+            entry(
+                ctx.session_id_for(item),
+                document_resource(document, snapshot, ctx, inline_max_bytes),
+            )
+        )
         provenances.append(
             entry(
                 ctx.session_id_for(provenance_item(item)),

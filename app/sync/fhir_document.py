@@ -47,7 +47,7 @@ def document_author(document: SessionDocument, snapshot: SessionSnapshot) -> str
     return None
 
 
-def attachment(document: SessionDocument) -> Json:
+def attachment(document: SessionDocument, inline_max_bytes: int = INLINE_MAX_BYTES) -> Json:
     content = document.content
     out: Json = {}
     if document.media_type:
@@ -58,7 +58,7 @@ def attachment(document: SessionDocument) -> Json:
         ]
         if not document.media_type:
             out["contentType"] = "application/octet-stream"
-        if len(content) <= INLINE_MAX_BYTES:
+        if len(content) <= inline_max_bytes:
             out["data"] = base64.b64encode(content).decode("ascii")
         out["size"] = len(content)
         digest = hashlib.sha1(content, usedforsecurity=False).digest()
@@ -69,7 +69,10 @@ def attachment(document: SessionDocument) -> Json:
 
 
 def document_resource(
-    document: SessionDocument, snapshot: SessionSnapshot, ctx: MappingContext
+    document: SessionDocument,
+    snapshot: SessionSnapshot,
+    ctx: MappingContext,
+    inline_max_bytes: int = INLINE_MAX_BYTES,
 ) -> Json:
     resource: Json = {
         "resourceType": "DocumentReference",
@@ -86,6 +89,6 @@ def document_resource(
     author = document_author(document, snapshot)
     if author is not None:
         resource["author"] = [doctor_ref(author)]
-    resource["content"] = [{"attachment": attachment(document)}]
+    resource["content"] = [{"attachment": attachment(document, inline_max_bytes)}]
     resource["context"] = {"encounter": [ctx.ref(ctx.encounter_id, "Encounter")]}
     return resource

@@ -40,10 +40,15 @@ class BackoffPolicy:
         return random() * self.ceiling(failures)
 
 
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Retry-After as seconds from `now`: delta-seconds or an HTTP-date; None if absent/invalid.
+def parse_retry_after(
+    value: str | None, now: datetime, server_date: str | None = None
+) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP-date; None if absent/invalid.
 
-    Never raises: a malformed header is ignored and the backoff applies.
+    Never raises, whatever the header holds: 400 digits are "very long" (the
+    policy's ceiling applies), not an OverflowError. An HTTP-date is measured
+    from the reply's own `Date` header when it has one, so a kiosk whose clock
+    is a year off still waits what the platform asked.
     """
     if value is None:
         return None
@@ -51,13 +56,28 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if not text:
         return None
     if text.isascii() and text.isdigit():
-        return float(int(text))
+        return float(int(text)) if len(text) <= 10 else float(10**10)
+    if len(text) > 100:
+        return None
+    when = _http_date(text)
+    if when is None:
+        return None
+    reference = _http_date(server_date) if server_date else None
     try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
+        return max(0.0, (when - (reference or now)).total_seconds())
+    except (OverflowError, TypeError, ValueError):
+        return None
+
+
+def _http_date(text: str | None) -> datetime | None:
+    if not text or len(text) > 100:
+        return None
+    try:
+        when = parsedate_to_datetime(text.strip())
+    except Exception:  # noqa: BLE001 - any malformed date is "no date"
         return None
     if when is None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    return when

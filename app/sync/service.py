@@ -20,12 +20,13 @@ import contextlib
 
 import aiohttp
 
-from app.sync.clock import Clock, SystemClock
+from app.sync.clock import MonotonicClock, SystemClock
 from app.sync.monitor import NetworkEvent, NetworkMonitor
 from app.sync.outbox_port import OutboxPort
 from app.sync.sender import Sender, SenderSettings
 from app.sync.session_snapshot import SiteInfo
 from app.sync.transport import PlatformClient, ssl_context_for
+from app.sync.upload import UploadSettings
 from kiosk_config import KioskConfig
 
 
@@ -66,11 +67,28 @@ class SyncService:
             await self._http.close()
 
 
+def upload_settings_from(config: KioskConfig) -> UploadSettings:
+    """`[platform.upload]` of the site configuration, each key with its default.
+
+    The section is proposed to the configuration's owner (docs/sync.md); until
+    the schema has it, a configuration without it gets the defaults.
+    """
+    section = getattr(config.platform, "upload", None)
+    defaults = UploadSettings()
+    if section is None:
+        return defaults
+    values = {
+        name: getattr(section, name, getattr(defaults, name))
+        for name in UploadSettings.__dataclass_fields__
+    }
+    return UploadSettings(**values)
+
+
 def build_sync(
     config: KioskConfig,
     outbox: OutboxPort,
     *,
-    clock: Clock | None = None,
+    clock: MonotonicClock | None = None,
     settings: SenderSettings | None = None,
     request_timeout_s: float = 30.0,
 ) -> SyncService:
@@ -85,7 +103,9 @@ def build_sync(
         ssl_context=tls,
         request_timeout_s=request_timeout_s,
         health_path=platform.health_path,
+        max_reply_bytes=upload_settings_from(config).max_reply_bytes,
     )
+    settings = settings or SenderSettings(upload=upload_settings_from(config))
     sender = Sender(outbox, client, SiteInfo.from_config(config), clock=clock, settings=settings)
     monitor = NetworkMonitor(client.healthy, interval_s=platform.health_interval_s, clock=clock)
     return SyncService(sender, monitor, http=http)

@@ -19,6 +19,7 @@ from app.sync.errors import SyncError
 from kiosk_config.schema import Platform
 
 FHIR_JSON = "application/fhir+json"
+DEFAULT_MAX_REPLY_BYTES = 16 * 1024 * 1024
 
 
 class NetworkFailureReason(enum.StrEnum):
@@ -26,6 +27,7 @@ class NetworkFailureReason(enum.StrEnum):
     CONNECTION = "connection"
     TLS = "tls"
     PROTOCOL = "protocol"
+    TOO_LARGE = "too-large"
 
 
 class NetworkFailure(SyncError):
@@ -43,6 +45,29 @@ class HttpReply:
     status: int
     headers: Mapping[str, str]
     body: bytes
+
+
+class ReplyTooLarge(NetworkFailure):
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            NetworkFailureReason.TOO_LARGE,
+            f"The platform's answer was longer than {limit} bytes; it was not read further.",
+        )
+
+
+async def read_bounded(stream: aiohttp.StreamReader, limit: int) -> bytes:
+    """Read a body chunk by chunk and stop as soon as it passes `limit` bytes.
+
+    A 400 MiB answer costs at most `limit` + one chunk of memory, never the whole.
+    """
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in stream.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise ReplyTooLarge(limit)
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def ssl_context_from_files(
@@ -84,6 +109,7 @@ class PlatformClient:
         request_timeout_s: float = 30.0,
         health_path: str = "/health",
         health_timeout_s: float = 5.0,
+        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
     ) -> None:
         self._session = session
         self._base = base_url.rstrip("/")
@@ -91,18 +117,33 @@ class PlatformClient:
         self._timeout = aiohttp.ClientTimeout(total=request_timeout_s)
         self._health_url = self._base + health_path
         self._health_timeout = aiohttp.ClientTimeout(total=health_timeout_s)
+        self._max_reply = max_reply_bytes
 
-    async def post_bundle(self, body: bytes) -> HttpReply:
+    async def post_bundle(self, body: bytes, *, prefer: str | None = None) -> HttpReply:
+        """POST a transaction Bundle to the base URL (`prefer`: the Prefer header)."""
         headers = {"Content-Type": FHIR_JSON, "Accept": FHIR_JSON}
+        if prefer is not None:
+            headers["Prefer"] = prefer
+        return await self._request("POST", self._base + "/", body, headers)
+
+    async def put_binary(self, binary_id: str, content_type: str, content: bytes) -> HttpReply:
+        """PUT a document's bytes as `Binary/{id}` (raw body: no 1 MB JSON string limit)."""
+        headers = {"Content-Type": content_type, "Accept": FHIR_JSON}
+        return await self._request("PUT", f"{self._base}/Binary/{binary_id}", content, headers)
+
+    async def capabilities(self) -> HttpReply:
+        """GET the server's CapabilityStatement (`/metadata`)."""
+        headers = {"Accept": FHIR_JSON}
+        return await self._request("GET", self._base + "/metadata", None, headers)
+
+    async def _request(
+        self, method: str, url: str, body: bytes | None, headers: dict[str, str]
+    ) -> HttpReply:
         try:
-            async with self._session.post(
-                self._base + "/",
-                data=body,
-                headers=headers,
-                timeout=self._timeout,
-                ssl=self._ssl,
+            async with self._session.request(
+                method, url, data=body, headers=headers, timeout=self._timeout, ssl=self._ssl
             ) as response:
-                payload = await response.read()
+                payload = await read_bounded(response.content, self._max_reply)
                 return HttpReply(response.status, dict(response.headers), payload)
         except TimeoutError as exc:
             raise NetworkFailure(
@@ -118,6 +159,11 @@ class PlatformClient:
                 f"The connection to the platform failed ({type(exc).__name__}).",
             ) from exc
         except aiohttp.ClientError as exc:
+            raise NetworkFailure(
+                NetworkFailureReason.PROTOCOL,
+                f"The platform's answer could not be read ({type(exc).__name__}).",
+            ) from exc
+        except ValueError as exc:  # a malformed header or status line
             raise NetworkFailure(
                 NetworkFailureReason.PROTOCOL,
                 f"The platform's answer could not be read ({type(exc).__name__}).",

@@ -116,6 +116,20 @@ function capabilityStatement() {
   };
 }
 
+// Every current resource's business identifiers and tags, for the tests' duplicate count:
+// [type, "identifier" | "_tag", system, value, id].
+function tokens() {
+  const out = [];
+  for (const [type, byId] of repo.resources) {
+    for (const [id, resource] of byId) {
+      for (const i of resource.identifier ?? []) out.push([type, 'identifier', i.system, i.value, id]);
+      for (const t of resource.meta?.tag ?? []) out.push([type, '_tag', t.system, t.code, id]);
+      if (!resource.identifier?.length && !resource.meta?.tag?.length) out.push([type, 'id', '', '', id]);
+    }
+  }
+  return out;
+}
+
 function send(res, status, body, headers = {}) {
   const data = Buffer.from(JSON.stringify(body));
   res.writeHead(status, { 'Content-Type': 'application/fhir+json', ...headers });
@@ -147,6 +161,7 @@ async function handle(req, res) {
 
   if (req.method === 'GET' && path === '/metadata') return send(res, 200, capabilityStatement());
   if (req.method === 'GET' && path === '/$stats') return send(res, 200, stats);
+  if (req.method === 'GET' && path === '/$tokens') return send(res, 200, tokens());
 
   const binary = /^\/Binary\/([A-Za-z0-9\-.]{1,64})$/.exec(path);
   if (binary && req.method === 'PUT' && !type.endsWith('json')) {

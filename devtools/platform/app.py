@@ -7,8 +7,16 @@ Endpoints (JSON is `application/fhir+json`):
 - `GET /{Type}?identifier=system|value` (or `_tag=`) → a searchset Bundle;
   `GET /{Type}` lists every resource of that type;
 - `GET /{Type}/{id}` → the resource, or 404;
-- `GET /metadata` → a small CapabilityStatement;
+- `GET /metadata` → a CapabilityStatement (update-create when enabled);
+- `GET /CodeSystem[?url=...]`, `GET /CodeSystem/{id}` → the kiosk's local code
+  systems (`codesystems.json`, generated from `app.sync.vendor` and checked
+  against it by the tests: the platform does not import the kiosk);
+- `PUT /Binary/{id}` (update-create only) → a document's bytes as they are;
 - `GET /health` → `{"status": "ok"}` (503 when switched off by a test).
+
+`FhirOptions` (see `transaction`) make it answer like real servers: strict
+isolation limits, entry-level outcomes, update as create. Response entries
+carry their resource unless the client sent `Prefer: return=minimal`.
 
 Other rooms add routes (signalling, the doctor's console) through
 `extensions`: callables that receive the application before it starts.
@@ -18,6 +26,7 @@ free for them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,12 +36,22 @@ from aiohttp import web
 from devtools.platform import jsontext
 from devtools.platform.outcome import PlatformError, operation_outcome
 from devtools.platform.storage import PlatformStore
-from devtools.platform.transaction import parse_token_query, process_transaction, search
+from devtools.platform.transaction import (
+    FhirOptions,
+    parse_token_query,
+    process_transaction,
+    search,
+)
 
 FHIR_JSON = "application/fhir+json"
 STORE_KEY = web.AppKey("platform_store", PlatformStore)
 HEALTH_KEY = web.AppKey("platform_health", dict)
 STATS_KEY = web.AppKey("platform_stats", dict)
+OPTIONS_KEY = web.AppKey("platform_fhir_options", FhirOptions)
+BINARIES_KEY = web.AppKey("platform_binaries", dict)
+CODE_SYSTEMS: list[dict[str, Any]] = json.loads(
+    (Path(__file__).with_name("codesystems.json")).read_text(encoding="utf-8")
+)
 
 Extension = Callable[[web.Application], None]
 
@@ -60,11 +79,17 @@ async def transaction_handler(request: web.Request) -> web.Response:
             bundle = jsontext.loads(raw)
         except ValueError as exc:
             raise PlatformError(400, "structure", "The body is not valid JSON.") from exc
-        response = process_transaction(store, bundle)
+        response = process_transaction(store, bundle, options=request.app[OPTIONS_KEY])
     except PlatformError as error:
         stats[f"status_{error.status}"] = stats.get(f"status_{error.status}", 0) + 1
         return _error_response(error)
     stats["committed"] = stats.get("committed", 0) + 1
+    if "return=minimal" in request.headers.get("Prefer", "") or "return=representation" not in (
+        request.headers.get("Prefer", "")
+    ):
+        for item in response["entry"]:
+            if "outcome" not in item["response"]:
+                item.pop("resource", None)
     return fhir_response(response, 200)
 
 
@@ -107,29 +132,105 @@ async def health_handler(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+SENT_TYPES = (
+    "Location",
+    "Device",
+    "Patient",
+    "Encounter",
+    "Consent",
+    "Observation",
+    "DocumentReference",
+    "Provenance",
+    "AuditEvent",
+    "Binary",
+)
+
+
 async def metadata_handler(request: web.Request) -> web.Response:
+    options = request.app[OPTIONS_KEY]
+    interactions = ["create", "read", "search-type"]
+    if options.update_create:
+        interactions.append("update")
     return fhir_response(
         {
             "resourceType": "CapabilityStatement",
             "status": "active",
             "date": "2026-11-23",
             "kind": "instance",
+            "software": {"name": "Télécabine reference platform", "version": "2"},
             "fhirVersion": "4.0.1",
             "format": ["json"],
-            "rest": [{"mode": "server", "interaction": [{"code": "transaction"}]}],
+            "rest": [
+                {
+                    "mode": "server",
+                    "interaction": [{"code": "transaction"}],
+                    "resource": [
+                        {
+                            "type": rtype,
+                            "interaction": [{"code": code} for code in interactions],
+                            "updateCreate": options.update_create,
+                            "conditionalCreate": True,
+                        }
+                        for rtype in SENT_TYPES
+                    ],
+                }
+            ],
         }
     )
 
 
-def create_app(db_path: str | Path, *, extensions: Sequence[Extension] = ()) -> web.Application:
+async def code_system_search(request: web.Request) -> web.Response:
+    url = request.query.get("url")
+    found = [cs for cs in CODE_SYSTEMS if url is None or cs["url"] == url]
+    return fhir_response(
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(found),
+            "entry": [{"resource": cs, "search": {"mode": "match"}} for cs in found],
+        }
+    )
+
+
+async def code_system_read(request: web.Request) -> web.Response:
+    rid = request.match_info["id"]
+    for cs in CODE_SYSTEMS:
+        if cs["id"] == rid:
+            return fhir_response(cs)
+    return fhir_response(operation_outcome("not-found", f"CodeSystem/{rid} is not known."), 404)
+
+
+async def binary_put(request: web.Request) -> web.Response:
+    if not request.app[OPTIONS_KEY].update_create:
+        return fhir_response(operation_outcome("not-supported", "PUT is not supported."), 405)
+    rid = request.match_info["id"]
+    body = await request.read()
+    binaries = request.app[BINARIES_KEY]
+    status = 200 if rid in binaries else 201
+    binaries[rid] = (request.content_type, body)
+    resource = {"resourceType": "Binary", "id": rid, "contentType": request.content_type}
+    return fhir_response(resource, status)
+
+
+def create_app(
+    db_path: str | Path,
+    *,
+    extensions: Sequence[Extension] = (),
+    fhir: FhirOptions | None = None,
+) -> web.Application:
     app = web.Application(client_max_size=32 * 1024 * 1024)
     store = PlatformStore(db_path)
     app[STORE_KEY] = store
     app[HEALTH_KEY] = {"ok": True}
     app[STATS_KEY] = {}
+    app[OPTIONS_KEY] = fhir or FhirOptions()
+    app[BINARIES_KEY] = {}
     app.router.add_post("/", transaction_handler)
     app.router.add_get("/health", health_handler)
     app.router.add_get("/metadata", metadata_handler)
+    app.router.add_get("/CodeSystem", code_system_search)
+    app.router.add_get("/CodeSystem/{id:[A-Za-z0-9.-]+}", code_system_read)
+    app.router.add_put("/Binary/{id:[A-Za-z0-9.-]+}", binary_put)
     app.router.add_get("/{type:[A-Z][A-Za-z]+}", search_handler)
     app.router.add_get("/{type:[A-Z][A-Za-z]+}/{id:[A-Za-z0-9.-]+}", read_handler)
 

@@ -94,6 +94,12 @@ class PlatformStore:
             [(rtype, param, system, value, rid) for param, system, value in tokens],
         )
 
+    def replace(self, rtype: str, rid: str, resource: dict[str, Any], last_updated: str) -> None:
+        """A new version of an existing resource (update): body and search tokens replaced."""
+        self._db.execute("DELETE FROM tokens WHERE type=? AND id=?", (rtype, rid))
+        self._db.execute("DELETE FROM resources WHERE type=? AND id=?", (rtype, rid))
+        self.insert(rtype, rid, resource, last_updated)
+
     def read(self, rtype: str, rid: str) -> dict[str, Any] | None:
         row = self._db.execute(
             "SELECT body FROM resources WHERE type=? AND id=?", (rtype, rid)

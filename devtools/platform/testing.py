@@ -20,6 +20,7 @@ from aiohttp import web
 
 from devtools.platform.app import HEALTH_KEY, STATS_KEY, STORE_KEY, Extension, create_app
 from devtools.platform.storage import PlatformStore
+from devtools.platform.transaction import FhirOptions
 
 
 @dataclass
@@ -54,9 +55,11 @@ async def running_platform(
     tls: ssl.SSLContext | None = None,
     extensions: Sequence[Extension] = (),
     db_path: Path | None = None,
+    fhir: FhirOptions | None = None,
 ) -> AsyncIterator[tuple[str, PlatformHandle]]:
+    """`fhir` makes it answer like a real server (strict isolation, entry outcomes, PUT)."""
     db = db_path or Path(tmp_path) / "platform.sqlite3"
-    app = create_app(db, extensions=extensions)
+    app = create_app(db, extensions=extensions, fhir=fhir)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port, ssl_context=tls)

@@ -20,12 +20,20 @@ class FakeClock:
 
     def __init__(self, start: datetime) -> None:
         self._now = start
+        self._mono = 1000.0
         self.slept = 0.0
         self.sleeps: list[float] = []
         self._timers: list[tuple[datetime, Callable[[], None]]] = []
 
     def now(self) -> datetime:
         return self._now
+
+    def monotonic(self) -> float:
+        return self._mono
+
+    def jump(self, seconds: float) -> None:
+        """Set the wall clock `seconds` ahead (or behind): the monotonic clock does not move."""
+        self._now += timedelta(seconds=seconds)
 
     def at(self, offset_s: float, action: Callable[[], None]) -> None:
         self._timers.append((self._now + timedelta(seconds=offset_s), action))
@@ -34,6 +42,7 @@ class FakeClock:
         self.sleeps.append(seconds)
         self.slept += seconds
         self._now += timedelta(seconds=seconds)
+        self._mono += seconds
         due = [t for t in self._timers if t[0] <= self._now]
         self._timers = [t for t in self._timers if t[0] > self._now]
         for _when, action in due:

@@ -19,6 +19,7 @@ from app.sync.retry_policy import BackoffPolicy
 from app.sync.sender import Sender, SenderSettings
 from app.sync.store_adapter import StoreOutbox, snapshot_from_record
 from app.sync.transport import PlatformClient
+from app.sync.upload import UploadSettings
 from devtools.faultproxy import Fault, FaultProxy, RandomSchedule, always
 from devtools.platform.testing import PlatformHandle, running_platform
 from tests.sync.conftest import put_sessions
@@ -113,7 +114,15 @@ async def test_thousand_sessions_through_random_faults_land_exactly_once(
                 TEST_SITE,
                 clock=clock,
                 random=random.Random(SEED).random,
-                settings=SenderSettings(batch=100, backoff=BackoffPolicy(base_s=0.5, cap_s=30)),
+                # One request per session (this test is about faults, not about splitting),
+                # no CapabilityStatement GET (aiohttp retries a GET once by itself).
+                settings=SenderSettings(
+                    batch=100,
+                    backoff=BackoffPolicy(base_s=0.5, cap_s=30),
+                    upload=UploadSettings(
+                        strategy="conditional-create", max_conditional_entries=100
+                    ),
+                ),
             )
             await run_until_drained(sender, store, 150)
 
@@ -157,7 +166,10 @@ async def test_platform_down_for_hours_then_back_drains_in_order_without_sleepin
                 TEST_SITE,
                 clock=clock,
                 random=random.Random(3).random,
-                settings=SenderSettings(backoff=BackoffPolicy(base_s=1, cap_s=300)),
+                settings=SenderSettings(
+                    backoff=BackoffPolicy(base_s=1, cap_s=300),
+                    upload=UploadSettings(strategy="conditional-create"),
+                ),
             )
             loop = asyncio.get_running_loop()
             started = loop.time()

@@ -15,14 +15,9 @@ from hypothesis import strategies as st
 
 from app.sync.fhir_json import dump_bytes, dumps, loads
 from app.sync.monitor import NetworkState, NetworkStateMachine
-from app.sync.responses import (
-    Acknowledge,
-    Quarantine,
-    Retry,
-    classify,
-    transaction_response_problem,
-)
+from app.sync.responses import Acknowledge, Quarantine, Retry, classify
 from app.sync.retry_policy import BackoffPolicy, parse_retry_after
+from app.sync.upload import Expected
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -118,64 +113,177 @@ def test_retry_after_never_raises(header: str) -> None:
 
 # --- classification --------------------------------------------------------
 
+SYS = "urn:telecabine:CAB-T1"
+EXPECTED = (
+    Expected("Patient", "urn:uuid:p", None, ("identifier", SYS, "CAB-T1/S-1/patient")),
+    Expected("Observation", "urn:uuid:o", None, ("identifier", SYS, "CAB-T1/S-1/observation/m1")),
+)
+PUT_EXPECTED = (
+    Expected("Patient", "urn:uuid:p", "p-1", ("identifier", SYS, "CAB-T1/S-1/patient")),
+    Expected("Observation", "urn:uuid:o", "o-1", ("identifier", SYS, "CAB-T1/S-1/observation/m1")),
+)
 
-def _response(statuses: list[str], types: list[str]) -> bytes:
+
+def _entry(status: str, rtype: str, rid: str, value: str | None) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "response": {"status": status, "location": f"{rtype}/{rid}/_history/1"}
+    }
+    if value is not None:
+        entry["resource"] = {
+            "resourceType": rtype,
+            "id": rid,
+            "identifier": [{"system": SYS, "value": value}],
+        }
+    return entry
+
+
+def _response(
+    statuses: list[str],
+    types: tuple[str, ...] = ("Patient", "Observation"),
+    values: tuple[str | None, ...] = ("CAB-T1/S-1/patient", "CAB-T1/S-1/observation/m1"),
+    ids: tuple[str, ...] = ("x0", "x1"),
+    kind: str = "transaction-response",
+) -> bytes:
     return json.dumps(
         {
             "resourceType": "Bundle",
-            "type": "transaction-response",
+            "type": kind,
             "entry": [
-                {"response": {"status": s, "location": f"{t}/x{i}/_history/1"}}
-                for i, (s, t) in enumerate(zip(statuses, types, strict=True))
+                _entry(s, t, i, v) for s, t, i, v in zip(statuses, types, ids, values, strict=False)
             ],
         }
     ).encode()
 
 
-TYPES = ["Patient", "Observation"]
-
-
-def test_2xx_with_matching_transaction_response_is_acknowledged_with_its_digest() -> None:
-    body = _response(["201 Created", "200 OK"], TYPES)
-    assert classify(200, {}, body, TYPES, NOW) == Acknowledge(hashlib.sha256(body).hexdigest())
+def test_2xx_naming_every_resource_sent_is_acknowledged_with_its_digest() -> None:
+    body = _response(["201 Created", "200 OK"])
+    decision = classify(200, {}, body, EXPECTED, NOW)
+    assert decision == Acknowledge(
+        hashlib.sha256(body).hexdigest(),
+        {"urn:uuid:p": "Patient/x0", "urn:uuid:o": "Observation/x1"},
+    )
+    # update-create: the location must carry the client id the kiosk chose
+    put = _response(["201", "200"], values=(None, None), ids=("p-1", "o-1"))
+    assert isinstance(classify(200, {}, put, PUT_EXPECTED, NOW), Acknowledge)
 
 
 @pytest.mark.parametrize(
     ("body", "problem"),
     [
-        (b"not json", "its body is not JSON"),
+        (b"not json", "its body is not JSON (JSONDecodeError)"),
+        (b"[" * 100_000 + b"]" * 100_000, "its body is nested too deeply"),
         (b'{"resourceType":"OperationOutcome"}', "its body is not a Bundle"),
         (
-            b'{"resourceType":"Bundle","type":"batch-response","entry":[]}',
-            "the Bundle is of type 'batch-response', not transaction-response",
+            b'{"resourceType":"Bundle","type":"searchset","entry":[]}',
+            "the Bundle is not a transaction-response",
         ),
-        (_response(["201 Created"], ["Patient"]), "the response has 1 entries for 2 sent"),
+        (_response(["201 Created"]), "the response has 1 entries for 2 sent"),
+        (_response(["201 Created", "2019"]), "entry 1 has status unreadable"),
+        (_response(["201 Created", "202 Accepted"]), "entry 1 has status 202"),
+        (_response(["201 Created", "500 Oops"]), "entry 1 has status 500"),
         (
-            _response(["201 Created", "400 Bad Request"], TYPES),
-            "entry 1 has status '400 Bad Request'",
+            _response(["201 Created", "201 Created"], types=("Patient", "Consent")),
+            "entry 1 does not name the Observation the kiosk sent",
         ),
         (
-            _response(["201 Created", "201 Created"], ["Patient", "Consent"]),
-            "entry 1 points at another resource type",
+            # a replayed reply of another session: right types, other identifiers
+            _response(
+                ["201 Created", "201 Created"],
+                values=("CAB-T1/S-9/patient", "CAB-T1/S-9/observation/m1"),
+            ),
+            "entry 0 does not name the Patient the kiosk sent",
+        ),
+        (
+            _response(["201 Created", "201 Created"], values=("CAB-T1/S-1/patient", None)),
+            "entry 1 does not name the Observation the kiosk sent",
         ),
     ],
 )
-def test_2xx_without_a_matching_response_is_retried_not_acknowledged(
-    body: bytes, problem: str
-) -> None:
-    assert transaction_response_problem(body, TYPES) == problem
-    assert classify(200, {}, body, TYPES, NOW) == Retry(f"The platform answered 200 but {problem}.")
+def test_2xx_without_a_bound_acknowledgement_is_retried(body: bytes, problem: str) -> None:
+    assert classify(200, {}, body, EXPECTED, NOW) == Retry(
+        f"The platform answered 200 but {problem}."
+    )
+
+
+def test_update_create_location_with_another_id_is_not_an_acknowledgement() -> None:
+    body = _response(["200", "200"], values=(None, None), ids=("p-1", "o-2"))
+    assert classify(200, {}, body, PUT_EXPECTED, NOW) == Retry(
+        "The platform answered 200 but entry 1 does not name the Observation the kiosk sent."
+    )
+
+
+def test_an_entry_refused_inside_a_2xx_quarantines_with_a_value_free_reason() -> None:
+    body = json.dumps(
+        {
+            "resourceType": "Bundle",
+            "type": "batch-response",
+            "entry": [
+                _entry("201", "Patient", "x0", "CAB-T1/S-1/patient"),
+                {
+                    "response": {
+                        "status": "400",
+                        "outcome": {
+                            "resourceType": "OperationOutcome",
+                            "issue": [
+                                {
+                                    "severity": "error",
+                                    "code": "structure",
+                                    "details": {"text": 'Invalid additional property "DUPONT"'},
+                                    "expression": ["Observation.colour"],
+                                },
+                                {
+                                    "severity": "error",
+                                    "code": "invalid",
+                                    "diagnostics": "DUPONT Marie 36.6",
+                                },
+                            ],
+                        },
+                    }
+                },
+            ],
+        }
+    ).encode()
+    decision = classify(200, {}, body, EXPECTED, NOW)
+    assert decision == Quarantine(
+        "The platform refused entry 1 (Observation) of this session with 400 (structure at "
+        "Observation.colour: Invalid additional property …; invalid); the entries it accepted "
+        "stay stored there and the session is kept here for a technician."
+    )
+    assert "DUPONT" not in decision.reason and "36" not in decision.reason
+
+
+@pytest.mark.parametrize("status", ["429", "409 Conflict", "503"])
+def test_an_entry_that_may_succeed_later_is_retried(status: str) -> None:
+    body = _response(["201", status])
+    decision = classify(200, {}, body, EXPECTED, NOW)
+    assert isinstance(decision, Retry)
 
 
 @pytest.mark.parametrize("status", [408, 409, 425, 429, 500, 502, 503, 504])
 def test_transient_statuses_are_retried_with_retry_after(status: int) -> None:
-    decision = classify(status, {"Retry-After": "30"}, b"", TYPES, NOW)
+    decision = classify(status, {"Retry-After": "30"}, b"", EXPECTED, NOW)
     assert decision == Retry(f"The platform is unavailable or busy (HTTP {status}).", 30.0)
+
+
+def test_a_huge_retry_after_is_capped_not_an_overflow() -> None:
+    decision = classify(503, {"Retry-After": "9" * 400}, b"", EXPECTED, NOW)
+    assert isinstance(decision, Retry) and decision.retry_after_s == 1e10
+    assert BackoffPolicy().delay(1, lambda: 0.5, decision.retry_after_s) == 3600.0
+
+
+def test_an_http_date_retry_after_is_measured_from_the_reply_date() -> None:
+    # The kiosk's clock is a year ahead: the platform's own Date header is the reference.
+    headers = {
+        "Retry-After": "Mon, 23 Nov 2026 12:00:30 GMT",
+        "Date": "Mon, 23 Nov 2026 12:00:00 GMT",
+    }
+    decision = classify(503, headers, b"", EXPECTED, NOW + timedelta(days=365))
+    assert isinstance(decision, Retry) and decision.retry_after_s == 30.0
 
 
 @pytest.mark.parametrize("status", [401, 403])
 def test_credential_refusals_are_retried_and_flagged(status: int) -> None:
-    decision = classify(status, {}, b"", TYPES, NOW)
+    decision = classify(status, {}, b"", EXPECTED, NOW)
     assert decision == Retry(
         f"The platform refuses this cabin's credentials (HTTP {status}).", None, True
     )
@@ -191,9 +299,9 @@ def test_permanent_refusals_are_quarantined_without_the_diagnostics(status: int)
             ],
         }
     ).encode()
-    decision = classify(status, {}, body, TYPES, NOW)
+    decision = classify(status, {}, body, EXPECTED, NOW)
     assert decision == Quarantine(
-        f"The platform refused this session for good with HTTP {status} (issues: structure); "
+        f"The platform refused this session for good with HTTP {status} (structure); "
         "it is kept here until a technician looks at it."
     )
     assert "DUPONT" not in decision.reason
@@ -202,10 +310,10 @@ def test_permanent_refusals_are_quarantined_without_the_diagnostics(status: int)
 @given(
     st.integers(100, 599),
     st.binary(max_size=200),
-    st.dictionaries(st.sampled_from(["Retry-After", "X"]), st.text(max_size=30)),
+    st.dictionaries(st.sampled_from(["Retry-After", "Date", "X"]), st.text(max_size=30)),
 )
 def test_classify_always_decides(status: int, body: bytes, headers: dict[str, str]) -> None:
-    decision = classify(status, headers, body, TYPES, NOW)
+    decision = classify(status, headers, body, EXPECTED, NOW)
     assert isinstance(decision, Acknowledge | Retry | Quarantine)
     if isinstance(decision, Acknowledge):
         assert 200 <= status < 300

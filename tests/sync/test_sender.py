@@ -81,16 +81,20 @@ async def test_lost_response_is_retried_and_creates_nothing_twice(
 ) -> None:
     await put_sessions(store, CABIN, [full_session("S-1")])
     async with running_platform(tmp_path) as (url, platform):
-        async with FaultProxy(platform.port, ScriptedSchedule([Fault.DROP_RESPONSE])) as proxy:
+        async with FaultProxy(
+            platform.port, ScriptedSchedule([Fault.FORWARD, Fault.DROP_RESPONSE])
+        ) as proxy:
             clock = FakeClock(T0)
             sender = make_sender(store, f"http://127.0.0.1:{proxy.port}", http, clock)
             first = await sender.drain_once()
             assert first.retry_in_s is not None and first.acknowledged == 0
             assert platform.stats["committed"] == 1  # the platform has it; the kiosk does not know
-            count = platform.store.count()
+            # The first transaction (8 entries: the default strict-isolation limit of a
+            # conditional transaction) landed; the kiosk never heard it.
+            assert platform.store.count() == 8
             second = await sender.drain_once(ignore_retry_times=True)
             assert second.acknowledged == 1
-            assert platform.store.count() == count == 25
+            assert platform.store.count() == 25
             item = await store.outbox_item(1)
             assert (item.state, item.attempts) == (OutboxState.ACKNOWLEDGED, 2)
 
@@ -101,7 +105,7 @@ async def test_retry_after_is_honoured(
     await put_sessions(store, CABIN, [small_session("S-1")])
     async with running_platform(tmp_path) as (url, platform):
         async with FaultProxy(
-            platform.port, ScriptedSchedule([Fault.HTTP_503]), retry_after="7"
+            platform.port, ScriptedSchedule([Fault.FORWARD, Fault.HTTP_503]), retry_after="7"
         ) as proxy:
             clock = FakeClock(T0)
             sender = make_sender(store, f"http://127.0.0.1:{proxy.port}", http, clock)
@@ -110,8 +114,8 @@ async def test_retry_after_is_honoured(
             item = await store.outbox_item(1)
             assert item.last_error == "The platform is unavailable or busy (HTTP 503)."
             assert item.not_before == clock.now() + timedelta(seconds=7)
-            # Before the time the platform asked for, the entry is not offered again.
-            assert await sender.drain_once() == DrainReport(0, 0, None)
+            # Before the time the platform asked for, nothing is sent (monotonic clock).
+            assert await sender.drain_once() == DrainReport(0, 0, 7.0)
             await clock.sleep(7)
             assert (await sender.drain_once()).acknowledged == 1
 
@@ -148,7 +152,7 @@ async def test_permanent_refusal_goes_to_quarantine_and_is_never_resent(
         quarantined = await store.list_quarantine()
         assert [q.session_id for q in quarantined] == ["S-1", "S-2"]
         assert quarantined[0].reason == (
-            "The platform refused this session for good with HTTP 422 (issues: invariant); "
+            "The platform refused this session for good with HTTP 422 (invariant); "
             "it is kept here until a technician looks at it."
         )
         await sender.drain_once(ignore_retry_times=True)
