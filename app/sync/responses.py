@@ -165,7 +165,8 @@ def _transaction_response(status: int, body: bytes, expected: Sequence[Expected]
         response = item.get("response") if isinstance(item, dict) else None
         if not isinstance(response, dict):
             return retry(f"entry {i} has no response")
-        match = _STATUS.fullmatch(str(response.get("status", ""))[:120])
+        raw_status = response.get("status")
+        match = _STATUS.fullmatch(raw_status[:120]) if isinstance(raw_status, str) else None
         code = int(match.group(1)) if match else None
         if code in (200, 201):
             named = _names(item, response, want)
