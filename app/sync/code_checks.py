@@ -93,6 +93,8 @@ def _walk(ck: _Checker, value: object, path: str) -> None:
             ck.bad(f"{path}.code", value.get("code"), f"a code published in {system}")
     if isinstance(system, str) and system == c.SYSTEM_IDNPS:
         _idnps(ck, value, path)
+    if isinstance(system, str) and system == c.SYSTEM_RPPS and "value" in value:
+        _rpps(ck, value, path)
     url = value.get("url")
     if isinstance(url, str) and "value" not in value and path.endswith("]"):
         if url.startswith(f"{KIOSK_URN}:") or (
@@ -128,6 +130,16 @@ def _idnps(ck: _Checker, identifier: Json, path: str) -> None:
         ck.bad(f"{path}.value", identifier.get("value"), '"8" followed by the 11-digit RPPS')
     codings = identifier.get("type", {}).get("coding", [None]) or [None]
     ck.coding(f"{path}.type", codings[0], c.CS_IDENTIFIER_TYPE, {c.IDNPS_TYPE})
+
+
+_RPPS_VALUE = re.compile(r"^[0-9]{11}$")
+
+
+def _rpps(ck: _Checker, identifier: Json, path: str) -> None:
+    if not _RPPS_VALUE.fullmatch(str(identifier.get("value", ""))):
+        ck.bad(f"{path}.value", identifier.get("value"), "an 11-digit RPPS")
+    codings = identifier.get("type", {}).get("coding", [None]) or [None]
+    ck.coding(f"{path}.type", codings[0], c.CS_IDENTIFIER_TYPE, {c.RPPS_TYPE})
 
 
 def _typed_identifier(ck: _Checker, r: Json, system: str, code: str) -> None:

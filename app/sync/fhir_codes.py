@@ -69,12 +69,15 @@ INS_SLICES: Mapping[str, tuple[str, str, bool]] = {
     "urn:oid:1.2.250.1.213.1.4.11": ("INS-NIR-DEMO", "official", True),
 }
 
-# A health professional's national identifier (FR Core practitioner identifier slices):
-# IDNPS = "8" + RPPS under the OID of the national identifiers, type IDNPS.
+# A health professional's identifier (FR Core 2.2.0 practitioner identifier slices): the
+# RPPS number under its own system, type RPPS; or IDNPS = "8" + RPPS under the OID of the
+# national identifiers, type IDNPS. The kiosk sends the first (the RPPS as the doctor and
+# the directory write it); the checks refuse a bare RPPS under the IDNPS OID.
+SYSTEM_RPPS = "https://rpps.esante.gouv.fr"
+RPPS_TYPE = "RPPS"
 SYSTEM_IDNPS = "urn:oid:1.2.250.1.71.4.2.1"
 IDNPS_TYPE = "IDNPS"
 IDNPS_RPPS_PREFIX = "8"
-SYSTEM_RPPS = SYSTEM_IDNPS  # kept for callers of the old name
 
 # Observation
 UCUM = "http://unitsofmeasure.org"

@@ -63,9 +63,9 @@ class MappingContext:
 _RPPS = re.compile(r"^[0-9]{11}$")
 
 
-def idnps_identifier(rpps: str) -> Json:
-    """The doctor's national identifier as FR Core 2.2.0 writes it (practitioner slice
-    IDNPS): "8" + the 11-digit RPPS under the OID of national identifiers, type IDNPS.
+def rpps_identifier(rpps: str) -> Json:
+    """The doctor's identifier as FR Core 2.2.0 writes it (practitioner slice RPPS): the
+    11-digit RPPS under https://rpps.esante.gouv.fr, type RPPS (fr-core-cs-v2-0203).
 
     An RPPS that is not 11 digits cannot be sent (the platform could not tell
     which doctor it names): the session goes to quarantine for a technician.
@@ -77,15 +77,15 @@ def idnps_identifier(rpps: str) -> Json:
         )
     return {
         "use": "official",
-        "type": {"coding": [{"system": c.CS_IDENTIFIER_TYPE, "code": c.IDNPS_TYPE}]},
-        "system": c.SYSTEM_IDNPS,
-        "value": c.IDNPS_RPPS_PREFIX + rpps,
+        "type": {"coding": [{"system": c.CS_IDENTIFIER_TYPE, "code": c.RPPS_TYPE}]},
+        "system": c.SYSTEM_RPPS,
+        "value": rpps,
     }
 
 
 def doctor_ref(rpps: str) -> Json:
-    """A logical reference to the remote doctor by national identifier (IDNPS)."""
-    return {"type": "Practitioner", "identifier": idnps_identifier(rpps)}
+    """A logical reference to the remote doctor by RPPS number (FR Core RPPS slice)."""
+    return {"type": "Practitioner", "identifier": rpps_identifier(rpps)}
 
 
 def fhir_datetime(value: datetime) -> str:

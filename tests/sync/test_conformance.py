@@ -2,7 +2,7 @@
 
 - no empty or whitespace-only string, empty list or empty object anywhere, from
   any mapper (a property test over whole sessions with empty optional texts);
-- Encounter and Location identifiers typed; doctors by IDNPS ("8" + RPPS);
+- Encounter and Location identifiers typed; doctors by RPPS (FR Core RPPS slice);
 - the identity-reliability extension as released (v2-0445 status, dateCollection,
   AV for the appli carte Vitale);
 - the INS profile only when its requirements hold, else the typed reason, and
@@ -173,15 +173,24 @@ def test_encounter_and_location_identifiers_are_typed_and_checked() -> None:
     ]
 
 
-def test_doctors_go_by_idnps_and_a_bad_rpps_is_refused() -> None:
+def test_doctors_go_by_rpps_and_a_bad_rpps_is_refused() -> None:
     bundle = session_bundle(full_session(), TEST_SITE)
     participant = resource(bundle, "Encounter")["participant"][0]["individual"]
     assert participant["identifier"] == {
         "use": "official",
-        "type": {"coding": [{"system": f"{c.FR_CORE_CS}/fr-core-cs-v2-0203", "code": "IDNPS"}]},
-        "system": "urn:oid:1.2.250.1.71.4.2.1",
-        "value": "810101010101",
+        "type": {"coding": [{"system": f"{c.FR_CORE_CS}/fr-core-cs-v2-0203", "code": "RPPS"}]},
+        "system": "https://rpps.esante.gouv.fr",
+        "value": "10101010101",
     }
+    # A bare RPPS under the IDNPS OID (what the kiosk used to send) is refused.
+    participant["identifier"] |= {"system": "urn:oid:1.2.250.1.71.4.2.1"}
+    encounter = resource(bundle, "Encounter")
+    assert [p.sentence() for p in check_codes(encounter)] == [
+        "Encounter.participant[0].individual.identifier.value has text of 11 character(s); "
+        'expected "8" followed by the 11-digit RPPS.',
+        "Encounter.participant[0].individual.identifier.type.code has text of 4 character(s); "
+        "expected one of IDNPS.",
+    ]
     odd = replace(
         full_session(),
         trace=(TraceEntry(T0, TraceKind.CALL_STARTED, Actor(ActorKind.DOCTOR, "12345")),),

@@ -319,7 +319,7 @@ def test_encounter_is_virtual_at_the_cabin_with_the_professionals(bundle: dict[s
         (p["type"][0]["coding"][0]["code"], p["individual"]["identifier"]["value"])
         for p in enc["participant"]
     ] == [
-        ("PPRF", "810101010101"),
+        ("PPRF", "10101010101"),
         ("PART", "pharma-7"),
         ("PART", "nurse-3"),
     ]
@@ -359,9 +359,9 @@ def test_trace_becomes_audit_events_with_times_professionals_acts_and_incidents(
         "type": "Practitioner",
         "identifier": {
             "use": "official",
-            "type": {"coding": [{"system": c.CS_IDENTIFIER_TYPE, "code": "IDNPS"}]},
-            "system": c.SYSTEM_IDNPS,
-            "value": "810101010101",
+            "type": {"coding": [{"system": c.CS_IDENTIFIER_TYPE, "code": "RPPS"}]},
+            "system": c.SYSTEM_RPPS,
+            "value": "10101010101",
         },
     }
     assert events[1]["agent"][0]["who"]["identifier"]["value"] == "pharma-7"

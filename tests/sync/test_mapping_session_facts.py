@@ -110,9 +110,9 @@ def test_a_document_travels_inline_with_its_size_and_hashes_and_its_author(
             "type": "Practitioner",
             "identifier": {
                 "use": "official",
-                "type": {"coding": [{"system": c.CS_IDENTIFIER_TYPE, "code": "IDNPS"}]},
-                "system": c.SYSTEM_IDNPS,
-                "value": "810101010101",
+                "type": {"coding": [{"system": c.CS_IDENTIFIER_TYPE, "code": "RPPS"}]},
+                "system": c.SYSTEM_RPPS,
+                "value": "10101010101",
             },
         }
     ]
