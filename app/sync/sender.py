@@ -296,7 +296,13 @@ class Sender:
             await self._back_to_ready(item, "Sending was interrupted.")
             raise
         del record  # nothing of the patient is kept longer than the requests
-        return await self._settle(item, decision)
+        try:
+            return await self._settle(item, decision)
+        except BaseException:
+            # The store could not record the outcome: back to ready (the bundle is
+            # idempotent, resending it is harmless), then let the loop see the error.
+            await self._back_to_ready(item, "The outcome of a send could not be recorded.")
+            raise
 
     async def _attempt(self, item: OutboxEntry, record: Any) -> Decision:
         try:

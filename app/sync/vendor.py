@@ -21,6 +21,7 @@ them), i.e. duplicate the whole history of a cabin.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -94,6 +95,7 @@ def _interruptions() -> Mapping[str, str]:
     return INTERRUPTIONS
 
 
+@functools.cache
 def code_systems() -> dict[str, tuple[str, Mapping[str, str]]]:
     """url -> (title, {code: display}) of every local code system."""
     return {
@@ -136,6 +138,7 @@ def code_system_resources() -> list[dict[str, Any]]:
     return out
 
 
+@functools.cache
 def known_codes(url: str) -> frozenset[str] | None:
     """The codes of a local code system (None when `url` is not one of ours)."""
     entry = code_systems().get(url)
