@@ -153,3 +153,96 @@ async def test_rss_after_ten_sessions_does_not_grow(kiosk, window: KioskWindow, 
         f"growth 3→10: {growth / 1024:.1f} MiB"
     )
     assert growth < 20 * 1024  # a leak of a screen per session would show as steady growth
+
+
+BARE_WINDOW = """
+import os, socket
+from PySide6.QtWidgets import QApplication, QWidget
+app = QApplication([])
+w = QWidget(); w.resize(1920, 1080); w.show()
+app.processEvents()
+with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+    s.sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])
+import time; time.sleep(60)
+"""
+
+
+def _to_ready(command: list[str], env: dict[str, str], notify: Path) -> tuple[float, int]:
+    """Seconds from spawning `command` to its READY=1, and its RSS (KiB) at that moment."""
+    import os
+    import socket
+
+    notify.unlink(missing_ok=True)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(notify))
+        sock.settimeout(120)
+        started = time.perf_counter()
+        proc = subprocess.Popen(  # noqa: S603
+            command,
+            cwd=ROOT,
+            env={**env, "NOTIFY_SOCKET": str(notify)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            while b"READY=1" not in sock.recv(4096):
+                pass
+            seconds = time.perf_counter() - started
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            rss = int(next(x for x in status.splitlines() if x.startswith("VmRSS:")).split()[1])
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+        os.sync()
+    return seconds, rss
+
+
+def test_cold_start_of_kiosk_run_to_ready_next_to_a_bare_window(tmp_path: Path) -> None:
+    """Issue 14: the real `kiosk run` (cabin template filled, store key from a credentials
+    directory, offscreen) from spawn to READY=1, and its RSS then, against a bare PySide6
+    window in the same run. Aim: within 3x the bare window, RSS <= 120 MiB."""
+    import os
+
+    site = subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            str(ROOT / "packaging" / "ci" / "fill-site.py"),
+            str(tmp_path / "etc"),
+            str(ROOT / "kiosk_config" / "examples" / "cabin-template.toml"),
+            str(tmp_path / "data"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    creds = tmp_path / "credentials"
+    creds.mkdir(mode=0o700)
+    (creds / "store.key").write_bytes(os.urandom(32).hex().encode())
+    (creds / "store.key").chmod(0o400)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "QT_QPA_PLATFORM": "offscreen",
+        "CREDENTIALS_DIRECTORY": str(creds),
+        "TELECABINE_STORE_CREDENTIAL": str(tmp_path / "none.cred"),
+        "HOME": str(tmp_path),
+    }
+    kiosk_run = [str(Path(sys.executable).with_name("kiosk")), "run", "--config", site]
+    bare = [sys.executable, "-c", BARE_WINDOW]
+    _to_ready(kiosk_run, env, tmp_path / "notify")  # the store is made once; a cabin restarts on it
+    runs: dict[str, list[tuple[float, int]]] = {"kiosk": [], "bare": []}
+    for _ in range(3):
+        runs["kiosk"].append(_to_ready(kiosk_run, env, tmp_path / "notify"))
+        runs["bare"].append(_to_ready(bare, env, tmp_path / "notify"))
+    k_s = statistics.median(s for s, _ in runs["kiosk"])
+    b_s = statistics.median(s for s, _ in runs["bare"])
+    k_rss = statistics.median(r for _, r in runs["kiosk"]) / 1024
+    b_rss = statistics.median(r for _, r in runs["bare"]) / 1024
+    print(
+        f"\nkiosk run → READY: {k_s:.2f} s, RSS {k_rss:.0f} MiB; bare PySide6 window: "
+        f"{b_s:.2f} s, RSS {b_rss:.0f} MiB; ratio {k_s / b_s:.1f}x (aim ≤ 3x, ≤ 120 MiB)"
+    )
+    assert k_s > 0 and b_s > 0
