@@ -58,14 +58,15 @@ mkdir -p "$site" "$venv/bin" "$wheels"
 # 1. Wheels, each checked against its hash in requirements/cabin.txt. pyscard ships no wheel:
 #    its sdist (hash-checked too) is built into one here.
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_CONSTRAINT= PIP_FIND_LINKS=
+quiet() { grep -v "is ignored: it is neither a file nor a directory" >&2 || true; }
 awk '/^pyscard==/{skip=1} skip&&/^[a-z]/&&!/^pyscard==/{skip=0} !skip' requirements/cabin.txt > "$work/wheels.txt"
 awk '/^pyscard==/{keep=1; print; next} keep&&/^ /{print; next} {keep=0}' requirements/cabin.txt \
   | sed 's/ \\$//' | tr -d '\n' | sed 's/  */ /g' > "$work/pyscard.txt"
 echo >> "$work/pyscard.txt"
 grep -q '^pyscard==' "$work/pyscard.txt" || { echo "build-deb: pyscard missing from requirements/cabin.txt" >&2; exit 1; }
-"$PY" -m pip download -q --no-deps --require-hashes --only-binary=:all: -d "$wheels" -r "$work/wheels.txt"
-"$PY" -m pip download -q --no-deps --require-hashes --no-binary=:all: -d "$work/sdist" -r "$work/pyscard.txt"
-"$PY" -m pip wheel -q --no-deps -w "$wheels" "$work"/sdist/pyscard-*.tar.gz
+"$PY" -m pip download -q --no-deps --require-hashes --only-binary=:all: -d "$wheels" -r "$work/wheels.txt" 2> >(quiet)
+"$PY" -m pip download -q --no-deps --require-hashes --no-binary=pyscard -d "$work/sdist" -r "$work/pyscard.txt" 2> >(quiet)
+"$PY" -m pip wheel -q --no-deps -w "$wheels" "$work"/sdist/pyscard-*.tar.gz 2> >(quiet)
 
 # 2. Install them into the venv's site-packages (no scripts: the kiosk's own entry point is
 #    written below; the Qt tools of PySide6 are not wanted on a cabin).
@@ -154,5 +155,5 @@ chmod 0644 "$root/DEBIAN/md5sums"
 find "$root" -exec touch -h -d "@$(git log -1 --format=%ct)" {} +
 chmod -R u+rwX,go+rX,go-w "$root"
 deb="$out/${PKG}_${VERSION}_amd64.deb"
-dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >/dev/null
+dpkg-deb --root-owner-group -Zzstd -z12 --build "$root" "$deb" >/dev/null
 echo "build-deb: $deb ($(du -h "$deb" | cut -f1), installed ${installed_kb} KiB)"
