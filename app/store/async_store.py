@@ -164,6 +164,9 @@ class AsyncStore:
     async def outbox_item(self, item_id: int) -> OutboxItem:
         return await self._run(self.store.outbox_item, item_id)
 
+    async def outbox_for_session(self, session_id: str) -> OutboxItem | None:
+        return await self._run(self.store.outbox_for_session, session_id)
+
     async def mark_in_flight(self, item_id: int, at: datetime | None = None) -> None:
         await self._run(self.store.mark_in_flight, item_id, at)
 

@@ -287,25 +287,37 @@ async def consultation(script: Script, doctor: Any, link: Any) -> dict[str, Any]
 async def bundle_landed(
     world: Any, assembly: Any, session_id: str, timeout: float
 ) -> dict[str, Any]:
-    """Wait for the session's Encounter at the platform (by its business identifier)."""
+    """Wait until the platform acknowledged the whole session, then count what it holds.
+
+    A session may go up in several bundles (split to the server's limits), so the
+    Encounter being there says nothing about the rest: the store's outbox says when
+    every part was acknowledged.
+    """
     cabin = assembly.config.site.cabin_id
     wanted = f"{cabin}/{session_id}/encounter"
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     found: list[dict[str, Any]] = []
+    state = None
     while loop.time() < deadline:
-        found = [
-            r
-            for r in world.platform.resources("Encounter")
-            if any(i.get("value") == wanted for i in r.get("identifier", []))
-        ]
-        if found:
+        item = await assembly.store.outbox_for_session(session_id)
+        state = item.state if item is not None else None
+        if state in ("acknowledged", "quarantined"):
             break
         await asyncio.sleep(0.1)
+    found = [
+        r
+        for r in world.platform.resources("Encounter")
+        if any(i.get("value") == wanted for i in r.get("identifier", []))
+    ]
     counts: dict[str, int] = {}
     for rtype in ("Patient", "Consent", "Observation", "Encounter", "Provenance", "AuditEvent"):
         counts[rtype] = len(world.platform.resources(rtype))
-    return {"bundle_reached_platform": bool(found), "resources_at_platform": counts}
+    return {
+        "bundle_reached_platform": bool(found) and state == "acknowledged",
+        "outbox_state": str(state),
+        "resources_at_platform": counts,
+    }
 
 
 def run_headless(config: Any, out: Path, languages: tuple[str, ...] = ("fr", "ar", "en")) -> int:
