@@ -224,7 +224,9 @@ async def assemble(
     )
     controller = services.controller
     if isinstance(port, KioskCallLauncher):
-        port.hooks.summary = lambda: summary_of(controller.view.context, config)
+        port.hooks.summary = lambda: summary_of(
+            controller.view.context, config, names=controller.professional_names()
+        )
     _notify_sender_after_each_session(assembly)
     assembly.tasks.append(asyncio.create_task(store_upkeep(store, upkeep_interval_s)))
     return assembly

@@ -27,6 +27,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from app.domain.visit_reason import FRENCH_WORDS
+
 SUMMARY_VERSION = 2
 
 IDENTITY_STATUS = {
@@ -73,17 +75,7 @@ TERRITORIALITY_WAIVER = {
     "sas-referral": "orienté par le SAS",
     "zip-residence": "réside en zone d'intervention prioritaire",
 }
-VISIT_REASON = {
-    "fever": "Fièvre",
-    "cough-cold": "Toux, rhume, mal de gorge",
-    "pain": "Douleur",
-    "skin": "Problème de peau (bouton, plaque, plaie)",
-    "urinary": "Problème urinaire",
-    "digestive": "Mal de ventre, diarrhée, vomissements",
-    "prescription-renewal": "Renouvellement d'ordonnance",
-    "test-results": "Résultats d'examens",
-    "other": "Autre raison",
-}
+VISIT_REASON = {str(r.value): words for r, words in FRENCH_WORDS.items()}
 MEASUREMENT_KIND = {
     "body-temperature": "Température",
     "heart-rate": "Pouls",

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kiosk_config import EXAMPLES, ConfigError, load_config
+from kiosk_config import EXAMPLES, ConfigError, check_config, load_config
 
 
 def register(sub: Any) -> None:
@@ -90,12 +90,28 @@ def _announced(world: Any) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
+    """The cabin: the configuration must be ready (`kiosk config check`), not only valid.
+
+    A cabin started on the untouched template ("CHANGE ME"), an example host or a
+    missing certificate would take patients and then fail them; it stops here
+    with the same sentences as `kiosk config check` and exit 2 (systemd's unit
+    then shows them in the journal).
+    """
     refused = _refused_runtime()  # runtime check (app/runtime.py, docs/runtime.md)
     if refused is not None:
         return refused
-    config = _load(args.config)
-    if config is None:
+    try:
+        report = check_config(args.config)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        print(
+            "kiosk run: this cabin's configuration is not ready; nothing was started.",
+            file=sys.stderr,
+        )
         return 2
+    for warning in report.warnings:
+        print(f"config note: {warning.sentence()}", file=sys.stderr)
+    config = report.config
     from app.main import run
 
     return run(config, cabin_mode=True)

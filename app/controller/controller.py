@@ -159,6 +159,7 @@ class SessionController:
         self._assistant: Professional | None = None
         self._assistant_idle_s = assistant_idle_s
         self._assistant_expires_at: datetime | None = None
+        self._professional_names: dict[str, str] = {}
         self._last_touch_at: datetime | None = None
         self._card_read: dev.CardRead | None = None  # the card in the reader's last read
         self._camera_on = False
@@ -192,6 +193,14 @@ class SessionController:
     @property
     def assistant(self) -> Professional | None:
         return self._assistant
+
+    def professional_names(self) -> dict[str, str]:
+        """Who signed in during this session (account id -> display name), for the doctor.
+
+        The doctor's summary says who entered a value or checked an identity by
+        name; the map lives only as long as the session (wiped with it).
+        """
+        return dict(self._professional_names)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call `listener(view)` after every change; returns the unsubscribe function.
@@ -315,6 +324,8 @@ class SessionController:
         `expires_at` in the view); `end_assistance` ends it with a reason.
         """
         self._assistant = professional
+        if professional is not None:
+            self._professional_names[professional.username] = professional.display_name
         self._assistant_expires_at = (
             self._clock.now() + timedelta(seconds=self._assistant_idle_s)
             if professional is not None
@@ -698,6 +709,7 @@ class SessionController:
             self._begun.discard(session_id)
         self._device_status = None
         self._doctor = None
+        self._professional_names.clear()
         if self._assistant is not None:
             with contextlib.suppress(Exception):
                 await self._write(

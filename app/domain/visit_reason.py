@@ -29,6 +29,7 @@ __all__ = [
     "VisitReason",
     "VisitReasonAnswer",
     "VisitReasonProblem",
+    "FRENCH_WORDS",
     "check_reasons",
     "clean_text",
 ]
@@ -52,6 +53,21 @@ class VisitReason(enum.StrEnum):
     PRESCRIPTION_RENEWAL = "prescription-renewal"
     TEST_RESULTS = "test-results"
     OTHER = "other"
+
+
+FRENCH_WORDS: dict[VisitReason, str] = {
+    VisitReason.FEVER: "Fièvre",
+    VisitReason.COUGH_COLD: "Toux, rhume, mal de gorge",
+    VisitReason.PAIN: "Douleur",
+    VisitReason.SKIN: "Problème de peau (bouton, plaque, plaie)",
+    VisitReason.URINARY: "Problème urinaire",
+    VisitReason.DIGESTIVE: "Mal de ventre, diarrhée, vomissements",
+    VisitReason.PRESCRIPTION_RENEWAL: "Renouvellement d'ordonnance",
+    VisitReason.TEST_RESULTS: "Résultats d'examens",
+    VisitReason.OTHER: "Autre raison",
+}
+"""What the doctor and the platform read for each choice (the patient's screen uses the
+catalogues): the doctor's summary and the FHIR code system's displays share these words."""
 
 
 class VisitReasonProblem(enum.StrEnum):

@@ -9,11 +9,13 @@ per cabin and commune on the platform), the Encounter is one per session.
 from __future__ import annotations
 
 from app.domain.trace import ActorKind, IncidentCode, TraceKind
+from app.domain.visit_reason import FRENCH_WORDS
 from app.sync import fhir_codes as c
 from app.sync.fhir_context import Json, MappingContext, doctor_ref, fhir_datetime
 from app.sync.identifiers import (
     CS_END_REASON,
     CS_INTERRUPTION,
+    CS_VISIT_REASON,
     EXT_ENCOUNTER_END_REASON,
     EXT_EVENT_STATUS_REASON,
 )
@@ -50,11 +52,18 @@ def location_resource(ctx: MappingContext) -> Json:
             ],
             "use": "work",
             "type": "physical",
-            "line": [site.street],
+            # The complement (building, floor) is the second line: how help finds the cabin.
+            "line": [site.street, *([site.complement] if site.complement else [])],
             "city": site.city,
             "postalCode": site.postal_code,
             "country": "FR",
         },
+        # The hosting site's phone, to reach someone beside the patient.
+        **(
+            {"telecom": [{"system": "phone", "value": site.phone, "use": "work"}]}
+            if site.phone
+            else {}
+        ),
     }
 
 
@@ -162,6 +171,9 @@ def encounter_resource(snapshot: SessionSnapshot, ctx: MappingContext) -> Json:
     }
     if snapshot.identity is not None:
         resource["subject"] = ctx.ref(ctx.patient_id, "Patient")
+    reasons = reason_codes(snapshot)
+    if reasons:
+        resource["reasonCode"] = reasons
     participants = _participants(snapshot, ctx)
     if participants:
         resource["participant"] = participants
@@ -173,6 +185,31 @@ def encounter_resource(snapshot: SessionSnapshot, ctx: MappingContext) -> Json:
         }
     ]
     return resource
+
+
+def reason_codes(snapshot: SessionSnapshot) -> list[Json]:
+    """Why the patient came (Encounter.reasonCode): one concept per choice, the words apart.
+
+    The choices are the kiosk's own codes (published with French displays);
+    the patient's few words, when given, are a concept of their own with only
+    `text`. "I'd rather tell the doctor" (nothing chosen, nothing written)
+    sends nothing: no empty element leaves the kiosk.
+    """
+    answer = snapshot.visit_reason
+    if answer is None:
+        return []
+    out: list[Json] = [
+        {
+            "coding": [
+                {"system": CS_VISIT_REASON, "code": str(r.value), "display": FRENCH_WORDS[r]}
+            ],
+            "text": FRENCH_WORDS[r],
+        }
+        for r in answer.reasons
+    ]
+    if answer.text:
+        out.append({"text": answer.text})
+    return out
 
 
 def professionals(snapshot: SessionSnapshot) -> tuple[list[str], list[str]]:

@@ -18,6 +18,7 @@ from app.domain.measurements import Measurement
 from app.domain.orientation import OrientationResult
 from app.domain.session_effects import PaymentRecord
 from app.domain.trace import TraceEntry
+from app.domain.visit_reason import VisitReasonAnswer
 
 
 class OutboxEntry(Protocol):
@@ -96,6 +97,9 @@ class SessionRecordLike(Protocol):
 
     @property
     def documents(self) -> Sequence[DocumentLike]: ...
+
+    @property
+    def visit_reason(self) -> VisitReasonAnswer | None: ...
 
 
 class OutboxPort(Protocol):

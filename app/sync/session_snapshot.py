@@ -18,6 +18,7 @@ from app.domain.mode import RunMode
 from app.domain.orientation import OrientationResult
 from app.domain.session_effects import PaymentRecord
 from app.domain.trace import TraceEntry
+from app.domain.visit_reason import VisitReasonAnswer
 from kiosk_config import KioskConfig
 
 
@@ -57,6 +58,7 @@ class SessionSnapshot:
     orientation: OrientationResult | None = None
     payments: tuple[PaymentRecord, ...] = ()
     documents: tuple[SessionDocument, ...] = ()
+    visit_reason: VisitReasonAnswer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,8 @@ class SiteInfo:
     city: str
     insee_code: str
     mode: RunMode
+    complement: str | None = None
+    phone: str | None = None
 
     @classmethod
     def from_config(cls, config: KioskConfig) -> SiteInfo:
@@ -82,4 +86,6 @@ class SiteInfo:
             city=site.address.city,
             insee_code=site.insee_code,
             mode=RunMode(site.mode.value),
+            complement=site.address.complement,
+            phone=site.phone,
         )

@@ -29,6 +29,7 @@ def snapshot_from_record(record: SessionRecordLike) -> SessionSnapshot:
         identity_recorded_at=tuple(record.identity_recorded_at),
         orientation=record.orientation,
         payments=tuple(record.payments),
+        visit_reason=record.visit_reason,
         documents=tuple(
             SessionDocument(
                 document_id=d.document_id,

@@ -28,6 +28,7 @@ from typing import Any
 from app.domain.consent import ConsentItem
 from app.domain.orientation import OrientationException, Parcours, TerritorialityWaiver
 from app.domain.trace import ActorKind, IncidentCode, TraceKind
+from app.domain.visit_reason import FRENCH_WORDS
 
 VENDOR_BASE = "https://telecabine.example/fhir"
 CS_BASE = f"{VENDOR_BASE}/CodeSystem"
@@ -46,6 +47,7 @@ CS_PARCOURS = f"{CS_BASE}/parcours"
 CS_ORIENTATION_EXCEPTION = f"{CS_BASE}/orientation-exception"
 CS_TERRITORIALITY_WAIVER = f"{CS_BASE}/territoriality-waiver"
 CS_IDENTITY_EVENT = f"{CS_BASE}/identity-event"
+CS_VISIT_REASON = f"{CS_BASE}/visit-reason"
 
 EXT_CONSENT_TEXT_SHA256 = f"{SD_BASE}/consent-text-sha256"
 EXT_ENCOUNTER_END_REASON = f"{SD_BASE}/encounter-end-reason"
@@ -111,6 +113,10 @@ def code_systems() -> dict[str, tuple[str, Mapping[str, str]]]:
         CS_ORIENTATION_EXCEPTION: ("Exceptions to the parcours", _codes(OrientationException)),
         CS_TERRITORIALITY_WAIVER: ("Waivers of territoriality", _codes(TerritorialityWaiver)),
         CS_IDENTITY_EVENT: ("Identity events", dict(IDENTITY_EVENTS)),
+        CS_VISIT_REASON: (
+            "Why the patient came, in the kiosk's simple choices",
+            {str(r.value): words for r, words in FRENCH_WORDS.items()},
+        ),
     }
 
 

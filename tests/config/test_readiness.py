@@ -408,3 +408,23 @@ def test_cli_refuses_the_template_and_notes_warnings(tmp_path: Path) -> None:
     )
     assert ok.returncode == 0, ok.stderr
     assert "  note: 'site.phone': is not set" in ok.stdout
+
+
+def test_kiosk_run_refuses_the_untouched_cabin_template_before_starting_anything(
+    tmp_path: Path,
+) -> None:
+    """A cabin started on the template would take patients and fail them: it stops first."""
+    env = {"PATH": "/usr/sbin:/usr/bin:/bin", "HOME": str(tmp_path), "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "run", "--config", str(TEMPLATE)],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "placeholder of the cabin template" in result.stderr
+    assert "configuration is not ready; nothing was started" in result.stderr
+    assert "Traceback" not in result.stderr

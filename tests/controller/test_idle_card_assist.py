@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from app.call.summary import measurement_rows
 from app.domain import session_events as ev
 from app.domain.measurements import MeasurementKind, Quantity
 from app.domain.session_context import State
@@ -94,6 +95,29 @@ async def test_a_sign_in_lasts_one_act(kiosk: Kiosk) -> None:
     kinds = [(e.kind, e.actor.kind, e.subject) for e in record.trace]
     assert (TraceKind.ASSISTANT_SIGNED_IN, ActorKind.ASSISTANT, "manual-measurement") in kinds
     assert (TraceKind.ASSISTANT_SIGNED_OUT, ActorKind.ASSISTANT, "act-done") in kinds
+    # The doctor reads who entered the value by name, after the sign-in ended.
+    names = c.professional_names()
+    assert names == {"marie.dupont": "Marie Dupont"}
+    rows = measurement_rows(k.view.context.measurements, names)
+    assert [r["by"] for r in rows] == ["saisie à la main par Marie Dupont"]
+
+
+async def test_the_names_of_professionals_go_with_the_session(kiosk: Kiosk) -> None:
+    k, c = kiosk, kiosk.controller
+    assert c.assist is not None
+    secret = await _account(k, "marie.dupont", Role.ASSISTANT)
+    await to_measurements(k)
+    assert (await c.assist.sign_in(_creds(k, "marie.dupont", secret))).ok
+    assert c.professional_names() == {"marie.dupont": "Marie Dupont"}
+    assert (await c.submit(ev.StopRequested)).accepted
+    assert (await c.submit(ev.StopConfirmed)).accepted
+    for _ in range(5):  # the card asked back, then the welcome screen
+        if k.view.state is State.WELCOME:
+            break
+        k.clock.advance(120)
+        await c.tick()
+    assert k.view.state is State.WELCOME
+    assert c.professional_names() == {}
 
 
 async def test_a_sign_in_ends_after_the_idle_time(kiosk: Kiosk) -> None:

@@ -42,6 +42,7 @@ from app.domain.measurements import (
 from app.domain.orientation import OrientationAnswers, assess
 from app.domain.session_effects import PaymentRecord
 from app.domain.trace import Actor, ActorKind, IncidentCode, TraceEntry, TraceKind, incident
+from app.domain.visit_reason import VisitReason, VisitReasonAnswer
 from app.sync.session_snapshot import SessionDocument, SessionSnapshot
 
 SEED = 20261202
@@ -305,7 +306,23 @@ def session(n: int, rng: random.Random, *, big_document_bytes: int = 900_000) ->
         orientation=orientation,
         payments=tuple(payments),
         documents=tuple(documents),
+        visit_reason=_visit_reason(n, rng, at),
     )
+
+
+def _visit_reason(n: int, rng: random.Random, at: datetime) -> VisitReasonAnswer | None:
+    """No answer (older sessions), "rather tell the doctor", choices, choices and words."""
+    match n % 4:
+        case 0:
+            return None
+        case 1:
+            return VisitReasonAnswer(at, (), None)
+        case 2:
+            return VisitReasonAnswer(at, tuple(rng.sample(list(VisitReason), 2)), None)
+        case _:
+            return VisitReasonAnswer(
+                at, (rng.choice(list(VisitReason)),), "mal au dos, depuis lundi"
+            )
 
 
 def corpus(count: int = 200, seed: int = SEED) -> list[SessionSnapshot]:

@@ -36,6 +36,8 @@ async def put_sessions(
             await store.record(snap.session_id, snap.orientation)
         for payment in snap.payments:
             await store.record(snap.session_id, payment)
+        if snap.visit_reason is not None:
+            await store.record(snap.session_id, snap.visit_reason)
         for document in snap.documents:
             if document.content is None:
                 await store.record(

@@ -30,6 +30,7 @@ from app.domain.mode import RunMode
 from app.domain.orientation import OrientationAnswers, assess
 from app.domain.session_effects import PaymentRecord
 from app.domain.trace import Actor, ActorKind, IncidentCode, TraceEntry, TraceKind, incident
+from app.domain.visit_reason import VisitReason, VisitReasonAnswer
 from app.sync.session_snapshot import SessionDocument, SessionSnapshot, SiteInfo
 
 T0 = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -269,6 +270,11 @@ def rich_session(
         orientation=orientation,
         payments=(PaymentRecord("PAY-7781"),) if with_call else (),
         documents=documents if with_call else (),
+        visit_reason=VisitReasonAnswer(
+            T0 + timedelta(minutes=5),
+            (VisitReason.FEVER, VisitReason.COUGH_COLD),
+            "depuis trois jours, fièvre à 39",
+        ),
     )
 
 

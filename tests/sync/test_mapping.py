@@ -330,6 +330,17 @@ def test_encounter_is_virtual_at_the_cabin_with_the_professionals(bundle: dict[s
     assert loc["address"]["city"] == "Brest"
     assert loc["address"]["postalCode"] == "29200"
     assert loc["address"]["extension"][0]["valueCoding"]["code"] == "29019"
+    assert loc["address"]["line"] == ["3 rue du Port"]
+    assert "telecom" not in loc
+
+
+def test_the_location_carries_the_address_complement_and_the_sites_phone() -> None:
+    site = replace(TEST_SITE, complement="Bâtiment B, 1er étage", phone="02 98 00 11 22")
+    loc = one(session_bundle(full_session(), site), "Location")
+    assert loc["address"]["line"] == ["3 rue du Port", "Bâtiment B, 1er étage"]
+    assert loc["telecom"] == [{"system": "phone", "value": "02 98 00 11 22", "use": "work"}]
+    get_fhir_model_class("Location").model_validate(loc)
+    assert check_codes(loc) == []
 
 
 def test_trace_becomes_audit_events_with_times_professionals_acts_and_incidents(

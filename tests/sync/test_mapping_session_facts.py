@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +13,16 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
+from app.domain.visit_reason import VisitReasonAnswer
 from app.store import AsyncStore
 from app.sync import fhir_codes as c
 from app.sync.code_checks import check_codes
 from app.sync.fhir_bundle import session_bundle
 from app.sync.fhir_document import INLINE_MAX_BYTES
 from app.sync.store_adapter import StoreOutbox, snapshot_from_record
+from app.sync.vendor import CS_VISIT_REASON, code_system_resources
 from tests.sync.conftest import put_sessions
-from tests.sync.sessions import REPORT_PDF, TEST_SITE, rich_session
+from tests.sync.sessions import REPORT_PDF, T0, TEST_SITE, rich_session
 
 SYSTEM = "urn:telecabine:CAB-T1"
 
@@ -320,6 +323,37 @@ def test_the_checks_refuse_an_unknown_end_reason_and_inconsistent_attachments(
     ]
 
 
+def test_the_reason_for_the_visit_is_the_encounters_reason_code(bundle: dict[str, Any]) -> None:
+    encounter = by_identifier(bundle, "CAB-T1/S-R001/encounter")
+    assert encounter["reasonCode"] == [
+        {
+            "coding": [{"system": CS_VISIT_REASON, "code": "fever", "display": "Fièvre"}],
+            "text": "Fièvre",
+        },
+        {
+            "coding": [
+                {
+                    "system": CS_VISIT_REASON,
+                    "code": "cough-cold",
+                    "display": "Toux, rhume, mal de gorge",
+                }
+            ],
+            "text": "Toux, rhume, mal de gorge",
+        },
+        {"text": "depuis trois jours, fièvre à 39"},
+    ]
+    # Every code sent is one the published code system resolves.
+    (published,) = [r for r in code_system_resources() if r["url"] == CS_VISIT_REASON]
+    assert {"fever", "cough-cold"} <= {concept["code"] for concept in published["concept"]}
+
+
+def test_i_would_rather_tell_the_doctor_sends_no_reason() -> None:
+    quiet = replace(rich_session(), visit_reason=VisitReasonAnswer(T0, (), None))
+    encounter = by_identifier(session_bundle(quiet, TEST_SITE), "CAB-T1/S-R001/encounter")
+    assert "reasonCode" not in encounter
+    assert check_codes(encounter) == []
+
+
 async def test_a_rich_session_through_the_real_store_maps_the_same_facts(
     tmp_path: Path, store: AsyncStore
 ) -> None:
@@ -333,7 +367,13 @@ async def test_a_rich_session_through_the_real_store_maps_the_same_facts(
         get_fhir_model_class(e["resource"]["resourceType"]).model_validate(e["resource"])
     doc = by_identifier(bundle, "CAB-T1/S-R001/document/S-R001-d1")
     assert base64.b64decode(doc["content"][0]["attachment"]["data"]) == REPORT_PDF
-    assert by_identifier(bundle, "CAB-T1/S-R001/encounter")["status"] == "finished"
+    encounter = by_identifier(bundle, "CAB-T1/S-R001/encounter")
+    assert encounter["status"] == "finished"
+    assert [r.get("text") for r in encounter["reasonCode"]] == [
+        "Fièvre",
+        "Toux, rhume, mal de gorge",
+        "depuis trois jours, fièvre à 39",
+    ]
     assert (
         by_identifier(bundle, "CAB-T1/S-R001/orientation")["valueCodeableConcept"]["coding"][0][
             "code"
