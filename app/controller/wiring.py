@@ -40,6 +40,8 @@ def flow_settings(config: KioskConfig) -> FlowSettings:
         message_reading_s=float(config.timeouts.message_reading_s),
         take_card_s=float(config.timeouts.take_card_s),
         max_wait_s=float(config.timeouts.max_wait_s),
+        # The driver gives up after device_measure_s; the flow's backstop comes 30 s later.
+        measure_max_s=float(config.timeouts.device_measure_s) + 30.0,
     )
 
 

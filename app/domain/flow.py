@@ -646,7 +646,7 @@ _MEASURING = frozenset({State.MEASUREMENTS, State.CALL})
 @_on(_MEASURING, StartMeasurement)
 def _start_measurement(t: _Txn, ev: StartMeasurement) -> None:
     _stop_device(t)
-    t.set(active_device=ev.kind, manual_entry_for=None)
+    t.set(active_device=ev.kind, manual_entry_for=None, measuring_since=ev.at)
     t.do(StartDevice(ev.kind))
 
 
@@ -748,7 +748,7 @@ def _degraded_choice(t: _Txn, ev: DegradedChoice) -> None:
         assert kind is not None  # a device failure names its kind
         t.set(step=State.MEASUREMENTS, degraded=None)
         if ev.option is DegradedOption.RETRY:
-            t.set(active_device=kind)
+            t.set(active_device=kind, measuring_since=ev.at)
             t.do(StartDevice(kind))
         elif ev.option is DegradedOption.MANUAL_ENTRY:
             t.set(manual_entry_for=kind)
@@ -952,6 +952,18 @@ def _tick(t: _Txn, ev: Tick) -> None:
     if ctx.step is State.TAKE_CARD:
         if _seconds(ev.at, ctx.take_card_since) >= s.take_card_s:
             _card_left(t)
+        return
+    device = ctx.active_device
+    if (
+        ctx.step is State.MEASUREMENTS
+        and device is not None
+        and _seconds(ev.at, ctx.measuring_since) >= s.measure_max_s
+    ):
+        # Neither a reading nor a failure: the device is taken as failed (never a dead end).
+        t.incident(IncidentCode.DEVICE_FAILED, f"{device.value}:no-answer")
+        t.set(active_device=None)
+        t.do(StopDevices())
+        _degrade(t, DegradedReason.DEVICE_FAILED, device)
         return
     if ctx.step is State.WAITING_ROOM and _seconds(ev.at, ctx.wait_started_at) >= s.max_wait_s:
         t.incident(IncidentCode.WAIT_TOO_LONG)

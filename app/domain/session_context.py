@@ -86,6 +86,9 @@ class FlowSettings:
     message_reading_s: float = 120.0  # DEGRADED and EMERGENCY_EXIT messages before any warning
     take_card_s: float = 90.0  # how long the closing session waits for the card to be taken
     max_wait_s: float = 1200.0  # the waiting room's maximum wait before the degraded path
+    # A measurement with no reading and no failure after this long: the device is taken as
+    # failed (the patient is never left on "measuring" with no way on). A cuff takes ~1 min.
+    measure_max_s: float = 180.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,7 @@ class SessionContext:
     visit_reason: VisitReasonAnswer | None = field(default=None, repr=False)
     measurements: tuple[Measurement, ...] = field(default=(), repr=False)
     active_device: MeasurementKind | None = None
+    measuring_since: datetime | None = None  # when the active device was started
     manual_entry_for: MeasurementKind | None = None
     skipped: frozenset[MeasurementKind] = frozenset()
     degraded: Degraded | None = None

@@ -683,7 +683,7 @@ def test_no_warning_during_call_or_waiting_room_or_measuring() -> None:
         assert flow.state is state
     flow = flow_at(State.MEASUREMENTS)
     flow.handle(StartMeasurement(at(9), MeasurementKind.BLOOD_PRESSURE))
-    flow.handle(Tick(at(9 + 600)))
+    flow.handle(Tick(at(9 + SETTINGS.measure_max_s - 1)))  # long past the idle limit
     assert flow.state is State.MEASUREMENTS
     m = make_measurement(
         "bp-1",

@@ -17,6 +17,7 @@ from app.domain.session_effects import (
     EndCall,
     OpenCall,
     ReadCard,
+    StopDevices,
     Wipe,
     WriteToStore,
 )
@@ -85,13 +86,13 @@ def test_idle_restarts_when_a_measurement_ends() -> None:
     flow.handle(DeviceFailed(at(200), MeasurementKind.BODY_TEMPERATURE, "thermo-1"))
     assert flow.state is State.DEGRADED
     flow.handle(DegradedChoice(at(201), DegradedOption.RETRY))
-    flow.handle(Tick(at(500)))  # measuring: not watched
+    flow.handle(Tick(at(350)))  # measuring: not watched
     from app.domain.session_events import MeasurementTaken
 
-    flow.handle(MeasurementTaken(at(500), temperature("m-1", "37", at(500))))
-    flow.handle(Tick(at(559)))
+    flow.handle(MeasurementTaken(at(360), temperature("m-1", "37", at(360))))
+    flow.handle(Tick(at(419)))
     assert flow.state is State.MEASUREMENTS
-    flow.handle(Tick(at(560)))
+    flow.handle(Tick(at(420)))
     assert flow.state is State.INACTIVITY_WARNING
 
 
@@ -305,3 +306,28 @@ def test_finish_after_a_long_wait() -> None:
     flow.handle(Tick(at(9 + SETTINGS.max_wait_s)))
     flow.handle(DegradedChoice(at(1_300), DegradedOption.FINISH))
     assert flow.state is State.END
+
+
+# --- a device that never answers ----------------------------------------------------------
+
+
+def test_a_device_that_neither_reads_nor_fails_is_taken_as_failed() -> None:
+    """The backstop: never left on "measuring" with no way on (the driver should fail first)."""
+    flow = flow_at(State.MEASUREMENTS)
+    flow.handle(StartMeasurement(at(10), MeasurementKind.BODY_TEMPERATURE))
+    flow.handle(Tick(at(10 + SETTINGS.measure_max_s - 1)))
+    assert flow.state is State.MEASUREMENTS
+    assert flow.context.active_device is MeasurementKind.BODY_TEMPERATURE
+    effects = flow.handle(Tick(at(10 + SETTINGS.measure_max_s)))
+    assert StopDevices() in effects
+    assert flow.state is State.DEGRADED
+    assert flow.context.degraded is not None
+    assert flow.context.degraded.reason is DegradedReason.DEVICE_FAILED
+    assert flow.context.degraded.device_kind is MeasurementKind.BODY_TEMPERATURE
+    assert DegradedOption.MANUAL_ENTRY in flow.context.degraded.options
+    assert flow.context.trace[-1].incident is IncidentCode.DEVICE_FAILED
+    # Trying again starts the clock again.
+    flow.handle(DegradedChoice(at(400), DegradedOption.RETRY))
+    assert flow.context.active_device is MeasurementKind.BODY_TEMPERATURE
+    flow.handle(Tick(at(400 + SETTINGS.measure_max_s - 1)))
+    assert flow.state is State.MEASUREMENTS
