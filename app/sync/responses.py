@@ -209,6 +209,25 @@ def _names(item: dict[str, Any], response: dict[str, Any], want: Expected) -> st
     return f"{want.resource_type}/{rid}"
 
 
+def binary_named(headers: Mapping[str, str], body: bytes, binary_id: str) -> bool:
+    """Whether a 200/201 to `PUT Binary/{binary_id}` names that very Binary: its
+    Location header, or the resource returned (`resourceType` Binary, same id).
+    A reply naming another Binary, or none, is not an acknowledgement."""
+    location = _header(headers, "Location") or _header(headers, "Content-Location")
+    parsed = _LOCATION.fullmatch(location[:400]) if isinstance(location, str) else None
+    if parsed is not None:
+        return parsed.group(1) == "Binary" and parsed.group(2) == binary_id
+    try:
+        resource = parse_json(body) if body else None
+    except ReplyParseError:
+        return False
+    return (
+        isinstance(resource, dict)
+        and resource.get("resourceType") == "Binary"
+        and resource.get("id") == binary_id
+    )
+
+
 def _carries(resource: dict[str, Any], business: tuple[str, str, str]) -> bool:
     param, system, value = business
     if param == "_tag":

@@ -48,6 +48,7 @@ from app.sync.responses import (
     Quarantine,
     ReplyParseError,
     Retry,
+    binary_named,
     classify,
     outcome_text,
     parse_json,
@@ -353,7 +354,7 @@ class Sender:
                 )
             except NetworkFailure as exc:
                 return Retry(exc.sentence)
-            decision = _binary_decision(reply)
+            decision = _binary_decision(reply, upload.binary_id)
             if not isinstance(decision, Acknowledge):
                 return decision
             digests.append(decision.response_digest)
@@ -473,11 +474,18 @@ class _Progress:
     digests: list[str] = field(default_factory=list)
 
 
-def _binary_decision(reply: HttpReply) -> Decision:
-    """A Binary PUT: 200/201 naming no other id is stored; 4xx for good; else retry."""
+def _binary_decision(reply: HttpReply, binary_id: str) -> Decision:
+    """A Binary PUT: 200/201 naming this Binary (Location or the resource returned) is
+    stored; any other 2xx is retried (a replayed or foreign reply is no acknowledgement);
+    4xx for good; else retry."""
     status = reply.status
-    if status in (200, 201):
+    if status in (200, 201) and binary_named(reply.headers, reply.body, binary_id):
         return Acknowledge(hashlib.sha256(reply.body).hexdigest())
+    if 200 <= status < 300:
+        return Retry(
+            f"The platform answered {status} to a document but did not name the Binary "
+            "the kiosk sent."
+        )
     if 400 <= status < 500 and status not in (401, 403, 408, 409, 425, 429):
         try:
             text = outcome_text(parse_json(reply.body))

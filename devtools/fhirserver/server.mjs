@@ -60,7 +60,15 @@ const binaries = new Map(); // id -> { contentType, bytes }
 class ValidatingRepository extends MemoryRepository {
   check(resource) {
     stats.validations += 1;
-    const issues = validateResource(resource).filter((i) => i.severity === 'error');
+    let issues;
+    try {
+      // @medplum/core 4.x throws an OperationOutcomeError on the first errors found
+      // (older lines returned the issues): both are a refusal, and both are counted.
+      issues = validateResource(resource).filter((i) => i.severity === 'error');
+    } catch (error) {
+      stats.refused += 1;
+      throw error;
+    }
     if (issues.length) {
       stats.refused += 1;
       throw new OperationOutcomeError({ resourceType: 'OperationOutcome', issue: issues });

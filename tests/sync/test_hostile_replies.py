@@ -317,3 +317,70 @@ async def test_backoff_delays_do_not_follow_the_wall_clock() -> None:
     expected = [random.Random(5).random() for _ in range(1)]
     assert delays[0] == pytest.approx(expected[0] * 1.0)
     assert (await sender.drain_once(ignore_retry_times=True)).acknowledged == 1
+
+
+class BinaryScriptedClient(ScriptedClient):
+    """Update-create with documents as Binary: answers each Binary PUT from a script."""
+
+    def __init__(self, binary_script: list[Reply]) -> None:
+        super().__init__([])
+        self.binary_script = list(binary_script)
+        self.binaries: list[str] = []
+
+    async def put_binary(self, binary_id: str, content_type: str, content: bytes) -> HttpReply:
+        self.binaries.append(binary_id)
+        step = self.binary_script.pop(0) if self.binary_script else None
+        if step is None:
+            return HttpReply(201, {"Location": f"Binary/{binary_id}/_history/1"}, b"")
+        if isinstance(step, BaseException):
+            raise step
+        if callable(step):
+            return step(binary_id.encode())
+        return step
+
+
+def binary_body(rid: str) -> bytes:
+    return json.dumps({"resourceType": "Binary", "id": rid, "contentType": "image/png"}).encode()
+
+
+HOSTILE_BINARY: dict[str, Reply] = {
+    "another Binary in the body": HttpReply(201, {}, binary_body(str(uuid.uuid4()))),
+    "another Binary in the Location": HttpReply(200, {"Location": "Binary/other-1"}, b""),
+    "a Patient of the same id": lambda rid: HttpReply(
+        201, {}, json.dumps({"resourceType": "Patient", "id": rid.decode()}).encode()
+    ),
+    "a 200 naming nothing": HttpReply(200, {}, b""),
+    "a 200 that is not JSON": HttpReply(200, {}, b"<html>ok</html>"),
+    "a 202 naming it": lambda rid: HttpReply(202, {}, binary_body(rid.decode())),
+    "a 503": HttpReply(503, {"Retry-After": "9" * 400}, b""),
+    "a timeout": NetworkFailure(NetworkFailureReason.TIMEOUT, "The platform did not answer."),
+    "a bug in the client": ValueError("boom"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_BINARY))
+async def test_a_hostile_reply_to_a_document_is_no_acknowledgement(case: str) -> None:
+    """A 2xx to `PUT Binary/{id}` that does not name that Binary is retried, never taken."""
+    from tests.sync.sessions import rich_session
+
+    big = bytes(range(256)) * 8
+    outbox = MemoryOutbox([rich_session("S-1", big_document=big), small_session("S-2")])
+    client = BinaryScriptedClient([HOSTILE_BINARY[case]])
+    sender = Sender(
+        outbox,
+        client,  # type: ignore[arg-type]
+        TEST_SITE,
+        clock=FakeClock(T0),
+        random=random.Random(5).random,
+        settings=SenderSettings(
+            upload=UploadSettings(strategy="update-create", inline_max_bytes=1024)
+        ),
+    )
+    report = await sender.drain_once()
+    assert report.acknowledged == 0 and report.retry_in_s is not None, case
+    assert [i.state for i in outbox.items] == ["ready", "ready"]
+    assert client.bodies == []  # the bundle never left before its document was stored
+    report = await sender.drain_once(ignore_retry_times=True)
+    assert report.acknowledged == 2
+    assert outbox.acknowledged_order == ["S-1", "S-2"]
+    assert len(set(client.binaries)) == 1 and len(client.binaries) == 2  # same id resent
