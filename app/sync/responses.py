@@ -15,6 +15,9 @@ Policy (docs/sync.md):
 - an entry at 408/409/412/429/5xx inside a 2xx, and any 2xx that is not a
   matching acknowledgement → retry (the bundle is idempotent);
 - 408, 409, 425, 429, 5xx, 1xx/3xx, network errors, 401/403 → retry;
+- 404, 405, 406, 415 whose body is not a FHIR OperationOutcome (a wrong
+  address, a proxy's page: not the FHIR server speaking) → retry, so a
+  misrouted URL does not quarantine the whole queue one session at a time;
 - any other 4xx → quarantine: the same bytes will never succeed.
 Reasons carry codes and paths, never values: the platform's diagnostics may
 echo health data, so its text is kept only when it looks like a sentence of
@@ -40,6 +43,9 @@ from app.sync.upload import Expected
 
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 401, 403})
 CREDENTIAL_STATUSES = frozenset({401, 403})
+# Statuses about the address or the method rather than the session: from anything
+# but the FHIR server itself (no OperationOutcome in the body) they are retried.
+ADDRESS_STATUSES = frozenset({404, 405, 406, 415})
 ENTRY_RETRY_STATUSES = frozenset({408, 409, 412, 425, 429})
 _STATUS = re.compile(r"^([1-5][0-9]{2})(?: [^\n]{0,100})?$")
 _LOCATION = re.compile(
@@ -129,6 +135,14 @@ def _classify(
         credentials = status in CREDENTIAL_STATUSES
         why = "refuses this cabin's credentials" if credentials else "is unavailable or busy"
         return Retry(f"The platform {why} (HTTP {status}).", retry_after, credentials)
+    if status in ADDRESS_STATUSES and not _is_outcome(body):
+        # Not the FHIR server speaking (no OperationOutcome): a wrong address, a proxy's
+        # page. Quarantining would empty the whole queue one session at a time.
+        return Retry(
+            f"The platform's address answered HTTP {status} without a FHIR outcome "
+            "(wrong address or a proxy in the way).",
+            retry_after,
+        )
     detail = _outcome_detail(body)
     return Quarantine(
         f"The platform refused this session for good with HTTP {status}{detail}; "
@@ -287,6 +301,14 @@ def safe_words(text: str) -> str | None:
 def _outcome_detail_of(outcome: object) -> str:
     text = outcome_text(outcome)
     return f" ({text})" if text else ""
+
+
+def _is_outcome(body: bytes) -> bool:
+    try:
+        outcome = parse_json(body)
+    except ReplyParseError:
+        return False
+    return isinstance(outcome, dict) and outcome.get("resourceType") == "OperationOutcome"
 
 
 def _outcome_detail(body: bytes) -> str:

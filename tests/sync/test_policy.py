@@ -381,3 +381,31 @@ async def test_monitor_events_reach_listeners_and_async_iterators() -> None:
     assert (await stream.__anext__()).online is False
     assert monitor.state is NetworkState.ONLINE
     await stream.aclose()
+
+
+@pytest.mark.parametrize("status", [404, 405, 406, 415])
+@pytest.mark.parametrize("body", [b"", b"<html>Not Found</html>", b'{"error": "no route"}'])
+def test_an_address_refusal_that_is_not_the_fhir_server_is_retried(
+    status: int, body: bytes
+) -> None:
+    """A wrong base URL or a proxy's page must not quarantine every session in turn."""
+    decision = classify(status, {}, body, EXPECTED, NOW)
+    assert isinstance(decision, Retry) and f"HTTP {status}" in decision.reason
+
+
+async def test_a_wrong_address_quarantines_nothing_and_keeps_the_queue() -> None:
+    from app.sync.transport import HttpReply
+    from tests.sync.fakes import FakeClock, MemoryOutbox
+    from tests.sync.sessions import T0, TEST_SITE, small_session
+
+    class NotHere:
+        async def post_bundle(self, body: bytes, *, prefer: str | None = None) -> HttpReply:
+            return HttpReply(404, {"Content-Type": "text/html"}, b"<html>Not Found</html>")
+
+    from app.sync.sender import Sender
+
+    outbox = MemoryOutbox([small_session(f"S-{i}") for i in range(5)])
+    sender = Sender(outbox, NotHere(), TEST_SITE, clock=FakeClock(T0))  # type: ignore[arg-type]
+    report = await sender.drain_once()
+    assert (report.acknowledged, report.quarantined) == (0, 0) and report.retry_in_s is not None
+    assert [i.state for i in outbox.items] == ["ready"] * 5
