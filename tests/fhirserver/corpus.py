@@ -235,11 +235,11 @@ def session(n: int, rng: random.Random, *, big_document_bytes: int = 900_000) ->
                 if big
                 else b"%PDF-1.4 rapport " + bytes(range(200))
             )
-            kind = rng.choice(["report", "prescription", "sick-note", "imaging"])
+            doc_kind = rng.choice(["report", "prescription", "sick-note", "imaging"])
             documents.append(
                 SessionDocument(
                     f"{sid}-d{d}",
-                    kind,
+                    doc_kind,
                     "application/pdf" if not big else "image/png",
                     rng.choice(["Compte rendu", "Ordonnance", None]),
                     content if rng.random() < 0.9 or big else None,

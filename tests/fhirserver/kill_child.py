@@ -88,4 +88,5 @@ async def main(store_dir: str, url: str, strategy: str, mode: str, k: int) -> No
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:5], int(sys.argv[5])))
+    store_dir, url, strategy, mode, k = sys.argv[1:6]
+    asyncio.run(main(store_dir, url, strategy, mode, int(k)))

@@ -11,6 +11,7 @@ on the engine.
 from __future__ import annotations
 
 import collections
+import os
 import random
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -153,3 +154,42 @@ async def test_corpus_with_conditional_create_and_entry_level_outcomes(
         tokens = await engine_tokens(http, url)
         assert_no_duplicates(tokens)
         assert expected_tokens(valid) <= set(tokens)
+
+
+SLICE = 10
+
+
+@pytest.mark.skipif(
+    os.environ.get("SYNC_FULL_CORPUS") != "1",
+    reason="the whole corpus with conditional creates takes minutes (SYNC_FULL_CORPUS=1)",
+)
+@pytest.mark.timeout(1800)
+async def test_the_whole_corpus_with_conditional_create_in_slices(
+    http: aiohttp.ClientSession,
+) -> None:
+    """All 200 sessions (and the invalid one) with conditional creates, 10 to an engine.
+
+    Opt-in (`SYNC_FULL_CORPUS=1`): the engine's unindexed conditional searches make
+    one engine holding all 200 sessions take far too long; a fresh engine per slice
+    keeps each search short, and every bundle of the corpus still goes through the
+    engine's validation, conditional creates and a full resend.
+    """
+    sessions, bad = sessions_with_invalid()
+    for start in range(0, len(sessions), SLICE):
+        part = sessions[start : start + SLICE]
+        async with running_engine(transactions=False) as url:
+            outbox = MemoryOutbox(part)
+            report = await sender_for(outbox, http, url, "conditional-create").drain_once()
+            refused = int(bad in part)
+            assert (report.acknowledged, report.quarantined, report.retry_in_s) == (
+                len(part) - refused,
+                refused,
+                None,
+            ), start
+            valid = [s for s in part if s is not bad]
+            assert outbox.acknowledged_order == [s.session_id for s in valid]
+            again = sender_for(MemoryOutbox(valid), http, url, "conditional-create")
+            assert (await again.drain_once()).acknowledged == len(valid)
+            tokens = await engine_tokens(http, url)
+            assert_no_duplicates(tokens)
+            assert expected_tokens(valid) <= set(tokens)

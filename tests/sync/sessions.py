@@ -225,7 +225,7 @@ def rich_session(
     answers = OrientationAnswers(has_medecin_traitant=None, emergency=True, lives_in_zip=True)
     orientation = assess(answers, age_years=71)
     doc_at = T0 + timedelta(minutes=24)
-    documents = (
+    documents: tuple[SessionDocument, ...] = (
         SessionDocument(
             f"{session_id}-d1", "report", "application/pdf", "Compte rendu", REPORT_PDF, doc_at
         ),
