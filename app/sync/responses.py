@@ -12,7 +12,7 @@ Policy (docs/sync.md):
 - an entry refused inside a 2xx (a 4xx entry outcome: the server processed
   the bundle entry by entry) is permanent for that session: quarantine, with
   the OperationOutcome's codes and its safe text (see `outcome_text`);
-- an entry at 408/409/412/429/5xx inside a 2xx, and any 2xx that is not a
+- an entry at 408/409/425/429/5xx inside a 2xx, and any 2xx that is not a
   matching acknowledgement → retry (the bundle is idempotent);
 - 408, 409, 425, 429, 5xx, 1xx/3xx, network errors, 401/403 → retry;
 - 404, 405, 406, 415 whose body is not a FHIR OperationOutcome (a wrong
@@ -46,7 +46,10 @@ CREDENTIAL_STATUSES = frozenset({401, 403})
 # Statuses about the address or the method rather than the session: from anything
 # but the FHIR server itself (no OperationOutcome in the body) they are retried.
 ADDRESS_STATUSES = frozenset({404, 405, 406, 415})
-ENTRY_RETRY_STATUSES = frozenset({408, 409, 412, 425, 429})
+# 412 is not among them: for a conditional create it means "several resources match"
+# (as at the top level, where it is quarantined); retrying it would block the queue for
+# good. The kiosk sends no If-Match, so no 412 of a version race can come back.
+ENTRY_RETRY_STATUSES = frozenset({408, 409, 425, 429})
 _STATUS = re.compile(r"^([1-5][0-9]{2})(?: [^\n]{0,100})?$")
 _LOCATION = re.compile(
     r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^?#]*/)?([A-Z][A-Za-z]{1,63})/([A-Za-z0-9.-]{1,64})"

@@ -409,3 +409,10 @@ async def test_a_wrong_address_quarantines_nothing_and_keeps_the_queue() -> None
     report = await sender.drain_once()
     assert (report.acknowledged, report.quarantined) == (0, 0) and report.retry_in_s is not None
     assert [i.state for i in outbox.items] == ["ready"] * 5
+
+
+def test_an_entry_matching_several_resources_is_quarantined_not_retried_for_ever() -> None:
+    """412 inside a 2xx: a conditional create found several matches; it will not pass."""
+    body = _response(["201", "412 Precondition Failed"])
+    decision = classify(200, {}, body, EXPECTED, NOW)
+    assert isinstance(decision, Quarantine) and "with 412" in decision.reason
