@@ -304,6 +304,41 @@ class Device(_Strict):
         return self
 
 
+class Upload(_Strict):
+    """How sessions go up to the platform (docs/sync.md, "Upload strategy")."""
+
+    strategy: Literal["auto", "update-create", "conditional-create"] = Field(
+        default="auto",
+        description=(
+            "auto: read from the server's CapabilityStatement (update-create where the server "
+            "allows it, else conditional create). Never change it by hand for a platform that "
+            "already holds this cabin's sessions: its cabin-wide resources would be duplicated."
+        ),
+    )
+    max_conditional_entries: Annotated[int, Field(ge=1, le=1000)] = Field(
+        default=8,
+        description="Entries of one conditional-create transaction (strict-isolation servers: 8).",
+    )
+    max_update_entries: Annotated[int, Field(ge=1, le=1000)] = Field(
+        default=50, description="Entries of one update-create transaction."
+    )
+    inline_max_bytes: Annotated[int, Field(ge=0, le=16_777_216)] = Field(
+        default=786_432,
+        description=(
+            "Largest document sent inline, in raw bytes (786432: its base64 is exactly 1 MiB, "
+            "which servers refusing strings over 1 MB accept)."
+        ),
+    )
+    binary_documents: bool = Field(
+        default=True,
+        description="Larger documents as a Binary resource where update-create works.",
+    )
+    max_reply_bytes: Annotated[int, Field(ge=65_536, le=268_435_456)] = Field(
+        default=16 * 1024 * 1024,
+        description="Largest reply body read from the platform; a longer one is a failure.",
+    )
+
+
 class Platform(_Strict):
     url: WebUrl = Field(
         description="Base http:// or https:// URL of the platform (FHIR endpoint and signalling)."
@@ -325,6 +360,9 @@ class Platform(_Strict):
     )
     ice_servers: tuple[IceServer, ...] = Field(
         default=(), description="STUN/TURN servers for the call."
+    )
+    upload: Upload = Field(
+        default_factory=Upload, description="How sessions go up to the platform (FHIR)."
     )
 
 

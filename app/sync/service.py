@@ -68,20 +68,16 @@ class SyncService:
 
 
 def upload_settings_from(config: KioskConfig) -> UploadSettings:
-    """`[platform.upload]` of the site configuration, each key with its default.
-
-    The section is proposed to the configuration's owner (docs/sync.md); until
-    the schema has it, a configuration without it gets the defaults.
-    """
-    section = getattr(config.platform, "upload", None)
-    defaults = UploadSettings()
-    if section is None:
-        return defaults
-    values = {
-        name: getattr(section, name, getattr(defaults, name))
-        for name in UploadSettings.__dataclass_fields__
-    }
-    return UploadSettings(**values)
+    """`[platform.upload]` of the site configuration (validated with its ranges there)."""
+    section = config.platform.upload
+    return UploadSettings(
+        strategy=section.strategy,
+        max_conditional_entries=section.max_conditional_entries,
+        max_update_entries=section.max_update_entries,
+        inline_max_bytes=section.inline_max_bytes,
+        binary_documents=section.binary_documents,
+        max_reply_bytes=section.max_reply_bytes,
+    )
 
 
 def build_sync(

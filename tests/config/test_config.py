@@ -95,3 +95,21 @@ def test_cli_config_check(tmp_path: Path) -> None:
     )
     assert res.returncode == 2
     assert "'storage.retention_days' has -3" in res.stderr
+
+
+def test_the_upload_section_has_defaults_and_ranges_and_reaches_the_sender() -> None:
+    from app.sync.service import upload_settings_from
+    from app.sync.upload import UploadSettings
+
+    assert upload_settings_from(load_config(EXAMPLES / "demo.toml")) == UploadSettings()
+    cabin = load_config(EXAMPLES / "cabin-template.toml")
+    assert cabin.platform.upload.strategy == "auto"
+    section = '[platform.upload]\nstrategy = "conditional-create"\nmax_conditional_entries = 4\n\n'
+    tuned = DEMO.replace("[storage]", section + "[storage]", 1)
+    settings = upload_settings_from(parse_config(tuned, "site.toml"))
+    assert (settings.strategy, settings.max_conditional_entries) == ("conditional-create", 4)
+    too_big = tuned.replace("max_conditional_entries = 4", "max_conditional_entries = 5000")
+    (sentence,) = _problems(too_big)
+    assert sentence.startswith("'platform.upload.max_conditional_entries' has 5000")
+    (sentence,) = _problems(tuned.replace('"conditional-create"', '"put"'))
+    assert sentence.startswith("'platform.upload.strategy' has 'put'")
