@@ -152,6 +152,7 @@ QWidget {{
 }}
 QLabel[role="title"] {{ font-size: {s.title_px}px; font-weight: bold; }}
 QLabel[role="body"] {{ font-size: {s.body_px}px; }}
+QLabel[role="small"] {{ font-size: {max(MIN_BODY_PX, s.body_px - 6)}px; }}
 QLabel[role="big-number"] {{ font-size: {s.title_px * 3 // 2}px; font-weight: bold; }}
 QFrame[role="card"], QFrame[role="card"] QLabel {{
     background-color: {t.surface};

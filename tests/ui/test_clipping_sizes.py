@@ -15,7 +15,6 @@ This test checks the viewport, keeps the window at the screen's size, and runs b
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 from collections.abc import Iterator
 
@@ -56,22 +55,6 @@ MAY_SCROLL = frozenset(
     }
 )
 """Every other screen asks one thing or tells one thing: it must fit without scrolling."""
-
-_LARGE_LATIN_1280 = ("1280x800/fr/large*", "1280x800/en/large*")
-KNOWN: dict[str, tuple[str, ...]] = {
-    # screen -> "size/lang/look" patterns where a change in the screen module is still
-    # needed (docs/ui.md, "Clipping at real sizes", says which; those modules are not the
-    # theme's). Any problem not listed fails; a listed one that goes away passes as it is.
-    "emergency-exit": ("*",),  # four number cards + the site's address: two columns needed
-    "welcome-card-left": ("1280x800/*", "1920x1080/fr/large*", "1920x1080/en/large*"),
-    "visit-reason": ("1280x800/*", "1920x1080/*/large*"),
-    "confirm-identity": _LARGE_LATIN_1280,
-    "measurements-failed": _LARGE_LATIN_1280,
-    "manual-entry": _LARGE_LATIN_1280,
-    "waiting-room": _LARGE_LATIN_1280,
-    "call": ("1280x800/fr/large*",),  # 'Raccrocher', 'Clavier' in a 253/190 px button
-    "measurements": ("1280x800/en/large*",),  # 'Start measuring' in a 275 px button
-}
 
 
 def scroll_problems(root: QWidget) -> list[str]:
@@ -139,12 +122,7 @@ def test_every_screen_fits_the_screen_unclipped(
 ) -> None:
     combo = f"{sized_window.width()}x{sized_window.height()}/{lang}/{look}"
     found = _render_problems(sized_window, lang, look)
-    new = {
-        name: problems
-        for name, problems in found.items()
-        if not any(fnmatch.fnmatch(combo, pattern) for pattern in KNOWN.get(name, ()))
-    }
-    assert new == {}
+    assert found == {}, combo
 
 
 @pytest.mark.parametrize("sized_window", [(1280, 800)], indirect=True, ids=["1280x800"])

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from app.ui.drag_scroll import touch_scrollable
 from app.ui.i18n import Msg
+from app.ui.theme import COMPACT_BELOW_PX
 from app.ui.views import Intent, IntentKind, Presentation, ScreenId
 from app.ui.widgets.buttons import BigButton
 from app.ui.widgets.text import label
@@ -92,6 +93,7 @@ class Screen(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(48, 24, 48, 24)
         outer.setSpacing(20)
+        self._outer = outer
         self._header = QVBoxLayout()
         self._header.setSpacing(8)
         outer.addLayout(self._header)
@@ -120,6 +122,12 @@ class Screen(QWidget):
 
     def show_view(self, view: Any) -> None:
         self.clear()
+        # Under 1000 px of screen height the gaps shrink (the text and the targets do not):
+        # 40 px more for the body, what a one-question screen needs at 1280x800.
+        dense = self.compact()
+        self._outer.setContentsMargins(48, 16 if dense else 24, 48, 16 if dense else 24)
+        self._outer.setSpacing(12 if dense else 20)
+        self.body.setSpacing(14 if dense else 20)
         self.build(view)
         self.body.addStretch(1)
         self.view = view
@@ -183,6 +191,14 @@ class Screen(QWidget):
         return "\n".join(part for part in self._spoken if part)
 
     # -- helpers for subclasses -----------------------------------------------------
+
+    def compact(self) -> bool:
+        """Whether the window is on a screen under 1000 px tall (theme.Look.compact).
+
+        Screens that would not fit there otherwise tighten their layout: smaller gaps,
+        the "small" text role (never under the body minimum), no decorative pictogram.
+        """
+        return self.window().height() < COMPACT_BELOW_PX
 
     def text(self, message: Msg | str, **params: object) -> str:
         return self.t(message, **params)

@@ -43,9 +43,10 @@ class MeasurementsScreen(Screen):
         self.step(view.index, view.total)
         row = QHBoxLayout()
         row.setSpacing(32)
-        row.addWidget(Picture(kind, 240))
+        dense = self.compact()  # under 1000 px of height: a smaller picture, the words as big
+        row.addWidget(Picture(kind, 180 if dense else 240))
         column = QVBoxLayout()
-        column.setSpacing(16)
+        column.setSpacing(10 if dense else 16)
         row.addLayout(column, 1)
         self.body.addLayout(row)
         if view.step is not MeasureStep.RESULT:
@@ -79,7 +80,12 @@ class MeasurementsScreen(Screen):
             )
             self.button("common.next", "next", self.action(IntentKind.NEXT), "primary", name="next")
         else:
-            _, inner = self.card("warning")
+            # Beside the device's picture, as the steps are: the problem and what to do
+            # next read together with the picture, and nothing goes below the fold.
+            frame, inner = self.card("warning")
+            self.body.removeWidget(frame)
+            column.addWidget(frame)
+            column.addStretch(1)
             self.paragraph(view.problem or "measure.failed", layout=inner).setObjectName("problem")
             self.paragraph("measure.failed_next", layout=inner)
             self.button(

@@ -29,9 +29,10 @@ class VisitReasonScreen(Screen):
         self.choices = {}
         self._max = view.max_choices
         self.title("reason.title")
-        self.paragraph("reason.what", count=view.max_choices)
+        dense = self.compact()
+        what = self.paragraph("reason.what", count=view.max_choices)
         grid = QGridLayout()
-        grid.setSpacing(16)
+        grid.setSpacing(8 if dense else 16)
         for index, choice in enumerate(view.choices):
             button = BigButton(self.say(self.text(f"reason.choice.{choice}")))
             button.setObjectName(f"reason-{choice}")
@@ -39,8 +40,16 @@ class VisitReasonScreen(Screen):
             button.toggled.connect(lambda on, c=choice: self._limit(c, on))
             grid.addWidget(button, index // PER_ROW, index % PER_ROW)
             self.choices[choice] = button
+        for column in range(PER_ROW):
+            grid.setColumnStretch(column, 1)
         self.body.addLayout(grid)
-        self.paragraph("reason.words")
+        if dense:
+            what.setProperty("role", "small")
+        # "You may also write a few words (not required)" labels the field: it shows with
+        # the field, once the person asks to write (the body keeps its height for the
+        # choices: nothing below the fold at 1280x800). Read aloud from the start.
+        self._words_label = self.paragraph("reason.words")
+        self._words_label.hide()
         self.words = KeyField()
         self.words.setObjectName("reason-words")
         self.words.setMaxLength(view.max_text)
@@ -53,8 +62,9 @@ class VisitReasonScreen(Screen):
         host.hide()
         self._keys_host = host
         self.body.addWidget(host)
+        # "Write a few words" sits beside "I'll tell the doctor" and "Next".
         self.write = self.button(
-            "reason.write", "keyboard", self._show_keyboard, layout=self.body, name="reason-write"
+            "reason.write", "keyboard", self._show_keyboard, name="reason-write"
         )
         self.button(
             "reason.tell_doctor",
@@ -63,6 +73,8 @@ class VisitReasonScreen(Screen):
             name="reason-tell-doctor",
         )
         self.button("common.next", "next", self._send, "primary", name="reason-next")
+        for index in range(self.action_row.count()):
+            self.action_row.setStretch(index, 1)
 
     def _limit(self, choice: str, on: bool) -> None:
         """At most `max_choices`: a further touch is undone (the words say how many)."""
@@ -72,6 +84,7 @@ class VisitReasonScreen(Screen):
     def _show_keyboard(self) -> None:
         if self.words is None or self.keyboard is None:
             return
+        self._words_label.show()
         self.words.show()
         self._keys_host.show()
         self.write.hide()

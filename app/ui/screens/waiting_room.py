@@ -30,7 +30,9 @@ class WaitingRoomScreen(Screen):
         row.setSpacing(32)
         self.self_view = QLabel()
         self.self_view.setObjectName("self-view")
-        self.self_view.setFixedSize(480, 360)
+        # 4:3; a step smaller under 1000 px of screen height, so that the words beside it
+        # and the time waited fit without scrolling in large text at 1280x800.
+        self.self_view.setFixedSize(*((400, 300) if self.compact() else (480, 360)))
         self.self_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.self_view.setProperty("role", "body")
         self.self_view.setStyleSheet("border: 3px solid palette(window-text);")

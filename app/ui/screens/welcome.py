@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QLabel
 
 from app.ui.i18n import language_name
 from app.ui.screens.base import Screen
@@ -16,12 +16,14 @@ class WelcomeScreen(Screen):
     def build(self, view: WelcomeView) -> None:
         p = self.presentation
         self.title("welcome.title")
+        said: list[QLabel] = []
         if view.card_left:
             frame, note = self.card("warning")
             frame.setObjectName("card-left")
-            self.paragraph("welcome.card_left", layout=note)
-        self.paragraph("welcome.what")
-        self.paragraph("welcome.choose_language")
+            note.setContentsMargins(20, 8, 20, 8)
+            said.append(self.paragraph("welcome.card_left", layout=note))
+        said.append(self.paragraph("welcome.what"))
+        said.append(self.paragraph("welcome.choose_language"))
         langs = QHBoxLayout()
         langs.setSpacing(24)
         for code in view.languages:
@@ -35,7 +37,12 @@ class WelcomeScreen(Screen):
             )
             langs.addWidget(button)
         self.body.addLayout(langs)
-        self.paragraph("welcome.comfort")
+        said.append(self.paragraph("welcome.comfort"))
+        if view.card_left and (p.large_text or self.compact()):
+            # The forgotten card's note takes two lines: the sentences go a step smaller
+            # (never under the body minimum) so that "Start" needs no scrolling.
+            for words in said:
+                words.setProperty("role", "small")
         comfort = QHBoxLayout()
         comfort.setSpacing(24)
         large = self.button(
