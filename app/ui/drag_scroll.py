@@ -48,6 +48,7 @@ class DragScroller(QObject):
         self._pressed: QWidget | None = None
         self._start = QPointF()
         self._start_value = 0
+        self._stamp = -1  # the press being followed (it goes up the parents when ignored)
         self.dragging = False
         self.drags = 0  # drags seen (a figure for tests)
 
@@ -58,6 +59,9 @@ class DragScroller(QObject):
         if kind == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
             if self._area is None or not self.dragging:
                 area = _area_of(watched)
+                if area is None and self._area is not None and event.timestamp() == self._stamp:
+                    return False  # the same press, ignored by a label, going up to the parents
+                self._stamp = event.timestamp()
                 self._area = area
                 self.dragging = False
                 if area is not None:

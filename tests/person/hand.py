@@ -35,8 +35,18 @@ Change = Callable[[Snapshot, Snapshot], bool]
 
 HOLD_S = (0.08, 0.30)  # a finger's press
 KEYS_PER_S = (3.0, 5.0)
-KEYBOARD_SHIFT = ("shift", "⇧", "Maj")  # captions or object names of a shift key
-KEYBOARD_LAYERS = ("?123", "123", "&123", "symbols", "digits", "ABC", "abc")
+KEYBOARD_SHIFT = ("key-shift", "shift", "⇧", "Maj")  # captions or object names of a shift key
+KEYBOARD_LAYERS = (
+    "key-symbols",
+    "key-letters",
+    "?123",
+    "123",
+    "&123",
+    "symbols",
+    "digits",
+    "ABC",
+    "abc",
+)
 
 
 class HandError(AssertionError):
@@ -84,6 +94,16 @@ class Hand:
         seconds = hold if hold is not None else self.rng.uniform(*HOLD_S)
         self._xdotool("mousemove", "--sync", str(x), str(y), "mousedown", "1")
         time.sleep(seconds)
+        self._xdotool("mouseup", "1")
+
+    def drag(self, x: int, y: int, dx: int, dy: int, seconds: float = 0.5) -> None:
+        """Finger down at (x, y), slid by (dx, dy) over `seconds`, finger up (a touch scroll)."""
+        self._xdotool("mousemove", "--sync", str(x), str(y), "mousedown", "1")
+        steps = 10
+        for n in range(1, steps + 1):
+            time.sleep(seconds / steps)
+            self._xdotool("mousemove", str(x + dx * n // steps), str(y + dy * n // steps))
+        time.sleep(0.1)
         self._xdotool("mouseup", "1")
 
     def read_pause(self, seconds: float) -> None:
@@ -151,7 +171,7 @@ class Hand:
     # -- taps ---------------------------------------------------------------------------------
 
     def tap(
-        self, name: str | None = None, *, text: str | None = None, top: str = "kiosk-window"
+        self, name: str | None = None, *, text: str | None = None, top: str | None = "kiosk-window"
     ) -> None:
         widget = self.find(name, text=text, top=top)
         self.press(*self.point_in(widget))
@@ -222,8 +242,15 @@ class Hand:
                     out.setdefault(w["object_name"], w)
         return out
 
-    def _key_for(self, char: str, snap: Snapshot) -> tuple[list[str], dict[str, Any]] | None:
-        """The key for `char` on the keyboard as shown, or the shift/layer key to reach it."""
+    def _key_for(
+        self, char: str, snap: Snapshot, tried: tuple[str, ...] = ()
+    ) -> tuple[list[str], dict[str, Any]] | None:
+        """The key for `char` on the keyboard as shown, or the shift/layer key to reach it.
+
+        A capital goes through the shift key first; a digit or a sign through the layer
+        keys first (a shift touched on the way would make the next letter a capital).
+        Switches already tried for this character are not tried again.
+        """
         keys = self.keys(snap)
         if char in keys:
             return [], keys[char]
@@ -234,9 +261,16 @@ class Hand:
                     "space",
                 ):
                     return [], w
-        for switch in (*KEYBOARD_SHIFT, *KEYBOARD_LAYERS):
-            if switch in keys:
-                return [switch], keys[switch]
+        order = (
+            (*KEYBOARD_SHIFT, *KEYBOARD_LAYERS)
+            if char.isalpha() and char.isupper()
+            else (*KEYBOARD_LAYERS, *KEYBOARD_SHIFT)
+        )
+        for switch in order:
+            if switch in keys and switch not in tried:
+                key = keys[switch]
+                if (key["object_name"] or key.get("text", "")) not in tried:
+                    return [switch], key
         return None
 
     def type_text(self, text: str, keys_per_s: tuple[float, float] = KEYS_PER_S) -> None:
@@ -250,17 +284,16 @@ class Hand:
             tried: list[str] = []
             while True:
                 snap = self.snapshot()
-                found = self._key_for(char, snap)
+                found = self._key_for(char, snap, tuple(tried))
                 if found is None:
-                    raise HandError(f"no key for {char!r} on the on-screen keyboard")
+                    after = f", even after {', '.join(tried)}" if tried else ""
+                    raise HandError(f"no key for {char!r} on the on-screen keyboard{after}")
                 via, key = found
-                if via and via[0] in tried:
-                    raise HandError(f"no key for {char!r}, even after {', '.join(tried)}")
                 self.press(*self.point_in(key))
                 time.sleep(1.0 / self.rng.uniform(*keys_per_s))
                 if not via:
                     break
-                tried.append(via[0])
+                tried.extend((via[0], key["object_name"] or key.get("text", "")))
             self.typed.append(char)
 
     def field_text(self, name: str) -> str:

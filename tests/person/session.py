@@ -16,7 +16,7 @@ import json
 import os
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,11 +65,22 @@ def place_windows(kiosk: KioskProcess, hand: Hand, size: tuple[int, int]) -> Non
 
 @contextlib.contextmanager
 def person_session(
-    out_dir: Path, *, size: tuple[int, int] = KIOSK_SIZE, **timeouts: int
+    out_dir: Path,
+    *,
+    size: tuple[int, int] = KIOSK_SIZE,
+    before_start: Callable[[Path], None] | None = None,
+    extra: Callable[[], dict[str, Any]] | None = None,
+    **timeouts: int,
 ) -> Iterator[tuple[KioskProcess, Hand]]:
-    """Xvfb, `kiosk demo` windowed with its probe, a hand; figures in out_dir/person.json."""
+    """Xvfb, `kiosk demo` windowed with its probe, a hand; figures in out_dir/person.json.
+
+    `before_start(config)` runs before the kiosk starts (e.g. to create a professional's
+    account in its store); `extra()` adds the test's own figures to person.json.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     config = demo_config(out_dir, **timeouts)
+    if before_start is not None:
+        before_start(config)
     started = time.monotonic()
     with Xvfb(SCREEN, log=out_dir / "xvfb.log") as x:
         kiosk = KioskProcess(x.display, out_dir, config=config)
@@ -98,6 +109,9 @@ def person_session(
                     "screen_at_end": last.get("screen"),
                     "tap_log": [t.__dict__ for t in hand.taps],
                 }
+                if extra is not None:
+                    with contextlib.suppress(Exception):
+                        figures.update(extra())
                 (out_dir / "person.json").write_text(json.dumps(figures, indent=2), "utf-8")
         figures["kiosk_exit"] = describe_exit(kiosk.returncode)
         (out_dir / "person.json").write_text(json.dumps(figures, indent=2), "utf-8")
