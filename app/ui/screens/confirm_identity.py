@@ -8,6 +8,8 @@ identity document from here, under their own account.
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
+
 from app.ui.screens.base import Screen
 from app.ui.views import ConfirmIdentityView, IntentKind, ScreenId
 from app.ui.widgets.picture import Picture
@@ -18,8 +20,16 @@ class ConfirmIdentityScreen(Screen):
 
     def build(self, view: ConfirmIdentityView) -> None:
         self.title("confirm_identity.title")
-        _, inner = self.card()
-        inner.addWidget(Picture("person", 120))
+        _, card = self.card()
+        # The pictogram beside the name, not above it: the words keep their size and the
+        # three answers stay on screen in large text at 1280x800.
+        row = QHBoxLayout()
+        row.setSpacing(24)
+        row.addWidget(Picture("person", 96 if self.compact() else 120))
+        inner = QVBoxLayout()
+        inner.setSpacing(10)
+        row.addLayout(inner, 1)
+        card.addLayout(row)
         self.data_line(view.display_name, "title", layout=inner).setObjectName("patient-name")
         self.paragraph("confirm_identity.born", layout=inner, date=view.birth_date).setObjectName(
             "patient-birth"
@@ -44,3 +54,6 @@ class ConfirmIdentityScreen(Screen):
                 self.action(IntentKind.ASK_PROFESSIONAL, "document-check"),
                 name="check-document",
             )
+        # Equal widths: "Yes, it's me", the main answer, is never the narrowest button.
+        for index in range(self.action_row.count()):
+            self.action_row.setStretch(index, 1)
