@@ -76,10 +76,6 @@ MAX_SESSION_GAP_S = 600.0  # no session completed for 10 minutes: something is s
 # the kiosk has let go of the call and trimmed its heap (app/call/session.py TRIM_AGAIN_S = 3):
 # the floor of the cycle, which a leak raises and a flat process keeps.
 SETTLE_S = 5.0
-# A run with fewer session ends than this fits those after the first WARMUP_SESSIONS (the first
-# calls load codecs and caches) instead of the second half (a handful of points).
-LONG_RUN_POINTS = 16
-WARMUP_SESSIONS = 2
 
 
 # ==== the kiosk process: a patient's hands, session after session ===========================
@@ -516,15 +512,8 @@ def summarize(
     at_welcome = [r for r in records if r.get("event") == "session"]
     failed = [r for r in records if r.get("event") == "session-failed"]
     done = [r for r in records if r.get("event") == "session-done"]
-    short = 4 <= len(at_welcome) < LONG_RUN_POINTS
-    basis = (
-        (at_welcome[WARMUP_SESSIONS:] if short else at_welcome) if len(at_welcome) >= 4 else samples
-    )
-    v = (
-        verdict([_as_sample(r) for r in basis], rss_limit_mib_per_hour=rss_limit, whole=short)
-        if basis
-        else None
-    )
+    basis = at_welcome if len(at_welcome) >= 4 else samples
+    v = verdict([_as_sample(r) for r in basis], rss_limit_mib_per_hour=rss_limit) if basis else None
     v_all = (
         verdict([_as_sample(r) for r in samples], rss_limit_mib_per_hour=rss_limit)
         if samples
@@ -555,9 +544,7 @@ def summarize(
         "gc_objects_last": last.get("gc_objects"),
         "screens_built_last": last.get("builds"),
         "verdict_basis": (
-            f"session ends after the first {WARMUP_SESSIONS} (short run)"
-            if short
-            else "session ends, second half"
+            "session ends (welcome screen, settled), second half"
             if basis is at_welcome
             else "all samples, second half"
         ),

@@ -21,11 +21,12 @@ from tests.person.xserver import missing_tools
 from tests.soak import soak_kiosk
 
 MINUTES = float(os.environ.get("SOAK_MINUTES", "10"))
-# Ten minutes are ~8 sessions: a fit over the 6 after the first two (docs/runtime.md). Flat runs
-# measure within about ±80 MiB/h over such a window (the floor of each cycle moves ±7 MiB);
-# the growth found (8 MiB a session at this pace, before the heap was trimmed after each call)
-# measured +570 MiB/h. The 2-hour soak holds the process to 12 MiB/h.
-RSS_LIMIT_MIB_PER_HOUR = float(os.environ.get("SOAK_RSS_LIMIT", "240"))
+# Ten minutes are ~8 sessions, 4 of them in the second half: the slope there is coarse (the
+# floor of each cycle moves +-7 MiB and the first ~5 sessions still warm up). Measured on 2
+# shared cores: flat runs -47 and +249 MiB/h; the growth found (before the heap was trimmed
+# after each call) +571 MiB/h at this pace. This limit catches a per-call leak of that size;
+# the 2-hour soak (scripts/soak.sh, 12 MiB/h) is the flat-RSS verdict. docs/runtime.md.
+RSS_LIMIT_MIB_PER_HOUR = float(os.environ.get("SOAK_RSS_LIMIT", "400"))
 
 pytestmark = [
     pytest.mark.soak,
