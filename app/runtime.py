@@ -220,8 +220,9 @@ class LeakVerdict:
 
 # RSS is flat when its least-squares slope over the second half of the run stays under this.
 # The leak this detector was made for grew 32 MiB an hour (+5.3 MiB per 10 minutes, the
-# 2-hour soak before malloc_trim); flat runs of the windowed kiosk measure within a few MiB
-# an hour either way (docs/runtime.md has the figures). 12 MiB/h: ~100 MiB over a 8-hour day.
+# 2-hour soak before malloc_trim). 12 MiB/h is ~100 MiB over an 8-hour day. Meant for runs of
+# 30 minutes or more: over a short run's second half the session-to-session noise (+-7 MiB)
+# gives hundreds of MiB/h either way (docs/runtime.md has the figures).
 RSS_FLAT_MIB_PER_HOUR = 12.0
 RSS_FLAT_MIB_PER_10MIN = RSS_FLAT_MIB_PER_HOUR / 6  # the older unit (soak.json still shows it)
 NONE_REFS_STABLE_PER_MIN = 100.0  # 3.11 with PySide6 6.12 loses ~10 000 a minute idle
@@ -232,18 +233,16 @@ def verdict(
     *,
     rss_limit_mib_per_hour: float = RSS_FLAT_MIB_PER_HOUR,
     rss_limit_mib_per_10min: float | None = None,
-    whole: bool = False,
 ) -> LeakVerdict:
     """Slopes over the second half of the run (the first half holds warm-up and caches).
 
     RSS: the least-squares slope of (time, RSS) over the second half of the samples,
     flat when under `rss_limit_mib_per_hour` (`rss_limit_mib_per_10min`, the older
-    unit, wins when given). `whole`: fit every sample given (the caller left the
-    warm-up out itself: a short run, where half the run would be a handful of points).
+    unit, wins when given).
     """
     limit_h = rss_limit_mib_per_10min * 6 if rss_limit_mib_per_10min is not None else None
     limit_h = limit_h if limit_h is not None else rss_limit_mib_per_hour
-    half = samples[len(samples) // 2 :] if len(samples) >= 4 and not whole else samples
+    half = samples[len(samples) // 2 :] if len(samples) >= 4 else samples
     t0 = half[0].at if half else 0.0
     per_min = slope_per_minute([(s.at - t0, s.rss_bytes / 2**20) for s in half])
     meaningful = bool(half) and not any(s.immortal for s in half)
