@@ -21,7 +21,7 @@ import asyncio
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage, QKeyEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QFrame, QStackedWidget, QVBoxLayout, QWidget
 
 from app.ui.drag_scroll import DragScroller
@@ -29,7 +29,7 @@ from app.ui.i18n import Catalogues, Msg, is_right_to_left
 from app.ui.screens.base import Screen
 from app.ui.screens.registry import SCREEN_CLASSES
 from app.ui.speech import Speaker
-from app.ui.theme import HIGH_CONTRAST, NORMAL, SCREEN_SIZE, Look, style_sheet
+from app.ui.theme import COMPACT_BELOW_PX, HIGH_CONTRAST, NORMAL, SCREEN_SIZE, Look, style_sheet
 from app.ui.views import (
     CallView,
     ErrorView,
@@ -283,13 +283,35 @@ class KioskWindow(QWidget):
             self.resize(*SCREEN_SIZE)
         self.showFullScreen()
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        """Going fullscreen on a 1280x800 screen (or back): restyle and rebuild for it.
+
+        It happens once, when the kiosk takes its screen; the current screen is
+        built anew only when the window crosses the compact height, so typed text
+        is never dropped by an ordinary resize.
+        """
+        super().resizeEvent(event)
+        compact = self.height() < COMPACT_BELOW_PX
+        if compact == getattr(self, "_styled_compact", compact):
+            return
+        self._apply_presentation(self.presentation, force=True)
+        view = self.current_view
+        if not isinstance(view, HelpView):
+            screen = self.screens[view.screen]
+            screen.view = None  # not the same any more: built again at the new size
+            self.present(view)
+
     # -- private ------------------------------------------------------------------
 
     def _apply_presentation(self, p: Presentation, force: bool = False) -> None:
         if p == self.presentation and not force:
             return
         self.presentation = p
-        look = Look(HIGH_CONTRAST if p.high_contrast else NORMAL, p.large_text)
+        # The window fills its screen: its height picks the text scale (compact under 1000 px).
+        look = Look(
+            HIGH_CONTRAST if p.high_contrast else NORMAL, p.large_text, screen_height=self.height()
+        )
+        self._styled_compact = look.compact
         self.setStyleSheet(style_sheet(look))
         self.setLayoutDirection(
             Qt.LayoutDirection.RightToLeft

@@ -15,7 +15,6 @@ This test checks the viewport, keeps the window at the screen's size, and runs b
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 
 import pytest
@@ -23,7 +22,7 @@ from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
 
 import app.ui.main_window as main_window
 from app.ui.i18n import Catalogues
-from app.ui.theme import SCREEN_SIZES, Look
+from app.ui.theme import SCREEN_SIZES, Look, style_sheet
 from app.ui.views import Presentation
 from tests.ui.checks import clipping_problems, small_targets, small_text, visible_widgets
 from tests.ui.sample_views import sample_views
@@ -76,17 +75,15 @@ def sized_window(
     qtbot: object, catalogues: Catalogues, request: pytest.FixtureRequest
 ) -> Iterator[main_window.KioskWindow]:
     size: tuple[int, int] = request.param
-    # The compact text scale below 1000 px (theme.Look.screen_height): the window passes the
-    # height of its screen once the lead wires it; until then the test gives it here.
-    patch = pytest.MonkeyPatch()
-    patch.setattr(main_window, "Look", functools.partial(Look, screen_height=size[1]))
+    # The compact text scale below 1000 px (theme.Look.screen_height): the window takes it
+    # from its own height when it is resized to its screen (KioskWindow.resizeEvent).
     win = main_window.KioskWindow(catalogues)
     qtbot.addWidget(win)  # type: ignore[attr-defined]
     win.resize(*size)
     win.show()
     QApplication.processEvents()
+    assert win.styleSheet() == style_sheet(Look(screen_height=size[1]))
     yield win
-    patch.undo()
     app = QApplication.instance()
     if app is not None:
         app.removeEventFilter(win.filter)
