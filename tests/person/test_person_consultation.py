@@ -131,7 +131,7 @@ class Person:
         self.kiosk = kiosk
         self.hand = hand
         self.rng = rng
-        self.figures: dict[str, Any] = {"fields": {}, "told": {}, "moments": {}}
+        self.figures: dict[str, Any] = {"fields": {}, "told": {}, "moments": {}, "findings": []}
         self.t0 = time.monotonic()
 
     def mark(self, moment: str) -> None:
@@ -207,6 +207,15 @@ def checked(name: str) -> Change:
     return lambda before, after: state(before) != state(after) or moved(before, after)
 
 
+def shown_text(snap: Snapshot) -> list[tuple[str, str]]:
+    """Every word shown on the kiosk's window, fields included (not the keys)."""
+    return [
+        (str(w["object_name"]), str(w.get("text", "")))
+        for w in Hand.widgets(snap)
+        if not w.get("keyboard")
+    ]
+
+
 def on(screen: str) -> Any:
     return lambda s: s.get("screen") == screen
 
@@ -258,7 +267,22 @@ def sign_in(p: Person, secret: str) -> Snapshot:
         time.sleep(7)
     p.type_into("code", totp_now(secret))
     p.hand.screenshot("professional-login-typed")
-    return p.tap("submit", lambda b, a: a.get("screen") != "professional-login", timeout=10)
+    snap = p.tap("submit", lambda b, a: moved(b, a) or shown_text(a) != shown_text(b), timeout=15)
+    if snap["screen"] == "professional-login":
+        time.sleep(1)
+        snap = p.shows()
+    if snap["screen"] == "professional-login":
+        # Refused, and the reason is written above the form, scrolled out of sight: the
+        # professional drags the form back down to read it, then gives up (Annuler).
+        p.hand.drag(200, 320, 0, 400)
+        time.sleep(0.8)
+        snap = p.shows()
+        p.hand.screenshot("sign-in-refused")
+        p.figures["findings"].append(f"sign-in refused on the kiosk: {texts(snap)}")
+        p.reads()
+        snap = p.tap("cancel", lambda b, a: a.get("screen") != "professional-login")
+    p.figures["told"]["sign_in"] = {"screen": snap["screen"], "words": texts(snap)}
+    return snap
 
 
 def measurements(p: Person, snap: Snapshot, secret: str) -> Snapshot:
@@ -271,6 +295,14 @@ def measurements(p: Person, snap: Snapshot, secret: str) -> Snapshot:
         snap = p.shows()
         view = snap.get("view", {})
         shown = names(snap)
+        if (
+            snap["screen"] == "measurements"
+            and "skip" in shown
+            and view.get("device") == p.figures.get("failed_kind")
+            and p.figures["findings"]
+        ):
+            snap = p.tap("skip")  # the failed device, not typed in: go on without it
+            continue
         if snap["screen"] == "measurements" and "measure-start" in shown:
             p.hand.screenshot(f"measure-{view.get('device')}")
             p.reads()
@@ -283,6 +315,7 @@ def measurements(p: Person, snap: Snapshot, secret: str) -> Snapshot:
                 if device is not None:
                     p.technician(device)  # the device stops answering
                     p.figures["failed_device"] = device
+                    p.figures["failed_kind"] = view.get("device")
                     time.sleep(0.5)
                     failed_done = True
             snap = p.tap("measure-start")
@@ -300,7 +333,16 @@ def measurements(p: Person, snap: Snapshot, secret: str) -> Snapshot:
             )
             continue
         ask = next((n for n in ("option-manual-entry", "ask-professional") if n in shown), None)
-        if snap["screen"] == "degraded" and ask is not None and not p.figures.get("manual_saved"):
+        if snap["screen"] == "degraded" and os.environ.get("PERSON_SKIP_MANUAL"):
+            # Diagnosis only: go past the professional's sign-in (it hangs, see the report)
+            # to exercise the rest of the consultation; the test still fails on the finding.
+            p.figures["findings"].append("manual entry not tried (PERSON_SKIP_MANUAL)")
+        if (
+            snap["screen"] == "degraded"
+            and ask is not None
+            and not p.figures.get("manual_saved")
+            and not p.figures["findings"]
+        ):
             p.hand.screenshot("device-failed")
             p.figures["told"]["device_failed"] = texts(snap)
             p.reads()
@@ -386,7 +428,8 @@ def test_a_whole_consultation(tmp_path: Path) -> None:
         snap = orientation_and_reason(p, snap)
         p.mark("measurements")
         snap = measurements(p, snap, account["secret"])
-        assert p.figures.get("manual_saved"), "no value was typed by the professional"
+        if not p.figures.get("manual_saved"):
+            p.figures["findings"].append("no value was typed by the professional")
         network_cut(p)
         snap = p.wait("go on after the network is back", lambda s: True, 1)
         with Doctor(kiosk.base_url) as doctor:
@@ -471,6 +514,7 @@ def test_a_whole_consultation(tmp_path: Path) -> None:
         f"call {figures.get('call_seconds')} s, {figures['seconds']} s, {figures['kiosk_exit']}"
     )
     assert lost == [], f"{len(lost)} tap(s) changed nothing: {lost}"
+    assert figures["findings"] == [], figures["findings"]
     assert figures["call_seconds"] >= 180
     assert figures["frames_after_rejoin"] > 0, "the doctor saw nothing after coming back"
     assert all(figures["fields"].values()), figures["fields"]
@@ -544,6 +588,7 @@ def test_assisted_identity_stop_and_inactivity(tmp_path: Path) -> None:
         f"person (assisted): {taps} taps, {len(lost)} lost, {builds} built, {figures['seconds']} s"
     )
     assert lost == [], f"{len(lost)} tap(s) changed nothing: {lost}"
+    assert figures["findings"] == [], figures["findings"]
     assert all(figures["fields"].values()), figures["fields"]
     assert builds is None or builds <= taps + 10, f"{builds} screens built for {taps} taps"
     assert figures["kiosk_exit"] == "exit 0"
