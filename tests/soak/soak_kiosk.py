@@ -50,6 +50,7 @@ import os
 import signal
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -436,8 +437,9 @@ async def doctor_call(doctor: Any, call_seconds: float, stats: dict[str, Any]) -
     await doctor.say(DOCTOR_SAYS)
     stats["stage"] = "patient text"
     await doctor.until(lambda: PATIENT_WRITES in doctor.texts, 90, "patient text")
-    for n, (kind, title, text) in enumerate(DOCUMENTS, 1):
-        await doctor.send_document(kind, title, text, document_id=f"soak-doc-{n}")
+    # A platform mints a new id for every document; the store keys documents by it.
+    for kind, title, text in DOCUMENTS:
+        await doctor.send_document(kind, title, text, document_id=f"soak-doc-{uuid.uuid4().hex}")
     stats["stage"] = "talking"
     await asyncio.sleep(call_seconds)
     await doctor.hang_up()
