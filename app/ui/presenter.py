@@ -224,6 +224,9 @@ class _Paging:
     device: int = 0
     method: IdentificationMethod | None = None
     professional_for: str | None = None  # purpose while the sign-in screen is up
+    # The flow's manual entry (after a device failure) that "Annuler" put aside: the
+    # device's own screen shows again (measure, skip, or ask a professional again).
+    manual_dismissed: Any = None
     login_error: Msg | None = None
     manual_error: Msg | None = None
     identity_values: dict[str, str] = field(default_factory=dict)  # typed, kept on a refusal
@@ -499,9 +502,9 @@ class Presenter:
         device = self._device()
         index = self._p.device + 1
         total = len(self.site.devices or tuple(DeviceKind))
-        manual_for = (
-            self._p.professional_for == "manual-measure"
-            or ctx.manual_entry_for in (_DEVICE_KINDS[device])
+        manual_for = self._p.professional_for == "manual-measure" or (
+            ctx.manual_entry_for in (_DEVICE_KINDS[device])
+            and ctx.manual_entry_for is not self._p.manual_dismissed
         )
         if manual_for:
             assistant = getattr(sv, "assistant", None)
@@ -698,10 +701,8 @@ class Presenter:
                 return self._visit_reason(intent)
         if state is State.TAKE_CARD and k is IntentKind.FINISH:
             return [Submit(ev.Finish)]
-        if state is State.MEASUREMENTS:
-            return self._measurement_action(intent, sv)
-        if state is State.DEGRADED and k is IntentKind.NEXT and intent.value:
-            return [Submit(ev.DegradedChoice, {"option": DegradedOption(intent.value)})]
+        # The sign-in form answers the same way on every step (a manual measurement is
+        # asked in MEASUREMENTS: checked before that step's own touches, or it was lost).
         if k is IntentKind.PROFESSIONAL_LOGIN:
             purpose = p.professional_for or "manual-measure"
             return [
@@ -712,6 +713,11 @@ class Presenter:
                     purpose,
                 )
             ]
+        if state is State.MEASUREMENTS:
+            return self._measurement_action(intent, sv)
+        if state is State.DEGRADED and k is IntentKind.NEXT and intent.value:
+            p.manual_dismissed = None  # a new choice: a manual entry chosen again is shown
+            return [Submit(ev.DegradedChoice, {"option": DegradedOption(intent.value)})]
         if k in (IntentKind.MUTE, IntentKind.CAMERA, IntentKind.SEND_TEXT):
             if k is IntentKind.MUTE:
                 p.muted = intent.value == "on"
@@ -813,10 +819,12 @@ class Presenter:
             return advance()
         if k is IntentKind.ASK_PROFESSIONAL:
             p.professional_for = "manual-measure"
+            p.manual_dismissed = None
             p.login_error = None
             return []
         if k is IntentKind.CANCEL:
             p.professional_for = None
+            p.manual_dismissed = sv.context.manual_entry_for
             p.login_error = None
             p.manual_error = None
             return []
