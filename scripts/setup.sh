@@ -16,6 +16,7 @@ APT_PACKAGES=(
   fonts-dejavu-core fonts-noto-core       # Latin + Arabic glyphs
   libportaudio2 espeak-ng sox             # audio and offline speech
   coturn chromium                         # TURN relay, doctor's browser
+  xdotool imagemagick                     # the person tests' hand and screenshots
 )
 
 missing=()
