@@ -57,6 +57,17 @@ PANEL_DEVICE = {"thermometer": "thermo", "oximeter": "oxi", "tensiometer": "bp"}
 PANEL = None  # the operator panel's top-level (no object name): find its buttons anywhere
 
 
+MANUAL_VALUES = {
+    "body-temperature": "37,8",
+    "spo2": "97",
+    "heart-rate": "72",
+    "systolic": "128",
+    "diastolic": "82",
+    "mean": "97",
+}
+"""The values a professional types by hand, per field (plausible ones: the kiosk refuses others)."""
+
+
 def moved(before: Snapshot, after: Snapshot) -> bool:
     """The screen or its page changed (a question, a step, a device)."""
     return bool(
@@ -353,8 +364,8 @@ def measurements(p: Person, snap: Snapshot, secret: str) -> Snapshot:
             p.hand.screenshot("manual-entry")
             fields = sorted(n for n in names(snap) if n.startswith("field-"))
             p.figures["manual_fields"] = fields
-            for n, field in enumerate(fields):
-                p.type_into(field, ("37,8", "72", "98")[n % 3] if len(fields) == 1 else "72")
+            for field in fields:  # what the professional reads on her own device
+                p.type_into(field, MANUAL_VALUES.get(field.removeprefix("field-"), "72"))
             p.hand.screenshot("manual-entry-typed")
             snap = p.tap("save")
             p.figures["manual_saved"] = True
