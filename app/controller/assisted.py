@@ -34,6 +34,7 @@ from app.domain.identity import (
     qualify_with_document,
 )
 from app.domain.measurements import (
+    KIND_SPECS,
     ImplausibleMeasurement,
     ManualSource,
     MeasurementKind,
@@ -78,6 +79,27 @@ class AssistResult:
 
 NOT_ALLOWED_MESSAGE = "Your account does not allow this act. Ask an assisting pharmacist or nurse."
 NOT_SIGNED_IN_MESSAGE = "Sign in with your professional account first."
+
+
+def split_by_kind(
+    kind: MeasurementKind, values: Mapping[Quantity, Decimal]
+) -> list[tuple[MeasurementKind, dict[Quantity, Decimal]]]:
+    """The values of one form as measurements: `kind`'s own, then each other quantity as the
+    kind that is exactly that quantity (the pulse typed with the SpO2 is a heart rate).
+
+    A quantity no kind owns stays with `kind`, which then refuses it (unexpected value).
+    """
+    spec = KIND_SPECS[kind]
+    own = {q: v for q, v in values.items() if q in spec.required | spec.optional}
+    parts: list[tuple[MeasurementKind, dict[Quantity, Decimal]]] = [(kind, own)]
+    for quantity, value in values.items():
+        if quantity in own:
+            continue
+        other = next(
+            (k for k, s in KIND_SPECS.items() if s.required == frozenset({quantity})), None
+        )
+        parts.append((other, {quantity: value}) if other is not None else (kind, {quantity: value}))
+    return parts
 
 
 class AssistedActs:
@@ -139,13 +161,18 @@ class AssistedActs:
         action = "assisted.manual-measurement"
         now = self._controller.now()
         try:
-            measurement = make_measurement(
-                self._controller.new_id(),
-                kind,
-                values,
-                ManualSource(professional.username),
-                now,
-            )
+            # The oximeter's form gives SpO2 and the pulse: two measurements, as a device
+            # reading gives them; all are checked before any is recorded.
+            measurements = [
+                make_measurement(
+                    self._controller.new_id(),
+                    part,
+                    part_values,
+                    ManualSource(professional.username),
+                    now,
+                )
+                for part, part_values in split_by_kind(kind, values)
+            ]
         except ImplausibleMeasurement as exc:
             await self._accounts.record_act(
                 professional,
@@ -155,16 +182,20 @@ class AssistedActs:
                 f"kind={kind},reason={exc.reason}",
             )
             return AssistResult(AssistOutcome.INVALID_VALUE, exc.sentence)
-        submitted = await self._controller.feed(ev.MeasurementTaken(now, measurement=measurement))
-        if not submitted.accepted:
-            await self._accounts.record_act(
-                professional,
-                action,
-                "refused",
-                self._session_subject(),
-                f"kind={kind},reason=not-now",
+        for measurement in measurements:
+            submitted = await self._controller.feed(
+                ev.MeasurementTaken(now, measurement=measurement)
             )
-            return AssistResult(AssistOutcome.NOT_NOW, submitted.reason)
+            if not submitted.accepted:
+                await self._accounts.record_act(
+                    professional,
+                    action,
+                    "refused",
+                    self._session_subject(),
+                    f"kind={measurement.kind},reason=not-now",
+                )
+                return AssistResult(AssistOutcome.NOT_NOW, submitted.reason)
+        measurement = measurements[0]
         await self._accounts.record_act(
             professional,
             action,

@@ -138,3 +138,37 @@ async def test_a_sign_in_ends_after_the_idle_time(kiosk: Kiosk) -> None:
     assert any(
         e.kind is TraceKind.ASSISTANT_SIGNED_OUT and e.subject == "idle" for e in record.trace
     )
+
+
+async def test_the_oximeters_form_gives_the_spo2_and_the_pulse_as_two_measurements(
+    kiosk: Kiosk,
+) -> None:
+    """Found by the person test: 97 % and 72/min were refused as 'not possible'."""
+    k, c = kiosk, kiosk.controller
+    assert c.assist is not None
+    secret = await _account(k, "marie.dupont", Role.ASSISTANT)
+    await to_measurements(k)
+    assert (await c.assist.sign_in(_creds(k, "marie.dupont", secret))).ok
+    done = await c.assist.enter_measurement(
+        MeasurementKind.SPO2, {Quantity.SPO2: Decimal(97), Quantity.HEART_RATE: Decimal(72)}
+    )
+    assert done.ok, done.message
+    taken = {m.kind: m for m in k.view.context.measurements}
+    assert taken[MeasurementKind.SPO2].value(Quantity.SPO2) == Decimal(97)
+    assert taken[MeasurementKind.HEART_RATE].value(Quantity.HEART_RATE) == Decimal(72)
+    assert all(m.is_manual for m in taken.values())
+    assert k.view.assistant is None  # one act, two values
+
+
+async def test_an_implausible_pulse_records_neither_value(kiosk: Kiosk) -> None:
+    k, c = kiosk, kiosk.controller
+    assert c.assist is not None
+    secret = await _account(k, "marie.dupont", Role.ASSISTANT)
+    await to_measurements(k)
+    assert (await c.assist.sign_in(_creds(k, "marie.dupont", secret))).ok
+    done = await c.assist.enter_measurement(
+        MeasurementKind.SPO2, {Quantity.SPO2: Decimal(97), Quantity.HEART_RATE: Decimal(900)}
+    )
+    assert not done.ok
+    assert k.view.context.measurements == ()
+    assert k.view.assistant is not None  # still signed in to correct the value
