@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from app.call.summary import measurement_rows
+from app.controller.assisted import AssistedActs
 from app.domain import session_events as ev
 from app.domain.measurements import MeasurementKind, Quantity
 from app.domain.session_context import State
@@ -140,16 +141,23 @@ async def test_a_sign_in_ends_after_the_idle_time(kiosk: Kiosk) -> None:
     )
 
 
+async def _signed_in_at_measurements(k: Kiosk) -> AssistedActs:
+    """A professional signed in at the measurements step; the assisted acts to use."""
+    assist = k.controller.assist
+    assert assist is not None
+    secret = await _account(k, "marie.dupont", Role.ASSISTANT)
+    await to_measurements(k)
+    assert (await assist.sign_in(_creds(k, "marie.dupont", secret))).ok
+    return assist
+
+
 async def test_the_oximeters_form_gives_the_spo2_and_the_pulse_as_two_measurements(
     kiosk: Kiosk,
 ) -> None:
     """Found by the person test: 97 % and 72/min were refused as 'not possible'."""
-    k, c = kiosk, kiosk.controller
-    assert c.assist is not None
-    secret = await _account(k, "marie.dupont", Role.ASSISTANT)
-    await to_measurements(k)
-    assert (await c.assist.sign_in(_creds(k, "marie.dupont", secret))).ok
-    done = await c.assist.enter_measurement(
+    k = kiosk
+    assist = await _signed_in_at_measurements(k)
+    done = await assist.enter_measurement(
         MeasurementKind.SPO2, {Quantity.SPO2: Decimal(97), Quantity.HEART_RATE: Decimal(72)}
     )
     assert done.ok, done.message
@@ -161,12 +169,9 @@ async def test_the_oximeters_form_gives_the_spo2_and_the_pulse_as_two_measuremen
 
 
 async def test_an_implausible_pulse_records_neither_value(kiosk: Kiosk) -> None:
-    k, c = kiosk, kiosk.controller
-    assert c.assist is not None
-    secret = await _account(k, "marie.dupont", Role.ASSISTANT)
-    await to_measurements(k)
-    assert (await c.assist.sign_in(_creds(k, "marie.dupont", secret))).ok
-    done = await c.assist.enter_measurement(
+    k = kiosk
+    assist = await _signed_in_at_measurements(k)
+    done = await assist.enter_measurement(
         MeasurementKind.SPO2, {Quantity.SPO2: Decimal(97), Quantity.HEART_RATE: Decimal(900)}
     )
     assert not done.ok
