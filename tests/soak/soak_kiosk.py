@@ -659,6 +659,9 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         "call_seconds": args.call_seconds,
         "rss_limit_mib_per_hour": args.rss_limit,
         "out": str(out),
+        # The cabin's unit sets it (packaging/systemd/telecabine-kiosk.service): the soak says
+        # under which allocator setting its RSS was measured.
+        "malloc_arena_max": os.environ.get("MALLOC_ARENA_MAX"),
     }
     stats: dict[str, Any] = {
         "calls": 0,
