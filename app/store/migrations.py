@@ -185,6 +185,29 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX session_facts_by_session ON session_facts(session_id)",
         ),
     ),
+    Migration(
+        5,
+        "documents keyed by (session, document id): the platform names documents per "
+        "consultation, so the same id in two sessions is two documents",
+        (
+            # Until v4 the id alone was the key: a document id seen in an earlier session made
+            # the later session's document a conflict, refused for good (found by the soak).
+            """CREATE TABLE documents_v5 (
+                session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                media_type TEXT,
+                title TEXT,
+                content BLOB,
+                created_at TEXT NOT NULL,
+                PRIMARY KEY (session_id, id)
+            )""",
+            "INSERT INTO documents_v5 (session_id, id, kind, media_type, title, content, created_at) "
+            "SELECT session_id, id, kind, media_type, title, content, created_at FROM documents",
+            "DROP TABLE documents",
+            "ALTER TABLE documents_v5 RENAME TO documents",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -172,10 +172,21 @@ def record(conn: Connection, session_id: str, fact: Fact, at: datetime) -> None:
         detail = f"reasons={len(fact.reasons)}"
     elif isinstance(fact, DocumentRecord):
         check_id("document id", fact.document_id)
-        conn.execute(
-            "INSERT INTO documents (id, session_id, kind, created_at) VALUES (?, ?, ?, ?)",
+        inserted = conn.execute(
+            "INSERT INTO documents (id, session_id, kind, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (session_id, id) DO NOTHING",
             (fact.document_id, session_id, fact.kind, when),
-        )
+        ).rowcount
+        if not inserted:  # the same document announced twice in one consultation: kept once
+            audit.append(
+                conn,
+                at=at,
+                actor=actor,
+                action="document.record",
+                subject=session_id,
+                detail=f"document={fact.document_id} already-recorded",
+            )
+            return
         action = "document.record"
         detail = f"document={fact.document_id}"
     else:
@@ -199,9 +210,9 @@ def attach_document(
     _require_open(conn, session_id)
     check_id("document id", document_id)
     check_id("document kind", kind)
-    row = conn.execute("SELECT session_id FROM documents WHERE id = ?", (document_id,)).fetchone()
-    if row is not None and row[0] != session_id:
-        raise InvalidValue(f"The document '{document_id}' belongs to another session.")
+    row = conn.execute(
+        "SELECT 1 FROM documents WHERE session_id = ? AND id = ?", (session_id, document_id)
+    ).fetchone()
     if row is None:
         conn.execute(
             "INSERT INTO documents (id, session_id, kind, media_type, title, content, created_at)"
@@ -211,8 +222,9 @@ def attach_document(
         _count_fact(conn, session_id)
     else:
         conn.execute(
-            "UPDATE documents SET kind = ?, media_type = ?, title = ?, content = ? WHERE id = ?",
-            (kind, media_type, title, content, document_id),
+            "UPDATE documents SET kind = ?, media_type = ?, title = ?, content = ? "
+            "WHERE session_id = ? AND id = ?",
+            (kind, media_type, title, content, session_id, document_id),
         )
     audit.append(
         conn,

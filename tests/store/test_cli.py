@@ -8,6 +8,7 @@ import pytest
 
 from app.cli import main
 from app.store import FileKeySource, Store
+from app.store.migrations import LATEST_VERSION
 from tests.store import factories as f
 from tests.store.conftest import raw_connection
 
@@ -94,7 +95,7 @@ def test_stats_counts_without_health_data(
     assert lines["rows.sessions"] == "1"
     assert lines["rows.measurements"] == "1"
     assert lines["outbox.ready"] == "1"
-    assert lines["schema_version"] == "4"
+    assert lines["schema_version"] == str(LATEST_VERSION)
     assert int(lines["size.pages"]) > 10
     assert "CLINAME" not in out and "38.4" not in out and f.NIR not in out
 

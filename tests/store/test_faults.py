@@ -16,6 +16,7 @@ from app.store import (
     WrongKey,
 )
 from app.store.keys import write_secret_file
+from app.store.migrations import LATEST_VERSION
 from tests.store import factories as f
 from tests.store.conftest import die_with_open_wal, raw_connection
 
@@ -122,7 +123,7 @@ def test_a_newer_schema_is_refused_and_left_alone(data_dir: Path, clock: f.FakeC
     with pytest.raises(SchemaTooNew) as exc:
         Store.open(data_dir, FileKeySource(data_dir), clock)
     assert str(exc.value) == (
-        "The database is at schema version 99 but this kiosk knows versions up to 4; it was "
+        f"The database is at schema version 99 but this kiosk knows versions up to {LATEST_VERSION}; it was "
         "left untouched. Install the newer kiosk software."
     )
     assert _digests(data_dir)["store.db"] == before["store.db"]

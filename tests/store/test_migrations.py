@@ -61,7 +61,16 @@ def _fill_v3(conn) -> None:  # type: ignore[no-untyped-def]
     conn.execute("UPDATE outbox SET facts = 3 WHERE session_id = 'old'")
 
 
-FILLERS = {1: _fill_v1, 2: _fill_v2, 3: _fill_v3}
+def _fill_v4(conn) -> None:  # type: ignore[no-untyped-def]
+    _fill_v3(conn)
+    conn.execute(
+        "INSERT INTO documents (id, session_id, kind, media_type, title, content, created_at) VALUES ('doc-1', 'old', 'report', 'application/pdf', 'Compte rendu', ?, ?)",
+        (b"%PDF-1.7", T),
+    )
+    conn.execute("UPDATE outbox SET facts = 4 WHERE session_id = 'old'")
+
+
+FILLERS = {1: _fill_v1, 2: _fill_v2, 3: _fill_v3, 4: _fill_v4}
 
 
 def test_the_migrations_are_numbered_one_by_one() -> None:
@@ -93,6 +102,8 @@ def test_a_database_at_an_earlier_version_migrates_with_its_data(
         assert (item.session_id, item.not_before, item.last_error) == ("old", None, None)
         if version >= 3:
             assert [p.reference for p in r.payments] == ["PAY-1"]
+        if version >= 4:
+            assert [(d.document_id, d.content) for d in r.documents] == [("doc-1", b"%PDF-1.7")]
         if version >= 2:
             account = s.get_account("claire.inf")
             assert account is not None
@@ -105,8 +116,9 @@ def test_a_database_at_an_earlier_version_migrates_with_its_data(
         assert s.audit_rows()[0].detail == f"from={version} to={LATEST_VERSION}"
         s.begin_session("new", "CAB-01")  # the new tables work
         s.record_document(
-            "new", "d-1", kind="report", media_type="text/plain", title="t", content=b"x"
-        )
+            "new", "doc-1", kind="report", media_type="text/plain", title="t", content=b"x"
+        )  # an id an earlier session holds too: since v5 a document is keyed per session
+        assert [d.content for d in s.session_bundle_source("new").documents] == [b"x"]
 
 
 def test_a_failed_step_leaves_the_previous_version(tmp_path: Path) -> None:

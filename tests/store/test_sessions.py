@@ -163,3 +163,37 @@ def test_one_process_at_a_time(store: Store, data_dir: Path, clock: f.FakeClock)
     with pytest.raises(StoreInUse) as exc:
         Store.open(data_dir, FileKeySource(data_dir), clock)
     assert "already open in another process" in str(exc.value)
+
+
+def test_the_same_document_id_in_two_sessions_is_two_documents(
+    store: Store, clock: f.FakeClock
+) -> None:
+    """The platform names documents per consultation: "ordonnance-1" comes back every session."""
+    for sid, content in (("s-1", b"first"), ("s-2", b"second")):
+        store.begin_session(sid, "CAB-01")
+        store.record(sid, DocumentRecord("ordonnance-1", "prescription"))
+        store.record_document(
+            sid,
+            "ordonnance-1",
+            kind="prescription",
+            media_type="application/pdf",
+            title="Ordonnance",
+            content=content,
+        )
+        store.end_session(sid, "completed")
+    for sid, content in (("s-1", b"first"), ("s-2", b"second")):
+        [doc] = store.session_bundle_source(sid).documents
+        assert (doc.document_id, doc.content) == ("ordonnance-1", content)
+
+
+def test_a_document_announced_twice_in_one_session_is_kept_once(
+    store: Store, clock: f.FakeClock
+) -> None:
+    store.begin_session("s-1", "CAB-01")
+    store.record("s-1", DocumentRecord("doc-1", "report"))
+    store.record("s-1", DocumentRecord("doc-1", "report"))  # the doctor's console sent it again
+    assert [d.document_id for d in store.session_bundle_source("s-1").documents] == ["doc-1"]
+    assert [r.detail for r in store.audit_rows() if r.action == "document.record"] == [
+        "document=doc-1",
+        "document=doc-1 already-recorded",
+    ]
