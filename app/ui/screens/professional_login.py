@@ -13,6 +13,7 @@ a wide screen and under it on a small one (see `KeyboardArea`).
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFormLayout, QLineEdit, QVBoxLayout, QWidget
 
 from app.ui.screens.base import Screen, Translate, clear_layout
@@ -41,8 +42,9 @@ class ProfessionalLoginScreen(Screen):
     def build(self, view: ProfessionalLoginView) -> None:
         self.title("login.title")
         self.paragraph(view.purpose)
+        error_card: QWidget | None = None
         if view.error is not None:
-            _, inner = self.card("warning")
+            error_card, inner = self.card("warning")
             self.paragraph(view.error, layout=inner).setObjectName("login-error")
         form = QFormLayout()
         form.setSpacing(12)
@@ -71,6 +73,18 @@ class ProfessionalLoginScreen(Screen):
         bind_fields(self.keyboard, [self.username, self.password, self.code])
         self.button("common.cancel", "back", self.action(IntentKind.CANCEL), name="cancel")
         self.button("login.submit", "lock", self._submit, "primary", name="submit")
+        if error_card is not None:
+            # After a refused sign-in the form is often scrolled down to the code field (at
+            # 1280x800 the keyboard takes the lower half): bring the reason into sight and put
+            # the cursor in the password field, which was emptied. After the window gave back
+            # the typed text and focus (restore_state), hence the next turn of the loop.
+            QTimer.singleShot(0, lambda: self._show_error(view, error_card))
+
+    def _show_error(self, view: ProfessionalLoginView, error_card: QWidget) -> None:
+        if self.view is not view:  # the screen moved on (or was wiped) meanwhile
+            return
+        self._scroll.ensureWidgetVisible(error_card, 0, 16)
+        self.password.setFocus()
 
     def _submit(self) -> None:
         intent = Intent(
