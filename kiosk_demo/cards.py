@@ -1,8 +1,9 @@
-"""Fictional patients on simulated cards — TEST AND DEMO ONLY.
+"""The demo's fictional patients on simulated cards — DEMO AND TESTS ONLY.
 
 Every person here is invented; their NIRs have valid keys (so that the
 kiosk's checks accept them) and must never be sent to a production platform:
-the kiosk in test mode uses the INS-NIR-TEST OID for them. The set covers
+the kiosk in test mode uses the INS-NIR-TEST OID for them. They live with
+the demo (kiosk_demo/), so the cabin's install never carries them. The set covers
 what a cabin meets: a single adult born overseas, a holder born in Corsica
 with two children (one of them born in Corsica too), an expired card, a card
 that refuses to give its beneficiaries (6982), and a mute card.

@@ -1,7 +1,9 @@
-"""`kiosk demo` (windowed, with the operator panel), `kiosk demo --headless --out DIR`, `kiosk run`.
+"""`kiosk demo` (windowed, with the operator panel) and `kiosk demo --headless --out DIR`.
 
-Qt is imported only when a command runs (`app.main`, `app.ui`), so `kiosk --help`
-works on a machine with no display and no Qt plugins.
+The `kiosk` command finds this subcommand through the entry point
+`telecabine.kiosk.commands` of the demo's project (kiosk_demo/pyproject.toml):
+the cabin's code never imports the demo. Qt is imported only when the command
+runs, so `kiosk --help` works on a machine with no display and no Qt plugins.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kiosk_config import EXAMPLES, ConfigError, check_config, load_config
+from kiosk_config import EXAMPLES, ConfigError, load_config
 
 
 def register(sub: Any) -> None:
@@ -28,9 +30,6 @@ def register(sub: Any) -> None:
         "--port", type=int, default=8780, help="port of the in-process reference platform"
     )
     demo.set_defaults(handler=_demo)
-    run = sub.add_parser("run", help="run the kiosk in the cabin (fullscreen, cabin mode)")
-    run.add_argument("--config", required=True, help="site configuration of this cabin")
-    run.set_defaults(handler=_run)
 
 
 def _has_screen() -> bool:
@@ -66,11 +65,11 @@ def _demo(args: argparse.Namespace) -> int:
             )
         else:
             print(f"demo: running headless (screenshots and report in {args.out}/)")
-        from app.ui.demo_script import run_headless
+        from kiosk_demo.script import run_headless
 
         return run_headless(config, Path(args.out), tuple(config.languages))
-    from app.cli.demo_world import demo_world
     from app.main import run
+    from kiosk_demo.world import demo_world
 
     world = _announced(demo_world(config, data_dir=Path(config.storage.data_dir), port=args.port))
     return run(config, cabin_mode=False, world=world)
@@ -87,31 +86,3 @@ def _announced(world: Any) -> Any:
             yield running
 
     return wrapper()
-
-
-def _run(args: argparse.Namespace) -> int:
-    """The cabin: the configuration must be ready (`kiosk config check`), not only valid.
-
-    A cabin started on the untouched template ("CHANGE ME"), an example host or a
-    missing certificate would take patients and then fail them; it stops here
-    with the same sentences as `kiosk config check` and exit 2 (systemd's unit
-    then shows them in the journal).
-    """
-    refused = _refused_runtime()  # runtime check (app/runtime.py, docs/runtime.md)
-    if refused is not None:
-        return refused
-    try:
-        report = check_config(args.config)
-    except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
-        print(
-            "kiosk run: this cabin's configuration is not ready; nothing was started.",
-            file=sys.stderr,
-        )
-        return 2
-    for warning in report.warnings:
-        print(f"config note: {warning.sentence()}", file=sys.stderr)
-    config = report.config
-    from app.main import run
-
-    return run(config, cabin_mode=True)

@@ -6,12 +6,12 @@ really happened. Only the patient's hands and the doctor are scripted:
 
 - taps go through the same buttons a finger would press;
 - the card is inserted in the virtual reader behind the real pcscd
-  (`SimulatorHub.insert_card`), read by the real card driver;
+  (`DemoSimulators.insert_card`), read by the real card driver;
 - the measurements come from the BLE and serial simulators through the
   real drivers;
 - the call is the real aiortc call through the reference platform's
   signalling, answered by a scripted doctor who logs in like the console
-  (app/cli/demo_doctor.py);
+  (kiosk_demo/doctor.py);
 - after the patient leaves, the session's bundle goes to the reference
   platform through the real uplink, and the report says whether it landed.
 
@@ -34,7 +34,7 @@ from typing import Any
 from app.domain.session_context import State
 from app.domain.trace import TraceKind
 
-DEMO_CARD = "single-adult"  # drivers/card/test_patients.py (fictional, TEST ONLY)
+DEMO_CARD = "single-adult"  # kiosk_demo/cards.py (fictional, TEST ONLY)
 DOCTOR_SAYS = "Bonjour, je suis le docteur Martin. Je vous entends bien."
 PATIENT_WRITES = "Bonjour docteur, j'ai de la fièvre depuis hier."
 DOCUMENTS = (
@@ -363,13 +363,15 @@ async def _play(
 ) -> None:
     from PySide6.QtWidgets import QApplication
 
-    from app.cli.demo_doctor import ScriptedDoctor
-    from app.cli.demo_world import demo_world
-    from app.main import assemble, bind_window, install_qt_message_filter
+    from app.assembly import assemble
+    from app.ui.call_bridge import bind_window
+    from app.ui.error_routes import install_qt_message_filter
     from app.ui.i18n import Catalogues
     from app.ui.main_window import KioskWindow
     from app.ui.presenter import Presenter
     from app.ui.theme import SCREEN_SIZE
+    from kiosk_demo.doctor import ScriptedDoctor
+    from kiosk_demo.world import demo_world
 
     install_qt_message_filter()
     app = QApplication.instance() or QApplication(["kiosk-demo"])

@@ -2,7 +2,7 @@
 
     async with demo_world(config, data_dir=Path("var/demo"), port=8780) as world:
         world.config          # the site, pointed at this platform (URL, ICE servers)
-        world.sims            # SimulatorHub: insert_card, show_qr, set_fault …
+        world.sims            # DemoSimulators: insert_card, show_qr, set_fault …
         world.set_network(False)   # the platform's health check fails: the kiosk goes offline
         world.console_url     # the doctor's console for a person with a browser
 
@@ -25,8 +25,8 @@ from typing import Any
 from devtools.platform.insi import install as insi_install
 from devtools.platform.signalling import install
 from devtools.platform.testing import PlatformHandle, running_platform
-from drivers.registry import SimulatorHub
 from kiosk_config import KioskConfig
+from kiosk_demo.simulators import DemoSimulators
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class DemoWorldError(RuntimeError):
 @dataclass
 class DemoWorld:
     config: KioskConfig
-    sims: SimulatorHub
+    sims: DemoSimulators
     platform: PlatformHandle
     turn: Any  # devtools.turn.TurnServer or None
     base_url: str
@@ -63,6 +63,14 @@ class DemoWorld:
     def camera(self) -> str | None:
         return next((d.id for d in self.config.devices if d.kind.value == "camera"), None)
 
+    def open_panel(self, assembly: Any) -> Any:
+        """The operator's window beside the kiosk's (app/main.py calls this once it shows)."""
+        from app.ui.operator_panel import OperatorPanel
+
+        panel = OperatorPanel(assembly, self)
+        panel.show()
+        return panel
+
     def banner(self) -> str:
         who = ", ".join(f"{login} / {password}" for login, password in DEMO_DOCTORS)
         return (
@@ -72,7 +80,7 @@ class DemoWorld:
         )
 
 
-def _check_card_reader(hub: SimulatorHub, *, required: bool) -> None:
+def _check_card_reader(hub: DemoSimulators, *, required: bool) -> None:
     for status in hub.status():
         if status.kind == "card-reader" and status.detail == "no simulator here":
             message = (
@@ -135,7 +143,7 @@ async def demo_world(
                 }
             )
             site = config.model_copy(update={"platform": platform})
-            hub = SimulatorHub(site.devices, fast=fast, workdir=data_dir)
+            hub = DemoSimulators(site.devices, fast=fast, workdir=data_dir)
             await hub.start()  # pcscd + vpcd first, before anything touches PC/SC
             try:
                 _check_card_reader(hub, required=require_card_reader)

@@ -60,11 +60,16 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $($PY --version)"
   "$PY" -m venv .venv
 fi
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+# Two projects (docs/architecture.md, "Two installs"): the cabin's (app, drivers,
+# kiosk_config: what `pip install .` puts on a cabin) with the dev tools, then the
+# demo and the reference platform (kiosk_demo/pyproject.toml: kiosk_demo/, devtools/),
+# which adds `kiosk demo` to .venv/bin/kiosk.
+stamp=.venv/.installed-$(cat pyproject.toml kiosk_demo/pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "setup: installing Python dependencies into .venv"
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e ".[dev]"
+  .venv/bin/pip install -q -e ./kiosk_demo
   rm -f .venv/.installed-* && touch "$stamp"
 fi
 echo "setup: ready (.venv/bin/kiosk)"

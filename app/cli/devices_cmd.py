@@ -78,7 +78,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 async def _check_all(config: Any, devices: list[Any]) -> list[dict[str, Any]]:
-    from drivers.registry import DeviceUnavailable, SimulatorHub, build_driver
+    from drivers.registry import DeviceUnavailable, build_driver
+    from drivers.simulators import SimulatorHub
 
     hub: SimulatorHub | None = None
     simulated = [d for d in devices if d.backend == "simulated"]

@@ -22,7 +22,8 @@ from app.domain.mode import RunMode
 from app.domain.session_context import FlowSettings
 from app.maintenance.store_binding import StoreAuditSink, account_service_on
 from drivers.base import Driver
-from drivers.registry import DeviceUnavailable, SimulatorHub, build_driver
+from drivers.registry import DeviceUnavailable, build_driver
+from drivers.simulators import SimulatorHub
 from kiosk_config.schema import KioskConfig
 
 log = logging.getLogger(__name__)

@@ -219,8 +219,8 @@ class InsiDirectory:
     @classmethod
     def reference(cls) -> InsiDirectory:
         """The card simulator's patients and the QR demo identity, with their INS traits."""
-        from drivers.card.test_patients import EXPIRED, FAMILY, REFUSES_READ, SINGLE_ADULT
-        from drivers.qr.sim_frames import demo_identity
+        from kiosk_demo.cards import EXPIRED, FAMILY, REFUSES_READ, SINGLE_ADULT
+        from kiosk_demo.qr_codes import demo_identity
 
         # What the cards do not carry: (birth first names, sex, INSEE birth place).
         extra: dict[str, tuple[tuple[str, ...], str, str]] = {

@@ -5,7 +5,7 @@ None for a mute card), using the same APDU and TLV code the reader uses, so
 a simulator test exercises both directions. `drivers/card/sim_vpcd.py` puts
 an applet behind the real vpcd socket; tests may also call it directly.
 
-The test patients are in drivers/card/test_patients.py.
+The demo's fictional patients are in kiosk_demo/cards.py (not in the cabin's install).
 """
 
 from __future__ import annotations

@@ -38,11 +38,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from drivers.card.nir import is_valid_nir
-from drivers.qr.demo_keys import TEST_ONLY_PUBLIC_KEY
 from drivers.qr.errors import QrErrorReason, QrPayloadError
 from drivers.qr.profile import ApcvIdentity, QrProfile
 
 PREFIX = "APCV-TEST1."
+
+# The public half of the TEST key pair: what the TEST profile trusts. Its private
+# half is public too, on purpose (the demo and the tests sign with it), and lives
+# with the demo (kiosk_demo/keys.py), never in the cabin's install; a site in
+# production mode never gets this profile (drivers/registry.py).
+TEST_ONLY_PUBLIC_KEY = bytes.fromhex(
+    "0ebffc2902e68d1ed842dfebb94affd8155cd2c5dde8f0ec6ee617899b00b082"
+)
 MAX_LENGTH = 2048
 MAX_LIFETIME = dt.timedelta(minutes=10)
 CLOCK_SKEW = dt.timedelta(minutes=2)

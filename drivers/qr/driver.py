@@ -1,5 +1,8 @@
 """The QR scanner: frames from a `FrameSource`, codes through a `QrProfile`.
 
+The profile is always given by the caller (drivers/registry.py chooses it
+with the site's mode): the scanner has no default way to trust a code.
+
 Events: Connected when the camera opens, then one QrIdentity or one
 Failed(QR_INVALID) per code shown. A patient holds the phone up for
 seconds, so the same text is reported once: it is ignored while it keeps
@@ -41,9 +44,9 @@ class QrScannerDriver(Driver):
         self,
         device_id: str,
         *,
+        profile: QrProfile,
         source: FrameSource | None = None,
         camera_index: int = 0,
-        profile: QrProfile | None = None,
         clock: Callable[[], dt.datetime] = _utc_now,
         frame_interval_s: float = 0.15,
         repeat_after_s: float = 10.0,
@@ -54,10 +57,6 @@ class QrScannerDriver(Driver):
             from drivers.camera.opencv_source import OpenCvFrameSource
 
             source = OpenCvFrameSource(camera_index)
-        if profile is None:
-            from drivers.qr.apcv_test import TestApcvProfile
-
-            profile = TestApcvProfile()
         self.source = source
         self.profile = profile
         self._clock = clock

@@ -2,7 +2,7 @@
 
 The scanner finds QR codes in frames; a profile turns the text into an
 identity or a `QrPayloadError`. The real appli carte Vitale payload is not
-public, so the shipped profile (drivers/qr/apcv_test.py) reads a documented
+public, so the shipped profile (drivers/qr/apcv_standin.py) reads a documented
 TEST format; a licensed profile replaces it by implementing `parse`.
 """
 

@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 
-from drivers.card import test_patients as patients
 from drivers.card.apdu import CommandApdu
 from drivers.card.driver import CardReaderDriver
 from drivers.card.errors import CardTransportError
@@ -32,10 +31,12 @@ from drivers.card.sim_vpcd import MIN_SWAP_S, VirtualCardSlot, wait_until_seen
 from drivers.card.transport import PcscTransport
 from drivers.card.worker import SerialWorker
 from drivers.events import CardInserted, CardRead, CardRemoved, Connected
-from drivers.qr.apcv_test import encode_payload
-from drivers.qr.demo_keys import signing_key
+from drivers.qr.apcv_standin import encode_payload
 from drivers.qr.detector import decode_qr, decode_qr_opencv, decode_qr_zxing
-from drivers.qr.sim_frames import demo_identity, scene
+from drivers.qr.sim_frames import scene
+from kiosk_demo import cards as patients
+from kiosk_demo.keys import signing_key
+from kiosk_demo.qr_codes import demo_identity
 from tests.drivers.card.real_parts import missing_real_part
 
 READER = "Virtual PCD 00 00"

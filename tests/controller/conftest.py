@@ -33,8 +33,9 @@ from app.maintenance.service import AccountService
 from app.maintenance.store_binding import StoreAccountRepository, StoreAuditSink
 from app.store import AsyncStore, FileKeySource
 from drivers import events as dev
-from drivers.registry import SimulatorHub, build_driver
+from drivers.registry import build_driver
 from kiosk_config.schema import Device, DeviceKindName, Timeouts
+from kiosk_demo.simulators import DemoSimulators as SimulatorHub
 from tests.drivers.card.real_parts import missing_real_part
 
 T0 = datetime(2026, 11, 23, 14, 0, 0, tzinfo=UTC)

@@ -10,8 +10,8 @@ from app.domain.mode import RunMode
 from app.domain.session_context import State
 from app.store import AsyncStore, FileKeySource
 from drivers.events import DeviceKind
-from drivers.registry import SimulatorHub
 from kiosk_config import EXAMPLES, load_config
+from kiosk_demo.simulators import DemoSimulators as SimulatorHub
 from tests.maintenance.conftest import audit_rows
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,14 +22,11 @@ from drivers.events import (
     Reading,
     ReadingValue,
 )
-from drivers.qr.apcv_test import TestApcvProfile
+from drivers.qr.apcv_standin import TestApcvProfile
 from drivers.qr.driver import QrScannerDriver
 from drivers.registry import (
     DeviceUnavailable,
-    SimulatorHub,
-    SimulatorStatus,
     UnavailableReason,
-    _load,
     build_driver,
     build_drivers,
     simulated_ble_address,
@@ -36,6 +34,8 @@ from drivers.registry import (
 from drivers.serial.tensiometer import TensiometerDriver
 from kiosk_config import EXAMPLES, load_config
 from kiosk_config.schema import Device, Mode, Timeouts
+from kiosk_demo.simulators import DemoSimulators as SimulatorHub
+from kiosk_demo.simulators import SimulatorStatus
 
 DEMO = load_config(EXAMPLES / "demo.toml")
 MEASURING = [d for d in DEMO.devices if d.kind.value in ("thermometer", "oximeter", "tensiometer")]
@@ -84,13 +84,14 @@ def test_unknown_protocol_is_misconfigured() -> None:
     assert info.value.message == "Unknown monitor protocol 'suntech'; known: accutorr."
 
 
-def test_missing_driver_module_names_what_is_missing() -> None:
+def test_missing_driver_module_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     device = Device(id="camera-1", kind="camera")
+    monkeypatch.setitem(sys.modules, "drivers.qr.driver", None)  # not in this build
     with pytest.raises(DeviceUnavailable) as info:
-        _load(device, "drivers.qr.no_such_module", "QrScannerDriver")
+        build_driver(device, site_mode="test")
     assert info.value.reason is UnavailableReason.NOT_BUILT
     assert info.value.message == (
-        "The camera driver is not available: drivers.qr.no_such_module.QrScannerDriver is missing "
+        "The camera driver is not available: drivers.qr.driver.QrScannerDriver is missing "
         "(ModuleNotFoundError)."
     )
 

@@ -12,12 +12,12 @@ from drivers.ble.oximeter import OximeterDriver
 from drivers.events import CuffPressure, PlethWave, Reading, ReadingValue
 from drivers.registry import (
     DeviceUnavailable,
-    SimulatorHub,
     UnavailableReason,
     build_driver,
     device_transport,
 )
 from drivers.serial.tensiometer import TensiometerDriver
+from drivers.simulators import SimulatorHub
 from kiosk_config.schema import Device, Timeouts
 
 BP_BLE = Device(id="bp-ble", kind="tensiometer", backend="simulated", protocol="ble-bps")

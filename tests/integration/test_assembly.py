@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from app.assembly import assemble
 from app.controller.call_launcher import KioskCallLauncher
 from app.controller.wiring import LeftOut
-from app.main import assemble
 from devtools.platform.testing import running_platform
 from kiosk_config import load_config
 

@@ -11,11 +11,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from app.cli.demo_world import demo_world
-from app.main import assemble
+from app.assembly import assemble
 from app.ui.operator_panel import OperatorPanel
 from app.ui.widgets.buttons import BigButton
 from kiosk_config import EXAMPLES, load_config
+from kiosk_demo.world import demo_world
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 

@@ -18,16 +18,17 @@ import aiohttp
 import pytest
 from PySide6.QtWidgets import QApplication, QLabel
 
-from app.cli.demo_world import demo_world
+from app.assembly import assemble
 from app.domain.session_context import State
-from app.main import assemble, bind_window
-from app.ui.demo_script import Script
+from app.ui.call_bridge import bind_window
 from app.ui.i18n import Catalogues
 from app.ui.main_window import KioskWindow
 from app.ui.presenter import Presenter
 from app.ui.theme import SCREEN_SIZE
 from app.ui.views import EndView
 from kiosk_config import EXAMPLES, load_config
+from kiosk_demo.script import Script
+from kiosk_demo.world import demo_world
 from tests.call.chromium import Chromium
 from tests.call.conftest import chromium_available, doctor_console, take_first_patient
 from tests.drivers.card.real_parts import missing_real_part

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from app.assembly import assemble
 from app.domain import session_events as ev
 from app.domain.trace import IncidentCode, TraceKind
-from app.main import assemble, bind_window
+from app.ui.call_bridge import bind_window
 from app.ui.i18n import Catalogues
 from app.ui.main_window import KioskWindow
 from app.ui.presenter import Presenter

@@ -205,9 +205,9 @@ def test_a_journal_that_went_away_falls_back_to_stderr(tmp_path: Path) -> None:
 
 def test_no_canary_in_the_kiosk_logs_of_a_whole_session(tmp_path: Path) -> None:
     """The headless demo: a whole session (card read, INSi, devices, call, documents, sync) at
-    DEBUG through the set-up. Its patient (drivers/card/test_patients.py, single-adult) is
+    DEBUG through the set-up. Its patient (kiosk_demo/cards.py, single-adult) is
     the canary: her names, birth date and NIR must appear nowhere in the output."""
-    from drivers.card.test_patients import SINGLE_ADULT
+    from kiosk_demo.cards import SINGLE_ADULT
 
     person = SINGLE_ADULT.beneficiaries[0]
     canaries = [person.surname, person.first_name, person.birth_date, person.nir[:13]]

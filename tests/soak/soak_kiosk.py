@@ -21,7 +21,7 @@ Three processes, as in a cabin and its doctor:
   refcounts, RSS, gc objects, the 25 commonest object types now and then)
   every `--sample-every` seconds and after each session into samples.jsonl;
 - the doctor, here in the soak's own process: the demo's `ScriptedDoctor`
-  (app/cli/demo_doctor.py), a real aiortc peer logged in like the console,
+  (kiosk_demo/doctor.py), a real aiortc peer logged in like the console,
   takes each patient, talks, sends two documents, stays `--call-seconds` and
   hangs up. Apart from the kiosk, so that its decoding and memory are not
   counted as the kiosk's.
@@ -68,7 +68,7 @@ from app.runtime import (  # noqa: E402
     take_sample,
     verdict,
 )
-from app.ui.demo_script import DEMO_CARD, DOCTOR_SAYS, DOCUMENTS, PATIENT_WRITES  # noqa: E402
+from kiosk_demo.script import DEMO_CARD, DOCTOR_SAYS, DOCUMENTS, PATIENT_WRITES  # noqa: E402
 
 HANG_FACTOR = 5  # no sample for this many periods: the kiosk is hung
 MAX_CONSECUTIVE_FAILURES = 5
@@ -455,7 +455,7 @@ async def doctor_loop(base_url: str, call_seconds: float, stats: dict[str, Any])
     A fresh console session per call, as a doctor's browser tab: nothing of the last
     call (peer connection, data channel) carries over into the next.
     """
-    from app.cli.demo_doctor import ScriptedDoctor
+    from kiosk_demo.doctor import ScriptedDoctor
 
     while True:
         doctor = ScriptedDoctor(base_url)

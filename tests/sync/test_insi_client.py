@@ -42,8 +42,8 @@ from app.sync.insi_client import (
 from devtools.faultproxy import Fault, FaultProxy, always
 from devtools.platform.insi import INSI_KEY, InsiDirectory, InsRecord, install, set_insi_available
 from devtools.platform.testing import PlatformHandle, running_platform
-from drivers.card.test_patients import FAMILY, SINGLE_ADULT
 from kiosk_config import parse_config
+from kiosk_demo.cards import FAMILY, SINGLE_ADULT
 from tests.sync.test_tls import config as tls_config
 from tests.sync.test_tls import issue, make_ca, server_context, write_pair
 

@@ -28,7 +28,7 @@ from app.sync.insi_client import PlatformInsi
 from devtools.platform.insi import install
 from devtools.platform.testing import running_platform
 from drivers import events as dev
-from drivers.card.test_patients import SINGLE_ADULT
+from kiosk_demo.cards import SINGLE_ADULT
 
 T0 = datetime(2026, 11, 23, 14, 0, 0, tzinfo=UTC)
 

@@ -23,7 +23,7 @@ from devtools.platform.insi import (
     set_insi_available,
 )
 from devtools.platform.testing import PlatformHandle, running_platform
-from drivers.card.test_patients import EXPIRED, FAMILY, REFUSES_READ, SINGLE_ADULT
+from kiosk_demo.cards import EXPIRED, FAMILY, REFUSES_READ, SINGLE_ADULT
 
 AT = datetime(2026, 11, 23, 9, 30, 5, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.domain.session_context import State
 from app.domain.trace import IncidentCode, TraceKind
-from app.main import install_error_routes
+from app.ui.error_routes import install_error_routes
 from app.ui.main_window import KioskWindow
 from app.ui.views import ScreenId
 from tests.controller.conftest import Kiosk

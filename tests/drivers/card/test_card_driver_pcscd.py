@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 import pytest
 
-from drivers.card import test_patients as patients
 from drivers.card.apdu import CommandApdu, ResponseApdu, select_by_aid
 from drivers.card.driver import CardReaderDriver
 from drivers.card.errors import CardErrorReason, CardTransportError
@@ -31,6 +30,7 @@ from drivers.events import (
     Failed,
     FailureReason,
 )
+from kiosk_demo import cards as patients
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drivers.card import test_patients as patients
 from drivers.card.apdu import CommandApdu, ResponseApdu
 from drivers.card.errors import CardErrorReason, CardProtocolError
 from drivers.card.nir import with_key
@@ -27,6 +26,7 @@ from drivers.card.profile import (
 from drivers.card.sim_card import CardApplet, VirtualCard
 from drivers.card.vitale import CardValidity
 from drivers.events import Beneficiary, CardRead
+from kiosk_demo import cards as patients
 
 
 def applet_transmit(applet: CardApplet, log: list[bytes] | None = None) -> Transmit:

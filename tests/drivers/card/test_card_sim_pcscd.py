@@ -6,10 +6,10 @@ import socket
 
 import pytest
 
-from drivers.card import test_patients as patients
 from drivers.card.errors import CardErrorReason, CardTransportError
 from drivers.card.sim_pcscd import PcscdSandbox, free_port_pair, tcp_port_in_use
 from drivers.card.sim_vpcd import VirtualCardSlot
+from kiosk_demo import cards as patients
 from tests.drivers.card.real_parts import missing_real_part
 
 pytestmark = pytest.mark.integration

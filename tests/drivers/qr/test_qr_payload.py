@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.events import QrIdentity
-from drivers.qr.apcv_test import PREFIX, TestApcvProfile, b64url_encode, encode_payload
-from drivers.qr.demo_keys import TEST_ONLY_PUBLIC_KEY, signing_key
+from drivers.qr.apcv_standin import PREFIX, TestApcvProfile, b64url_encode, encode_payload
 from drivers.qr.errors import QrErrorReason, QrPayloadError
 from drivers.qr.profile import ApcvIdentity
+from kiosk_demo.keys import TEST_ONLY_PUBLIC_KEY, signing_key
 
 ISSUED = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 NOW = ISSUED + dt.timedelta(minutes=1)

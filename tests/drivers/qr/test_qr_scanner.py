@@ -18,11 +18,12 @@ from drivers.camera.opencv_source import OpenCvFrameSource
 from drivers.camera.simulated import SimulatedFrameSource
 from drivers.camera.source import Frame
 from drivers.events import Connected, DeviceKind, Failed, FailureReason, QrIdentity
-from drivers.qr.apcv_test import encode_payload
-from drivers.qr.demo_keys import signing_key
+from drivers.qr.apcv_standin import TestApcvProfile, encode_payload
 from drivers.qr.detector import decode_qr
 from drivers.qr.driver import QrScannerDriver
-from drivers.qr.sim_frames import dark_frame, demo_identity, phone_showing_identity, scene
+from drivers.qr.sim_frames import dark_frame, scene
+from kiosk_demo.keys import signing_key
+from kiosk_demo.qr_codes import demo_identity, phone_showing_identity
 
 ISSUED = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 NOW = ISSUED + dt.timedelta(minutes=1)
@@ -65,6 +66,7 @@ def test_detector_reads_nothing_where_there_is_nothing_whole(frame: Frame) -> No
 def scanner(source: SimulatedFrameSource, **kwargs: object) -> QrScannerDriver:
     kwargs.setdefault("clock", lambda: NOW)
     kwargs.setdefault("frame_interval_s", 0.0)
+    kwargs.setdefault("profile", TestApcvProfile())
     return QrScannerDriver("camera-1", source=source, **kwargs)  # type: ignore[arg-type]
 
 
@@ -222,6 +224,7 @@ async def test_scanner_reads_a_recorded_video_through_opencv(tmp_path: Path) -> 
     write_video(video, [dark_frame(1), scene(PAYLOAD, seed=4), scene(PAYLOAD, seed=5)])
     driver = QrScannerDriver(
         "camera-1",
+        profile=TestApcvProfile(),
         source=OpenCvFrameSource(str(video)),
         clock=lambda: NOW,
         frame_interval_s=0.0,

@@ -1,0 +1,230 @@
+"""Composition without Qt: the kiosk's parts built from the configuration.
+
+    assembly = await assemble(config, sims=hub)   # store, devices, sync, call, controller
+    await assembly.start()
+    ...
+    await assembly.close()
+
+`assemble` has no Qt: tests build the whole kiosk with it, and the entry point
+(app/main.py) puts a window on it. The call's pictures, chat and controls reach
+the window through app/ui/call_bridge.py (`bind_window`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.controller.call_launcher import KioskCallLauncher, summary_of
+from app.controller.controller import SessionController
+from app.controller.document_links import LINK_PATH
+from app.controller.ports import CallPort
+from app.controller.wiring import LeftOut, SessionServices, build_session_services
+from app.controller.wiring import flow_settings as flow_settings  # re-exported for callers
+from app.maintenance.service import AccountService
+from app.maintenance.store_binding import account_service_on, key_source_for
+from app.store import AsyncStore, RetentionPolicy
+from app.sync.clock import SystemClock
+from app.sync.insi_client import PlatformInsi
+from app.sync.service import SyncService, build_sync
+from app.sync.store_adapter import StoreOutbox
+from app.ui.presenter import Site
+from app.ui.views import DeviceKind, NearbyPlaceView, SiteContact
+from drivers.simulators import SimulatorHub
+from kiosk_config import KioskConfig
+
+log = logging.getLogger("kiosk")
+
+STORE_UPKEEP_S = 600.0  # purge + thresholds every 10 minutes (and at start)
+
+_UI_DEVICES = {
+    "thermometer": DeviceKind.THERMOMETER,
+    "oximeter": DeviceKind.OXIMETER,
+    "tensiometer": DeviceKind.TENSIOMETER,
+}
+
+AUTO: Any = object()  # `call=AUTO`: the real call from the configuration
+
+
+@dataclass
+class Assembly:
+    config: KioskConfig
+    store: AsyncStore
+    services: SessionServices
+    sims: SimulatorHub | None
+    sync: SyncService | None
+    call: CallPort | None
+    site: Site
+    accounts: AccountService
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    sessions_ended: list[str] = field(default_factory=list)
+    closers: list[Callable[[], Any]] = field(default_factory=list)
+    _closed: bool = False
+
+    @property
+    def controller(self) -> SessionController:
+        return self.services.controller
+
+    @property
+    def hub(self) -> Any:
+        return self.services.devices
+
+    @property
+    def left_out(self) -> list[LeftOut]:
+        return self.services.left_out
+
+    @property
+    def launcher(self) -> KioskCallLauncher | None:
+        return self.call if isinstance(self.call, KioskCallLauncher) else None
+
+    async def start(self, *, ticker: bool = True) -> None:
+        """The controller first (its network pump must hear the monitor's first verdict)."""
+        await self.controller.start(ticker=ticker)
+        if self.sync is not None:
+            await self.sync.start()
+
+    async def close(self) -> None:
+        """Stop everything this assembly started, in reverse order; the simulators are the caller's."""
+        if self._closed:
+            return
+        self._closed = True
+        for closer in reversed(self.closers):
+            with contextlib.suppress(Exception):
+                closer()
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.services.close()
+        if self.sync is not None:
+            await self.sync.stop()
+        await self.store.close()
+
+
+DOCUMENT_PATH = LINK_PATH  # where the cabin asks the platform for a document's patient link
+
+
+def site_of(config: KioskConfig) -> Site:
+    e = config.emergency
+    return Site(
+        document_url=config.platform.url.rstrip("/") + DOCUMENT_PATH,
+        languages=config.languages,
+        devices=tuple(
+            _UI_DEVICES[d.kind.value] for d in config.devices if d.kind.value in _UI_DEVICES
+        ),
+        places=tuple(
+            NearbyPlaceView(p.name, p.address, p.phone, p.hours) for p in config.nearby_places
+        ),
+        numbers={"15": e.samu, "112": e.european, "114": e.deaf, "3114": e.suicide_prevention},
+        contact=SiteContact(
+            config.site.name, config.site.address_lines(with_name=False), config.site.phone
+        ),
+        max_wait_s=flow_settings(config).max_wait_s,
+    )
+
+
+def retention_of(config: KioskConfig) -> RetentionPolicy:
+    s = config.storage
+    return RetentionPolicy.from_config(s.retention_days, s.max_buffer_mb, s.max_unsent_age_hours)
+
+
+async def store_upkeep(store: AsyncStore, interval_s: float = STORE_UPKEEP_S) -> None:
+    """Purge what the platform acknowledged past retention, then check the buffer thresholds.
+
+    At start and every `interval_s`. A failure is logged and tried again next
+    time: upkeep must never stop the kiosk.
+    """
+    while True:
+        try:
+            report = await store.purge()
+            health = await store.check_thresholds()
+            log.info(
+                "store upkeep: %d session(s) purged, %d unsent",
+                report.sessions,
+                health.unsent_sessions,
+            )
+        except Exception as exc:
+            log.error("store upkeep failed (%s)", type(exc).__name__)
+        await asyncio.sleep(interval_s)
+
+
+async def assemble(
+    config: KioskConfig,
+    *,
+    data_dir: Path | None = None,
+    sims: SimulatorHub | None = None,
+    call: Any = AUTO,
+    sync: bool = True,
+    clock: Any = None,
+    upkeep_interval_s: float = STORE_UPKEEP_S,
+) -> Assembly:
+    """Build the kiosk's parts (not started: `await assembly.start()`).
+
+    `sims`: a started SimulatorHub for simulated devices (demo, tests), None on
+    a cabin. `call`: AUTO (the real call from [platform]), None (no call: the
+    waiting room goes to the degraded path) or any CallPort. `sync`: the uplink
+    and the network monitor from [platform].
+    """
+    directory = Path(data_dir or config.storage.data_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    store = await AsyncStore.open(directory, key_source_for(directory), policy=retention_of(config))
+    try:
+        uplink = build_sync(config, StoreOutbox(store)) if sync else None
+        port: CallPort | None = KioskCallLauncher(config) if call is AUTO else call
+        insi = (
+            PlatformInsi.from_config(config.platform, clock=clock or SystemClock())
+            if sync
+            else None
+        )
+        services = await build_session_services(
+            config,
+            store=store,
+            sims=sims,
+            call=port,
+            insi=insi,
+            network=uplink.monitor if uplink is not None else None,
+            clock=clock,
+            start=False,
+        )
+    except BaseException:
+        await store.close()
+        raise
+    assembly = Assembly(
+        config,
+        store,
+        services,
+        sims,
+        uplink,
+        port,
+        site_of(config),
+        account_service_on(store),
+    )
+    controller = services.controller
+    if isinstance(port, KioskCallLauncher):
+        port.hooks.summary = lambda: summary_of(
+            controller.view.context, config, names=controller.professional_names()
+        )
+    _notify_sender_after_each_session(assembly)
+    assembly.tasks.append(asyncio.create_task(store_upkeep(store, upkeep_interval_s)))
+    return assembly
+
+
+def _notify_sender_after_each_session(assembly: Assembly) -> None:
+    """A session that ends (its id goes away) is ready in the outbox: wake the sender."""
+    current: list[str | None] = [None]
+
+    def on_view(view: Any) -> None:
+        session = view.context.session_id
+        previous, current[0] = current[0], session
+        if previous is not None and session != previous:
+            assembly.sessions_ended.append(previous)
+            if assembly.sync is not None:
+                assembly.sync.sender.notify()
+
+    assembly.closers.append(assembly.controller.subscribe(on_view))
