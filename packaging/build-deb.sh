@@ -83,10 +83,11 @@ find "$site" -type f -perm /0111 -exec chmod 0644 {} +
 find "$site" -depth -type d \( -name tests -o -name testing \) -path '*/numpy/*' -exec rm -rf {} +
 find "$site" -name '__pycache__' -prune -exec rm -rf {} +
 
-# 3. The application from HEAD: app, drivers, kiosk_config. No devtools (the reference
-#    platform), no tests, no demo world.
+# 3. The application from HEAD: app, drivers, kiosk_config, as `pip install .` (the
+#    cabin's project) has them. The demo with its patients and its signing key
+#    (kiosk_demo/) and the reference platform (devtools/) are another project
+#    (kiosk_demo/pyproject.toml): not archived; no tests.
 git archive --format=tar HEAD app drivers kiosk_config | tar -x -C "$site"
-rm -f "$site/app/cli/demo_world.py" "$site/app/cli/demo_doctor.py" "$site/app/ui/demo_script.py"
 find "$site/app" "$site/drivers" "$site/kiosk_config" -name '*.pyc' -delete
 dist="$site/telecabine_kiosk-$base_version.dist-info"
 mkdir -p "$dist"

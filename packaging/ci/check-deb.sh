@@ -83,10 +83,17 @@ test "$(stat -c '%a %U' "$root/var/lib/telecabine")" = "700 telecabine"
 test ! -e "$root/var/lib/telecabine/store.key"
 test -L "$root/etc/systemd/system/ctrl-alt-del.target"
 du -sh "$root/opt/telecabine" | sed 's/^/  installed: /'
+# No demo, reference platform or test data on a cabin (docs/architecture.md, "Two installs").
+site_dir=("$root"/opt/telecabine/venv/lib/python3*/site-packages)
+test ! -e "${site_dir[0]}/kiosk_demo" && test ! -e "${site_dir[0]}/devtools"
+test -z "$(find "${site_dir[0]}/app" "${site_dir[0]}/drivers" "${site_dir[0]}/kiosk_config" -name 'test_*.py' -o -name '*demo*.py')"
 
 step "kiosk --help"
 in_root /opt/telecabine/bin/kiosk --help > "$work/help.txt"
 grep -q "config" "$work/help.txt"
+step "kiosk demo on a cabin: one sentence, exit 2"
+if in_root /opt/telecabine/bin/kiosk demo --headless > /dev/null 2> "$work/demo.txt"; then exit 1; fi
+grep -q "The demo is not installed" "$work/demo.txt"
 
 step "kiosk config check on the cabin template, filled"
 in_root /opt/telecabine/bin/kiosk config check /usr/share/telecabine-kiosk/site.toml.template \
