@@ -26,7 +26,7 @@ from app.ui.widgets.buttons import BigButton
 
 log = logging.getLogger(__name__)
 
-# drivers/card/test_patients.py labels (fictional, TEST ONLY) and what each shows.
+# The demo's card labels (kiosk_demo/cards.py, fictional, TEST ONLY) and what each shows.
 TEST_CARDS = (
     ("single-adult", "Carte : Marie (une personne)"),
     ("family", "Carte : famille (3 personnes)"),
