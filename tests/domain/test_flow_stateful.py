@@ -160,7 +160,11 @@ class SessionMachine(RuleBasedStateMachine):
                     MeasurementKind.SPO2: (Quantity.SPO2, "95"),
                 }[kind]
                 values = {q[0]: Decimal(q[1])}
-            source = d(st.sampled_from([DeviceSource("dev-1"), ManualSource("nurse-2")]))
+            sources: list[DeviceSource | ManualSource] = [
+                DeviceSource("dev-1"),
+                ManualSource("nurse-2"),
+            ]
+            source = d(st.sampled_from(sources))
             return MeasurementTaken(at, make_measurement(f"m-{n}", kind, values, source, at))
 
         def identity_update(at: datetime) -> IdentityUpdated:
