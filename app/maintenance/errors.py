@@ -87,7 +87,8 @@ class PasswordRule(enum.StrEnum):
     TOO_FEW_CLASSES = "too-few-classes"
     CONTAINS_NAME = "contains-name"
     REPETITIVE = "repetitive"
-    COMMON = "common"
+    COMMON = "common"  # too easy to guess (the estimator's verdict)
+    UNTYPABLE = "untypable"
     MISMATCH = "mismatch"
 
 

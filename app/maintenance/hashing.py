@@ -60,9 +60,14 @@ class PasswordHashing:
         return self._hasher.hash(password)
 
     def check(self, stored_hash: str, password: str) -> PasswordCheck:
+        """Whether `password` matches; a text that cannot be UTF-8 (a lone surrogate) never does.
+
+        Never raises for what was typed, so that every refused sign-in is
+        counted and audited by the caller.
+        """
         try:
             self._hasher.verify(stored_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
+        except (VerifyMismatchError, VerificationError, InvalidHashError, UnicodeEncodeError):
             return PasswordCheck(ok=False, needs_rehash=False)
         return PasswordCheck(ok=True, needs_rehash=self._hasher.check_needs_rehash(stored_hash))
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from app.maintenance import totp
 from app.maintenance.accounts import (
     UNKNOWN_ACTOR,
+    USERNAME_PATTERN,
     AccountRecord,
     AccountRepository,
     AccountSummary,
@@ -107,7 +108,8 @@ class AccountService:
         name = validate_username(username)
         shown = validate_display_name(display_name)
         rpps_number = validate_rpps(rpps, role)
-        check_password(password, username=name, display_name=shown)
+        # zxcvbn takes up to ~0.2 s on a long password: not on the event loop
+        await asyncio.to_thread(check_password, password, username=name, display_name=shown)
         existing = await self._repo.list_accounts()
         if any(a.username == name for a in existing):
             raise AccountError(
@@ -144,7 +146,11 @@ class AccountService:
         name = normalise_username(username)
         async with self._lock:
             now = self._clock()
-            account = await self._repo.get_account(name)
+            # No account has a name outside the pattern (checked at creation), and such
+            # text (a lone surrogate, a megabyte) is never sent to the store.
+            account = (
+                await self._repo.get_account(name) if USERNAME_PATTERN.fullmatch(name) else None
+            )
             decision = await asyncio.to_thread(
                 decide_attempt, account, password, code, now, self._hashing, self._policy
             )
@@ -217,13 +223,28 @@ class AccountService:
         return record
 
     async def unlock(self, username: str, *, actor: str) -> None:
-        """Clear the failure counter and the lock (the technician, after checking who asks)."""
+        """Clear the failure counter and the lock; burn every code shown until now.
+
+        Unlock lifts the lock, it does not reopen the codes: the replay floor
+        (`last_totp_step`) only ever rises, to the present step at least. Why:
+        a lock follows failures, often typed where someone could watch, and
+        a code typed with a wrong password was not used up; after the unlock
+        the person signs in with a code their app shows from now on (at most
+        30 s to wait). A code already accepted is never accepted again,
+        whoever unlocks. Serialised with sign-ins (the same lock).
+        """
         record = await self._existing(username)
-        await self._repo.update_account_security(
-            record.username,
-            replace(record.security, failed_attempts=0, locked_until=None),
-        )
-        await self._log(actor, "account.unlocked", "ok", record.username)
+        async with self._lock:
+            record = await self._existing(record.username)  # as it is now, not before the wait
+            now_step = totp.step_at(self._clock())
+            floor = record.security.last_totp_step
+            security = SecurityState(
+                failed_attempts=0,
+                locked_until=None,
+                last_totp_step=now_step if floor is None else max(floor, now_step),
+            )
+            await self._repo.update_account_security(record.username, security)
+            await self._log(actor, "account.unlocked", "ok", record.username)
 
     async def set_disabled(self, username: str, disabled: bool, *, actor: str) -> None:
         record = await self._existing(username)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app.maintenance.hashing import Argon2Parameters, PasswordHashing
+from app.store import AsyncStore
 
 CHEAP = Argon2Parameters(time_cost=1, memory_cost_kib=8, parallelism=1)
 T0 = datetime(2026, 11, 23, 9, 0, 0, tzinfo=UTC)
@@ -51,7 +52,7 @@ def luhn_complete(first_ten: str) -> str:
     raise AssertionError("unreachable")
 
 
-async def audit_rows(store: object, limit: int = 500) -> list[tuple[str, str, str, str, str]]:
+async def audit_rows(store: AsyncStore, limit: int = 500) -> list[tuple[str, str, str, str, str]]:
     """The audit log's rows, as the store's public reader gives them."""
     rows = await store.audit_rows(limit)
     return [(r.actor, r.action, r.outcome, r.subject, r.detail) for r in rows]

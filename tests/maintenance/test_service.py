@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.maintenance import totp
 from app.maintenance.errors import (
@@ -19,6 +24,7 @@ from app.maintenance.errors import (
     WeakPassword,
 )
 from app.maintenance.hashing import Argon2Parameters, PasswordHashing
+from app.maintenance.lockout import LockoutPolicy
 from app.maintenance.roles import Permission, Role
 from app.maintenance.service import AccountService
 from app.maintenance.store_binding import StoreAccountRepository, StoreAuditSink
@@ -272,6 +278,7 @@ async def test_disable_unlock_and_enable(
         with pytest.raises(AuthError):
             await service.authenticate("marie.dupont", "Wrong-Password-77", "000000")
     await service.unlock("marie.dupont", actor="cli:root")
+    clock.advance(30)  # unlock burns the codes shown until then (see the unlock tests)
     await service.set_disabled("marie.dupont", True, actor="cli:root")
     with pytest.raises(AuthError) as info:
         await service.authenticate("marie.dupont", GOOD_PASSWORD, totp.code_at(secret, clock.now))
@@ -309,3 +316,168 @@ async def test_audit_chain_holds_after_all_of_it(
     await service.authenticate("marie.dupont", GOOD_PASSWORD, totp.code_at(secret, clock.now))
     verdict = await store.verify_audit_chain()
     assert verdict.ok
+
+
+# Issue 18, part 4: codes in other digits, the lockout they feed, and unlock.
+
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+async def test_a_code_typed_in_fullwidth_or_arabic_indic_digits_signs_in(
+    service: AccountService, clock: FakeClock
+) -> None:
+    secret = await _enrol(service)
+    for table in (FULLWIDTH, ARABIC_INDIC):
+        who = await service.authenticate(
+            "marie.dupont", GOOD_PASSWORD, totp.code_at(secret, clock.now).translate(table)
+        )
+        assert who.username == "marie.dupont"
+        clock.advance(30)
+
+
+async def test_twenty_wrong_codes_in_other_digits_are_refused_counted_audited_and_lock(
+    service: AccountService, store: AsyncStore, clock: FakeClock
+) -> None:
+    """The attack run: 20 tries raised TypeError, left 0 audit rows and counted nothing."""
+    secret = await _enrol(service)
+    code = totp.code_at(secret, clock.now)
+    wrong = f"{(int(code) + 500_000) % 1_000_000:06d}"
+    tries = [wrong.translate(FULLWIDTH), wrong.translate(ARABIC_INDIC), "²³⁴⁵⁶⁷", "١٢٣", "x" * 9]
+    reasons = []
+    for index in range(20):
+        with pytest.raises(AuthError) as info:
+            await service.authenticate("marie.dupont", GOOD_PASSWORD, tries[index % len(tries)])
+        assert info.value.person_message == PERSON_MESSAGE
+        reasons.append(info.value.reason)
+    assert reasons == [AuthFailure.BAD_CODE] * 5 + [AuthFailure.LOCKED] * 15
+    stored = await store.get_account("marie.dupont")
+    assert stored is not None and stored.failed_attempts == 5
+    assert stored.locked_until == clock.now.replace(minute=1)
+    refused = [r for r in await _audit(store) if r[1:3] == ("auth.sign-in", "refused")]
+    assert len(refused) == 20
+    assert [r[4].split()[0] for r in refused] == ["bad-code"] * 5 + ["locked"] * 15
+
+
+async def test_unlock_clears_the_lock_and_burns_the_codes_shown_until_now(
+    service: AccountService, store: AsyncStore, clock: FakeClock
+) -> None:
+    """A code typed with a wrong password was not used up, and someone may have watched it:
+    after the unlock it is refused; the next one works."""
+    secret = await _enrol(service)
+    watched = totp.code_at(secret, clock.now)
+    for _ in range(5):
+        with pytest.raises(AuthError):
+            await service.authenticate("marie.dupont", "Wrong-Password-77", watched)
+    clock.advance(5)
+    await service.unlock("marie.dupont", actor="cli:root")
+    stored = await store.get_account("marie.dupont")
+    assert stored is not None
+    assert (stored.failed_attempts, stored.locked_until) == (0, None)
+    assert stored.last_totp_step == totp.step_at(clock.now)
+    with pytest.raises(AuthError) as info:
+        await service.authenticate("marie.dupont", GOOD_PASSWORD, watched)
+    assert info.value.reason is AuthFailure.REPLAY
+    clock.advance(30)
+    who = await service.authenticate("marie.dupont", GOOD_PASSWORD, totp.code_at(secret, clock.now))
+    assert who.username == "marie.dupont"
+    assert ("cli:root", "account.unlocked", "ok", "marie.dupont", "") in await _audit(store)
+
+
+async def test_unlock_never_lowers_the_replay_floor(
+    service: AccountService, store: AsyncStore, clock: FakeClock
+) -> None:
+    """A code already accepted stays refused after an unlock, even if the clock went back."""
+    secret = await _enrol(service)
+    clock.advance(90)
+    used = totp.code_at(secret, clock.now)
+    await service.authenticate("marie.dupont", GOOD_PASSWORD, used)
+    used_step = totp.step_at(clock.now)
+    clock.advance(-90)  # the kiosk's clock is set back (a wrong NTP answer, an RTC reset)
+    await service.unlock("marie.dupont", actor="cli:root")
+    stored = await store.get_account("marie.dupont")
+    assert stored is not None and stored.last_totp_step == used_step
+    clock.advance(90)  # back where the code was accepted: still refused
+    with pytest.raises(AuthError) as info:
+        await service.authenticate("marie.dupont", GOOD_PASSWORD, used)
+    assert info.value.reason is AuthFailure.REPLAY
+
+
+async def test_usernames_no_account_can_have_are_unknown_without_asking_the_store(
+    service: AccountService, store: AsyncStore
+) -> None:
+    await _enrol(service)
+    for typed in ("\ud800marie", "m" * 100_000, "", "marie dupont", "ma\x00rie"):
+        with pytest.raises(AuthError) as info:
+            await service.authenticate(typed, "\udcff" + GOOD_PASSWORD, "１２３４５６")
+        assert info.value.reason is AuthFailure.UNKNOWN_USER
+    refused = [r for r in await _audit(store) if r[1:3] == ("auth.sign-in", "refused")]
+    assert [r[4] for r in refused] == ["unknown-user"] * 5
+
+
+async def test_a_password_that_is_not_utf8_is_a_bad_password(
+    service: AccountService, store: AsyncStore, clock: FakeClock
+) -> None:
+    secret = await _enrol(service)
+    with pytest.raises(AuthError) as info:
+        await service.authenticate(
+            "marie.dupont", GOOD_PASSWORD + "\ud800", totp.code_at(secret, clock.now)
+        )
+    assert info.value.reason is AuthFailure.BAD_PASSWORD
+    stored = await store.get_account("marie.dupont")
+    assert stored is not None and stored.failed_attempts == 1
+
+
+_UNICODE_DIGITS = st.text(
+    alphabet=st.characters(categories=["Nd", "No", "Nl"]) | st.sampled_from(" \u00a0\u3000"),
+    max_size=10,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_UNICODE_DIGITS, min_size=1, max_size=6))
+def test_unicode_digit_codes_are_refused_uniformly_and_counted_on_the_real_store(
+    codes: list[str],
+) -> None:
+    """Property (real SQLCipher store, real argon2id, real TOTP): any string of Unicode
+    digits is either the current code (signed in) or refused with the one sentence, counted
+    and audited; nothing else ever comes out."""
+
+    async def scenario(folder: Path) -> None:
+        clock = FakeClock()
+        store = await AsyncStore.open(folder / "data", FileKeySource(folder / "data"), clock)
+        try:
+            service = AccountService(
+                StoreAccountRepository(store, actor="cli:test"),
+                StoreAuditSink(store),
+                hashing=PasswordHashing(CHEAP),
+                policy=LockoutPolicy(max_failures=1_000),  # count, never lock, here
+                clock=clock,
+            )
+            secret = await _enrol(service)
+            failures = 0
+            for typed in codes:
+                window = {
+                    totp.code_at(secret, clock.now + timedelta(seconds=d)) for d in (-30, 0, 30)
+                }
+                if totp.normalise_code(typed) in window:
+                    await service.authenticate("marie.dupont", GOOD_PASSWORD, typed)
+                    failures = 0
+                else:
+                    with pytest.raises(AuthError) as info:
+                        await service.authenticate("marie.dupont", GOOD_PASSWORD, typed)
+                    assert info.value.person_message == PERSON_MESSAGE
+                    assert info.value.reason in {AuthFailure.BAD_CODE, AuthFailure.REPLAY}
+                    failures += 1
+                    stored = await store.get_account("marie.dupont")
+                    assert stored is not None and stored.failed_attempts == failures
+                clock.advance(31)
+            rows = await _audit(store)
+            refused = [r for r in rows if r[1:3] == ("auth.sign-in", "refused")]
+            signed = [r for r in rows if r[1:3] == ("auth.sign-in", "ok")]
+            assert len(refused) + len(signed) == len(codes)
+        finally:
+            await store.close()
+
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(scenario(Path(folder)))

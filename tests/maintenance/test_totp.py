@@ -58,7 +58,9 @@ def test_provisioning_uri_names_issuer_user_and_parameters() -> None:
     assert query["secret"] == [secret]
     assert query["issuer"] == ["Télécabine"]
     # what an authenticator app computes from the URI is what the kiosk expects
-    assert pyotp.parse_uri(uri).at(T0) == totp.code_at(secret, T0)
+    parsed_otp = pyotp.parse_uri(uri)
+    assert isinstance(parsed_otp, pyotp.TOTP)
+    assert parsed_otp.at(T0) == totp.code_at(secret, T0)
 
 
 def test_secret_has_160_bits() -> None:
@@ -69,3 +71,52 @@ def test_secret_has_160_bits() -> None:
 def test_any_text_as_code_gives_a_step_or_none(code: str) -> None:
     result = totp.matching_step(RFC_SECRET, code, T0)
     assert result is None or abs(result - totp.step_at(T0)) <= 1
+
+
+# Issue 18: a code typed in fullwidth or Arabic-Indic digits raised TypeError
+# (hmac.compare_digest refuses non-ASCII text), so nothing was counted or audited.
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+DEVANAGARI = str.maketrans("0123456789", "०१२३४५६७८९")
+
+
+@pytest.mark.parametrize("table", [FULLWIDTH, ARABIC_INDIC, DEVANAGARI])
+def test_decimal_digits_of_any_script_are_the_same_code(table: dict[int, str]) -> None:
+    secret = totp.new_secret()
+    code = totp.code_at(secret, T0)
+    assert totp.normalise_code(code.translate(table)) == code
+    assert totp.matching_step(secret, code.translate(table), T0) == totp.step_at(T0)
+    # with a no-break or an ideographic space in the middle
+    spaced = code[:3].translate(table) + "\u3000" + code[3:].translate(table) + "\u00a0"
+    assert totp.matching_step(secret, spaced, T0) == totp.step_at(T0)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "²³⁴⁵⁶⁷",
+        "①②③④⑤⑥",
+        "12345",
+        "1234567",
+        "12a456",
+        "\ud800" * 6,
+        "1" * 6 + "\x00",
+        "9" * 10_000,
+    ],
+)
+def test_what_is_not_six_decimal_digits_is_no_code(typed: str) -> None:
+    assert totp.normalise_code(typed) is None
+    assert totp.matching_step(RFC_SECRET, typed, T0) is None
+
+
+@given(
+    st.text(
+        alphabet=st.characters(categories=["Nd", "No", "Nl", "Zs"]) | st.characters(),
+        max_size=80,
+    )
+)
+def test_any_unicode_digits_give_a_step_or_none_never_an_exception(code: str) -> None:
+    result = totp.matching_step(RFC_SECRET, code, T0)
+    assert result is None or abs(result - totp.step_at(T0)) <= 1
+    normal = totp.normalise_code(code)
+    assert normal is None or (len(normal) == 6 and normal.isascii() and normal.isdigit())
