@@ -34,6 +34,7 @@ from typing import Any
 from aiohttp import web
 
 from devtools.platform import jsontext
+from devtools.platform.fleet import add_fleet_routes
 from devtools.platform.outcome import PlatformError, operation_outcome
 from devtools.platform.storage import PlatformStore
 from devtools.platform.transaction import (
@@ -233,6 +234,7 @@ def create_app(
     app.router.add_put("/Binary/{id:[A-Za-z0-9.-]+}", binary_put)
     app.router.add_get("/{type:[A-Z][A-Za-z]+}", search_handler)
     app.router.add_get("/{type:[A-Z][A-Za-z]+}/{id:[A-Za-z0-9.-]+}", read_handler)
+    add_fleet_routes(app, store.path)  # POST /v1/metrics (heartbeats), GET /fleet
 
     async def close_store(_app: web.Application) -> None:
         store.close()
