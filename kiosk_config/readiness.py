@@ -91,6 +91,12 @@ def check_config(path: str | Path, *, template: Path | None = TEMPLATE) -> Check
                         " expected this cabin's own value",
                     )
                 )
+    for index, device in enumerate(config.devices):
+        if device.backend == "real" and device.serial_port is not None:
+            unusable = _stat(Path(device.serial_port))
+            if isinstance(unusable, str):
+                key = f"devices[{index}].serial_port"
+                error(ConfigProblem(key, shown_value(device.serial_port), unusable))
     if errors:
         order = {key: index for index, (key, _) in enumerate(leaves)}
         found = sorted(errors.values(), key=lambda p: order.get(p.key, len(order)))
@@ -114,10 +120,11 @@ def check_config(path: str | Path, *, template: Path | None = TEMPLATE) -> Check
         )
     for index, device in enumerate(config.devices):
         if device.backend == "real" and device.serial_port is not None:
-            if not Path(device.serial_port).exists():
+            key = f"devices[{index}].serial_port"
+            if _stat(Path(device.serial_port)) is False:
                 warnings.append(
                     ConfigProblem(
-                        f"devices[{index}].serial_port",
+                        key,
                         shown_value(device.serial_port),
                         "does not exist now: is the device plugged in?",
                     )
@@ -244,12 +251,16 @@ def _file_problems(config: KioskConfig, *, production: bool) -> Iterator[ConfigP
             shown_value(str(data_dir)),
             "is a relative path: expected an absolute path in production (e.g. /var/lib/telecabine)",
         )
-    elif data_dir.exists() and not data_dir.is_dir():
+        return
+    found = _stat(data_dir)
+    if isinstance(found, str):
+        yield ConfigProblem("storage.data_dir", shown_value(str(data_dir)), found)
+    elif found and not data_dir.is_dir():
         yield ConfigProblem(
             "storage.data_dir", shown_value(str(data_dir)), "is not a folder: expected a folder"
         )
-    elif not data_dir.exists():
-        ancestor = next((p for p in data_dir.absolute().parents if p.exists()), None)
+    elif not found:
+        ancestor = next((p for p in data_dir.absolute().parents if _stat(p) is True), None)
         if ancestor is None or not ancestor.is_dir():
             yield ConfigProblem(
                 "storage.data_dir",
@@ -258,12 +269,31 @@ def _file_problems(config: KioskConfig, *, production: bool) -> Iterator[ConfigP
             )
 
 
+def _stat(path: Path) -> bool | str:
+    """Whether `path` exists, or why the system cannot even tell (a sentence's end).
+
+    `Path.exists` raises for a name too long for the file system, a folder
+    that cannot be searched or a NUL byte; `kiosk config check` must say so,
+    not show a traceback.
+    """
+    try:
+        return path.exists()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        return f"cannot be looked at ({reason}): expected a usable path"
+    except ValueError as exc:
+        return f"cannot be looked at ({exc}): expected a usable path"
+
+
 def _file_problem(key: str, path: Path, *, production: bool) -> ConfigProblem | None:
     shown = shown_value(str(path))
     if production and not path.is_absolute():
         return ConfigProblem(key, shown, "is a relative path: expected an absolute path")
+    found = _stat(path)
+    if isinstance(found, str):
+        return ConfigProblem(key, shown, found)
     try:
-        if not path.exists():
+        if not found:
             where = "" if path.is_absolute() else f" (from {Path.cwd()})"
             return ConfigProblem(key, shown, f"does not exist{where}: expected an existing file")
         if not path.is_file():

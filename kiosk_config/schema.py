@@ -34,6 +34,24 @@ def _a_path(value: object) -> object:
 ConfigPath = Annotated[Path, BeforeValidator(_a_path)]
 """Every path of the configuration: a non-empty path (existence is checked by `check_config`)."""
 
+PathText = Annotated[str, BeforeValidator(_a_path)]
+"""A path kept as text (a serial port: drivers take the string as written)."""
+
+
+def _own_folder(value: Path) -> Path:
+    """The data folder is a folder of its own: not the current folder, not the disk's root.
+
+    Why: the store writes its database (and, in demo and test, its key file)
+    there and the purge deletes in it; "." would be wherever the kiosk was
+    started from (systemd starts it in /).
+    """
+    if value == Path(".") or (value.anchor and value == Path(value.anchor)):
+        raise ValueError("a folder of the kiosk's own, not the current folder or the disk's root")
+    return value
+
+
+DataFolder = Annotated[Path, BeforeValidator(_a_path), AfterValidator(_own_folder)]
+
 
 def _text(value: object) -> object:
     """Words shown to a person: not empty, no control characters."""
@@ -46,6 +64,31 @@ def _text(value: object) -> object:
 
 
 Text = Annotated[str, BeforeValidator(_text)]
+
+_BLE_ADDRESS = re.compile(
+    r"^(?:[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}"
+    r"|[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})$"
+)
+
+
+def _ble_address(value: str) -> str:
+    """A Bluetooth address as BlueZ gives it ('AA:BB:CC:DD:EE:FF'; bleak's UUID form too)."""
+    if not _BLE_ADDRESS.fullmatch(value):
+        raise ValueError("a Bluetooth address of six hexadecimal pairs such as 'AA:BB:CC:DD:EE:01'")
+    return value
+
+
+BleAddress = Annotated[str, AfterValidator(_ble_address)]
+
+
+def _emergency_number(value: str) -> str:
+    """A number to dial, shown on the emergency screen: digits (spaces allowed), '+' first."""
+    if not re.fullmatch(r"\+?[0-9](?: ?[0-9]){1,19}", value):
+        raise ValueError("a phone number of 2 to 20 digits, such as '15' or '01 40 05 48 48'")
+    return value
+
+
+EmergencyNumber = Annotated[str, AfterValidator(_emergency_number)]
 
 _HOST = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])"
 _ICE_URL = re.compile(
@@ -275,18 +318,18 @@ class Device(_Strict):
     backend: Literal["real", "simulated"] = Field(
         default="real", description="'simulated' uses the built-in simulator (demo and tests)."
     )
-    ble_address: str | None = Field(
+    ble_address: BleAddress | None = Field(
         default=None, description="BLE address (thermometer, oximeter)."
     )
-    serial_port: str | None = Field(default=None, description="Serial port (tensiometer).")
+    serial_port: PathText | None = Field(default=None, description="Serial port (tensiometer).")
     baud_rate: Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] = Field(
         default=9600, description="Serial baud rate (tensiometer)."
     )
-    reader_name: str | None = Field(
+    reader_name: Text | None = Field(
         default=None, description="PC/SC reader name, or a prefix of it (card reader)."
     )
     camera_index: Annotated[int, Field(ge=0)] = Field(default=0, description="OpenCV camera index.")
-    protocol: str | None = Field(
+    protocol: Text | None = Field(
         default=None,
         description="Protocol module for devices that speak several (e.g. 'accutorr', 'berrymed').",
     )
@@ -370,12 +413,12 @@ class IceServer(_Strict):
     urls: Annotated[tuple[IceUrl, ...], AfterValidator(_not_empty)] = Field(
         description="stun:, turn: or turns: URLs (e.g. 'turns:turn.example.net:5349').",
     )
-    username: str | None = None
-    credential: str | None = None
+    username: Text | None = None
+    credential: Text | None = None
 
 
 class Storage(_Strict):
-    data_dir: ConfigPath = Field(
+    data_dir: DataFolder = Field(
         default=Path("/var/lib/telecabine"),
         description="Folder of the encrypted database (and, in demo/test, its key file).",
     )
@@ -391,23 +434,25 @@ class Storage(_Strict):
 
 
 class NearbyPlace(_Strict):
-    name: str = Field(description="Name of the place (medical centre, doctor's office).")
-    address: str = Field(description="Address, as the patient would look for it.")
-    phone: str | None = Field(default=None, description="Phone number, if any.")
-    hours: str | None = Field(default=None, description="Opening hours, in plain words.")
+    name: Text = Field(description="Name of the place (medical centre, doctor's office).")
+    address: Text = Field(description="Address, as the patient would look for it.")
+    phone: Text | None = Field(default=None, description="Phone number, if any.")
+    hours: Text | None = Field(default=None, description="Opening hours, in plain words.")
 
 
 class EmergencyNumbers(_Strict):
-    samu: str = Field(default="15", description="SAMU (medical emergency).")
-    european: str = Field(default="112", description="European emergency number.")
-    deaf: str = Field(
+    samu: EmergencyNumber = Field(default="15", description="SAMU (medical emergency).")
+    european: EmergencyNumber = Field(default="112", description="European emergency number.")
+    deaf: EmergencyNumber = Field(
         default="114",
         description="Emergency number for deaf and hard-of-hearing people (SMS/visio).",
     )
-    poison: str | None = Field(
+    poison: EmergencyNumber | None = Field(
         default=None, description="Poison centre, if the site wants it shown."
     )
-    suicide_prevention: str = Field(default="3114", description="National suicide prevention line.")
+    suicide_prevention: EmergencyNumber = Field(
+        default="3114", description="National suicide prevention line."
+    )
 
 
 class KioskConfig(_Strict):
