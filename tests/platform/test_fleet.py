@@ -15,12 +15,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from google.protobuf import json_format  # type: ignore[import-untyped]
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
-    ExportMetricsServiceRequest,
-)
 
 from app.sync.otlp_metrics import DeviceState, HeartbeatFacts, encode
 from devtools.platform.fleet import (
@@ -33,6 +29,7 @@ from devtools.platform.fleet import (
     render_fleet,
 )
 from devtools.platform.testing import running_platform
+from tests.sync.otlp_proto import require_otlp_proto
 
 AT = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
@@ -55,9 +52,24 @@ def facts(cabin: str = "CAB-PARIS-07", **change: Any) -> HeartbeatFacts:
     return HeartbeatFacts(**(base | change))
 
 
+def parse_official(text: str) -> Any:
+    """Protobuf's strict JSON parser into the official `ExportMetricsServiceRequest`."""
+    require_otlp_proto()
+    from google.protobuf import json_format  # type: ignore[import-untyped]
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+        ExportMetricsServiceRequest,
+    )
+
+    message = ExportMetricsServiceRequest()
+    json_format.Parse(text, message)
+    return message
+
+
 def official(body: bytes) -> bytes:
     """The same request printed by protobuf's own JSON printer (another producer)."""
-    message = json_format.Parse(body.decode(), ExportMetricsServiceRequest())
+    from google.protobuf import json_format
+
+    message = parse_official(body.decode())
     text: str = json_format.MessageToJson(message)
     return text.encode()
 
@@ -150,7 +162,7 @@ OTHER_SHAPES = {
 
 def test_other_shapes_an_otlp_producer_may_send_are_read() -> None:
     body = json.dumps(OTHER_SHAPES).encode()
-    json_format.Parse(body.decode(), ExportMetricsServiceRequest())  # valid OTLP
+    parse_official(body.decode())  # valid OTLP
     (cabin,) = parse_export(body)
     assert (cabin.cabin_id, cabin.uptime_s, cabin.queue, cabin.disk_free_bytes) == (
         "CAB-X-01",

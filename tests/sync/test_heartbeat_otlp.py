@@ -14,16 +14,27 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from google.protobuf import json_format  # type: ignore[import-untyped]
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+
+from tests.sync.otlp_proto import require_otlp_proto
+
+require_otlp_proto()
+
+from google.protobuf import json_format  # type: ignore[import-untyped]  # noqa: E402
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (  # noqa: E402
     ExportMetricsServiceRequest,
 )
-from opentelemetry.proto.metrics.v1.metrics_pb2 import Metric
+from opentelemetry.proto.metrics.v1.metrics_pb2 import Metric  # noqa: E402
 
-from app.sync import otlp_metrics as otlp
-from app.sync.otlp_metrics import DeviceState, FactsError, HeartbeatFacts, encode, unix_nanos
+from app.sync import otlp_metrics as otlp  # noqa: E402
+from app.sync.otlp_metrics import (  # noqa: E402
+    DeviceState,
+    FactsError,
+    HeartbeatFacts,
+    encode,
+    unix_nanos,
+)
 
 AT = datetime(2026, 12, 3, 9, 15, 30, 123456, tzinfo=UTC)
 
