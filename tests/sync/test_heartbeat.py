@@ -189,17 +189,22 @@ class Counting:
 
 
 async def test_a_burst_of_incidents_gives_few_pushes() -> None:
+    """50 incidents inside `min_gap_s` after a push: one more push, for the whole burst."""
     figures = Figures()
     client = Counting()
     beat = Heartbeat(
-        figures.collect, client, settings=replace(FAST, interval_s=60.0, min_gap_s=0.5)
+        figures.collect, client, settings=replace(FAST, interval_s=60.0, min_gap_s=2.0)
     )
     task = await running(beat)
     await until(lambda: client.posts == 1)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     for _ in range(50):
         beat.incident_raised()
         await asyncio.sleep(0.005)
-    await asyncio.sleep(0.8)
+    assert loop.time() - started < 2.0  # the burst fits inside the gap
+    await until(lambda: client.posts == 2)
+    await asyncio.sleep(0.3)
     await stopped(beat, task)
     assert client.posts == 2  # the start, then one for the whole burst
 
