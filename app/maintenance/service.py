@@ -45,6 +45,12 @@ from app.maintenance.lockout import DEFAULT_POLICY, LockoutPolicy
 from app.maintenance.password_policy import check_password
 from app.maintenance.roles import Permission, Role
 
+UNLOCK_ADVICE = (
+    "The person signs in with a code their app shows from now on (at most 30 s to wait); "
+    "the codes shown before the unlock are refused."
+)
+"""What the technician tells the person after `unlock` (see `AccountService.unlock`)."""
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -254,6 +260,7 @@ class AccountService:
 
 
 __all__ = [
+    "UNLOCK_ADVICE",
     "AccountService",
     "Enrolment",
     "SecurityState",

@@ -481,3 +481,32 @@ def test_unicode_digit_codes_are_refused_uniformly_and_counted_on_the_real_store
 
     with tempfile.TemporaryDirectory() as folder:
         asyncio.run(scenario(Path(folder)))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=40), st.text(max_size=40), st.text(max_size=20))
+def test_any_text_in_the_three_fields_is_a_sign_in_or_an_audited_refusal(
+    username: str, password: str, code: str
+) -> None:
+    """Property (real store): whatever is typed, the answer is a Professional or an
+    AuthError with the one sentence, and every attempt leaves exactly one audit row."""
+
+    async def scenario(folder: Path) -> None:
+        clock = FakeClock()
+        store = await AsyncStore.open(folder / "data", FileKeySource(folder / "data"), clock)
+        try:
+            service = _service(store, clock)
+            await _enrol(service)
+            before = len(await _audit(store))
+            for name in (username, "marie.dupont"):
+                try:
+                    await service.authenticate(name, password, code)
+                except AuthError as exc:
+                    assert exc.person_message == PERSON_MESSAGE
+            rows = (await _audit(store))[before:]
+            assert [r[1] for r in rows if r[1] == "auth.sign-in"] == ["auth.sign-in"] * 2
+        finally:
+            await store.close()
+
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(scenario(Path(folder)))
