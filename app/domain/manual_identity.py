@@ -124,14 +124,6 @@ def _name(text: str, required: bool) -> tuple[str | None, FieldProblem | None]:
     return value, None
 
 
-def parse_birth_date(text: str, today: date) -> date:
-    """Day, month, year; raises `InvalidManualIdentity` naming the birth date only."""
-    value, problem = _birth_date(text, today)
-    if problem is not None or value is None:
-        raise InvalidManualIdentity({IdentityField.BIRTH_DATE: problem or FieldProblem.MISSING})
-    return value
-
-
 def _birth_date(text: str, today: date) -> tuple[date | None, FieldProblem | None]:
     raw = text.strip()
     if not raw:

@@ -153,7 +153,8 @@ def _sentence(reason: ImplausibleReason, quantity: Quantity | None) -> str:
             return "The systolic pressure must be higher than the diastolic pressure; please measure again."
         case ImplausibleReason.MEAN_OUTSIDE_PRESSURES:
             return "The mean pressure must lie between the diastolic and the systolic pressure; please measure again."
-        case ImplausibleReason.NAIVE_TIME:
+        # No fall-through: mypy (strict, missing return) proves every reason has its case.
+        case ImplausibleReason.NAIVE_TIME:  # pragma: no branch
             return "The time of the measurement has no time zone."
 
 

@@ -174,7 +174,7 @@ def test_fuzz_gatt_parsers_raise_only_gatt_decode_error(data: bytes) -> None:
             assert exc.message and exc.message[0].isupper() and exc.message.endswith(".")
             continue
         # what parses re-encodes to something that parses to the same value
-        assert parse(bytes(m)) == m  # type: ignore[operator]
+        assert parse(bytes(m)) == m
 
 
 @settings(max_examples=300, print_blob=True)
@@ -191,4 +191,4 @@ def test_fuzz_well_framed_values_round_trip_exactly(flags: int, body: bytes) -> 
                 m = parse(data)
             except GattDecodeError:
                 continue
-            assert parse(bytes(m)) == m  # type: ignore[operator]
+            assert parse(bytes(m)) == m
