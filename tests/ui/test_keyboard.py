@@ -154,3 +154,32 @@ def test_keys_are_big_enough_and_readable_in_every_look(window: KioskWindow) -> 
         assert all(k.font().pixelSize() >= MIN_BODY_PX for k in visible)
         assert all(k.focusPolicy() == Qt.FocusPolicy.NoFocus for k in keyboard.keys)
         assert clipping_problems(window) == []
+
+
+def test_the_patient_writes_the_reason_of_the_visit_at_1280x800(window: KioskWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The keys showed nowhere (their host had no layout): "a few words" could not be written."""
+    window.resize(1280, 800)
+    screen = _show(window, "visit-reason")
+    qtbot.mouseClick(screen.findChild(BigButton, "reason-fever"), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(screen.findChild(BigButton, "reason-write"), Qt.MouseButton.LeftButton)
+    QApplication.processEvents()
+    QApplication.processEvents()
+    keyboard = _keyboard(screen)
+    words = screen.findChild(QLineEdit, "reason-words")
+    assert window.focusWidget() is words and keyboard.target is words
+    for key in [k for k in keyboard.keys if k.isVisible()]:  # every key whole, on the screen
+        assert key.visibleRegion().boundingRect().size() == key.size(), key.text()
+        assert key.height() >= MIN_TOUCH_PX
+    assert words.visibleRegion().boundingRect().size() == words.size()
+    _type(qtbot, keyboard, [SHIFT, "F", "i", "è", "v", "r", "e"])
+    assert words.text() == "Fièvre"
+    assert not clipping_problems(window)
+    chosen = screen.findChild(QWidget, "reason-chosen")
+    assert chosen.isVisible() and "Fièvre" in chosen.text()
+    qtbot.mouseClick(screen.findChild(BigButton, "reason-choices-again"), Qt.MouseButton.LeftButton)
+    assert screen.findChild(BigButton, "reason-fever").isChecked()
+    assert not keyboard.isVisible() and words.isVisible() and words.text() == "Fièvre"
+    with qtbot.waitSignal(screen.intent) as sent:
+        qtbot.mouseClick(screen.findChild(BigButton, "reason-next"), Qt.MouseButton.LeftButton)
+    intent = sent.args[0]
+    assert (intent.value, intent.data["text"]) == ("fever", "Fièvre")
