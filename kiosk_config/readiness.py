@@ -272,17 +272,15 @@ def _file_problems(config: KioskConfig, *, production: bool) -> Iterator[ConfigP
 def _stat(path: Path) -> bool | str:
     """Whether `path` exists, or why the system cannot even tell (a sentence's end).
 
-    `Path.exists` raises for a name too long for the file system, a folder
-    that cannot be searched or a NUL byte; `kiosk config check` must say so,
-    not show a traceback.
+    `Path.exists` raises for a name too long for the file system or a
+    folder that cannot be searched (it answers False for a NUL byte);
+    `kiosk config check` must say so, not show a traceback.
     """
     try:
         return path.exists()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         return f"cannot be looked at ({reason}): expected a usable path"
-    except ValueError as exc:
-        return f"cannot be looked at ({exc}): expected a usable path"
 
 
 def _file_problem(key: str, path: Path, *, production: bool) -> ConfigProblem | None:

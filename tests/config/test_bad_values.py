@@ -271,3 +271,15 @@ def test_any_string_in_place_of_a_demo_string_gives_a_report_or_the_typed_error(
             'protocol = "accutorr"', f'protocol = "accutorr"\nserial_port = {_toml_string(value)}'
         )
     _check_file(text.encode("utf-8"))
+
+
+def test_stat_says_why_a_path_cannot_be_looked_at(tmp_path: Path) -> None:
+    """The seam under every path check: a bool, or the end of a sentence, never a raise."""
+    from kiosk_config.readiness import _stat
+
+    assert _stat(tmp_path) is True
+    assert _stat(tmp_path / "missing") is False
+    assert _stat(tmp_path / ("x" * 300)) == (
+        "cannot be looked at (File name too long): expected a usable path"
+    )
+    assert _stat(Path("a\x00b")) is False  # pathlib answers False; the schema refuses NUL first
