@@ -194,3 +194,24 @@ class SignInMachine(RuleBasedStateMachine):
 
 TestSignInMachine = SignInMachine.TestCase
 TestSignInMachine.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
+
+
+@pytest.mark.parametrize("typed", ["１２３４５６", "١٢٣٤٥٦", "²³⁴⁵⁶⁷", "\ud800" * 6, ""])
+def test_a_code_that_is_not_ascii_digits_is_a_counted_failure(
+    hashing: PasswordHashing, typed: str
+) -> None:
+    """Issue 18: these raised TypeError, so nothing was counted (unless it is the code)."""
+    account = _account(hashing, security=SecurityState(4, None, None))
+    if totp.normalise_code(typed) == totp.code_at(SECRET, T0):
+        pytest.skip("the random secret's code happens to be 123456 or 234567")
+    decision = decide_attempt(account, GOOD_PASSWORD, typed, T0, hashing, POLICY)
+    assert decision.failure is AuthFailure.BAD_CODE
+    assert decision.security == SecurityState(5, T0 + timedelta(seconds=60), None)
+
+
+def test_a_password_that_is_not_utf8_is_a_counted_failure(hashing: PasswordHashing) -> None:
+    account = _account(hashing)
+    code = totp.code_at(SECRET, T0)
+    decision = decide_attempt(account, "\udcff" + GOOD_PASSWORD, code, T0, hashing, POLICY)
+    assert decision.failure is AuthFailure.BAD_PASSWORD
+    assert decision.security == SecurityState(1, None, None)
