@@ -12,9 +12,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 
 from app.maintenance.password_policy import check_password
+from app.ui.i18n import Msg
 from app.ui.main_window import KioskWindow
 from app.ui.theme import MIN_BODY_PX, MIN_TOUCH_PX
-from app.ui.views import Presentation
+from app.ui.views import Presentation, ProfessionalLoginView
 from app.ui.widgets.buttons import BigButton
 from app.ui.widgets.keyboard import OnScreenKeyboard
 from tests.ui.checks import clipping_problems
@@ -67,7 +68,9 @@ def test_the_patient_writes_fievre_to_the_doctor(window: KioskWindow, qtbot) -> 
 
 
 def test_a_password_the_policy_wants_is_typed_at_the_login(window: KioskWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
-    screen = _show(window, "professional-login")
+    window.present(ProfessionalLoginView(Msg("login.purpose.manual-measure")), Presentation("fr"))
+    QApplication.processEvents()
+    screen = window.current_screen
     keyboard = _keyboard(screen)
     username = screen.findChild(QLineEdit, "username")
     password = screen.findChild(QLineEdit, "password")

@@ -38,4 +38,6 @@ def test_the_reason_of_a_refused_sign_in_is_in_sight_at_1280x800(window: KioskWi
     assert not error.visibleRegion().isEmpty(), "the reason is scrolled out of sight"
     shown = error.visibleRegion().boundingRect()
     assert shown.height() == error.height()  # all of it, not a sliver
-    assert QApplication.focusWidget() is window.current_screen.password  # type: ignore[attr-defined]
+    password = window.current_screen.password  # type: ignore[attr-defined]
+    assert QApplication.focusWidget() is password
+    assert window.current_screen.keyboard.target is password  # type: ignore[attr-defined]

@@ -85,6 +85,8 @@ class ProfessionalLoginScreen(Screen):
             return
         self._scroll.ensureWidgetVisible(error_card, 0, 16)
         self.password.setFocus()
+        if self.keyboard is not None:  # the keys type where the cursor is
+            self.keyboard.attach(self.password)
 
     def _submit(self) -> None:
         intent = Intent(
