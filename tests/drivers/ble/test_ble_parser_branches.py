@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from drivers.ble.berrymed import NEED_DATA, BciFrame, BerryMedFramer, parse_frame
+from drivers.ble.berrymed import (
+    MAX_RUN,
+    NEED_DATA,
+    BciFrame,
+    BerryMedFramer,
+    BerryMedReason,
+    FrameSkipped,
+    parse_frame,
+)
 from drivers.ble.blood_pressure import IntermediateCuffPressure, status_names
 from drivers.ble.gatt_fields import DateTime, parse_date_time
+from drivers.ble.health_thermometer import parse_temperature_measurement
+from drivers.ble.plx import DEVICE_SENSOR_STATUS_BITS, ContinuousMeasurement, parse_continuous
 from drivers.ieee11073 import (
     Ieee11073Error,
     decode_float,
@@ -72,3 +83,38 @@ def test_a_bci_frame_parses_through_its_class_and_a_cut_stream_ends_with_nothing
     assert framer.buffered == 0
     framer.receive_data(FRAME)
     assert framer.end_of_stream() == parse_frame(FRAME)
+
+
+def test_a_sync_byte_followed_by_a_long_run_without_another_is_dropped_as_overlong() -> None:
+    framer = BerryMedFramer()
+    framer.receive_data(b"\x80" + bytes(MAX_RUN - 1))
+    assert framer.next_event() is NEED_DATA  # still a possible (long) packet
+    framer.receive_data(b"\x00")
+    assert framer.next_event() == FrameSkipped(MAX_RUN + 1, BerryMedReason.OVERLONG)
+    assert framer.buffered == 0
+    framer.receive_data(FRAME + FRAME[:1])
+    assert framer.next_event() == parse_frame(FRAME)
+
+
+def test_the_kiosk_clock_is_written_as_a_whole_second_date_time() -> None:
+    capture = (CAPTURES / "date_time.bin").read_bytes()
+    moment = dt.datetime(2026, 12, 2, 20, 15, 7, 999_999)
+    assert bytes(DateTime.from_datetime(moment)) == capture
+    assert parse_date_time(capture) == DateTime.from_datetime(moment)
+
+
+def test_a_thermometer_reading_names_only_the_flags_it_carries() -> None:
+    celsius = parse_temperature_measurement(b"\x00" + encode_float(Decimal("36.5")))
+    assert (celsius.value, celsius.unit, celsius.flags) == (Decimal("36.5"), "Cel", ())
+    armpit = parse_temperature_measurement(b"\x05" + encode_float(Decimal("97.7")) + b"\x01")
+    assert armpit.flags == ("fahrenheit", "site:armpit")
+
+
+@given(st.integers(min_value=0, max_value=0xFFFFFF))
+def test_a_continuous_reading_names_its_device_and_sensor_status(status: int) -> None:
+    sent = ContinuousMeasurement(Decimal(98), Decimal(72), device_sensor_status=status)
+    got = parse_continuous(bytes(sent))
+    assert got == sent
+    expected = tuple(n for b, n in sorted(DEVICE_SENSOR_STATUS_BITS.items()) if status >> b & 1)
+    assert got.device_sensor_status_names == expected
+    assert ContinuousMeasurement(Decimal(98), Decimal(72)).device_sensor_status_names == ()

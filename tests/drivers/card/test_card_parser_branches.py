@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,7 +14,12 @@ from drivers.card.decode import decode_response
 from drivers.card.errors import CardErrorReason, CardProtocolError
 from drivers.card.nir import is_valid_nir, nir_key
 from drivers.card.tlv import Tlv
-from drivers.card.vitale import parse_beneficiaries, parse_validity
+from drivers.card.vitale import (
+    CardValidity,
+    encode_validity,
+    parse_beneficiaries,
+    parse_validity,
+)
 
 
 def reason_of(call: object, *args: object) -> CardErrorReason:
@@ -119,3 +126,16 @@ def test_a_13_character_nir_gets_its_key_only_when_it_is_digits() -> None:
 def test_a_validity_date_is_eight_digits_of_a_real_day(raw: bytes) -> None:
     data = bytes(Tlv(0x66, children=(Tlv(0x80, raw),)))
     assert reason_of(parse_validity, data) is CardErrorReason.BAD_FIELD
+
+
+# From year 1000: encode_validity writes with strftime("%Y%m%d"), which glibc does
+# not pad below 1000 (year 999 gives 7 bytes, which parse_validity rightly refuses).
+CARD_DATES = st.one_of(st.none(), st.dates(min_value=dt.date(1000, 1, 1)))
+
+
+@given(CARD_DATES, CARD_DATES)
+def test_validity_dates_round_trip_each_one_optional(
+    valid_from: dt.date | None, valid_until: dt.date | None
+) -> None:
+    validity = CardValidity(valid_from=valid_from, valid_until=valid_until)
+    assert parse_validity(bytes(encode_validity(validity))) == validity

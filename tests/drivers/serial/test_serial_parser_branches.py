@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from drivers.serial.accutorr import PatientRecord, parse_record
-from drivers.serial.monitor_protocol import AccutorrProtocol, Alive, Noise, Snapshot
+from drivers.serial.monitor_protocol import (
+    AccutorrProtocol,
+    Alive,
+    Noise,
+    Snapshot,
+    get_protocol,
+)
 
 LIMITS = b"L:090,100,050,120,090,160,050,100\r\n"
 RECORD = b"P:098,072,120,093,080,000,000,000,000\r\n"
@@ -42,3 +49,17 @@ def test_any_mix_of_records_gives_only_monitor_events(chunks: list[bytes]) -> No
         events.append(event)
     assert all(isinstance(e, Alive | Snapshot | Noise) for e in events)
     assert sum(isinstance(e, Alive) for e in events) == chunks.count(b">")
+
+
+def test_the_protocol_is_chosen_by_name_accutorr_by_default() -> None:
+    assert isinstance(get_protocol(None), AccutorrProtocol)
+    assert isinstance(get_protocol("Accutorr"), AccutorrProtocol)
+    assert AccutorrProtocol().alive_request() == b"C"
+    with pytest.raises(ValueError) as caught:
+        get_protocol("omron")
+    assert str(caught.value) == "Unknown monitor protocol 'omron'; known: accutorr."
+
+
+def test_a_snapshot_gives_its_pressures_in_the_records_order() -> None:
+    snapshot = Snapshot(systolic=120, diastolic=80, mean=93, pulse_rate=72, fresh=True)
+    assert snapshot.pressures == (120, 80, 93)
