@@ -30,6 +30,7 @@ from app.maintenance.service import AccountService
 from app.maintenance.store_binding import account_service_on, key_source_for
 from app.store import AsyncStore, RetentionPolicy
 from app.sync.clock import SystemClock
+from app.sync.heartbeat import HeartbeatService, HeartbeatSettings, build_heartbeat
 from app.sync.insi_client import PlatformInsi
 from app.sync.service import SyncService, build_sync
 from app.sync.store_adapter import StoreOutbox
@@ -61,6 +62,7 @@ class Assembly:
     call: CallPort | None
     site: Site
     accounts: AccountService
+    heartbeat: HeartbeatService | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     sessions_ended: list[str] = field(default_factory=list)
     closers: list[Callable[[], Any]] = field(default_factory=list)
@@ -87,6 +89,8 @@ class Assembly:
         await self.controller.start(ticker=ticker)
         if self.sync is not None:
             await self.sync.start()
+        if self.heartbeat is not None:
+            self.heartbeat.start()
 
     async def close(self) -> None:
         """Stop everything this assembly started, in reverse order; the simulators are the caller's."""
@@ -102,6 +106,8 @@ class Assembly:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.services.close()
+        if self.heartbeat is not None:
+            await self.heartbeat.stop()
         if self.sync is not None:
             await self.sync.stop()
         await self.store.close()
@@ -134,16 +140,26 @@ def retention_of(config: KioskConfig) -> RetentionPolicy:
     return RetentionPolicy.from_config(s.retention_days, s.max_buffer_mb, s.max_unsent_age_hours)
 
 
-async def store_upkeep(store: AsyncStore, interval_s: float = STORE_UPKEEP_S) -> None:
+async def store_upkeep(
+    store: AsyncStore,
+    interval_s: float = STORE_UPKEEP_S,
+    on_new_incident: Callable[[], None] | None = None,
+) -> None:
     """Purge what the platform acknowledged past retention, then check the buffer thresholds.
 
     At start and every `interval_s`. A failure is logged and tried again next
-    time: upkeep must never stop the kiosk.
+    time: upkeep must never stop the kiosk. A threshold newly crossed (more open
+    incidents than last time) is told to `on_new_incident` (the heartbeat).
     """
+    open_before: int | None = None
     while True:
         try:
             report = await store.purge()
             health = await store.check_thresholds()
+            opened = len(health.open_incidents)
+            if on_new_incident is not None and open_before is not None and opened > open_before:
+                on_new_incident()
+            open_before = opened
             log.info(
                 "store upkeep: %d session(s) purged, %d unsent",
                 report.sessions,
@@ -175,7 +191,8 @@ async def assemble(
     directory.mkdir(parents=True, exist_ok=True)
     store = await AsyncStore.open(directory, key_source_for(directory), policy=retention_of(config))
     try:
-        uplink = build_sync(config, StoreOutbox(store)) if sync else None
+        outbox = StoreOutbox(store)
+        uplink = build_sync(config, outbox) if sync else None
         port: CallPort | None = KioskCallLauncher(config) if call is AUTO else call
         insi = (
             PlatformInsi.from_config(config.platform, clock=clock or SystemClock())
@@ -210,8 +227,28 @@ async def assemble(
         port.hooks.summary = lambda: summary_of(
             controller.view.context, config, names=controller.professional_names()
         )
+    beat = config.platform.heartbeat
+    if sync and beat.enabled:
+        devices = services.devices
+        assembly.heartbeat = build_heartbeat(
+            config,
+            store,
+            drivers=lambda: [devices.driver(kind) for kind in devices.kinds()],
+            settings=HeartbeatSettings(interval_s=beat.interval_s, path=beat.path),
+        )
     _notify_sender_after_each_session(assembly)
-    assembly.tasks.append(asyncio.create_task(store_upkeep(store, upkeep_interval_s)))
+    heartbeat = assembly.heartbeat
+    if heartbeat is not None:
+        outbox.on_incident = heartbeat.incident_raised  # the uplink's incidents
+    assembly.tasks.append(
+        asyncio.create_task(
+            store_upkeep(
+                store,
+                upkeep_interval_s,
+                heartbeat.incident_raised if heartbeat is not None else None,
+            )
+        )
+    )
     return assembly
 
 

@@ -382,6 +382,20 @@ class Upload(_Strict):
     )
 
 
+class Heartbeat(_Strict):
+    """The cabin's health pushed to the platform as OTLP/HTTP metrics (docs/heartbeat.md)."""
+
+    enabled: bool = Field(
+        default=True, description="Push the cabin's health (codes and counts, never health data)."
+    )
+    interval_s: Annotated[float, Field(ge=30, le=3600)] = Field(
+        default=300.0, description="Seconds between two heartbeats (and one after each incident)."
+    )
+    path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/-]*$")] = Field(
+        default="/v1/metrics", description="Path of the platform's OTLP/HTTP metrics endpoint."
+    )
+
+
 class Platform(_Strict):
     url: WebUrl = Field(
         description="Base http:// or https:// URL of the platform (FHIR endpoint and signalling)."
@@ -406,6 +420,9 @@ class Platform(_Strict):
     )
     upload: Upload = Field(
         default_factory=Upload, description="How sessions go up to the platform (FHIR)."
+    )
+    heartbeat: Heartbeat = Field(
+        default_factory=Heartbeat, description="The cabin's health, pushed to the platform."
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from app.maintenance.errors import MaintenanceError, WeakPassword
 from app.maintenance.roles import Role
+from app.maintenance.service import UNLOCK_ADVICE
 
 EXIT_OK = 0
 EXIT_REFUSED = 2  # the request is wrong (weak password, duplicate, unknown account)
@@ -242,4 +243,6 @@ def _change(args: argparse.Namespace) -> int:
         return _fail(exc)
     done = {"unlock": "unlocked", "disable": "disabled", "enable": "enabled"}
     print(f"Account '{args.username}': {done[args.accounts_action]}.")
+    if args.accounts_action == "unlock":
+        print(UNLOCK_ADVICE)  # the next code only: the codes seen before the unlock are spent
     return EXIT_OK

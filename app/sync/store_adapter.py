@@ -7,7 +7,7 @@ acknowledged | quarantined) and its own audit rows for every move.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from app.store import AsyncStore, OutboxItem, SessionRecord, StoreIncidentCode
@@ -49,6 +49,8 @@ class StoreOutbox:
 
     def __init__(self, store: AsyncStore) -> None:
         self._store = store
+        # Told after each incident is kept (the heartbeat pushes at once); set by the assembly.
+        self.on_incident: Callable[[], None] | None = None
 
     async def pending(self, limit: int, now: datetime | None) -> Sequence[OutboxItem]:
         return await self._store.pending_outbox(limit, now=now)
@@ -74,6 +76,8 @@ class StoreOutbox:
         # Kept in the store's incidents (shown in maintenance, sentence and all); the
         # store adds the audit row (actor `sync`, action `store.incident`, the code).
         await self._store.record_incident(StoreIncidentCode(code), message, at, actor="sync")
+        if self.on_incident is not None:
+            self.on_incident()
 
 
 def outbox_port(store: AsyncStore) -> OutboxPort:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from app.assembly import assemble
@@ -170,3 +171,41 @@ def test_kiosk_run_tells_systemd_it_is_ready_and_pings_the_watchdog(tmp_path: Pa
     assert messages[1:] == ["WATCHDOG=1", "WATCHDOG=1"]
     assert "propagateSizeHints" not in stderr
     assert "Traceback" not in stderr
+
+
+async def test_the_assembled_kiosk_pushes_its_heartbeat_to_the_fleet_page(
+    tmp_path: Path,
+) -> None:
+    """`kiosk run`'s assembly starts the heartbeat: the platform's fleet page names the cabin."""
+    async with running_platform(tmp_path) as (base_url, _handle):
+        config = load_config(write_site(tmp_path, url=base_url))
+        assembly = await assemble(config, call=None)
+        try:
+            assert assembly.heartbeat is not None  # on by default ([platform.heartbeat])
+            await assembly.start(ticker=False)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 10
+            async with aiohttp.ClientSession() as http:
+                while True:
+                    async with http.get(base_url.rstrip("/") + "/fleet") as reply:
+                        page = await reply.text()
+                    if "TEST-CAB-07" in page:
+                        break
+                    assert loop.time() < deadline, "the cabin never reached the fleet page"
+                    await asyncio.sleep(0.1)
+        finally:
+            await assembly.close()
+
+
+async def test_heartbeat_off_in_the_site_configuration_starts_none(tmp_path: Path) -> None:
+    path = write_site(tmp_path, url=f"http://127.0.0.1:{closed_port()}")
+    text = path.read_text("utf-8").replace(
+        "health_interval_s = 0.2",
+        "health_interval_s = 0.2\n\n[platform.heartbeat]\nenabled = false",
+    )
+    path.write_text(text, "utf-8")
+    assembly = await assemble(load_config(path), call=None)
+    try:
+        assert assembly.heartbeat is None
+    finally:
+        await assembly.close()

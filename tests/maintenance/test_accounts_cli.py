@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from app.maintenance.service import UNLOCK_ADVICE
 from tests.maintenance.conftest import GOOD_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,6 +56,11 @@ def test_add_prints_the_enrolment_and_list_shows_no_secret(tmp_path: Path) -> No
     assert lines[1].split() == ["marie.dupont", "assistant", "-", "active", "Marie", "Dupont"]
     assert secret not in listed.stdout and "argon2" not in listed.stdout
     assert (tmp_path / "data" / "store.db").exists()
+    unlocked = _kiosk("unlock", "marie.dupont", "--data-dir", data)
+    assert unlocked.returncode == 0, unlocked.stderr
+    first, advice = unlocked.stdout.splitlines()[:2]
+    assert first == "Account 'marie.dupont': unlocked."
+    assert advice == UNLOCK_ADVICE  # the technician is told to wait for a fresh code
 
 
 def test_refusals_are_one_sentence_and_exit_2(tmp_path: Path) -> None:
