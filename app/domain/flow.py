@@ -237,7 +237,7 @@ AFTER_CONSENT = frozenset(
 MEASURING = frozenset({S.MEASUREMENTS, S.CALL})
 #: The session is closed or closing: reports still arriving are accepted and ignored (rule 11).
 CLOSED = frozenset({S.WELCOME, S.WIPE, S.TAKE_CARD})
-#: Steps watched by the clock alone (rule 6), without a device or the wait to time.
+#: Session steps where the clock only watches idleness: no device, wait or card to time out.
 WATCHED = SESSION_STEPS - {S.TAKE_CARD, S.MEASUREMENTS, S.WAITING_ROOM}
 
 # The table: every (state, event) the flow accepts, its handler and where it may land.

@@ -5,7 +5,8 @@ states)`. Two things must not be left to trust, so they live here, once:
 
 - a duplicate `(state, event)` entry is refused when the table is built (at
   import): a dict literal, or the decorators this table replaced, silently
-  keep the last one, and one such overwrite had hidden for months;
+  keep the last one (the decorators had let `late_report` overwrite
+  `device_failed` on TAKE_CARD unseen);
 - a transition that lands in a state its row does not name raises
   `UndeclaredTransition` before anything is swapped in, so the table the
   documentation is drawn from cannot drift from what the handlers do.
