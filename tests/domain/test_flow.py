@@ -68,6 +68,7 @@ from app.domain.session_events import (
     MeasurementRejected,
     MeasurementsDone,
     MeasurementTaken,
+    OrientationAnswered,
     Origin,
     PaymentDone,
     PlatformReachable,
@@ -95,6 +96,16 @@ from tests.domain.builders import (
     temperature,
     way_to,
 )
+
+
+def shown(flow: SessionFlow) -> State:
+    """What is on screen now: a call, because mypy keeps `flow.state` narrowed across handle()."""
+    return flow.state
+
+
+def problem(flow: SessionFlow) -> IdentificationProblem | None:
+    """The identification problem now (a call, for the same reason as `shown`)."""
+    return flow.context.identification_problem
 
 
 def kinds(flow: SessionFlow) -> list[TraceKind]:
@@ -162,9 +173,9 @@ def test_payment_after_the_call_then_finish_wipes_and_welcome_is_clean() -> None
     assert effects[-1] == Wipe("session-1", EndReason.COMPLETED)
     assert isinstance(effects[-2], WriteToStore)
     assert effects[-2].fact.kind is TraceKind.WIPE  # type: ignore[union-attr]
-    assert flow.state is State.WIPE
+    assert shown(flow) is State.WIPE
     assert flow.handle(WipeDone(at(14))) == []
-    assert flow.state is State.WELCOME
+    assert shown(flow) is State.WELCOME
     assert flow.context.session_id is None
     assert flow.context.identity is None
     assert flow.context.trace == ()
@@ -209,7 +220,7 @@ def test_identification_problems_keep_the_patient_on_the_screen() -> None:
     assert flow.context.identification_problem is IdentificationProblem.QR_INVALID
     assert flow.context.trace[-1].incident is IncidentCode.CARD_ERROR  # no new incident
     flow.handle(IdentityObtained(at(6), (), IdentitySource.CARD))
-    assert flow.context.identification_problem is IdentificationProblem.NO_BENEFICIARY
+    assert problem(flow) is IdentificationProblem.NO_BENEFICIARY
     with pytest.raises(IllegalTransition, match="manual entry needs the professional"):
         flow.handle(IdentityObtained(at(7), (identity(),), IdentitySource.MANUAL))
 
@@ -246,10 +257,10 @@ def test_test_identity_refused_in_production_and_accepted_in_test_mode() -> None
 def test_identity_updated_by_insi_is_stored_once_confirmed() -> None:
     flow = flow_at(State.CONSENT)
     base = flow.context.identity
-    assert base is not None
+    assert base is not None and base.identifier is not None
     recup = with_insi_result(
         base, parse_nir(base.identifier.value), IdentifierKind.NIR, InsOid.NIR, base.traits, at(6)
-    )  # type: ignore[union-attr]
+    )
     effects = flow.handle(IdentityUpdated(at(6), recup))
     assert effects[0] == WriteToStore("session-1", recup)
     assert flow.context.identity is recup
@@ -492,10 +503,11 @@ def test_platform_unreachable_before_the_call_then_finish_without_call() -> None
     flow.handle(happy_path()[7][0])
     flow.handle(happy_path()[8][0])
     flow.handle(MeasurementsDone(at(9)))
-    assert flow.state is State.DEGRADED
-    assert flow.context.degraded.reason is DegradedReason.PLATFORM_UNREACHABLE  # type: ignore[union-attr]
+    assert shown(flow) is State.DEGRADED
+    degraded = flow.context.degraded
+    assert degraded is not None and degraded.reason is DegradedReason.PLATFORM_UNREACHABLE
     flow.handle(DegradedChoice(at(10), DegradedOption.FINISH))
-    assert flow.state is State.END
+    assert shown(flow) is State.END
     with pytest.raises(IllegalTransition):
         flow.handle(PaymentDone(at(11), "p"))
 
@@ -506,7 +518,7 @@ def test_platform_unreachable_in_waiting_room_then_retry() -> None:
     assert effects[0] == EndCall()
     assert flow.state is State.DEGRADED
     assert flow.handle(DegradedChoice(at(11), DegradedOption.RETRY)) == [OpenCall()]
-    assert flow.state is State.WAITING_ROOM
+    assert shown(flow) is State.WAITING_ROOM
     flow.handle(PlatformReachable(at(12)))
     assert flow.context.platform_reachable
 
@@ -523,7 +535,7 @@ def test_call_dropped_then_retry_then_new_call() -> None:
     assert flow.state is State.DEGRADED
     assert flow.context.call_ended_at == at(12)
     flow.handle(DegradedChoice(at(13), DegradedOption.RETRY))
-    assert flow.state is State.WAITING_ROOM
+    assert shown(flow) is State.WAITING_ROOM
     flow.handle(CallStarted(at(14), "10003456789"))
     assert flow.context.call_ended_at is None
     flow.handle(CallEnded(at(15)))
@@ -602,14 +614,14 @@ def test_stop_from_every_patient_facing_state(state: State) -> None:
     before = flow.context
     effects = flow.handle(StopConfirmed(at(41)))
     assert (EndCall() in effects) == (flow_at(state).context.call_in_progress)
-    if flow.state is State.TAKE_CARD:  # the card is asked for before the wipe
+    if shown(flow) is State.TAKE_CARD:  # the card is asked for before the wipe
         assert before.card_present and State.CARD_CHANGED not in before.dialogs
         assert not any(isinstance(e, Wipe) for e in effects)
         effects = flow.handle(CardRemoved(at(41.5)))
-    assert flow.state is State.WIPE
+    assert shown(flow) is State.WIPE
     assert effects[-1] == Wipe("session-1", EndReason.STOPPED)
     flow.handle(WipeDone(at(42)))
-    assert flow.state is State.WELCOME
+    assert shown(flow) is State.WELCOME
 
 
 @pytest.mark.parametrize("state", sorted(PATIENT_FACING - DIALOGS))
@@ -640,7 +652,7 @@ def test_warning_then_still_here() -> None:
     flow.handle(Tick(at(64)))
     assert flow.state is State.CONSENT
     flow.handle(Tick(at(65)))
-    assert flow.state is State.INACTIVITY_WARNING
+    assert shown(flow) is State.INACTIVITY_WARNING
     assert flow.context.warning_deadline(SETTINGS) == at(95)
     flow.handle(StillHere(at(70)))
     assert flow.state is State.CONSENT
@@ -654,12 +666,12 @@ def test_countdown_runs_out_abandon_and_wipe() -> None:
     flow.handle(Tick(at(94)))
     assert flow.state is State.INACTIVITY_WARNING
     effects = flow.handle(Tick(at(95)))
-    assert flow.state is State.TAKE_CARD  # the card is still in: asked for, for a while
+    assert shown(flow) is State.TAKE_CARD  # the card is still in: asked for, for a while
     assert kinds(flow)[-1] is TraceKind.ABANDON
     assert flow.context.take_card_deadline(SETTINGS) == at(95 + SETTINGS.take_card_s)
     assert flow.handle(Tick(at(95 + SETTINGS.take_card_s - 1))) == []
     effects = flow.handle(Tick(at(95 + SETTINGS.take_card_s)))
-    assert flow.state is State.WIPE
+    assert shown(flow) is State.WIPE
     assert effects[-1] == Wipe("session-1", EndReason.ABANDONED)
     assert kinds(flow)[-3:] == [TraceKind.ABANDON, TraceKind.INCIDENT, TraceKind.WIPE]
     assert flow.context.trace[-2].incident is IncidentCode.CARD_LEFT_IN_READER
@@ -694,7 +706,7 @@ def test_no_warning_during_call_or_waiting_room_or_measuring() -> None:
     )
     flow.handle(MeasurementTaken(at(700), m))
     flow.handle(Tick(at(760)))
-    assert flow.state is State.INACTIVITY_WARNING
+    assert shown(flow) is State.INACTIVITY_WARNING
 
 
 def test_reading_during_warning_is_kept_and_closes_it() -> None:
@@ -702,7 +714,7 @@ def test_reading_during_warning_is_kept_and_closes_it() -> None:
     flow.handle(Tick(at(8.5 + 60)))
     assert flow.state is State.INACTIVITY_WARNING
     flow.handle(MeasurementTaken(at(70), temperature("m-1", "37", at(70))))
-    assert flow.state is State.MEASUREMENTS
+    assert shown(flow) is State.MEASUREMENTS
     assert len(flow.context.measurements) == 1
 
 
@@ -786,9 +798,9 @@ def test_card_pause_waits_the_grace_then_asks_are_you_there() -> None:
     flow.handle(Tick(at(20 + 89)))
     assert flow.state is State.CARD_REMOVED_PAUSE
     flow.handle(Tick(at(20 + 90)))
-    assert flow.state is State.INACTIVITY_WARNING
+    assert shown(flow) is State.INACTIVITY_WARNING
     flow.handle(Tick(at(20 + 120)))
-    assert flow.state is State.WIPE
+    assert shown(flow) is State.WIPE
 
 
 # --- illegal events change nothing ----------------------------------------------------------------
@@ -867,7 +879,7 @@ def test_context_repr_shows_no_health_data() -> None:
 
 def test_confirm_then_identity_needed_for_orientation_age() -> None:
     flow = flow_at(State.ORIENTATION)
-    flow.handle(happy_path()[7][0].__class__(at(8), OrientationAnswers(has_medecin_traitant=True)))
+    flow.handle(OrientationAnswered(at(8), OrientationAnswers(has_medecin_traitant=True)))
     assert flow.context.orientation is not None
 
 
