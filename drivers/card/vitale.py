@@ -90,12 +90,17 @@ def encode_beneficiary(person: Beneficiary) -> tlv.Tlv:
     )
 
 
+def _yyyymmdd(day: dt.date) -> bytes:
+    """Eight digits always (strftime's %Y does not pad a year under 1000)."""
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}".encode()
+
+
 def encode_validity(validity: CardValidity) -> tlv.Tlv:
     children = []
     if validity.valid_from is not None:
-        children.append(tlv.Tlv(TAG_VALID_FROM, validity.valid_from.strftime("%Y%m%d").encode()))
+        children.append(tlv.Tlv(TAG_VALID_FROM, _yyyymmdd(validity.valid_from)))
     if validity.valid_until is not None:
-        children.append(tlv.Tlv(TAG_VALID_UNTIL, validity.valid_until.strftime("%Y%m%d").encode()))
+        children.append(tlv.Tlv(TAG_VALID_UNTIL, _yyyymmdd(validity.valid_until)))
     return tlv.Tlv(TAG_CARD, children=tuple(children))
 
 
