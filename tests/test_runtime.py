@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
     ("python", "pyside"),
     [((3, 11, 7), (6, 12, 0)), ((3, 11, 9), (6, 12, 3)), ((3, 10, 13), (6, 12))],
 )
-def test_refuses_cpython_before_312_with_pyside_612(python, pyside) -> None:
+def test_refuses_cpython_before_312_with_pyside_612(
+    python: tuple[int, ...], pyside: tuple[int, ...]
+) -> None:
     problem = runtime_problem(python=python, implementation="cpython", pyside=pyside)
     assert problem is not None
     assert "cannot start" in problem and "3.12 or newer" in problem
@@ -37,7 +40,9 @@ def test_refuses_cpython_before_312_with_pyside_612(python, pyside) -> None:
         ((3, 11, 7), "pypy", (6, 12, 0)),
     ],
 )
-def test_accepts_the_rest(python, implementation, pyside) -> None:
+def test_accepts_the_rest(
+    python: tuple[int, ...], implementation: str, pyside: tuple[int, ...] | None
+) -> None:
     assert runtime_problem(python=python, implementation=implementation, pyside=pyside) is None
 
 
@@ -46,8 +51,9 @@ def test_this_venv_is_accepted() -> None:
     assert runtime.pyside_version() is not None
 
 
-def test_refusal_writes_one_sentence_and_an_exit_code(monkeypatch) -> None:
-    monkeypatch.setattr(runtime.sys, "version_info", (3, 11, 7, "final", 0))
+def test_refusal_writes_one_sentence_and_an_exit_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    # app.runtime reads the interpreter's own `sys` module: patch that one.
+    monkeypatch.setattr(sys, "version_info", (3, 11, 7, "final", 0))
     monkeypatch.setattr(runtime, "pyside_version", lambda: (6, 12, 0))
     out = io.StringIO()
     assert runtime.refuse_bad_runtime(out) == runtime.REFUSED_EXIT_CODE
@@ -55,7 +61,7 @@ def test_refusal_writes_one_sentence_and_an_exit_code(monkeypatch) -> None:
     assert text.count("\n") == 1 and "Python 3.11.7 with PySide6 6.12.0" in text
 
 
-def test_kiosk_run_refuses_before_any_qt(tmp_path) -> None:
+def test_kiosk_run_refuses_before_any_qt(tmp_path: Path) -> None:
     """`kiosk run` on a known-bad runtime: the sentence on stderr, exit 3, no traceback."""
     code = (
         "import sys; from app import runtime\n"
@@ -86,7 +92,13 @@ def test_sample_on_this_python() -> None:
     assert s.immortal and s.none_refs >= runtime.IMMORTAL_THRESHOLD  # 3.12+ only (requires-python)
 
 
-def _samples(rss_mib, none_refs, *, immortal=False, step=60.0):
+def _samples(
+    rss_mib: Sequence[float],
+    none_refs: Sequence[int],
+    *,
+    immortal: bool = False,
+    step: float = 60.0,
+) -> list[RuntimeSample]:
     return [
         RuntimeSample(i * step, n, n, n, immortal, int(r * 2**20), 100_000)
         for i, (r, n) in enumerate(zip(rss_mib, none_refs, strict=True))

@@ -7,11 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 pytestmark = pytest.mark.ui
 
 
-def test_no_socket_without_kiosk_probe(monkeypatch) -> None:
+def test_no_socket_without_kiosk_probe(monkeypatch: pytest.MonkeyPatch) -> None:
     from app.ui import probe
 
     monkeypatch.delenv(probe.ENV, raising=False)
@@ -20,7 +21,7 @@ def test_no_socket_without_kiosk_probe(monkeypatch) -> None:
     assert probe.socket_path("/tmp/x.sock") == Path("/tmp/x.sock")
 
 
-def test_snapshot_lists_the_welcome_buttons(qtbot) -> None:
+def test_snapshot_lists_the_welcome_buttons(qtbot: QtBot) -> None:
     from app.ui import probe
     from app.ui.i18n import Catalogues
     from app.ui.main_window import KioskWindow
@@ -44,7 +45,9 @@ def test_snapshot_lists_the_welcome_buttons(qtbot) -> None:
     assert "error" in probe.answer("nonsense", state)
 
 
-def test_the_socket_answers_one_line_per_request(qtbot, tmp_path, monkeypatch) -> None:
+def test_the_socket_answers_one_line_per_request(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from app.ui import probe
     from app.ui.i18n import Catalogues
     from app.ui.main_window import KioskWindow

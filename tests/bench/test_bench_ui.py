@@ -20,12 +20,14 @@ import pytest
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
+from pytest_benchmark.fixture import BenchmarkFixture
+from pytestqt.qtbot import QtBot
 
 from app.domain.session_context import State
 from app.ui.main_window import KioskWindow
 from app.ui.views import Presentation
 from drivers import events as dev
-from tests.controller.conftest import clock, kiosk  # noqa: F401 - fixtures
+from tests.controller.conftest import Kiosk, clock, kiosk  # noqa: F401 - fixtures
 from tests.ui.conftest import catalogues  # noqa: F401 - fixture
 from tests.ui.conftest import window as window  # noqa: F401 - fixture
 from tests.ui.sample_views import sample_views
@@ -64,7 +66,7 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), p95
 
 
-def test_cold_start_to_welcome(benchmark) -> None:
+def test_cold_start_to_welcome(benchmark: BenchmarkFixture) -> None:
     def start() -> float:
         out = subprocess.run(  # noqa: S603
             [sys.executable, "-c", COLD_START],
@@ -82,7 +84,7 @@ def test_cold_start_to_welcome(benchmark) -> None:
 
 
 def test_touch_feedback_and_screen_change_with_the_other_core_busy(
-    benchmark, window: KioskWindow, busy_core: None
+    benchmark: BenchmarkFixture, window: KioskWindow, busy_core: None
 ) -> None:
     views = list(sample_views().values())
     changes: list[float] = []
@@ -129,7 +131,11 @@ def _rss_kib() -> int:
     return 0
 
 
-async def test_rss_after_ten_sessions_does_not_grow(kiosk, window: KioskWindow, qtbot) -> None:  # noqa: F811
+async def test_rss_after_ten_sessions_does_not_grow(
+    kiosk: Kiosk,  # noqa: F811 - the fixture imported above
+    window: KioskWindow,
+    qtbot: QtBot,
+) -> None:
     from tests.ui.test_way_through import Driver
 
     rss: list[int] = []

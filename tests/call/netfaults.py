@@ -83,7 +83,7 @@ class UdpLossProxy(asyncio.DatagramProtocol):
         transport, _ = await loop.create_datagram_endpoint(
             lambda: self, local_addr=("127.0.0.1", 0)
         )
-        self._transport = transport  # type: ignore[assignment]
+        self._transport = transport
         self.port = transport.get_extra_info("sockname")[1]
         return self
 
@@ -103,9 +103,12 @@ class UdpLossProxy(asyncio.DatagramProtocol):
             self._upstreams[addr] = upstream
             loop = asyncio.get_running_loop()
             task = loop.create_datagram_endpoint(lambda: upstream, remote_addr=self.target)
-            asyncio.ensure_future(task).add_done_callback(
-                lambda _: upstream.transport and upstream.transport.sendto(data)
-            )
+
+            def send_first(_: asyncio.Future[tuple[asyncio.DatagramTransport, _Upstream]]) -> None:
+                if upstream.transport is not None:
+                    upstream.transport.sendto(data)
+
+            asyncio.ensure_future(task).add_done_callback(send_first)
             return
         if upstream.transport is not None:
             upstream.transport.sendto(data)

@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from app.assembly import assemble
 from app.domain import session_events as ev
@@ -22,7 +23,9 @@ from tests.integration.test_assembly import closed_port, write_site
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 
-async def test_ui_incidents_reach_the_trace_through_bind_window(tmp_path: Path, qtbot) -> None:
+async def test_ui_incidents_reach_the_trace_through_bind_window(
+    tmp_path: Path, qtbot: QtBot
+) -> None:
     port = closed_port()
     config = load_config(write_site(tmp_path, url=f"http://127.0.0.1:{port}/"))
     assembly = await assemble(config, sync=False, call=None)

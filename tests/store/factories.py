@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from app.domain.consent import ConsentChoice, ConsentItem, ConsentText, decide
+from app.domain.consent import (
+    ConsentChoice,
+    ConsentDecision,
+    ConsentItem,
+    ConsentText,
+    decide,
+)
 from app.domain.identity import (
     CollectionMethod,
     IdentifierKind,
@@ -107,7 +113,7 @@ def blood_pressure_manual(mid: str = "m-2", at: datetime = T0) -> Measurement:
 
 def consent(
     item: ConsentItem = ConsentItem.TELECONSULTATION, text: str = "Je consens.", at: datetime = T0
-):  # type: ignore[no-untyped-def]
+) -> ConsentDecision:
     shown = ConsentText(f"consent-{item.value}", item, "2025-01", "fr", text)
     return decide(shown, ConsentChoice.GRANTED, at)
 

@@ -368,7 +368,7 @@ async def test_a_hostile_reply_to_a_document_is_no_acknowledgement(case: str) ->
     client = BinaryScriptedClient([HOSTILE_BINARY[case]])
     sender = Sender(
         outbox,
-        client,  # type: ignore[arg-type]
+        client,
         TEST_SITE,
         clock=FakeClock(T0),
         random=random.Random(5).random,

@@ -405,7 +405,7 @@ async def test_a_wrong_address_quarantines_nothing_and_keeps_the_queue() -> None
     from app.sync.sender import Sender
 
     outbox = MemoryOutbox([small_session(f"S-{i}") for i in range(5)])
-    sender = Sender(outbox, NotHere(), TEST_SITE, clock=FakeClock(T0))  # type: ignore[arg-type]
+    sender = Sender(outbox, NotHere(), TEST_SITE, clock=FakeClock(T0))
     report = await sender.drain_once()
     assert (report.acknowledged, report.quarantined) == (0, 0) and report.retry_in_s is not None
     assert [i.state for i in outbox.items] == ["ready"] * 5

@@ -17,6 +17,7 @@ from app.store import AsyncStore, OutboxState, StoreIncidentCode
 from app.sync.monitor import NetworkMonitor
 from app.sync.sender import DrainReport, Sender, SenderSettings
 from app.sync.service import SyncService
+from app.sync.session_snapshot import SiteInfo
 from app.sync.store_adapter import StoreOutbox
 from app.sync.transport import PlatformClient
 from devtools.faultproxy import Fault, FaultProxy, ScriptedSchedule, always
@@ -44,8 +45,12 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def make_sender(
-    store: AsyncStore, url: str, http: aiohttp.ClientSession, clock: FakeClock, site=TEST_SITE
-) -> Sender:  # type: ignore[no-untyped-def]
+    store: AsyncStore,
+    url: str,
+    http: aiohttp.ClientSession,
+    clock: FakeClock,
+    site: SiteInfo = TEST_SITE,
+) -> Sender:
     client = PlatformClient(http, url, request_timeout_s=2.0)
     return Sender(StoreOutbox(store), client, site, clock=clock, random=random.Random(7).random)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QObject, QRect
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
 
@@ -10,7 +10,14 @@ from app.ui.theme import MIN_BODY_PX, MIN_TOUCH_PX
 from app.ui.widgets.buttons import BigButton
 
 
-def visible_widgets(root: QWidget, kind: type) -> list:
+def child[T: QObject](root: QObject, kind: type[T], name: str) -> T:
+    """The child of that class and name; the test fails at once if there is none."""
+    found = root.findChild(kind, name)
+    assert found is not None, name
+    return found
+
+
+def visible_widgets[W: QWidget](root: QWidget, kind: type[W]) -> list[W]:
     return [w for w in root.findChildren(kind) if w.isVisibleTo(root) and w.isVisible()]
 
 
@@ -51,7 +58,7 @@ def small_targets(root: QWidget) -> list[str]:
 
 
 def small_text(root: QWidget) -> list[str]:
-    out = []
+    out: list[str] = []
     for lab in visible_widgets(root, QLabel):
         px = lab.font().pixelSize()
         if lab.text() and px < MIN_BODY_PX:

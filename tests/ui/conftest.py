@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from app.ui.i18n import Catalogues
 from app.ui.main_window import KioskWindow
@@ -18,9 +19,9 @@ def catalogues() -> Catalogues:
 
 
 @pytest.fixture
-def window(qtbot: object, catalogues: Catalogues) -> Iterator[KioskWindow]:
+def window(qtbot: QtBot, catalogues: Catalogues) -> Iterator[KioskWindow]:
     win = KioskWindow(catalogues)
-    qtbot.addWidget(win)  # type: ignore[attr-defined]
+    qtbot.addWidget(win)
     win.resize(*SCREEN_SIZE)
     win.show()
     QApplication.processEvents()

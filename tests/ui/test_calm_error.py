@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from app.domain.session_context import State
 from app.domain.trace import IncidentCode, TraceKind
@@ -21,7 +22,7 @@ from tests.ui.test_way_through import Driver
 
 
 @pytest.fixture
-async def way(kiosk: Kiosk, window: KioskWindow, qtbot: object) -> Driver:
+async def way(kiosk: Kiosk, window: KioskWindow, qtbot: QtBot) -> Driver:
     return Driver(kiosk, window, qtbot)
 
 
@@ -33,12 +34,12 @@ async def test_the_calm_screen_s_button_closes_the_session_and_wipes(way: Driver
     assert session_id is not None
     way.window.show_calm_error(ZeroDivisionError("boom"))
     QApplication.processEvents()
-    assert way.screen is ScreenId.ERROR
+    assert way.screen() is ScreenId.ERROR
     await way.tap("safe-state")
     assert way.k.view.state is State.WELCOME
     assert way.k.view.context.session_id is None
     assert way.k.view.notice is None  # the person pressed the button: plain welcome
-    assert way.screen is ScreenId.WELCOME
+    assert way.screen() is ScreenId.WELCOME
     assert [t for t in all_texts(way.window) if CANARY in t] == []
     record = await way.k.store.session_bundle_source(session_id)
     kinds = [(t.kind, t.incident, t.subject) for t in record.trace]
@@ -52,9 +53,9 @@ async def test_the_calm_screen_on_welcome_after_a_fault_goes_back_to_welcome(
 ) -> None:
     way.window.show_calm_error(KeyError("x"))
     QApplication.processEvents()
-    assert way.screen is ScreenId.ERROR
+    assert way.screen() is ScreenId.ERROR
     await way.tap("safe-state")
-    assert way.screen is ScreenId.WELCOME
+    assert way.screen() is ScreenId.WELCOME
     assert way.k.view.context.session_id is None
 
 
@@ -74,8 +75,8 @@ async def test_an_asyncio_notice_without_an_exception_is_only_logged(
     await way.to_identification("fr")
     routes.call_exception_handler({"message": "Unclosed client session"})
     QApplication.processEvents()
-    assert way.screen is ScreenId.IDENTIFICATION
+    assert way.screen() is ScreenId.IDENTIFICATION
     assert "asyncio notice without an exception" in caplog.text
     routes.call_exception_handler({"message": "Task failed", "exception": RuntimeError("x")})
     QApplication.processEvents()
-    assert way.screen is ScreenId.ERROR
+    assert way.screen() is ScreenId.ERROR

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
+from pytestqt.qtbot import QtBot
 
 import app.ui.main_window as main_window
 from app.ui.i18n import Catalogues
@@ -72,13 +73,13 @@ def off_screen(root: QWidget, size: tuple[int, int]) -> list[str]:
 
 @pytest.fixture
 def sized_window(
-    qtbot: object, catalogues: Catalogues, request: pytest.FixtureRequest
+    qtbot: QtBot, catalogues: Catalogues, request: pytest.FixtureRequest
 ) -> Iterator[main_window.KioskWindow]:
     size: tuple[int, int] = request.param
     # The compact text scale below 1000 px (theme.Look.screen_height): the window takes it
     # from its own height when it is resized to its screen (KioskWindow.resizeEvent).
     win = main_window.KioskWindow(catalogues)
-    qtbot.addWidget(win)  # type: ignore[attr-defined]
+    qtbot.addWidget(win)
     win.resize(*size)
     win.show()
     QApplication.processEvents()
@@ -135,7 +136,7 @@ def test_the_first_red_flag_question_in_arabic_large_text_is_whole_at_1280x800(
     assert off_screen(sized_window, (1280, 800)) == []
 
 
-def test_the_viewport_check_sees_a_label_cut_by_its_scroll_area(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_the_viewport_check_sees_a_label_cut_by_its_scroll_area(qtbot: QtBot) -> None:
     from PySide6.QtWidgets import QVBoxLayout
 
     from app.ui.widgets.text import label

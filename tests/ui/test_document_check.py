@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from app.domain.identity import IdentityDocument, IdentityStatus
 from app.maintenance import totp
 from app.maintenance.errors import AuthError, AuthFailure
 from app.maintenance.roles import Role
 from app.maintenance.service import Enrolment
+from app.ui.main_window import KioskWindow
 from app.ui.views import ScreenId
 from app.ui.widgets.buttons import BigButton
 from tests.controller.conftest import PASSWORD, Kiosk
@@ -19,7 +21,7 @@ from tests.ui.test_way_through import Driver
 
 
 @pytest.fixture
-async def way(kiosk: Kiosk, window, qtbot) -> Driver:
+async def way(kiosk: Kiosk, window: KioskWindow, qtbot: QtBot) -> Driver:
     return Driver(kiosk, window, qtbot)
 
 
@@ -28,7 +30,7 @@ async def _sign_in(way: Driver, username: str, role: Role, code: str | None = No
         username, "Sophie Bernard", role, PASSWORD, actor="cli:test"
     )
     screen = way.window.current_screen
-    assert way.screen is ScreenId.PROFESSIONAL_LOGIN
+    assert way.screen() is ScreenId.PROFESSIONAL_LOGIN
     screen.username.setText(username)
     screen.password.setText(PASSWORD)
     screen.code.setText(code or totp.code_at(enrolment.totp_secret, way.k.clock.now()))
@@ -39,14 +41,14 @@ async def _sign_in(way: Driver, username: str, role: Role, code: str | None = No
 async def test_an_assistant_checks_a_passport_and_the_status_shown_updates(way: Driver) -> None:
     await way.to_identification("fr")
     await way.insert_card()
-    assert way.screen is ScreenId.CONFIRM_IDENTITY
+    assert way.screen() is ScreenId.CONFIRM_IDENTITY
     assert way.label("identity-status") == (
         "Identité provisoire : pas encore vérifiée sur une pièce d'identité."
     )
     await way.tap("check-document")
-    assert way.screen is ScreenId.PROFESSIONAL_LOGIN
+    assert way.screen() is ScreenId.PROFESSIONAL_LOGIN
     await _sign_in(way, "sophie.bernard", Role.ASSISTANT)
-    assert way.screen is ScreenId.DOCUMENT_CHECK
+    assert way.screen() is ScreenId.DOCUMENT_CHECK
     assert way.label("professional") == "Saisie par : Sophie Bernard"
     assert way.label("patient-name") == "Paul MARTIN"
 
@@ -56,7 +58,7 @@ async def test_an_assistant_checks_a_passport_and_the_status_shown_updates(way: 
 
     await way.tap("document-passport")
     await way.tap("confirm-document")
-    assert way.screen is ScreenId.CONFIRM_IDENTITY
+    assert way.screen() is ScreenId.CONFIRM_IDENTITY
     assert way.label("identity-status") == "Identité vérifiée sur une pièce d'identité."
     QApplication.processEvents()
     offered = [b for b in way.window.findChildren(BigButton, "check-document") if b.isVisible()]
@@ -71,7 +73,7 @@ async def test_an_assistant_checks_a_passport_and_the_status_shown_updates(way: 
     session_id = way.k.view.context.session_id
     assert ("sophie.bernard", "assisted.document-check", "ok", session_id) in rows
     await way.tap("yes")
-    assert way.screen is ScreenId.CONSENT
+    assert way.screen() is ScreenId.CONSENT
 
 
 async def test_a_technician_cannot_check_a_document(way: Driver) -> None:
@@ -79,10 +81,10 @@ async def test_a_technician_cannot_check_a_document(way: Driver) -> None:
     await way.insert_card()
     await way.tap("check-document")
     await _sign_in(way, "remi.tech", Role.TECHNICIAN)
-    assert way.screen is ScreenId.PROFESSIONAL_LOGIN
+    assert way.screen() is ScreenId.PROFESSIONAL_LOGIN
     assert way.label("login-error") == way.window.t("login.failed")
     await way.tap("cancel")
-    assert way.screen is ScreenId.CONFIRM_IDENTITY
+    assert way.screen() is ScreenId.CONFIRM_IDENTITY
     assert way.k.view.context.identity.status is IdentityStatus.PROV
 
 

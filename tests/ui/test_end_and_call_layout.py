@@ -17,6 +17,7 @@ from app.ui.main_window import KioskWindow
 from app.ui.presenter import Presenter, Site
 from app.ui.views import EndView, Intent, IntentKind, Presentation
 from tests.controller.conftest import Kiosk
+from tests.ui.checks import child
 from tests.ui.sample_views import sample_views
 
 URL = "http://127.0.0.1:8780/cabin/documents/{session}/{id}"
@@ -28,6 +29,13 @@ def _decode(label: QLabel) -> str:
     raw = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
     text, _, _ = cv2.QRCodeDetector().detectAndDecode(np.ascontiguousarray(raw[:, : image.width()]))
     return str(text)
+
+
+def _end_view(presenter: Presenter, sv: object) -> EndView:
+    """The presenter's view of an END state, which is an EndView."""
+    view = presenter.view_for(sv)
+    assert isinstance(view, EndView)
+    return view
 
 
 def test_the_end_view_names_each_document_and_where_to_fetch_it(kiosk: Kiosk) -> None:
@@ -59,16 +67,19 @@ def test_the_end_view_names_each_document_and_where_to_fetch_it(kiosk: Kiosk) ->
         None,
     )
     assert presenter.actions_for(Intent(IntentKind.PRINT), sv) == []
-    assert presenter.view_for(sv).print_note.id == "end.print.none"
+    note = _end_view(presenter, sv).print_note
+    assert note is not None
+    assert note.id == "end.print.none"
     unlinked = Presenter(Site(document_url=URL), kiosk.clock)  # no link came back: no QR
     unlinked.view_for(sv)
     unlinked.document("doc-7", "prescription", "Paracétamol 1 g")
-    assert [d.url for d in unlinked.view_for(sv).documents] == [None, None, None]
+    assert [d.url for d in _end_view(unlinked, sv).documents] == [None, None, None]
     without = Presenter(Site(), kiosk.clock)  # no platform page: no QR, and Print says so
     without.view_for(sv)
     without.actions_for(Intent(IntentKind.PRINT), sv)
-    view = without.view_for(sv)
+    view = _end_view(without, sv)
     assert [d.url for d in view.documents] == [None, None, None]
+    assert view.print_note is not None
     assert view.print_note.id == "end.print.none_no_qr"
 
 
@@ -89,9 +100,9 @@ def test_the_end_screen_shows_kind_title_and_a_qr_that_scans(
         "http://127.0.0.1:8780/patient/documents/doc-0001",
         "http://127.0.0.1:8780/patient/documents/doc-0002",
     ]
-    note = screen.findChild(QLabel, "print-note").text()
+    note = child(screen, QLabel, "print-note").text()
     assert note == window.t("end.print.none")
-    assert screen.findChild(QLabel, "take-card").isVisible()
+    assert child(screen, QLabel, "take-card").isVisible()
     assert screen._scroll.verticalScrollBar().maximum() == 0  # nothing below the fold
 
 
@@ -111,7 +122,7 @@ def test_the_call_fits_without_scrolling(window: KioskWindow, lang: str, large: 
         found = screen.findChild(QWidget, name)
         assert found is not None and found.isVisible(), name
         assert _inside(window, found), name
-    video, me = screen.findChild(QWidget, "remote-video"), screen.findChild(QWidget, "self-view")
+    video, me = child(screen, QWidget, "remote-video"), child(screen, QWidget, "self-view")
     assert (video.width(), video.height()) == (800, 450)
     assert video.rect().contains(me.geometry())  # the self view sits inside the video's frame
     lines = screen.findChildren(QLabel, "chat-line")

@@ -13,9 +13,11 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit, QProgressBar, QScrollArea
+from pytestqt.qtbot import QtBot
 
 from app.domain.session_context import State
 from app.ui.i18n import Msg
+from app.ui.main_window import KioskWindow
 from app.ui.views import (
     InactivityView,
     InformationView,
@@ -27,7 +29,7 @@ from tests.ui.test_way_through import Driver
 
 
 @pytest.fixture
-async def way(kiosk: Kiosk, window, qtbot: object) -> Driver:
+async def way(kiosk: Kiosk, window: KioskWindow, qtbot: QtBot) -> Driver:
     return Driver(kiosk, window, qtbot)
 
 
@@ -41,7 +43,7 @@ async def _ticks(way: Driver, n: int) -> None:
 async def test_ticks_rebuild_nothing_and_typed_text_stays(way: Driver) -> None:
     await way.to_identification("fr")
     await way.tap("method-professional")
-    assert way.screen is ScreenId.PROFESSIONAL_LOGIN
+    assert way.screen() is ScreenId.PROFESSIONAL_LOGIN
     field = next(f for f in way.window.current_screen.findChildren(QLineEdit) if f.isVisible())
     field.setFocus()
     QTest.keyClicks(field, "soph")
@@ -57,11 +59,11 @@ async def test_help_stays_open_across_ticks_and_gives_back_the_same_screen(way: 
     under = way.window.current_screen
     QTest.mouseClick(way.window.bar.help, Qt.MouseButton.LeftButton)
     await way.binding.idle()
-    assert way.screen is ScreenId.HELP
+    assert way.screen() is ScreenId.HELP
     await _ticks(way, 3)
-    assert way.screen is ScreenId.HELP  # the flow's ticks do not close help
+    assert way.screen() is ScreenId.HELP  # the flow's ticks do not close help
     await way.tap("help-close")
-    assert way.screen is ScreenId.IDENTIFICATION
+    assert way.screen() is ScreenId.IDENTIFICATION
     assert way.window.current_screen is under
 
 
@@ -83,7 +85,7 @@ async def test_the_countdown_bar_moves_in_place(way: Driver) -> None:
     assert way.window.builds == builds
 
 
-def test_an_equal_view_does_not_cancel_speech(window) -> None:
+def test_an_equal_view_does_not_cancel_speech(window: KioskWindow) -> None:
     cancelled: list[int] = []
 
     class Speaker:
@@ -102,7 +104,7 @@ def test_an_equal_view_does_not_cancel_speech(window) -> None:
     window.speaker = None
 
 
-def _long_page(window) -> QScrollArea:
+def _long_page(window: KioskWindow) -> QScrollArea:
     view = InformationView("a", Msg("help.title"), Msg("help.staff"), None, 1, 3)
     window.present(view)
     screen = window.current_screen
@@ -115,7 +117,7 @@ def _long_page(window) -> QScrollArea:
     return area
 
 
-def test_a_drag_scrolls_and_does_not_click(window) -> None:
+def test_a_drag_scrolls_and_does_not_click(window: KioskWindow) -> None:
     area = _long_page(window)
     clicked: list[int] = []
     button = window.current_screen.button(
@@ -137,7 +139,7 @@ def test_a_drag_scrolls_and_does_not_click(window) -> None:
     assert window.drag_scroller.drags == 1
 
 
-def test_a_tap_inside_a_scrolling_body_still_clicks(window) -> None:
+def test_a_tap_inside_a_scrolling_body_still_clicks(window: KioskWindow) -> None:
     area = _long_page(window)
     clicked: list[int] = []
     button = window.current_screen.button("common.next", None, lambda: clicked.append(1))

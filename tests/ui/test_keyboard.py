@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
+from pytestqt.qtbot import QtBot
 
 from app.maintenance.password_policy import check_password
 from app.ui.i18n import Msg
@@ -37,14 +38,14 @@ def _keyboard(screen: QWidget) -> OnScreenKeyboard:
     return found[0]
 
 
-def _tap(qtbot, keyboard: OnScreenKeyboard, caption: str) -> None:  # type: ignore[no-untyped-def]
+def _tap(qtbot: QtBot, keyboard: OnScreenKeyboard, caption: str) -> None:
     """Touch the one visible key showing `caption` (a letter's caption follows Maj)."""
     keys = [k for k in keyboard.keys if k.isVisible() and k.text() == caption]
     assert len(keys) == 1, (caption, [k.text() for k in keyboard.keys if k.isVisible()])
-    qtbot.mouseClick(keys[0], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(keys[0], Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
 
 
-def _type(qtbot, keyboard: OnScreenKeyboard, captions: list[str]) -> None:  # type: ignore[no-untyped-def]
+def _type(qtbot: QtBot, keyboard: OnScreenKeyboard, captions: list[str]) -> None:
     for caption in captions:
         _tap(qtbot, keyboard, caption)
 
@@ -52,9 +53,9 @@ def _type(qtbot, keyboard: OnScreenKeyboard, captions: list[str]) -> None:  # ty
 SHIFT, SYMBOLS, LETTERS = "⇧", "?123", "ABC"
 
 
-def test_the_patient_writes_fievre_to_the_doctor(window: KioskWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_the_patient_writes_fievre_to_the_doctor(window: KioskWindow, qtbot: QtBot) -> None:
     screen = _show(window, "call")
-    qtbot.mouseClick(screen.findChild(BigButton, "keyboard"), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(screen.findChild(BigButton, "keyboard"), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
     keyboard = _keyboard(screen)
     draft = screen.findChild(QLineEdit, "patient-text")
     assert window.focusWidget() is draft and keyboard.target is draft
@@ -67,7 +68,9 @@ def test_the_patient_writes_fievre_to_the_doctor(window: KioskWindow, qtbot) -> 
     assert clipping_problems(window) == []
 
 
-def test_a_password_the_policy_wants_is_typed_at_the_login(window: KioskWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_password_the_policy_wants_is_typed_at_the_login(
+    window: KioskWindow, qtbot: QtBot
+) -> None:
     window.present(ProfessionalLoginView(Msg("login.purpose.manual-measure")), Presentation("fr"))
     QApplication.processEvents()
     screen = window.current_screen
@@ -78,7 +81,7 @@ def test_a_password_the_policy_wants_is_typed_at_the_login(window: KioskWindow, 
     assert [keyboard.letters[c].text() for c in "azerty"] == list("azerty")  # AZERTY here too
     _type(qtbot, keyboard, list("sophie.bernard"))
     assert username.text() == "sophie.bernard"
-    qtbot.mouseClick(password, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(password, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
     assert keyboard.target is password
     keys = [SHIFT, "T", *"illeul", "-", SHIFT, "O", *"range", "-", SYMBOLS, "4", "2"]
     _type(qtbot, keyboard, keys)
@@ -87,7 +90,9 @@ def test_a_password_the_policy_wants_is_typed_at_the_login(window: KioskWindow, 
     assert window.focusWidget() is password
 
 
-def test_maj_touched_twice_locks_capitals_until_touched_again(window: KioskWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_maj_touched_twice_locks_capitals_until_touched_again(
+    window: KioskWindow, qtbot: QtBot
+) -> None:
     screen = _show(window, "manual-identity")
     keyboard = _keyboard(screen)
     field = screen.findChild(QLineEdit, "field-birth-name")
@@ -113,7 +118,9 @@ def test_the_symbols_page_has_every_sign_a_password_needs(window: KioskWindow) -
     assert set("éèêëàâçùûôîïœ") <= letters
 
 
-def test_a_value_is_typed_on_the_digit_pad_with_a_decimal_comma(window: KioskWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_value_is_typed_on_the_digit_pad_with_a_decimal_comma(
+    window: KioskWindow, qtbot: QtBot
+) -> None:
     screen = _show(window, "manual-entry")
     keypad = _keyboard(screen)
     assert keypad.kind == "digits"
@@ -121,15 +128,15 @@ def test_a_value_is_typed_on_the_digit_pad_with_a_decimal_comma(window: KioskWin
     assert window.focusWidget() is first and keypad.target is first
     _type(qtbot, keypad, ["1", "3", "5"])
     other = screen.findChild(QLineEdit, "field-diastolic")
-    qtbot.mouseClick(other, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(other, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
     _type(qtbot, keypad, ["8", "2", ",", "5"])
     assert (first.text(), other.text()) == ("135", "82,5")
     assert {k.text() for k in keypad.keys} >= set("0123456789,")
 
 
-def test_an_arabic_speaking_patient_gets_arabic_keys(window: KioskWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_an_arabic_speaking_patient_gets_arabic_keys(window: KioskWindow, qtbot: QtBot) -> None:
     screen = _show(window, "call", "ar")
-    qtbot.mouseClick(screen.findChild(BigButton, "keyboard"), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(screen.findChild(BigButton, "keyboard"), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
     keyboard = _keyboard(screen)
     assert keyboard.kind == "ar"
     assert keyboard.layoutDirection() == Qt.LayoutDirection.LeftToRight  # as on a real keyboard
@@ -137,7 +144,7 @@ def test_an_arabic_speaking_patient_gets_arabic_keys(window: KioskWindow, qtbot)
     assert screen.findChild(QLineEdit, "patient-text").text() == "شكرا"
 
 
-def test_every_key_touch_counts_as_activity(window: KioskWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_every_key_touch_counts_as_activity(window: KioskWindow, qtbot: QtBot) -> None:
     keyboard = _keyboard(_show(window, "professional-login"))
     touches: list[None] = []
     window.activity.connect(lambda: touches.append(None))
@@ -159,12 +166,14 @@ def test_keys_are_big_enough_and_readable_in_every_look(window: KioskWindow) -> 
         assert clipping_problems(window) == []
 
 
-def test_the_patient_writes_the_reason_of_the_visit_at_1280x800(window: KioskWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_the_patient_writes_the_reason_of_the_visit_at_1280x800(
+    window: KioskWindow, qtbot: QtBot
+) -> None:
     """The keys showed nowhere (their host had no layout): "a few words" could not be written."""
     window.resize(1280, 800)
     screen = _show(window, "visit-reason")
-    qtbot.mouseClick(screen.findChild(BigButton, "reason-fever"), Qt.MouseButton.LeftButton)
-    qtbot.mouseClick(screen.findChild(BigButton, "reason-write"), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(screen.findChild(BigButton, "reason-fever"), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
+    qtbot.mouseClick(screen.findChild(BigButton, "reason-write"), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
     QApplication.processEvents()
     QApplication.processEvents()
     keyboard = _keyboard(screen)
@@ -179,10 +188,10 @@ def test_the_patient_writes_the_reason_of_the_visit_at_1280x800(window: KioskWin
     assert not clipping_problems(window)
     chosen = screen.findChild(QWidget, "reason-chosen")
     assert chosen.isVisible() and "Fièvre" in chosen.text()
-    qtbot.mouseClick(screen.findChild(BigButton, "reason-choices-again"), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(screen.findChild(BigButton, "reason-choices-again"), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
     assert screen.findChild(BigButton, "reason-fever").isChecked()
     assert not keyboard.isVisible() and words.isVisible() and words.text() == "Fièvre"
     with qtbot.waitSignal(screen.intent) as sent:
-        qtbot.mouseClick(screen.findChild(BigButton, "reason-next"), Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(screen.findChild(BigButton, "reason-next"), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
     intent = sent.args[0]
     assert (intent.value, intent.data["text"]) == ("fever", "Fièvre")

@@ -9,12 +9,14 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QWidget
+from pytestqt.qtbot import QtBot
 
 from app.domain.identity import CollectionMethod, IdentityDocument, IdentityStatus
 from app.domain.nir import nir_key
 from app.domain.trace import ActorKind, TraceKind
 from app.maintenance import totp
 from app.maintenance.roles import Role
+from app.ui.main_window import KioskWindow
 from app.ui.views import ScreenId
 from app.ui.widgets.buttons import BigButton
 from tests.controller.conftest import PASSWORD, Kiosk
@@ -27,7 +29,7 @@ BAD_KEY = BODY + f"{(int(nir_key(BODY)) % 97) + 1:02d}"
 
 
 @pytest.fixture
-async def way(kiosk: Kiosk, window, qtbot) -> Driver:
+async def way(kiosk: Kiosk, window: KioskWindow, qtbot: QtBot) -> Driver:
     return Driver(kiosk, window, qtbot)  # the real ControllerBinding carries EnterIdentity
 
 
@@ -36,7 +38,7 @@ async def _sign_in(way: Driver, username: str, role: Role = Role.ASSISTANT) -> N
         username, "Sophie Bernard", role, PASSWORD, actor="cli:test"
     )
     screen = way.window.current_screen
-    assert way.screen is ScreenId.PROFESSIONAL_LOGIN
+    assert way.screen() is ScreenId.PROFESSIONAL_LOGIN
     screen.username.setText(username)
     screen.password.setText(PASSWORD)
     screen.code.setText(totp.code_at(enrolment.totp_secret, way.k.clock.now()))
@@ -56,20 +58,20 @@ def _error(way: Driver, name: str) -> str | None:
 
 async def _type(way: Driver, field: str, keys: str) -> None:
     """Touch the field, then the keys of the on-screen keyboard, one by one."""
-    way.qtbot.mouseClick(_field(way, field), Qt.MouseButton.LeftButton)
+    way.qtbot.mouseClick(_field(way, field), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
     keyboard = way.window.current_screen.findChild(QWidget, "identity-keyboard")
     assert keyboard is not None
     for key in keys:
         found = [b for b in keyboard.findChildren(BigButton) if b.text() == key]
         assert len(found) == 1, key
-        way.qtbot.mouseClick(found[0], Qt.MouseButton.LeftButton)
+        way.qtbot.mouseClick(found[0], Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
 
 
 async def test_the_whole_manual_identification_with_a_checked_passport(way: Driver) -> None:
     await way.to_identification("fr")
     await way.tap("method-professional")
     await _sign_in(way, "sophie.bernard")
-    assert way.screen is ScreenId.MANUAL_IDENTITY
+    assert way.screen() is ScreenId.MANUAL_IDENTITY
     assert way.label("professional") == "Saisie par : Sophie Bernard"
 
     await _type(way, "birth-name", "lefevre")  # typed on the on-screen keyboard
@@ -82,7 +84,7 @@ async def test_the_whole_manual_identification_with_a_checked_passport(way: Driv
     await way.tap("save-identity")
 
     # Nothing reached the controller; each refused field says why beside it; typed values stay.
-    assert way.screen is ScreenId.MANUAL_IDENTITY
+    assert way.screen() is ScreenId.MANUAL_IDENTITY
     assert way.k.view.context.identity is None
     assert _error(way, "nir") == (
         "La clé (les 2 derniers caractères) ne correspond pas au reste du numéro : "
@@ -99,7 +101,7 @@ async def test_the_whole_manual_identification_with_a_checked_passport(way: Driv
     await way.tap("document-passport")
     await way.tap("save-identity")
 
-    assert way.screen is ScreenId.CONFIRM_IDENTITY  # "Is this you?", as for a card
+    assert way.screen() is ScreenId.CONFIRM_IDENTITY  # "Is this you?", as for a card
     assert way.label("patient-name") == "JEANNE LEFEVRE"
     assert way.label("patient-birth").endswith("12/03/1948")
     identity = way.k.view.context.identity
@@ -111,7 +113,7 @@ async def test_the_whole_manual_identification_with_a_checked_passport(way: Driv
 
     session_id = way.k.view.context.session_id
     await way.tap("yes")
-    assert way.screen is ScreenId.CONSENT
+    assert way.screen() is ScreenId.CONSENT
     record = await way.k.store.session_bundle_source(session_id)
     [entry] = [t for t in record.trace if t.kind is TraceKind.IDENTIFICATION]
     assert (entry.actor.kind, entry.actor.id, entry.subject) == (
@@ -142,7 +144,7 @@ async def test_without_a_document_the_identity_stays_provisional(way: Driver) ->
     assert _error(way, "nir") == "The number must have 15 characters; this one has 5."
     _field(way, "nir").setText("")
     await way.tap("save-identity")
-    assert way.screen is ScreenId.CONFIRM_IDENTITY
+    assert way.screen() is ScreenId.CONFIRM_IDENTITY
     identity = way.k.view.context.identity
     assert (identity.status, identity.method, identity.identifier) == (
         IdentityStatus.PROV,
@@ -155,7 +157,7 @@ async def test_a_technician_is_refused_before_the_form(way: Driver) -> None:
     await way.to_identification("fr")
     await way.tap("method-professional")
     await _sign_in(way, "remi.tech", Role.TECHNICIAN)
-    assert way.screen is ScreenId.PROFESSIONAL_LOGIN
+    assert way.screen() is ScreenId.PROFESSIONAL_LOGIN
     assert way.label("login-error") == way.window.t("login.failed")
     QApplication.processEvents()
     rows = [r[:3] for r in await audit_rows(way.k.store)]

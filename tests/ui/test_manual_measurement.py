@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtWidgets import QApplication, QLineEdit
+from pytestqt.qtbot import QtBot
 
 from app.domain.measurements import MeasurementKind
 from app.domain.session_context import State
 from app.maintenance import totp
 from app.maintenance.roles import Role
+from app.ui.main_window import KioskWindow
 from app.ui.views import ScreenId
 from tests.controller.conftest import PASSWORD, Kiosk
 from tests.ui.test_way_through import Driver
 
 
 @pytest.fixture
-async def way(kiosk: Kiosk, window, qtbot) -> Driver:  # type: ignore[no-untyped-def]
+async def way(kiosk: Kiosk, window: KioskWindow, qtbot: QtBot) -> Driver:
     return Driver(kiosk, window, qtbot)
 
 
@@ -35,7 +37,7 @@ async def _to_failed_thermometer(way: Driver) -> None:
     await way.tap("measure-start")
     await way.until(State.DEGRADED)
     await way.tap("option-manual-entry")
-    assert way.screen is ScreenId.PROFESSIONAL_LOGIN
+    assert way.screen() is ScreenId.PROFESSIONAL_LOGIN
 
 
 def _type(way: Driver, name: str, text: str) -> None:
@@ -55,7 +57,7 @@ async def test_the_professional_signs_in_and_types_the_value(way: Driver) -> Non
     await way.tap("submit")
     QApplication.processEvents()
     assert way.k.view.assistant is not None
-    assert way.screen is ScreenId.MANUAL_ENTRY
+    assert way.screen() is ScreenId.MANUAL_ENTRY
     _type(way, "field-body-temperature", "37,8")
     await way.tap("save")
     QApplication.processEvents()
@@ -65,14 +67,14 @@ async def test_the_professional_signs_in_and_types_the_value(way: Driver) -> Non
     assert taken.is_manual
     assert [str(c.value) for c in taken.components] == ["37.8"]
     assert way.k.view.assistant is None  # signed in for that one act
-    assert way.screen is ScreenId.MEASUREMENTS
+    assert way.screen() is ScreenId.MEASUREMENTS
 
 
 async def test_cancel_leaves_the_sign_in_for_the_devices_screen(way: Driver) -> None:
     await _to_failed_thermometer(way)
     await way.tap("cancel")
     QApplication.processEvents()
-    assert way.screen is ScreenId.MEASUREMENTS
+    assert way.screen() is ScreenId.MEASUREMENTS
     assert way.button("ask-professional") is not None  # the way back is still there
     await way.tap("ask-professional")
-    assert way.screen is ScreenId.PROFESSIONAL_LOGIN
+    assert way.screen() is ScreenId.PROFESSIONAL_LOGIN

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 from PySide6.QtWidgets import QApplication, QLabel
+from pytestqt.qtbot import QtBot
 
 from app.controller.view import Notice
 from app.domain import session_events as ev
@@ -15,6 +16,7 @@ from app.domain.session_context import State
 from app.domain.trace import IncidentCode, TraceKind
 from app.maintenance.errors import AuthFailure
 from app.ui.binding import ControllerBinding
+from app.ui.main_window import KioskWindow
 from app.ui.presenter import Presenter, Site, Submit
 from app.ui.views import Intent, IntentKind, ProfessionalLoginView, ScreenId
 from drivers import events as dev
@@ -24,7 +26,7 @@ from tests.ui.test_way_through import Driver
 
 
 @pytest.fixture
-async def way(kiosk: Kiosk, window, qtbot) -> Driver:
+async def way(kiosk: Kiosk, window: KioskWindow, qtbot: QtBot) -> Driver:
     return Driver(kiosk, window, qtbot)
 
 
@@ -40,16 +42,16 @@ async def test_urgent_help_from_the_consent_screen_shows_15_114_112(way: Driver)
     await way.to_identification("en")
     await way.insert_card()
     await way.tap("yes")
-    assert way.screen is ScreenId.CONSENT
+    assert way.screen() is ScreenId.CONSENT
     await way.tap("urgent-help")
-    assert way.screen is ScreenId.EMERGENCY_EXIT
+    assert way.screen() is ScreenId.EMERGENCY_EXIT
     assert _numbers(way) == ["15", "114", "112"]
     assert not way.window.bar.urgent.isVisibleTo(way.window)
     await way.tap("finish")
-    assert way.screen is ScreenId.TAKE_CARD  # the card is still in: asked back first
+    assert way.screen() is ScreenId.TAKE_CARD  # the card is still in: asked back first
     await way.k.controller.device_event(dev.CardRemoved("reader-1"))
     await way.until(State.WELCOME)
-    assert way.screen is ScreenId.WELCOME
+    assert way.screen() is ScreenId.WELCOME
 
 
 async def test_urgent_help_on_the_welcome_screen_opens_a_session_to_say_where(
@@ -68,10 +70,10 @@ async def test_urgent_help_over_the_stop_question(way: Driver) -> None:
     await way.to_identification("fr")
     await way.tap("stop")
     await way.tap("urgent-help")
-    assert way.screen is ScreenId.EMERGENCY_EXIT
+    assert way.screen() is ScreenId.EMERGENCY_EXIT
 
 
-async def test_the_store_delayed_notice_shows_the_banner(kiosk: Kiosk, window) -> None:
+async def test_the_store_delayed_notice_shows_the_banner(kiosk: Kiosk, window: KioskWindow) -> None:
     presenter = Presenter(Site(), kiosk.clock)
     sv = SimpleNamespace(**{"context": kiosk.view.context, "notice": Notice.STORE_DELAYED})
     assert presenter.presentation(sv).notice == "store-delayed"
@@ -84,7 +86,9 @@ async def test_the_store_delayed_notice_shows_the_banner(kiosk: Kiosk, window) -
 
 @pytest.mark.parametrize("lang", ["fr", "en", "ar"])
 @pytest.mark.parametrize("large", [False, True])
-def test_the_banner_fits_in_every_language_and_size(window, lang: str, large: bool) -> None:
+def test_the_banner_fits_in_every_language_and_size(
+    window: KioskWindow, lang: str, large: bool
+) -> None:
     from app.ui.views import Presentation
     from tests.ui.sample_views import sample_views
 
@@ -133,7 +137,7 @@ def test_urgent_help_is_one_choice_in_a_session_and_two_on_the_welcome_screen(
 
 
 async def test_a_screen_error_is_traced_through_the_binding_s_incident_hook(
-    kiosk: Kiosk, window
+    kiosk: Kiosk, window: KioskWindow
 ) -> None:
     c = kiosk.controller
     pending: list[asyncio.Future[bool]] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from app.domain.session_context import State
 from app.ui.main_window import KioskWindow
@@ -15,7 +16,7 @@ from tests.ui.test_way_through import Driver
     ("on_card", "shown"), [("1950-00-00", "--/--/1950"), ("1950-06-00", "--/06/1950")]
 )
 async def test_the_confirm_screen_shows_the_unknown_part_as_unknown(
-    kiosk: Kiosk, window: KioskWindow, qtbot: object, on_card: str, shown: str
+    kiosk: Kiosk, window: KioskWindow, qtbot: QtBot, on_card: str, shown: str
 ) -> None:
     way = Driver(kiosk, window, qtbot)
     await way.to_identification("fr")

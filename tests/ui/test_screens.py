@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from app.ui.main_window import KioskWindow
 from app.ui.views import Presentation
@@ -72,17 +73,17 @@ def test_read_aloud_says_what_the_screen_shows(window: KioskWindow) -> None:
     )
 
 
-def test_help_opens_over_a_screen_and_closes_back_to_it(window: KioskWindow, qtbot) -> None:
+def test_help_opens_over_a_screen_and_closes_back_to_it(window: KioskWindow, qtbot: QtBot) -> None:
     consent = sample_views()["consent"]
     window.present(consent)
-    qtbot.mouseClick(window.bar.help, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.bar.help, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
     assert window.current_view.screen.value == "help"
     close = window.current_screen.findChild(type(window.bar.help), "help-close")
-    qtbot.mouseClick(close, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(close, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
     assert window.current_view == consent
 
 
-def test_the_clipping_check_catches_a_cut_label_and_a_cut_button(qtbot) -> None:
+def test_the_clipping_check_catches_a_cut_label_and_a_cut_button(qtbot: QtBot) -> None:
     from PySide6.QtWidgets import QVBoxLayout, QWidget
 
     from app.ui.widgets.buttons import BigButton

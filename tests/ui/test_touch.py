@@ -16,6 +16,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
+from pytestqt.qtbot import QtBot
 
 import app.ui.screens.call as call_screen
 from app.ui.main_window import KioskWindow
@@ -61,8 +62,8 @@ def _tap_at(widget: QWidget, stamp: int, hold: int = 90) -> None:
 
 
 def _button(
-    qtbot, cls: type[BigButton] = BigButton, text: str = "Non"
-) -> tuple[BigButton, list[int]]:  # type: ignore[no-untyped-def]
+    qtbot: QtBot, cls: type[BigButton] = BigButton, text: str = "Non"
+) -> tuple[BigButton, list[int]]:
     host = QWidget()
     qtbot.addWidget(host)
     _HOSTS.append(host)
@@ -77,7 +78,7 @@ def _button(
     return button, clicks
 
 
-def test_a_double_tap_counts_once_and_taps_half_a_second_apart_count_twice(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_double_tap_counts_once_and_taps_half_a_second_apart_count_twice(qtbot: QtBot) -> None:
     button, clicks = _button(qtbot)
     _tap_at(button, BASE)
     _tap_at(button, BASE + 90 + 200)  # 200 ms after the first finger left: the same intention
@@ -90,7 +91,7 @@ def test_a_double_tap_counts_once_and_taps_half_a_second_apart_count_twice(qtbot
     assert clicks == [1, 1]
 
 
-def test_a_double_tap_does_not_answer_the_next_question_under_the_finger(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_double_tap_does_not_answer_the_next_question_under_the_finger(qtbot: QtBot) -> None:
     first, first_clicks = _button(qtbot)
     second, second_clicks = _button(qtbot)  # the next screen's "No", at the same place
     second.parentWidget().move(first.parentWidget().pos())
@@ -101,14 +102,14 @@ def test_a_double_tap_does_not_answer_the_next_question_under_the_finger(qtbot) 
     assert (first_clicks, second_clicks) == ([1], [])
 
 
-def test_keys_are_not_debounced(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_keys_are_not_debounced(qtbot: QtBot) -> None:
     key, clicks = _button(qtbot, Key, "l")
     _tap_at(key, BASE)
     _tap_at(key, BASE + 90 + 100)  # "ll", typed quickly
     assert clicks == [1, 1]
 
 
-def test_a_release_landing_on_a_freshly_shown_button_is_ignored(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_release_landing_on_a_freshly_shown_button_is_ignored(qtbot: QtBot) -> None:
     old, old_clicks = _button(qtbot, text="Continuer")
     new = BigButton("Non", None, "primary", old.parentWidget())
     new.setGeometry(old.geometry())
@@ -125,7 +126,7 @@ def test_a_release_landing_on_a_freshly_shown_button_is_ignored(qtbot) -> None: 
     assert new_clicks == [1]
 
 
-def test_a_press_under_way_when_the_words_change_does_not_click(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_press_under_way_when_the_words_change_does_not_click(qtbot: QtBot) -> None:
     button, clicks = _button(qtbot, text="Non")
     QTest.mousePress(button, Qt.MouseButton.LeftButton)
     button.setText("Oui")  # the screen updated in place: another question under the finger
@@ -134,7 +135,7 @@ def test_a_press_under_way_when_the_words_change_does_not_click(qtbot) -> None: 
     assert not button.isDown()
 
 
-def test_a_press_delivered_late_after_the_button_appeared_is_ignored(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_press_delivered_late_after_the_button_appeared_is_ignored(qtbot: QtBot) -> None:
     reset_touches(clock_guard=True)  # the real display's check, with a forged touch clock
     seen, _ = _button(qtbot, text="Suivant")
     t0_ms = time.monotonic() * 1000
@@ -147,7 +148,9 @@ def test_a_press_delivered_late_after_the_button_appeared_is_ignored(qtbot) -> N
     assert clicks == [1]
 
 
-def test_hang_up_asks_a_second_touch(window: KioskWindow, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_hang_up_asks_a_second_touch(
+    window: KioskWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The armed time is not what this test is about: long, so that a loaded machine's pause
     # between the touches cannot disarm it (seen once under a load of 8 on 2 cores).
     monkeypatch.setattr(call_screen, "HANG_UP_ARMED_S", 60.0)
@@ -158,26 +161,26 @@ def test_hang_up_asks_a_second_touch(window: KioskWindow, qtbot, monkeypatch) ->
     screen.intent.connect(intents.append)  # what the screen asks, before the window's rules
     hang_up = screen.findChild(BigButton, "hang-up")
     assert hang_up.text() == "Raccrocher"
-    qtbot.mouseClick(hang_up, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(hang_up, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
     assert not [i for i in intents if i.kind is IntentKind.HANG_UP]
     assert hang_up.text() == "Touchez encore pour raccrocher"
-    qtbot.mouseClick(hang_up, Qt.MouseButton.LeftButton)  # at once: the same double tap
+    qtbot.mouseClick(hang_up, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated; at once: the same double tap
     assert not [i for i in intents if i.kind is IntentKind.HANG_UP]
     qtbot.wait(int(call_screen.HANG_UP_CONFIRM_AFTER_S * 1000) + 100)
     assert screen.hang_up_armed, (window.builds, window.current_screen is screen, hang_up.text())
-    qtbot.mouseClick(hang_up, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(hang_up, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
     assert hang_up.ignored_presses == 0
     assert [i.kind for i in intents if i.kind is IntentKind.HANG_UP] == [IntentKind.HANG_UP]
 
 
 def test_hang_up_forgets_the_first_touch_after_a_while(
-    window: KioskWindow, qtbot, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    window: KioskWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(call_screen, "HANG_UP_ARMED_S", 0.2)
     window.present(sample_views()["call"], Presentation("fr"))
     QApplication.processEvents()
     hang_up = window.current_screen.findChild(BigButton, "hang-up")
-    qtbot.mouseClick(hang_up, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(hang_up, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
     assert window.current_screen.hang_up_armed
     qtbot.waitUntil(lambda: not window.current_screen.hang_up_armed, timeout=2000)
     assert hang_up.text() == "Raccrocher"
@@ -217,7 +220,9 @@ def test_destructive_buttons_sit_away_from_the_last_main_button(
         assert not hang_up.intersects(main)
 
 
-def test_a_drag_scrolls_the_form_and_a_short_tap_still_chooses(window: KioskWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_drag_scrolls_the_form_and_a_short_tap_still_chooses(
+    window: KioskWindow, qtbot: QtBot
+) -> None:
     window.resize(1280, 800)
     window.present(sample_views()["manual-identity"], Presentation("fr", True))
     QApplication.processEvents()
@@ -244,5 +249,5 @@ def test_a_drag_scrolls_the_form_and_a_short_tap_still_chooses(window: KioskWind
     area.ensureWidgetVisible(female)
     QApplication.processEvents()
     assert not female.isChecked()
-    qtbot.mouseClick(female, Qt.MouseButton.LeftButton)  # a tap that does not move: a choice
+    qtbot.mouseClick(female, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated; a tap that does not move: a choice
     assert female.isChecked()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
 
 from app.ui.main_window import KioskWindow
 from app.ui.views import Presentation
@@ -50,8 +51,8 @@ def keyboard_problems(window: QWidget, size: tuple[int, int]) -> list[str]:
 @pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize("lang", ["fr", "en", "ar"])
 def test_keyboards_are_whole_at_both_sizes(
-    window: KioskWindow, qtbot, tmp_path: Path, size: str, lang: str
-) -> None:  # type: ignore[no-untyped-def]
+    window: KioskWindow, qtbot: QtBot, tmp_path: Path, size: str, lang: str
+) -> None:
     width, height = SIZES[size]
     problems: list[str] = []
     for look, (large, contrast) in LOOKS.items():
@@ -61,7 +62,7 @@ def test_keyboards_are_whole_at_both_sizes(
             QApplication.processEvents()
             QApplication.processEvents()
             if name == "call":
-                qtbot.mouseClick(
+                qtbot.mouseClick(  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
                     window.current_screen.findChild(BigButton, "keyboard"),
                     Qt.MouseButton.LeftButton,
                 )

@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel
+from pytestqt.qtbot import QtBot
 
 from app.domain.measurements import MeasurementKind
 from app.domain.session_context import State
@@ -29,7 +30,7 @@ from tests.ui.sample_views import CANARY
 
 
 class Driver:
-    def __init__(self, kiosk: Kiosk, window: KioskWindow, qtbot: object) -> None:
+    def __init__(self, kiosk: Kiosk, window: KioskWindow, qtbot: QtBot) -> None:
         self.k = kiosk
         self.window = window
         self.qtbot = qtbot
@@ -39,8 +40,8 @@ class Driver:
         self.binding = ControllerBinding(kiosk.controller, window, self.presenter)
         self.screens: list[str] = []
 
-    @property
     def screen(self) -> ScreenId:
+        """The screen shown now (a call, so mypy does not keep an earlier `is` narrowing)."""
         return self.window.current_view.screen
 
     def button(self, name: str) -> BigButton:
@@ -50,17 +51,17 @@ class Driver:
             for b in self.window.findChildren(BigButton, name)
             if b.isVisibleTo(self.window) and b.isEnabled()
         ]
-        assert len(found) == 1, f"{name!r} on {self.screen}: {len(found)} buttons"
+        assert len(found) == 1, f"{name!r} on {self.screen()}: {len(found)} buttons"
         return found[0]
 
     async def tap(self, name: str) -> None:
-        self.qtbot.mouseClick(self.button(name), Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+        self.qtbot.mouseClick(self.button(name), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
         await self.binding.idle()
         QApplication.processEvents()
         # What the kiosk's running loop does between two touches: delete emptied screens' widgets.
         QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        self.screens.append(self.screen.value)
-        assert clipping_problems(self.window) == [], self.screen
+        self.screens.append(self.screen().value)
+        assert clipping_problems(self.window) == [], self.screen()
 
     def label(self, name: str) -> str:
         found = self.window.current_screen.findChild(QLabel, name)
@@ -74,13 +75,13 @@ class Driver:
     async def to_identification(self, lang: str = "fr") -> None:
         await self.tap(f"lang-{lang}")
         await self.tap("start")
-        assert self.screen is ScreenId.EMERGENCY_CHECK
+        assert self.screen() is ScreenId.EMERGENCY_CHECK
         for _ in range(8):
             await self.tap("no")
-        assert self.screen is ScreenId.INFORMATION
+        assert self.screen() is ScreenId.INFORMATION
         for _ in range(8):
             await self.tap("next")
-        assert self.screen is ScreenId.IDENTIFICATION
+        assert self.screen() is ScreenId.IDENTIFICATION
 
     async def insert_card(self, name: str = "MARTIN") -> None:
         await self.tap("method-card")
@@ -91,7 +92,7 @@ class Driver:
 
 
 @pytest.fixture
-async def way(kiosk: Kiosk, window: KioskWindow, qtbot: object) -> Driver:
+async def way(kiosk: Kiosk, window: KioskWindow, qtbot: QtBot) -> Driver:
     return Driver(kiosk, window, qtbot)
 
 
@@ -104,7 +105,7 @@ async def test_the_whole_way_in_each_language(way: Driver, lang: str) -> None:
     assert way.label("patient-name") == f"Paul {CANARY}"
     assert way.label("patient-birth").endswith("17/05/1984")
     await way.tap("yes")
-    assert way.screen is ScreenId.CONSENT
+    assert way.screen() is ScreenId.CONSENT
     for _ in range(3):
         await way.tap("accept")
     consents = way.k.view.context.consents
@@ -113,13 +114,13 @@ async def test_the_whole_way_in_each_language(way: Driver, lang: str) -> None:
         ("data-sharing", "granted", lang),
         ("assistance", "granted", lang),
     ]
-    assert way.screen is ScreenId.ORIENTATION
+    assert way.screen() is ScreenId.ORIENTATION
     await way.tap("option-yes")
     await way.tap("option-yes")  # referred by the médecin traitant: within the parcours
     assert way.k.view.context.orientation.parcours.value == "within"
     assert way.window.current_view.question_id == "told"
     await way.tap("next")
-    assert way.screen is ScreenId.VISIT_REASON
+    assert way.screen() is ScreenId.VISIT_REASON
     await way.tap("reason-fever")
     await way.tap("reason-next")
     assert [r.value for r in way.k.view.context.visit_reason.reasons] == ["fever"]
@@ -131,7 +132,7 @@ async def test_the_whole_way_in_each_language(way: Driver, lang: str) -> None:
     assert way.window.current_view.step.value == "result"
     await way.tap("next")
     await way.tap("skip")  # the oximeter: skipped, the last device → waiting room
-    assert way.screen is ScreenId.WAITING_ROOM
+    assert way.screen() is ScreenId.WAITING_ROOM
     way.k.call.doctor_joins()
     await way.until(State.CALL)
     assert way.label("doctor-name") == "Dr Claire Martin"
@@ -148,11 +149,11 @@ async def test_the_whole_way_in_each_language(way: Driver, lang: str) -> None:
     assert way.label("take-card") == way.window.t("end.take_card")
     QGuiApplication.clipboard().setText(CANARY)
     await way.tap("finish")
-    assert way.screen is ScreenId.TAKE_CARD  # the card is still in: asked back first
+    assert way.screen() is ScreenId.TAKE_CARD  # the card is still in: asked back first
     await way.k.controller.device_event(dev.CardRemoved("reader-1"))
     await way.until(State.WELCOME)
     QApplication.processEvents()
-    assert way.screen is ScreenId.WELCOME
+    assert way.screen() is ScreenId.WELCOME
     leaks = [t for t in all_texts(way.window) if CANARY in t]
     assert leaks == []
     assert CANARY not in QGuiApplication.clipboard().text()
@@ -161,12 +162,12 @@ async def test_the_whole_way_in_each_language(way: Driver, lang: str) -> None:
 async def test_stop_asks_then_wipes(way: Driver) -> None:
     await way.to_identification()
     await way.tap("stop")
-    assert way.screen is ScreenId.STOP_CONFIRM
+    assert way.screen() is ScreenId.STOP_CONFIRM
     await way.tap("stop-cancel")
-    assert way.screen is ScreenId.IDENTIFICATION
+    assert way.screen() is ScreenId.IDENTIFICATION
     await way.tap("stop")
     await way.tap("stop-confirm")
-    assert way.screen is ScreenId.WELCOME
+    assert way.screen() is ScreenId.WELCOME
     assert way.k.view.context.session_id is None
 
 
@@ -175,12 +176,12 @@ async def test_inactivity_warns_with_a_countdown_then_abandons(way: Driver) -> N
     way.k.clock.advance(61)
     await way.k.controller.tick()
     QApplication.processEvents()
-    assert way.screen is ScreenId.INACTIVITY
+    assert way.screen() is ScreenId.INACTIVITY
     assert way.window.current_view.seconds_left == 30
     way.k.clock.advance(31)
     await way.k.controller.tick()
     QApplication.processEvents()
-    assert way.screen is ScreenId.WELCOME
+    assert way.screen() is ScreenId.WELCOME
     assert way.k.view.context.session_id is None
 
 
@@ -189,9 +190,9 @@ async def test_card_pulled_pauses_and_asks(way: Driver) -> None:
     await way.insert_card()
     await way.k.controller.device_event(dev.CardRemoved("reader-1"))
     QApplication.processEvents()
-    assert way.screen is ScreenId.CARD_REMOVED
+    assert way.screen() is ScreenId.CARD_REMOVED
     await way.tap("card-back")
-    assert way.screen is ScreenId.CONFIRM_IDENTITY
+    assert way.screen() is ScreenId.CONFIRM_IDENTITY
 
 
 async def test_a_failing_device_takes_the_degraded_path_and_can_be_skipped(way: Driver) -> None:
@@ -210,13 +211,13 @@ async def test_a_failing_device_takes_the_degraded_path_and_can_be_skipped(way: 
     await way.until(State.DEGRADED)
     assert way.label("what") == way.window.t("degraded.what.device-failed")
     await way.tap("option-skip")
-    assert way.screen is ScreenId.MEASUREMENTS
+    assert way.screen() is ScreenId.MEASUREMENTS
 
 
 async def test_a_red_flag_ends_with_the_numbers_to_call(way: Driver) -> None:
     await way.tap("start")
     await way.tap("yes")  # chest pain
-    assert way.screen is ScreenId.EMERGENCY_EXIT
+    assert way.screen() is ScreenId.EMERGENCY_EXIT
     numbers = [
         lab.text()
         for lab in way.window.current_screen.findChildren(QLabel, "number")
@@ -224,7 +225,7 @@ async def test_a_red_flag_ends_with_the_numbers_to_call(way: Driver) -> None:
     ]
     assert numbers == ["15", "112"]
     await way.tap("finish")
-    assert way.screen is ScreenId.WELCOME
+    assert way.screen() is ScreenId.WELCOME
 
 
 def test_birth_dates_are_shown_day_first() -> None:

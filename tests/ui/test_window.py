@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from app.ui.i18n import Catalogues
 from app.ui.main_window import KioskWindow
@@ -21,13 +25,15 @@ ESCAPES = [
 
 
 @pytest.fixture
-def cabin(qtbot, catalogues: Catalogues):
+def cabin(qtbot: QtBot, catalogues: Catalogues) -> Iterator[KioskWindow]:
     win = KioskWindow(catalogues, cabin_mode=True)
     qtbot.addWidget(win)
     win.resize(*SCREEN_SIZE)
     win.show()
     yield win
-    QApplication.instance().removeEventFilter(win.filter)
+    app = QApplication.instance()
+    assert app is not None
+    app.removeEventFilter(win.filter)
     win.cabin_mode = False  # let the test tear it down
 
 
@@ -36,7 +42,9 @@ def test_cabin_window_has_no_decorations(cabin: KioskWindow) -> None:
 
 
 @pytest.mark.parametrize(("key", "mods"), ESCAPES)
-def test_escape_keys_do_nothing_in_cabin_mode(cabin: KioskWindow, key, mods) -> None:
+def test_escape_keys_do_nothing_in_cabin_mode(
+    cabin: KioskWindow, key: Qt.Key, mods: Qt.KeyboardModifier
+) -> None:
     before = cabin.filter.blocked
     QTest.keyClick(cabin, key, mods)
     assert cabin.filter.blocked == before + 1
@@ -68,7 +76,9 @@ def test_an_unexpected_error_shows_the_calm_screen_and_traces_only_its_type(
     assert "Traceback" not in texts and "KeyError" not in texts
 
 
-def test_read_aloud_without_an_event_loop_is_traced_quietly(window: KioskWindow, tmp_path) -> None:
+def test_read_aloud_without_an_event_loop_is_traced_quietly(
+    window: KioskWindow, tmp_path: Path
+) -> None:
     from app.ui.speech import Speaker
 
     seen: list[UiIncident] = []
