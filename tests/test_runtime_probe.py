@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -59,7 +60,7 @@ def test_the_socket_answers_one_line_per_request(
     seen: list[probe.Running] = []
     probe.on_attach(seen.append)
 
-    async def talk() -> list[object]:
+    async def talk() -> list[Any]:  # the JSON answers
         close = probe.attach(window)
         try:
             for _ in range(50):

@@ -79,7 +79,7 @@ def test_cold_start_to_welcome(benchmark: BenchmarkFixture) -> None:
         )
         return float(out.stdout.strip().splitlines()[-1])
 
-    seconds = benchmark.pedantic(start, rounds=3, iterations=1)
+    seconds = benchmark.pedantic(start, rounds=3, iterations=1)  # type: ignore[no-untyped-call]  # pytest-benchmark leaves pedantic() unannotated
     print(f"\ncold start to welcome (in-process part): {seconds * 1000:.0f} ms")
 
 

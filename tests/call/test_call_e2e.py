@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import TypedDict
 
 import pytest
 
@@ -77,8 +78,23 @@ def make_kiosk(
     return session, log
 
 
-async def browser_stats(page: Page) -> dict[str, float]:
-    stats: dict[str, float] = await page.evaluate("window.telecabine.stats()")
+class BrowserStats(TypedDict):
+    """What the console's `telecabine.stats()` returns (devtools/platform/console/console.js)."""
+
+    framesDecoded: float
+    framesPerSecond: float
+    totalAudioEnergy: float
+    audioLevel: float
+    packetsLost: float
+    packetsReceived: float
+    rtt: float | None
+    candidateType: str | None
+    frameWidth: float
+    codec: str | None
+
+
+async def browser_stats(page: Page) -> BrowserStats:
+    stats: BrowserStats = await page.evaluate("window.telecabine.stats()")
     return stats
 
 

@@ -7,6 +7,7 @@ restored call or in the degraded path (CallEnded with a degraded reason).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import pytest
 
@@ -31,7 +32,7 @@ from tests.call.test_call_e2e import connect_call, make_kiosk
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
 
-def codes_in_order(events: list[object], wanted: list[IncidentCode]) -> bool:
+def codes_in_order(events: Sequence[object], wanted: list[IncidentCode]) -> bool:
     seen = iter(e.code for e in events if isinstance(e, Incident))
     return all(code in seen for code in wanted)
 

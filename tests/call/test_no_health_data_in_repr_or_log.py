@@ -37,7 +37,10 @@ def _reprs() -> list[object]:
         TemperatureMeasurement(Decimal(f"{N}.5"), "Cel"),
         SpotCheckMeasurement(Decimal(N), Decimal(N + 1), pulse_amplitude_index=Decimal(N + 2)),
         ContinuousMeasurement(
-            Decimal(N), Decimal(N + 1), fast=(Decimal(N + 3), Decimal(N + 4)), slow=(N + 5, N + 6)
+            Decimal(N),
+            Decimal(N + 1),
+            fast=(Decimal(N + 3), Decimal(N + 4)),
+            slow=(Decimal(N + 5), Decimal(N + 6)),
         ),
         PatientRecord(N, N + 1, N + 2, N + 3, N + 4, None, None, None, None),
         Text(CANARY, "doctor"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from devtools.turn import BLOCK_HIGH, BLOCK_LOW, TurnServer
-from tests.call.conftest import TURNSERVER, require_program
+from devtools.turn import BLOCK_HIGH, BLOCK_LOW, TURNSERVER, TurnServer
+from tests.call.conftest import require_program
 
 pytestmark = pytest.mark.integration
 

@@ -27,7 +27,7 @@ from app.controller.view import SessionView
 from app.domain.flow import SessionFlow
 from app.domain.mode import RunMode
 from app.domain.nir import nir_key
-from app.domain.session_context import FlowSettings
+from app.domain.session_context import FlowSettings, SessionContext, State
 from app.maintenance.hashing import Argon2Parameters, PasswordHashing
 from app.maintenance.service import AccountService
 from app.maintenance.store_binding import StoreAccountRepository, StoreAuditSink
@@ -120,6 +120,14 @@ class Kiosk:
     @property
     def view(self) -> SessionView:
         return self.controller.view
+
+    def state(self) -> State:
+        """The state now: a call, so mypy keeps no `is` narrowing from an earlier read."""
+        return self.controller.view.state
+
+    def context(self) -> SessionContext:
+        """The session context now (a call, as `state()`)."""
+        return self.controller.view.context
 
     async def until(
         self, predicate: Callable[[SessionView], bool], timeout: float = 10.0

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from app.controller.adapters import DriverHub, StoreSession
 from app.controller.controller import SessionController
+from app.controller.ports import DeviceHub, SessionStore
 from app.controller.view import Notice
 from app.domain import session_events as ev
 from app.domain.consent import ConsentChoice
@@ -92,7 +93,7 @@ class KnownByInsi:
 
 
 async def _controller(
-    tmp_path: Path, clock: FakeClock, store: object, hub: object, **extra: object
+    tmp_path: Path, clock: FakeClock, store: SessionStore, hub: DeviceHub, **extra: object
 ) -> SessionController:
     flow = SessionFlow(FlowSettings(mode=RunMode.TEST, languages=("fr",)))
     counter = iter(range(1, 10_000))

@@ -26,9 +26,9 @@ async def test_note_activity_is_throttled_closes_the_warning_and_never_raises(
     await to_measurements(k)
     k.clock.advance(60)
     await c.tick()
-    assert k.view.state is State.INACTIVITY_WARNING
+    assert k.state() is State.INACTIVITY_WARNING
     await c.note_activity()
-    assert k.view.state is State.MEASUREMENTS
+    assert k.state() is State.MEASUREMENTS
     revision = k.view.revision
     k.clock.advance(0.5)
     await c.note_activity()  # within the throttle: not dispatched
@@ -43,11 +43,11 @@ async def test_a_card_put_in_at_welcome_is_read_for_its_session(kiosk: Kiosk) ->
     k, c = kiosk, kiosk.controller
     await c.device_event(dev.CardInserted("reader-1"))
     await c.device_event(family_card())
-    assert k.view.state is State.WELCOME and k.view.card_ready and not k.view.card_to_take
+    assert k.state() is State.WELCOME and k.view.card_ready and not k.view.card_to_take
     assert (await c.submit(ev.Begin)).accepted
     assert (await c.submit(ev.EmergencyAnswered)).accepted
     assert (await c.submit(ev.InformationAcknowledged)).accepted
-    assert k.view.state is State.BENEFICIARY_CHOICE  # the kept read, no dead end
+    assert k.state() is State.BENEFICIARY_CHOICE  # the kept read, no dead end
     assert len(k.view.context.candidates) == 2
 
 
@@ -55,14 +55,14 @@ async def test_another_card_after_removal_is_a_new_identity_question(kiosk: Kios
     k, c = kiosk, kiosk.controller
     await to_measurements(k)
     await c.device_event(dev.CardRemoved("reader-1"))
-    assert k.view.state is State.CARD_REMOVED_PAUSE
+    assert k.state() is State.CARD_REMOVED_PAUSE
     await c.device_event(dev.CardInserted("reader-1"))
     await c.device_event(family_card())  # not the first card
-    assert k.view.state is State.CARD_CHANGED
+    assert k.state() is State.CARD_CHANGED
     codes = [e.incident for e in k.view.context.trace if e.incident is not None]
     assert IncidentCode.CARD_CHANGED in codes
     assert (await c.submit(ev.StopConfirmed)).accepted  # start again with this card
-    assert k.view.state is State.WELCOME and k.view.card_ready
+    assert k.state() is State.WELCOME and k.view.card_ready
 
 
 async def test_the_same_card_back_goes_on(kiosk: Kiosk) -> None:
@@ -71,7 +71,7 @@ async def test_the_same_card_back_goes_on(kiosk: Kiosk) -> None:
     await c.device_event(dev.CardRemoved("reader-1"))
     await c.device_event(dev.CardInserted("reader-1"))
     await c.device_event(single_card())
-    assert k.view.state is State.MEASUREMENTS
+    assert k.state() is State.MEASUREMENTS
 
 
 async def test_a_sign_in_lasts_one_act(kiosk: Kiosk) -> None:
@@ -113,11 +113,11 @@ async def test_the_names_of_professionals_go_with_the_session(kiosk: Kiosk) -> N
     assert (await c.submit(ev.StopRequested)).accepted
     assert (await c.submit(ev.StopConfirmed)).accepted
     for _ in range(5):  # the card asked back, then the welcome screen
-        if k.view.state is State.WELCOME:
+        if k.state() is State.WELCOME:
             break
         k.clock.advance(120)
         await c.tick()
-    assert k.view.state is State.WELCOME
+    assert k.state() is State.WELCOME
     assert c.professional_names() == {}
 
 

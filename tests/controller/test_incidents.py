@@ -17,6 +17,7 @@ async def test_an_incident_in_a_session_is_written_to_its_trace(kiosk: Kiosk) ->
     assert await c.record_incident("no-such-code") is True  # kept, as a ui-error
     assert (await c.submit(ev.StopRequested)).accepted
     assert (await c.submit(ev.StopConfirmed)).accepted
+    assert session_id is not None
     record = await kiosk.store.session_bundle_source(session_id)
     incidents = [
         (t.incident, t.subject, t.message, t.actor.kind)

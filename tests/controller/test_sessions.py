@@ -23,7 +23,7 @@ async def _identified(k: Kiosk, card: dev.CardRead) -> None:
     assert (await c.submit(ev.Begin)).accepted
     assert (await c.submit(ev.EmergencyAnswered)).accepted
     assert (await c.submit(ev.InformationAcknowledged)).accepted
-    assert k.view.state is State.IDENTIFICATION
+    assert k.state() is State.IDENTIFICATION
     await c.device_event(dev.CardInserted("reader-1"))
     await c.device_event(card)
 
@@ -31,7 +31,7 @@ async def _identified(k: Kiosk, card: dev.CardRead) -> None:
 async def to_measurements(k: Kiosk) -> str:
     c = k.controller
     await _identified(k, single_card())
-    assert k.view.state is State.IDENTITY_CONFIRMATION
+    assert k.state() is State.IDENTITY_CONFIRMATION
     assert (await c.submit(ev.IdentityConfirmed)).accepted
     assert (await c.decide_consent(TELECONSULTATION, ConsentChoice.GRANTED)).accepted
     assert (await c.submit(ev.ConsentDone)).accepted
@@ -41,7 +41,7 @@ async def to_measurements(k: Kiosk) -> str:
         )
     ).accepted
     assert (await c.submit(ev.VisitReasonGiven, reasons=(VisitReason.FEVER,))).accepted
-    assert k.view.state is State.MEASUREMENTS
+    assert k.state() is State.MEASUREMENTS
     session_id = k.view.context.session_id
     assert session_id is not None
     return session_id
@@ -54,7 +54,7 @@ def _kinds(k: Kiosk) -> list[MeasurementKind]:
 async def test_whole_session_on_the_simulators(kiosk: Kiosk) -> None:
     k, c = kiosk, kiosk.controller
     await _identified(k, family_card())
-    assert k.view.state is State.BENEFICIARY_CHOICE
+    assert k.state() is State.BENEFICIARY_CHOICE
     assert len(k.view.context.candidates) == 2
     assert ev.BeneficiaryChosen in k.view.choices and ev.IdentityConfirmed not in k.view.choices
     assert (await c.submit(ev.BeneficiaryChosen, index=1)).accepted
@@ -99,7 +99,7 @@ async def test_whole_session_on_the_simulators(kiosk: Kiosk) -> None:
     )
 
     assert (await c.submit(ev.MeasurementsDone)).accepted
-    assert k.view.state is State.WAITING_ROOM and k.call.opened == [session_id]
+    assert k.state() is State.WAITING_ROOM and k.call.opened == [session_id]
     k.call.doctor_joins()
     view = await k.until(lambda v: v.state is State.CALL)
     assert view.doctor is not None and view.doctor.rpps == DOCTOR_RPPS
@@ -107,9 +107,9 @@ async def test_whole_session_on_the_simulators(kiosk: Kiosk) -> None:
     await k.until(lambda v: v.state is State.END)
     assert k.view.card_to_take  # the end screen reminds of the card
     assert (await c.submit(ev.Finish)).accepted
-    assert k.view.state is State.TAKE_CARD and k.view.card_to_take  # asked for, then the wipe
+    assert k.state() is State.TAKE_CARD and k.view.card_to_take  # asked for, then the wipe
     await c.device_event(dev.CardRemoved("reader-1"))
-    assert k.view.state is State.WELCOME and k.view.context.session_id is None
+    assert k.state() is State.WELCOME and k.view.context.session_id is None
     assert k.view.context.measurements == () and k.view.doctor is None
 
     record = await k.store.session_bundle_source(session_id)
@@ -144,14 +144,14 @@ async def test_stop_asks_then_wipes(kiosk: Kiosk) -> None:
     k, c = kiosk, kiosk.controller
     session_id = await to_measurements(k)
     assert (await c.submit(ev.StopRequested)).accepted
-    assert k.view.state is State.STOP_CONFIRM and k.view.step is State.MEASUREMENTS
+    assert k.state() is State.STOP_CONFIRM and k.view.step is State.MEASUREMENTS
     assert (await c.submit(ev.StopCancelled)).accepted
-    assert k.view.state is State.MEASUREMENTS
+    assert k.state() is State.MEASUREMENTS
     assert (await c.submit(ev.StopRequested)).accepted
     assert (await c.submit(ev.StopConfirmed)).accepted
-    assert k.view.state is State.TAKE_CARD and k.view.context.identity is not None
+    assert k.state() is State.TAKE_CARD and k.view.context.identity is not None
     await c.device_event(dev.CardRemoved("reader-1"))
-    assert k.view.state is State.WELCOME and k.view.context.identity is None
+    assert k.state() is State.WELCOME and k.view.context.identity is None
     record = await k.store.session_bundle_source(session_id)
     assert record.end_reason == "stopped"
     assert [t.kind for t in record.trace][-2:] == [TraceKind.STOP, TraceKind.WIPE]
@@ -162,19 +162,19 @@ async def test_inactivity_warns_then_abandons_on_the_fake_clock(kiosk: Kiosk) ->
     session_id = await to_measurements(k)
     k.clock.advance(59)
     await c.tick()
-    assert k.view.state is State.MEASUREMENTS
+    assert k.state() is State.MEASUREMENTS
     k.clock.advance(1)
     await c.tick()
-    assert k.view.state is State.INACTIVITY_WARNING
+    assert k.state() is State.INACTIVITY_WARNING
     assert k.view.countdown_s(k.clock.now()) == 30
     k.clock.advance(12)
     assert k.view.countdown_s(k.clock.now()) == 18
     k.clock.advance(18)
     await c.tick()
-    assert k.view.state is State.TAKE_CARD  # abandoned with the card in: asked for a while
+    assert k.state() is State.TAKE_CARD  # abandoned with the card in: asked for a while
     k.clock.advance(90)
     await c.tick()
-    assert k.view.state is State.WELCOME
+    assert k.state() is State.WELCOME
     assert k.view.card_to_take and not k.view.card_ready  # a stale card: take it, never read
     record = await k.store.session_bundle_source(session_id)
     assert record.end_reason == "abandoned"
@@ -185,22 +185,22 @@ async def test_still_here_closes_the_warning(kiosk: Kiosk) -> None:
     await to_measurements(k)
     k.clock.advance(61)
     await c.tick()
-    assert k.view.state is State.INACTIVITY_WARNING
+    assert k.state() is State.INACTIVITY_WARNING
     assert (await c.submit(ev.StillHere)).accepted
-    assert k.view.state is State.MEASUREMENTS and k.view.countdown_deadline is None
+    assert k.state() is State.MEASUREMENTS and k.view.countdown_deadline is None
 
 
 async def test_card_pulled_pauses_and_asks(kiosk: Kiosk) -> None:
     k, c = kiosk, kiosk.controller
     session_id = await to_measurements(k)
     await c.device_event(dev.CardRemoved("reader-1"))
-    assert k.view.state is State.CARD_REMOVED_PAUSE
+    assert k.state() is State.CARD_REMOVED_PAUSE
     assert ev.ContinueWithoutCard in k.view.choices and ev.StopConfirmed in k.view.choices
     await c.device_event(dev.CardInserted("reader-1"))
-    assert k.view.state is State.MEASUREMENTS
+    assert k.state() is State.MEASUREMENTS
     await c.device_event(dev.CardRemoved("reader-1"))
     assert (await c.submit(ev.ContinueWithoutCard)).accepted
-    assert k.view.state is State.MEASUREMENTS
+    assert k.state() is State.MEASUREMENTS
     assert (await c.submit(ev.StopRequested)).accepted
     assert (await c.submit(ev.StopConfirmed)).accepted
     record = await k.store.session_bundle_source(session_id)
@@ -213,13 +213,13 @@ async def test_emergency_from_any_screen_ends_with_the_numbers(kiosk: Kiosk) -> 
     session_id = await to_measurements(k)
     assert (await c.submit(ev.StartMeasurement, kind=MeasurementKind.BODY_TEMPERATURE)).accepted
     assert (await c.submit(ev.EmergencyDeclared)).accepted
-    assert k.view.state is State.EMERGENCY_EXIT
+    assert k.state() is State.EMERGENCY_EXIT
     assert [n.number for n in k.view.context.emergency_numbers][:1] == ["15"]
     assert k.view.context.active_device is None
     assert (await c.submit(ev.Finish)).accepted
-    assert k.view.state is State.TAKE_CARD
+    assert k.state() is State.TAKE_CARD
     await c.device_event(dev.CardRemoved("reader-1"))
-    assert k.view.state is State.WELCOME
+    assert k.state() is State.WELCOME
     record = await k.store.session_bundle_source(session_id)
     assert record.end_reason == "emergency"
     assert TraceKind.EMERGENCY_EXIT in [t.kind for t in record.trace]
@@ -230,18 +230,18 @@ async def test_platform_down_at_the_waiting_room_takes_the_degraded_path(kiosk: 
     session_id = await to_measurements(k)
     k.call.fail_open = True
     assert (await c.submit(ev.MeasurementsDone)).accepted
-    assert k.view.state is State.DEGRADED
+    assert k.state() is State.DEGRADED
     assert k.view.context.degraded is not None
     assert [o.value for o in k.view.context.degraded.options] == ["retry", "finish"]
     assert (await c.submit(ev.DegradedChoice, option=ev.DegradedOption.RETRY)).accepted
-    assert k.view.state is State.DEGRADED  # still down
+    assert k.state() is State.DEGRADED  # still down
     k.call.fail_open = False
     assert (await c.submit(ev.DegradedChoice, option=ev.DegradedOption.RETRY)).accepted
-    assert k.view.state is State.WAITING_ROOM
+    assert k.state() is State.WAITING_ROOM
     await c.platform_reachable(False)  # the network monitor says the platform went away
-    assert k.view.state is State.DEGRADED
+    assert k.state() is State.DEGRADED
     assert (await c.submit(ev.DegradedChoice, option=ev.DegradedOption.FINISH)).accepted
-    assert k.view.state is State.END
+    assert k.state() is State.END
     assert (await c.submit(ev.Finish)).accepted
     record = await k.store.session_bundle_source(session_id)
     incidents = [t.incident for t in record.trace if t.kind is TraceKind.INCIDENT]
@@ -274,12 +274,13 @@ async def test_a_beneficiary_left_out_by_the_card_is_traced_without_its_data(kio
         ),
     )
     await _identified(k, card)
-    assert k.view.state is State.IDENTITY_CONFIRMATION  # the one readable beneficiary
+    assert k.state() is State.IDENTITY_CONFIRMATION  # the one readable beneficiary
     identity = k.view.context.identity
     assert identity is not None and identity.traits.birth_date_known == "1950"
     session_id = k.view.context.session_id
     assert (await c.submit(ev.StopRequested)).accepted
     assert (await c.submit(ev.StopConfirmed)).accepted
+    assert session_id is not None
     record = await k.store.session_bundle_source(session_id)
     assert [(t.incident, t.subject) for t in record.trace if t.kind is TraceKind.INCIDENT] == [
         (IncidentCode.CARD_ERROR, "beneficiary-2:birth-date-invalid"),

@@ -145,7 +145,8 @@ def test_a_transition_landing_outside_its_row_raises_and_changes_nothing(
 ) -> None:
     row = TRANSITIONS[(S.WELCOME, Begin)]
     wrong = replace(row, targets=frozenset({S.INFORMATION, BACK}))
-    monkeypatch.setitem(flow_module.TRANSITIONS, (S.WELCOME, Begin), wrong)
+    key: tuple[State, type[Event]] = (S.WELCOME, Begin)
+    monkeypatch.setitem(flow_module.TRANSITIONS, key, wrong)
     flow = SessionFlow(SETTINGS)
     before = flow.context
     with pytest.raises(UndeclaredTransition) as caught:

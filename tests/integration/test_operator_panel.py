@@ -16,6 +16,7 @@ from app.ui.operator_panel import OperatorPanel
 from app.ui.widgets.buttons import BigButton
 from kiosk_config import EXAMPLES, load_config
 from kiosk_demo.world import demo_world
+from tests.ui.checks import child
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -48,7 +49,7 @@ async def test_panel_buttons_go_through_pcscd_the_simulators_and_the_health_chec
             await eventually(lambda: c.view.context.platform_reachable, 5, "online at start")
 
             def press(name: str) -> None:
-                QTest.mouseClick(panel.findChild(BigButton, name), Qt.MouseButton.LeftButton)
+                QTest.mouseClick(child(panel, BigButton, name), Qt.MouseButton.LeftButton)
 
             press("operator.card.single-adult")
             await eventually(lambda: c.view.context.card_present, 10, "card seen by the kiosk")

@@ -50,6 +50,7 @@ async def test_ui_incidents_reach_the_trace_through_bind_window(
         assert (await controller.submit(ev.StopRequested)).accepted
         assert (await controller.submit(ev.StopConfirmed)).accepted
         binding.close()
+        assert session_id is not None
         record = await assembly.store.session_bundle_source(session_id)
         assert [t.incident for t in record.trace if t.kind is TraceKind.INCIDENT] == [
             IncidentCode.UI_ERROR,

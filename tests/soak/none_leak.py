@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -30,9 +31,14 @@ def main() -> int:
     painter = QPainter(image)
     pen = QPen(QColor(1, 2, 3))
     widget = QWidget()
-    calls = {
+
+    def save_restore() -> None:
+        painter.save()
+        painter.restore()
+
+    calls: dict[str, Callable[[], object]] = {
         "QPainter.setPen": lambda: painter.setPen(pen),
-        "QPainter.save+restore": lambda: (painter.save(), painter.restore()),
+        "QPainter.save+restore": save_restore,
         "QWidget.setEnabled(True)": lambda: widget.setEnabled(True),
         "QWidget.setEnabled(False)": lambda: widget.setEnabled(False),
     }

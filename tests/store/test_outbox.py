@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -114,7 +115,7 @@ def test_any_sequence_follows_the_table(
         for action in actions:
             wanted = TARGET[action]
             legal = wanted in ALLOWED[state] and SOURCE_ONLY.get(action, state) is state
-            call = {
+            call: Callable[[], object] = {
                 "in_flight": lambda: s.mark_in_flight(item),
                 "retry": lambda: s.retry_later(item, "timeout", clock.now),
                 "ack": lambda: s.acknowledge(item, "digest"),

@@ -17,7 +17,7 @@ from app.store.codec import (
     trace_from_row,
     trace_to_payload,
 )
-from app.store.connection import connect
+from app.store.connection import Connection, connect
 from app.store.migrations import migrate
 from app.store.timeutil import from_text, to_text
 
@@ -62,10 +62,10 @@ def test_trace_messages_round_trip_whatever_they_hold(message: str) -> None:
     assert trace_from_row(to_text(entry.at), entry.kind.value, trace_to_payload(entry)) == entry
 
 
-_conn = None
+_conn: Connection | None = None
 
 
-def _memory_db():  # type: ignore[no-untyped-def]
+def _memory_db() -> Connection:
     global _conn
     if _conn is None:
         _conn = connect(__import__("pathlib").Path(":memory:"), None)

@@ -130,6 +130,7 @@ def test_a_crash_mid_session_closes_it_as_interrupted_at_next_open(
     s = Store.open(data_dir, FileKeySource(data_dir), clock)
     s.begin_session("s-1", "CAB-01")
     s.record_trace("s-1", f.trace(TraceKind.SESSION_STARTED))
+    assert s._conn is not None
     s._conn.close()  # the process dies: no end_session, no clean close
     s._conn = None
     s.close()

@@ -25,6 +25,7 @@ def _born(born: date, precision: BirthDatePrecision) -> PatientIdentity:
 
 
 def _patient(bundle: dict[str, Any]) -> dict[str, Any]:
+    p: dict[str, Any]
     (p,) = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"]
     return p
 

@@ -32,6 +32,7 @@ def resources(bundle: dict[str, Any], rtype: str) -> list[dict[str, Any]]:
 
 
 def by_identifier(bundle: dict[str, Any], value: str) -> dict[str, Any]:
+    r: dict[str, Any]
     (r,) = [
         e["resource"]
         for e in bundle["entry"]
@@ -41,6 +42,7 @@ def by_identifier(bundle: dict[str, Any], value: str) -> dict[str, Any]:
 
 
 def by_tag(bundle: dict[str, Any], code: str) -> dict[str, Any]:
+    r: dict[str, Any]
     (r,) = [
         e["resource"]
         for e in bundle["entry"]

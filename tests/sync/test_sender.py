@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 
 from app.store import AsyncStore, OutboxState, StoreIncidentCode
-from app.sync.monitor import NetworkMonitor
+from app.sync.monitor import NetworkEvent, NetworkMonitor
 from app.sync.sender import DrainReport, Sender, SenderSettings
 from app.sync.service import SyncService
 from app.sync.session_snapshot import SiteInfo
@@ -237,7 +237,7 @@ async def test_monitor_coming_back_online_ends_a_long_pause(
             )
             direct = PlatformClient(http, url)
             monitor = NetworkMonitor(direct.healthy, interval_s=3600)
-            events = []
+            events: list[NetworkEvent] = []
             monitor.add_listener(events.append)
             service = SyncService(sender, monitor)
             await service.start()  # first health check: online

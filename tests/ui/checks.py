@@ -10,6 +10,12 @@ from app.ui.theme import MIN_BODY_PX, MIN_TOUCH_PX
 from app.ui.widgets.buttons import BigButton
 
 
+def of_type[T](value: object, kind: type[T]) -> T:
+    """`value`, which the test knows is a `kind` (the view or screen class it expects)."""
+    assert isinstance(value, kind), f"{type(value).__name__} is not a {kind.__name__}"
+    return value
+
+
 def child[T: QObject](root: QObject, kind: type[T], name: str) -> T:
     """The child of that class and name; the test fails at once if there is none."""
     found = root.findChild(kind, name)

@@ -60,9 +60,9 @@ MAY_SCROLL = frozenset(
 def scroll_problems(root: QWidget) -> list[str]:
     """Scroll areas whose content is taller than their viewport (the person must scroll)."""
     return [
-        f"must scroll: content {area.widget().height()} px in a {area.viewport().height()} px view"
+        f"must scroll: content {content.height()} px in a {area.viewport().height()} px view"
         for area in visible_widgets(root, QScrollArea)
-        if area.widget() is not None and area.verticalScrollBar().isVisible()
+        if (content := area.widget()) is not None and area.verticalScrollBar().isVisible()
     ]
 
 

@@ -7,16 +7,18 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from app.domain.identity import IdentityDocument, IdentityStatus
+from app.domain.identity import IdentityDocument, IdentityStatus, PatientIdentity
 from app.maintenance import totp
 from app.maintenance.errors import AuthError, AuthFailure
 from app.maintenance.roles import Role
 from app.maintenance.service import Enrolment
 from app.ui.main_window import KioskWindow
+from app.ui.screens.professional_login import ProfessionalLoginScreen
 from app.ui.views import ScreenId
 from app.ui.widgets.buttons import BigButton
 from tests.controller.conftest import PASSWORD, Kiosk
 from tests.maintenance.conftest import audit_rows
+from tests.ui.checks import of_type
 from tests.ui.test_way_through import Driver
 
 
@@ -25,12 +27,20 @@ async def way(kiosk: Kiosk, window: KioskWindow, qtbot: QtBot) -> Driver:
     return Driver(kiosk, window, qtbot)
 
 
+def _identity(way: Driver) -> PatientIdentity:
+    """The patient's identity, which the card has set by now."""
+    identity = way.k.view.context.identity
+    assert identity is not None
+    return identity
+
+
 async def _sign_in(way: Driver, username: str, role: Role, code: str | None = None) -> Enrolment:
     enrolment = await way.k.accounts.create_account(
         username, "Sophie Bernard", role, PASSWORD, actor="cli:test"
     )
     screen = way.window.current_screen
     assert way.screen() is ScreenId.PROFESSIONAL_LOGIN
+    assert isinstance(screen, ProfessionalLoginScreen)
     screen.username.setText(username)
     screen.password.setText(PASSWORD)
     screen.code.setText(code or totp.code_at(enrolment.totp_secret, way.k.clock.now()))
@@ -54,7 +64,7 @@ async def test_an_assistant_checks_a_passport_and_the_status_shown_updates(way: 
 
     await way.tap("confirm-document")  # nothing chosen: said plainly, nothing recorded
     assert way.label("document-error") == "Choisissez la pièce d'identité que vous avez vérifiée."
-    assert way.k.view.context.identity.status is IdentityStatus.PROV
+    assert _identity(way).status is IdentityStatus.PROV
 
     await way.tap("document-passport")
     await way.tap("confirm-document")
@@ -63,7 +73,7 @@ async def test_an_assistant_checks_a_passport_and_the_status_shown_updates(way: 
     QApplication.processEvents()
     offered = [b for b in way.window.findChildren(BigButton, "check-document") if b.isVisible()]
     assert offered == []  # VALI: nothing left to check
-    identity = way.k.view.context.identity
+    identity = _identity(way)
     assert (identity.status, identity.verification_document, identity.verified_by) == (
         IdentityStatus.VALI,
         IdentityDocument.PASSPORT,
@@ -85,7 +95,7 @@ async def test_a_technician_cannot_check_a_document(way: Driver) -> None:
     assert way.label("login-error") == way.window.t("login.failed")
     await way.tap("cancel")
     assert way.screen() is ScreenId.CONFIRM_IDENTITY
-    assert way.k.view.context.identity.status is IdentityStatus.PROV
+    assert _identity(way).status is IdentityStatus.PROV
 
 
 async def test_a_wrong_code_and_a_locked_account_show_the_same_sentence(
@@ -100,7 +110,7 @@ async def test_a_wrong_code_and_a_locked_account_show_the_same_sentence(
     assert wrong == way.window.t("login.failed")
     screen = way.window.current_screen
     for _ in range(6):  # beyond the lockout threshold: the account is now locked
-        screen = way.window.current_screen
+        screen = of_type(way.window.current_screen, ProfessionalLoginScreen)
         screen.username.setText("sophie.bernard")
         screen.password.setText("not-the-password")
         screen.code.setText("000000")

@@ -65,8 +65,11 @@ def _literal_text_calls() -> list[str]:
             if name not in TEXT_SETTERS:
                 continue
             for arg in node.args[:1]:
-                literal = isinstance(arg, ast.Constant) and isinstance(arg.value, str)
-                if literal and any(ch.isalpha() for ch in arg.value):
+                if (
+                    isinstance(arg, ast.Constant)
+                    and isinstance(arg.value, str)
+                    and any(ch.isalpha() for ch in arg.value)
+                ):
                     found.append(f"{path.name}:{node.lineno}: {arg.value!r}")
                 if isinstance(arg, ast.JoinedStr) and any(
                     isinstance(v, ast.Constant) and any(c.isalpha() for c in str(v.value))

@@ -9,6 +9,8 @@ behave as a hand expects, and that a drag scrolls while a tap still clicks.
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QProgressBar, QScrollArea
 from pytestqt.qtbot import QtBot
 
 from app.domain.session_context import State
+from app.ui import speech
 from app.ui.i18n import Msg
 from app.ui.main_window import KioskWindow
 from app.ui.views import (
@@ -92,7 +95,7 @@ def test_an_equal_view_does_not_cancel_speech(window: KioskWindow) -> None:
         def cancel(self) -> None:
             cancelled.append(1)
 
-    window.speaker = Speaker()
+    window.speaker = cast(speech.Speaker, Speaker())  # only cancel() is called here
     view = InformationView("a", Msg("help.title"), Msg("help.staff"), None, 1, 3)
     window.present(view)
     assert len(cancelled) == 1
@@ -128,8 +131,11 @@ def test_a_drag_scrolls_and_does_not_click(window: KioskWindow) -> None:
     button.show()
     QApplication.processEvents()
     start = button.mapTo(window, QPoint(20, 20))
-    QTest.mousePress(window.childAt(start), Qt.MouseButton.LeftButton, pos=QPoint(20, 20))
+    pressed = window.childAt(start)
+    assert pressed is not None
+    QTest.mousePress(pressed, Qt.MouseButton.LeftButton, pos=QPoint(20, 20))
     target = window.childAt(start)
+    assert target is not None
     for dy in range(0, -160, -20):
         QTest.mouseMove(target, QPoint(20, 20 + dy))
         QApplication.processEvents()

@@ -9,23 +9,24 @@ decimal comma for values; Arabic for an Arabic-speaking patient's text.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.maintenance.password_policy import check_password
 from app.ui.i18n import Msg
 from app.ui.main_window import KioskWindow
+from app.ui.screens.base import Screen
 from app.ui.theme import MIN_BODY_PX, MIN_TOUCH_PX
 from app.ui.views import Presentation, ProfessionalLoginView
 from app.ui.widgets.buttons import BigButton
 from app.ui.widgets.keyboard import OnScreenKeyboard
-from tests.ui.checks import clipping_problems
+from tests.ui.checks import child, clipping_problems
 from tests.ui.sample_views import sample_views
 
 PASSWORD = "Tilleul-Orange-42"  # noqa: S105 - 17 characters, 4 classes: the policy's kind
 
 
-def _show(window: KioskWindow, name: str, lang: str = "fr") -> QWidget:
+def _show(window: KioskWindow, name: str, lang: str = "fr") -> Screen:
     window.present(sample_views()[name], Presentation(lang))
     QApplication.processEvents()
     QApplication.processEvents()
@@ -55,9 +56,9 @@ SHIFT, SYMBOLS, LETTERS = "⇧", "?123", "ABC"
 
 def test_the_patient_writes_fievre_to_the_doctor(window: KioskWindow, qtbot: QtBot) -> None:
     screen = _show(window, "call")
-    qtbot.mouseClick(screen.findChild(BigButton, "keyboard"), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
+    qtbot.mouseClick(child(screen, BigButton, "keyboard"), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
     keyboard = _keyboard(screen)
-    draft = screen.findChild(QLineEdit, "patient-text")
+    draft = child(screen, QLineEdit, "patient-text")
     assert window.focusWidget() is draft and keyboard.target is draft
     _type(qtbot, keyboard, [SHIFT, "F", "i", "è", "v", "r", "e", SYMBOLS, "!", "2"])
     assert draft.text() == "Fièvre!2"
@@ -75,8 +76,8 @@ def test_a_password_the_policy_wants_is_typed_at_the_login(
     QApplication.processEvents()
     screen = window.current_screen
     keyboard = _keyboard(screen)
-    username = screen.findChild(QLineEdit, "username")
-    password = screen.findChild(QLineEdit, "password")
+    username = child(screen, QLineEdit, "username")
+    password = child(screen, QLineEdit, "password")
     assert window.focusWidget() is username and keyboard.target is username  # first field
     assert [keyboard.letters[c].text() for c in "azerty"] == list("azerty")  # AZERTY here too
     _type(qtbot, keyboard, list("sophie.bernard"))
@@ -95,7 +96,7 @@ def test_maj_touched_twice_locks_capitals_until_touched_again(
 ) -> None:
     screen = _show(window, "manual-identity")
     keyboard = _keyboard(screen)
-    field = screen.findChild(QLineEdit, "field-birth-name")
+    field = child(screen, QLineEdit, "field-birth-name")
     assert window.focusWidget() is field and keyboard.target is field
     _type(qtbot, keyboard, [SHIFT, SHIFT])  # a second touch at once: capitals stay
     assert keyboard.caps_lock and keyboard.shift_key.isChecked()
@@ -124,10 +125,10 @@ def test_a_value_is_typed_on_the_digit_pad_with_a_decimal_comma(
     screen = _show(window, "manual-entry")
     keypad = _keyboard(screen)
     assert keypad.kind == "digits"
-    first = screen.findChild(QLineEdit, "field-systolic")
+    first = child(screen, QLineEdit, "field-systolic")
     assert window.focusWidget() is first and keypad.target is first
     _type(qtbot, keypad, ["1", "3", "5"])
-    other = screen.findChild(QLineEdit, "field-diastolic")
+    other = child(screen, QLineEdit, "field-diastolic")
     qtbot.mouseClick(other, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
     _type(qtbot, keypad, ["8", "2", ",", "5"])
     assert (first.text(), other.text()) == ("135", "82,5")
@@ -136,12 +137,12 @@ def test_a_value_is_typed_on_the_digit_pad_with_a_decimal_comma(
 
 def test_an_arabic_speaking_patient_gets_arabic_keys(window: KioskWindow, qtbot: QtBot) -> None:
     screen = _show(window, "call", "ar")
-    qtbot.mouseClick(screen.findChild(BigButton, "keyboard"), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
+    qtbot.mouseClick(child(screen, BigButton, "keyboard"), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
     keyboard = _keyboard(screen)
     assert keyboard.kind == "ar"
     assert keyboard.layoutDirection() == Qt.LayoutDirection.LeftToRight  # as on a real keyboard
     _type(qtbot, keyboard, ["ش", "ك", "ر", "ا"])
-    assert screen.findChild(QLineEdit, "patient-text").text() == "شكرا"
+    assert child(screen, QLineEdit, "patient-text").text() == "شكرا"
 
 
 def test_every_key_touch_counts_as_activity(window: KioskWindow, qtbot: QtBot) -> None:
@@ -172,12 +173,12 @@ def test_the_patient_writes_the_reason_of_the_visit_at_1280x800(
     """The keys showed nowhere (their host had no layout): "a few words" could not be written."""
     window.resize(1280, 800)
     screen = _show(window, "visit-reason")
-    qtbot.mouseClick(screen.findChild(BigButton, "reason-fever"), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
-    qtbot.mouseClick(screen.findChild(BigButton, "reason-write"), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
+    qtbot.mouseClick(child(screen, BigButton, "reason-fever"), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
+    qtbot.mouseClick(child(screen, BigButton, "reason-write"), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
     QApplication.processEvents()
     QApplication.processEvents()
     keyboard = _keyboard(screen)
-    words = screen.findChild(QLineEdit, "reason-words")
+    words = child(screen, QLineEdit, "reason-words")
     assert window.focusWidget() is words and keyboard.target is words
     for key in [k for k in keyboard.keys if k.isVisible()]:  # every key whole, on the screen
         assert key.visibleRegion().boundingRect().size() == key.size(), key.text()
@@ -186,12 +187,12 @@ def test_the_patient_writes_the_reason_of_the_visit_at_1280x800(
     _type(qtbot, keyboard, [SHIFT, "F", "i", "è", "v", "r", "e"])
     assert words.text() == "Fièvre"
     assert not clipping_problems(window)
-    chosen = screen.findChild(QWidget, "reason-chosen")
+    chosen = child(screen, QLabel, "reason-chosen")
     assert chosen.isVisible() and "Fièvre" in chosen.text()
-    qtbot.mouseClick(screen.findChild(BigButton, "reason-choices-again"), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
-    assert screen.findChild(BigButton, "reason-fever").isChecked()
+    qtbot.mouseClick(child(screen, BigButton, "reason-choices-again"), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
+    assert child(screen, BigButton, "reason-fever").isChecked()
     assert not keyboard.isVisible() and words.isVisible() and words.text() == "Fièvre"
     with qtbot.waitSignal(screen.intent) as sent:
-        qtbot.mouseClick(screen.findChild(BigButton, "reason-next"), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
+        qtbot.mouseClick(child(screen, BigButton, "reason-next"), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
     intent = sent.args[0]
     assert (intent.value, intent.data["text"]) == ("fever", "Fièvre")

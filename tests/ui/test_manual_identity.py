@@ -17,10 +17,13 @@ from app.domain.trace import ActorKind, TraceKind
 from app.maintenance import totp
 from app.maintenance.roles import Role
 from app.ui.main_window import KioskWindow
+from app.ui.screens.manual_identity import ManualIdentityScreen
+from app.ui.screens.professional_login import ProfessionalLoginScreen
 from app.ui.views import ScreenId
 from app.ui.widgets.buttons import BigButton
 from tests.controller.conftest import PASSWORD, Kiosk
 from tests.maintenance.conftest import audit_rows
+from tests.ui.checks import of_type
 from tests.ui.test_way_through import Driver
 
 BODY = "2480375056123"
@@ -39,6 +42,7 @@ async def _sign_in(way: Driver, username: str, role: Role = Role.ASSISTANT) -> N
     )
     screen = way.window.current_screen
     assert way.screen() is ScreenId.PROFESSIONAL_LOGIN
+    assert isinstance(screen, ProfessionalLoginScreen)
     screen.username.setText(username)
     screen.password.setText(PASSWORD)
     screen.code.setText(totp.code_at(enrolment.totp_secret, way.k.clock.now()))
@@ -95,7 +99,7 @@ async def test_the_whole_manual_identification_with_a_checked_passport(way: Driv
     )
     assert _error(way, "birth-name") is None and _error(way, "birth-place") is None
     assert _field(way, "birth-first-names").text() == "Jeanne Marie"
-    assert way.window.current_screen.sex["female"].isChecked()
+    assert of_type(way.window.current_screen, ManualIdentityScreen).sex["female"].isChecked()
 
     _field(way, "nir").setText(GOOD_NIR)
     await way.tap("document-passport")
@@ -104,7 +108,8 @@ async def test_the_whole_manual_identification_with_a_checked_passport(way: Driv
     assert way.screen() is ScreenId.CONFIRM_IDENTITY  # "Is this you?", as for a card
     assert way.label("patient-name") == "JEANNE LEFEVRE"
     assert way.label("patient-birth").endswith("12/03/1948")
-    identity = way.k.view.context.identity
+    identity = way.k.context().identity  # read anew: mypy still holds the `is None` above
+    assert identity is not None
     assert (identity.status, identity.method) == (IdentityStatus.VALI, CollectionMethod.SM)
     assert identity.verification_document is IdentityDocument.PASSPORT
     assert identity.verified_by == "sophie.bernard"
@@ -114,6 +119,7 @@ async def test_the_whole_manual_identification_with_a_checked_passport(way: Driv
     session_id = way.k.view.context.session_id
     await way.tap("yes")
     assert way.screen() is ScreenId.CONSENT
+    assert session_id is not None
     record = await way.k.store.session_bundle_source(session_id)
     [entry] = [t for t in record.trace if t.kind is TraceKind.IDENTIFICATION]
     assert (entry.actor.kind, entry.actor.id, entry.subject) == (
@@ -145,7 +151,8 @@ async def test_without_a_document_the_identity_stays_provisional(way: Driver) ->
     _field(way, "nir").setText("")
     await way.tap("save-identity")
     assert way.screen() is ScreenId.CONFIRM_IDENTITY
-    identity = way.k.view.context.identity
+    identity = way.k.context().identity  # read anew: mypy still holds the `is None` above
+    assert identity is not None
     assert (identity.status, identity.method, identity.identifier) == (
         IdentityStatus.PROV,
         CollectionMethod.SM,

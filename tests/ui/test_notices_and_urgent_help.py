@@ -62,6 +62,7 @@ async def test_urgent_help_on_the_welcome_screen_opens_a_session_to_say_where(
     assert _numbers(way) == ["15", "114", "112"]
     session_id = way.k.view.context.session_id
     await way.tap("finish")
+    assert session_id is not None
     record = await way.k.store.session_bundle_source(session_id)
     assert TraceKind.EMERGENCY_EXIT in [t.kind for t in record.trace]
 
@@ -119,7 +120,10 @@ def test_the_locked_message_comes_from_the_typed_reason(kiosk: Kiosk) -> None:
         assert isinstance(view, ProfessionalLoginView)
         assert view.error is not None and view.error.id == expected, reason
     presenter.signed_in(False, locked=True)  # the old guess from the words is ignored
-    assert presenter.view_for(sv).error.id == "login.failed"
+    view = presenter.view_for(sv)
+    assert isinstance(view, ProfessionalLoginView)
+    assert view.error is not None
+    assert view.error.id == "login.failed"
 
 
 def test_urgent_help_is_one_choice_in_a_session_and_two_on_the_welcome_screen(
@@ -154,6 +158,7 @@ async def test_a_screen_error_is_traced_through_the_binding_s_incident_hook(
     assert (await c.submit(ev.StopRequested)).accepted
     assert (await c.submit(ev.StopConfirmed)).accepted
     binding.close()
+    assert session_id is not None
     record = await kiosk.store.session_bundle_source(session_id)
     assert [t.incident for t in record.trace if t.kind is TraceKind.INCIDENT] == [
         IncidentCode.UI_ERROR

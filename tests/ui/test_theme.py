@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from app.ui.contrast import ColourError, contrast_ratio, relative_luminance
-from app.ui.theme import LARGE_TEXT, MIN_BODY_PX, MIN_CONTRAST, STANDARD_TEXT, THEMES
+from app.ui.theme import (
+    LARGE_TEXT,
+    MIN_BODY_PX,
+    MIN_CONTRAST,
+    STANDARD_TEXT,
+    THEMES,
+    ThemeName,
+)
 
 
 def test_luminance_and_contrast_match_wcag_reference_values() -> None:
@@ -24,7 +31,7 @@ def test_a_badly_written_colour_is_refused_with_a_sentence() -> None:
 
 
 @pytest.mark.parametrize("name", list(THEMES))
-def test_every_pair_of_both_themes_reaches_7_to_1(name: str) -> None:
+def test_every_pair_of_both_themes_reaches_7_to_1(name: ThemeName) -> None:
     theme = THEMES[name]
     for use, (fg, bg) in theme.pairs().items():
         assert contrast_ratio(fg, bg) >= MIN_CONTRAST, (name, use, fg, bg)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import cast
 
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, Qt
@@ -20,9 +21,11 @@ from pytestqt.qtbot import QtBot
 
 import app.ui.screens.call as call_screen
 from app.ui.main_window import KioskWindow
-from app.ui.views import IntentKind, Presentation
+from app.ui.screens.call import CallScreen
+from app.ui.views import Intent, IntentKind, Presentation
 from app.ui.widgets.buttons import BigButton, reset_touches
 from app.ui.widgets.keyboard import Key
+from tests.ui.checks import child, of_type
 from tests.ui.sample_views import sample_views
 
 BASE = 50_000_000  # a touch clock far from QTest's own, in ms
@@ -78,6 +81,13 @@ def _button(
     return button, clicks
 
 
+def _host(button: BigButton) -> QWidget:
+    """The widget `_button` made to hold the button."""
+    host = button.parentWidget()
+    assert host is not None
+    return host
+
+
 def test_a_double_tap_counts_once_and_taps_half_a_second_apart_count_twice(qtbot: QtBot) -> None:
     button, clicks = _button(qtbot)
     _tap_at(button, BASE)
@@ -94,10 +104,10 @@ def test_a_double_tap_counts_once_and_taps_half_a_second_apart_count_twice(qtbot
 def test_a_double_tap_does_not_answer_the_next_question_under_the_finger(qtbot: QtBot) -> None:
     first, first_clicks = _button(qtbot)
     second, second_clicks = _button(qtbot)  # the next screen's "No", at the same place
-    second.parentWidget().move(first.parentWidget().pos())
+    _host(second).move(_host(first).pos())
     QApplication.processEvents()
     _tap_at(first, BASE)
-    first.parentWidget().hide()
+    _host(first).hide()
     _tap_at(second, BASE + 90 + 250)
     assert (first_clicks, second_clicks) == ([1], [])
 
@@ -156,10 +166,10 @@ def test_hang_up_asks_a_second_touch(
     monkeypatch.setattr(call_screen, "HANG_UP_ARMED_S", 60.0)
     window.present(sample_views()["call"], Presentation("fr"))
     QApplication.processEvents()
-    screen = window.current_screen
-    intents: list[object] = []
+    screen = of_type(window.current_screen, CallScreen)
+    intents: list[Intent] = []
     screen.intent.connect(intents.append)  # what the screen asks, before the window's rules
-    hang_up = screen.findChild(BigButton, "hang-up")
+    hang_up = child(screen, BigButton, "hang-up")
     assert hang_up.text() == "Raccrocher"
     qtbot.mouseClick(hang_up, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
     assert not [i for i in intents if i.kind is IntentKind.HANG_UP]
@@ -179,10 +189,11 @@ def test_hang_up_forgets_the_first_touch_after_a_while(
     monkeypatch.setattr(call_screen, "HANG_UP_ARMED_S", 0.2)
     window.present(sample_views()["call"], Presentation("fr"))
     QApplication.processEvents()
-    hang_up = window.current_screen.findChild(BigButton, "hang-up")
+    hang_up = child(window.current_screen, BigButton, "hang-up")
     qtbot.mouseClick(hang_up, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: QtBot.mouseClick is unannotated
-    assert window.current_screen.hang_up_armed
-    qtbot.waitUntil(lambda: not window.current_screen.hang_up_armed, timeout=2000)
+    assert of_type(window.current_screen, CallScreen).hang_up_armed
+    # cast, not of_type: an AssertionError inside waitUntil would only mean "not yet".
+    qtbot.waitUntil(lambda: not cast(CallScreen, window.current_screen).hang_up_armed, timeout=2000)
     assert hang_up.text() == "Raccrocher"
 
 
@@ -234,6 +245,7 @@ def test_a_drag_scrolls_the_form_and_a_short_tap_still_chooses(
     viewport = area.viewport()
     start = viewport.mapTo(window, QPoint(viewport.width() // 2, viewport.height() - 20))
     target = window.childAt(start)
+    assert target is not None
     local = target.mapFrom(window, start)
     QTest.mousePress(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, local)
     for step in range(1, 11):
@@ -245,7 +257,7 @@ def test_a_drag_scrolls_the_form_and_a_short_tap_still_chooses(
     QApplication.processEvents()
     assert window.drag_scroller.drags == 1, window.drag_scroller.drags
     assert bar.value() >= 200  # the form followed the finger
-    female = screen.findChild(BigButton, "sex-female")
+    female = child(screen, BigButton, "sex-female")
     area.ensureWidgetVisible(female)
     QApplication.processEvents()
     assert not female.isChecked()

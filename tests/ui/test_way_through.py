@@ -21,11 +21,12 @@ from app.domain.session_context import State
 from app.ui.binding import ControllerBinding
 from app.ui.main_window import KioskWindow
 from app.ui.presenter import Presenter, Site
-from app.ui.views import DeviceKind, ScreenId
+from app.ui.screens.call import CallScreen
+from app.ui.views import DeviceKind, InactivityView, MeasurementView, OrientationView, ScreenId
 from app.ui.widgets.buttons import BigButton
 from drivers import events as dev
 from tests.controller.conftest import HOLDER_NIR, Kiosk
-from tests.ui.checks import all_texts, clipping_problems
+from tests.ui.checks import all_texts, clipping_problems, of_type
 from tests.ui.sample_views import CANARY
 
 
@@ -117,19 +118,23 @@ async def test_the_whole_way_in_each_language(way: Driver, lang: str) -> None:
     assert way.screen() is ScreenId.ORIENTATION
     await way.tap("option-yes")
     await way.tap("option-yes")  # referred by the médecin traitant: within the parcours
-    assert way.k.view.context.orientation.parcours.value == "within"
-    assert way.window.current_view.question_id == "told"
+    orientation = way.k.view.context.orientation
+    assert orientation is not None
+    assert orientation.parcours.value == "within"
+    assert of_type(way.window.current_view, OrientationView).question_id == "told"
     await way.tap("next")
     assert way.screen() is ScreenId.VISIT_REASON
     await way.tap("reason-fever")
     await way.tap("reason-next")
-    assert [r.value for r in way.k.view.context.visit_reason.reasons] == ["fever"]
+    visit_reason = way.k.view.context.visit_reason
+    assert visit_reason is not None
+    assert [r.value for r in visit_reason.reasons] == ["fever"]
     await way.tap("measure-start")
     await way.k.until(
         lambda v: any(m.kind is MeasurementKind.BODY_TEMPERATURE for m in v.context.measurements)
     )
     QApplication.processEvents()
-    assert way.window.current_view.step.value == "result"
+    assert of_type(way.window.current_view, MeasurementView).step.value == "result"
     await way.tap("next")
     await way.tap("skip")  # the oximeter: skipped, the last device → waiting room
     assert way.screen() is ScreenId.WAITING_ROOM
@@ -141,7 +146,7 @@ async def test_the_whole_way_in_each_language(way: Driver, lang: str) -> None:
     await way.k.controller.tick()
     QApplication.processEvents()
     assert way.window.current_screen.findChild(QLabel, "remote-video") is not None
-    way.window.current_screen.draft.setText(f"merci {CANARY}")
+    of_type(way.window.current_screen, CallScreen).draft.setText(f"merci {CANARY}")
     await way.tap("send")
     way.k.call.doctor_hangs_up()
     await way.until(State.END)
@@ -177,7 +182,7 @@ async def test_inactivity_warns_with_a_countdown_then_abandons(way: Driver) -> N
     await way.k.controller.tick()
     QApplication.processEvents()
     assert way.screen() is ScreenId.INACTIVITY
-    assert way.window.current_view.seconds_left == 30
+    assert of_type(way.window.current_view, InactivityView).seconds_left == 30
     way.k.clock.advance(31)
     await way.k.controller.tick()
     QApplication.processEvents()
