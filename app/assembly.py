@@ -35,19 +35,14 @@ from app.sync.insi_client import PlatformInsi
 from app.sync.service import SyncService, build_sync
 from app.sync.store_adapter import StoreOutbox
 from app.ui.presenter import Site
-from app.ui.views import DeviceKind, NearbyPlaceView, SiteContact
+from app.ui.views import NearbyPlaceView, SiteContact
 from drivers.simulators import SimulatorHub
 from kiosk_config import KioskConfig
+from vocabulary.devices import CATALOGUE
 
 log = logging.getLogger("kiosk")
 
 STORE_UPKEEP_S = 600.0  # purge + thresholds every 10 minutes (and at start)
-
-_UI_DEVICES = {
-    "thermometer": DeviceKind.THERMOMETER,
-    "oximeter": DeviceKind.OXIMETER,
-    "tensiometer": DeviceKind.TENSIOMETER,
-}
 
 AUTO: Any = object()  # `call=AUTO`: the real call from the configuration
 
@@ -122,7 +117,9 @@ def site_of(config: KioskConfig) -> Site:
         document_url=config.platform.url.rstrip("/") + DOCUMENT_PATH,
         languages=config.languages,
         devices=tuple(
-            _UI_DEVICES[d.kind.value] for d in config.devices if d.kind.value in _UI_DEVICES
+            d.kind
+            for d in config.devices
+            if d.kind in CATALOGUE  # the patient's devices
         ),
         places=tuple(
             NearbyPlaceView(p.name, p.address, p.phone, p.hours) for p in config.nearby_places

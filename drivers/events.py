@@ -13,13 +13,7 @@ import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-
-class DeviceKind(enum.StrEnum):
-    CARD_READER = "card-reader"
-    CAMERA = "camera"
-    THERMOMETER = "thermometer"
-    OXIMETER = "oximeter"
-    TENSIOMETER = "tensiometer"
+from vocabulary.devices import DeviceKind as DeviceKind  # re-exported: the events name it
 
 
 class FailureReason(enum.StrEnum):

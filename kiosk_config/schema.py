@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from vocabulary.devices import DeviceKind
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -178,12 +180,7 @@ class Mode(enum.StrEnum):
     TEST = "test"
 
 
-class DeviceKindName(enum.StrEnum):
-    CARD_READER = "card-reader"
-    CAMERA = "camera"
-    THERMOMETER = "thermometer"
-    OXIMETER = "oximeter"
-    TENSIOMETER = "tensiometer"
+DeviceKindName = DeviceKind  # the name the schema's callers knew; the kind is vocabulary's
 
 
 class Address(_Strict):
@@ -314,7 +311,7 @@ class Device(_Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")] = Field(
         description="Name of the device in this cabin, used in traces (e.g. 'thermo-1')."
     )
-    kind: DeviceKindName = Field(description="What the device is.")
+    kind: DeviceKind = Field(description="What the device is.")
     backend: Literal["real", "simulated"] = Field(
         default="real", description="'simulated' uses the built-in simulator (demo and tests)."
     )
@@ -338,9 +335,9 @@ class Device(_Strict):
     def _transport_given(self) -> Device:
         if self.backend == "real":
             needs = {
-                DeviceKindName.THERMOMETER: "ble_address",
-                DeviceKindName.OXIMETER: "ble_address",
-                DeviceKindName.TENSIOMETER: "serial_port",
+                DeviceKind.THERMOMETER: "ble_address",
+                DeviceKind.OXIMETER: "ble_address",
+                DeviceKind.TENSIOMETER: "serial_port",
             }.get(self.kind)
             if needs is not None and getattr(self, needs) is None:
                 raise ValueError(f"a real {self.kind} device needs '{needs}'")

@@ -14,11 +14,11 @@ from __future__ import annotations
 import datetime as dt
 
 from drivers.card.apdu import SW_SECURITY_NOT_SATISFIED
-from drivers.card.nir import with_key
 from drivers.card.profile import FID_BENEFICIARIES
 from drivers.card.sim_card import VirtualCard
 from drivers.card.vitale import CardValidity
 from drivers.events import Beneficiary
+from vocabulary.nir import with_key
 
 _VALID = CardValidity(valid_from=dt.date(2019, 1, 1), valid_until=dt.date(2099, 12, 31))
 

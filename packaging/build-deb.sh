@@ -42,7 +42,7 @@ stamp="$(git log -1 --format=%cd --date=format-local:%Y%m%d%H%M%S)"
 sha="$(git rev-parse --short=10 HEAD)"
 VERSION="${base_version}+git${stamp}.${sha}"
 dirty=""
-if ! git diff --quiet HEAD -- app drivers kiosk_config packaging requirements pyproject.toml; then
+if ! git diff --quiet HEAD -- app drivers kiosk_config vocabulary packaging requirements pyproject.toml; then
   dirty=" (the work tree has uncommitted changes: they are NOT in the package, HEAD is)"
 fi
 echo "build-deb: $PKG $VERSION from $sha$dirty"
@@ -83,12 +83,12 @@ find "$site" -type f -perm /0111 -exec chmod 0644 {} +
 find "$site" -depth -type d \( -name tests -o -name testing \) -path '*/numpy/*' -exec rm -rf {} +
 find "$site" -name '__pycache__' -prune -exec rm -rf {} +
 
-# 3. The application from HEAD: app, drivers, kiosk_config, as `pip install .` (the
+# 3. The application from HEAD: app, drivers, kiosk_config, vocabulary, as `pip install .` (the
 #    cabin's project) has them. The demo with its patients and its signing key
 #    (kiosk_demo/) and the reference platform (devtools/) are another project
 #    (kiosk_demo/pyproject.toml): not archived; no tests.
-git archive --format=tar HEAD app drivers kiosk_config | tar -x -C "$site"
-find "$site/app" "$site/drivers" "$site/kiosk_config" -name '*.pyc' -delete
+git archive --format=tar HEAD app drivers kiosk_config vocabulary | tar -x -C "$site"
+find "$site/app" "$site/drivers" "$site/kiosk_config" "$site/vocabulary" -name '*.pyc' -delete
 dist="$site/telecabine_kiosk-$base_version.dist-info"
 mkdir -p "$dist"
 printf 'Metadata-Version: 2.1\nName: telecabine-kiosk\nVersion: %s\n' "$base_version" > "$dist/METADATA"
@@ -140,7 +140,7 @@ done
 {
   echo "$PKG ($VERSION) trixie; urgency=medium"
   echo
-  git log -20 --format='  * %s' -- app drivers kiosk_config packaging requirements | cut -c1-78
+  git log -20 --format='  * %s' -- app drivers kiosk_config vocabulary packaging requirements | cut -c1-78
   echo
   echo " -- Télécabine kiosk team <kiosk@telecabine.fr>  $(git log -1 --format=%cD)"
 } > "$root/usr/share/doc/$PKG/changelog"

@@ -4,7 +4,7 @@ The import graph is read with `ast` from every module of the tree, imports
 inside functions included (`import x`, `from x import y`, relative imports
 resolved, and `importlib.import_module("x")` with a literal name):
 
-1. product code (app/, drivers/, kiosk_config/) never imports the demo
+1. product code (app/, drivers/, kiosk_config/, vocabulary/) never imports the demo
    (kiosk_demo), devtools, tests, or a module named like a test or a demo,
    and has no module so named itself;
 2. app/ui never imports the entry point (app.main): arrows point down;
@@ -13,7 +13,9 @@ resolved, and `importlib.import_module("x")` with a literal name):
    entry point app/main.py, and by the demo's home kiosk_demo/ (its headless
    patient drives the real window offscreen). The demo's operator panel is a
    screen like the others, in app/ui/operator_panel.py: its captions are in the
-   product's catalogues, and it knows the demo only as the object it is handed.
+   product's catalogues, and it knows the demo only as the object it is handed;
+5. vocabulary/ (the words drivers/ and app/ share) imports only itself and the
+   standard library: nothing of app/, drivers/, kiosk_config/, nor a third-party library.
 
 Each rule is shown to fail on a deliberately bad file in a throwaway tree.
 docs/architecture.md gives the map these rules keep.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,11 +34,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-PRODUCT = ("app", "drivers", "kiosk_config")
+PRODUCT = ("app", "drivers", "kiosk_config", "vocabulary")
 SCANNED = (*PRODUCT, "devtools", "kiosk_demo")
 QT_MODULES = frozenset({"PySide6", "shiboken6", "qasync"})
 QT_ALLOWED = ("app/ui/", "app/main.py", "kiosk_demo/")
 APART = frozenset({"kiosk_demo", "devtools", "tests"})  # never imported by product code
+_VOCABULARY_MAY_IMPORT = frozenset({"vocabulary", "__future__", *sys.stdlib_module_names})
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +103,7 @@ def imports_of(path: Path, root: Path) -> Iterator[tuple[int, str]]:
 
 
 def check_tree(root: Path) -> list[Violation]:
-    """Every breach of the four rules in the tree at `root`."""
+    """Every breach of the five rules in the tree at `root`."""
     out: list[Violation] = []
     for top in SCANNED:
         if not (root / top).is_dir():
@@ -124,6 +128,10 @@ def check_tree(root: Path) -> list[Violation]:
                     out.append(Violation(rel, line, name, "app/ui imports the entry point"))
                 if top == "drivers" and parts[0] == "app":
                     out.append(Violation(rel, line, name, "drivers import app"))
+                if top == "vocabulary" and parts[0] not in _VOCABULARY_MAY_IMPORT:
+                    out.append(
+                        Violation(rel, line, name, "vocabulary imports beyond the standard library")
+                    )
                 if parts[0] in QT_MODULES and not rel.startswith(QT_ALLOWED):
                     out.append(
                         Violation(rel, line, name, "Qt outside app/ui, app/main.py, kiosk_demo")
@@ -181,6 +189,18 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
             "from app.domain.trace import IncidentCode\n",
             "app.domain.trace",
             "drivers import app",
+        ),
+        (
+            "vocabulary/x.py",
+            "from drivers.events import DeviceKind\n",
+            "drivers.events",
+            "vocabulary imports beyond the standard library",
+        ),
+        (
+            "vocabulary/x.py",
+            "def f():\n    import pydantic\n",
+            "pydantic",
+            "vocabulary imports beyond the standard library",
         ),
         (
             "app/controller/x.py",

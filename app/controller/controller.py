@@ -31,12 +31,7 @@ from typing import Any
 
 from app.controller.assisted import AssistedActs
 from app.controller.call_events import CallStatusBoard, trace_code, translate_call_event
-from app.controller.device_events import (
-    DEVICE_FOR_MEASUREMENT,
-    MEASURING_KINDS,
-    read_card,
-    translate,
-)
+from app.controller.device_events import MEASURING_KINDS, read_card, translate
 from app.controller.ports import (
     CallMediaCheckFailed,
     CallPort,
@@ -66,6 +61,7 @@ from app.domain.trace import (
 from app.maintenance.accounts import AuditEntry, AuditSink, Professional
 from app.maintenance.service import AccountService
 from drivers import events as dev
+from vocabulary.devices import DEVICE_FOR_MEASUREMENT
 
 log = logging.getLogger(__name__)
 

@@ -58,34 +58,9 @@ from app.domain.measurements import (
 )
 from app.domain.mode import RunMode
 from drivers import events as dev
+from vocabulary.devices import CATALOGUE, DEVICE_FOR_MEASUREMENT
 
 _PARTIAL_DATE = re.compile(r"^(\d{4})-?(\d{2})?-?(\d{2})?$")
-
-DEVICE_FOR_MEASUREMENT: dict[MeasurementKind, dev.DeviceKind] = {
-    MeasurementKind.BODY_TEMPERATURE: dev.DeviceKind.THERMOMETER,
-    MeasurementKind.SPO2: dev.DeviceKind.OXIMETER,
-    MeasurementKind.HEART_RATE: dev.DeviceKind.OXIMETER,
-    MeasurementKind.BLOOD_PRESSURE: dev.DeviceKind.TENSIOMETER,
-}
-"""Which device the flow's `StartDevice(kind)` starts."""
-
-# Which measurement each device's quantities make, in the order they are reported.
-_GROUPS: dict[dev.DeviceKind, tuple[tuple[MeasurementKind, frozenset[Quantity]], ...]] = {
-    dev.DeviceKind.THERMOMETER: (
-        (MeasurementKind.BODY_TEMPERATURE, frozenset({Quantity.BODY_TEMPERATURE})),
-    ),
-    dev.DeviceKind.OXIMETER: (
-        (MeasurementKind.SPO2, frozenset({Quantity.SPO2})),
-        (MeasurementKind.HEART_RATE, frozenset({Quantity.HEART_RATE})),
-    ),
-    dev.DeviceKind.TENSIOMETER: (
-        (
-            MeasurementKind.BLOOD_PRESSURE,
-            frozenset({Quantity.SYSTOLIC, Quantity.DIASTOLIC, Quantity.MEAN}),
-        ),
-        (MeasurementKind.HEART_RATE, frozenset({Quantity.HEART_RATE})),
-    ),
-}
 
 
 class CardDateInvalid(ValueError):
@@ -233,7 +208,8 @@ def events_from_reading(
     reading: dev.Reading, at: datetime, new_id: Callable[[], str]
 ) -> list[ev.Event]:
     """MeasurementTaken for each plausible measurement in the reading, MeasurementRejected else."""
-    groups = _GROUPS.get(reading.kind, ())
+    row = CATALOGUE.get(reading.kind)
+    groups = () if row is None else row.measurements
     values: dict[Quantity, Decimal] = {}
     units: dict[Quantity, str] = {}
     for item in reading.values:
@@ -274,13 +250,12 @@ _CARD_PROBLEMS = {
     dev.FailureReason.QR_INVALID: ev.IdentificationProblem.QR_INVALID,
 }
 
-MEASURING_KINDS = frozenset(
-    {dev.DeviceKind.THERMOMETER, dev.DeviceKind.OXIMETER, dev.DeviceKind.TENSIOMETER}
-)
+MEASURING_KINDS = frozenset(CATALOGUE)
 
 
 def measurement_kinds_of(device: dev.DeviceKind) -> tuple[MeasurementKind, ...]:
-    return tuple(kind for kind, _ in _GROUPS.get(device, ()))
+    row = CATALOGUE.get(device)
+    return () if row is None else row.measurement_kinds
 
 
 def translate(

@@ -33,42 +33,30 @@ from datetime import datetime
 from decimal import Decimal
 
 from app.domain.errors import DomainError
-
-
-class MeasurementKind(enum.StrEnum):
-    BODY_TEMPERATURE = "body-temperature"
-    HEART_RATE = "heart-rate"
-    SPO2 = "spo2"
-    BLOOD_PRESSURE = "blood-pressure"
-
-
-class Quantity(enum.StrEnum):
-    """One measured quantity; values match `drivers.events.ReadingValue.quantity`."""
-
-    BODY_TEMPERATURE = "body-temperature"
-    HEART_RATE = "heart-rate"
-    SPO2 = "spo2"
-    SYSTOLIC = "systolic"
-    DIASTOLIC = "diastolic"
-    MEAN = "mean"
+from vocabulary.quantities import MeasurementKind as MeasurementKind
+from vocabulary.quantities import Quantity as Quantity
 
 
 @dataclass(frozen=True, slots=True)
 class QuantitySpec:
-    unit: str  # UCUM
+    unit: str  # UCUM (the quantity's own, `Quantity.ucum`)
     loinc: str
     low: Decimal
     high: Decimal
 
 
 QUANTITY_SPECS: Mapping[Quantity, QuantitySpec] = {
-    Quantity.BODY_TEMPERATURE: QuantitySpec("Cel", "8310-5", Decimal("30.0"), Decimal("45.0")),
-    Quantity.HEART_RATE: QuantitySpec("/min", "8867-4", Decimal(25), Decimal(250)),
-    Quantity.SPO2: QuantitySpec("%", "2708-6", Decimal(50), Decimal(100)),
-    Quantity.SYSTOLIC: QuantitySpec("mm[Hg]", "8480-6", Decimal(50), Decimal(280)),
-    Quantity.DIASTOLIC: QuantitySpec("mm[Hg]", "8462-4", Decimal(20), Decimal(180)),
+    Quantity.BODY_TEMPERATURE: QuantitySpec(
+        Quantity.BODY_TEMPERATURE.ucum, "8310-5", Decimal("30.0"), Decimal("45.0")
+    ),
+    Quantity.HEART_RATE: QuantitySpec(
+        Quantity.HEART_RATE.ucum, "8867-4", Decimal(25), Decimal(250)
+    ),
+    Quantity.SPO2: QuantitySpec(Quantity.SPO2.ucum, "2708-6", Decimal(50), Decimal(100)),
+    Quantity.SYSTOLIC: QuantitySpec(Quantity.SYSTOLIC.ucum, "8480-6", Decimal(50), Decimal(280)),
+    Quantity.DIASTOLIC: QuantitySpec(Quantity.DIASTOLIC.ucum, "8462-4", Decimal(20), Decimal(180)),
     # The mean is bounded by the diastolic and systolic of the same reading.
-    Quantity.MEAN: QuantitySpec("mm[Hg]", "8478-0", Decimal(20), Decimal(280)),
+    Quantity.MEAN: QuantitySpec(Quantity.MEAN.ucum, "8478-0", Decimal(20), Decimal(280)),
 }
 
 

@@ -16,6 +16,9 @@ Layout (15 characters, spaces allowed in the input):
   digits, and the commune then takes two.
 - order: 001-999.
 - key = 97 - (the first 13 digits mod 97), with 2A read as 19 and 2B as 18.
+
+The check itself is `vocabulary.nir` (the card driver reads with the same
+one); this module turns its reason into a sentence and a `Nir` value.
 """
 
 from __future__ import annotations
@@ -24,23 +27,12 @@ import enum
 from dataclasses import dataclass, field
 
 from app.domain.errors import DomainError
+from vocabulary.nir import NIR_LENGTH as _LENGTH
+from vocabulary.nir import OVERSEAS_PREFIXES as _OVERSEAS_PREFIXES
+from vocabulary.nir import NirErrorReason, nir_problem
+from vocabulary.nir import nir_key as _key_number
 
-_LENGTH = 15
-_CORSICA_FOR_KEY = {"2A": "19", "2B": "18"}
-_OVERSEAS_PREFIXES = ("97", "98")
-
-
-class NirErrorReason(enum.StrEnum):
-    LENGTH = "length"
-    SEX = "sex"
-    YEAR = "year"
-    MONTH = "month"
-    DEPARTMENT = "department"
-    COMMUNE = "commune"
-    ORDER = "order"
-    KEY_FORMAT = "key-format"
-    KEY_MISMATCH = "key-mismatch"
-
+__all__ = ["InvalidNir", "Nir", "NirErrorReason", "NirSex", "nir_key", "parse_nir"]
 
 _SENTENCES: dict[NirErrorReason, str] = {
     NirErrorReason.LENGTH: "The social security number must have 15 characters; this one has {n}.",
@@ -131,21 +123,8 @@ class Nir:
 
 
 def nir_key(first_13: str) -> str:
-    """The control key of the first 13 characters (Corsica read as 19/18)."""
-    digits = _CORSICA_FOR_KEY.get(first_13[5:7], first_13[5:7])
-    number = first_13[:5] + digits + first_13[7:13]
-    return f"{97 - int(number) % 97:02d}"
-
-
-def _valid_month(month: str) -> bool:
-    if not month.isdecimal() or not month.isascii():
-        return False
-    m = int(month)
-    return 1 <= m <= 12 or 20 <= m <= 42 or m >= 50
-
-
-def _digits(text: str) -> bool:
-    return text.isascii() and text.isdecimal()
+    """The control key of the first 13 characters, two digits (Corsica read as 19/18)."""
+    return f"{_key_number(first_13):02d}"
 
 
 def parse_nir(text: str) -> Nir:
@@ -158,29 +137,7 @@ def parse_nir(text: str) -> Nir:
 
 def _checked(text: str) -> str:
     compact = "".join(text.split()).upper()
-    if len(compact) != _LENGTH:
-        raise InvalidNir(NirErrorReason.LENGTH, len(compact))
-    if compact[0] not in "1278":
-        raise InvalidNir(NirErrorReason.SEX)
-    if not _digits(compact[1:3]):
-        raise InvalidNir(NirErrorReason.YEAR)
-    if not _valid_month(compact[3:5]):
-        raise InvalidNir(NirErrorReason.MONTH)
-    dept = compact[5:7]
-    if not (dept in _CORSICA_FOR_KEY or (_digits(dept) and dept != "00")):
-        raise InvalidNir(NirErrorReason.DEPARTMENT)
-    if not _digits(compact[7:10]):
-        # For 97x/98x the third character belongs to the département; it is a digit either way.
-        reason = (
-            NirErrorReason.DEPARTMENT
-            if dept in _OVERSEAS_PREFIXES and not _digits(compact[7])
-            else NirErrorReason.COMMUNE
-        )
-        raise InvalidNir(reason)
-    if not _digits(compact[10:13]) or compact[10:13] == "000":
-        raise InvalidNir(NirErrorReason.ORDER)
-    if not _digits(compact[13:15]):
-        raise InvalidNir(NirErrorReason.KEY_FORMAT)
-    if nir_key(compact[:13]) != compact[13:15]:
-        raise InvalidNir(NirErrorReason.KEY_MISMATCH)
+    reason = nir_problem(compact)
+    if reason is not None:
+        raise InvalidNir(reason, len(compact))
     return compact

@@ -93,26 +93,10 @@ from app.ui.views import (
     WaitingRoomView,
     WelcomeView,
 )
+from vocabulary.devices import CATALOGUE, PATIENT_DEVICES
 
 CONSENT_ORDER = tuple(source.item for source in CONSENT_TEXTS)
 IDENTITY_SHOWN_FIRST_S = 5.0  # the doctor's identity alone on screen before the video
-
-_DEVICE_KINDS: Mapping[DeviceKind, tuple[MeasurementKind, ...]] = {
-    DeviceKind.THERMOMETER: (MeasurementKind.BODY_TEMPERATURE,),
-    DeviceKind.OXIMETER: (MeasurementKind.SPO2, MeasurementKind.HEART_RATE),
-    DeviceKind.TENSIOMETER: (MeasurementKind.BLOOD_PRESSURE, MeasurementKind.HEART_RATE),
-}
-_START_KIND: Mapping[DeviceKind, MeasurementKind] = {
-    DeviceKind.THERMOMETER: MeasurementKind.BODY_TEMPERATURE,
-    DeviceKind.OXIMETER: MeasurementKind.SPO2,
-    DeviceKind.TENSIOMETER: MeasurementKind.BLOOD_PRESSURE,
-}
-_MANUAL_FIELDS: Mapping[DeviceKind, tuple[tuple[Quantity, str], ...]] = {
-    DeviceKind.THERMOMETER: ((Quantity.BODY_TEMPERATURE, "°C"),),
-    DeviceKind.OXIMETER: ((Quantity.SPO2, "%"), (Quantity.HEART_RATE, "/min")),
-    DeviceKind.TENSIOMETER: ((Quantity.SYSTOLIC, "mm Hg"), (Quantity.DIASTOLIC, "mm Hg")),
-}
-
 
 # --- what the binding carries out ----------------------------------------------------
 
@@ -185,7 +169,7 @@ class Site:
     """What the presenter needs from the site configuration."""
 
     languages: tuple[str, ...] = ("fr", "en", "ar")
-    devices: tuple[DeviceKind, ...] = tuple(DeviceKind)
+    devices: tuple[DeviceKind, ...] = PATIENT_DEVICES
     places: tuple[NearbyPlaceView, ...] = ()
     numbers: Mapping[str, str] = field(default_factory=dict)  # domain number -> site number
     # Where the patient fetches a document on the platform ("{id}" is the document id);
@@ -490,7 +474,7 @@ class Presenter:
         return IdentificationView(methods)
 
     def _device(self) -> DeviceKind:
-        devices = self.site.devices or tuple(DeviceKind)
+        devices = self.site.devices or PATIENT_DEVICES
         return devices[min(self._p.device, len(devices) - 1)]
 
     def _measurements(self, sv: Any, easy: bool) -> View:
@@ -501,9 +485,9 @@ class Presenter:
             )
         device = self._device()
         index = self._p.device + 1
-        total = len(self.site.devices or tuple(DeviceKind))
+        total = len(self.site.devices or PATIENT_DEVICES)
         manual_for = self._p.professional_for == "manual-measure" or (
-            ctx.manual_entry_for in (_DEVICE_KINDS[device])
+            ctx.manual_entry_for in CATALOGUE[device].measurement_kinds
             and ctx.manual_entry_for is not self._p.manual_dismissed
         )
         if manual_for:
@@ -515,16 +499,16 @@ class Presenter:
             return ManualEntryView(
                 device,
                 tuple(
-                    ManualField(q.value, Msg(f"measure.q.{q.value}"), unit)
-                    for q, unit in _MANUAL_FIELDS[device]
+                    ManualField(q.value, Msg(f"measure.q.{q.value}"), q.display_unit)
+                    for q in CATALOGUE[device].manual_entry
                 ),
                 assistant.display_name,
                 self._p.manual_error,
             )
-        kinds = _DEVICE_KINDS[device]
+        kinds = CATALOGUE[device].measurement_kinds
         if ctx.active_device in kinds:
             return MeasurementView(device, MeasureStep.MEASURING, index, total)
-        main = [m for m in ctx.measurements if m.kind is _START_KIND[device]]
+        main = [m for m in ctx.measurements if m.kind is CATALOGUE[device].first_measurement]
         if main:
             # This device's own reading: its main measurement and what came with it (a pulse),
             # not the pulse another device measured earlier.
@@ -799,7 +783,7 @@ class Presenter:
         p = self._p
         k = intent.kind
         device = self._device()
-        total = len(self.site.devices or tuple(DeviceKind))
+        total = len(self.site.devices or PATIENT_DEVICES)
         if not p.told_seen and sv.context.orientation is not None:
             if k is IntentKind.NEXT:
                 p.told_seen = True
@@ -812,9 +796,12 @@ class Presenter:
             return [Submit(ev.MeasurementsDone)]
 
         if k in (IntentKind.MEASURE_START, IntentKind.MEASURE_RETRY):
-            return [Submit(ev.StartMeasurement, {"kind": _START_KIND[device]})]
+            return [Submit(ev.StartMeasurement, {"kind": CATALOGUE[device].first_measurement})]
         if k is IntentKind.MEASURE_SKIP:
-            return [Submit(ev.SkipMeasurement, {"kind": _START_KIND[device]}), *advance()]
+            return [
+                Submit(ev.SkipMeasurement, {"kind": CATALOGUE[device].first_measurement}),
+                *advance(),
+            ]
         if k is IntentKind.NEXT:
             return advance()
         if k is IntentKind.ASK_PROFESSIONAL:
@@ -830,14 +817,14 @@ class Presenter:
             return []
         if k is IntentKind.MANUAL_VALUE:
             values: dict[Quantity, Decimal] = {}
-            for q, _unit in _MANUAL_FIELDS[device]:
+            for q in CATALOGUE[device].manual_entry:
                 raw = intent.data.get(q.value, "").replace(",", ".").strip()
                 try:
                     values[q] = Decimal(raw)
                 except InvalidOperation:
                     p.manual_error = Msg("manual.invalid")
                     return []
-            kind = _START_KIND[device]
+            kind = CATALOGUE[device].first_measurement
             return [EnterValue(kind, values)]
         return []
 

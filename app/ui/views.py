@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from app.ui.i18n import Msg
+from vocabulary.devices import DeviceKind as DeviceKind  # re-exported: the views name it
 
 
 class ScreenId(enum.StrEnum):
@@ -99,14 +100,6 @@ class IdentificationMethod(enum.StrEnum):
     CARD = "card"
     QR = "qr"
     PROFESSIONAL = "professional"
-
-
-class DeviceKind(enum.StrEnum):
-    """The devices the patient is guided through (pictogram + instructions per kind)."""
-
-    THERMOMETER = "thermometer"
-    OXIMETER = "oximeter"
-    TENSIOMETER = "tensiometer"
 
 
 class MeasureStep(enum.StrEnum):

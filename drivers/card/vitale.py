@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 from drivers.card import tlv
 from drivers.card.errors import CardErrorReason, CardProtocolError
-from drivers.card.nir import is_valid_nir, nir_key
 from drivers.events import Beneficiary
+from vocabulary.nir import is_valid_nir, nir_key
 
 AID_VITALE = bytes.fromhex("D250000002564954414C45")
 AID_MF_VITALE = bytes.fromhex("D2500000024D465F564954414C45")

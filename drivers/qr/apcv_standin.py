@@ -36,9 +36,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from drivers.card.nir import is_valid_nir
 from drivers.qr.errors import QrErrorReason, QrPayloadError
 from drivers.qr.profile import ApcvIdentity, QrProfile
+from vocabulary.nir import is_valid_nir
 
 PREFIX = "APCV-TEST1."
 

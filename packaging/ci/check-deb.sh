@@ -86,7 +86,7 @@ du -sh "$root/opt/telecabine" | sed 's/^/  installed: /'
 # No demo, reference platform or test data on a cabin (docs/architecture.md, "Two installs").
 site_dir=("$root"/opt/telecabine/venv/lib/python3*/site-packages)
 test ! -e "${site_dir[0]}/kiosk_demo" && test ! -e "${site_dir[0]}/devtools"
-test -z "$(find "${site_dir[0]}/app" "${site_dir[0]}/drivers" "${site_dir[0]}/kiosk_config" -name 'test_*.py' -o -name '*demo*.py')"
+test -z "$(find "${site_dir[0]}/app" "${site_dir[0]}/drivers" "${site_dir[0]}/kiosk_config" "${site_dir[0]}/vocabulary" -name 'test_*.py' -o -name '*demo*.py')"
 
 step "kiosk --help"
 in_root /opt/telecabine/bin/kiosk --help > "$work/help.txt"

@@ -61,7 +61,7 @@ def cabin_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     src = tmp_path_factory.mktemp("cabin-src")
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, src / name)
-    for name in ("app", "drivers", "kiosk_config", "kiosk_demo", "devtools", "tests"):
+    for name in ("app", "drivers", "kiosk_config", "vocabulary", "kiosk_demo", "devtools", "tests"):
         # everything a careless package list could pick up is there to be left out
         shutil.copytree(ROOT / name, src / name, ignore=_IGNORE)
     return _wheel(src, tmp_path_factory.mktemp("cabin-wheel"))
@@ -72,7 +72,7 @@ def test_the_cabin_wheel_has_the_kiosk_and_nothing_of_the_demo(cabin_wheel: Path
         names = wheel.namelist()
         texts = [wheel.read(n) for n in names if not n.endswith(".png")]
     tops = {n.split("/", 1)[0] for n in names if not n.split("/", 1)[0].endswith(".dist-info")}
-    assert tops == {"app", "drivers", "kiosk_config"}
+    assert tops == {"app", "drivers", "kiosk_config", "vocabulary"}
     for needed in ("app/main.py", "app/assembly.py", "drivers/simulators.py", "app/cli/run_cmd.py"):
         assert needed in names
     stems = [Path(n).name for n in names if n.endswith(".py")]

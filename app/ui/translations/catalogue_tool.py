@@ -133,8 +133,10 @@ _PRESENTER = "app.ui.presenter"
 DYNAMIC_IDS: dict[str, Callable[[], Iterable[str | tuple[str, ...]]]] = {
     # template (each {} is one run-time value) -> the values it takes
     "measure.q.{}": _enum_values("app.domain.measurements", "Quantity"),
-    "measure.{}.title": _enum_values("app.ui.views", "DeviceKind"),
-    "measure.{}.how{}": _product(_enum_values("app.ui.views", "DeviceKind"), _fixed("1", "2", "3")),
+    "measure.{}.title": _attr("vocabulary.devices", "PATIENT_DEVICES"),
+    "measure.{}.how{}": _product(
+        _attr("vocabulary.devices", "PATIENT_DEVICES"), _fixed("1", "2", "3")
+    ),
     "identity.status.{}": _enum_values("app.domain.identity", "IdentityStatus"),
     "identity_form.nir.{}": _enum_values("app.domain.nir", "NirErrorReason"),
     "identity_form.error.{}": _enum_values("app.domain.manual_identity", "FieldProblem"),

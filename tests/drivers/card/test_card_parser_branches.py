@@ -12,7 +12,6 @@ from drivers.card import tlv
 from drivers.card.apdu import ResponseApdu, select_file
 from drivers.card.decode import decode_response
 from drivers.card.errors import CardErrorReason, CardProtocolError
-from drivers.card.nir import is_valid_nir, nir_key
 from drivers.card.tlv import Tlv
 from drivers.card.vitale import (
     CardValidity,
@@ -20,6 +19,7 @@ from drivers.card.vitale import (
     parse_beneficiaries,
     parse_validity,
 )
+from vocabulary.nir import is_valid_nir, nir_key
 
 
 def reason_of(call: object, *args: object) -> CardErrorReason:

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from drivers.card.apdu import CommandApdu, ResponseApdu
 from drivers.card.errors import CardErrorReason, CardProtocolError
-from drivers.card.nir import with_key
 from drivers.card.profile import (
     FID_CARD_DATA,
     Transmit,
@@ -27,6 +26,7 @@ from drivers.card.sim_card import CardApplet, VirtualCard
 from drivers.card.vitale import CardValidity
 from drivers.events import Beneficiary, CardRead
 from kiosk_demo import cards as patients
+from vocabulary.nir import with_key
 
 
 def applet_transmit(applet: CardApplet, log: list[bytes] | None = None) -> Transmit:

@@ -13,7 +13,6 @@ from stdnum.fr import nir as stdnum_nir
 from drivers.card import tlv
 from drivers.card.decode import decode_response, parse_hex
 from drivers.card.errors import CardErrorReason, CardProtocolError
-from drivers.card.nir import is_valid_nir, nir_key, with_key
 from drivers.card.vitale import (
     CardValidity,
     encode_beneficiary,
@@ -22,6 +21,7 @@ from drivers.card.vitale import (
     parse_validity,
 )
 from drivers.events import Beneficiary
+from vocabulary.nir import is_valid_nir, nir_key, with_key
 
 # One beneficiary, built by hand from the public layout:
 # 65 { 80 "DUPONT", 81 "JEAN", 82 "19700101", 93 "170017511300144" }

@@ -12,7 +12,7 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from app.domain.nir import InvalidNir, parse_nir
-from drivers.card.nir import is_valid_nir
+from vocabulary.nir import is_valid_nir
 
 _CHARS = "0123456789AB"
 
