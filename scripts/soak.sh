@@ -10,5 +10,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 unset QT_QPA_PLATFORM  # the soak's kiosk is a real X window, never offscreen
+# The allocator setting of the cabin's unit (packaging/systemd/telecabine-kiosk.service): the
+# soak measures the kiosk as the cabin runs it. MALLOC_ARENA_MAX=8 (or unset it) to compare.
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 export PATH="$PATH:/usr/sbin:/sbin"  # pcscd
 exec .venv/bin/python -m tests.soak.soak_kiosk --verbose "$@"
