@@ -42,8 +42,7 @@ from app.sync.retry_policy import BackoffPolicy, parse_retry_after
 from app.sync.transport import (
     HttpReply,
     NetworkFailure,
-    NetworkFailureReason,
-    read_bounded,
+    send,
     ssl_context_for,
 )
 from kiosk_config import KioskConfig
@@ -118,30 +117,16 @@ class OtlpHttpClient:
 
     async def post_metrics(self, body: bytes) -> HttpReply:
         headers = {"Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE}
-        try:
-            async with self._session.post(
-                self.url, data=body, headers=headers, timeout=self._timeout, ssl=self._ssl
-            ) as response:
-                payload = await read_bounded(response.content, self._max_reply)
-                return HttpReply(response.status, dict(response.headers), payload)
-        except TimeoutError as exc:
-            raise NetworkFailure(
-                NetworkFailureReason.TIMEOUT, "The platform did not answer in time."
-            ) from exc
-        except aiohttp.ClientSSLError as exc:
-            raise NetworkFailure(
-                NetworkFailureReason.TLS, "The platform's TLS certificate was not accepted."
-            ) from exc
-        except (aiohttp.ClientConnectionError, OSError) as exc:
-            raise NetworkFailure(
-                NetworkFailureReason.CONNECTION,
-                f"The connection to the platform failed ({type(exc).__name__}).",
-            ) from exc
-        except (aiohttp.ClientError, ValueError) as exc:
-            raise NetworkFailure(
-                NetworkFailureReason.PROTOCOL,
-                f"The platform's answer could not be read ({type(exc).__name__}).",
-            ) from exc
+        return await send(
+            self._session,
+            "POST",
+            self.url,
+            body,
+            headers,
+            timeout=self._timeout,
+            ssl=self._ssl,
+            max_reply=self._max_reply,
+        )
 
 
 @dataclass

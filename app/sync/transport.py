@@ -97,6 +97,48 @@ def ssl_context_for(platform: Platform) -> ssl.SSLContext:
     )
 
 
+async def send(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    body: bytes | None,
+    headers: dict[str, str],
+    *,
+    timeout: aiohttp.ClientTimeout,
+    ssl: ssl.SSLContext | bool,
+    max_reply: int,
+) -> HttpReply:
+    """One request to the platform; whatever goes wrong on the way is one `NetworkFailure`.
+
+    Shared by every channel to the platform (FHIR, the heartbeat): the same four
+    reasons and sentences wherever the network fails.
+    """
+    try:
+        async with session.request(
+            method, url, data=body, headers=headers, timeout=timeout, ssl=ssl
+        ) as response:
+            payload = await read_bounded(response.content, max_reply)
+            return HttpReply(response.status, dict(response.headers), payload)
+    except TimeoutError as exc:
+        raise NetworkFailure(
+            NetworkFailureReason.TIMEOUT, "The platform did not answer in time."
+        ) from exc
+    except aiohttp.ClientSSLError as exc:
+        raise NetworkFailure(
+            NetworkFailureReason.TLS, "The platform's TLS certificate was not accepted."
+        ) from exc
+    except (aiohttp.ClientConnectionError, OSError) as exc:
+        raise NetworkFailure(
+            NetworkFailureReason.CONNECTION,
+            f"The connection to the platform failed ({type(exc).__name__}).",
+        ) from exc
+    except (aiohttp.ClientError, ValueError) as exc:  # ValueError: a malformed header or status
+        raise NetworkFailure(
+            NetworkFailureReason.PROTOCOL,
+            f"The platform's answer could not be read ({type(exc).__name__}).",
+        ) from exc
+
+
 class PlatformClient:
     """POSTs bundles to the platform's base URL and probes its health endpoint."""
 
@@ -139,35 +181,16 @@ class PlatformClient:
     async def _request(
         self, method: str, url: str, body: bytes | None, headers: dict[str, str]
     ) -> HttpReply:
-        try:
-            async with self._session.request(
-                method, url, data=body, headers=headers, timeout=self._timeout, ssl=self._ssl
-            ) as response:
-                payload = await read_bounded(response.content, self._max_reply)
-                return HttpReply(response.status, dict(response.headers), payload)
-        except TimeoutError as exc:
-            raise NetworkFailure(
-                NetworkFailureReason.TIMEOUT, "The platform did not answer in time."
-            ) from exc
-        except aiohttp.ClientSSLError as exc:
-            raise NetworkFailure(
-                NetworkFailureReason.TLS, "The platform's TLS certificate was not accepted."
-            ) from exc
-        except (aiohttp.ClientConnectionError, OSError) as exc:
-            raise NetworkFailure(
-                NetworkFailureReason.CONNECTION,
-                f"The connection to the platform failed ({type(exc).__name__}).",
-            ) from exc
-        except aiohttp.ClientError as exc:
-            raise NetworkFailure(
-                NetworkFailureReason.PROTOCOL,
-                f"The platform's answer could not be read ({type(exc).__name__}).",
-            ) from exc
-        except ValueError as exc:  # a malformed header or status line
-            raise NetworkFailure(
-                NetworkFailureReason.PROTOCOL,
-                f"The platform's answer could not be read ({type(exc).__name__}).",
-            ) from exc
+        return await send(
+            self._session,
+            method,
+            url,
+            body,
+            headers,
+            timeout=self._timeout,
+            ssl=self._ssl,
+            max_reply=self._max_reply,
+        )
 
     async def healthy(self) -> bool:
         """True when the health endpoint answers 2xx in time; never raises."""
