@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from drivers.card.sim_card import VirtualCard
 from drivers.registry import (
@@ -96,7 +96,7 @@ class SimulatorHub:
         self._card_port = 0
         self._started = False
 
-    async def __aenter__(self) -> SimulatorHub:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -102,7 +102,7 @@ class NetworkMonitor:
         """`listener(event)` is called on the loop at every change (keep it quick)."""
         self._listeners.append(listener)
 
-    async def events(self) -> AsyncIterator[NetworkEvent]:
+    async def events(self) -> AsyncGenerator[NetworkEvent]:
         """The changes, as an async iterator (one queue per consumer)."""
         queue: asyncio.Queue[NetworkEvent] = asyncio.Queue()
         self._queues.append(queue)
