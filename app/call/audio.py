@@ -5,6 +5,10 @@ which is what Opus wants, so no resampling happens on the way out. The
 sounddevice streams call back on PortAudio's thread; blocks cross to the
 asyncio loop through call_soon_threadsafe, and the buffers between them are
 bounded (old audio is dropped, never queued without end).
+
+Echo: the speakers report what they play (`PlaybackTapped`) and the
+microphone track runs each block through an echo canceller fed with it
+(app/call/echo.py, docs/call-audio.md).
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import fractions
 import math
 import threading
 import time
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from aiortc import MediaStreamTrack
@@ -57,6 +62,24 @@ class AudioSink(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+PlaybackTap = Callable[[Pcm], None]
+
+
+@runtime_checkable
+class PlaybackTapped(Protocol):
+    """A speaker that reports every block it plays, as it plays it: the echo canceller's reference."""
+
+    def add_playback_tap(self, tap: PlaybackTap) -> None:
+        """Call `tap` with each block played, on any thread, until the speaker closes."""
+        ...
+
+
+class BlockFilter(Protocol):
+    """What the microphone track runs each block through (the echo canceller)."""
+
+    def process(self, near: Pcm) -> Pcm: ...
 
 
 class SoundDeviceMicrophone:
@@ -159,6 +182,10 @@ class SoundDeviceSpeaker:
         self._lock = threading.Lock()
         self._buffer: collections.deque[Pcm] = collections.deque(maxlen=max_buffer_ms // 20)
         self._pending = np.zeros(0, dtype=np.int16)
+        self._taps: list[PlaybackTap] = []
+
+    def add_playback_tap(self, tap: PlaybackTap) -> None:
+        self._taps.append(tap)
 
     async def open(self) -> None:
         import sounddevice as sd
@@ -172,6 +199,8 @@ class SoundDeviceSpeaker:
             out = np.zeros(frames, dtype=np.int16)
             out[: min(frames, data.size)] = data[:frames]
             outdata[:, 0] = out
+            for tap in self._taps:
+                tap(out)
 
         try:
             self._stream = sd.OutputStream(
@@ -198,6 +227,7 @@ class SoundDeviceSpeaker:
         if stream is not None:
             stream.stop()
             stream.close()
+        self._taps.clear()
 
 
 class EnergyMeterSink:
@@ -209,11 +239,17 @@ class EnergyMeterSink:
         self.peak_dbfs = SILENCE_DBFS
         self._sum_squares = 0.0
         self.opened = False
+        self._taps: list[PlaybackTap] = []
+
+    def add_playback_tap(self, tap: PlaybackTap) -> None:
+        self._taps.append(tap)
 
     async def open(self) -> None:
         self.opened = True
 
     def write(self, pcm: Pcm) -> None:
+        for tap in self._taps:
+            tap(pcm)
         self.samples += pcm.size
         self._sum_squares += float(np.sum(np.square(pcm.astype(np.float64))))
         level = rms_dbfs(pcm)
@@ -229,16 +265,22 @@ class EnergyMeterSink:
 
     async def close(self) -> None:
         self.opened = False
+        self._taps.clear()
 
 
 class MicrophoneTrack(MediaStreamTrack):
-    """Blocks from an AudioSource as Opus-ready frames; silence while muted."""
+    """Blocks from an AudioSource as Opus-ready frames, echo cancelled; silence while muted.
+
+    `echo` (app/call/echo.py) sees every block, muted or not, so it keeps
+    adapting and keeps taking the speaker's reference at the microphone's pace.
+    """
 
     kind = "audio"
 
-    def __init__(self, source: AudioSource) -> None:
+    def __init__(self, source: AudioSource, *, echo: BlockFilter | None = None) -> None:
         super().__init__()
         self._source = source
+        self.echo = echo
         self.muted = False
         self.level_dbfs = SILENCE_DBFS
         self.failure: DeviceUnavailable | None = None
@@ -262,11 +304,13 @@ class MicrophoneTrack(MediaStreamTrack):
             await asyncio.sleep(delay)
         elif self.failure is not None and delay < -1.0:
             self._start = time.monotonic() - self._pts / RATE
+        if pcm.size != BLOCK:
+            pcm = np.resize(pcm, BLOCK).astype(np.int16)
+        if self.echo is not None:
+            pcm = self.echo.process(pcm)
         self.level_dbfs = rms_dbfs(pcm)
         if self.muted:
             pcm = self._silence
-        if pcm.size != BLOCK:
-            pcm = np.resize(pcm, BLOCK).astype(np.int16)
         frame = AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = RATE
         frame.pts = self._pts

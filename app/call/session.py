@@ -29,6 +29,7 @@ from aiortc.sdp import candidate_from_sdp
 from app.call import messages as m
 from app.call.audio import AudioSink, AudioSource, MicrophoneTrack, to_mono_int16
 from app.call.documents import ReceivedDocument, accept
+from app.call.echo import echo_canceller_for
 from app.call.errors import DocumentError, SignallingProtocolError, SignallingUnavailable
 from app.call.events import (
     CallEnded,
@@ -133,7 +134,7 @@ class CallSession:
         self._summary: m.JsonObject = dict(summary or {})
         self._on_remote_video = on_remote_video
         self._camera_track = CameraTrack(camera, on_frame=on_local_video)
-        self._mic_track = MicrophoneTrack(microphone)
+        self._mic_track = MicrophoneTrack(microphone, echo=echo_canceller_for(speaker))
         self._machine = CallStateMachine()
         self._queue: asyncio.Queue[CallEvent] = asyncio.Queue()
         self._listeners: list[Callable[[CallEvent], None]] = []
