@@ -110,3 +110,26 @@ class PermissionDenied(MaintenanceError):
         self.username = username
         self.role = role
         self.permission = permission
+
+
+class HealthDataRefused(PermissionDenied):
+    """Maintenance asked for something that holds health data or identity: always refused.
+
+    Raised below the screens (`app.maintenance.technician.MaintenanceService`),
+    whatever the screen asks, and audited.
+    """
+
+
+class MaintenanceErrorReason(enum.StrEnum):
+    SESSION_ENDED = "session-ended"  # left, or 2 minutes without a touch
+    UNKNOWN_DEVICE = "unknown-device"
+    CONFIG_EDIT_REFUSED = "config-edit-refused"  # the edited file would not validate
+    EXPORT_FAILED = "export-failed"
+
+
+class MaintenanceRefused(MaintenanceError):
+    """A maintenance action cannot be done as asked; `reason` says why (no health datum)."""
+
+    def __init__(self, reason: MaintenanceErrorReason, sentence: str) -> None:
+        super().__init__(sentence)
+        self.reason = reason

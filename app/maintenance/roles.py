@@ -25,6 +25,9 @@ class Permission(enum.StrEnum):
     MAINTAIN_DEVICES = "maintain-devices"  # test, pair, diagnose
     CHECK_NETWORK = "check-network"
     EXPORT_LOGS = "export-logs"  # technical logs only: they carry no health data
+    INSPECT_STORE = "inspect-store"  # counts, ages, codes, integrity: never a record's content
+    VIEW_CONFIGURATION = "view-configuration"  # secrets removed
+    EDIT_CONFIGURATION = "edit-configuration"  # validated edits (a paired device's address)
 
 
 ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
@@ -41,6 +44,9 @@ ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[Permission]] = MappingProxyTy
                 Permission.MAINTAIN_DEVICES,
                 Permission.CHECK_NETWORK,
                 Permission.EXPORT_LOGS,
+                Permission.INSPECT_STORE,
+                Permission.VIEW_CONFIGURATION,
+                Permission.EDIT_CONFIGURATION,
             }
         ),
     }

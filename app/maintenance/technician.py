@@ -1,0 +1,508 @@
+"""The technician's maintenance mode below the screens: what it may reach, and nothing more.
+
+Why a service of its own (and not the screens calling the store): the CNIL's
+"differentiated rights" must hold whatever a screen asks. The technician's
+screens hold a `MaintenanceService` and a `MaintenanceSession`; the service
+reaches device tests, outbox counts, ages and quarantine reason *codes*, the
+store's integrity, the configuration with its secrets removed, versions and
+the clock, and nothing of a patient: it keeps the store behind a narrow port
+(`MaintenanceStore`: health, quarantine rows, audit chain), and anything that
+would show a session's content or an identity raises `HealthDataRefused`,
+audited, for the technician's role.
+
+Every call is audited under the technician's own account (`AccountService.
+record_act`): who, what, outcome, and codes only in the detail. A session
+ends when the technician leaves it, or after `IDLE_LIMIT` without a touch;
+any call on an ended session raises `MaintenanceRefused(SESSION_ENDED)`, so
+a screen left open behind the welcome screen can do nothing.
+
+Why quarantine reasons are shown as codes: the sender's reason is a
+sentence that may quote the platform's OperationOutcome; a code derived
+from it (`reason_code`) tells the technician what happened without carrying
+any text from outside.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import platform
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Protocol
+
+from app.maintenance.accounts import Professional
+from app.maintenance.errors import (
+    HealthDataRefused,
+    MaintenanceErrorReason,
+    MaintenanceRefused,
+)
+from app.maintenance.roles import Permission
+from app.maintenance.service import AccountService, utc_now
+from app.store.audit import ChainVerdict
+from app.store.records import QuarantineItem, StoreHealth
+from drivers.base import Driver
+from drivers.events import Connected, Connecting, Failed, Measuring, Reading
+from drivers.registry import DeviceUnavailable
+from kiosk_config.schema import Device, KioskConfig
+from vocabulary.devices import DeviceKind
+
+IDLE_LIMIT = timedelta(minutes=2)
+"""Without a touch for this long, the maintenance session ends (issue 15)."""
+
+SECRET_KEYS = frozenset({"credential", "username", "password", "secret", "token", "key"})
+"""Configuration keys whose values never reach a screen or an export (and `*_key_file`)."""
+
+REMOVED = "(removed)"
+
+VERSIONED_PACKAGES = (
+    "telecabine-kiosk",
+    "PySide6-Essentials",
+    "qasync",
+    "bleak",
+    "pyserial",
+    "pyscard",
+    "sqlcipher3",
+    "aiortc",
+    "aiohttp",
+    "pydantic",
+    "argon2-cffi",
+)
+
+_MEASURING = frozenset({DeviceKind.THERMOMETER, DeviceKind.OXIMETER, DeviceKind.TENSIOMETER})
+
+
+class MaintenanceStore(Protocol):
+    """The only store calls maintenance makes: counts, codes, integrity. No session content."""
+
+    async def health(self, now: datetime | None = None) -> StoreHealth: ...
+
+    async def list_quarantine(self) -> list[QuarantineItem]: ...
+
+    async def verify_audit_chain(self) -> ChainVerdict: ...
+
+
+DriverFactory = Callable[[Device], Driver]
+"""Builds a fresh driver for one configured device (`drivers.registry.build_driver`)."""
+
+StoreVerifier = Callable[[], Sequence[str]]
+"""A full read-only integrity check (`app.store.inspection.verify`) as lines; blocking."""
+
+
+# -- what the screens get back: values, codes, no patient --------------------------------
+
+
+@dataclass
+class MaintenanceSession:
+    """One technician's stay in maintenance mode; ends on leaving or after `IDLE_LIMIT`."""
+
+    professional: Professional
+    started_at: datetime
+    last_touch: datetime
+    ended: str | None = None  # "left", "idle": why it ended
+
+    def idle_for(self, now: datetime) -> timedelta:
+        return now - self.last_touch
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceEntry:
+    device_id: str
+    kind: DeviceKind
+    backend: str
+    address: str | None  # BLE address or serial port: where the kiosk finds it
+
+
+@dataclass(frozen=True, slots=True)
+class ShownValue:
+    """One decoded value of a device test: shown to the technician, then discarded."""
+
+    quantity: str  # a code: "body-temperature", "spo2" …
+    value: Decimal = field(repr=False)
+    unit: str  # UCUM
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceTest:
+    """The end-to-end test of one device: steps reached, the value read, battery if told."""
+
+    device_id: str
+    kind: DeviceKind
+    ok: bool
+    steps: tuple[str, ...]  # codes: "connecting", "connected", "measuring", "reading", "checked"
+    values: tuple[ShownValue, ...] = field(default=(), repr=False)
+    battery: str | None = None  # "low" when the device says so; None when it does not report
+    failure: str | None = None  # a code: drivers.events.FailureReason or "timeout"/"unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineRow:
+    item_id: int
+    age_s: int
+    reason_code: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxSummary:
+    unsent: int
+    oldest_unsent_age_s: int | None
+    quarantined: int
+    buffer_bytes: int
+    over_size: bool
+    too_old: bool
+    incidents: tuple[str, ...]  # open incident codes
+    quarantine: tuple[QuarantineRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCheck:
+    ok: bool
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClockStatus:
+    utc: datetime
+    synchronized: bool | None  # None: no time service tells us here
+    source: str
+
+
+# -- pure helpers ------------------------------------------------------------------------
+
+_HTTP = re.compile(r"\b(?:HTTP |with )(\d{3})\b")
+
+
+def reason_code(sentence: str) -> str:
+    """A code for a quarantine reason sentence; no text of the sentence is kept."""
+    if "converted to FHIR" in sentence:
+        return "fhir-conversion"
+    if "already refused these very bytes" in sentence:
+        return "refused-before"
+    if "refused entry" in sentence:
+        match = _HTTP.search(sentence)
+        return f"entry-refused-{match.group(1)}" if match else "entry-refused"
+    match = _HTTP.search(sentence)
+    if match:
+        return f"refused-http-{match.group(1)}"
+    return "other"
+
+
+def _is_secret(key: str) -> bool:
+    return key in SECRET_KEYS or key.endswith(("_key_file", "_password", "_secret", "_token"))
+
+
+def redacted_config(config: KioskConfig) -> tuple[tuple[str, str], ...]:
+    """The configuration as (dotted key, value) lines, secrets replaced by `REMOVED`."""
+    lines: list[tuple[str, str]] = []
+
+    def walk(prefix: str, value: object) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                dotted = f"{prefix}.{key}" if prefix else str(key)
+                if _is_secret(str(key)) and inner is not None:
+                    lines.append((dotted, REMOVED))
+                else:
+                    walk(dotted, inner)
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                walk(f"{prefix}[{index}]", inner)
+        else:
+            lines.append((prefix, "" if value is None else str(value)))
+
+    walk("", config.model_dump(mode="json"))
+    return tuple(lines)
+
+
+def versions() -> tuple[tuple[str, str], ...]:
+    found = [("python", platform.python_version())]
+    for name in VERSIONED_PACKAGES:
+        try:
+            found.append((name, package_version(name)))
+        except PackageNotFoundError:
+            found.append((name, "not installed"))
+    return tuple(found)
+
+
+def clock_status(now: datetime, run_dir: Path = Path("/run/systemd/timesync")) -> ClockStatus:
+    """systemd-timesyncd leaves `synchronized` in its run folder once the clock is set."""
+    if (run_dir / "synchronized").exists():
+        return ClockStatus(now, True, "systemd-timesyncd")
+    if run_dir.exists():
+        return ClockStatus(now, False, "systemd-timesyncd")
+    return ClockStatus(now, None, "none")
+
+
+def device_entries(config: KioskConfig) -> tuple[DeviceEntry, ...]:
+    return tuple(
+        DeviceEntry(d.id, DeviceKind(d.kind.value), d.backend, d.ble_address or d.serial_port)
+        for d in config.devices
+    )
+
+
+async def run_device_test(driver: Driver, timeout_s: float) -> DeviceTest:
+    """Connect and read once (measuring devices), or the driver's own check (card, camera).
+
+    The card reader and the camera are only checked: no card data, no image.
+    """
+    kind = DeviceKind(driver.kind.value)
+    if kind not in _MEASURING:
+        try:
+            result = await asyncio.wait_for(driver.check(), timeout_s)
+        except TimeoutError:
+            return DeviceTest(driver.device_id, kind, False, (), failure="timeout")
+        failure = None if result.ok else "check-failed"
+        checked: tuple[str, ...] = ("checked",) if result.ok else ()
+        return DeviceTest(driver.device_id, kind, result.ok, checked, failure=failure)
+    steps: list[str] = []
+    await driver.start()
+    try:
+        async with asyncio.timeout(timeout_s):
+            async for event in driver.events():
+                if isinstance(event, Connecting) and "connecting" not in steps:
+                    steps.append("connecting")
+                elif isinstance(event, Connected):
+                    steps.append("connected")
+                elif isinstance(event, Measuring):
+                    steps.append("measuring")
+                elif isinstance(event, Reading):
+                    steps.append("reading")
+                    values = tuple(ShownValue(v.quantity, v.value, v.unit) for v in event.values)
+                    battery = "low" if "low-battery" in event.flags else None
+                    return DeviceTest(
+                        driver.device_id, kind, True, tuple(steps), values, battery=battery
+                    )
+                elif isinstance(event, Failed):
+                    return DeviceTest(
+                        driver.device_id, kind, False, tuple(steps), failure=str(event.reason)
+                    )
+    except TimeoutError:
+        return DeviceTest(driver.device_id, kind, False, tuple(steps), failure="timeout")
+    finally:
+        with contextlib.suppress(Exception):
+            await driver.stop()
+    return DeviceTest(driver.device_id, kind, False, tuple(steps), failure="no-reading")
+
+
+# -- the service -------------------------------------------------------------------------
+
+
+class MaintenanceService:
+    """What the technician's screens and `kiosk maintenance` call; every act is audited."""
+
+    def __init__(
+        self,
+        accounts: AccountService,
+        store: MaintenanceStore,
+        config: KioskConfig,
+        *,
+        driver_factory: DriverFactory,
+        store_verifier: StoreVerifier | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        device_timeout_s: float | None = None,
+        time_run_dir: Path = Path("/run/systemd/timesync"),
+        config_path: Path | None = None,
+    ) -> None:
+        self._accounts = accounts
+        self._store = store
+        self.config = config
+        self._drivers = driver_factory
+        self._verifier = store_verifier
+        self._clock = clock
+        self._device_timeout_s = device_timeout_s
+        self._time_run_dir = time_run_dir
+        self.config_path = config_path  # the site file a validated edit replaces
+
+    # -- entering and leaving ----------------------------------------------------------
+
+    async def enter(self, username: str, password: str, code: str) -> MaintenanceSession:
+        """Both factors, then the technician's permission (`AuthError`/`PermissionDenied`)."""
+        professional = await self._accounts.authenticate(
+            username, password, code, permission=Permission.MAINTAIN_DEVICES
+        )
+        now = self._clock()
+        await self._accounts.record_act(professional, "maintenance.enter", "ok")
+        return MaintenanceSession(professional, now, now)
+
+    def touch(self, session: MaintenanceSession) -> None:
+        """A touch on a maintenance screen: the idle clock starts again."""
+        if session.ended is None:
+            session.last_touch = self._clock()
+
+    def expired(self, session: MaintenanceSession) -> bool:
+        return session.ended is not None or session.idle_for(self._clock()) >= IDLE_LIMIT
+
+    async def leave(self, session: MaintenanceSession, *, idle: bool = False) -> None:
+        if session.ended is not None:
+            return
+        session.ended = "idle" if idle else "left"
+        await self._accounts.record_act(
+            session.professional, "maintenance.leave", "ok", detail=f"why={session.ended}"
+        )
+
+    async def _begin(
+        self, session: MaintenanceSession, permission: Permission, action: str
+    ) -> Professional:
+        if session.ended is None and session.idle_for(self._clock()) >= IDLE_LIMIT:
+            await self.leave(session, idle=True)
+        if session.ended is not None:
+            await self._accounts.record_act(
+                session.professional, action, "refused", detail="session-ended"
+            )
+            raise MaintenanceRefused(
+                MaintenanceErrorReason.SESSION_ENDED,
+                "The maintenance session has ended; sign in again from the welcome screen.",
+            )
+        await self._accounts.authorise(session.professional, permission)
+        session.last_touch = self._clock()
+        return session.professional
+
+    async def _done(
+        self,
+        who: Professional,
+        action: str,
+        outcome: str = "ok",
+        subject: str = "-",
+        detail: str = "",
+    ) -> None:
+        await self._accounts.record_act(who, action, outcome, subject, detail)
+
+    # -- what the technician may see ---------------------------------------------------
+
+    async def devices(self, session: MaintenanceSession) -> tuple[DeviceEntry, ...]:
+        who = await self._begin(session, Permission.MAINTAIN_DEVICES, "maintenance.devices")
+        entries = device_entries(self.config)
+        await self._done(who, "maintenance.devices", detail=f"count={len(entries)}")
+        return entries
+
+    async def test_device(self, session: MaintenanceSession, device_id: str) -> DeviceTest:
+        """Connect, read once, hand the decoded value back for the screen only (never stored)."""
+        who = await self._begin(session, Permission.MAINTAIN_DEVICES, "maintenance.device-test")
+        device = next((d for d in self.config.devices if d.id == device_id), None)
+        if device is None:
+            await self._done(who, "maintenance.device-test", "refused", device_id, "unknown-device")
+            raise MaintenanceRefused(
+                MaintenanceErrorReason.UNKNOWN_DEVICE,
+                f"No device is configured with the id '{device_id}'.",
+            )
+        timeouts = self.config.timeouts
+        limit = self._device_timeout_s
+        if limit is None:
+            limit = float(timeouts.device_connect_s + timeouts.device_measure_s) + 5.0
+        try:
+            driver = self._drivers(device)
+        except DeviceUnavailable as exc:
+            result = DeviceTest(
+                device.id,
+                DeviceKind(device.kind.value),
+                False,
+                (),
+                failure=f"unavailable-{exc.reason}",
+            )
+        else:
+            result = await run_device_test(driver, limit)
+        outcome = "ok" if result.ok else "failed"
+        detail = f"steps={','.join(result.steps) or '-'}"
+        if result.failure is not None:
+            detail += f" failure={result.failure}"
+        await self._done(who, "maintenance.device-test", outcome, device.id, detail)
+        return result
+
+    async def outbox(self, session: MaintenanceSession) -> OutboxSummary:
+        who = await self._begin(session, Permission.INSPECT_STORE, "maintenance.outbox")
+        now = self._clock()
+        health = await self._store.health(now)
+        rows = tuple(
+            QuarantineRow(
+                q.item_id,
+                max(0, int((now - q.quarantined_at).total_seconds())),
+                reason_code(q.reason),
+                q.attempts,
+            )
+            for q in await self._store.list_quarantine()
+        )
+        age = health.oldest_unsent_age
+        summary = OutboxSummary(
+            unsent=health.unsent_sessions,
+            oldest_unsent_age_s=None if age is None else max(0, int(age.total_seconds())),
+            quarantined=health.quarantined,
+            buffer_bytes=health.buffer_bytes,
+            over_size=health.over_size,
+            too_old=health.too_old,
+            incidents=tuple(str(i.code) for i in health.open_incidents),
+            quarantine=rows,
+        )
+        await self._done(who, "maintenance.outbox", detail=f"unsent={summary.unsent}")
+        return summary
+
+    async def verify_store(self, session: MaintenanceSession) -> StoreCheck:
+        who = await self._begin(session, Permission.INSPECT_STORE, "maintenance.store-verify")
+        if self._verifier is not None:
+            lines = tuple(await asyncio.to_thread(self._verifier))
+            ok = not any(line.startswith("BROKEN") for line in lines)
+        else:
+            verdict = await self._store.verify_audit_chain()
+            lines, ok = (verdict.sentence(),), verdict.ok
+        await self._done(who, "maintenance.store-verify", "ok" if ok else "broken")
+        return StoreCheck(ok, lines)
+
+    async def configuration(self, session: MaintenanceSession) -> tuple[tuple[str, str], ...]:
+        who = await self._begin(session, Permission.VIEW_CONFIGURATION, "maintenance.config-view")
+        lines = redacted_config(self.config)
+        await self._done(who, "maintenance.config-view")
+        return lines
+
+    async def versions(self, session: MaintenanceSession) -> tuple[tuple[str, str], ...]:
+        who = await self._begin(session, Permission.MAINTAIN_DEVICES, "maintenance.versions")
+        found = await asyncio.to_thread(versions)
+        await self._done(who, "maintenance.versions")
+        return found
+
+    async def clock(self, session: MaintenanceSession) -> ClockStatus:
+        who = await self._begin(session, Permission.MAINTAIN_DEVICES, "maintenance.clock")
+        status = clock_status(self._clock().astimezone(UTC), self._time_run_dir)
+        await self._done(who, "maintenance.clock", detail=f"synchronized={status.synchronized}")
+        return status
+
+    # -- what the technician never gets ------------------------------------------------
+
+    async def session_record(self, session: MaintenanceSession, session_id: str) -> None:
+        """A session's content (identity, measurements …): refused to maintenance, audited.
+
+        There is no way through this service to a patient's record; this method
+        exists so that a screen or command asking for one gets a typed refusal
+        and the attempt is in the audit log.
+        """
+        who = session.professional
+        await self._done(who, "maintenance.session-record", "refused", "-", "health-data")
+        raise HealthDataRefused(
+            who.username, str(who.role), str(Permission.VIEW_SESSION_HEALTH_DATA)
+        )
+
+
+__all__ = [
+    "IDLE_LIMIT",
+    "REMOVED",
+    "ClockStatus",
+    "DeviceEntry",
+    "DeviceTest",
+    "MaintenanceService",
+    "MaintenanceSession",
+    "MaintenanceStore",
+    "OutboxSummary",
+    "QuarantineRow",
+    "ShownValue",
+    "StoreCheck",
+    "clock_status",
+    "device_entries",
+    "reason_code",
+    "redacted_config",
+    "run_device_test",
+    "versions",
+]
