@@ -227,6 +227,7 @@ def _file_problems(config: KioskConfig, *, production: bool) -> Iterator[ConfigP
         "platform.ca_file": platform.ca_file,
         "platform.client_cert_file": platform.client_cert_file,
         "platform.client_key_file": platform.client_key_file,
+        "platform.cabin_key_file": platform.cabin_key_file,
     }
     usable = True
     for key, path in files.items():

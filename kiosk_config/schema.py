@@ -406,6 +406,14 @@ class Platform(_Strict):
     client_key_file: ConfigPath | None = Field(
         default=None, description="Key of the cabin's client certificate."
     )
+    cabin_key_file: ConfigPath | None = Field(
+        default=None,
+        description=(
+            "This cabin's provisioning secret (32+ random bytes, hex; mode 0600), given at "
+            "enrolment: the kiosk proves it to the platform for a short-lived token sent "
+            "on every channel. Never sent itself."
+        ),
+    )
     health_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/-]*$")] = Field(
         default="/health", description="Path of the platform health endpoint (starts with '/')."
     )

@@ -20,6 +20,7 @@ import aiohttp
 
 from app.call import messages as m
 from app.call.errors import SignallingProtocolError, SignallingUnavailable
+from app.sync.transport import CabinAuth, CabinAuthError, NetworkFailure
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,12 @@ class Signalling(ABC):
 
 
 class WebSocketSignalling(Signalling):
-    """Our platform: JSON messages over a WebSocket at ``<platform url>/signalling/kiosk``."""
+    """Our platform: JSON messages over a WebSocket at ``<platform url>/signalling/kiosk``.
+
+    ``auth`` (the cabin's token, app.sync.transport.CabinAuth) goes in the opening
+    handshake as ``Authorization: Bearer …``: the platform refuses an anonymous socket,
+    and a session id alone never opens or takes over a room (docs/call.md).
+    """
 
     def __init__(
         self,
@@ -77,7 +83,9 @@ class WebSocketSignalling(Signalling):
         ssl_context: ssl.SSLContext | None = None,
         connect_timeout_s: float = 5.0,
         heartbeat_s: float = 2.0,
+        auth: CabinAuth | None = None,
     ) -> None:
+        self._auth = auth
         base = platform_url.rstrip("/")
         if base.startswith("http"):
             base = "ws" + base[4:]
@@ -100,8 +108,15 @@ class WebSocketSignalling(Signalling):
         if self._http is None or self._http.closed:
             self._http = aiohttp.ClientSession()
         try:
+            headers = await self._auth.headers(self._http) if self._auth is not None else {}
+        except CabinAuthError:
+            raise self._unavailable("refused the cabin's proof") from None
+        except NetworkFailure as exc:
+            raise self._unavailable(f"cannot be reached ({exc.reason.value})") from None
+        try:
             self._ws = await self._http.ws_connect(
                 self.url,
+                headers=headers,
                 heartbeat=self._heartbeat,
                 timeout=aiohttp.ClientWSTimeout(ws_close=self._timeout),
                 ssl=self._ssl if self._ssl is not None else True,
@@ -110,6 +125,11 @@ class WebSocketSignalling(Signalling):
             await self._ws.send_str(m.encode(hello))
             async with asyncio.timeout(self._timeout):
                 reply = await self.receive()
+        except aiohttp.WSServerHandshakeError as exc:
+            await self._drop_socket()
+            if exc.status == 401 and self._auth is not None:
+                self._auth.invalidate()  # the next connect asks a new token
+            raise self._unavailable(f"refused the link (HTTP {exc.status})") from None
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             await self._drop_socket()
             raise self._unavailable(f"cannot be reached ({type(exc).__name__})") from None

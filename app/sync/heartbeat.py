@@ -40,9 +40,10 @@ from app.sync.clock import MonotonicClock, SystemClock
 from app.sync.otlp_metrics import CONTENT_TYPE, DeviceState, FactsError, HeartbeatFacts, encode
 from app.sync.retry_policy import BackoffPolicy, parse_retry_after
 from app.sync.transport import (
+    CabinAuth,
     HttpReply,
     NetworkFailure,
-    send,
+    authorised_send,
     ssl_context_for,
 )
 from kiosk_config import KioskConfig
@@ -96,8 +97,9 @@ class MetricsPoster(Protocol):
 class OtlpHttpClient:
     """POSTs OTLP/JSON to one URL; every network failure becomes one `NetworkFailure`.
 
-    TLS is the FHIR channel's (`[platform]` CA file and client certificate):
-    how the cabin authenticates itself to the platform is decided there.
+    TLS is the FHIR channel's (`[platform]` CA file and client certificate), and
+    so is the cabin's proof: `auth` puts the cabin's short-lived token on each
+    POST (app.sync.transport.CabinAuth, docs/threat-model.md).
     """
 
     def __init__(
@@ -108,7 +110,9 @@ class OtlpHttpClient:
         ssl_context: ssl.SSLContext | None = None,
         request_timeout_s: float = 10.0,
         max_reply_bytes: int = 64 * 1024,
+        auth: CabinAuth | None = None,
     ) -> None:
+        self._auth = auth
         self._session = session
         self.url = url
         self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
@@ -117,8 +121,9 @@ class OtlpHttpClient:
 
     async def post_metrics(self, body: bytes) -> HttpReply:
         headers = {"Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE}
-        return await send(
+        return await authorised_send(
             self._session,
+            self._auth,
             "POST",
             self.url,
             body,
@@ -403,6 +408,7 @@ def build_heartbeat(
         ssl_context=tls,
         request_timeout_s=settings.request_timeout_s,
         max_reply_bytes=settings.max_reply_bytes,
+        auth=CabinAuth.for_config(config),
     )
     sources = FactSources(
         cabin_id=config.site.cabin_id,

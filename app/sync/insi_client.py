@@ -50,7 +50,7 @@ from app.domain.identity import (
     with_insi_result,
 )
 from app.sync.errors import SyncError
-from app.sync.transport import ssl_context_for
+from app.sync.transport import CabinAuth, CabinAuthError, NetworkFailure, ssl_context_for
 from kiosk_config.schema import Platform
 
 log = logging.getLogger(__name__)
@@ -323,7 +323,9 @@ class PlatformInsi:
         clock: WallClock,
         session: aiohttp.ClientSession | None = None,
         path: str = INSI_PATH,
+        auth: CabinAuth | None = None,
     ) -> None:
+        self._auth = auth
         self._url = base_url.rstrip("/") + path
         self._ssl: ssl_module.SSLContext | bool = ssl if ssl is not None else True
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
@@ -332,11 +334,17 @@ class PlatformInsi:
 
     @classmethod
     def from_config(
-        cls, platform: Platform, *, clock: WallClock, timeout_s: float = 5.0
+        cls,
+        platform: Platform,
+        *,
+        clock: WallClock,
+        timeout_s: float = 5.0,
+        auth: CabinAuth | None = None,
     ) -> PlatformInsi:
-        """TLS (CA, client certificate) from the site configuration's [platform]."""
+        """TLS (CA, client certificate) from the site configuration's [platform]; `auth` is
+        the cabin's token (`CabinAuth.for_config(config)`), sent on each query."""
         tls = ssl_context_for(platform) if platform.url.startswith("https:") else None
-        return cls(platform.url, ssl=tls, timeout_s=timeout_s, clock=clock)
+        return cls(platform.url, ssl=tls, timeout_s=timeout_s, clock=clock, auth=auth)
 
     async def query(self, identity: PatientIdentity, at: datetime) -> PatientIdentity | None:
         if identity.status in (IdentityStatus.RECUP, IdentityStatus.QUAL):
@@ -362,6 +370,13 @@ class PlatformInsi:
 
     async def _post_with(self, session: aiohttp.ClientSession, body: bytes) -> tuple[int, bytes]:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self._auth is not None:
+            try:
+                headers.update(await self._auth.headers(session))
+            except CabinAuthError as exc:
+                raise InsiUnavailable(InsiErrorReason.CREDENTIALS_REFUSED, status=401) from exc
+            except NetworkFailure as exc:
+                raise InsiUnavailable(InsiErrorReason.CONNECTION) from exc
         try:
             async with session.post(
                 self._url, data=body, headers=headers, timeout=self._timeout, ssl=self._ssl

@@ -1,22 +1,38 @@
-"""HTTP to the platform (aiohttp): TLS from the site configuration, POST and health.
+"""HTTP to the platform (aiohttp): TLS from the site configuration, the cabin's token, POST, health.
 
 Why a thin class: the decisions live in `responses` (pure); this only moves
 bytes and turns every way the network can fail into one `NetworkFailure`
 with a reason, so the sender treats them all as "retry".
+
+How the kiosk proves who it is (docs/threat-model.md): the cabin holds a
+provisioning secret (`[platform] cabin_key_file`, 32+ random bytes, 0600) it
+never sends; `CabinAuth` exchanges an HMAC proof of it (cabin id, time, nonce)
+at `POST /auth/cabin/token` for a token the platform signs, bound to the cabin
+id and valid minutes, and puts it as `Authorization: Bearer …` on every request
+of every channel (FHIR, heartbeat, INSi relay, signalling, document links),
+asking a new one before it expires or after a 401.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import binascii
 import enum
+import hashlib
+import hmac
+import json
+import secrets
 import ssl
-from collections.abc import Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 
 from app.sync.errors import SyncError
-from kiosk_config.schema import Platform
+from kiosk_config.schema import KioskConfig, Platform
 
 FHIR_JSON = "application/fhir+json"
 DEFAULT_MAX_REPLY_BYTES = 16 * 1024 * 1024
@@ -97,6 +113,140 @@ def ssl_context_for(platform: Platform) -> ssl.SSLContext:
     )
 
 
+TOKEN_PATH = "/auth/cabin/token"  # noqa: S105 - a path, not a secret
+PROOF_CONTEXT = "telecabine-cabin-token"  # as devtools.platform.cabins
+REFRESH_MARGIN_S = 60.0
+MIN_SECRET_BYTES = 32
+
+
+class CabinAuthError(SyncError):
+    """The cabin's secret cannot be read, or the platform refused the cabin's proof."""
+
+
+@dataclass(frozen=True)
+class CabinCredential:
+    """The cabin id and its provisioning secret (never logged, never sent)."""
+
+    cabin_id: str
+    secret: bytes = field(repr=False)
+
+    @classmethod
+    def from_file(cls, cabin_id: str, path: Path) -> CabinCredential:
+        """The secret file holds the secret as hex or base64url text, or raw bytes."""
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise CabinAuthError(
+                f"The cabin's secret file {path} cannot be read ({type(exc).__name__})."
+            ) from None
+        secret = _secret_of(raw.strip())
+        if len(secret) < MIN_SECRET_BYTES:
+            raise CabinAuthError(
+                f"The cabin's secret file {path} holds fewer than {MIN_SECRET_BYTES} bytes."
+            )
+        return cls(cabin_id, secret)
+
+    def proof(self, issued_at: int, nonce: str) -> str:
+        message = f"{PROOF_CONTEXT}|{self.cabin_id}|{issued_at}|{nonce}".encode()
+        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
+
+    def token_request(self, now: float, nonce: str | None = None) -> dict[str, object]:
+        """The body of `POST /auth/cabin/token` (pure but for a fresh nonce)."""
+        issued_at = int(now)
+        nonce = nonce or secrets.token_urlsafe(18)
+        return {
+            "cabin_id": self.cabin_id,
+            "issued_at": issued_at,
+            "nonce": nonce,
+            "proof": self.proof(issued_at, nonce),
+        }
+
+
+def _secret_of(text: bytes) -> bytes:
+    try:
+        decoded = text.decode("ascii")
+    except UnicodeDecodeError:
+        return text
+    try:
+        return bytes.fromhex(decoded)
+    except ValueError:
+        pass
+    try:
+        return base64.urlsafe_b64decode(decoded + "=" * (-len(decoded) % 4))
+    except (binascii.Error, ValueError):
+        return text
+
+
+class CabinAuth:
+    """The cabin's current token for one platform: asked, kept, renewed before it ends."""
+
+    def __init__(
+        self,
+        credential: CabinCredential,
+        base_url: str,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        now: Callable[[], float] = time.time,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self.credential = credential
+        self.url = base_url.rstrip("/") + TOKEN_PATH
+        self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
+        self._now = now
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = asyncio.Lock()
+        self.issued = 0  # tokens asked so far (tests and the heartbeat's figures)
+
+    @classmethod
+    def for_config(cls, config: KioskConfig) -> CabinAuth | None:
+        """From the site configuration ([site] cabin_id, [platform] cabin_key_file); None if
+        the site has no cabin secret (a platform that does not ask for one)."""
+        platform = config.platform
+        if platform.cabin_key_file is None:
+            return None
+        tls = ssl_context_for(platform) if platform.url.startswith("https:") else None
+        credential = CabinCredential.from_file(config.site.cabin_id, platform.cabin_key_file)
+        return cls(credential, platform.url, ssl_context=tls)
+
+    def invalidate(self) -> None:
+        """Forget the token (the platform answered 401): the next request asks a new one."""
+        self._token = None
+
+    async def headers(self, session: aiohttp.ClientSession) -> dict[str, str]:
+        """`{"Authorization": "Bearer …"}`, asking a token first when none is fresh."""
+        async with self._lock:
+            if self._token is None or self._now() > self._expires - REFRESH_MARGIN_S:
+                await self._renew(session)
+            assert self._token is not None
+            return {"Authorization": f"Bearer {self._token}"}
+
+    async def _renew(self, session: aiohttp.ClientSession) -> None:
+        body = json.dumps(self.credential.token_request(self._now())).encode()
+        reply = await send(
+            session,
+            "POST",
+            self.url,
+            body,
+            {"Content-Type": "application/json"},
+            timeout=self._timeout,
+            ssl=self._ssl,
+            max_reply=64 * 1024,
+        )
+        if reply.status != 200:
+            raise CabinAuthError(f"The platform refused the cabin's proof (HTTP {reply.status}).")
+        try:
+            data = json.loads(reply.body)
+            token, expires = data["token"], float(data["expiresAt"])
+            if not isinstance(token, str) or not token:
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            raise CabinAuthError("The platform's token answer could not be read.") from None
+        self._token, self._expires = token, expires
+        self.issued += 1
+
+
 async def send(
     session: aiohttp.ClientSession,
     method: str,
@@ -139,6 +289,41 @@ async def send(
         ) from exc
 
 
+async def authorised_send(
+    session: aiohttp.ClientSession,
+    auth: CabinAuth | None,
+    method: str,
+    url: str,
+    body: bytes | None,
+    headers: dict[str, str],
+    *,
+    timeout: aiohttp.ClientTimeout,
+    ssl: ssl.SSLContext | bool,
+    max_reply: int,
+) -> HttpReply:
+    """`send` with the cabin's Bearer token; a 401 renews the token and tries once more.
+
+    A refused proof is a `NetworkFailure` (PROTOCOL) for the callers' retry logic.
+    """
+
+    async def once() -> HttpReply:
+        full = dict(headers)
+        if auth is not None:
+            try:
+                full.update(await auth.headers(session))
+            except CabinAuthError as exc:
+                raise NetworkFailure(NetworkFailureReason.PROTOCOL, str(exc)) from None
+        return await send(
+            session, method, url, body, full, timeout=timeout, ssl=ssl, max_reply=max_reply
+        )
+
+    reply = await once()
+    if reply.status == 401 and auth is not None:
+        auth.invalidate()
+        reply = await once()
+    return reply
+
+
 class PlatformClient:
     """POSTs bundles to the platform's base URL and probes its health endpoint."""
 
@@ -152,7 +337,9 @@ class PlatformClient:
         health_path: str = "/health",
         health_timeout_s: float = 5.0,
         max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
+        auth: CabinAuth | None = None,
     ) -> None:
+        self._auth = auth
         self._session = session
         self._base = base_url.rstrip("/")
         self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
@@ -181,8 +368,9 @@ class PlatformClient:
     async def _request(
         self, method: str, url: str, body: bytes | None, headers: dict[str, str]
     ) -> HttpReply:
-        return await send(
+        return await authorised_send(
             self._session,
+            self._auth,
             method,
             url,
             body,

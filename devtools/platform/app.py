@@ -34,6 +34,7 @@ from typing import Any
 from aiohttp import web
 
 from devtools.platform import jsontext
+from devtools.platform.cabins import CABINS_KEY, CabinRegistry
 from devtools.platform.fleet import add_fleet_routes
 from devtools.platform.outcome import PlatformError, operation_outcome
 from devtools.platform.storage import PlatformStore
@@ -55,6 +56,41 @@ CODE_SYSTEMS: list[dict[str, Any]] = json.loads(
 )
 
 Extension = Callable[[web.Application], None]
+
+# What a kiosk alone may do, so what needs its cabin token when cabins are enrolled:
+# FHIR writes and reads, the heartbeat, the INSi relay. Signalling and document links
+# check the token themselves (devtools.platform.signalling); /health, /metadata,
+# /CodeSystem, the console and the patient's document page stay open.
+_OPEN_PREFIXES = (
+    "/health",
+    "/metadata",
+    "/CodeSystem",
+    "/auth/",
+    "/console",
+    "/signalling/",
+    "/cabin/documents/",
+    "/patient/documents/",
+    "/fleet",
+)
+
+
+@web.middleware
+async def cabin_auth_middleware(
+    request: web.Request, handler: Callable[[web.Request], Any]
+) -> web.StreamResponse:
+    cabins = request.app.get(CABINS_KEY)
+    path = request.path
+    if cabins is None or (path != "/" and path.startswith(_OPEN_PREFIXES)):
+        response: web.StreamResponse = await handler(request)
+        return response
+    if cabins.cabin_of_header(request.headers.get("Authorization", "")) is None:
+        stats = request.app[STATS_KEY]
+        stats["status_401"] = stats.get("status_401", 0) + 1
+        return fhir_response(
+            operation_outcome("security", "A cabin token is required (Bearer)."), 401
+        )
+    response = await handler(request)
+    return response
 
 
 def fhir_response(body: Any, status: int = 200) -> web.Response:
@@ -218,8 +254,12 @@ def create_app(
     *,
     extensions: Sequence[Extension] = (),
     fhir: FhirOptions | None = None,
+    cabins: CabinRegistry | None = None,
 ) -> web.Application:
-    app = web.Application(client_max_size=32 * 1024 * 1024)
+    """`cabins`: the enrolled cabins; when given, every kiosk channel needs a cabin token."""
+    app = web.Application(client_max_size=32 * 1024 * 1024, middlewares=[cabin_auth_middleware])
+    if cabins is not None:
+        app[CABINS_KEY] = cabins
     store = PlatformStore(db_path)
     app[STORE_KEY] = store
     app[HEALTH_KEY] = {"ok": True}

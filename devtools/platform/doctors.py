@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
@@ -93,3 +94,66 @@ class LoginSessions:
 
     def close(self, token: str) -> None:
         self._tokens.pop(token, None)
+
+
+LOCKOUT_AFTER = 5  # failures in a row before a login (or an address) is locked
+LOCKOUT_BASE_S = 30.0  # first lock; each further failure while counted doubles it
+LOCKOUT_MAX_S = 15 * 60.0
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """One line of the login trace: who tried, from where, what happened (never the password)."""
+
+    at: float
+    login: str
+    address: str
+    outcome: str  # "accepted", "refused", "locked"
+
+
+@dataclass
+class LoginGuard:
+    """Lockout with a growing delay per login and per address, and the trace of every attempt.
+
+    As the kiosk's own accounts do (app/maintenance): after `LOCKOUT_AFTER`
+    failures in a row a login is locked for `LOCKOUT_BASE_S`, doubled at each
+    further failure up to `LOCKOUT_MAX_S`; while locked even the right
+    password is refused (and not checked), so guessing gains nothing. An
+    address that fails across many logins is locked the same way.
+    """
+
+    now: Callable[[], float] = time.monotonic
+    trace: list[LoginAttempt] = field(default_factory=list)
+    _failures: dict[str, int] = field(default_factory=dict)
+    _locked_until: dict[str, float] = field(default_factory=dict)
+
+    def _keys(self, login: str, address: str) -> tuple[str, str]:
+        return f"login:{login}", f"address:{address}"
+
+    def retry_after(self, login: str, address: str) -> float:
+        """Seconds before this login may be tried again from there (0: now)."""
+        now = self.now()
+        return max(
+            (self._locked_until.get(k, 0.0) - now for k in self._keys(login, address)),
+            default=0.0,
+        )
+
+    def record(self, login: str, address: str, outcome: str) -> None:
+        self.trace.append(LoginAttempt(time.time(), login[:64], address, outcome))
+        if len(self.trace) > 10_000:
+            del self.trace[:1000]
+        for key in self._keys(login, address):
+            if outcome == "accepted":
+                if key.startswith("login:"):
+                    self._failures.pop(key, None)
+                    self._locked_until.pop(key, None)
+                continue
+            if outcome != "refused":
+                continue
+            count = self._failures.get(key, 0) + 1
+            self._failures[key] = count
+            # An address (a pharmacy's NAT, a hospital) is shared: it locks later than a login.
+            after = LOCKOUT_AFTER if key.startswith("login:") else 4 * LOCKOUT_AFTER
+            if count >= after:
+                delay = min(LOCKOUT_BASE_S * 2 ** (count - after), LOCKOUT_MAX_S)
+                self._locked_until[key] = self.now() + delay

@@ -24,14 +24,16 @@ ids, types and lengths only: session summaries are health data.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
 import html
 import json
 import logging
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,13 +41,15 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from app.call import messages as m
-from app.call.errors import SignallingProtocolError
-from devtools.platform.doctors import DoctorAccount, DoctorDirectory, LoginSessions
+from app.call.errors import SignallingErrorReason, SignallingProtocolError
+from devtools.platform.cabins import CABINS_KEY, CabinAuthRefused, CabinRegistry
+from devtools.platform.doctors import DoctorAccount, DoctorDirectory, LoginGuard, LoginSessions
 
 log = logging.getLogger(__name__)
 
 CONSOLE_DIR = Path(__file__).with_name("console")
-ROOM_GRACE_S = 120.0
+ROOM_GRACE_S = 120.0  # a room whose kiosk is gone this long is closed for good
+MAX_JSON_DEPTH = 32  # deeper messages are refused before json.loads can recurse
 DOCUMENT_LINK_TTL_S = 7 * 24 * 3600.0  # a week to scan, open and save the document
 DOCUMENT_TOKEN_BYTES = 32  # 256 bits from `secrets`: a link cannot be guessed
 PATIENT_DOCUMENT_PATH = "/patient/documents/"
@@ -172,6 +176,7 @@ class Room:
     doctor_ws: web.WebSocketResponse | None = None
     ended: bool = False
     since: float = field(default_factory=time.time)
+    kiosk_gone_at: float | None = None  # the hub's clock when the kiosk's socket went away
 
     def status(self) -> str:
         if self.kiosk is None:
@@ -197,15 +202,51 @@ class IceSettings:
     relay_only: bool = False
 
 
+def json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether brackets outside strings nest deeper than `limit` (checked without recursion)."""
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
 class Hub:
     def __init__(
-        self, directory: DoctorDirectory, ice: IceSettings, shelf: DocumentShelf | None = None
+        self,
+        directory: DoctorDirectory,
+        ice: IceSettings,
+        shelf: DocumentShelf | None = None,
+        *,
+        cabins: CabinRegistry | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        room_grace_s: float = ROOM_GRACE_S,
+        guard: LoginGuard | None = None,
     ) -> None:
         self.shelf = shelf or DocumentShelf()
         self.directory = directory
         self.ice = ice
+        self.cabins = cabins
+        self.clock = clock
+        self.room_grace_s = room_grace_s
+        self.guard = guard or LoginGuard()
         self.logins = LoginSessions()
         self.rooms: dict[str, Room] = {}
+        self.cabin_of_session: dict[str, str] = {}  # for the document links asked after the call
         self.doctor_sockets: dict[web.WebSocketResponse, DoctorAccount] = {}
         self.kiosk_sockets: set[web.WebSocketResponse] = set()
 
@@ -217,12 +258,27 @@ class Hub:
             login, password = str(body["login"]), str(body["password"])
         except (ValueError, KeyError, TypeError):
             return web.json_response({"error": "Identifiant et mot de passe requis."}, status=400)
+        address = request.remote or "?"
+        wait = self.guard.retry_after(login, address)
+        if wait > 0:
+            self.guard.record(login, address, "locked")
+            log.warning("console login refused: locked (%d s left)", int(wait))
+            return web.json_response(
+                {
+                    "error": "Trop d'essais : connexion bloquée. Réessayez dans "
+                    f"{max(1, round(wait / 60))} minute(s)."
+                },
+                status=429,
+                headers={"Retry-After": str(max(1, int(wait + 0.999)))},
+            )
         account = self.directory.verify(login, password)
         if account is None:
-            log.info("console login refused")
+            self.guard.record(login, address, "refused")
+            log.warning("console login refused")
             return web.json_response(
                 {"error": "Identifiant ou mot de passe incorrect."}, status=401
             )
+        self.guard.record(login, address, "accepted")
         token = self.logins.open(account.login)
         log.info("console login accepted")
         return web.json_response({"token": token, "doctor": account.identity.to_json()})
@@ -244,7 +300,15 @@ class Hub:
     async def online(self, request: web.Request) -> web.Response:
         return web.json_response({"doctors": self._online()})
 
+    def _doctor_of(self, request: web.Request) -> DoctorAccount | None:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        login = self.logins.login_of(token) if token else None
+        return self.directory.get(login) if login else None
+
     async def config(self, request: web.Request) -> web.Response:
+        """ICE servers for a logged-in doctor's page (the TURN credential is not for anyone)."""
+        if self._doctor_of(request) is None:
+            return web.json_response({"error": "Connexion requise."}, status=401)
         return web.json_response(
             {
                 "iceServers": self.ice.servers,
@@ -270,35 +334,96 @@ class Hub:
         except (ConnectionError, RuntimeError):
             log.info("signalling: send to a closing socket dropped")
 
+    def routed(self, room: Room, account: DoctorAccount) -> bool:
+        """A doctor sees and takes only the patients routed to them (all, without a registry)."""
+        return self.cabins is None or self.cabins.routed_to(room.cabin_id, account.login)
+
     async def _broadcast_lists(self) -> None:
-        waiting = [r.listing() for r in self.rooms.values() if not r.ended]
+        self.sweep()
         online = self._online()
-        for ws in list(self.doctor_sockets):
+        for ws, account in list(self.doctor_sockets.items()):
+            waiting = [
+                r.listing() for r in self.rooms.values() if not r.ended and self.routed(r, account)
+            ]
             await self._send(ws, {"type": "waiting", "patients": waiting})
             await self._send(ws, {"type": "online", "doctors": online})
 
+    def sweep(self) -> list[str]:
+        """Close the rooms whose kiosk has been gone longer than the grace; their ids."""
+        now = self.clock()
+        gone = [
+            sid
+            for sid, room in self.rooms.items()
+            if room.kiosk is None
+            and room.kiosk_gone_at is not None
+            and now - room.kiosk_gone_at > self.room_grace_s
+        ]
+        for sid in gone:
+            room = self.rooms.pop(sid)
+            room.ended = True
+            log.info("signalling: a room expired after its kiosk left")
+        return gone
+
+    async def sweep_forever(self, period_s: float = 5.0) -> None:
+        while True:
+            await asyncio.sleep(period_s)
+            if self.sweep():
+                await self._broadcast_lists()
+
     # ---- kiosk -------------------------------------------------------------------------
 
-    async def kiosk_ws(self, request: web.Request) -> web.WebSocketResponse:
+    def cabin_of(self, request: web.Request) -> str | None:
+        """The cabin a request's Bearer token proves (None: no registry, or no valid token)."""
+        if self.cabins is None:
+            return None
+        return self.cabins.cabin_of_header(request.headers.get("Authorization", ""))
+
+    async def kiosk_ws(self, request: web.Request) -> web.StreamResponse:
+        cabin = self.cabin_of(request)
+        if self.cabins is not None and cabin is None:
+            log.warning("kiosk signalling refused: no valid cabin token")
+            return web.json_response({"error": "Cabin authentication required."}, status=401)
         ws = web.WebSocketResponse(heartbeat=5.0, max_msg_size=m.MAX_MESSAGE_CHARS)
         await ws.prepare(request)
         self.kiosk_sockets.add(ws)
         room: Room | None = None
         try:
             first = await ws.receive(timeout=10)
-            hello = m.decode(first.data) if first.type is WSMsgType.TEXT else None
+            text = first.data if first.type is WSMsgType.TEXT else ""
+            hello = m.decode(text) if text and not json_depth_exceeds(text) else None
             if not isinstance(hello, m.Hello):
                 await self._send(ws, m.ErrorMessage("hello-expected", "Send 'hello' first."))
                 return ws
+            if cabin is not None and hello.cabin_id != cabin:
+                log.warning("kiosk signalling refused: hello for another cabin than the token's")
+                await self._send(
+                    ws, m.ErrorMessage("wrong-cabin", "This cabin may not announce that session.")
+                )
+                return ws
+            self.sweep()
             room = self.rooms.get(hello.session_id)
             if room is None or room.ended:
                 room = Room(hello.session_id, hello.cabin_id, dict(hello.summary))
                 self.rooms[hello.session_id] = room
+                self.cabin_of_session[hello.session_id] = hello.cabin_id
             else:
+                # A session id is not a credential: only the cabin that opened the room may
+                # come back to it, and a live kiosk socket is replaced only by the same
+                # authenticated cabin (its own reconnection), never by whoever knows the id.
+                same_cabin = cabin is not None and cabin == room.cabin_id
+                live = room.kiosk is not None and not room.kiosk.closed
+                if hello.cabin_id != room.cabin_id or (live and not same_cabin):
+                    log.warning("kiosk signalling refused: the session belongs to another socket")
+                    room = None
+                    await self._send(
+                        ws, m.ErrorMessage("session-taken", "This session is already open.")
+                    )
+                    return ws
                 room.summary = dict(hello.summary) or room.summary
                 if room.kiosk is not None and room.kiosk is not ws:
                     await room.kiosk.close()
             room.kiosk = ws
+            room.kiosk_gone_at = None
             log.info("kiosk announced a session (%d summary keys)", len(room.summary))
             await self._send(ws, m.Welcome(hello.session_id))
             if room.doctor is not None:
@@ -317,6 +442,7 @@ class Hub:
             self.kiosk_sockets.discard(ws)
             if room is not None and room.kiosk is ws:
                 room.kiosk = None
+                room.kiosk_gone_at = self.clock()
                 if not room.ended:
                     await self._send(room.doctor_ws, m.PeerLeft("kiosk"))
                 await self._broadcast_lists()
@@ -324,6 +450,10 @@ class Hub:
 
     async def _from_kiosk(self, room: Room, data: str) -> None:
         try:
+            if json_depth_exceeds(data):
+                raise SignallingProtocolError(
+                    SignallingErrorReason.NOT_JSON, "The message nests too deeply."
+                )
             message = m.decode(data)
         except SignallingProtocolError as exc:
             await self._send(room.kiosk, m.ErrorMessage(exc.reason.value, str(exc)))
@@ -369,9 +499,16 @@ class Hub:
     async def _from_doctor(
         self, ws: web.WebSocketResponse, account: DoctorAccount, data: str
     ) -> None:
+        if json_depth_exceeds(data):
+            log.warning("doctor signalling: a message nesting too deeply was refused")
+            await self._send(
+                ws,
+                {"type": "error", "code": "too-deep", "message": "Message trop imbriqué."},
+            )
+            return
         try:
             raw = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             return
         if isinstance(raw, dict) and raw.get("type") == "take":
             resume = raw.get("resume") is True  # the page's peer connection is still up
@@ -403,8 +540,9 @@ class Hub:
         *,
         resume: bool = False,
     ) -> None:
+        self.sweep()
         room = self.rooms.get(session_id)
-        if room is None or room.ended:
+        if room is None or room.ended or not self.routed(room, account):
             await self._send(
                 ws,
                 {
@@ -438,7 +576,28 @@ class Hub:
 
     # ---- the patient's documents ------------------------------------------------------------
 
+    async def cabin_token(self, request: web.Request) -> web.Response:
+        """`POST /auth/cabin/token`: a cabin's proof of its secret → a short-lived token."""
+        if self.cabins is None:
+            return web.json_response({"error": "No cabin is enrolled here."}, status=404)
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise TypeError
+            token, expires = self.cabins.issue(body)
+        except (ValueError, TypeError, CabinAuthRefused) as exc:
+            log.warning("cabin token refused (%s)", type(exc).__name__)
+            return web.json_response({"error": "Cabin authentication refused."}, status=401)
+        log.info("cabin token issued")
+        return web.json_response({"token": token, "expiresAt": expires})
+
     async def document_link(self, request: web.Request) -> web.Response:
+        if self.cabins is not None:
+            cabin = self.cabin_of(request)
+            room_cabin = self.cabin_of_session.get(request.match_info["session_id"])
+            if cabin is None or cabin != room_cabin:
+                log.warning("document link refused: no valid cabin token for that session")
+                return web.json_response({"error": "Cabin authentication required."}, status=401)
         document = self.shelf.for_session(
             request.match_info["session_id"], request.match_info["document_id"]
         )
@@ -486,12 +645,31 @@ def install(
     ice_servers: Sequence[dict[str, Any]] = (),
     relay_only: bool = False,
     shelf: DocumentShelf | None = None,
+    cabins: CabinRegistry | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    room_grace_s: float = ROOM_GRACE_S,
+    guard: LoginGuard | None = None,
 ) -> None:
-    """Add signalling and the doctor's console to ``app`` (an extension of create_app)."""
+    """Add signalling and the doctor's console to ``app`` (an extension of create_app).
+
+    `cabins` (else the application's `CABINS_KEY`, set by `create_app(cabins=…)`) makes
+    every kiosk channel require a cabin token. Without one the platform runs in the
+    legacy open mode that older tests use: it says so in the log.
+    """
+    cabins = cabins if cabins is not None else app.get(CABINS_KEY)
+    if cabins is None:
+        log.warning("reference platform: kiosks are NOT authenticated (open test mode)")
     hub = Hub(
-        directory or DoctorDirectory.demo(), IceSettings(list(ice_servers), relay_only), shelf
+        directory or DoctorDirectory.demo(),
+        IceSettings(list(ice_servers), relay_only),
+        shelf,
+        cabins=cabins,
+        clock=clock,
+        room_grace_s=room_grace_s,
+        guard=guard,
     )
     app[HUB_KEY] = hub
+    app.router.add_post("/auth/cabin/token", hub.cabin_token)
     app.router.add_get("/signalling/kiosk", hub.kiosk_ws)
     app.router.add_get("/signalling/doctor", hub.doctor_ws)
     app.router.add_post("/console/api/login", hub.login)
@@ -505,3 +683,12 @@ def install(
     app.router.add_get("/console/", _console_index)
     app.router.add_static("/console/static/", CONSOLE_DIR)
     app.on_shutdown.append(hub.close_all)
+
+    async def sweeper(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(hub.sweep_forever())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    app.cleanup_ctx.append(sweeper)

@@ -3,7 +3,7 @@
     async with running_platform(tmp_path) as (base_url, handle):
         ...  # POST bundles to base_url; handle.store holds what landed
 
-`tls` is a server `ssl.SSLContext` (HTTPS); `extensions` add routes (the call
+`cabins` enrols cabins: every kiosk channel then needs a cabin token. `tls` is a server `ssl.SSLContext` (HTTPS); `extensions` add routes (the call
 room's signalling and console); `port=0` picks a free port.
 """
 
@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from devtools.platform.app import HEALTH_KEY, STATS_KEY, STORE_KEY, Extension, create_app
+from devtools.platform.cabins import CabinRegistry
 from devtools.platform.storage import PlatformStore
 from devtools.platform.transaction import FhirOptions
 
@@ -56,10 +57,11 @@ async def running_platform(
     extensions: Sequence[Extension] = (),
     db_path: Path | None = None,
     fhir: FhirOptions | None = None,
+    cabins: CabinRegistry | None = None,
 ) -> AsyncIterator[tuple[str, PlatformHandle]]:
     """`fhir` makes it answer like a real server (strict isolation, entry outcomes, PUT)."""
     db = db_path or Path(tmp_path) / "platform.sqlite3"
-    app = create_app(db, extensions=extensions, fhir=fhir)
+    app = create_app(db, extensions=extensions, fhir=fhir, cabins=cabins)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port, ssl_context=tls)

@@ -74,6 +74,9 @@ def _filled_template(tmp_path: Path) -> str:
     cert, key = _pem_pair(tmp_path)
     ca, _ = _pem_pair(tmp_path, "ca")
     (tmp_path / "data").mkdir()
+    secret = tmp_path / "cabin-secret"
+    secret.write_text("ab" * 32)
+    secret.chmod(0o600)
     replacements = {
         'cabin_id = "CAB-0001"': 'cabin_id = "CAB-LYON-0042"',
         'name = "Pharmacie du Marché"': 'name = "Pharmacie des Terreaux"',
@@ -83,6 +86,7 @@ def _filled_template(tmp_path: Path) -> str:
         "/etc/telecabine/platform-ca.pem": str(ca),
         "/etc/telecabine/cabin.pem": str(cert),
         "/etc/telecabine/cabin.key": str(key),
+        "/etc/telecabine/cabin-secret": str(secret),
         "turns:turn.example.org:5349": "turns:turn.telecabine.fr:5349",
         'credential = "CHANGE ME"': 'credential = "s3cr3t-from-the-platform"',
         '"/var/lib/telecabine"': f'"{tmp_path / "data"}"',
@@ -110,6 +114,7 @@ def test_the_untouched_template_is_refused_key_by_key(tmp_path: Path) -> None:
         "platform.ca_file",
         "platform.client_cert_file",
         "platform.client_key_file",
+        "platform.cabin_key_file",
         "platform.ice_servers[0].urls[0]",
         "platform.ice_servers[0].credential",
         "devices[2].ble_address",
@@ -397,7 +402,7 @@ def test_cli_refuses_the_template_and_notes_warnings(tmp_path: Path) -> None:
         check=False,
     )
     assert res.returncode == 2
-    assert "14 problem(s)" in res.stderr
+    assert "15 problem(s)" in res.stderr
     assert "Traceback" not in res.stderr
     no_phone = _write(tmp_path, DEMO.replace('phone = "01 23 45 67 00"\n', ""))
     ok = subprocess.run(

@@ -82,7 +82,7 @@ async function login(event) {
   T.token = body.token; T.me = body.doctor; T.loggingOut = false;
   remember();
   showConsole();
-  T.config = await (await fetch("/console/api/config")).json();
+  T.config = await (await fetch("/console/api/config", { headers: { Authorization: `Bearer ${T.token}` } })).json();
   connect();
 }
 
@@ -94,7 +94,7 @@ async function resumeAfterReload() {
   if (!check || !check.ok) { sessionStorage.removeItem(STORE_KEY); return; }
   T.token = saved.token; T.me = saved.me;
   showConsole();
-  T.config = await (await fetch("/console/api/config")).json();
+  T.config = await (await fetch("/console/api/config", { headers: { Authorization: `Bearer ${T.token}` } })).json();
   if (saved.sessionId) { T.sessionId = saved.sessionId; T.resumeTake = true; }
   connect();
 }
@@ -444,7 +444,13 @@ function onSignal(msg) {
     case "me": break;
     case "waiting": renderWaiting(msg.patients); break;
     case "online": renderOnline(msg.doctors); break;
-    case "patient": if (msg.session_id === T.sessionId) renderPatient(msg); break;
+    case "patient":
+      if (msg.session_id === T.sessionId) {
+        // This call's own TURN credential, minted by the platform when the patient was taken.
+        if (Array.isArray(msg.iceServers)) T.config = { ...T.config, iceServers: msg.iceServers };
+        renderPatient(msg);
+      }
+      break;
     case "offer": onOffer(msg).catch((e) => note("offer-failed " + e)); break;
     case "candidate":
       if (T.pc && msg.candidate) T.pc.addIceCandidate({ candidate: msg.candidate, sdpMid: msg.sdpMid, sdpMLineIndex: msg.sdpMLineIndex }).catch(() => {});

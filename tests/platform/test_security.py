@@ -1,0 +1,449 @@
+"""Issue 18, part 1: nobody gets in where they do not belong (the reference platform).
+
+Each test plays one attack from the issue against a real aiohttp platform on
+loopback with cabins enrolled, and the kiosk's own clients where the kiosk is
+the one knocking. Every test here fails on the code before the fix (no
+registry, no token endpoint, no lockout, rooms that never expire, RecursionError).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from app.call import messages as m
+from app.call.errors import SignallingUnavailable
+from app.call.signalling import WebSocketSignalling
+from app.sync.transport import (
+    CabinAuth,
+    CabinAuthError,
+    CabinCredential,
+    PlatformClient,
+)
+from devtools.platform.cabins import (
+    PROOF_WINDOW_S,
+    TOKEN_TTL_S,
+    Cabin,
+    CabinAuthRefused,
+    CabinRegistry,
+    proof_of,
+)
+from devtools.platform.doctors import DEMO_PASSWORD, LOCKOUT_AFTER, LOCKOUT_BASE_S, LoginGuard
+from devtools.platform.insi import install as insi_install
+from devtools.platform.signalling import HUB_KEY, ROOM_GRACE_S, install
+from devtools.platform.testing import PlatformHandle, running_platform
+
+pytestmark = pytest.mark.timeout(60)
+
+CAB_A, CAB_B = "CAB-TEST-A1", "CAB-TEST-B2"
+SECRET_A, SECRET_B = bytes(range(32)), bytes(range(32, 64))
+SESSION = "0123456789abcdef0123456789abcdef"
+
+
+class Clock:
+    def __init__(self, t: float = 1_800_000_000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def registry(clock: Clock) -> CabinRegistry:
+    return CabinRegistry(
+        [
+            Cabin(CAB_A, SECRET_A, frozenset({"dr-martin"})),
+            Cabin(CAB_B, SECRET_B, frozenset({"dr-diallo"})),
+        ],
+        now=clock,
+    )
+
+
+@pytest.fixture
+async def enrolled(tmp_path: Path) -> AsyncIterator[tuple[str, PlatformHandle, Clock]]:
+    clock = Clock()
+
+    def extension(app: Any) -> None:
+        install(app, clock=clock, guard=LoginGuard(now=clock))
+
+    async with running_platform(
+        tmp_path, cabins=registry(clock), extensions=(extension, insi_install)
+    ) as (base, handle):
+        yield base, handle, clock
+
+
+def auth_for(base: str, clock: Clock, cabin: str = CAB_A, secret: bytes = SECRET_A) -> CabinAuth:
+    return CabinAuth(CabinCredential(cabin, secret), base, now=clock)
+
+
+async def bearer(http: aiohttp.ClientSession, auth: CabinAuth) -> dict[str, str]:
+    return await auth.headers(http)
+
+
+async def login(
+    http: aiohttp.ClientSession, base: str, user: str = "dr-martin", password: str = DEMO_PASSWORD
+) -> tuple[int, dict[str, Any], dict[str, str]]:
+    async with http.post(
+        f"{base}/console/api/login", json={"login": user, "password": password}
+    ) as r:
+        return r.status, await r.json(), dict(r.headers)
+
+
+async def next_of(ws: aiohttp.ClientWebSocketResponse, kind: str) -> dict[str, Any]:
+    while True:
+        data: dict[str, Any] = json.loads(await ws.receive_str(timeout=5))
+        if data["type"] == kind:
+            return data
+
+
+async def doctor_socket(
+    http: aiohttp.ClientSession, base: str, user: str = "dr-martin"
+) -> aiohttp.ClientWebSocketResponse:
+    status, body, _ = await login(http, base, user)
+    assert status == 200
+    return await http.ws_connect(
+        f"{base.replace('http', 'ws')}/signalling/doctor?token={body['token']}"
+    )
+
+
+async def kiosk_socket(
+    http: aiohttp.ClientSession,
+    base: str,
+    headers: dict[str, str],
+    *,
+    session: str = SESSION,
+    cabin: str = CAB_A,
+    summary: dict[str, Any] | None = None,
+) -> tuple[aiohttp.ClientWebSocketResponse, dict[str, Any]]:
+    ws = await http.ws_connect(f"{base.replace('http', 'ws')}/signalling/kiosk", headers=headers)
+    await ws.send_str(m.encode(m.Hello(session, cabin, summary or {})))
+    first: dict[str, Any] = json.loads(await ws.receive_str(timeout=5))
+    return ws, first
+
+
+# ---- the cabin's token ---------------------------------------------------------------------
+
+
+def test_a_token_needs_a_fresh_proof_of_the_cabin_secret() -> None:
+    clock = Clock()
+    cabins = registry(clock)
+    good = CabinCredential(CAB_A, SECRET_A).token_request(clock(), nonce="n" * 24)
+    token, expires = cabins.issue(good)
+    assert cabins.cabin_of(token) == CAB_A and expires == clock() + TOKEN_TTL_S
+    with pytest.raises(CabinAuthRefused, match="already used"):
+        cabins.issue(good)  # a captured request cannot be replayed
+    wrong = CabinCredential(CAB_A, SECRET_B).token_request(clock(), nonce="w" * 24)
+    with pytest.raises(CabinAuthRefused, match="could not prove"):
+        cabins.issue(wrong)
+    stale = CabinCredential(CAB_A, SECRET_A).token_request(clock() - PROOF_WINDOW_S - 1)
+    with pytest.raises(CabinAuthRefused, match="too old"):
+        cabins.issue(stale)
+    unknown = CabinCredential("CAB-NOBODY", SECRET_A).token_request(clock())
+    with pytest.raises(CabinAuthRefused, match="could not prove"):
+        cabins.issue(unknown)
+    with pytest.raises(CabinAuthRefused, match="malformed"):
+        cabins.issue({"cabin_id": CAB_A, "issued_at": True, "nonce": "x" * 20, "proof": "00"})
+    # The kiosk and the platform compute the same proof.
+    assert CabinCredential(CAB_A, SECRET_A).proof(5, "abc") == proof_of(SECRET_A, CAB_A, 5, "abc")
+
+
+def test_a_token_is_bound_to_its_cabin_and_ends() -> None:
+    clock = Clock()
+    cabins = registry(clock)
+    token, _ = cabins.issue(CabinCredential(CAB_B, SECRET_B).token_request(clock()))
+    assert cabins.cabin_of(token) == CAB_B
+    head, payload, mac = token.split(".")
+    expiry = base64.urlsafe_b64decode(payload + "==").decode().split("|")[1]
+    other = f"{CAB_A}|{expiry}".encode()
+    forged_payload = base64.urlsafe_b64encode(other).decode().rstrip("=")  # same MAC
+    assert cabins.cabin_of(f"{head}.{forged_payload}.{mac}") is None
+    assert cabins.cabin_of(f"{head}.{payload}.{mac[:-2]}AA") is None
+    assert registry(clock).cabin_of(token) is None  # another platform key
+    clock.t += TOKEN_TTL_S + 1
+    assert cabins.cabin_of(token) is None
+    for junk in ("", "Bearer", "tcab1..", "x" * 600, "tcab1.!!.!!"):
+        assert cabins.cabin_of(junk) is None
+
+
+def test_the_secret_file_must_hold_a_real_secret(tmp_path: Path) -> None:
+    short = tmp_path / "short"
+    short.write_text("abcd")
+    with pytest.raises(CabinAuthError, match="fewer than 32 bytes"):
+        CabinCredential.from_file(CAB_A, short)
+    with pytest.raises(CabinAuthError, match="cannot be read"):
+        CabinCredential.from_file(CAB_A, tmp_path / "missing")
+    good = tmp_path / "good"
+    good.write_text(SECRET_A.hex() + "\n")
+    assert CabinCredential.from_file(CAB_A, good).secret == SECRET_A
+    assert SECRET_A.hex() not in repr(CabinCredential.from_file(CAB_A, good))
+
+
+# ---- every channel refuses an anonymous or wrong kiosk ---------------------------------------
+
+
+async def test_every_kiosk_channel_refuses_an_anonymous_or_forged_kiosk(
+    enrolled: tuple[str, PlatformHandle, Clock],
+) -> None:
+    base, _, clock = enrolled
+    forged = {"Authorization": "Bearer tcab1.Q0FCLVRFU1QtQTF8OTk5OTk5OTk5OQ.AAAA"}
+    async with aiohttp.ClientSession() as http:
+        for headers in ({}, forged, {"Authorization": "Basic a2lvc2s6cGFzcw=="}):
+            async with http.get(f"{base}/signalling/kiosk", headers=headers) as r:
+                assert r.status == 401
+            async with http.post(f"{base}/", data=b"{}", headers=headers) as r:
+                assert r.status == 401
+            async with http.get(f"{base}/Patient", headers=headers) as r:
+                assert r.status == 401
+            async with http.post(f"{base}/v1/metrics", data=b"{}", headers=headers) as r:
+                assert r.status == 401
+            async with http.post(f"{base}/insi/query", data=b"{}", headers=headers) as r:
+                assert r.status == 401
+            async with http.get(f"{base}/cabin/documents/{SESSION}/doc-1", headers=headers) as r:
+                assert r.status == 401
+        good = await bearer(http, auth_for(base, clock))
+        async with http.get(f"{base}/Patient", headers=good) as r:
+            assert r.status == 200
+        async with http.get(f"{base}/health") as r:
+            assert r.status == 200  # the health probe stays open
+        clock.t += TOKEN_TTL_S + 1  # an old token is refused everywhere
+        async with http.get(f"{base}/Patient", headers=good) as r:
+            assert r.status == 401
+        async with http.get(f"{base}/signalling/kiosk", headers=good) as r:
+            assert r.status == 401
+
+
+async def test_the_kiosk_s_clients_prove_the_cabin_and_renew_their_token(
+    enrolled: tuple[str, PlatformHandle, Clock],
+) -> None:
+    base, handle, clock = enrolled
+    auth = auth_for(base, clock)
+    signalling = WebSocketSignalling(base, auth=auth)
+    try:
+        welcome = await signalling.connect(m.Hello(SESSION, CAB_A, {}))
+        assert welcome.session_id == SESSION
+    finally:
+        await signalling.close()
+    anonymous = WebSocketSignalling(base)
+    with pytest.raises(SignallingUnavailable, match="HTTP 401"):
+        await anonymous.connect(m.Hello(SESSION, CAB_A, {}))
+    await anonymous.close()
+    impostor = WebSocketSignalling(base, auth=auth_for(base, clock, CAB_A, SECRET_B))
+    with pytest.raises(SignallingUnavailable, match="refused the cabin"):
+        await impostor.connect(m.Hello(SESSION, CAB_A, {}))
+    await impostor.close()
+    async with aiohttp.ClientSession() as http:
+        client = PlatformClient(http, base, auth=auth)
+        assert (await client.capabilities()).status == 200
+        async with http.get(f"{base}/Patient", headers=await auth.headers(http)) as r:
+            assert r.status == 200
+        issued = auth.issued
+        clock.t += TOKEN_TTL_S - 30  # inside the refresh margin: a new token is asked
+        await auth.headers(http)
+        assert auth.issued == issued + 1
+        auth.invalidate()  # as after a 401: the next request asks again
+        reply = await client.post_bundle(b"{}")
+        assert reply.status != 401 and auth.issued == issued + 2
+        plain = PlatformClient(http, base)
+        assert (await plain.post_bundle(b"{}")).status == 401
+    assert handle.stats["status_401"] >= 1
+
+
+# ---- rooms: a session id is not a credential --------------------------------------------------
+
+
+async def test_a_cabin_cannot_announce_another_cabin_s_session(
+    enrolled: tuple[str, PlatformHandle, Clock],
+) -> None:
+    base, _, clock = enrolled
+    async with aiohttp.ClientSession() as http:
+        b_headers = await bearer(http, auth_for(base, clock, CAB_B, SECRET_B))
+        ws, first = await kiosk_socket(http, base, b_headers, cabin=CAB_A)
+        assert (first["type"], first["code"]) == ("error", "wrong-cabin")
+        await ws.close()
+
+
+async def test_a_second_hello_with_a_known_session_id_neither_joins_nor_takes_over(
+    enrolled: tuple[str, PlatformHandle, Clock],
+) -> None:
+    base, _, clock = enrolled
+    async with aiohttp.ClientSession() as http:
+        a_headers = await bearer(http, auth_for(base, clock))
+        b_headers = await bearer(http, auth_for(base, clock, CAB_B, SECRET_B))
+        doctor = await doctor_socket(http, base)
+        kiosk, first = await kiosk_socket(http, base, a_headers, summary={"age": 40})
+        assert first["type"] == "welcome"
+        await doctor.send_str(json.dumps({"type": "take", "session_id": SESSION}))
+        await next_of(kiosk, "doctor")
+        # Another enrolled cabin that learnt the id (every doctor's list shows it).
+        thief, answer = await kiosk_socket(http, base, b_headers, cabin=CAB_B)
+        assert (answer["type"], answer["code"]) == ("error", "session-taken")
+        await thief.close()
+        # The real kiosk still has its doctor: nothing was kicked, nothing leaked.
+        await doctor.send_str(m.encode(m.Text("Bonjour", sender="doctor")))
+        assert (await next_of(kiosk, "text"))["text"] == "Bonjour"
+        assert not kiosk.closed
+        await kiosk.close()
+        await doctor.close()
+
+
+async def test_without_enrolment_a_live_room_is_not_taken_over_either(tmp_path: Path) -> None:
+    async with (
+        running_platform(tmp_path, extensions=(install,)) as (base, _),
+        aiohttp.ClientSession() as http,
+    ):
+        kiosk, first = await kiosk_socket(http, base, {})
+        assert first["type"] == "welcome"
+        thief, answer = await kiosk_socket(http, base, {})
+        assert (answer["type"], answer["code"]) == ("error", "session-taken")
+        thief_cabin, answer = await kiosk_socket(http, base, {}, cabin="CAB-OTHER")
+        assert answer["code"] == "session-taken"
+        assert not kiosk.closed
+        await kiosk.close()
+        await thief.close()
+        await thief_cabin.close()
+
+
+async def test_the_same_cabin_comes_back_to_its_room_after_a_drop(
+    enrolled: tuple[str, PlatformHandle, Clock],
+) -> None:
+    base, _, clock = enrolled
+    async with aiohttp.ClientSession() as http:
+        headers = await bearer(http, auth_for(base, clock))
+        kiosk, _ = await kiosk_socket(http, base, headers)
+        again, first = await kiosk_socket(http, base, headers)  # its own reconnection
+        assert first["type"] == "welcome"
+        await again.close()
+        await kiosk.close()
+
+
+async def test_an_abandoned_room_expires_after_the_grace(
+    enrolled: tuple[str, PlatformHandle, Clock],
+) -> None:
+    base, handle, clock = enrolled
+    hub = handle.app[HUB_KEY]
+    async with aiohttp.ClientSession() as http:
+        headers = await bearer(http, auth_for(base, clock))
+        doctor = await doctor_socket(http, base)
+        kiosk, _ = await kiosk_socket(http, base, headers, summary={"age": 40})
+        assert [p["session_id"] for p in (await next_of(doctor, "waiting"))["patients"]] in (
+            [],
+            [SESSION],
+        )
+        await kiosk.close()
+        listed = await next_of(doctor, "waiting")
+        while listed["patients"] and listed["patients"][0]["status"] != "kiosk-disconnected":
+            listed = await next_of(doctor, "waiting")
+        assert listed["patients"][0]["session_id"] == SESSION  # within the grace: kept
+        clock.t += ROOM_GRACE_S + 1
+        assert hub.sweep() == [SESSION]
+        assert SESSION not in hub.rooms
+        await doctor.send_str(json.dumps({"type": "take", "session_id": SESSION}))
+        refused = await next_of(doctor, "error")
+        assert refused["code"] == "no-such-patient"
+        await doctor.close()
+
+
+async def test_a_doctor_sees_and_takes_only_the_patients_routed_to_them(
+    enrolled: tuple[str, PlatformHandle, Clock],
+) -> None:
+    base, _, clock = enrolled
+    async with aiohttp.ClientSession() as http:
+        a_headers = await bearer(http, auth_for(base, clock))
+        martin = await doctor_socket(http, base, "dr-martin")
+        diallo = await doctor_socket(http, base, "dr-diallo")
+        kiosk, _ = await kiosk_socket(http, base, a_headers)  # CAB_A: routed to Dr Martin only
+        seen_by_martin = await next_of(martin, "waiting")
+        while not seen_by_martin["patients"]:
+            seen_by_martin = await next_of(martin, "waiting")
+        assert [p["session_id"] for p in seen_by_martin["patients"]] == [SESSION]
+        await kiosk.send_str(m.encode(m.SummaryUpdate({"age": 41})))
+        await next_of(martin, "waiting")
+        seen_by_diallo = await next_of(diallo, "waiting")
+        assert seen_by_diallo["patients"] == []
+        await diallo.send_str(json.dumps({"type": "take", "session_id": SESSION}))
+        assert (await next_of(diallo, "error"))["code"] == "no-such-patient"
+        await kiosk.close()
+        await martin.close()
+        await diallo.close()
+
+
+# ---- the doctor's side -------------------------------------------------------------------------
+
+
+async def test_a_deeply_nested_message_gets_a_clean_refusal(
+    enrolled: tuple[str, PlatformHandle, Clock], caplog: pytest.LogCaptureFixture
+) -> None:
+    base, _, clock = enrolled
+    deep = "[" * 100_000 + "]" * 100_000
+    async with aiohttp.ClientSession() as http:
+        doctor = await doctor_socket(http, base)
+        with caplog.at_level(logging.ERROR):
+            await doctor.send_str(deep)
+            refused = await next_of(doctor, "error")
+            assert refused["code"] == "too-deep"
+            await doctor.send_str('{"type": "take", "session_id": "gone"}')  # still served
+            assert (await next_of(doctor, "error"))["code"] == "no-such-patient"
+        assert not any("RecursionError" in r.getMessage() or r.exc_info for r in caplog.records)
+        headers = await bearer(http, auth_for(base, clock))
+        kiosk, _ = await kiosk_socket(http, base, headers)
+        await kiosk.send_str('{"type": "text", "x": ' + deep + "}")
+        assert (await next_of(kiosk, "error"))["code"] == "not-json"
+        await kiosk.close()
+        await doctor.close()
+
+
+async def test_doctor_login_locks_after_repeated_failures_and_traces_every_try(
+    enrolled: tuple[str, PlatformHandle, Clock],
+) -> None:
+    base, handle, clock = enrolled
+    hub = handle.app[HUB_KEY]
+    async with aiohttp.ClientSession() as http:
+        for _ in range(LOCKOUT_AFTER):
+            status, _, _ = await login(http, base, password="Password1234")
+            assert status == 401
+        status, body, headers = await login(http, base)  # the right password, now locked
+        assert status == 429 and "Trop d'essais" in body["error"]
+        assert int(headers["Retry-After"]) >= LOCKOUT_BASE_S - 1
+        status, _, _ = await login(http, base, "dr-diallo")  # another login is not locked
+        assert status == 200
+        clock.t += LOCKOUT_BASE_S + 1
+        status, _, _ = await login(http, base)
+        assert status == 200
+    outcomes = [(a.login, a.outcome) for a in hub.guard.trace]
+    assert outcomes == [("dr-martin", "refused")] * LOCKOUT_AFTER + [
+        ("dr-martin", "locked"),
+        ("dr-diallo", "accepted"),
+        ("dr-martin", "accepted"),
+    ]
+    assert all(a.address == "127.0.0.1" for a in hub.guard.trace)
+    assert "Password1234" not in repr(hub.guard.trace)
+
+
+async def test_sixty_quick_guesses_are_mostly_refused_unchecked(
+    enrolled: tuple[str, PlatformHandle, Clock],
+) -> None:
+    base, handle, _ = enrolled
+    async with aiohttp.ClientSession() as http:
+        statuses = [(await login(http, base, password=f"guess{i}"))[0] for i in range(60)]
+    assert statuses.count(401) == LOCKOUT_AFTER
+    assert statuses.count(429) == 60 - LOCKOUT_AFTER
+    assert len(handle.app[HUB_KEY].guard.trace) == 60
+
+
+async def test_the_ice_configuration_is_for_logged_in_doctors_only(
+    enrolled: tuple[str, PlatformHandle, Clock],
+) -> None:
+    base, _, _ = enrolled
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/console/api/config") as r:
+            assert r.status == 401
+        _, body, _ = await login(http, base)
+        headers = {"Authorization": f"Bearer {body['token']}"}
+        async with http.get(f"{base}/console/api/config", headers=headers) as r:
+            assert r.status == 200 and "iceServers" in await r.json()
