@@ -37,7 +37,7 @@ fi
 
 PKG=telecabine-kiosk
 PYVER=3.13
-base_version="$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n1)"
+base_version="$(git show HEAD:pyproject.toml | sed -n 's/^version = "\(.*\)"/\1/p' | head -n1)"
 stamp="$(git log -1 --format=%cd --date=format-local:%Y%m%d%H%M%S)"
 sha="$(git rev-parse --short=10 HEAD)"
 VERSION="${base_version}+git${stamp}.${sha}"
@@ -59,8 +59,9 @@ mkdir -p "$site" "$venv/bin" "$wheels"
 #    its sdist (hash-checked too) is built into one here.
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_CONSTRAINT= PIP_FIND_LINKS=
 quiet() { grep -v "is ignored: it is neither a file nor a directory" >&2 || true; }
-awk '/^pyscard==/{skip=1} skip&&/^[a-z]/&&!/^pyscard==/{skip=0} !skip' requirements/cabin.txt > "$work/wheels.txt"
-awk '/^pyscard==/{keep=1; print; next} keep&&/^ /{print; next} {keep=0}' requirements/cabin.txt \
+git show HEAD:requirements/cabin.txt > "$work/cabin.txt"  # HEAD's lock, as for the code
+awk '/^pyscard==/{skip=1} skip&&/^[a-z]/&&!/^pyscard==/{skip=0} !skip' "$work/cabin.txt" > "$work/wheels.txt"
+awk '/^pyscard==/{keep=1; print; next} keep&&/^ /{print; next} {keep=0}' "$work/cabin.txt" \
   | sed 's/ \\$//' | tr -d '\n' | sed 's/  */ /g' > "$work/pyscard.txt"
 echo >> "$work/pyscard.txt"
 grep -q '^pyscard==' "$work/pyscard.txt" || { echo "build-deb: pyscard missing from requirements/cabin.txt" >&2; exit 1; }
@@ -119,7 +120,12 @@ ln -s ../venv/bin/kiosk "$root/opt/telecabine/bin/kiosk"
 ln -s /opt/telecabine/bin/kiosk "$root/usr/bin/kiosk"
 
 # 5. System files.
-p=packaging
+# From HEAD, like the application: a half-edited template or unit in the work tree
+# must not go out with code that does not know it.
+src="$work/src"
+mkdir -p "$src"
+git archive --format=tar HEAD packaging kiosk_config/examples | tar -x -C "$src"
+p="$src/packaging"
 install -D -m 0644 $p/systemd/telecabine-kiosk.service "$root/usr/lib/systemd/system/telecabine-kiosk.service"
 install -D -m 0644 $p/systemd/system.conf.d/60-telecabine.conf "$root/usr/lib/systemd/system.conf.d/60-telecabine.conf"
 install -D -m 0644 $p/logind/60-telecabine.conf "$root/usr/lib/systemd/logind.conf.d/60-telecabine.conf"
@@ -128,7 +134,7 @@ install -D -m 0644 $p/sysusers/telecabine.conf "$root/usr/lib/sysusers.d/telecab
 install -D -m 0644 $p/udev/60-telecabine.rules "$root/usr/lib/udev/rules.d/60-telecabine.rules"
 install -D -m 0755 $p/udev/telecabine-serial-rule "$root/usr/sbin/telecabine-serial-rule"
 install -D -m 0644 $p/pam/telecabine-kiosk "$root/etc/pam.d/telecabine-kiosk"
-install -D -m 0644 kiosk_config/examples/cabin-template.toml "$root/usr/share/$PKG/site.toml.template"
+install -D -m 0644 "$src/kiosk_config/examples/cabin-template.toml" "$root/usr/share/$PKG/site.toml.template"
 install -D -m 0644 $p/README.md "$root/usr/share/doc/$PKG/README.md"
 install -D -m 0644 $p/debian/copyright "$root/usr/share/doc/$PKG/copyright"
 install -D -m 0644 $p/debian/lintian-overrides "$root/usr/share/lintian/overrides/$PKG"
@@ -149,9 +155,14 @@ gzip -9n "$root/usr/share/doc/$PKG/changelog"
 # 6. Control files.
 mkdir -p "$root/DEBIAN"
 installed_kb="$(du -sk --exclude=DEBIAN "$root" | cut -f1)"
-# One line per field (the source keeps Depends folded for reading).
+# One line per relation field (the source keeps Depends folded for reading); the
+# Description's continuation lines stay as they are (joining them made one line of
+# 150 characters: lintian's extended-description-line-too-long).
 sed -e "s/@VERSION@/$VERSION/" -e "s/@SIZE@/$installed_kb/" $p/debian/control \
-  | sed -e ':a' -e 'N' -e '$!ba' -e 's/,\n /, /g' > "$root/DEBIAN/control"
+  | awk '/^Description:/ { desc = 1 }
+         !desc && /^ / { sub(/^ +/, ""); line = line " " $0; next }
+         { if (NR > 1) print line; line = $0 }
+         END { print line }' > "$root/DEBIAN/control"
 for script in postinst prerm postrm; do
   install -m 0755 "$p/debian/$script" "$root/DEBIAN/$script"
 done

@@ -5,7 +5,8 @@
 
 Writes OUT_DIR/site.toml (every CHANGE ME replaced with a plausible value, the
 platform on a name that does not resolve: the kiosk comes up offline) and the
-certificate files it names (self-signed, made here). Needs `cryptography`
+certificate files it names (self-signed, made here) and the provisioning secret
+(`cabin_key_file`, hex, 0600) where the template names one. Needs `cryptography`
 (the kiosk's own dependency). Not for a real cabin.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import secrets
 import sys
 from pathlib import Path
 
@@ -73,6 +75,12 @@ def fill(out: Path, template: Path, data_dir: Path) -> Path:
     text = text.replace("/etc/telecabine/", f"{out}/")
     text = text.replace('"/var/lib/telecabine"', f'"{data_dir}"')
     text = re.sub(r"[ \t]*#[^\n\"]*CHANGE ME[^\n]*", "", text)
+    # The cabin's provisioning secret (hex, 0600), where the template names one.
+    for found in re.finditer(r'^cabin_key_file\s*=\s*"([^"]+)"', text, flags=re.MULTILINE):
+        secret = Path(found.group(1))
+        if not secret.exists():
+            secret.write_text(secrets.token_hex(32) + "\n", encoding="ascii")
+            secret.chmod(0o600)
     site = out / "site.toml"
     site.write_text(text, encoding="utf-8")
     return site
