@@ -319,6 +319,10 @@ class MaintenanceService:
         self._time_run_dir = time_run_dir
         self.config_path = config_path  # the site file a validated edit replaces
 
+    def now(self) -> datetime:
+        """The service's clock (the screens time the sign-in page with it)."""
+        return self._clock()
+
     # -- entering and leaving ----------------------------------------------------------
 
     async def enter(self, username: str, password: str, code: str) -> MaintenanceSession:

@@ -9,6 +9,7 @@ The presenter API the session controller calls (everything else is private):
     window.wipe()                             # forget the patient (screens, speech files, clipboard)
     window.show_calm_error(exc)               # unexpected error: calm screen, incident, no trace
     window.set_self_frame(QImage) / set_remote_frame(QImage) / set_mic_level(float)
+    window.attach_maintenance(service, tools=None)   # the technician's mode (docs/maintenance.md)
 
 Why the window decides nothing: the flow does. It only keeps two things of
 its own, both presentation: the help page (it returns to the same view) and
@@ -20,12 +21,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QFrame, QStackedWidget, QVBoxLayout, QWidget
 
+from app.maintenance.technician import MaintenanceService
 from app.ui.drag_scroll import DragScroller
 from app.ui.i18n import Catalogues, Msg, is_right_to_left
+from app.ui.maintenance.gesture import CornerGesture
+from app.ui.maintenance.mode import MaintenanceMode, MaintenanceTools
+from app.ui.maintenance.pages import Page
+from app.ui.maintenance.screen import MaintenanceScreen
 from app.ui.screens.base import Screen
 from app.ui.screens.registry import SCREEN_CLASSES
 from app.ui.speech import Speaker
@@ -161,8 +167,65 @@ class KioskWindow(QWidget):
         if app is not None:
             app.installEventFilter(self.filter)
             app.installEventFilter(self.drag_scroller)
+        self.maintenance: MaintenanceMode | None = None
+        self._held_view: View | None = None  # the flow's news while maintenance holds the screen
         self._apply_presentation(self.presentation, force=True)
         self.present(WelcomeView())
+
+    # -- maintenance (the technician's mode: entered from welcome only) -----------------
+
+    def attach_maintenance(
+        self, service: MaintenanceService, *, tools: MaintenanceTools | None = None
+    ) -> MaintenanceMode:
+        """Make the discreet way in live (five taps in the welcome screen's empty corner)."""
+        screen = MaintenanceScreen(self.t)
+        self.stack.addWidget(screen)
+        mode = MaintenanceMode(
+            service,
+            screen,
+            show=lambda page: self._show_maintenance(screen, page),
+            close=self._maintenance_closed,
+            tools=tools,
+        )
+        self.maintenance = mode
+        self.maintenance_gesture = CornerGesture(
+            self,
+            lambda: self.stack.geometry().top(),
+            lambda: isinstance(self.current_view, WelcomeView) and not mode.is_open,
+            self.open_maintenance,
+        )
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.maintenance_gesture)
+        self.activity.connect(mode.touched)
+        self._maintenance_timer = QTimer(self)
+        self._maintenance_timer.setInterval(1000)
+        self._maintenance_timer.timeout.connect(mode.tick)
+        self._maintenance_timer.start()
+        return mode
+
+    def open_maintenance(self) -> None:
+        """The technician's sign-in, over the welcome screen only."""
+        mode = self.maintenance
+        if mode is None or mode.is_open or not isinstance(self.current_view, WelcomeView):
+            return
+        self._held_view = self.current_view
+        self.bar.hide()
+        self.notice.hide()
+        mode.open()
+
+    def _show_maintenance(self, screen: MaintenanceScreen, page: Page) -> None:
+        screen.presentation = self.presentation
+        screen.show_view(page)
+        self.stack.setCurrentWidget(screen)
+
+    def _maintenance_closed(self) -> None:
+        self.bar.show()
+        self._show_notice(self.presentation.notice)
+        view, self._held_view = self._held_view or WelcomeView(), None
+        screen = self.screens[view.screen]
+        screen.view = None  # shown again from the view, whatever it held before
+        self.present(view)
 
     # -- presenter API ------------------------------------------------------------
 
@@ -184,6 +247,10 @@ class KioskWindow(QWidget):
         restyled = presentation is not None and presentation != self.presentation
         if presentation is not None:
             self._apply_presentation(presentation)
+        if self.maintenance is not None and self.maintenance.is_open:
+            self._held_view = view  # shown when the technician leaves
+            self.current_view = view
+            return
         if isinstance(self.current_view, HelpView) and view.screen is not ScreenId.HELP:
             before = self._before_help
             if before is not None and before.screen is view.screen and not restyled:

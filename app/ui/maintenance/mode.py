@@ -1,0 +1,265 @@
+"""The technician's touches carried to the maintenance service, and its answers to the screen.
+
+Why here and not in the window: the window only opens and closes the mode;
+this object keeps the one maintenance session, runs each call as a task on
+the qasync loop (the screen never waits), and closes the mode on leaving,
+on an ended session (2 minutes without a touch: `tick`, once a second) or
+when the sign-in page itself is left untouched that long. It holds what a
+page showed only as long as the page is shown: `close()` clears the screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Protocol
+
+from app.maintenance.errors import (
+    AuthError,
+    MaintenanceError,
+    MaintenanceErrorReason,
+    MaintenanceRefused,
+    PermissionDenied,
+)
+from app.maintenance.technician import IDLE_LIMIT, MaintenanceService, MaintenanceSession
+from app.ui.maintenance.pages import (
+    DevicesPage,
+    HomePage,
+    LinesPage,
+    LoginPage,
+    Page,
+    Said,
+    ScanPage,
+)
+from app.ui.maintenance.screen import MaintenanceScreen
+
+log = logging.getLogger(__name__)
+
+
+class MaintenanceTools(Protocol):
+    """The optional tools (BLE pairing, diagnostic export) the mode may be given."""
+
+    async def scan(self, session: MaintenanceSession) -> tuple[tuple[str, str], ...]: ...
+
+    def ble_targets(self) -> tuple[str, ...]: ...
+
+    async def pair(self, session: MaintenanceSession, device_id: str, address: str) -> None: ...
+
+    async def export(self, session: MaintenanceSession) -> str: ...
+
+
+class MaintenanceMode:
+    def __init__(
+        self,
+        service: MaintenanceService,
+        screen: MaintenanceScreen,
+        *,
+        show: Callable[[Page], None],
+        close: Callable[[], None],
+        tools: MaintenanceTools | None = None,
+    ) -> None:
+        self.service = service
+        self.screen = screen
+        self.tools = tools
+        self._show = show
+        self._close = close
+        self.session: MaintenanceSession | None = None
+        self.page: Page | None = None
+        self.is_open = False
+        self._opened_touch = service.now()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._scan: ScanPage | None = None
+        a = screen.calls
+        a.submit = lambda u, p, c: self._spawn(self._sign_in(u, p, c))
+        a.cancel = self.close
+        a.home = lambda: self._spawn(self._home())
+        a.devices = lambda: self._spawn(self._devices())
+        a.test = lambda d: self._spawn(self._test(d))
+        a.scan = lambda: self._spawn(self._do_scan())
+        a.choose = self._choose
+        a.pair = lambda d: self._spawn(self._pair(d))
+        a.outbox = lambda: self._spawn(self._outbox())
+        a.store = lambda: self._spawn(self._store())
+        a.config = lambda: self._spawn(self._config())
+        a.about = lambda: self._spawn(self._about())
+        a.export = lambda: self._spawn(self._export())
+        a.leave = lambda: self._spawn(self._leave())
+
+    # -- opening, closing, idling ---------------------------------------------------
+
+    def open(self) -> None:
+        self.is_open = True
+        self.session = None
+        self._opened_touch = self.service.now()
+        self._render(LoginPage())
+
+    def close(self) -> None:
+        """Back to welcome; whatever the pages showed is dropped with the widgets."""
+        self.is_open = False
+        self.session = None
+        self.page = None
+        self._scan = None
+        self.screen.clear()
+        self._close()
+
+    def touched(self) -> None:
+        if not self.is_open:
+            return
+        if self.session is not None:
+            self.service.touch(self.session)
+        else:
+            self._opened_touch = self.service.now()
+
+    def tick(self) -> None:
+        """Once a second while open: 2 minutes without a touch end it."""
+        if not self.is_open:
+            return
+        if self.session is not None:
+            if self.service.expired(self.session):
+                self._spawn(self._leave(idle=True))
+        elif self.service.now() - self._opened_touch >= IDLE_LIMIT:
+            self.close()
+
+    async def idle(self) -> None:
+        """Wait for every call under way (tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- the calls ------------------------------------------------------------------
+
+    def _spawn(self, coro: Coroutine[object, object, None]) -> None:
+        task = asyncio.ensure_future(self._guard(coro))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _guard(self, coro: Coroutine[object, object, None]) -> None:
+        try:
+            await coro
+        except MaintenanceRefused as exc:
+            if exc.reason is MaintenanceErrorReason.SESSION_ENDED:
+                self.close()
+            else:
+                self._render(LinesPage("maint.error", (Said("maint.refused"),), (str(exc.reason),)))
+        except MaintenanceError as exc:
+            log.warning("maintenance: refused (%s)", type(exc).__name__)
+            self._render(LinesPage("maint.error", (Said("maint.refused"),)))
+        except Exception as exc:  # noqa: BLE001 - a screen state, never a stack trace
+            log.error("maintenance: unexpected error (%s)", type(exc).__name__)
+            self._render(LinesPage("maint.error", (Said("maint.failed"),)))
+
+    def _render(self, page: Page) -> None:
+        if not self.is_open:
+            return
+        self.page = page
+        self._show(page)
+
+    def _session(self) -> MaintenanceSession:
+        if self.session is None:
+            raise MaintenanceRefused(MaintenanceErrorReason.SESSION_ENDED, "Not signed in.")
+        return self.session
+
+    async def _sign_in(self, username: str, password: str, code: str) -> None:
+        try:
+            self.session = await self.service.enter(username, password, code)
+        except (AuthError, PermissionDenied):
+            self._render(LoginPage(failed=True))
+            return
+        await self._home()
+
+    async def _home(self) -> None:
+        session = self._session()
+        self._render(HomePage(session.professional.display_name))
+
+    async def _devices(self) -> None:
+        self._render(DevicesPage(await self.service.devices(self._session())))
+
+    async def _test(self, device_id: str) -> None:
+        session = self._session()
+        entries = await self.service.devices(session)
+        result = await self.service.test_device(session, device_id)
+        self._render(DevicesPage(entries, result))
+
+    async def _do_scan(self) -> None:
+        session = self._session()
+        if self.tools is None:
+            self._render(LinesPage("maint.scan", (Said("maint.unavailable"),)))
+            return
+        self._render(LinesPage("maint.scan", (Said("maint.scan.running"),)))
+        found = await self.tools.scan(session)
+        self._scan = ScanPage(found, self.tools.ble_targets())
+        self._render(self._scan)
+
+    def _choose(self, address: str) -> None:
+        if self._scan is None:
+            return
+        self._scan = ScanPage(self._scan.found, self._scan.targets, address)
+        self._render(self._scan)
+
+    async def _pair(self, device_id: str) -> None:
+        session = self._session()
+        if self.tools is None or self._scan is None or self._scan.chosen is None:
+            return
+        address = self._scan.chosen
+        await self.tools.pair(session, device_id, address)
+        self._scan = ScanPage(
+            self._scan.found,
+            self._scan.targets,
+            None,
+            Said("maint.pair.done", (("device", device_id), ("address", address))),
+        )
+        self._render(self._scan)
+
+    async def _outbox(self) -> None:
+        o = await self.service.outbox(self._session())
+        said = [
+            Said("maint.outbox.unsent", (("count", o.unsent),)),
+            Said("maint.outbox.quarantined", (("count", o.quarantined),)),
+        ]
+        if o.oldest_unsent_age_s is not None:
+            said.append(Said("maint.outbox.oldest", (("seconds", o.oldest_unsent_age_s),)))
+        lines = [f"incident: {code}" for code in o.incidents]
+        lines += [
+            f"#{q.item_id} · {q.reason_code} · {q.attempts} · {q.age_s} s" for q in o.quarantine
+        ]
+        self._render(LinesPage("maint.outbox", tuple(said), tuple(lines)))
+
+    async def _store(self) -> None:
+        check = await self.service.verify_store(self._session())
+        said = Said("maint.store.ok" if check.ok else "maint.store.broken")
+        self._render(LinesPage("maint.store", (said,), check.lines))
+
+    async def _config(self) -> None:
+        lines = await self.service.configuration(self._session())
+        self._render(LinesPage("maint.config", (), tuple(f"{k} = {v}" for k, v in lines)))
+
+    async def _about(self) -> None:
+        session = self._session()
+        found = await self.service.versions(session)
+        clock = await self.service.clock(session)
+        sync = (
+            "maint.clock.unknown"
+            if clock.synchronized is None
+            else "maint.clock.synced"
+            if clock.synchronized
+            else "maint.clock.not_synced"
+        )
+        said = (
+            Said("maint.clock.now", (("time", clock.utc.strftime("%Y-%m-%d %H:%M:%S UTC")),)),
+            Said(sync),
+        )
+        self._render(LinesPage("maint.about", said, tuple(f"{n} {v}" for n, v in found)))
+
+    async def _export(self) -> None:
+        session = self._session()
+        if self.tools is None:
+            self._render(LinesPage("maint.export", (Said("maint.unavailable"),)))
+            return
+        name = await self.tools.export(session)
+        self._render(LinesPage("maint.export", (Said("maint.export.done", (("name", name),)),)))
+
+    async def _leave(self, *, idle: bool = False) -> None:
+        session = self.session
+        if session is not None:
+            await self.service.leave(session, idle=idle)
+        self.close()

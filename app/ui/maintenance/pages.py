@@ -1,0 +1,57 @@
+"""What each maintenance page shows: values the screen builds widgets from.
+
+Lines of figures are data (codes, counts, versions), not sentences: the
+words around them come from the catalogues (`maint.*`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.maintenance.technician import DeviceEntry, DeviceTest
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """A catalogue message and its parameters."""
+
+    msgid: str
+    params: tuple[tuple[str, str | int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LoginPage:
+    failed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HomePage:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class DevicesPage:
+    entries: tuple[DeviceEntry, ...]
+    test: DeviceTest | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanPage:
+    """BLE scan results: (address, name, service codes) and the devices one may pair to."""
+
+    found: tuple[tuple[str, str], ...]
+    targets: tuple[str, ...]  # configured BLE device ids
+    chosen: str | None = None
+    done: Said | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinesPage:
+    """A title, sentences from the catalogue, then data lines (codes and figures)."""
+
+    title: str
+    said: tuple[Said, ...] = ()
+    lines: tuple[str, ...] = ()
+
+
+Page = LoginPage | HomePage | DevicesPage | ScanPage | LinesPage

@@ -1,0 +1,255 @@
+"""The maintenance screen: one `Screen` that builds whichever page the mode shows.
+
+Why one screen with pages rather than a screen per tool: maintenance is not
+part of the patient's way (the flow never sees it), so it is not in the
+window's registry of flow screens; the window holds this one screen apart
+and puts the welcome screen back when it closes. The pages share the
+patients' widgets and theme, so the 64 px targets, the 7:1 colours and the
+three languages come with them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
+
+from app.ui.i18n import format_quantity
+from app.ui.maintenance.pages import (
+    DevicesPage,
+    HomePage,
+    LinesPage,
+    LoginPage,
+    Page,
+    Said,
+    ScanPage,
+)
+from app.ui.screens.base import Screen, Translate, clear_layout
+from app.ui.views import ScreenId
+from app.ui.widgets.keyboard import KeyField, OnScreenKeyboard, bind_fields, dock_keyboard
+from app.ui.widgets.text import label
+
+Action = Callable[[], None]
+
+
+class MaintenanceActions:
+    """What the screen's buttons call (the mode sets these); the screen decides nothing."""
+
+    def __init__(self) -> None:
+        noop: Action = lambda: None  # noqa: E731 - a placeholder until the mode binds
+        self.submit: Callable[[str, str, str], None] = lambda _u, _p, _c: None
+        self.cancel = noop
+        self.home = noop
+        self.devices = noop
+        self.test: Callable[[str], None] = lambda _d: None
+        self.scan = noop
+        self.choose: Callable[[str], None] = lambda _a: None
+        self.pair: Callable[[str], None] = lambda _d: None
+        self.outbox = noop
+        self.store = noop
+        self.config = noop
+        self.about = noop
+        self.export = noop
+        self.leave = noop
+
+
+class MaintenanceScreen(Screen):
+    # Not a flow screen (never in SCREEN_CLASSES, never named by the flow): the base class
+    # reads `screen_id` only to name the widget, renamed below.
+    screen_id = ScreenId.WELCOME
+
+    keyboard: OnScreenKeyboard | None = None
+
+    def __init__(self, translate: Translate, parent: QWidget | None = None) -> None:
+        super().__init__(translate, parent)
+        self.setObjectName("screen-maintenance")
+        self.calls = MaintenanceActions()
+        self._keys_host = QWidget()
+        self._keys = QVBoxLayout(self._keys_host)
+        self._keys.setContentsMargins(0, 0, 0, 0)
+        dock_keyboard(self.layout(), self._header, self._scroll, self._keys_host)
+        self._keys_host.hide()
+
+    def clear(self) -> None:
+        super().clear()
+        clear_layout(self._keys)
+        self.keyboard = None
+        self._keys_host.hide()
+
+    def say_it(self, said: Said, layout: QVBoxLayout | None = None) -> None:
+        self.paragraph(said.msgid, layout=layout, **dict(said.params))
+
+    def build(self, view: Page) -> None:
+        if isinstance(view, LoginPage):
+            self._login(view)
+        elif isinstance(view, HomePage):
+            self._home(view)
+        elif isinstance(view, DevicesPage):
+            self._devices(view)
+        elif isinstance(view, ScanPage):
+            self._scan(view)
+        else:
+            self._lines(view)
+
+    # -- pages ----------------------------------------------------------------------
+
+    def _login(self, page: LoginPage) -> None:
+        self.title("maint.login.title")
+        self.paragraph("maint.login.purpose")
+        if page.failed:
+            _card, inner = self.card("warning")
+            self.paragraph("login.failed", layout=inner).setObjectName("login-error")
+        form = QFormLayout()
+        form.setSpacing(12)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
+        self.username = KeyField()
+        self.username.setObjectName("username")
+        self.password = KeyField()
+        self.password.setObjectName("password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.code = KeyField()
+        self.code.setObjectName("code")
+        self.code.setMaxLength(8)
+        for field_, msgid in (
+            (self.username, "login.username"),
+            (self.password, "login.password"),
+            (self.code, "login.code"),
+        ):
+            words = self.say(self.text(msgid))
+            field_.setAccessibleName(words)
+            form.addRow(label(words, "body"), field_)
+        self.body.addLayout(form)
+        self.keyboard = OnScreenKeyboard("azerty", self.t, self._keys_host)
+        self.keyboard.ensurePolished()
+        self._keys.addWidget(self.keyboard)
+        self._keys.addStretch(1)
+        self._keys_host.show()
+        bind_fields(self.keyboard, [self.username, self.password, self.code])
+        self.button("common.cancel", "back", self.calls.cancel, name="cancel")
+        self.button("login.submit", "lock", self._submit, "primary", name="submit")
+
+    def _submit(self) -> None:
+        username, password, code = (
+            self.username.text().strip(),
+            self.password.text(),
+            self.code.text().strip(),
+        )
+        self.password.clear()
+        self.code.clear()
+        self.calls.submit(username, password, code)
+
+    def _home(self, page: HomePage) -> None:
+        self.title("maint.home.title")
+        self.paragraph("maint.home.signed_in", name=page.name)
+        a = self.calls
+        for row in (
+            (
+                ("maint.devices", "thermometer", a.devices, "devices"),
+                ("maint.scan", "globe", a.scan, "scan"),
+            ),
+            (
+                ("maint.outbox", "send", a.outbox, "outbox"),
+                ("maint.store", "lock", a.store, "store"),
+            ),
+            (
+                ("maint.config", "info", a.config, "config"),
+                ("maint.about", "clock", a.about, "about"),
+            ),
+            (("maint.export", "document", a.export, "export"),),
+        ):
+            line = QHBoxLayout()
+            line.setSpacing(24)
+            for msgid, picture, action, name in row:
+                self.button(msgid, picture, action, layout=line, name=name)
+            self.body.addLayout(line)
+        self.button("maint.leave", "back", a.leave, "primary", name="leave")
+
+    def _devices(self, page: DevicesPage) -> None:
+        self.title("maint.devices")
+        self.paragraph("maint.devices.hint")
+        lang = self.presentation.language
+        for entry in page.entries:
+            line = QHBoxLayout()
+            line.setSpacing(24)
+            where = entry.address or "-"
+            self.data_line(
+                f"{entry.device_id} · {entry.kind} · {entry.backend} · {where}", layout=line
+            )
+            self.button(
+                "maint.test",
+                "next",
+                partial(self.calls.test, entry.device_id),
+                layout=line,
+                name=f"test-{entry.device_id}",
+                device=entry.device_id,
+            )
+            self.body.addLayout(line)
+        test = page.test
+        if test is not None:
+            frame, inner = self.card("card" if test.ok else "warning")
+            frame.setObjectName("device-test")
+            if test.ok:
+                self.paragraph("maint.test.ok", layout=inner, device=test.device_id)
+            else:
+                self.paragraph(
+                    "maint.test.failed",
+                    layout=inner,
+                    device=test.device_id,
+                    code=test.failure or "-",
+                )
+            self.data_line(" → ".join(test.steps) or "-", layout=inner)
+            for value in test.values:
+                shown = format_quantity(value.value, value.unit, lang)
+                self.paragraph("maint.test.value", layout=inner, value=f"{value.quantity}: {shown}")
+            if test.ok:
+                battery = (
+                    "maint.test.battery_low"
+                    if test.battery == "low"
+                    else "maint.test.battery_unknown"
+                )
+                self.paragraph(battery, layout=inner)
+        self.button("common.back", "back", self.calls.home, name="back")
+
+    def _scan(self, page: ScanPage) -> None:
+        self.title("maint.scan")
+        if page.done is not None:
+            _frame, inner = self.card("card")
+            self.say_it(page.done, layout=inner)
+        if not page.found:
+            self.paragraph("maint.scan.none")
+        for address, name in page.found:
+            chosen = address == page.chosen
+            self.button(
+                f"{name} · {address}",
+                "yes" if chosen else "globe",
+                partial(self.calls.choose, address),
+                layout=self.body,
+                name=f"found-{address}",
+                raw=True,
+            ).setProperty("checked-choice", chosen)
+        if page.chosen is not None:
+            line = QHBoxLayout()
+            line.setSpacing(24)
+            for device_id in page.targets:
+                self.button(
+                    "maint.pair",
+                    "next",
+                    partial(self.calls.pair, device_id),
+                    layout=line,
+                    name=f"pair-{device_id}",
+                    device=device_id,
+                )
+            self.body.addLayout(line)
+        self.button("common.back", "back", self.calls.home, name="back")
+        self.button("maint.scan.again", "globe", self.calls.scan, name="scan-again")
+
+    def _lines(self, page: LinesPage) -> None:
+        self.title(page.title)
+        for said in page.said:
+            self.say_it(said)
+        if page.lines:
+            _frame, inner = self.card("card")
+            for line in page.lines:
+                self.data_line(line, "small", layout=inner)
+        self.button("common.back", "back", self.calls.home, name="back")
