@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import collections
 import functools
-import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import numpy as np
 import pytest
 
 from app.call.audio import BLOCK, RATE, Pcm
+from tests.call.conftest import require_program
 
 Signal = np.ndarray[tuple[int], np.dtype[np.float64]]
 Mask = np.ndarray[tuple[int], np.dtype[np.bool_]]
@@ -44,9 +44,9 @@ PATIENT = (
 
 
 def require_speech_tools() -> None:
-    for program, package in (("espeak-ng", "espeak-ng"), ("sox", "sox")):
-        if shutil.which(program) is None:
-            pytest.skip(f"{program} is missing: apt-get install {package} (scripts/setup.sh does)")
+    """The call tests never skip (tests/call/conftest.py): a missing tool fails, saying which."""
+    require_program("espeak-ng", "espeak-ng")
+    require_program("sox", "sox")
 
 
 @functools.cache
