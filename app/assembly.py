@@ -22,7 +22,7 @@ from typing import Any
 
 from app.controller.call_launcher import KioskCallLauncher, summary_of
 from app.controller.controller import SessionController
-from app.controller.document_links import LINK_PATH
+from app.controller.document_links import LINK_PATH, fetch_document_link
 from app.controller.ports import CallPort
 from app.controller.wiring import LeftOut, SessionServices, build_session_services
 from app.controller.wiring import flow_settings as flow_settings  # re-exported for callers
@@ -34,6 +34,7 @@ from app.sync.heartbeat import HeartbeatService, HeartbeatSettings, build_heartb
 from app.sync.insi_client import PlatformInsi
 from app.sync.service import SyncService, build_sync
 from app.sync.store_adapter import StoreOutbox
+from app.sync.transport import ssl_context_for
 from app.ui.presenter import Site
 from app.ui.views import NearbyPlaceView, SiteContact
 from drivers.simulators import SimulatorHub
@@ -224,6 +225,7 @@ async def assemble(
         port.hooks.summary = lambda: summary_of(
             controller.view.context, config, names=controller.professional_names()
         )
+    _connect_call_news(assembly)
     beat = config.platform.heartbeat
     if sync and beat.enabled:
         devices = services.devices
@@ -249,16 +251,40 @@ async def assemble(
     return assembly
 
 
+def _connect_call_news(assembly: Assembly) -> None:
+    """The patient's chat lines go to the call; each document's patient link comes from the platform.
+
+    The controller owns the call's news (the chat both ways, the documents and
+    their links, in its `SessionView`); this gives it the two ways out.
+    """
+    launcher = assembly.launcher
+
+    async def send_text(text: str) -> None:
+        session = launcher.session if launcher is not None else None
+        if session is None:
+            raise ConnectionError("no call under way")
+        await session.send_text(text)
+
+    template = assembly.site.document_url
+    platform = assembly.config.platform
+
+    async def fetch_link(session_id: str, document_id: str) -> str | None:
+        if not template:
+            return None
+        tls = ssl_context_for(platform) if platform.url.startswith("https:") else None
+        return await fetch_document_link(template, session_id, document_id, ssl=tls)
+
+    assembly.controller.connect_call(
+        send_text=send_text if launcher is not None else None, fetch_link=fetch_link
+    )
+
+
 def _notify_sender_after_each_session(assembly: Assembly) -> None:
-    """A session that ends (its id goes away) is ready in the outbox: wake the sender."""
-    current: list[str | None] = [None]
+    """A session that ends (the controller's wipe) is ready in the outbox: wake the sender."""
 
-    def on_view(view: Any) -> None:
-        session = view.context.session_id
-        previous, current[0] = current[0], session
-        if previous is not None and session != previous:
-            assembly.sessions_ended.append(previous)
-            if assembly.sync is not None:
-                assembly.sync.sender.notify()
+    def ended(session_id: str) -> None:
+        assembly.sessions_ended.append(session_id)
+        if assembly.sync is not None:
+            assembly.sync.sender.notify()
 
-    assembly.closers.append(assembly.controller.subscribe(on_view))
+    assembly.closers.append(assembly.controller.on_wipe(ended))

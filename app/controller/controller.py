@@ -24,14 +24,16 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from app.call.documents import ReceivedDocument
 from app.controller.assisted import AssistedActs
 from app.controller.call_events import CallStatusBoard, trace_code, translate_call_event
 from app.controller.device_events import MEASURING_KINDS, read_card, translate
+from app.controller.document_links import forget_parsed_links
 from app.controller.ports import (
     CallMediaCheckFailed,
     CallPort,
@@ -41,7 +43,14 @@ from app.controller.ports import (
     NetworkMonitor,
     SessionStore,
 )
-from app.controller.view import AssistantView, DeviceStatus, Notice, SessionView
+from app.controller.view import (
+    AssistantView,
+    ChatLine,
+    DeviceStatus,
+    Notice,
+    SessionDocument,
+    SessionView,
+)
 from app.domain import session_effects as fx
 from app.domain import session_events as ev
 from app.domain.consent import ConsentChoice, ConsentText, decide
@@ -107,6 +116,12 @@ class Submitted:
 
 
 Listener = Callable[[SessionView], None]
+WipeListener = Callable[[str], None]
+"""Told the id of a session just wiped (the end of a session, once, as the flow's `Wipe`)."""
+TextSender = Callable[[str], Awaitable[None]]
+"""Sends the patient's chat line to the call under way (raises when it cannot)."""
+LinkFetcher = Callable[[str, str], Awaitable[str | None]]
+"""(session id, document id) -> the patient's link the platform minted, or None."""
 
 
 class SessionController:
@@ -160,6 +175,13 @@ class SessionController:
         self._card_read: dev.CardRead | None = None  # the card in the reader's last read
         self._camera_on = False
         self._insi_outcome: IncidentCode | None = None
+        # The call's news for the screens (chat, documents and their links): the
+        # controller's alone, published in the view, dropped at the wipe.
+        self._chat: list[ChatLine] = []
+        self._documents: dict[str, SessionDocument] = {}
+        self._send_text: TextSender | None = None
+        self._fetch_link: LinkFetcher | None = None
+        self._wipe_listeners: list[WipeListener] = []
         self._view = self._build_view()
         self.assist: AssistedActs | None = (
             AssistedActs(self, accounts) if accounts is not None else None
@@ -211,6 +233,56 @@ class SessionController:
                 self._listeners.remove(listener)
 
         return unsubscribe
+
+    def on_wipe(self, listener: WipeListener) -> Callable[[], None]:
+        """Call `listener(session_id)` when a session has been wiped; returns the unsubscribe.
+
+        The end of a session is this one event (the flow's `Wipe` effect, or the
+        safe close after a fault), never inferred from a changed session id:
+        whatever holds something of the patient outside the controller (the
+        screens, the call bridge, the sender waiting for the session's bundle)
+        forgets it or acts on it here. A listener must not block; its exception
+        is logged and the others still run.
+        """
+        self._wipe_listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._wipe_listeners.remove(listener)
+
+        return unsubscribe
+
+    def connect_call(
+        self, *, send_text: TextSender | None = None, fetch_link: LinkFetcher | None = None
+    ) -> None:
+        """What the composition gives for the call's chat and documents (both optional).
+
+        `send_text` carries the patient's line to the call; `fetch_link` asks the
+        platform for a document's patient link (app/controller/document_links.py).
+        """
+        self._send_text = send_text
+        self._fetch_link = fetch_link
+
+    async def send_chat(self, text: str) -> bool:
+        """The patient's chat line: shown in the view, sent to the call. Never raises.
+
+        A line that cannot leave is traced (CHAT_SEND_FAILED) and stays shown:
+        it must not cover the running call with the calm screen.
+        """
+        if not text or self._flow.context.session_id is None:
+            return False
+        self._chat.append(ChatLine(False, text))
+        self._publish()
+        sender = self._send_text
+        if sender is None:
+            return False
+        try:
+            await sender(text)
+        except Exception as exc:
+            log.warning("chat text not sent (%s, %d characters)", type(exc).__name__, len(text))
+            await self.record_incident(IncidentCode.CHAT_SEND_FAILED, "chat")
+            return False
+        return True
 
     async def changes(self) -> AsyncIterator[SessionView]:
         """Every view from now on, as an async iterator (tests and headless demo)."""
@@ -287,6 +359,12 @@ class SessionController:
 
         if isinstance(event, call.DoctorIdentified):
             self._doctor = event.doctor
+        elif isinstance(event, call.TextReceived):
+            if event.sender == "doctor" and self._flow.context.session_id is not None:
+                self._chat.append(ChatLine(True, event.text))
+                self._publish()
+        elif isinstance(event, call.DocumentReceived):
+            self._document_received(event.document)
         elif isinstance(event, call.Incident):
             log.info("call incident %s", event.code.value)
             code = trace_code(event)
@@ -296,6 +374,36 @@ class SessionController:
             self._publish()  # "the connection with the doctor is lost / back" on the call screen
         for domain_event in translate_call_event(event, self._clock.now()):
             await self._dispatch(domain_event)
+
+    def _document_received(self, document: ReceivedDocument) -> None:
+        """A document of the call: kept for the end screen; its patient link asked for."""
+        document_id = document.document_id
+        session_id = self._flow.context.session_id
+        if session_id is None:
+            return
+        self._documents[document_id] = SessionDocument(document_id, document.kind, document.title)
+        self._publish()
+        fetch = self._fetch_link
+        if fetch is None:
+            return
+
+        async def ask() -> None:
+            try:
+                url = await fetch(session_id, document_id)
+            except Exception as exc:
+                log.warning("document link not fetched (%s)", type(exc).__name__)
+                return
+            kept = self._documents.get(document_id)
+            if url is None or kept is None or self._flow.context.session_id != session_id:
+                return
+            self._documents[document_id] = SessionDocument(
+                kept.document_id, kept.kind, kept.title, url
+            )
+            self._publish()
+
+        task = asyncio.create_task(ask())
+        self._session_tasks.add(task)
+        task.add_done_callback(self._session_tasks.discard)
 
     async def platform_reachable(self, reachable: bool) -> None:
         now = self._clock.now()
@@ -676,6 +784,19 @@ class SessionController:
             return MEASURING_KINDS
 
     async def _wipe(self, session_id: str, reason: str, at: datetime) -> None:
+        try:
+            await self._wipe_session(session_id, reason, at)
+        finally:
+            self._chat = []
+            self._documents = {}
+            forget_parsed_links()  # the standard library's URL cache held the patient links
+            for listener in list(self._wipe_listeners):
+                try:
+                    listener(session_id)
+                except Exception as exc:
+                    log.error("wipe listener failed (%s)", type(exc).__name__)
+
+    async def _wipe_session(self, session_id: str, reason: str, at: datetime) -> None:
         self._call_status.clear()
         current = asyncio.current_task()
         for task in list(self._session_tasks):
@@ -836,6 +957,8 @@ class SessionController:
             waiting_since=ctx.waiting_since,
             wait_deadline=ctx.wait_deadline(settings),
             call_status=self._call_status.message_id(time.monotonic()),
+            chat=tuple(self._chat),
+            documents=tuple(self._documents.values()),
         )
 
     def _publish(self) -> None:

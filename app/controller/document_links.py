@@ -29,6 +29,19 @@ PATIENT_PATH = "/patient/documents/"
 MAX_ANSWER_BYTES = 4096
 
 
+def forget_parsed_links() -> None:
+    """Drop the URLs `urllib.parse` keeps: `urlsplit` caches the last 128 it split (lru_cache).
+
+    `accepted_link` splits each document's patient link, so that cache holds
+    working links after the session; the controller calls this at every wipe
+    (issue 18 §3). Only a cache of the standard library: clearing it costs a
+    re-parse, nothing else.
+    """
+    clear = getattr(urlsplit, "cache_clear", None)
+    if clear is not None:
+        clear()
+
+
 def link_request_url(template: str, session_id: str, document_id: str) -> str:
     return template.replace("{session}", quote(session_id, safe="")).replace(
         "{id}", quote(document_id, safe="")

@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from app.call.documents import DocumentKind
 from app.call.messages import DoctorIdentity
 from app.domain.session_context import SessionContext, State
 from app.domain.session_events import Event
@@ -28,6 +29,28 @@ class Notice(enum.StrEnum):
 
     FAULT = "fault"  # something unexpected happened; the session was closed safely
     STORE_DELAYED = "store-delayed"  # the encrypted store is slow to answer; data kept in memory
+
+
+@dataclass(frozen=True, slots=True)
+class ChatLine:
+    """One line of the call's text chat, as the controller heard or sent it (session-lived)."""
+
+    from_doctor: bool
+    text: str = field(repr=False)  # free text: may say anything about the patient
+
+
+@dataclass(frozen=True, slots=True)
+class SessionDocument:
+    """A document the doctor sent during the call, for the end screen (session-lived).
+
+    `link` is the patient's page the platform minted for it (the QR code), or
+    None until the platform answered (or when it did not).
+    """
+
+    document_id: str
+    kind: DocumentKind
+    title: str = field(repr=False)
+    link: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +84,10 @@ class SessionView:
     call_status: str | None = (
         None  # a call.status.* / call.quality.* message id (doctor lost, back)
     )
+    # The call's news, owned by the controller and dropped at the wipe (issue 18 §3):
+    # the chat both ways and the doctor's documents with their patient links.
+    chat: tuple[ChatLine, ...] = field(default=(), repr=False)
+    documents: tuple[SessionDocument, ...] = field(default=(), repr=False)
 
     def countdown_s(self, now: datetime) -> int | None:
         """Whole seconds left on the inactivity countdown, for the UI's timer."""

@@ -12,7 +12,9 @@
 - a refused sign-in always shows the same sentence: the typed reason is not
   passed on (a distinct "locked" sentence would let an onlooker confirm that
   a username exists; see docs/accounts.md), it stays in the audit log;
-- when the controller's session ends (its id goes away), the window wipes.
+- when the controller wipes a session (`controller.on_wipe`: the flow's
+  `Wipe`, one explicit event), the window, the presenter and whatever was
+  added to `on_wipe` forget it; nothing compares session ids.
 
 Why no Qt import here: the window is used only through its presenter API
 (`present`, `wipe`, `show_calm_error`, and the `intents`/`incidents`
@@ -28,6 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.controller.assisted import AssistOutcome, Credentials
+from app.controller.view import SessionView
 from app.maintenance.roles import Permission
 from app.ui.presenter import (
     Action,
@@ -64,12 +67,12 @@ class ControllerBinding:
         self.call_controls = call_controls
         self.on_incident = on_incident
         self.refused: list[str] = []  # sentences of refused choices (for the demo report)
-        # Called when a session ends (its id goes away): whatever holds something of the
-        # patient outside the screens (the call bridge's chat lines and links) forgets it.
-        self.on_wipe: list[Callable[[], None]] = []
-        self._session: str | None = None
+        # Called with the session's id when the controller has wiped it: whatever holds
+        # something of the session outside the screens forgets it.
+        self.on_wipe: list[Callable[[str], None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._unsubscribe = controller.subscribe(self._on_view)
+        self._unsubscribe_wipe = controller.on_wipe(self._wiped)
         window.intents.connect(self.on_intent)
         window.incidents.connect(self._incident)
         window.activity.connect(self.on_activity)
@@ -77,6 +80,7 @@ class ControllerBinding:
 
     def close(self) -> None:
         self._unsubscribe()
+        self._unsubscribe_wipe()
         self.window.intents.disconnect(self.on_intent)
         self.window.incidents.disconnect(self._incident)
         self.window.activity.disconnect(self.on_activity)
@@ -88,14 +92,19 @@ class ControllerBinding:
         except Exception as exc:  # a screen that cannot be drawn: calm screen, never a trace
             self.window.show_calm_error(exc)
 
-    def _on_view(self, sv: Any) -> None:
-        session = sv.context.session_id
-        if self._session is not None and session != self._session:
-            self.window.wipe()
-            for forget in self.on_wipe:
-                forget()
-        self._session = session
+    def _on_view(self, sv: SessionView) -> None:
+        del sv  # refresh reads the controller's current view
         self.refresh()
+
+    def _wiped(self, session_id: str) -> None:
+        """The controller wiped a session: the screens, the paging and the rest forget it."""
+        self.window.wipe()
+        self.presenter.reset()
+        for forget in self.on_wipe:
+            try:
+                forget(session_id)
+            except Exception as exc:
+                log.error("wipe listener failed (%s)", type(exc).__name__)
 
     def on_activity(self) -> None:
         """Any touch or key (a keyboard key, a drag) tells the flow someone is there.

@@ -23,6 +23,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from app.controller.view import SessionDocument, SessionView
 from app.domain import session_events as ev
 from app.domain.consent import (
     CONSENT_TEXTS,
@@ -218,10 +219,7 @@ class _Paging:
     identity_error: Msg | None = None
     muted: bool = False
     camera_off: bool = False
-    chat: list[ChatLine] = field(default_factory=list)
     document_error: Msg | None = None  # the document check was refused / nothing chosen
-    documents: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (kind, title)
-    document_links: dict[str, str] = field(default_factory=dict)  # id -> the platform's link
     print_asked: bool = False
 
 
@@ -230,24 +228,12 @@ class Presenter:
         self.site = site
         self._clock = clock
         self._p = _Paging()
-        self._session: str | None = None
 
     def reset(self) -> None:
-        """Forget the paging and the chat (at the wipe)."""
+        """Forget the paging and what was typed (the binding calls it at the controller's wipe)."""
         self._p = _Paging()
 
-    # -- news the binding passes on -----------------------------------------------------
-
-    def chat(self, from_doctor: bool, text: str) -> None:
-        self._p.chat.append(ChatLine(from_doctor, text))
-
-    def document(self, document_id: str, kind: str, title: str) -> None:
-        """A document the call delivered: its kind and title, for the end screen."""
-        self._p.documents[document_id] = (kind, title)
-
-    def document_link(self, document_id: str, url: str) -> None:
-        """The patient's link the platform minted for that document (the QR code's content)."""
-        self._p.document_links[document_id] = url
+    # -- the professional's acts, as the binding carries them out -----------------------
 
     def document_checked(self, ok: bool) -> None:
         """The controller's answer to `CheckDocument`: back to "Is this you?" or a refusal."""
@@ -304,9 +290,6 @@ class Presenter:
     def view_for(self, sv: Any) -> View:
         ctx = sv.context
         state: State = sv.state
-        if ctx.session_id != self._session:  # a new session (or none): no paging survives
-            self._session = ctx.session_id
-            self.reset()
         easy = bool(ctx.accessibility.easy_read)
         notice = getattr(sv, "notice", None)
         if notice is not None and str(notice) == "fault" and state is State.WELCOME:
@@ -411,11 +394,12 @@ class Presenter:
             return self._call(sv)
         if state is State.END:
             paid_after = ctx.call_started_at is not None and ctx.call_ended_at is not None
+            delivered = {d.document_id: d for d in sv.documents}
             return EndView(
-                tuple(self._end_document(d) for d in ctx.documents),
+                tuple(self._end_document(delivered.get(d)) for d in ctx.documents),
                 Msg("end.payment.after" if paid_after else "end.payment.none"),
                 bool(ctx.card_present),
-                self._print_note() if self._p.print_asked else None,
+                self._print_note(sv) if self._p.print_asked else None,
             )
         return ErrorView()
 
@@ -441,19 +425,19 @@ class Presenter:
             )
         return ConfirmIdentityView(name, born, status, identity.status in CHECKABLE)
 
-    def _end_document(self, document_id: str) -> EndDocument:
-        kind, title = self._p.documents.get(document_id, ("", ""))
+    def _end_document(self, delivered: SessionDocument | None) -> EndDocument:
+        kind = delivered.kind.value if delivered is not None else ""
         return EndDocument(
             Msg(f"end.document.{kind}" if kind in DOCUMENT_KINDS else "end.document.other"),
-            title,
+            delivered.title if delivered is not None else "",
             # Only a link the platform minted: a QR code never points to a page that is not there.
-            self._p.document_links.get(document_id) if self.site.document_url else None,
+            delivered.link if delivered is not None and self.site.document_url else None,
         )
 
-    def _print_note(self) -> Msg:
+    def _print_note(self, sv: SessionView) -> Msg:
         """What "Print" does: no cabin has a printer (the site configuration has none), so it
         says so and what to do instead; it never pretends a page is coming."""
-        linked = self.site.document_url and self._p.document_links
+        linked = self.site.document_url and any(d.link for d in sv.documents)
         return Msg("end.print.none" if linked else "end.print.none_no_qr")
 
     def _numbers(self, numbers: Any) -> tuple[EmergencyNumber, ...]:
@@ -558,7 +542,7 @@ class Presenter:
             video,
             self._p.muted,
             self._p.camera_off,
-            tuple(self._p.chat),
+            tuple(ChatLine(line.from_doctor, line.text) for line in sv.chat),
             Msg(status) if status else None,
         )
 
@@ -707,9 +691,7 @@ class Presenter:
                 p.muted = intent.value == "on"
             elif k is IntentKind.CAMERA:
                 p.camera_off = intent.value == "off"
-            elif intent.value:
-                p.chat.append(ChatLine(False, intent.value))
-            return [Forward(intent)]
+            return [Forward(intent)]  # a text line: the controller shows it and sends it
         if k is IntentKind.SAFE_STATE:
             return [Forward(intent)]
         return []

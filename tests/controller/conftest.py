@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from app.call import events as call
+from app.call.documents import DocumentKind, ReceivedDocument
 from app.call.messages import DoctorIdentity
 from app.controller.adapters import DriverHub, StoreSession
 from app.controller.controller import SessionController
@@ -98,6 +99,13 @@ class ScriptedCall:
 
     def drops(self) -> None:
         self._queue.put_nowait(call.CallEnded(call.EndReason.RECONNECT_TIMEOUT))
+
+    def says(self, text: str, sender: str = "doctor") -> None:
+        self._queue.put_nowait(call.TextReceived(text, sender))
+
+    def sends_document(self, document_id: str, kind: DocumentKind, title: str) -> None:
+        document = ReceivedDocument(document_id, kind, title, text="", pdf=None)
+        self._queue.put_nowait(call.DocumentReceived(document))
 
 
 DEVICES = (

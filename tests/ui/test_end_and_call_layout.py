@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -12,6 +11,8 @@ from PySide6.QtCore import QPoint, QRect
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
+from app.call.documents import DocumentKind
+from app.controller.view import SessionDocument
 from app.domain.session_context import State
 from app.ui.main_window import KioskWindow
 from app.ui.presenter import Presenter, Site
@@ -39,6 +40,7 @@ def _end_view(presenter: Presenter, sv: object) -> EndView:
 
 
 def test_the_end_view_names_each_document_and_where_to_fetch_it(kiosk: Kiosk) -> None:
+    """The documents come in the controller's view (kind, title, the platform's link)."""
     presenter = Presenter(Site(document_url=URL), kiosk.clock)
     ctx = replace(
         kiosk.view.context,
@@ -48,18 +50,17 @@ def test_the_end_view_names_each_document_and_where_to_fetch_it(kiosk: Kiosk) ->
         call_ended_at=kiosk.clock.now(),
         card_present=True,
     )
-    sv = SimpleNamespace(context=ctx, state=State.END)
-    presenter.view_for(sv)
-    presenter.document("doc-7", "prescription", "Paracétamol 1 g")
-    presenter.document("doc-8", "report", "Compte rendu de téléconsultation")
-    for doc in ("doc-7", "doc-8", "doc-9"):
-        presenter.document_link(doc, PAGE + f"token-of-{doc}")
+    delivered = (
+        SessionDocument("doc-7", DocumentKind.PRESCRIPTION, "Paracétamol 1 g", PAGE + "t-7"),
+        SessionDocument("doc-8", DocumentKind.REPORT, "Compte rendu de téléconsultation"),
+    )
+    sv = replace(kiosk.view, context=ctx, state=State.END, documents=delivered)
     view = presenter.view_for(sv)
     assert isinstance(view, EndView)
     assert [(d.kind.id, d.title, d.url) for d in view.documents] == [
-        ("end.document.prescription", "Paracétamol 1 g", PAGE + "token-of-doc-7"),
-        ("end.document.report", "Compte rendu de téléconsultation", PAGE + "token-of-doc-8"),
-        ("end.document.other", "", PAGE + "token-of-doc-9"),  # its title never came
+        ("end.document.prescription", "Paracétamol 1 g", PAGE + "t-7"),
+        ("end.document.report", "Compte rendu de téléconsultation", None),  # no link came back
+        ("end.document.other", "", None),  # the call never described it
     ]
     assert (view.payment.id, view.card_inserted, view.print_note) == (
         "end.payment.after",
@@ -71,11 +72,9 @@ def test_the_end_view_names_each_document_and_where_to_fetch_it(kiosk: Kiosk) ->
     assert note is not None
     assert note.id == "end.print.none"
     unlinked = Presenter(Site(document_url=URL), kiosk.clock)  # no link came back: no QR
-    unlinked.view_for(sv)
-    unlinked.document("doc-7", "prescription", "Paracétamol 1 g")
-    assert [d.url for d in _end_view(unlinked, sv).documents] == [None, None, None]
+    no_links = replace(sv, documents=tuple(replace(d, link=None) for d in delivered))
+    assert [d.url for d in _end_view(unlinked, no_links).documents] == [None, None, None]
     without = Presenter(Site(), kiosk.clock)  # no platform page: no QR, and Print says so
-    without.view_for(sv)
     without.actions_for(Intent(IntentKind.PRINT), sv)
     view = _end_view(without, sv)
     assert [d.url for d in view.documents] == [None, None, None]
