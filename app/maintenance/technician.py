@@ -29,7 +29,7 @@ import contextlib
 import platform
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from importlib.metadata import PackageNotFoundError
@@ -37,17 +37,22 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Protocol
 
+from bleak.backends.scanner import BaseBleakScanner
+
 from app.maintenance.accounts import Professional
+from app.maintenance.diagnostics import BundleFacts, write_bundle
 from app.maintenance.errors import (
     HealthDataRefused,
     MaintenanceErrorReason,
     MaintenanceRefused,
 )
+from app.maintenance.pairing import BLE_KINDS, ScanResult, set_ble_address
+from app.maintenance.pairing import scan as ble_scan
 from app.maintenance.roles import Permission
 from app.maintenance.service import AccountService, utc_now
 from app.store.audit import ChainVerdict
 from app.store.records import QuarantineItem, StoreHealth
-from drivers.base import Driver
+from drivers.base import CheckResult, Driver
 from drivers.events import Connected, Connecting, Failed, Measuring, Reading
 from drivers.registry import DeviceUnavailable
 from kiosk_config.schema import Device, KioskConfig
@@ -308,6 +313,10 @@ class MaintenanceService:
         device_timeout_s: float | None = None,
         time_run_dir: Path = Path("/run/systemd/timesync"),
         config_path: Path | None = None,
+        ble_scanner_backend: type[BaseBleakScanner] | None = None,
+        scan_timeout_s: float = 5.0,
+        export_dir: Path | None = None,
+        log_dir: Path | None = None,
     ) -> None:
         self._accounts = accounts
         self._store = store
@@ -318,6 +327,10 @@ class MaintenanceService:
         self._device_timeout_s = device_timeout_s
         self._time_run_dir = time_run_dir
         self.config_path = config_path  # the site file a validated edit replaces
+        self._scanner = ble_scanner_backend
+        self._scan_timeout_s = scan_timeout_s
+        self.export_dir = export_dir  # where a USB stick is mounted (a diagnostic export)
+        self.log_dir = log_dir  # the kiosk's technical logs (a diagnostic export)
 
     def now(self) -> datetime:
         """The service's clock (the screens time the sign-in page with it)."""
@@ -418,9 +431,7 @@ class MaintenanceService:
         await self._done(who, "maintenance.device-test", outcome, device.id, detail)
         return result
 
-    async def outbox(self, session: MaintenanceSession) -> OutboxSummary:
-        who = await self._begin(session, Permission.INSPECT_STORE, "maintenance.outbox")
-        now = self._clock()
+    async def _outbox_summary(self, now: datetime) -> OutboxSummary:
         health = await self._store.health(now)
         rows = tuple(
             QuarantineRow(
@@ -432,7 +443,7 @@ class MaintenanceService:
             for q in await self._store.list_quarantine()
         )
         age = health.oldest_unsent_age
-        summary = OutboxSummary(
+        return OutboxSummary(
             unsent=health.unsent_sessions,
             oldest_unsent_age_s=None if age is None else max(0, int(age.total_seconds())),
             quarantined=health.quarantined,
@@ -442,6 +453,10 @@ class MaintenanceService:
             incidents=tuple(str(i.code) for i in health.open_incidents),
             quarantine=rows,
         )
+
+    async def outbox(self, session: MaintenanceSession) -> OutboxSummary:
+        who = await self._begin(session, Permission.INSPECT_STORE, "maintenance.outbox")
+        summary = await self._outbox_summary(self._clock())
         await self._done(who, "maintenance.outbox", detail=f"unsent={summary.unsent}")
         return summary
 
@@ -473,6 +488,103 @@ class MaintenanceService:
         status = clock_status(self._clock().astimezone(UTC), self._time_run_dir)
         await self._done(who, "maintenance.clock", detail=f"synchronized={status.synchronized}")
         return status
+
+    # -- BLE scan and pairing ----------------------------------------------------------
+
+    def ble_targets(self) -> tuple[str, ...]:
+        """The configured devices a scanned address can be given to."""
+        return tuple(d.id for d in self.config.devices if DeviceKind(d.kind.value) in BLE_KINDS)
+
+    async def scan(self, session: MaintenanceSession) -> ScanResult:
+        who = await self._begin(session, Permission.MAINTAIN_DEVICES, "maintenance.ble-scan")
+        result = await ble_scan(self._scanner, self._scan_timeout_s)
+        await self._done(
+            who,
+            "maintenance.ble-scan",
+            detail=f"health-devices={len(result.devices)} others={result.others}",
+        )
+        return result
+
+    async def pair(self, session: MaintenanceSession, device_id: str, address: str) -> None:
+        """The scanned `address` becomes `device_id`'s, in the site file (validated, atomic)."""
+        who = await self._begin(session, Permission.EDIT_CONFIGURATION, "maintenance.pair")
+        if self.config_path is None:
+            await self._done(who, "maintenance.pair", "refused", device_id, "no-site-file")
+            raise MaintenanceRefused(
+                MaintenanceErrorReason.CONFIG_EDIT_REFUSED,
+                "This kiosk was not given its site file; nothing can be paired here.",
+            )
+        before = next((d.ble_address for d in self.config.devices if d.id == device_id), None)
+        try:
+            self.config = await asyncio.to_thread(
+                set_ble_address, self.config_path, device_id, address
+            )
+        except MaintenanceRefused as exc:
+            await self._done(who, "maintenance.pair", "refused", device_id, str(exc.reason))
+            raise
+        await self._done(
+            who, "maintenance.pair", "ok", device_id, f"address={address} before={before or '-'}"
+        )
+
+    # -- diagnostic export -------------------------------------------------------------
+
+    async def _check(self, device: Device) -> CheckResult:
+        kind = DeviceKind(device.kind.value)
+        try:
+            driver = self._drivers(device)
+        except DeviceUnavailable as exc:
+            return CheckResult(device.id, kind, False, f"unavailable ({exc.reason})")
+        try:
+            return await asyncio.wait_for(driver.check(), self._device_timeout_s or 15.0)
+        except TimeoutError:
+            return CheckResult(device.id, kind, False, "the check did not finish in time")
+        except Exception as exc:  # noqa: BLE001 - one device's fault must not stop the export
+            return CheckResult(device.id, kind, False, f"the check failed ({type(exc).__name__})")
+
+    async def export(self, session: MaintenanceSession) -> Path:
+        """The diagnostic bundle, written to `export_dir` (a USB stick); its path."""
+        who = await self._begin(session, Permission.EXPORT_LOGS, "maintenance.export")
+        if self.export_dir is None or not self.export_dir.is_dir():
+            await self._done(who, "maintenance.export", "refused", detail="no-folder")
+            raise MaintenanceRefused(
+                MaintenanceErrorReason.EXPORT_FAILED,
+                "No folder to export to: plug in the USB stick and try again.",
+            )
+        now = self._clock().astimezone(UTC)
+        outbox = await self._outbox_summary(now)
+        checks = tuple([await self._check(d) for d in self.config.devices])
+        clock = clock_status(now, self._time_run_dir)
+        facts = BundleFacts(
+            cabin_id=self.config.site.cabin_id,
+            made_at=now,
+            made_by=who.username,
+            configuration=redacted_config(self.config),
+            versions=await asyncio.to_thread(versions),
+            devices=tuple(
+                {"id": e.device_id, "kind": str(e.kind), "backend": e.backend, "address": e.address}
+                for e in device_entries(self.config)
+            ),
+            checks=checks,
+            outbox={
+                **{k: v for k, v in asdict(outbox).items() if k != "quarantine"},
+                "quarantine": [asdict(q) for q in outbox.quarantine],
+            },
+            clock={
+                "utc": clock.utc.isoformat(),
+                "synchronized": clock.synchronized,
+                "source": clock.source,
+            },
+        )
+        try:
+            path = await asyncio.to_thread(write_bundle, self.export_dir, facts, self.log_dir)
+        except OSError as exc:
+            await self._done(who, "maintenance.export", "failed", detail=type(exc).__name__)
+            raise MaintenanceRefused(
+                MaintenanceErrorReason.EXPORT_FAILED,
+                f"The bundle could not be written ({exc.strerror or type(exc).__name__}).",
+            ) from None
+        await self._done(who, "maintenance.export", "ok", detail=f"file={path.name}")
+        return path
 
     # -- what the technician never gets ------------------------------------------------
 

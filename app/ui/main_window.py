@@ -9,7 +9,7 @@ The presenter API the session controller calls (everything else is private):
     window.wipe()                             # forget the patient (screens, speech files, clipboard)
     window.show_calm_error(exc)               # unexpected error: calm screen, incident, no trace
     window.set_self_frame(QImage) / set_remote_frame(QImage) / set_mic_level(float)
-    window.attach_maintenance(service, tools=None)   # the technician's mode (docs/maintenance.md)
+    window.attach_maintenance(service)        # the technician's mode (docs/maintenance.md)
 
 Why the window decides nothing: the flow does. It only keeps two things of
 its own, both presentation: the help page (it returns to the same view) and
@@ -29,7 +29,7 @@ from app.maintenance.technician import MaintenanceService
 from app.ui.drag_scroll import DragScroller
 from app.ui.i18n import Catalogues, Msg, is_right_to_left
 from app.ui.maintenance.gesture import CornerGesture
-from app.ui.maintenance.mode import MaintenanceMode, MaintenanceTools
+from app.ui.maintenance.mode import MaintenanceMode
 from app.ui.maintenance.pages import Page
 from app.ui.maintenance.screen import MaintenanceScreen
 from app.ui.screens.base import Screen
@@ -174,9 +174,7 @@ class KioskWindow(QWidget):
 
     # -- maintenance (the technician's mode: entered from welcome only) -----------------
 
-    def attach_maintenance(
-        self, service: MaintenanceService, *, tools: MaintenanceTools | None = None
-    ) -> MaintenanceMode:
+    def attach_maintenance(self, service: MaintenanceService) -> MaintenanceMode:
         """Make the discreet way in live (five taps in the welcome screen's empty corner)."""
         screen = MaintenanceScreen(self.t)
         self.stack.addWidget(screen)
@@ -185,7 +183,6 @@ class KioskWindow(QWidget):
             screen,
             show=lambda page: self._show_maintenance(screen, page),
             close=self._maintenance_closed,
-            tools=tools,
         )
         self.maintenance = mode
         self.maintenance_gesture = CornerGesture(

@@ -186,6 +186,8 @@ def service_for(
     *,
     config_path: Path | None = None,
     time_run_dir: Path = Path("/nonexistent/timesync"),
+    export_dir: Path | None = None,
+    log_dir: Path | None = None,
 ) -> MaintenanceService:
     """Wired as the assembly would (see docs/maintenance.md, "Wiring")."""
     return MaintenanceService(
@@ -199,6 +201,10 @@ def service_for(
         device_timeout_s=10.0,
         time_run_dir=time_run_dir,
         config_path=config_path,
+        ble_scanner_backend=hub.air.scanner_backend(),
+        scan_timeout_s=0.3,
+        export_dir=export_dir,
+        log_dir=log_dir,
     )
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Protocol
 
 from app.maintenance.errors import (
     AuthError,
@@ -37,18 +36,6 @@ from app.ui.maintenance.screen import MaintenanceScreen
 log = logging.getLogger(__name__)
 
 
-class MaintenanceTools(Protocol):
-    """The optional tools (BLE pairing, diagnostic export) the mode may be given."""
-
-    async def scan(self, session: MaintenanceSession) -> tuple[tuple[str, str], ...]: ...
-
-    def ble_targets(self) -> tuple[str, ...]: ...
-
-    async def pair(self, session: MaintenanceSession, device_id: str, address: str) -> None: ...
-
-    async def export(self, session: MaintenanceSession) -> str: ...
-
-
 class MaintenanceMode:
     def __init__(
         self,
@@ -57,11 +44,9 @@ class MaintenanceMode:
         *,
         show: Callable[[Page], None],
         close: Callable[[], None],
-        tools: MaintenanceTools | None = None,
     ) -> None:
         self.service = service
         self.screen = screen
-        self.tools = tools
         self._show = show
         self._close = close
         self.session: MaintenanceSession | None = None
@@ -182,12 +167,10 @@ class MaintenanceMode:
 
     async def _do_scan(self) -> None:
         session = self._session()
-        if self.tools is None:
-            self._render(LinesPage("maint.scan", (Said("maint.unavailable"),)))
-            return
         self._render(LinesPage("maint.scan", (Said("maint.scan.running"),)))
-        found = await self.tools.scan(session)
-        self._scan = ScanPage(found, self.tools.ble_targets())
+        result = await self.service.scan(session)
+        found = tuple((d.address, f"{d.name or '-'} · {d.kind}") for d in result.devices)
+        self._scan = ScanPage(found, self.service.ble_targets())
         self._render(self._scan)
 
     def _choose(self, address: str) -> None:
@@ -198,10 +181,10 @@ class MaintenanceMode:
 
     async def _pair(self, device_id: str) -> None:
         session = self._session()
-        if self.tools is None or self._scan is None or self._scan.chosen is None:
+        if self._scan is None or self._scan.chosen is None:
             return
         address = self._scan.chosen
-        await self.tools.pair(session, device_id, address)
+        await self.service.pair(session, device_id, address)
         self._scan = ScanPage(
             self._scan.found,
             self._scan.targets,
@@ -252,10 +235,10 @@ class MaintenanceMode:
 
     async def _export(self) -> None:
         session = self._session()
-        if self.tools is None:
+        if self.service.export_dir is None:
             self._render(LinesPage("maint.export", (Said("maint.unavailable"),)))
             return
-        name = await self.tools.export(session)
+        name = (await self.service.export(session)).name
         self._render(LinesPage("maint.export", (Said("maint.export.done", (("name", name),)),)))
 
     async def _leave(self, *, idle: bool = False) -> None:

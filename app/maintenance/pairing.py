@@ -1,0 +1,152 @@
+"""BLE scan and pairing: bleak's scanner, then the address written into the site file.
+
+Why only devices that advertise a health service the kiosk reads: a scan in
+a pharmacy also finds the phones of the people waiting, named after them
+("iPhone de Marie"): an identity the technician must not see. A device that
+advertises none of `HEALTH_SERVICES` is counted, never named.
+
+Why tomlkit and a validated, atomic edit: the site file is written by a
+person, with comments that say why; tomlkit changes the one value and keeps
+the rest as written. The edited text is checked by the kiosk's own loader
+(`kiosk_config.loader.parse_config`) before anything is written, then
+written to a temporary file beside the original, flushed, and renamed over
+it (`os.replace`), so a power cut leaves either the old file or the new one,
+never half of one, and a file the kiosk would refuse is never written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from bleak import BleakScanner
+from bleak.backends.scanner import BaseBleakScanner
+
+from app.maintenance.errors import MaintenanceErrorReason, MaintenanceRefused
+from drivers.ble import berrymed, blood_pressure, health_thermometer, plx
+from drivers.registry import device_transport
+from kiosk_config import KioskConfig
+from kiosk_config.errors import ConfigError
+from kiosk_config.loader import parse_config, read_config_bytes
+from vocabulary.devices import DeviceKind
+
+HEALTH_SERVICES: dict[str, DeviceKind] = {
+    health_thermometer.SERVICE_UUID: DeviceKind.THERMOMETER,
+    plx.SERVICE_UUID: DeviceKind.OXIMETER,
+    blood_pressure.SERVICE_UUID: DeviceKind.TENSIOMETER,
+    berrymed.SERVICE_UUID: DeviceKind.OXIMETER,  # ISSC transparent UART
+}
+"""Advertised services of the devices the kiosk can drive (drivers/ble/)."""
+
+BLE_KINDS = frozenset({DeviceKind.THERMOMETER, DeviceKind.OXIMETER, DeviceKind.TENSIOMETER})
+
+
+@dataclass(frozen=True, slots=True)
+class FoundDevice:
+    address: str
+    name: str  # as advertised; "" when it gives none
+    kind: DeviceKind
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    devices: tuple[FoundDevice, ...]
+    others: int  # devices seen that advertise no health service: counted, never named
+
+
+async def scan(backend: type[BaseBleakScanner] | None = None, timeout_s: float = 5.0) -> ScanResult:
+    """bleak's scanner for `timeout_s`; `backend` injects another (the simulated air)."""
+    if backend is None:
+        seen = await BleakScanner.discover(timeout=timeout_s, return_adv=True)
+    else:
+        seen = await BleakScanner.discover(timeout=timeout_s, return_adv=True, backend=backend)
+    devices: list[FoundDevice] = []
+    others = 0
+    for device, adv in seen.values():
+        kinds = [
+            HEALTH_SERVICES[u.lower()] for u in adv.service_uuids if u.lower() in HEALTH_SERVICES
+        ]
+        if not kinds:
+            others += 1
+            continue
+        devices.append(FoundDevice(device.address, adv.local_name or device.name or "", kinds[0]))
+    devices.sort(key=lambda d: (d.kind, d.address))
+    return ScanResult(tuple(devices), others)
+
+
+def _refused(sentence: str) -> MaintenanceRefused:
+    return MaintenanceRefused(MaintenanceErrorReason.CONFIG_EDIT_REFUSED, sentence)
+
+
+def set_ble_address(path: Path, device_id: str, address: str) -> KioskConfig:
+    """Write `address` as `device_id`'s `ble_address` in the site file, validated, atomically.
+
+    Returns the configuration as the kiosk will read it. Raises
+    `MaintenanceRefused` (UNKNOWN_DEVICE, CONFIG_EDIT_REFUSED) and writes
+    nothing when the device is not a BLE device of this file or when the
+    edited file would not load.
+    """
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    path = Path(path)
+    try:
+        text = read_config_bytes(path).decode("utf-8")
+        document = tomlkit.parse(text)
+    except (ConfigError, UnicodeDecodeError, TOMLKitError) as exc:
+        raise _refused(
+            f"The site file {path} cannot be read as TOML ({type(exc).__name__})."
+        ) from None
+    devices = document.get("devices")
+    table = None
+    if isinstance(devices, list):
+        table = next((t for t in devices if isinstance(t, dict) and t.get("id") == device_id), None)
+    if table is None:
+        raise MaintenanceRefused(
+            MaintenanceErrorReason.UNKNOWN_DEVICE,
+            f"No device is configured with the id '{device_id}' in {path}.",
+        )
+    try:
+        current = parse_config(text, str(path))
+    except ConfigError as exc:
+        problems = "; ".join(p.sentence() for p in exc.problems)
+        raise _refused(f"The site file is refused as it is now ({problems}).") from None
+    device = next(d for d in current.devices if d.id == device_id)
+    if device.kind.value not in {k.value for k in BLE_KINDS} or device_transport(device) != "ble":
+        raise _refused(f"The device '{device_id}' is not a Bluetooth device; it has no address.")
+    table["ble_address"] = address
+    edited = tomlkit.dumps(document)
+    try:
+        config = parse_config(edited, str(path))
+    except ConfigError as exc:
+        problems = "; ".join(p.sentence() for p in exc.problems)
+        raise _refused(
+            f"The edit was not saved: the site file would be refused ({problems})."
+        ) from None
+    _replace(path, edited.encode("utf-8"))
+    return config
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write beside `path`, flush to disk, rename over it (same mode), flush the folder."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
