@@ -491,9 +491,13 @@ class MaintenanceService:
 
     # -- BLE scan and pairing ----------------------------------------------------------
 
-    def ble_targets(self) -> tuple[str, ...]:
-        """The configured devices a scanned address can be given to."""
-        return tuple(d.id for d in self.config.devices if DeviceKind(d.kind.value) in BLE_KINDS)
+    def ble_targets(self, kind: DeviceKind | None = None) -> tuple[str, ...]:
+        """The configured Bluetooth devices (of `kind`) a scanned address can be given to."""
+        return tuple(
+            d.id
+            for d in self.config.devices
+            if DeviceKind(d.kind.value) in BLE_KINDS and (kind is None or d.kind.value == kind)
+        )
 
     async def scan(self, session: MaintenanceSession) -> ScanResult:
         who = await self._begin(session, Permission.MAINTAIN_DEVICES, "maintenance.ble-scan")

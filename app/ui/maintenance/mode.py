@@ -32,6 +32,7 @@ from app.ui.maintenance.pages import (
     ScanPage,
 )
 from app.ui.maintenance.screen import MaintenanceScreen
+from vocabulary.devices import DeviceKind
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class MaintenanceMode:
         self._opened_touch = service.now()
         self._tasks: set[asyncio.Task[None]] = set()
         self._scan: ScanPage | None = None
+        self._kinds: dict[str, DeviceKind] = {}  # scanned address -> the kind it advertises
         a = screen.calls
         a.submit = lambda u, p, c: self._spawn(self._sign_in(u, p, c))
         a.cancel = self.close
@@ -170,13 +172,15 @@ class MaintenanceMode:
         self._render(LinesPage("maint.scan", (Said("maint.scan.running"),)))
         result = await self.service.scan(session)
         found = tuple((d.address, f"{d.name or '-'} · {d.kind}") for d in result.devices)
-        self._scan = ScanPage(found, self.service.ble_targets())
+        self._kinds = {d.address: d.kind for d in result.devices}
+        self._scan = ScanPage(found, ())
         self._render(self._scan)
 
     def _choose(self, address: str) -> None:
         if self._scan is None:
             return
-        self._scan = ScanPage(self._scan.found, self._scan.targets, address)
+        targets = self.service.ble_targets(self._kinds.get(address))
+        self._scan = ScanPage(self._scan.found, targets, address)
         self._render(self._scan)
 
     async def _pair(self, device_id: str) -> None:

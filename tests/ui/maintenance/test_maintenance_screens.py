@@ -6,9 +6,12 @@ accounts (argon2id + TOTP), the registry's drivers on the simulators.
 
 from __future__ import annotations
 
+import logging
 import os
+import tarfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -21,9 +24,12 @@ from app.maintenance.technician import IDLE_LIMIT
 from app.store import AsyncStore, FileKeySource
 from app.ui.main_window import KioskWindow
 from app.ui.maintenance.mode import MaintenanceMode
-from app.ui.maintenance.pages import DevicesPage, HomePage, LinesPage, LoginPage
+from app.ui.maintenance.pages import DevicesPage, HomePage, LinesPage, LoginPage, ScanPage
 from app.ui.views import Presentation, ScreenId
 from app.ui.widgets.buttons import BigButton
+from drivers.ble.sim_air import SimulatedPeripheral
+from drivers.ble.sim_devices import SimulatedThermometer
+from drivers.registry import simulated_ble_address
 from drivers.simulators import SimulatorHub
 from tests.maintenance.conftest import GOOD_PASSWORD, FakeClock, audit_rows
 from tests.maintenance.world import (
@@ -52,6 +58,9 @@ class Tech:
     secret: str
     qtbot: QtBot
     seen: list[str]
+    hub: SimulatorHub
+    site: Path
+    usb: Path
 
     def screen(self) -> QWidget:
         return of_type(self.window.stack.currentWidget(), QWidget)
@@ -85,7 +94,17 @@ class Tech:
 @pytest.fixture
 async def tech(tmp_path: Path, window: KioskWindow, qtbot: QtBot) -> AsyncIterator[Tech]:
     clock = FakeClock()
-    config = load(write_site(tmp_path))
+    site = write_site(tmp_path)
+    config = load(site)
+    usb, logs = tmp_path / "usb", tmp_path / "logs"
+    usb.mkdir()
+    logs.mkdir()
+    handler = logging.FileHandler(logs / "kiosk.log")
+    handler.setLevel(logging.DEBUG)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = root.level
+    root.setLevel(logging.DEBUG)
     store = await AsyncStore.open(tmp_path / "data", FileKeySource(tmp_path / "data"), clock)
     hub = SimulatorHub(config.devices, fast=True)
     await hub.start()
@@ -93,9 +112,15 @@ async def tech(tmp_path: Path, window: KioskWindow, qtbot: QtBot) -> AsyncIterat
         canary = await fill_with_canaries(store, clock)
         accounts = accounts_on(store, clock)
         secret = await enrol(accounts, "paul.tech", Role.TECHNICIAN)
-        mode = window.attach_maintenance(service_for(accounts, store, config, hub, clock))
-        yield Tech(window, mode, store, clock, canary, secret, qtbot, [])
+        service = service_for(
+            accounts, store, config, hub, clock, config_path=site, export_dir=usb, log_dir=logs
+        )
+        mode = window.attach_maintenance(service)
+        yield Tech(window, mode, store, clock, canary, secret, qtbot, [], hub, site, usb)
     finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        handler.close()
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(window.maintenance_gesture)
@@ -229,3 +254,73 @@ async def test_pages_render_unclipped_with_big_targets(
             await tech.tap("back")
     assert pages == list(shots)
     _no_canary(tech)
+
+
+async def test_pair_a_scanned_thermometer_test_it_and_export_with_no_canary(tech: Tech) -> None:
+    """Issue 15's done-when: scan, pair, test, export; canaries in the store, none seen or sent."""
+    new = SimulatedThermometer("C4:11:22:33:44:55", "SIM-THERMO new")
+    new.next_value = Decimal("37.4")  # not the configured simulator's 36.8: the new one answers
+    tech.hub.air.add(new)
+    tech.hub.air.add(SimulatedPeripheral("D0:00:00:00:00:01", f"iPhone de {tech.canary.name}", []))
+    tech.corner_tap()
+    for _ in range(4):
+        tech.corner_tap()
+    assert tech.mode.is_open
+    tech.look()
+    await tech.sign_in()
+    await tech.tap("scan")
+    page = tech.mode.page
+    assert isinstance(page, ScanPage)
+    found = [a for a, _n in page.found]
+    assert "C4:11:22:33:44:55" in found and simulated_ble_address("thermo-1") in found
+    assert "D0:00:00:00:00:01" not in found  # a phone: counted, never named
+    await tech.tap("found-C4:11:22:33:44:55")
+    assert of_type(tech.mode.page, ScanPage).targets == ("thermo-1",)  # a thermometer's place
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    QApplication.processEvents()
+    assert small_targets(tech.screen()) == [] and clipping_problems(tech.screen()) == []
+    assert tech.window.grab().save(str(SHOTS / "maintenance-scan-fr.png"))
+    await tech.tap("pair-thermo-1")
+    QApplication.processEvents()
+    assert tech.window.grab().save(str(SHOTS / "maintenance-paired-fr.png"))
+    assert 'ble_address = "C4:11:22:33:44:55"' in tech.site.read_text()
+    assert load(tech.site).devices[0].ble_address == "C4:11:22:33:44:55"
+    await tech.tap("back")
+    await tech.tap("devices")
+    await tech.tap("test-thermo-1")
+    test = of_type(tech.mode.page, DevicesPage).test
+    assert test is not None and test.ok and str(test.values[0].value) == "37.4"
+    assert any("37,4" in t for t in tech.seen)
+    await tech.tap("back")
+    await tech.tap("export")
+    QApplication.processEvents()
+    assert tech.window.grab().save(str(SHOTS / "maintenance-export-fr.png"))
+    [bundle] = list(tech.usb.iterdir())
+    assert bundle.name.endswith(".tar.gz")
+    with tarfile.open(bundle) as tar:
+        names = tar.getnames()
+        contents = b"".join(
+            extracted.read()
+            for member in tar.getmembers()
+            if (extracted := tar.extractfile(member)) is not None
+        ).decode()
+    assert {"manifest.json", "configuration.txt", "outbox.json", "logs/kiosk.log"} <= set(names)
+    assert "C4:11:22:33:44:55" in contents and "entry-refused-422" in contents
+    assert "store: opened" in contents  # the technical log went in
+    for word in (*tech.canary.words(), *SECRETS, "37.4", "36.8"):
+        assert word not in contents, word
+    await tech.tap("back")
+    await tech.tap("leave")
+    _no_canary(tech)
+    rows = await audit_rows(tech.store)
+    acts = [r[1] for r in rows if r[1].startswith("maintenance.")]
+    for act in (
+        "maintenance.ble-scan",
+        "maintenance.pair",
+        "maintenance.device-test",
+        "maintenance.export",
+    ):
+        assert act in acts
+    for row in rows:
+        for word in tech.canary.words():
+            assert word not in repr(row)
