@@ -18,7 +18,9 @@ import contextlib
 import io
 import json
 import os
+import subprocess
 import tarfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -75,7 +77,24 @@ def _tail(path: Path) -> bytes:
         return handle.read(LOG_TAIL_BYTES)
 
 
-def write_bundle(folder: Path, facts: BundleFacts, log_dir: Path | None) -> Path:
+def read_journal(command: Sequence[str] | None, timeout_s: float = 30.0) -> bytes | None:
+    """The kiosk's journal as text (its last `LOG_TAIL_BYTES`), or None where there is none."""
+    if not command:
+        return None
+    try:
+        done = subprocess.run(  # noqa: S603 - a fixed command, no shell, no input from outside
+            list(command), capture_output=True, timeout=timeout_s, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    return done.stdout[-LOG_TAIL_BYTES:]
+
+
+def write_bundle(
+    folder: Path, facts: BundleFacts, log_dir: Path | None, journal: bytes | None = None
+) -> Path:
     """The bundle in `folder` (a USB stick's mount point); returns its path."""
     folder = Path(folder)
     target = folder / bundle_name(facts.cabin_id, facts.made_at)
@@ -93,6 +112,7 @@ def write_bundle(folder: Path, facts: BundleFacts, log_dir: Path | None) -> Path
             "outbox.json",
             "clock.json",
             *(f"logs/{p.name}" for p in logs),
+            *(["logs/journal.txt"] if journal is not None else []),
         ],
         "health_data": "none",
     }
@@ -114,6 +134,8 @@ def write_bundle(folder: Path, facts: BundleFacts, log_dir: Path | None) -> Path
                 _add(tar, "clock.json", _json(facts.clock), at)
                 for path in logs:
                     _add(tar, f"logs/{path.name}", _tail(path), at)
+                if journal is not None:
+                    _add(tar, "logs/journal.txt", journal, at)
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(temporary, target)

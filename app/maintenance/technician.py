@@ -40,7 +40,7 @@ from typing import Protocol
 from bleak.backends.scanner import BaseBleakScanner
 
 from app.maintenance.accounts import Professional
-from app.maintenance.diagnostics import BundleFacts, write_bundle
+from app.maintenance.diagnostics import BundleFacts, read_journal, write_bundle
 from app.maintenance.errors import (
     HealthDataRefused,
     MaintenanceErrorReason,
@@ -57,6 +57,15 @@ from drivers.events import Connected, Connecting, Failed, Measuring, Reading
 from drivers.registry import DeviceUnavailable
 from kiosk_config.schema import Device, KioskConfig
 from vocabulary.devices import DeviceKind
+
+JOURNAL_COMMAND = (
+    "journalctl",
+    "--identifier=telecabine-kiosk",
+    "--since=-48h",
+    "--output=short-iso",
+    "--no-pager",
+)
+"""The kiosk's technical log on a cabin (journald); its text goes in the diagnostic export."""
 
 IDLE_LIMIT = timedelta(minutes=2)
 """Without a touch for this long, the maintenance session ends (issue 15)."""
@@ -317,6 +326,7 @@ class MaintenanceService:
         scan_timeout_s: float = 5.0,
         export_dir: Path | None = None,
         log_dir: Path | None = None,
+        journal_command: Sequence[str] | None = None,
     ) -> None:
         self._accounts = accounts
         self._store = store
@@ -331,6 +341,7 @@ class MaintenanceService:
         self._scan_timeout_s = scan_timeout_s
         self.export_dir = export_dir  # where a USB stick is mounted (a diagnostic export)
         self.log_dir = log_dir  # the kiosk's technical logs (a diagnostic export)
+        self._journal = journal_command
 
     def now(self) -> datetime:
         """The service's clock (the screens time the sign-in page with it)."""
@@ -579,8 +590,11 @@ class MaintenanceService:
                 "source": clock.source,
             },
         )
+        journal = await asyncio.to_thread(read_journal, self._journal)
         try:
-            path = await asyncio.to_thread(write_bundle, self.export_dir, facts, self.log_dir)
+            path = await asyncio.to_thread(
+                write_bundle, self.export_dir, facts, self.log_dir, journal
+            )
         except OSError as exc:
             await self._done(who, "maintenance.export", "failed", detail=type(exc).__name__)
             raise MaintenanceRefused(

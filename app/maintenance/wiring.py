@@ -1,0 +1,60 @@
+"""Builds the technician's service from parts the kiosk already has (for the composition root).
+
+`app/main.py` (or `app/assembly.py`) calls `build_maintenance` with the
+assembly's account service, store and configuration, the simulator hub when
+the site runs simulated devices (its air is bleak's injected backend), the
+site file's path (pairing rewrites it) and the folder a USB stick is mounted
+on (the diagnostic export). Nothing here starts anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.maintenance.service import AccountService
+from app.maintenance.store_binding import key_source_for
+from app.maintenance.technician import JOURNAL_COMMAND, MaintenanceService, MaintenanceStore
+from app.store.inspection import verify
+from drivers.registry import build_driver
+from kiosk_config import KioskConfig
+
+if TYPE_CHECKING:
+    from drivers.simulators import SimulatorHub
+
+USB_MOUNT = Path("/media/telecabine-usb")
+"""Where the cabin's udev rule mounts a USB stick (packaging/); the export writes there."""
+
+
+def build_maintenance(
+    accounts: AccountService,
+    store: MaintenanceStore,
+    config: KioskConfig,
+    *,
+    sims: SimulatorHub | None = None,
+    config_path: Path | None = None,
+    export_dir: Path | None = USB_MOUNT,
+    log_dir: Path | None = None,
+    journal_command: Sequence[str] | None = JOURNAL_COMMAND,
+) -> MaintenanceService:
+    data_dir = Path(config.storage.data_dir)
+    production = config.site.mode.value == "production"
+
+    def store_lines() -> Sequence[str]:
+        return verify(data_dir, key_source_for(data_dir, production=production)).lines
+
+    return MaintenanceService(
+        accounts,
+        store,
+        config,
+        driver_factory=lambda d: build_driver(
+            d, config.timeouts, hub=sims, site_mode=config.site.mode.value
+        ),
+        store_verifier=store_lines,
+        config_path=config_path,
+        ble_scanner_backend=sims.air.scanner_backend() if sims is not None else None,
+        export_dir=export_dir,
+        log_dir=log_dir,
+        journal_command=journal_command,
+    )
