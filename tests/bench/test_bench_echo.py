@@ -125,12 +125,17 @@ def test_bench_echo_cancellation(room_name: str) -> None:
 
 # ---- the candidates set aside (docs/call-audio.md), when installed by hand ----------------------
 
+HAND_INSTALLED = (
+    "a candidate set aside in docs/call-audio.md, measured only when installed by hand "
+    "(docs/call-audio.md says how)"
+)
+
 
 class SpeexProcessor:
     """speexdsp's canceller through the `speexaec` binding: 10 ms frames, a 300 ms filter."""
 
     def __init__(self) -> None:
-        speexaec = pytest.importorskip("speexaec")
+        speexaec = pytest.importorskip("speexaec", reason=HAND_INSTALLED)
         self._canceller = speexaec.EchoCanceller(BLOCK // 2, int(0.3 * 48_000), 48_000)
 
     def process(self, near: Pcm, far: Pcm) -> Pcm:
@@ -144,7 +149,7 @@ class LiveKitProcessor:
     """WebRTC's AEC3 through LiveKit's `livekit` SDK (`rtc.AudioProcessingModule`): 10 ms frames."""
 
     def __init__(self) -> None:
-        self._rtc = pytest.importorskip("livekit.rtc")
+        self._rtc = pytest.importorskip("livekit.rtc", reason=HAND_INSTALLED)
         self._apm = self._rtc.AudioProcessingModule(echo_cancellation=True, high_pass_filter=True)
 
     def process(self, near: Pcm, far: Pcm) -> Pcm:
