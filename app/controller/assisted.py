@@ -50,6 +50,21 @@ if TYPE_CHECKING:
     from app.controller.controller import SessionController
 
 
+class AssistTask(enum.StrEnum):
+    """What a professional signs in for, beside the patient (the screen's sub-task)."""
+
+    MANUAL_MEASURE = "manual-measure"  # type a value a device could not measure
+    MANUAL_IDENTITY = "manual-identity"  # type the identity of a patient without a card
+    DOCUMENT_CHECK = "document-check"  # check an identity document (PROV -> VALI, RECUP -> QUAL)
+
+    @property
+    def permission(self) -> Permission:
+        """The role's permission the sign-in asks for."""
+        if self is AssistTask.MANUAL_MEASURE:
+            return Permission.MANUAL_MEASUREMENT
+        return Permission.MANUAL_IDENTIFICATION
+
+
 @dataclass(frozen=True, slots=True)
 class Credentials:
     username: str

@@ -946,11 +946,7 @@ class SessionController:
             doctor=self._doctor,
             assistant=assistant,
             notice=self._notice,
-            insi_outcome=(
-                self._insi_outcome.value
-                if self._insi_outcome is not None and ctx.identity is not None
-                else None
-            ),
+            insi_outcome=self._insi_outcome if ctx.identity is not None else None,
             card_to_take=ctx.card_to_take,
             card_ready=ctx.card_ready,
             take_card_deadline=ctx.take_card_deadline(settings),

@@ -16,6 +16,7 @@ from app.call.documents import DocumentKind
 from app.call.messages import DoctorIdentity
 from app.domain.session_context import SessionContext, State
 from app.domain.session_events import Event
+from app.domain.trace import IncidentCode
 
 
 class DeviceStatus(enum.StrEnum):
@@ -75,7 +76,7 @@ class SessionView:
     doctor: DoctorIdentity | None = field(default=None, repr=False)
     assistant: AssistantView | None = None
     notice: Notice | None = None
-    insi_outcome: str | None = None  # an IncidentCode value (insi-mismatch…) for the professional
+    insi_outcome: IncidentCode | None = None  # INSi's failed answer, for the professional
     card_to_take: bool = False  # ask for the card in the reader to be taken (voice + picture)
     card_ready: bool = False  # a card just put in at welcome: offer to begin with it
     take_card_deadline: datetime | None = None  # TAKE_CARD: when the session stops waiting

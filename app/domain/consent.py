@@ -140,6 +140,26 @@ CONSENT_TEXTS: tuple[ConsentSource, ...] = (
 """The consent texts, in the order the patient is asked."""
 
 
+CONSENT_ORDER: tuple[ConsentItem, ...] = tuple(source.item for source in CONSENT_TEXTS)
+"""The consent items in the order the patient is asked (one per screen)."""
+
+
+def consent_next(index: int, choice: ConsentChoice) -> int | None:
+    """What follows the patient's choice on item `index` of `CONSENT_ORDER`.
+
+    Rule: the items are asked in order; the step ends after the last one, or
+    at once when a required item (the teleconsultation) is refused: nothing
+    optional is asked of a patient who will not be seen (the flow then ends
+    the session, CSP L.1111-4). Returns the next item's index, or None when
+    the step is done (`ConsentDone`).
+    """
+    if not 0 <= index < len(CONSENT_ORDER):
+        raise IndexError(f"There is no consent item {index}.")
+    if CONSENT_ORDER[index].required and choice is ConsentChoice.REFUSED:
+        return None
+    return index + 1 if index + 1 < len(CONSENT_ORDER) else None
+
+
 def consent_source(item: ConsentItem) -> ConsentSource:
     return next(source for source in CONSENT_TEXTS if source.item is item)
 

@@ -146,3 +146,31 @@ def numbers_for(
             numbers.append(SAMU)
     numbers.append(EUROPEAN)
     return tuple(numbers)
+
+
+# ---- the questions' paging rule (the screens ask one question at a time) ----------------
+
+
+@dataclass(frozen=True, slots=True)
+class RedFlagsAnswered:
+    """The red-flag questions are over: the flags the patient said yes to (none, or one)."""
+
+    flags: frozenset[RedFlag]
+
+
+def red_flag_answer(index: int, yes: bool) -> int | RedFlagsAnswered:
+    """What follows an answer to question `index` of `RED_FLAG_QUESTIONS`.
+
+    Rule: the first "yes" ends the questions (that flag alone: the patient is
+    sent to the emergency numbers at once, nothing more is asked); a "no" asks
+    the next question; "no" to the last one means no red flag. Returns the
+    next question's index, or the whole answer for the flow
+    (`EmergencyAnswered(flags=...)`).
+    """
+    if not 0 <= index < len(RED_FLAG_QUESTIONS):
+        raise IndexError(f"There is no red-flag question {index}.")
+    if yes:
+        return RedFlagsAnswered(frozenset({RED_FLAG_QUESTIONS[index][0]}))
+    if index + 1 < len(RED_FLAG_QUESTIONS):
+        return index + 1
+    return RedFlagsAnswered(frozenset())

@@ -299,3 +299,15 @@ def flags_for(measurement: Measurement) -> frozenset[Flag]:
         elif systolic < 90:
             flags.add(Flag.HYPOTENSION)
     return frozenset(flags)
+
+
+def next_device(index: int, count: int) -> int | None:
+    """What follows the patient's device `index` (of `count`, in the site's order).
+
+    Rule: the devices are guided one after the other; after the last one
+    (measured, skipped or entered by a professional) the measurements are
+    done (`MeasurementsDone`). Returns the next device's index, or None.
+    """
+    if not 0 <= index < count:
+        raise IndexError(f"There is no device {index} of {count}.")
+    return index + 1 if index + 1 < count else None

@@ -141,3 +141,80 @@ def assess(answers: OrientationAnswers, age_years: int | None) -> OrientationRes
         message=message,
         unknown_medecin_traitant=answers.has_medecin_traitant is None,
     )
+
+
+# ---- the questions the screens ask, one at a time ---------------------------------------
+
+
+class OrientationQuestion(enum.StrEnum):
+    HAS_MT = "has_mt"  # Do you have a médecin traitant?
+    REFERRED = "referred"  # Did they send you here?
+    UNAVAILABLE = "unavailable"  # Could they not see you in time?
+    SITUATION = "situation"  # Is one of these your situation?
+
+
+class OrientationOption(enum.StrEnum):
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+    SPECIALTY = "specialty"  # a direct-access specialty
+    CARE_HOME = "care_home"  # lives in an EHPAD or a home for disabled adults
+    SAS = "sas"  # sent by the SAS (service d'accès aux soins)
+    NONE = "none"  # none of these
+
+
+ORIENTATION_OPTIONS: dict[OrientationQuestion, tuple[OrientationOption, ...]] = {
+    OrientationQuestion.HAS_MT: (
+        OrientationOption.YES,
+        OrientationOption.NO,
+        OrientationOption.UNKNOWN,
+    ),
+    OrientationQuestion.REFERRED: (OrientationOption.YES, OrientationOption.NO),
+    OrientationQuestion.UNAVAILABLE: (OrientationOption.YES, OrientationOption.NO),
+    OrientationQuestion.SITUATION: (
+        OrientationOption.SPECIALTY,
+        OrientationOption.CARE_HOME,
+        OrientationOption.SAS,
+        OrientationOption.NONE,
+    ),
+}
+"""What each question offers, in the order shown."""
+
+
+def next_orientation_question(
+    answers: dict[OrientationQuestion, OrientationOption],
+) -> OrientationQuestion | OrientationAnswers:
+    """The next question to ask given the answers so far, or the whole answer for the flow.
+
+    The tree: first "do you have a médecin traitant?"; with one, "did they
+    send you?" (yes: within the parcours, nothing more to ask) then, if not,
+    "could they not see you in time?"; then, for everyone not referred, one
+    question about the situations that are exceptions (direct-access
+    specialty, care home, SAS). "I don't know" never counts as yes. An answer
+    that is not one of the question's options raises ValueError.
+    """
+    for question, option in answers.items():
+        if option not in ORIENTATION_OPTIONS[question]:
+            raise ValueError(f"'{option}' does not answer the question '{question}'.")
+    has_mt = answers.get(OrientationQuestion.HAS_MT)
+    if has_mt is None:
+        return OrientationQuestion.HAS_MT
+    referred = answers.get(OrientationQuestion.REFERRED)
+    if has_mt is OrientationOption.YES:
+        if referred is None:
+            return OrientationQuestion.REFERRED
+        if referred is OrientationOption.NO and OrientationQuestion.UNAVAILABLE not in answers:
+            return OrientationQuestion.UNAVAILABLE
+    situation = answers.get(OrientationQuestion.SITUATION)
+    if referred is not OrientationOption.YES and situation is None:
+        return OrientationQuestion.SITUATION
+    return OrientationAnswers(
+        has_medecin_traitant={OrientationOption.YES: True, OrientationOption.NO: False}.get(has_mt),
+        referred_by_medecin_traitant=referred is OrientationOption.YES,
+        medecin_traitant_unavailable=(
+            answers.get(OrientationQuestion.UNAVAILABLE) is OrientationOption.YES
+        ),
+        direct_access_specialty=situation is OrientationOption.SPECIALTY,
+        care_home_resident=situation is OrientationOption.CARE_HOME,
+        sas_referral=situation is OrientationOption.SAS,
+    )

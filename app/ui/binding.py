@@ -31,7 +31,6 @@ from typing import Any
 
 from app.controller.assisted import AssistOutcome, Credentials
 from app.controller.view import SessionView
-from app.maintenance.roles import Permission
 from app.ui.presenter import (
     Action,
     CheckDocument,
@@ -157,13 +156,8 @@ class ControllerBinding:
             if c.assist is None:
                 self.presenter.signed_in(False)
                 return
-            permission = (
-                Permission.MANUAL_IDENTIFICATION
-                if action.purpose in ("manual-identity", "document-check")
-                else Permission.MANUAL_MEASUREMENT
-            )
             outcome = await c.assist.sign_in(
-                Credentials(action.username, action.password, action.code), permission
+                Credentials(action.username, action.password, action.code), action.task.permission
             )
             self.presenter.signed_in(outcome.ok)  # one sentence for every refusal, by decision
         elif isinstance(action, EnterValue):

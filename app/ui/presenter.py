@@ -17,23 +17,41 @@ touch produced exactly the right choice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from app.controller.view import SessionDocument, SessionView
+from app.controller.assisted import AssistTask
+from app.controller.view import Notice, SessionDocument, SessionView
+from app.domain import orientation as ori
 from app.domain import session_events as ev
 from app.domain.consent import (
+    CONSENT_ORDER,
     CONSENT_TEXTS,
     ConsentChoice,
     ConsentError,
     ConsentText,
+    consent_next,
     consent_text,
 )
-from app.domain.emergency import EXIT_MESSAGE, RED_FLAG_QUESTIONS
-from app.domain.identity import IdentityDocument, IdentityStatus, InsTraits
+from app.domain.emergency import (
+    EXIT_MESSAGE,
+    RED_FLAG_QUESTIONS,
+    RedFlagsAnswered,
+    red_flag_answer,
+)
+from app.domain.emergency import (
+    EmergencyNumber as DomainNumber,
+)
+from app.domain.identity import (
+    BirthDatePrecision,
+    IdentityDocument,
+    IdentityStatus,
+    InsTraits,
+    PatientIdentity,
+)
 from app.domain.information import INFORMATION_ITEMS
 from app.domain.manual_identity import (
     FieldProblem,
@@ -42,12 +60,12 @@ from app.domain.manual_identity import (
     ManualIdentityForm,
     parse_manual_identity,
 )
-from app.domain.measurements import MeasurementKind, Quantity
+from app.domain.measurements import MeasurementKind, Quantity, next_device
 from app.domain.messages import Message
-from app.domain.orientation import OrientationAnswers
-from app.domain.session_context import State
+from app.domain.session_context import SessionContext, State
 from app.domain.session_effects import DegradedReason
 from app.domain.session_events import DegradedOption, IdentificationProblem
+from app.domain.trace import IncidentCode
 from app.domain.visit_reason import MAX_REASONS, MAX_TEXT_LENGTH, VisitReason
 from app.maintenance.errors import AuthFailure
 from app.ui.i18n import Msg, format_quantity
@@ -96,7 +114,6 @@ from app.ui.views import (
 )
 from vocabulary.devices import CATALOGUE, PATIENT_DEVICES
 
-CONSENT_ORDER = tuple(source.item for source in CONSENT_TEXTS)
 IDENTITY_SHOWN_FIRST_S = 5.0  # the doctor's identity alone on screen before the video
 
 # --- what the binding carries out ----------------------------------------------------
@@ -119,7 +136,7 @@ class SignIn:
     username: str
     password: str = field(repr=False)
     code: str = field(repr=False)
-    purpose: str  # "manual-measure" / "manual-identity"
+    task: AssistTask  # what the professional signs in for (the permission it asks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,32 +203,20 @@ def _msg(message: Message, easy: bool = False) -> Msg:
     return Msg(message.id, message.fr)
 
 
-# --- orientation questions (the UI asks; the domain judges the answers) --------------
-
-_ORIENTATION = ("has_mt", "referred", "unavailable", "situation")
-_YES_NO = ("yes", "no")
-_OPTIONS: Mapping[str, tuple[str, ...]] = {
-    "has_mt": ("yes", "no", "unknown"),
-    "referred": _YES_NO,
-    "unavailable": _YES_NO,
-    "situation": ("specialty", "care_home", "sas", "none"),
-}
-
-
 @dataclass
 class _Paging:
     emergency: int = 0
     information: int = 0
     consent: int = 0
-    orientation: str = "has_mt"
-    answers: dict[str, str] = field(default_factory=dict)
+    orientation: ori.OrientationQuestion = ori.OrientationQuestion.HAS_MT
+    answers: dict[ori.OrientationQuestion, ori.OrientationOption] = field(default_factory=dict)
     told_seen: bool = False
     device: int = 0
     method: IdentificationMethod | None = None
-    professional_for: str | None = None  # purpose while the sign-in screen is up
+    professional_for: AssistTask | None = None  # the professional's sub-task on screen
     # The flow's manual entry (after a device failure) that "Annuler" put aside: the
     # device's own screen shows again (measure, skip, or ask a professional again).
-    manual_dismissed: Any = None
+    manual_dismissed: MeasurementKind | None = None
     login_error: Msg | None = None
     manual_error: Msg | None = None
     identity_values: dict[str, str] = field(default_factory=dict)  # typed, kept on a refusal
@@ -277,29 +282,27 @@ class Presenter:
 
     # -- state -> view --------------------------------------------------------------------
 
-    def presentation(self, sv: Any) -> Presentation:
+    def presentation(self, sv: SessionView) -> Presentation:
         ctx = sv.context
-        notice = getattr(sv, "notice", None)
         return Presentation(
             ctx.language,
             ctx.accessibility.large_text,
             ctx.accessibility.high_contrast,
-            "store-delayed" if notice is not None and str(notice) == "store-delayed" else None,
+            Notice.STORE_DELAYED.value if sv.notice is Notice.STORE_DELAYED else None,
         )
 
-    def view_for(self, sv: Any) -> View:
+    def view_for(self, sv: SessionView) -> View:
         ctx = sv.context
         state: State = sv.state
         easy = bool(ctx.accessibility.easy_read)
-        notice = getattr(sv, "notice", None)
-        if notice is not None and str(notice) == "fault" and state is State.WELCOME:
+        if sv.notice is Notice.FAULT and state is State.WELCOME:
             return ErrorView()
         if state in (State.WELCOME, State.WIPE):
-            return WelcomeView(self.site.languages, bool(getattr(ctx, "card_stale", False)))
+            return WelcomeView(self.site.languages, ctx.card_stale)
         if state is State.STOP_CONFIRM:
             return StopConfirmView()
         if state is State.INACTIVITY_WARNING:
-            left = sv.countdown_s(self._clock()) if hasattr(sv, "countdown_s") else None
+            left = sv.countdown_s(self._clock())
             return InactivityView(int(left if left is not None else 30))
         if state is State.CARD_REMOVED_PAUSE:
             return CardRemovedView()
@@ -339,8 +342,8 @@ class Presenter:
             )
         if state is State.IDENTIFICATION:
             if self._p.professional_for is not None:
-                assistant = getattr(sv, "assistant", None)
-                if self._p.professional_for == "manual-identity" and assistant is not None:
+                assistant = sv.assistant
+                if self._p.professional_for is AssistTask.MANUAL_IDENTITY and assistant is not None:
                     return IdentityFormView(
                         assistant.display_name,
                         dict(self._p.identity_values),
@@ -348,7 +351,7 @@ class Presenter:
                         self._p.identity_error,
                     )
                 return ProfessionalLoginView(
-                    Msg(f"login.purpose.{self._p.professional_for}"), self._p.login_error
+                    Msg(f"login.purpose.{self._p.professional_for.value}"), self._p.login_error
                 )
             return self._identification(ctx)
         if state is State.BENEFICIARY_CHOICE:
@@ -373,16 +376,19 @@ class Presenter:
         if state is State.ORIENTATION:
             q = self._p.orientation
             return OrientationView(
-                q,
-                Msg(f"orientation.q.{q}"),
-                tuple(OrientationOption(o, Msg(f"orientation.a.{o}")) for o in _OPTIONS[q]),
+                q.value,
+                Msg(f"orientation.q.{q.value}"),
+                tuple(
+                    OrientationOption(o.value, Msg(f"orientation.a.{o.value}"))
+                    for o in ori.ORIENTATION_OPTIONS[q]
+                ),
             )
         if state is State.MEASUREMENTS:
             return self._measurements(sv, easy)
         if state is State.DEGRADED:
             return self._degraded(ctx)
         if state is State.WAITING_ROOM:
-            since = getattr(ctx, "waiting_since", None)
+            since = ctx.waiting_since
             waited = int((self._clock() - since).total_seconds() // 60) if since else 0
             limit = self.site.max_wait_s
             return WaitingRoomView(
@@ -403,18 +409,19 @@ class Presenter:
             )
         return ErrorView()
 
-    def _confirm_identity(self, sv: Any) -> View:
+    def _confirm_identity(self, sv: SessionView) -> View:
         identity = sv.context.identity
+        if identity is None:  # the flow never confirms without an identity
+            return ErrorView()
         name, born = _display_name(identity), _birth(identity.traits)
         status = Msg(f"identity.status.{identity.status.value}")
-        if self._p.professional_for == "document-check":
-            assistant = getattr(sv, "assistant", None)
+        if self._p.professional_for is AssistTask.DOCUMENT_CHECK:
+            assistant = sv.assistant
             if assistant is None:
                 return ProfessionalLoginView(
-                    Msg("login.purpose.document-check"), self._p.login_error
+                    Msg(f"login.purpose.{AssistTask.DOCUMENT_CHECK.value}"), self._p.login_error
                 )
-            outcome = getattr(sv, "insi_outcome", None)
-            note = _INSI_NOTES.get(outcome) if outcome else None
+            note = _INSI_NOTES.get(sv.insi_outcome) if sv.insi_outcome is not None else None
             return DocumentCheckView(
                 assistant.display_name,
                 name,
@@ -440,13 +447,13 @@ class Presenter:
         linked = self.site.document_url and any(d.link for d in sv.documents)
         return Msg("end.print.none" if linked else "end.print.none_no_qr")
 
-    def _numbers(self, numbers: Any) -> tuple[EmergencyNumber, ...]:
+    def _numbers(self, numbers: Iterable[DomainNumber]) -> tuple[EmergencyNumber, ...]:
         return tuple(
             EmergencyNumber(self.site.numbers.get(n.number, n.number), _msg(n.message))
             for n in numbers
         )
 
-    def _identification(self, ctx: Any) -> IdentificationView:
+    def _identification(self, ctx: SessionContext) -> IdentificationView:
         problem: IdentificationProblem | None = ctx.identification_problem
         methods = tuple(IdentificationMethod)
         if problem is not None:
@@ -461,7 +468,7 @@ class Presenter:
         devices = self.site.devices or PATIENT_DEVICES
         return devices[min(self._p.device, len(devices) - 1)]
 
-    def _measurements(self, sv: Any, easy: bool) -> View:
+    def _measurements(self, sv: SessionView, easy: bool) -> View:
         ctx = sv.context
         if not self._p.told_seen and ctx.orientation is not None:
             return OrientationView(
@@ -470,15 +477,15 @@ class Presenter:
         device = self._device()
         index = self._p.device + 1
         total = len(self.site.devices or PATIENT_DEVICES)
-        manual_for = self._p.professional_for == "manual-measure" or (
+        manual_for = self._p.professional_for is AssistTask.MANUAL_MEASURE or (
             ctx.manual_entry_for in CATALOGUE[device].measurement_kinds
             and ctx.manual_entry_for is not self._p.manual_dismissed
         )
         if manual_for:
-            assistant = getattr(sv, "assistant", None)
+            assistant = sv.assistant
             if assistant is None:
                 return ProfessionalLoginView(
-                    Msg("login.purpose.manual-measure"), self._p.login_error
+                    Msg(f"login.purpose.{AssistTask.MANUAL_MEASURE.value}"), self._p.login_error
                 )
             return ManualEntryView(
                 device,
@@ -510,7 +517,7 @@ class Presenter:
             return MeasurementView(device, MeasureStep.RESULT, index, total, tuple(lines))
         return MeasurementView(device, MeasureStep.INSTRUCTIONS, index, total)
 
-    def _degraded(self, ctx: Any) -> DegradedView:
+    def _degraded(self, ctx: SessionContext) -> DegradedView:
         d = ctx.degraded
         reason = d.reason.value if d is not None else DegradedReason.PLATFORM_UNREACHABLE.value
         options = tuple(o.value for o in d.options) if d is not None else ("finish",)
@@ -524,9 +531,9 @@ class Presenter:
             options=options,
         )
 
-    def _call(self, sv: Any) -> CallView:
+    def _call(self, sv: SessionView) -> CallView:
         ctx = sv.context
-        doctor = getattr(sv, "doctor", None)
+        doctor = sv.doctor
         shown = Doctor(
             doctor.name if doctor else "",
             doctor.rpps if doctor else (ctx.doctor_rpps or ""),
@@ -536,7 +543,7 @@ class Presenter:
         video = started is not None and (
             (self._clock() - started).total_seconds() >= IDENTITY_SHOWN_FIRST_S
         )
-        status = getattr(sv, "call_status", None)
+        status = sv.call_status
         return CallView(
             shown,
             video,
@@ -548,7 +555,7 @@ class Presenter:
 
     # -- touch -> actions -------------------------------------------------------------------
 
-    def actions_for(self, intent: Intent, sv: Any) -> list[Action]:
+    def actions_for(self, intent: Intent, sv: SessionView) -> list[Action]:
         """The choices a touch makes; an empty list means only the paging moved."""
         ctx = sv.context
         state: State = sv.state
@@ -585,13 +592,11 @@ class Presenter:
         if k is IntentKind.FINISH and state in (State.END, State.EMERGENCY_EXIT):
             return [Submit(ev.Finish)]
         if state is State.EMERGENCY_CHECK and k is IntentKind.ANSWER:
-            flag, _ = RED_FLAG_QUESTIONS[p.emergency]
-            if intent.value == "yes":
-                return [Submit(ev.EmergencyAnswered, {"flags": frozenset({flag})})]
-            if p.emergency + 1 < len(RED_FLAG_QUESTIONS):
-                p.emergency += 1
-                return []
-            return [Submit(ev.EmergencyAnswered, {"flags": frozenset()})]
+            step = red_flag_answer(p.emergency, intent.value == "yes")  # the domain's rule
+            if isinstance(step, RedFlagsAnswered):
+                return [Submit(ev.EmergencyAnswered, {"flags": step.flags})]
+            p.emergency = step
+            return []
         if state is State.INFORMATION:
             if k is IntentKind.BACK:
                 p.information = max(0, p.information - 1)
@@ -606,7 +611,7 @@ class Presenter:
                 method = IdentificationMethod(intent.value)
                 p.method = method
                 if method is IdentificationMethod.PROFESSIONAL:
-                    p.professional_for = "manual-identity"
+                    p.professional_for = AssistTask.MANUAL_IDENTITY
                 return [Forward(intent)]
             if k is IntentKind.CANCEL:
                 p.professional_for = None
@@ -618,8 +623,8 @@ class Presenter:
             if k is IntentKind.MANUAL_IDENTITY:
                 return self._identity_typed(intent)
         if state is State.IDENTITY_CONFIRMATION:
-            if k is IntentKind.ASK_PROFESSIONAL and intent.value == "document-check":
-                p.professional_for = "document-check"
+            if k is IntentKind.ASK_PROFESSIONAL and intent.value == AssistTask.DOCUMENT_CHECK:
+                p.professional_for = AssistTask.DOCUMENT_CHECK
                 p.login_error = None
                 p.document_error = None
                 return []
@@ -628,7 +633,7 @@ class Presenter:
                 p.login_error = None
                 p.document_error = None
                 return []
-            if k is IntentKind.CHECK_DOCUMENT and p.professional_for == "document-check":
+            if k is IntentKind.CHECK_DOCUMENT and p.professional_for is AssistTask.DOCUMENT_CHECK:
                 try:
                     document = IdentityDocument(intent.value or "")
                 except ValueError:
@@ -651,12 +656,11 @@ class Presenter:
             except ConsentError:
                 return []  # words the domain did not write: no decision on them (screen stays)
             actions: list[Action] = [Consent(text, choice)]
-            last = p.consent + 1 >= len(CONSENT_ORDER)
-            refused_required = item.required and choice is ConsentChoice.REFUSED
-            if last or refused_required:
+            following = consent_next(min(p.consent, len(CONSENT_ORDER) - 1), choice)
+            if following is None:  # the last item, or a required one refused (the domain's rule)
                 actions.append(Submit(ev.ConsentDone))
             else:
-                p.consent += 1
+                p.consent = following
             return actions
         if state is State.ORIENTATION and k is IntentKind.ANSWER and intent.value:
             return self._orientation_answer(intent.value)
@@ -672,13 +676,13 @@ class Presenter:
         # The sign-in form answers the same way on every step (a manual measurement is
         # asked in MEASUREMENTS: checked before that step's own touches, or it was lost).
         if k is IntentKind.PROFESSIONAL_LOGIN:
-            purpose = p.professional_for or "manual-measure"
+            task = p.professional_for or AssistTask.MANUAL_MEASURE
             return [
                 SignIn(
                     intent.data.get("username", ""),
                     intent.data.get("password", ""),
                     intent.data.get("code", ""),
-                    purpose,
+                    task,
                 )
             ]
         if state is State.MEASUREMENTS:
@@ -738,30 +742,20 @@ class Presenter:
         return [EnterIdentity(typed.traits, typed.nir.value if typed.nir else None, typed.document)]
 
     def _orientation_answer(self, value: str) -> list[Action]:
+        """The touched option joins the answers; the domain's tree says what comes next."""
         p = self._p
-        p.answers[p.orientation] = value
-        if p.orientation == "has_mt" and value == "yes":
-            p.orientation = "referred"
+        try:
+            option = ori.OrientationOption(value)
+            step = ori.next_orientation_question({**p.answers, p.orientation: option})
+        except ValueError:
+            return []  # not an option of the question on screen: nothing changes
+        p.answers[p.orientation] = option
+        if isinstance(step, ori.OrientationQuestion):
+            p.orientation = step
             return []
-        if p.orientation == "referred" and value == "no":
-            p.orientation = "unavailable"
-            return []
-        if p.orientation != "situation" and not (p.orientation == "referred" and value == "yes"):
-            p.orientation = "situation"
-            return []
-        a = p.answers
-        has_mt = {"yes": True, "no": False}.get(a.get("has_mt", "unknown"))
-        answers = OrientationAnswers(
-            has_medecin_traitant=has_mt,
-            referred_by_medecin_traitant=a.get("referred") == "yes",
-            medecin_traitant_unavailable=a.get("unavailable") == "yes",
-            direct_access_specialty=a.get("situation") == "specialty",
-            care_home_resident=a.get("situation") == "care_home",
-            sas_referral=a.get("situation") == "sas",
-        )
-        return [Submit(ev.OrientationAnswered, {"answers": answers})]
+        return [Submit(ev.OrientationAnswered, {"answers": step})]
 
-    def _measurement_action(self, intent: Intent, sv: Any) -> list[Action]:
+    def _measurement_action(self, intent: Intent, sv: SessionView) -> list[Action]:
         p = self._p
         k = intent.kind
         device = self._device()
@@ -772,10 +766,11 @@ class Presenter:
             return []
 
         def advance() -> list[Action]:
-            if p.device + 1 < total:
-                p.device += 1
-                return []
-            return [Submit(ev.MeasurementsDone)]
+            following = next_device(min(p.device, total - 1), total)  # the domain's rule
+            if following is None:
+                return [Submit(ev.MeasurementsDone)]
+            p.device = following
+            return []
 
         if k in (IntentKind.MEASURE_START, IntentKind.MEASURE_RETRY):
             return [Submit(ev.StartMeasurement, {"kind": CATALOGUE[device].first_measurement})]
@@ -787,7 +782,7 @@ class Presenter:
         if k is IntentKind.NEXT:
             return advance()
         if k is IntentKind.ASK_PROFESSIONAL:
-            p.professional_for = "manual-measure"
+            p.professional_for = AssistTask.MANUAL_MEASURE
             p.manual_dismissed = None
             p.login_error = None
             return []
@@ -823,31 +818,30 @@ def _field_problem(f: IdentityField, problem: FieldProblem, exc: InvalidManualId
     return Msg(f"identity_form.error.{problem.value}")
 
 
-def _display_name(identity: Any) -> str:
+def _display_name(identity: PatientIdentity) -> str:
     traits = identity.traits
     first = traits.first_name_used or traits.first_birth_first_name
     return f"{first} {traits.used_name or traits.birth_name}".strip()
 
 
-def _date(value: Any) -> str:
+def _date(value: date) -> str:
     return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
 
 
 # What INSi's failed answer means for the professional checking the document (by trace code).
-_INSI_NOTES = {
-    "insi-mismatch": "document_check.insi.mismatch",
-    "insi-several-candidates": "document_check.insi.several",
-    "insi-unavailable": "document_check.insi.unavailable",
-    "insi-refused": "document_check.insi.unavailable",
+_INSI_NOTES: Mapping[IncidentCode, str] = {
+    IncidentCode.INSI_MISMATCH: "document_check.insi.mismatch",
+    IncidentCode.INSI_SEVERAL_CANDIDATES: "document_check.insi.several",
+    IncidentCode.INSI_UNAVAILABLE: "document_check.insi.unavailable",
+    IncidentCode.INSI_REFUSED: "document_check.insi.unavailable",
 }
 
 
-def _birth(traits: Any) -> str:
+def _birth(traits: InsTraits) -> str:
     """The date of birth as known: an unknown day or month shows as "--", never as 01."""
     shown = _date(traits.birth_date)
-    precision = str(getattr(traits, "birth_date_precision", "day"))
-    if precision == "month":
+    if traits.birth_date_precision is BirthDatePrecision.MONTH:
         return "--" + shown[2:]
-    if precision == "year":
+    if traits.birth_date_precision is BirthDatePrecision.YEAR:
         return "--/--" + shown[5:]
     return shown

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.domain.identity import IdentityDocument, IdentityStatus, PatientIdentity
+from app.domain.trace import IncidentCode
 from app.maintenance import totp
 from app.maintenance.errors import AuthError, AuthFailure
 from app.maintenance.roles import Role
@@ -138,7 +139,7 @@ async def test_what_insi_said_is_shown_to_the_professional_checking_the_document
     sv = replace(
         way.k.view,
         assistant=AssistantView("sophie.bernard", "Sophie Bernard", "assistant"),
-        insi_outcome="insi-mismatch",
+        insi_outcome=IncidentCode.INSI_MISMATCH,
     )
     view = way.presenter.view_for(sv)
     assert isinstance(view, DocumentCheckView)

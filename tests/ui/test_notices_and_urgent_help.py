@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from types import SimpleNamespace
 
 import pytest
 from PySide6.QtWidgets import QApplication, QLabel
@@ -76,7 +75,7 @@ async def test_urgent_help_over_the_stop_question(way: Driver) -> None:
 
 async def test_the_store_delayed_notice_shows_the_banner(kiosk: Kiosk, window: KioskWindow) -> None:
     presenter = Presenter(Site(), kiosk.clock)
-    sv = SimpleNamespace(**{"context": kiosk.view.context, "notice": Notice.STORE_DELAYED})
+    sv = replace(kiosk.view, notice=Notice.STORE_DELAYED)
     assert presenter.presentation(sv).notice == "store-delayed"
     assert presenter.presentation(kiosk.view).notice is None
     window.present(presenter.view_for(kiosk.view), presenter.presentation(sv))
@@ -102,12 +101,12 @@ def test_the_banner_fits_in_every_language_and_size(
 def test_the_locked_message_comes_from_the_typed_reason(kiosk: Kiosk) -> None:
     presenter = Presenter(Site(), kiosk.clock)
     identify = Intent(IntentKind.CHOOSE_METHOD, "professional")
-    sv = SimpleNamespace(
+    sv = replace(
+        kiosk.view,
         context=replace(kiosk.view.context, session_id="s1"),
         state=State.IDENTIFICATION,
         assistant=None,
     )
-    presenter.view_for(sv)  # the session is known: the paging below belongs to it
     presenter.actions_for(identify, sv)
     for reason, expected in [
         (AuthFailure.LOCKED, "login.locked"),
@@ -131,7 +130,7 @@ def test_urgent_help_is_one_choice_in_a_session_and_two_on_the_welcome_screen(
 ) -> None:
     presenter = Presenter(Site(), kiosk.clock)
     urgent = Intent(IntentKind.URGENT_HELP)
-    on = {s: SimpleNamespace(context=kiosk.view.context, state=s) for s in State}
+    on = {s: replace(kiosk.view, state=s) for s in State}
     assert presenter.actions_for(urgent, on[State.WELCOME]) == [
         Submit(ev.Begin),
         Submit(ev.EmergencyDeclared),
