@@ -177,6 +177,8 @@ class Forward:
 
 
 Action = Submit | Consent | SignIn | EnterValue | EnterIdentity | CheckDocument | Forward
+ViewBuilder = Callable[[SessionView, bool], View]
+"""How one state's view is built: (the controller's view, easy-read on)."""
 
 CHECKABLE = (IdentityStatus.PROV, IdentityStatus.RECUP)  # what a document check can raise
 DOCUMENT_KINDS = ("report", "prescription")  # the end screen names these; others: "a document"
@@ -233,6 +235,7 @@ class Presenter:
         self.site = site
         self._clock = clock
         self._p = _Paging()
+        self._views = self._state_views()
 
     def reset(self) -> None:
         """Forget the paging and what was typed (the binding calls it at the controller's wipe)."""
@@ -292,122 +295,151 @@ class Presenter:
         )
 
     def view_for(self, sv: SessionView) -> View:
-        ctx = sv.context
-        state: State = sv.state
-        easy = bool(ctx.accessibility.easy_read)
-        if sv.notice is Notice.FAULT and state is State.WELCOME:
+        """The screen for the state on screen: one entry per state in `_views` (see __init__)."""
+        if sv.notice is Notice.FAULT and sv.state is State.WELCOME:
             return ErrorView()
-        if state in (State.WELCOME, State.WIPE):
-            return WelcomeView(self.site.languages, ctx.card_stale)
-        if state is State.STOP_CONFIRM:
-            return StopConfirmView()
-        if state is State.INACTIVITY_WARNING:
-            left = sv.countdown_s(self._clock())
-            return InactivityView(int(left if left is not None else 30))
-        if state is State.CARD_REMOVED_PAUSE:
-            return CardRemovedView()
-        if state is State.CARD_CHANGED:
-            return CardChangedView()
-        if state is State.TAKE_CARD:
-            return TakeCardView()
-        if state is State.VISIT_REASON:
-            if not self._p.told_seen and ctx.orientation is not None:
-                return OrientationView(
-                    "told",
-                    Msg("orientation.told_title"),
-                    told=(_msg(ctx.orientation.message, easy),),
-                )
-            return VisitReasonView(
-                tuple(r.value for r in VisitReason), MAX_REASONS, MAX_TEXT_LENGTH
+        build = self._views.get(sv.state)
+        if build is None:
+            return ErrorView()
+        return build(sv, bool(sv.context.accessibility.easy_read))
+
+    def _state_views(self) -> Mapping[State, ViewBuilder]:
+        """State -> how its view is built. Every state of the flow has one (a test checks)."""
+        return {
+            State.WELCOME: self._welcome,
+            State.WIPE: self._welcome,
+            State.STOP_CONFIRM: lambda sv, easy: StopConfirmView(),
+            State.INACTIVITY_WARNING: self._inactivity,
+            State.CARD_REMOVED_PAUSE: lambda sv, easy: CardRemovedView(),
+            State.CARD_CHANGED: lambda sv, easy: CardChangedView(),
+            State.TAKE_CARD: lambda sv, easy: TakeCardView(),
+            State.EMERGENCY_CHECK: self._emergency_check,
+            State.EMERGENCY_EXIT: self._emergency_exit,
+            State.INFORMATION: self._information,
+            State.IDENTIFICATION: self._identification_step,
+            State.BENEFICIARY_CHOICE: self._beneficiaries,
+            State.IDENTITY_CONFIRMATION: lambda sv, easy: self._confirm_identity(sv),
+            State.CONSENT: self._consent,
+            State.ORIENTATION: self._orientation,
+            State.VISIT_REASON: self._visit_reason_view,
+            State.MEASUREMENTS: self._measurements,
+            State.DEGRADED: lambda sv, easy: self._degraded(sv.context),
+            State.WAITING_ROOM: self._waiting_room,
+            State.CALL: lambda sv, easy: self._call(sv),
+            State.END: self._end,
+        }
+
+    def _welcome(self, sv: SessionView, easy: bool) -> View:
+        return WelcomeView(self.site.languages, sv.context.card_stale)
+
+    def _inactivity(self, sv: SessionView, easy: bool) -> View:
+        left = sv.countdown_s(self._clock())
+        return InactivityView(int(left if left is not None else 30))
+
+    def _told(self, sv: SessionView, easy: bool) -> View | None:
+        """What the orientation means for the patient, once, before the step that follows it."""
+        orientation = sv.context.orientation
+        if self._p.told_seen or orientation is None:
+            return None
+        return OrientationView(
+            "told", Msg("orientation.told_title"), told=(_msg(orientation.message, easy),)
+        )
+
+    def _visit_reason_view(self, sv: SessionView, easy: bool) -> View:
+        told = self._told(sv, easy)
+        if told is not None:
+            return told
+        return VisitReasonView(tuple(r.value for r in VisitReason), MAX_REASONS, MAX_TEXT_LENGTH)
+
+    def _emergency_check(self, sv: SessionView, easy: bool) -> View:
+        flag, question = RED_FLAG_QUESTIONS[self._p.emergency]
+        return EmergencyCheckView(
+            flag.value, _msg(question, easy), self._p.emergency + 1, len(RED_FLAG_QUESTIONS)
+        )
+
+    def _emergency_exit(self, sv: SessionView, easy: bool) -> View:
+        return EmergencyExitView(
+            _msg(EXIT_MESSAGE, easy),
+            self._numbers(sv.context.emergency_numbers),
+            self.site.contact,
+        )
+
+    def _information(self, sv: SessionView, easy: bool) -> View:
+        item = INFORMATION_ITEMS[self._p.information]
+        easy_body = _msg(item.body, True) if item.body.easy_read else None
+        return InformationView(
+            item.topic.value,
+            _msg(item.title),
+            _msg(item.body, easy),
+            easy_body,
+            self._p.information + 1,
+            len(INFORMATION_ITEMS),
+        )
+
+    def _identification_step(self, sv: SessionView, easy: bool) -> View:
+        task = self._p.professional_for
+        if task is None:
+            return self._identification(sv.context)
+        assistant = sv.assistant
+        if task is AssistTask.MANUAL_IDENTITY and assistant is not None:
+            return IdentityFormView(
+                assistant.display_name,
+                dict(self._p.identity_values),
+                dict(self._p.identity_errors),
+                self._p.identity_error,
             )
-        if state is State.EMERGENCY_CHECK:
-            flag, question = RED_FLAG_QUESTIONS[self._p.emergency]
-            return EmergencyCheckView(
-                flag.value, _msg(question, easy), self._p.emergency + 1, len(RED_FLAG_QUESTIONS)
+        return ProfessionalLoginView(Msg(f"login.purpose.{task.value}"), self._p.login_error)
+
+    def _beneficiaries(self, sv: SessionView, easy: bool) -> View:
+        return BeneficiaryView(
+            tuple(
+                Beneficiary(str(i), _display_name(c), _birth(c.traits))
+                for i, c in enumerate(sv.context.candidates)
             )
-        if state is State.EMERGENCY_EXIT:
-            return EmergencyExitView(
-                _msg(EXIT_MESSAGE, easy), self._numbers(ctx.emergency_numbers), self.site.contact
-            )
-        if state is State.INFORMATION:
-            item = INFORMATION_ITEMS[self._p.information]
-            easy_body = _msg(item.body, True) if item.body.easy_read else None
-            return InformationView(
-                item.topic.value,
-                _msg(item.title),
-                _msg(item.body, easy),
-                easy_body,
-                self._p.information + 1,
-                len(INFORMATION_ITEMS),
-            )
-        if state is State.IDENTIFICATION:
-            if self._p.professional_for is not None:
-                assistant = sv.assistant
-                if self._p.professional_for is AssistTask.MANUAL_IDENTITY and assistant is not None:
-                    return IdentityFormView(
-                        assistant.display_name,
-                        dict(self._p.identity_values),
-                        dict(self._p.identity_errors),
-                        self._p.identity_error,
-                    )
-                return ProfessionalLoginView(
-                    Msg(f"login.purpose.{self._p.professional_for.value}"), self._p.login_error
-                )
-            return self._identification(ctx)
-        if state is State.BENEFICIARY_CHOICE:
-            return BeneficiaryView(
-                tuple(
-                    Beneficiary(str(i), _display_name(c), _birth(c.traits))
-                    for i, c in enumerate(ctx.candidates)
-                )
-            )
-        if state is State.IDENTITY_CONFIRMATION:
-            return self._confirm_identity(sv)
-        if state is State.CONSENT:
-            source = CONSENT_TEXTS[min(self._p.consent, len(CONSENT_TEXTS) - 1)]
-            return ConsentView(
-                source.item.value,
-                _msg(source.title),
-                _msg(source.body),
-                source.item.required,
-                self._p.consent + 1,
-                len(CONSENT_ORDER),
-            )
-        if state is State.ORIENTATION:
-            q = self._p.orientation
-            return OrientationView(
-                q.value,
-                Msg(f"orientation.q.{q.value}"),
-                tuple(
-                    OrientationOption(o.value, Msg(f"orientation.a.{o.value}"))
-                    for o in ori.ORIENTATION_OPTIONS[q]
-                ),
-            )
-        if state is State.MEASUREMENTS:
-            return self._measurements(sv, easy)
-        if state is State.DEGRADED:
-            return self._degraded(ctx)
-        if state is State.WAITING_ROOM:
-            since = ctx.waiting_since
-            waited = int((self._clock() - since).total_seconds() // 60) if since else 0
-            limit = self.site.max_wait_s
-            return WaitingRoomView(
-                Msg("waiting.status.joining"),
-                max(0, waited),
-                int(limit // 60) if limit else None,
-            )
-        if state is State.CALL:
-            return self._call(sv)
-        if state is State.END:
-            paid_after = ctx.call_started_at is not None and ctx.call_ended_at is not None
-            delivered = {d.document_id: d for d in sv.documents}
-            return EndView(
-                tuple(self._end_document(delivered.get(d)) for d in ctx.documents),
-                Msg("end.payment.after" if paid_after else "end.payment.none"),
-                bool(ctx.card_present),
-                self._print_note(sv) if self._p.print_asked else None,
-            )
-        return ErrorView()
+        )
+
+    def _consent(self, sv: SessionView, easy: bool) -> View:
+        source = CONSENT_TEXTS[min(self._p.consent, len(CONSENT_TEXTS) - 1)]
+        return ConsentView(
+            source.item.value,
+            _msg(source.title),
+            _msg(source.body),
+            source.item.required,
+            self._p.consent + 1,
+            len(CONSENT_ORDER),
+        )
+
+    def _orientation(self, sv: SessionView, easy: bool) -> View:
+        q = self._p.orientation
+        return OrientationView(
+            q.value,
+            Msg(f"orientation.q.{q.value}"),
+            tuple(
+                OrientationOption(o.value, Msg(f"orientation.a.{o.value}"))
+                for o in ori.ORIENTATION_OPTIONS[q]
+            ),
+        )
+
+    def _waiting_room(self, sv: SessionView, easy: bool) -> View:
+        since = sv.context.waiting_since
+        waited = int((self._clock() - since).total_seconds() // 60) if since else 0
+        limit = self.site.max_wait_s
+        return WaitingRoomView(
+            Msg("waiting.status.joining"),
+            max(0, waited),
+            int(limit // 60) if limit else None,
+        )
+
+    def _end(self, sv: SessionView, easy: bool) -> View:
+        ctx = sv.context
+        paid_after = ctx.call_started_at is not None and ctx.call_ended_at is not None
+        delivered = {d.document_id: d for d in sv.documents}
+        return EndView(
+            tuple(self._end_document(delivered.get(d)) for d in ctx.documents),
+            Msg("end.payment.after" if paid_after else "end.payment.none"),
+            bool(ctx.card_present),
+            self._print_note(sv) if self._p.print_asked else None,
+        )
 
     def _confirm_identity(self, sv: SessionView) -> View:
         identity = sv.context.identity
@@ -470,10 +502,9 @@ class Presenter:
 
     def _measurements(self, sv: SessionView, easy: bool) -> View:
         ctx = sv.context
-        if not self._p.told_seen and ctx.orientation is not None:
-            return OrientationView(
-                "told", Msg("orientation.told_title"), told=(_msg(ctx.orientation.message, easy),)
-            )
+        told = self._told(sv, easy)
+        if told is not None:
+            return told
         device = self._device()
         index = self._p.device + 1
         total = len(self.site.devices or PATIENT_DEVICES)
