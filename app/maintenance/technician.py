@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import platform
 import re
 from collections.abc import Callable, Sequence
@@ -325,6 +326,7 @@ class MaintenanceService:
         ble_scanner_backend: type[BaseBleakScanner] | None = None,
         scan_timeout_s: float = 5.0,
         export_dir: Path | None = None,
+        export_roots: Sequence[Path] = (),
         log_dir: Path | None = None,
         journal_command: Sequence[str] | None = None,
     ) -> None:
@@ -340,6 +342,7 @@ class MaintenanceService:
         self._scanner = ble_scanner_backend
         self._scan_timeout_s = scan_timeout_s
         self.export_dir = export_dir  # where a USB stick is mounted (a diagnostic export)
+        self.export_roots = tuple(export_roots)  # folders whose mounted children are offered too
         self.log_dir = log_dir  # the kiosk's technical logs (a diagnostic export)
         self._journal = journal_command
 
@@ -556,10 +559,29 @@ class MaintenanceService:
         except Exception as exc:  # noqa: BLE001 - one device's fault must not stop the export
             return CheckResult(device.id, kind, False, f"the check failed ({type(exc).__name__})")
 
-    async def export(self, session: MaintenanceSession) -> Path:
-        """The diagnostic bundle, written to `export_dir` (a USB stick); its path."""
+    def export_folders(self) -> tuple[Path, ...]:
+        """Where a bundle may go now: `export_dir` if present, and each mounted stick."""
+        found: list[Path] = []
+        if self.export_dir is not None and self.export_dir.is_dir():
+            found.append(self.export_dir)
+        for root in self.export_roots:
+            with contextlib.suppress(OSError):
+                for child in sorted(root.iterdir()):
+                    if child.is_dir() and os.path.ismount(child) and child not in found:
+                        found.append(child)
+        return tuple(found)
+
+    async def export(self, session: MaintenanceSession, folder: Path | None = None) -> Path:
+        """The diagnostic bundle, written to `folder` (one of `export_folders()`); its path.
+
+        Without `folder`, the only folder there is. Any other path is refused:
+        the screen offers folders, it does not take a path from outside.
+        """
         who = await self._begin(session, Permission.EXPORT_LOGS, "maintenance.export")
-        if self.export_dir is None or not self.export_dir.is_dir():
+        folders = self.export_folders()
+        if folder is None and len(folders) == 1:
+            folder = folders[0]
+        if folder is None or folder not in folders:
             await self._done(who, "maintenance.export", "refused", detail="no-folder")
             raise MaintenanceRefused(
                 MaintenanceErrorReason.EXPORT_FAILED,
@@ -592,9 +614,7 @@ class MaintenanceService:
         )
         journal = await asyncio.to_thread(read_journal, self._journal)
         try:
-            path = await asyncio.to_thread(
-                write_bundle, self.export_dir, facts, self.log_dir, journal
-            )
+            path = await asyncio.to_thread(write_bundle, folder, facts, self.log_dir, journal)
         except OSError as exc:
             await self._done(who, "maintenance.export", "failed", detail=type(exc).__name__)
             raise MaintenanceRefused(

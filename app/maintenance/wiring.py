@@ -24,7 +24,10 @@ if TYPE_CHECKING:
     from drivers.simulators import SimulatorHub
 
 USB_MOUNT = Path("/media/telecabine-usb")
-"""Where the cabin's udev rule mounts a USB stick (packaging/); the export writes there."""
+"""A fixed mount point for the USB stick, offered when it exists (see docs/maintenance.md)."""
+
+EXPORT_ROOTS = (Path("/media"), Path("/run/media/telecabine"))
+"""Folders whose mounted children (a stick mounted by udisks or by hand) are offered too."""
 
 
 def build_maintenance(
@@ -35,6 +38,7 @@ def build_maintenance(
     sims: SimulatorHub | None = None,
     config_path: Path | None = None,
     export_dir: Path | None = USB_MOUNT,
+    export_roots: Sequence[Path] = EXPORT_ROOTS,
     log_dir: Path | None = None,
     journal_command: Sequence[str] | None = JOURNAL_COMMAND,
 ) -> MaintenanceService:
@@ -55,6 +59,7 @@ def build_maintenance(
         config_path=config_path,
         ble_scanner_backend=sims.air.scanner_backend() if sims is not None else None,
         export_dir=export_dir,
+        export_roots=export_roots,
         log_dir=log_dir,
         journal_command=journal_command,
     )

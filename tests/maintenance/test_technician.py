@@ -222,3 +222,28 @@ def test_a_quarantine_reason_becomes_a_code_that_keeps_none_of_its_words(text: s
 )
 def test_reason_codes(sentence: str, expected: str) -> None:
     assert reason_code(sentence) == expected
+
+
+async def test_the_bundle_goes_only_to_an_offered_folder(cabin: Cabin, tmp_path: Path) -> None:
+    session = await _enter(cabin)
+    service = cabin.service
+    assert service.export_folders() == ()
+    with pytest.raises(MaintenanceRefused) as caught:
+        await service.export(session)
+    assert caught.value.reason is MaintenanceErrorReason.EXPORT_FAILED
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    (tmp_path / "media" / "not-mounted").mkdir(parents=True)
+    service.export_dir = usb
+    service.export_roots = (tmp_path / "media", Path("/"))
+    folders = service.export_folders()
+    assert folders[0] == usb and tmp_path / "media" / "not-mounted" not in folders
+    assert Path("/proc") in folders  # a mount point under a root is offered
+    with pytest.raises(MaintenanceRefused):
+        await service.export(session, tmp_path)  # not offered: refused, nothing written
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".gz"] == []
+    bundle = await service.export(session, usb)
+    assert bundle.parent == usb and bundle.name.endswith(".tar.gz")
+    rows = await audit_rows(cabin.store)
+    outcomes = [r[2] for r in rows if r[1] == "maintenance.export"]
+    assert outcomes == ["refused", "refused", "ok"]

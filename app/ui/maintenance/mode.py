@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 
 from app.maintenance.errors import (
     AuthError,
@@ -24,6 +25,7 @@ from app.maintenance.errors import (
 from app.maintenance.technician import IDLE_LIMIT, MaintenanceService, MaintenanceSession
 from app.ui.maintenance.pages import (
     DevicesPage,
+    FoldersPage,
     HomePage,
     LinesPage,
     LoginPage,
@@ -71,6 +73,7 @@ class MaintenanceMode:
         a.config = lambda: self._spawn(self._config())
         a.about = lambda: self._spawn(self._about())
         a.export = lambda: self._spawn(self._export())
+        a.export_to = lambda f: self._spawn(self._export_to(Path(f)))
         a.leave = lambda: self._spawn(self._leave())
 
     # -- opening, closing, idling ---------------------------------------------------
@@ -238,11 +241,17 @@ class MaintenanceMode:
         self._render(LinesPage("maint.about", said, tuple(f"{n} {v}" for n, v in found)))
 
     async def _export(self) -> None:
-        session = self._session()
-        if self.service.export_dir is None:
-            self._render(LinesPage("maint.export", (Said("maint.unavailable"),)))
-            return
-        name = (await self.service.export(session)).name
+        self._session()
+        folders = self.service.export_folders()
+        if not folders:
+            self._render(LinesPage("maint.export", (Said("maint.export.no_folder"),)))
+        elif len(folders) == 1:
+            await self._export_to(folders[0])
+        else:
+            self._render(FoldersPage(tuple(str(f) for f in folders)))
+
+    async def _export_to(self, folder: Path) -> None:
+        name = (await self.service.export(self._session(), folder)).name
         self._render(LinesPage("maint.export", (Said("maint.export.done", (("name", name),)),)))
 
     async def _leave(self, *, idle: bool = False) -> None:

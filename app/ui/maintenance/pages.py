@@ -54,4 +54,11 @@ class LinesPage:
     lines: tuple[str, ...] = ()
 
 
-Page = LoginPage | HomePage | DevicesPage | ScanPage | LinesPage
+@dataclass(frozen=True, slots=True)
+class FoldersPage:
+    """Where to write the diagnostic bundle: the mounted sticks (paths are data)."""
+
+    folders: tuple[str, ...]
+
+
+Page = FoldersPage | LoginPage | HomePage | DevicesPage | ScanPage | LinesPage

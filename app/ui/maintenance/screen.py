@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLineEdit, QVBoxLayout, 
 from app.ui.i18n import format_quantity
 from app.ui.maintenance.pages import (
     DevicesPage,
+    FoldersPage,
     HomePage,
     LinesPage,
     LoginPage,
@@ -45,6 +46,7 @@ class MaintenanceActions:
         self.test: Callable[[str], None] = lambda _d: None
         self.scan = noop
         self.choose: Callable[[str], None] = lambda _a: None
+        self.export_to: Callable[[str], None] = lambda _f: None
         self.pair: Callable[[str], None] = lambda _d: None
         self.outbox = noop
         self.store = noop
@@ -89,6 +91,8 @@ class MaintenanceScreen(Screen):
             self._devices(view)
         elif isinstance(view, ScanPage):
             self._scan(view)
+        elif isinstance(view, FoldersPage):
+            self._folders(view)
         else:
             self._lines(view)
 
@@ -243,6 +247,20 @@ class MaintenanceScreen(Screen):
             self.body.addLayout(line)
         self.button("common.back", "back", self.calls.home, name="back")
         self.button("maint.scan.again", "globe", self.calls.scan, name="scan-again")
+
+    def _folders(self, page: FoldersPage) -> None:
+        self.title("maint.export")
+        self.paragraph("maint.export.choose")
+        for index, folder in enumerate(page.folders):
+            self.button(
+                folder,
+                "document",
+                partial(self.calls.export_to, folder),
+                layout=self.body,
+                name=f"folder-{index}",
+                raw=True,
+            )
+        self.button("common.back", "back", self.calls.home, name="back")
 
     def _lines(self, page: LinesPage) -> None:
         self.title(page.title)

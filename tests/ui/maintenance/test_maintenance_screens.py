@@ -24,7 +24,14 @@ from app.maintenance.technician import IDLE_LIMIT
 from app.store import AsyncStore, FileKeySource
 from app.ui.main_window import KioskWindow
 from app.ui.maintenance.mode import MaintenanceMode
-from app.ui.maintenance.pages import DevicesPage, HomePage, LinesPage, LoginPage, ScanPage
+from app.ui.maintenance.pages import (
+    DevicesPage,
+    FoldersPage,
+    HomePage,
+    LinesPage,
+    LoginPage,
+    ScanPage,
+)
 from app.ui.views import Presentation, ScreenId
 from app.ui.widgets.buttons import BigButton
 from drivers.ble.sim_air import SimulatedPeripheral
@@ -292,7 +299,10 @@ async def test_pair_a_scanned_thermometer_test_it_and_export_with_no_canary(tech
     assert test is not None and test.ok and str(test.values[0].value) == "37.4"
     assert any("37,4" in t for t in tech.seen)
     await tech.tap("back")
+    tech.mode.service.export_roots = (Path("/"),)  # /proc, /sys …: mount points, offered too
     await tech.tap("export")
+    assert of_type(tech.mode.page, FoldersPage).folders[0] == str(tech.usb)
+    await tech.tap("folder-0")
     QApplication.processEvents()
     assert tech.window.grab().save(str(SHOTS / "maintenance-export-fr.png"))
     [bundle] = list(tech.usb.iterdir())
