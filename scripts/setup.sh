@@ -72,7 +72,4 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q -e ./kiosk_demo
   rm -f .venv/.installed-* && touch "$stamp"
 fi
-# Echo cancellation (app/call/echo.py, docs/call-audio.md): WebRTC's AEC3 through
-# pywebrtc-audio; kept here until pyproject.toml lists it.
-.venv/bin/python -c 'import pywebrtc_audio' 2>/dev/null || .venv/bin/pip install -q "pywebrtc-audio==0.2.0"
 echo "setup: ready (.venv/bin/kiosk)"
