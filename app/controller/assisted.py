@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from app.controller.view import AssistAct
 from app.domain import session_events as ev
 from app.domain.identity import (
     CollectionMethod,
@@ -118,11 +119,39 @@ def split_by_kind(
 
 
 class AssistedActs:
+    """The professional's acts; each result is also told to the screen (`SessionView.assist_news`)."""
+
     def __init__(self, controller: SessionController, accounts: AccountService) -> None:
         self._controller = controller
         self._accounts = accounts
 
     async def sign_in(
+        self, credentials: Credentials, permission: Permission = Permission.MANUAL_MEASUREMENT
+    ) -> AssistResult:
+        result = await self._sign_in(credentials, permission)
+        self._controller.note_assist(AssistAct.SIGN_IN, result.ok)
+        return result
+
+    async def enter_measurement(
+        self, kind: MeasurementKind, values: Mapping[Quantity, Decimal]
+    ) -> AssistResult:
+        result = await self._enter_measurement(kind, values)
+        self._controller.note_assist(AssistAct.MEASUREMENT, result.ok)
+        return result
+
+    async def enter_identity(
+        self, traits: InsTraits, nir: str | None, document: IdentityDocument | None = None
+    ) -> AssistResult:
+        result = await self._enter_identity(traits, nir, document)
+        self._controller.note_assist(AssistAct.IDENTITY, result.ok)
+        return result
+
+    async def check_document(self, document: IdentityDocument) -> AssistResult:
+        result = await self._check_document(document)
+        self._controller.note_assist(AssistAct.DOCUMENT_CHECK, result.ok)
+        return result
+
+    async def _sign_in(
         self, credentials: Credentials, permission: Permission = Permission.MANUAL_MEASUREMENT
     ) -> AssistResult:
         try:
@@ -165,7 +194,7 @@ class AssistedActs:
     def _session_subject(self) -> str:
         return self._controller.view.context.session_id or "-"
 
-    async def enter_measurement(
+    async def _enter_measurement(
         self, kind: MeasurementKind, values: Mapping[Quantity, Decimal]
     ) -> AssistResult:
         refusal = await self._allowed(Permission.MANUAL_MEASUREMENT)
@@ -221,7 +250,7 @@ class AssistedActs:
         await self._done()
         return AssistResult(AssistOutcome.RECORDED)
 
-    async def enter_identity(
+    async def _enter_identity(
         self,
         traits: InsTraits,
         nir: str | None,
@@ -272,7 +301,7 @@ class AssistedActs:
         await self._done()
         return AssistResult(AssistOutcome.RECORDED)
 
-    async def check_document(self, document: IdentityDocument) -> AssistResult:
+    async def _check_document(self, document: IdentityDocument) -> AssistResult:
         """The professional checked the patient's identity document: PROV → VALI, RECUP → QUAL."""
         refusal = await self._allowed(Permission.MANUAL_IDENTIFICATION)
         if refusal is not None:

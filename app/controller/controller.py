@@ -44,7 +44,9 @@ from app.controller.ports import (
     SessionStore,
 )
 from app.controller.view import (
+    AssistAct,
     AssistantView,
+    AssistNews,
     ChatLine,
     DeviceStatus,
     Notice,
@@ -182,6 +184,8 @@ class SessionController:
         self._send_text: TextSender | None = None
         self._fetch_link: LinkFetcher | None = None
         self._wipe_listeners: list[WipeListener] = []
+        self._assist_news: AssistNews | None = None
+        self._assist_count = 0
         self._view = self._build_view()
         self.assist: AssistedActs | None = (
             AssistedActs(self, accounts) if accounts is not None else None
@@ -459,6 +463,12 @@ class SessionController:
         )
         if self.assist is not None:
             await self.assist.note_sign_out(professional, reason)
+
+    def note_assist(self, act: AssistAct, ok: bool) -> None:
+        """The result of a professional's act, for the screen (published in the view)."""
+        self._assist_count += 1
+        self._assist_news = AssistNews(self._assist_count, act, ok)
+        self._publish()
 
     def assistant_expired(self) -> bool:
         """The sign-in's idle time ran out (the next tick ends it)."""
@@ -789,6 +799,7 @@ class SessionController:
         finally:
             self._chat = []
             self._documents = {}
+            self._assist_news = None
             forget_parsed_links()  # the standard library's URL cache held the patient links
             for listener in list(self._wipe_listeners):
                 try:
@@ -954,6 +965,7 @@ class SessionController:
             wait_deadline=ctx.wait_deadline(settings),
             call_status=self._call_status.message_id(time.monotonic()),
             chat=tuple(self._chat),
+            assist_news=self._assist_news,
             documents=tuple(self._documents.values()),
         )
 

@@ -32,6 +32,24 @@ class Notice(enum.StrEnum):
     STORE_DELAYED = "store-delayed"  # the encrypted store is slow to answer; data kept in memory
 
 
+class AssistAct(enum.StrEnum):
+    """An act of the professional beside the patient, whose result the screen shows."""
+
+    SIGN_IN = "sign-in"
+    MEASUREMENT = "measurement"  # a value typed for a device that could not measure
+    IDENTITY = "identity"  # an identity typed for a patient without a card
+    DOCUMENT_CHECK = "document-check"
+
+
+@dataclass(frozen=True, slots=True)
+class AssistNews:
+    """The result of the professional's last act (the screen applies each `number` once)."""
+
+    number: int
+    act: AssistAct
+    ok: bool
+
+
 @dataclass(frozen=True, slots=True)
 class ChatLine:
     """One line of the call's text chat, as the controller heard or sent it (session-lived)."""
@@ -88,6 +106,7 @@ class SessionView:
     # The call's news, owned by the controller and dropped at the wipe (issue 18 §3):
     # the chat both ways and the doctor's documents with their patient links.
     chat: tuple[ChatLine, ...] = field(default=(), repr=False)
+    assist_news: AssistNews | None = None  # the professional's last act: done or refused
     documents: tuple[SessionDocument, ...] = field(default=(), repr=False)
 
     def countdown_s(self, now: datetime) -> int | None:

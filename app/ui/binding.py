@@ -29,8 +29,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from app.controller.assisted import AssistOutcome, Credentials
-from app.controller.view import SessionView
+from app.controller.assisted import Credentials
+from app.controller.view import AssistAct, SessionView
 from app.ui.presenter import (
     Action,
     CheckDocument,
@@ -153,34 +153,28 @@ class ControllerBinding:
             if not result.accepted:
                 self.refused.append(result.reason)
         elif isinstance(action, SignIn):
+            # The result comes back in the controller's view (`assist_news`): the presenter
+            # applies it there; nothing here pokes the presenter.
             if c.assist is None:
-                self.presenter.signed_in(False)
+                c.note_assist(AssistAct.SIGN_IN, False)
                 return
-            outcome = await c.assist.sign_in(
-                Credentials(action.username, action.password, action.code), action.task.permission
-            )
-            self.presenter.signed_in(outcome.ok)  # one sentence for every refusal, by decision
+            credentials = Credentials(action.username, action.password, action.code)
+            await c.assist.sign_in(credentials, action.task.permission)
         elif isinstance(action, EnterValue):
             if c.assist is None:
-                self.presenter.manual_refused()
+                c.note_assist(AssistAct.MEASUREMENT, False)
                 return
-            outcome = await c.assist.enter_measurement(action.kind, action.values)
-            if outcome.outcome is AssistOutcome.RECORDED:
-                self.presenter.manual_recorded()
-            else:
-                self.presenter.manual_refused()
+            await c.assist.enter_measurement(action.kind, action.values)
         elif isinstance(action, EnterIdentity):
             if c.assist is None:
-                self.presenter.identity_entered(False)
+                c.note_assist(AssistAct.IDENTITY, False)
                 return
-            result = await c.assist.enter_identity(action.traits, action.nir, action.document)
-            self.presenter.identity_entered(result.ok)
+            await c.assist.enter_identity(action.traits, action.nir, action.document)
         elif isinstance(action, CheckDocument):
             if c.assist is None:
-                self.presenter.document_checked(False)
+                c.note_assist(AssistAct.DOCUMENT_CHECK, False)
                 return
-            result = await c.assist.check_document(action.document)
-            self.presenter.document_checked(result.ok)
+            await c.assist.check_document(action.document)
         elif isinstance(action, Forward):
             if action.intent.kind is IntentKind.SAFE_STATE:
                 # The calm screen promised "back to the welcome screen": the controller

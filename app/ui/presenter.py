@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.controller.assisted import AssistTask
-from app.controller.view import Notice, SessionDocument, SessionView
+from app.controller.view import AssistAct, Notice, SessionDocument, SessionView
 from app.domain import orientation as ori
 from app.domain import session_events as ev
 from app.domain.consent import (
@@ -228,6 +228,7 @@ class _Paging:
     camera_off: bool = False
     document_error: Msg | None = None  # the document check was refused / nothing chosen
     print_asked: bool = False
+    assist_seen: int = 0  # the number of the professional's last act already applied
 
 
 class Presenter:
@@ -241,7 +242,25 @@ class Presenter:
         """Forget the paging and what was typed (the binding calls it at the controller's wipe)."""
         self._p = _Paging()
 
-    # -- the professional's acts, as the binding carries them out -----------------------
+    # -- the professional's acts: their results come in the controller's view ---------
+
+    def _take_news(self, sv: SessionView) -> None:
+        """Apply the result of the professional's last act once (sign-in, value, identity, check)."""
+        news = sv.assist_news
+        if news is None or news.number == self._p.assist_seen:
+            return
+        self._p.assist_seen = news.number
+        if news.act is AssistAct.SIGN_IN:
+            self.signed_in(news.ok)  # one sentence for every refusal, by decision
+        elif news.act is AssistAct.MEASUREMENT:
+            if news.ok:
+                self.manual_recorded()
+            else:
+                self.manual_refused()
+        elif news.act is AssistAct.IDENTITY:
+            self.identity_entered(news.ok)
+        else:
+            self.document_checked(news.ok)
 
     def document_checked(self, ok: bool) -> None:
         """The controller's answer to `CheckDocument`: back to "Is this you?" or a refusal."""
@@ -296,6 +315,7 @@ class Presenter:
 
     def view_for(self, sv: SessionView) -> View:
         """The screen for the state on screen: one entry per state in `_views` (see __init__)."""
+        self._take_news(sv)
         if sv.notice is Notice.FAULT and sv.state is State.WELCOME:
             return ErrorView()
         build = self._views.get(sv.state)
@@ -588,6 +608,7 @@ class Presenter:
 
     def actions_for(self, intent: Intent, sv: SessionView) -> list[Action]:
         """The choices a touch makes; an empty list means only the paging moved."""
+        self._take_news(sv)
         ctx = sv.context
         state: State = sv.state
         k = intent.kind

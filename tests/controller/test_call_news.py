@@ -8,10 +8,13 @@ controller's `SessionView` only; the end of a session is one explicit event
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 
 from app.call.documents import DocumentKind
-from app.controller.view import ChatLine, SessionDocument
+from app.controller.assisted import Credentials
+from app.controller.view import AssistAct, AssistNews, ChatLine, SessionDocument
 from app.domain import session_events as ev
+from app.domain.measurements import MeasurementKind, Quantity
 from app.domain.session_context import State
 from app.domain.trace import IncidentCode, TraceKind
 from drivers import events as dev
@@ -140,3 +143,32 @@ async def test_a_fault_ends_the_session_with_the_same_event(kiosk: Kiosk) -> Non
     assert (await c.submit(ev.StopRequested)).accepted
     assert (await c.submit(ev.StopConfirmed)).accepted
     assert wiped == [session_id]  # no longer listening
+
+
+async def test_the_professional_s_results_come_in_the_view_and_go_at_the_wipe(
+    kiosk: Kiosk,
+) -> None:
+    """Sign-in and acts are told to the screen through the view, numbered, never poked."""
+    k, c = kiosk, kiosk.controller
+    assert c.assist is not None
+    await to_measurements(k)
+    assert k.view.assist_news is None
+    refused = await c.assist.sign_in(Credentials("nobody", "wrong password", "000000"))
+    assert not refused.ok
+    first = k.view.assist_news
+    assert first == AssistNews(first.number if first else 0, AssistAct.SIGN_IN, False)
+    not_signed = await c.assist.enter_measurement(
+        MeasurementKind.BODY_TEMPERATURE, {Quantity.BODY_TEMPERATURE: Decimal("37.2")}
+    )
+    assert not not_signed.ok
+    second = k.view.assist_news
+    assert second is not None and first is not None
+    assert (second.number, second.act, second.ok) == (
+        first.number + 1,
+        AssistAct.MEASUREMENT,
+        False,
+    )
+    assert (await c.submit(ev.StopRequested)).accepted
+    assert (await c.submit(ev.StopConfirmed)).accepted
+    await c.device_event(dev.CardRemoved("reader-1"))
+    assert k.view.assist_news is None  # nothing of the last session's acts stays
