@@ -1,0 +1,131 @@
+"""`kiosk maintenance` on a real store full of canary patients: every command, signed in.
+
+The module is not yet in `app/cli._COMMANDS` (the lead adds it): the tests build
+the same argparse tree from its `register` and run the chosen handler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from app.cli import maintenance_cmd
+from app.maintenance.roles import Role
+from app.store import AsyncStore, FileKeySource
+from tests.maintenance.conftest import GOOD_PASSWORD, FakeClock, audit_rows
+from tests.maintenance.world import (
+    SECRETS,
+    Canary,
+    accounts_on,
+    enrol,
+    fill_with_canaries,
+    write_site,
+)
+
+USERS = tuple(f"tech.{letter}" for letter in "abcdefgh")
+"""One technician per command: each signs in once with the present code (one use per code)."""
+
+
+def _prepare(tmp_path: Path) -> tuple[Path, Canary, dict[str, str]]:
+    async def run() -> tuple[Canary, dict[str, str]]:
+        clock = FakeClock()
+        store = await AsyncStore.open(tmp_path / "data", FileKeySource(tmp_path / "data"), clock)
+        try:
+            canary = await fill_with_canaries(store, clock)
+            accounts = accounts_on(store, clock)
+            secrets = {u: await enrol(accounts, u, Role.TECHNICIAN) for u in USERS}
+        finally:
+            await store.close()
+        return canary, secrets
+
+    site = write_site(tmp_path)
+    canary, secrets = asyncio.run(run())
+    return site, canary, secrets
+
+
+def _kiosk(
+    monkeypatch: pytest.MonkeyPatch, user: str, secret: str, *args: str
+) -> Callable[[], int]:
+    from app.maintenance import totp
+    from app.maintenance.service import utc_now
+
+    parser = argparse.ArgumentParser(prog="kiosk")
+    maintenance_cmd.register(parser.add_subparsers(dest="command"))
+    parsed = parser.parse_args(["maintenance", *args, "--user", user, "--credentials-stdin"])
+
+    def run() -> int:
+        code = totp.code_at(secret, utc_now())
+        monkeypatch.setattr("sys.stdin", io.StringIO(f"{GOOD_PASSWORD}\n{code}\n"))
+        result: int = parsed.handler(parsed)
+        return result
+
+    return run
+
+
+def test_every_command_signs_in_shows_no_patient_and_is_audited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site, canary, secrets = _prepare(tmp_path)
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    config = ("--config", str(site))
+    seen = ""
+    for index, command in enumerate(
+        (
+            ("outbox",),
+            ("verify",),
+            ("config",),
+            ("versions",),
+            ("devices",),
+            ("test", "thermo-1"),
+            ("pair", "thermo-1", "C4:11:22:33:44:55"),
+            ("export", "--to", str(usb)),
+        )
+    ):
+        user = USERS[index]
+        rc = _kiosk(monkeypatch, user, secrets[user], *command, *config)()
+        out = capsys.readouterr()
+        assert rc == 0, (command, out.err)
+        seen += out.out + out.err
+    assert "entry-refused-422" in seen and "(removed)" in seen
+    [bundle] = usb.iterdir()
+    with tarfile.open(bundle) as tar:
+        seen += "".join(
+            f.read().decode() for m in tar.getmembers() if (f := tar.extractfile(m)) is not None
+        )
+    for word in (*canary.words(), *SECRETS):
+        assert word not in seen, word
+    assert 'ble_address = "C4:11:22:33:44:55"' in site.read_text()
+
+    async def rows() -> list[tuple[str, str, str, str, str]]:
+        store = await AsyncStore.open(tmp_path / "data", FileKeySource(tmp_path / "data"))
+        try:
+            return await audit_rows(store)
+        finally:
+            await store.close()
+
+    acts = [r[1] for r in asyncio.run(rows()) if r[0] in USERS]
+    assert acts.count("maintenance.enter") == 8 and acts.count("maintenance.leave") == 8
+    assert "maintenance.export" in acts and "maintenance.pair" in acts
+
+
+def test_a_wrong_code_is_refused_with_the_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site, _canary, _secrets = _prepare(tmp_path)
+    parser = argparse.ArgumentParser(prog="kiosk")
+    maintenance_cmd.register(parser.add_subparsers(dest="command"))
+    parsed = parser.parse_args(
+        ["maintenance", "outbox", "--config", str(site), "--user", "tech.a", "--credentials-stdin"]
+    )
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{GOOD_PASSWORD}\n000000\n"))
+    assert parsed.handler(parsed) == maintenance_cmd.EXIT_REFUSED
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err.startswith("kiosk maintenance: Identification failed.")
