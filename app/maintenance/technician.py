@@ -30,7 +30,7 @@ import os
 import platform
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from importlib.metadata import PackageNotFoundError
@@ -55,7 +55,7 @@ from app.store.audit import ChainVerdict
 from app.store.records import QuarantineItem, StoreHealth
 from drivers.base import CheckResult, Driver
 from drivers.events import Connected, Connecting, Failed, Measuring, Reading
-from drivers.registry import DeviceUnavailable
+from drivers.registry import DeviceUnavailable, device_transport
 from kiosk_config.schema import Device, KioskConfig
 from vocabulary.devices import DeviceKind
 
@@ -152,7 +152,7 @@ class DeviceTest:
     ok: bool
     steps: tuple[str, ...]  # codes: "connecting", "connected", "measuring", "reading", "checked"
     values: tuple[ShownValue, ...] = field(default=(), repr=False)
-    battery: str | None = None  # "low" when the device says so; None when it does not report
+    battery: str | None = None  # "low" / "ok" when the device tells; None when it does not
     failure: str | None = None  # a code: drivers.events.FailureReason or "timeout"/"unavailable"
 
 
@@ -252,6 +252,17 @@ def clock_status(now: datetime, run_dir: Path = Path("/run/systemd/timesync")) -
     if run_dir.exists():
         return ClockStatus(now, False, "systemd-timesyncd")
     return ClockStatus(now, None, "none")
+
+
+def reports_battery(device: Device) -> bool:
+    """Whether every reading of this device says its battery state (a low-battery flag or not).
+
+    The serial monitor's status byte 2 carries a low-battery bit in every record
+    (drivers/serial/accutorr.py); the BLE profiles the kiosk reads carry none.
+    """
+    return (
+        device.kind.value == DeviceKind.TENSIOMETER.value and device_transport(device) == "serial"
+    )
 
 
 def device_entries(config: KioskConfig) -> tuple[DeviceEntry, ...]:
@@ -438,6 +449,8 @@ class MaintenanceService:
             )
         else:
             result = await run_device_test(driver, limit)
+        if result.ok and result.battery is None and reports_battery(device):
+            result = replace(result, battery="ok")
         outcome = "ok" if result.ok else "failed"
         detail = f"steps={','.join(result.steps) or '-'}"
         if result.failure is not None:

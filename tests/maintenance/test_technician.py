@@ -247,3 +247,37 @@ async def test_the_bundle_goes_only_to_an_offered_folder(cabin: Cabin, tmp_path:
     rows = await audit_rows(cabin.store)
     outcomes = [r[2] for r in rows if r[1] == "maintenance.export"]
     assert outcomes == ["refused", "refused", "ok"]
+
+
+async def test_the_oximeter_is_tested_end_to_end_too(cabin: Cabin) -> None:
+    session = await _enter(cabin)
+    result = await cabin.service.test_device(session, "oxi-1")
+    assert result.ok, result.failure
+    assert {v.quantity for v in result.values} == {"spo2", "heart-rate"}
+    assert result.steps[0] == "connecting" and result.steps[-1] == "reading"
+
+
+async def test_the_serial_blood_pressure_monitor_is_tested_on_its_pty(tmp_path: Path) -> None:
+    clock = FakeClock()
+    site = write_site(tmp_path)
+    site.write_text(
+        site.read_text()
+        + '\n[[devices]]\nid = "bp-1"\nkind = "tensiometer"\nbackend = "simulated"\n'
+        + 'protocol = "accutorr"\n'
+    )
+    config = load(site)
+    store = await AsyncStore.open(tmp_path / "data", FileKeySource(tmp_path / "data"), clock)
+    hub = SimulatorHub(config.devices, fast=True, workdir=tmp_path)
+    await hub.start()
+    try:
+        accounts = accounts_on(store, clock)
+        secret = await enrol(accounts, "paul.tech", Role.TECHNICIAN)
+        service = service_for(accounts, store, config, hub, clock)
+        session = await service.enter("paul.tech", GOOD_PASSWORD, code(secret, clock))
+        result = await service.test_device(session, "bp-1")
+    finally:
+        await hub.stop()
+        await store.close()
+    assert result.ok, result.failure
+    assert {"systolic", "diastolic"} <= {v.quantity for v in result.values}
+    assert result.battery == "ok"  # its status byte says so in every record

@@ -207,11 +207,10 @@ class MaintenanceScreen(Screen):
                 shown = format_quantity(value.value, value.unit, lang)
                 self.paragraph("maint.test.value", layout=inner, value=f"{value.quantity}: {shown}")
             if test.ok:
-                battery = (
-                    "maint.test.battery_low"
-                    if test.battery == "low"
-                    else "maint.test.battery_unknown"
-                )
+                battery = {
+                    "low": "maint.test.battery_low",
+                    "ok": "maint.test.battery_ok",
+                }.get(test.battery or "", "maint.test.battery_unknown")
                 self.paragraph(battery, layout=inner)
         self.button("common.back", "back", self.calls.home, name="back")
 
