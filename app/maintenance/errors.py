@@ -125,6 +125,7 @@ class MaintenanceErrorReason(enum.StrEnum):
     UNKNOWN_DEVICE = "unknown-device"
     CONFIG_EDIT_REFUSED = "config-edit-refused"  # the edited file would not validate
     EXPORT_FAILED = "export-failed"
+    NOT_QUARANTINED = "not-quarantined"  # a resend asked for an item that is not in quarantine
 
 
 class MaintenanceRefused(MaintenanceError):

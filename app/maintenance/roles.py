@@ -28,6 +28,7 @@ class Permission(enum.StrEnum):
     INSPECT_STORE = "inspect-store"  # counts, ages, codes, integrity: never a record's content
     VIEW_CONFIGURATION = "view-configuration"  # secrets removed
     EDIT_CONFIGURATION = "edit-configuration"  # validated edits (a paired device's address)
+    REQUEUE_OUTBOX = "requeue-outbox"  # send a quarantined session again (after correction)
 
 
 ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
@@ -47,6 +48,7 @@ ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[Permission]] = MappingProxyTy
                 Permission.INSPECT_STORE,
                 Permission.VIEW_CONFIGURATION,
                 Permission.EDIT_CONFIGURATION,
+                Permission.REQUEUE_OUTBOX,
             }
         ),
     }

@@ -102,6 +102,8 @@ class MaintenanceStore(Protocol):
 
     async def verify_audit_chain(self) -> ChainVerdict: ...
 
+    async def requeue(self, item_id: int, *, actor: str) -> None: ...
+
 
 DriverFactory = Callable[[Device], Driver]
 """Builds a fresh driver for one configured device (`drivers.registry.build_driver`)."""
@@ -486,6 +488,19 @@ class MaintenanceService:
         summary = await self._outbox_summary(self._clock())
         await self._done(who, "maintenance.outbox", detail=f"unsent={summary.unsent}")
         return summary
+
+    async def resend(self, session: MaintenanceSession, item_id: int) -> None:
+        """A quarantined session goes back to the queue (once the cause is corrected)."""
+        who = await self._begin(session, Permission.REQUEUE_OUTBOX, "maintenance.resend")
+        subject = f"item={item_id}"
+        if item_id not in {q.item_id for q in await self._store.list_quarantine()}:
+            await self._done(who, "maintenance.resend", "refused", subject, "not-quarantined")
+            raise MaintenanceRefused(
+                MaintenanceErrorReason.NOT_QUARANTINED,
+                f"Item {item_id} is not in quarantine; nothing was sent again.",
+            )
+        await self._store.requeue(item_id, actor=who.username)
+        await self._done(who, "maintenance.resend", "ok", subject)
 
     async def verify_store(self, session: MaintenanceSession) -> StoreCheck:
         who = await self._begin(session, Permission.INSPECT_STORE, "maintenance.store-verify")

@@ -281,3 +281,18 @@ async def test_the_serial_blood_pressure_monitor_is_tested_on_its_pty(tmp_path: 
     assert result.ok, result.failure
     assert {"systolic", "diastolic"} <= {v.quantity for v in result.values}
     assert result.battery == "ok"  # its status byte says so in every record
+
+
+async def test_a_quarantined_session_is_sent_again_once(cabin: Cabin) -> None:
+    session = await _enter(cabin)
+    [row] = (await cabin.service.outbox(session)).quarantine
+    await cabin.service.resend(session, row.item_id)
+    after = await cabin.service.outbox(session)
+    assert after.quarantined == 0 and after.quarantine == () and after.unsent == 2
+    with pytest.raises(MaintenanceRefused) as caught:
+        await cabin.service.resend(session, row.item_id)
+    assert caught.value.reason is MaintenanceErrorReason.NOT_QUARANTINED
+    rows = await audit_rows(cabin.store)
+    resends = [(r[0], r[2], r[4]) for r in rows if r[1] == "maintenance.resend"]
+    assert resends == [("paul.tech", "ok", ""), ("paul.tech", "refused", "not-quarantined")]
+    assert any(r[0] == "paul.tech" and r[1] == "outbox.requeue" for r in rows)

@@ -74,6 +74,7 @@ class MaintenanceMode:
         a.about = lambda: self._spawn(self._about())
         a.export = lambda: self._spawn(self._export())
         a.export_to = lambda f: self._spawn(self._export_to(Path(f)))
+        a.resend = lambda i: self._spawn(self._resend(i))
         a.leave = lambda: self._spawn(self._leave())
 
     # -- opening, closing, idling ---------------------------------------------------
@@ -212,7 +213,12 @@ class MaintenanceMode:
         lines += [
             f"#{q.item_id} · {q.reason_code} · {q.attempts} · {q.age_s} s" for q in o.quarantine
         ]
-        self._render(LinesPage("maint.outbox", tuple(said), tuple(lines)))
+        resend = tuple(q.item_id for q in o.quarantine)
+        self._render(LinesPage("maint.outbox", tuple(said), tuple(lines), resend))
+
+    async def _resend(self, item_id: int) -> None:
+        await self.service.resend(self._session(), item_id)
+        await self._outbox()
 
     async def _store(self) -> None:
         check = await self.service.verify_store(self._session())

@@ -52,6 +52,7 @@ class LinesPage:
     title: str
     said: tuple[Said, ...] = ()
     lines: tuple[str, ...] = ()
+    resend: tuple[int, ...] = ()  # quarantined items the technician may send again
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ class MaintenanceActions:
         self.scan = noop
         self.choose: Callable[[str], None] = lambda _a: None
         self.export_to: Callable[[str], None] = lambda _f: None
+        self.resend: Callable[[int], None] = lambda _i: None
         self.pair: Callable[[str], None] = lambda _d: None
         self.outbox = noop
         self.store = noop
@@ -269,4 +270,13 @@ class MaintenanceScreen(Screen):
             _frame, inner = self.card("card")
             for line in page.lines:
                 self.data_line(line, "small", layout=inner)
+        for item in page.resend:
+            self.button(
+                "maint.resend",
+                "send",
+                partial(self.calls.resend, item),
+                layout=self.body,
+                name=f"resend-{item}",
+                item=item,
+            )
         self.button("common.back", "back", self.calls.home, name="back")

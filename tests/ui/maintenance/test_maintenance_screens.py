@@ -334,3 +334,15 @@ async def test_pair_a_scanned_thermometer_test_it_and_export_with_no_canary(tech
     for row in rows:
         for word in tech.canary.words():
             assert word not in repr(row)
+
+
+async def test_a_quarantined_session_is_sent_again_from_the_outbox_page(tech: Tech) -> None:
+    tech.window.open_maintenance()
+    await tech.sign_in()
+    await tech.tap("outbox")
+    page = of_type(tech.mode.page, LinesPage)
+    [item] = page.resend
+    await tech.tap(f"resend-{item}")
+    after = of_type(tech.mode.page, LinesPage)
+    assert after.title == "maint.outbox" and after.resend == ()
+    _no_canary(tech)
