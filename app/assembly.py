@@ -24,8 +24,7 @@ from app.controller.call_launcher import KioskCallLauncher, summary_of
 from app.controller.controller import SessionController
 from app.controller.document_links import LINK_PATH, fetch_document_link
 from app.controller.ports import CallPort
-from app.controller.wiring import LeftOut, SessionServices, build_session_services
-from app.controller.wiring import flow_settings as flow_settings  # re-exported for callers
+from app.controller.wiring import LeftOut, SessionServices, build_session_services, flow_settings
 from app.maintenance.service import AccountService
 from app.maintenance.store_binding import account_service_on, key_source_for
 from app.store import AsyncStore, RetentionPolicy

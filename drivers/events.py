@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from vocabulary.devices import DeviceKind as DeviceKind  # re-exported: the events name it
+from vocabulary.quantities import Quantity
 
 
 class FailureReason(enum.StrEnum):
@@ -58,13 +59,24 @@ class Measuring:
     kind: DeviceKind
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class ReadingValue:
-    """One measured quantity, with the device's precision kept as a Decimal."""
+    """One measured quantity, with the device's precision kept as a Decimal.
 
-    quantity: str  # "body-temperature", "spo2", "heart-rate", "systolic", "diastolic", "mean"
+    The quantity is vocabulary's `Quantity` (a driver may name it by its value,
+    "spo2": it becomes the enum here; an unknown name raises ValueError). The
+    unit is the one the device announced, in UCUM: the domain refuses a reading
+    whose unit is not the quantity's own (`ImplausibleReason.WRONG_UNIT`).
+    """
+
+    quantity: Quantity
     value: Decimal = field(repr=False)  # a health value: never in a log line
-    unit: str  # UCUM: "Cel", "%", "/min", "mm[Hg]"
+    unit: str  # UCUM as announced: "Cel", "%", "/min", "mm[Hg]"
+
+    def __init__(self, quantity: Quantity | str, value: Decimal, unit: str) -> None:
+        object.__setattr__(self, "quantity", Quantity(quantity))
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "unit", unit)
 
 
 @dataclass(frozen=True, slots=True)

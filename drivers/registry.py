@@ -105,7 +105,7 @@ def build_driver(
             UnavailableReason.NO_SIMULATOR,
             f"Device '{device.id}' is simulated but no simulator hub is running.",
         )
-    builder = _BUILDERS.get(DeviceKind(device.kind.value))
+    builder = _BUILDERS.get(device.kind)
     assert builder is not None, f"no builder for {device.kind}"  # every kind is registered below
     mode = None if site_mode is None else str(site_mode)
     return builder(device, timeouts, hub if device.backend == "simulated" else None, mode)

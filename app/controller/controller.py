@@ -71,6 +71,7 @@ from app.domain.trace import (
 )
 from app.maintenance.accounts import AuditEntry, AuditSink, Professional
 from app.maintenance.service import AccountService
+from app.sync.insi_client import InsiError, InsiErrorReason
 from drivers import events as dev
 from vocabulary.devices import DEVICE_FOR_MEASUREMENT
 
@@ -82,20 +83,20 @@ ACTIVITY_THROTTLE_S = 1.0
 """At most one `Touched` per this many seconds (the window reports every touch)."""
 
 
-_INSI_INCIDENTS: dict[str, IncidentCode | None] = {
-    "traits-mismatch": IncidentCode.INSI_MISMATCH,
-    "several-candidates": IncidentCode.INSI_SEVERAL_CANDIDATES,
-    "query-refused": IncidentCode.INSI_REFUSED,
-    "invalid-answer": IncidentCode.INSI_REFUSED,
-    "already-from-insi": None,  # nothing was asked: nothing went wrong
+_INSI_INCIDENTS: dict[InsiErrorReason, IncidentCode | None] = {
+    InsiErrorReason.TRAITS_MISMATCH: IncidentCode.INSI_MISMATCH,
+    InsiErrorReason.SEVERAL_CANDIDATES: IncidentCode.INSI_SEVERAL_CANDIDATES,
+    InsiErrorReason.QUERY_REFUSED: IncidentCode.INSI_REFUSED,
+    InsiErrorReason.INVALID_ANSWER: IncidentCode.INSI_REFUSED,
+    InsiErrorReason.ALREADY_FROM_INSI: None,  # nothing was asked: nothing went wrong
 }
 
 
-def insi_incident_code(reason: str) -> IncidentCode | None:
-    """The trace's code for a failed INSi query (the client's reason value); default unavailable.
+def insi_incident_code(reason: InsiErrorReason) -> IncidentCode | None:
+    """The trace's code for a failed INSi query (the client's typed reason); default unavailable.
 
-    Why by value: the controller does not depend on the sync room's classes;
-    the reasons are the contract's (docs/insi.md).
+    The reason stays an enum from the INSi client to the trace and the
+    professional's screen (`SessionView.insi_outcome`): nothing parses words.
     """
     return _INSI_INCIDENTS.get(reason, IncidentCode.INSI_UNAVAILABLE)
 
@@ -488,22 +489,19 @@ class SessionController:
         except Exception as exc:
             log.error("trace %s could not be recorded (%s)", kind.value, type(exc).__name__)
 
-    async def record_incident(self, code: IncidentCode | str, subject: str | None = None) -> bool:
+    async def record_incident(self, code: IncidentCode, subject: str | None = None) -> bool:
         """A technical incident seen outside the flow (the screen, reading aloud) joins the trace.
 
         Why not through the flow: an incident changes nothing in the
         patient's way; it is a fact of the act (CSP R.6316-4), written to the
         store like the flow's own trace entries, in order with them (same
         lock). Outside a session (welcome screen) there is no act to trace:
-        an audit row keeps the code. An unknown code is recorded as
-        `ui-error` rather than lost. Returns True when it joined a session's
-        trace. Never raises: an incident must not become a second one.
+        an audit row keeps the code. The code is typed: a screen's own words
+        become one at the UI's edge (`UiIncident.incident_code`). Returns True
+        when it joined a session's trace. Never raises: an incident must not
+        become a second one.
         """
-        try:
-            known = IncidentCode(code)
-        except ValueError:
-            log.warning("unknown incident code (%d characters) recorded as ui-error", len(code))
-            known = IncidentCode.UI_ERROR
+        known = code
         try:
             async with self._lock:
                 session_id = self._flow.context.session_id
@@ -734,8 +732,9 @@ class SessionController:
         try:
             await self._call.open(session_id)
         except CallMediaCheckFailed as exc:  # the cabin's own camera/mic/speaker, not the platform
-            log.warning("call not opened: waiting room checks failed (%s)", ",".join(exc.codes))
-            return [ev.CallMediaCheckFailed(self._clock.now(), problems=tuple(exc.codes))]
+            problems = tuple(code.value for code in exc.codes)  # the pure domain's words
+            log.warning("call not opened: waiting room checks failed (%s)", ",".join(problems))
+            return [ev.CallMediaCheckFailed(self._clock.now(), problems=problems)]
         except Exception as exc:
             log.warning("call did not open (%s)", type(exc).__name__)
             return [ev.PlatformUnreachable(self._clock.now())]
@@ -772,12 +771,14 @@ class SessionController:
             try:
                 answer = await insi.query(identity, self._clock.now())
             except Exception as exc:
-                reason = str(getattr(exc, "reason", "") or "")
                 log.warning("INSi query failed (%s)", type(exc).__name__)
-                code = insi_incident_code(reason)
+                if isinstance(exc, InsiError):
+                    code, subject = insi_incident_code(exc.reason), exc.reason.value
+                else:  # a port that failed on its own: INSi could not be asked
+                    code, subject = IncidentCode.INSI_UNAVAILABLE, type(exc).__name__
                 if code is not None and self._flow.context.identity == identity:
                     self._insi_outcome = code
-                    await self.record_incident(code, reason or type(exc).__name__)
+                    await self.record_incident(code, subject)
                 return
             if answer is not None and self._flow.context.identity == identity:
                 await self._dispatch(ev.IdentityUpdated(self._clock.now(), identity=answer))

@@ -212,13 +212,9 @@ def events_from_reading(
     groups = () if row is None else row.measurements
     values: dict[Quantity, Decimal] = {}
     units: dict[Quantity, str] = {}
-    for item in reading.values:
-        try:
-            quantity = Quantity(item.quantity)
-        except ValueError:
-            continue  # a quantity the kiosk does not send (e.g. a device's own index)
-        values[quantity] = item.value
-        units[quantity] = item.unit
+    for item in reading.values:  # typed by the driver's event: vocabulary's Quantity
+        values[item.quantity] = item.value
+        units[item.quantity] = item.unit
     out: list[ev.Event] = []
     for kind, quantities in groups:
         mine = {q: v for q, v in values.items() if q in quantities}

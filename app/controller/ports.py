@@ -10,10 +10,11 @@ in `app/controller/adapters.py` bridges it (see docs/controller.md).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from typing import Protocol
 
+from app.call.events import IncidentCode as CallIncidentCode
 from app.domain.identity import PatientIdentity
 from app.domain.session_effects import Fact
 from drivers.events import DeviceEvent, DeviceKind
@@ -56,12 +57,13 @@ class CallMediaCheckFailed(Exception):
 
     A `CallPort` raises it from `open()` so the controller tells the patient
     what really happened (not "platform unreachable"); `codes` are the call
-    module's incident codes (`camera-unavailable`…).
+    module's incident codes (`CAMERA_UNAVAILABLE`…), typed: a code given by
+    its value is turned into the enum here (an unknown one raises ValueError).
     """
 
-    def __init__(self, codes: tuple[str, ...]) -> None:
-        super().__init__(f"The call was not opened: {', '.join(codes)}.")
-        self.codes = codes
+    def __init__(self, codes: Iterable[CallIncidentCode | str]) -> None:
+        self.codes: tuple[CallIncidentCode, ...] = tuple(CallIncidentCode(c) for c in codes)
+        super().__init__(f"The call was not opened: {', '.join(c.value for c in self.codes)}.")
 
 
 class CallPort(Protocol):

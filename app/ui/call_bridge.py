@@ -111,7 +111,7 @@ def bind_window(
 
     def record_incident(incident: UiIncident) -> None:
         """A UI incident (ui-error, speech-failed, audio-failed) joins the act's trace."""
-        spawn(controller.record_incident(incident.code))
+        spawn(controller.record_incident(incident.incident_code))
 
     binding = ControllerBinding(
         controller,

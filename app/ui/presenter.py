@@ -79,7 +79,6 @@ from app.ui.views import (
     ConfirmIdentityView,
     ConsentView,
     DegradedView,
-    DeviceKind,
     Doctor,
     DocumentCheckView,
     EmergencyCheckView,
@@ -112,7 +111,7 @@ from app.ui.views import (
     WaitingRoomView,
     WelcomeView,
 )
-from vocabulary.devices import CATALOGUE, PATIENT_DEVICES
+from vocabulary.devices import CATALOGUE, PATIENT_DEVICES, DeviceKind
 
 IDENTITY_SHOWN_FIRST_S = 5.0  # the doctor's identity alone on screen before the video
 

@@ -17,8 +17,9 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from app.domain.trace import IncidentCode
 from app.ui.i18n import Msg
-from vocabulary.devices import DeviceKind as DeviceKind  # re-exported: the views name it
+from vocabulary.devices import DeviceKind
 
 
 class ScreenId(enum.StrEnum):
@@ -444,3 +445,11 @@ class UiIncident:
 
     code: str  # "audio-failed", "speech-failed", "ui-error"
     message: str  # a whole sentence with no health datum
+
+    @property
+    def incident_code(self) -> IncidentCode:
+        """The trace's code for it; a code the domain does not know is a plain UI error."""
+        try:
+            return IncidentCode(self.code)
+        except ValueError:
+            return IncidentCode.UI_ERROR

@@ -35,9 +35,10 @@ from app.maintenance.store_binding import StoreAccountRepository, StoreAuditSink
 from app.store import AsyncStore, FileKeySource
 from drivers import events as dev
 from drivers.registry import build_driver
-from kiosk_config.schema import Device, DeviceKindName, Timeouts
+from kiosk_config.schema import Device, Timeouts
 from kiosk_demo.simulators import DemoSimulators as SimulatorHub
 from tests.drivers.card.real_parts import missing_real_part
+from vocabulary.devices import DeviceKind
 
 T0 = datetime(2026, 11, 23, 14, 0, 0, tzinfo=UTC)
 HOLDER_NIR = "1840575123456" + nir_key("1840575123456")
@@ -109,9 +110,9 @@ class ScriptedCall:
 
 
 DEVICES = (
-    Device(id="thermo-1", kind=DeviceKindName.THERMOMETER, backend="simulated"),
-    Device(id="oxi-1", kind=DeviceKindName.OXIMETER, backend="simulated"),
-    Device(id="bp-1", kind=DeviceKindName.TENSIOMETER, backend="simulated", protocol="accutorr"),
+    Device(id="thermo-1", kind=DeviceKind.THERMOMETER, backend="simulated"),
+    Device(id="oxi-1", kind=DeviceKind.OXIMETER, backend="simulated"),
+    Device(id="bp-1", kind=DeviceKind.TENSIOMETER, backend="simulated", protocol="accutorr"),
 )
 
 
@@ -156,7 +157,7 @@ def clock() -> FakeClock:
 
 
 CARD_READER = Device(
-    id="reader-1", kind=DeviceKindName.CARD_READER, backend="simulated", reader_name="Virtual PCD"
+    id="reader-1", kind=DeviceKind.CARD_READER, backend="simulated", reader_name="Virtual PCD"
 )
 
 

@@ -271,7 +271,7 @@ def test_a_card_fingerprint_tells_cards_apart_and_hides_the_nir() -> None:
         st.builds(
             dev.ReadingValue,
             st.sampled_from(
-                ["spo2", "heart-rate", "systolic", "diastolic", "mean", "body-temperature", "x"]
+                ["spo2", "heart-rate", "systolic", "diastolic", "mean", "body-temperature"]
             ),
             st.decimals(allow_nan=True, allow_infinity=True),
             st.sampled_from(["%", "/min", "mm[Hg]", "Cel", "kPa"]),
@@ -288,3 +288,12 @@ def test_any_reading_translates_to_taken_or_rejected(
     events = translate(dev.Reading("d", kind, tuple(values)), AT, RunMode.TEST, _new_id)
     assert events
     assert all(isinstance(e, ev.MeasurementTaken | ev.MeasurementRejected) for e in events)
+
+
+def test_a_reading_value_is_typed_by_vocabulary() -> None:
+    """A driver naming a quantity by its value gets the enum; an unknown name never travels."""
+    value = dev.ReadingValue("spo2", Decimal(97), "%")
+    assert value.quantity is Quantity.SPO2
+    assert value == dev.ReadingValue(Quantity.SPO2, Decimal(97), "%")
+    with pytest.raises(ValueError, match="'x' is not a valid Quantity"):
+        dev.ReadingValue("x", Decimal(1), "%")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.domain import session_events as ev
 from app.domain.trace import INCIDENT_MESSAGES, ActorKind, IncidentCode, TraceKind
+from app.ui.views import UiIncident
 from tests.controller.conftest import Kiosk
 from tests.maintenance.conftest import audit_rows
 
@@ -13,8 +14,9 @@ async def test_an_incident_in_a_session_is_written_to_its_trace(kiosk: Kiosk) ->
     assert (await c.submit(ev.Begin)).accepted
     session_id = kiosk.view.context.session_id
     assert await c.record_incident(IncidentCode.SPEECH_FAILED) is True
-    assert await c.record_incident("audio-failed", subject="speaker") is True
-    assert await c.record_incident("no-such-code") is True  # kept, as a ui-error
+    assert await c.record_incident(IncidentCode.AUDIO_FAILED, subject="speaker") is True
+    unknown = UiIncident("no-such-code", "A screen said something new.")
+    assert await c.record_incident(unknown.incident_code) is True  # kept, as a ui-error
     assert (await c.submit(ev.StopRequested)).accepted
     assert (await c.submit(ev.StopConfirmed)).accepted
     assert session_id is not None
@@ -47,7 +49,7 @@ async def test_an_incident_in_a_session_is_written_to_its_trace(kiosk: Kiosk) ->
 
 
 async def test_outside_a_session_the_incident_is_an_audit_row(kiosk: Kiosk) -> None:
-    assert await kiosk.controller.record_incident("ui-error") is False
+    assert await kiosk.controller.record_incident(IncidentCode.UI_ERROR) is False
     rows = [r[:5] for r in await audit_rows(kiosk.store)]
     assert ("system", "ui.incident", "recorded", "-", "code=ui-error") in rows
 

@@ -24,6 +24,7 @@ from app.domain.mode import RunMode
 from app.domain.session_context import FlowSettings, State
 from app.domain.trace import IncidentCode, TraceKind
 from app.store import AsyncStore, FileKeySource
+from app.sync.insi_client import InsiErrorReason as R
 from app.sync.insi_client import PlatformInsi
 from devtools.platform.insi import install, set_insi_available
 from devtools.platform.testing import running_platform
@@ -121,8 +122,8 @@ async def test_an_unreachable_platform_is_traced_as_insi_unavailable(store: Asyn
 
 
 def test_reasons_map_to_codes() -> None:
-    assert insi_incident_code("several-candidates") is IncidentCode.INSI_SEVERAL_CANDIDATES
-    assert insi_incident_code("query-refused") is IncidentCode.INSI_REFUSED
-    assert insi_incident_code("invalid-answer") is IncidentCode.INSI_REFUSED
-    assert insi_incident_code("already-from-insi") is None
-    assert insi_incident_code("timeout") is IncidentCode.INSI_UNAVAILABLE
+    assert insi_incident_code(R.SEVERAL_CANDIDATES) is IncidentCode.INSI_SEVERAL_CANDIDATES
+    assert insi_incident_code(R.QUERY_REFUSED) is IncidentCode.INSI_REFUSED
+    assert insi_incident_code(R.INVALID_ANSWER) is IncidentCode.INSI_REFUSED
+    assert insi_incident_code(R.ALREADY_FROM_INSI) is None
+    assert insi_incident_code(R.TIMEOUT) is IncidentCode.INSI_UNAVAILABLE

@@ -13,7 +13,6 @@ from app.ui.views import (
     ConfirmIdentityView,
     ConsentView,
     DegradedView,
-    DeviceKind,
     Doctor,
     DocumentCheckView,
     EmergencyCheckView,
@@ -43,6 +42,7 @@ from app.ui.views import (
     WaitingRoomView,
     WelcomeView,
 )
+from vocabulary.devices import DeviceKind
 
 CANARY = "ZQXCANARY"
 

@@ -22,12 +22,13 @@ from app.ui.binding import ControllerBinding
 from app.ui.main_window import KioskWindow
 from app.ui.presenter import Presenter, Site
 from app.ui.screens.call import CallScreen
-from app.ui.views import DeviceKind, InactivityView, MeasurementView, OrientationView, ScreenId
+from app.ui.views import InactivityView, MeasurementView, OrientationView, ScreenId
 from app.ui.widgets.buttons import BigButton
 from drivers import events as dev
 from tests.controller.conftest import HOLDER_NIR, Kiosk
 from tests.ui.checks import all_texts, clipping_problems, of_type
 from tests.ui.sample_views import CANARY
+from vocabulary.devices import DeviceKind
 
 
 class Driver:

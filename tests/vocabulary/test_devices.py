@@ -78,8 +78,13 @@ def test_every_quantity_has_its_ucum_and_display_unit() -> None:
 
 
 def test_the_three_old_homes_name_the_one_kind() -> None:
+    """The schema, the driver events and the views type their kind with vocabulary's enum."""
+    import typing
+
     from app.ui import views
     from drivers import events
     from kiosk_config import schema
 
-    assert events.DeviceKind is views.DeviceKind is schema.DeviceKindName is DeviceKind
+    assert schema.Device.model_fields["kind"].annotation is DeviceKind
+    assert typing.get_type_hints(events.Connected)["kind"] is DeviceKind
+    assert typing.get_type_hints(views.MeasurementView)["device"] is DeviceKind
