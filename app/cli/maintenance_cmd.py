@@ -7,7 +7,7 @@ health datum, no identity, whatever is asked. The password and the code are
 read with getpass, or as two lines of standard input (`--credentials-stdin`)
 for scripts; never as arguments (shell history, `ps`).
 
-    kiosk maintenance outbox|verify|config|versions|devices --config FILE --user NAME
+    kiosk maintenance outbox|verify|config|versions|devices|network --config FILE --user NAME
     kiosk maintenance test DEVICE --config FILE --user NAME
     kiosk maintenance export --to FOLDER --config FILE --user NAME
     kiosk maintenance pair DEVICE ADDRESS --config FILE --user NAME
@@ -32,7 +32,7 @@ EXIT_UNAVAILABLE = 3  # the store cannot be opened
 
 DEFAULT_CONFIG = "/etc/telecabine/site.toml"
 
-_ACTIONS = ("outbox", "verify", "config", "versions", "devices")
+_ACTIONS = ("outbox", "verify", "config", "versions", "devices", "network")
 
 
 def register(sub: Any) -> None:
@@ -48,6 +48,7 @@ def register(sub: Any) -> None:
         "config": "the site configuration, secrets removed",
         "versions": "the kiosk's versions and the clock",
         "devices": "the configured devices",
+        "network": "reach the platform: DNS, TCP, TLS (certificate dates), health",
     }
     for action in _ACTIONS:
         _common(msub.add_parser(action, help=helps[action])).set_defaults(
@@ -196,6 +197,13 @@ async def _do(service: Any, session: Any, args: argparse.Namespace) -> int:
         rows = [f"{e.device_id} {e.kind} {e.backend} {e.address or '-'}" for e in entries]
         _print(args, [asdict(e) for e in entries], rows)
         return EXIT_OK
+    if action == "network":
+        report = await service.network(session)
+        rows = [f"host {report.host}"] + [
+            f"{s.name} {'ok' if s.ok else 'FAILED'} {s.ms} ms {s.detail}" for s in report.steps
+        ]
+        _print(args, asdict(report), rows)
+        return EXIT_OK if report.ok else EXIT_FAILED
     if action == "test":
         result = await service.test_device(session, args.device)
         lines = [f"{result.device_id}: {'ok' if result.ok else 'FAILED ' + str(result.failure)}"]

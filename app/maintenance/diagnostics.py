@@ -44,6 +44,7 @@ class BundleFacts:
     checks: tuple[CheckResult, ...]
     outbox: dict[str, object]
     clock: dict[str, object]
+    network: dict[str, object]
 
 
 def bundle_name(cabin_id: str, at: datetime) -> str:
@@ -111,6 +112,7 @@ def write_bundle(
             "devices.json",
             "outbox.json",
             "clock.json",
+            "network.json",
             *(f"logs/{p.name}" for p in logs),
             *(["logs/journal.txt"] if journal is not None else []),
         ],
@@ -132,6 +134,7 @@ def write_bundle(
                 _add(tar, "devices.json", _json(devices), at)
                 _add(tar, "outbox.json", _json(facts.outbox), at)
                 _add(tar, "clock.json", _json(facts.clock), at)
+                _add(tar, "network.json", _json(facts.network), at)
                 for path in logs:
                     _add(tar, f"logs/{path.name}", _tail(path), at)
                 if journal is not None:

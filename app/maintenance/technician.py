@@ -47,6 +47,7 @@ from app.maintenance.errors import (
     MaintenanceErrorReason,
     MaintenanceRefused,
 )
+from app.maintenance.network import NetworkReport, check_network
 from app.maintenance.pairing import BLE_KINDS, ScanResult, set_ble_address
 from app.maintenance.pairing import scan as ble_scan
 from app.maintenance.roles import Permission
@@ -513,6 +514,15 @@ class MaintenanceService:
         await self._done(who, "maintenance.store-verify", "ok" if ok else "broken")
         return StoreCheck(ok, lines)
 
+    async def network(self, session: MaintenanceSession) -> NetworkReport:
+        """DNS, TCP, TLS (with the certificate's end date) and the platform's health."""
+        who = await self._begin(session, Permission.CHECK_NETWORK, "maintenance.network")
+        report = await check_network(self.config)
+        failed = next((s for s in report.steps if not s.ok), None)
+        detail = "all-ok" if failed is None else f"failed={failed.name}"
+        await self._done(who, "maintenance.network", "ok" if report.ok else "failed", detail=detail)
+        return report
+
     async def configuration(self, session: MaintenanceSession) -> tuple[tuple[str, str], ...]:
         who = await self._begin(session, Permission.VIEW_CONFIGURATION, "maintenance.config-view")
         lines = redacted_config(self.config)
@@ -618,6 +628,7 @@ class MaintenanceService:
         now = self._clock().astimezone(UTC)
         outbox = await self._outbox_summary(now)
         checks = tuple([await self._check(d) for d in self.config.devices])
+        network = await check_network(self.config)
         clock = clock_status(now, self._time_run_dir)
         facts = BundleFacts(
             cabin_id=self.config.site.cabin_id,
@@ -634,6 +645,7 @@ class MaintenanceService:
                 **{k: v for k, v in asdict(outbox).items() if k != "quarantine"},
                 "quarantine": [asdict(q) for q in outbox.quarantine],
             },
+            network=asdict(network),
             clock={
                 "utc": clock.utc.isoformat(),
                 "synchronized": clock.synchronized,

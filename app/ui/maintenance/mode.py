@@ -73,6 +73,7 @@ class MaintenanceMode:
         a.config = lambda: self._spawn(self._config())
         a.about = lambda: self._spawn(self._about())
         a.export = lambda: self._spawn(self._export())
+        a.network = lambda: self._spawn(self._network())
         a.export_to = lambda f: self._spawn(self._export_to(Path(f)))
         a.resend = lambda i: self._spawn(self._resend(i))
         a.leave = lambda: self._spawn(self._leave())
@@ -219,6 +220,16 @@ class MaintenanceMode:
     async def _resend(self, item_id: int) -> None:
         await self.service.resend(self._session(), item_id)
         await self._outbox()
+
+    async def _network(self) -> None:
+        self._render(LinesPage("maint.network", (Said("maint.network.running"),)))
+        report = await self.service.network(self._session())
+        said = Said("maint.network.ok" if report.ok else "maint.network.failed")
+        lines = [
+            f"{s.name} · {'ok' if s.ok else 'FAILED'} · {s.ms if s.ms is not None else '-'} ms · {s.detail}"
+            for s in report.steps
+        ]
+        self._render(LinesPage("maint.network", (said,), (report.host, *lines)))
 
     async def _store(self) -> None:
         check = await self.service.verify_store(self._session())

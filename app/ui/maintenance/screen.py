@@ -54,6 +54,7 @@ class MaintenanceActions:
         self.config = noop
         self.about = noop
         self.export = noop
+        self.network = noop
         self.leave = noop
 
 
@@ -161,7 +162,10 @@ class MaintenanceScreen(Screen):
                 ("maint.config", "info", a.config, "config"),
                 ("maint.about", "clock", a.about, "about"),
             ),
-            (("maint.export", "document", a.export, "export"),),
+            (
+                ("maint.network", "globe", a.network, "network"),
+                ("maint.export", "document", a.export, "export"),
+            ),
         ):
             line = QHBoxLayout()
             line.setSpacing(24)

@@ -186,7 +186,7 @@ async def test_a_technician_walks_through_every_page_and_sees_no_patient(tech: T
     page = tech.mode.page
     assert isinstance(page, DevicesPage) and page.test is not None and page.test.ok
     assert any("36,8" in t for t in tech.seen)  # the value read was shown (French)
-    for name in ("outbox", "store", "config", "about"):
+    for name in ("outbox", "store", "config", "about", "network"):
         await tech.tap("back")
         await tech.tap(name)
         assert isinstance(tech.mode.page, LinesPage)
@@ -242,7 +242,13 @@ async def test_pages_render_unclipped_with_big_targets(
         str(SHOTS / f"maintenance-login-{lang}{'-hc' if contrast else ''}.png")
     )
     await tech.sign_in()
-    shots = {"home": None, "devices": "test-thermo-1", "outbox": None, "about": None}
+    shots = {
+        "home": None,
+        "devices": "test-thermo-1",
+        "outbox": None,
+        "about": None,
+        "network": None,
+    }
     pages: list[str] = []
     for name, then in shots.items():
         if name != "home":
