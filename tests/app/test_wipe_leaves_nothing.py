@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import sys
+import time
 import types
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -45,6 +46,7 @@ from app.ui.call_bridge import CallScreenLink, bind_window
 from app.ui.i18n import Catalogues
 from app.ui.main_window import KioskWindow
 from app.ui.presenter import Presenter
+from app.ui.speech import Speaker
 from app.ui.theme import SCREEN_SIZE
 from kiosk_config import EXAMPLES, load_config
 from kiosk_demo.doctor import ScriptedDoctor
@@ -306,11 +308,20 @@ async def _leave(script: Script, reader: str) -> None:
     await script.until(State.WELCOME)
 
 
-async def _short_session(script: Script, reader: str, kept: Kept) -> None:
+def _slow_player(path: Path) -> None:
+    """A loudspeaker that takes its time: the wipe comes while a name is being read."""
+    assert path.exists()
+    time.sleep(1.0)
+
+
+async def _short_session(script: Script, reader: str, kept: Kept, speaker: Speaker) -> None:
     canaries = _canaries(2)
     kept.canaries.append(canaries["visit reason"])
     await _to_visit_reason(script, reader, canaries, kept)
     await script.until(State.MEASUREMENTS)
+    reading = speaker.say(f"Bonjour {NAMES[0]}, {canaries['visit reason']}", "fr")
+    await script.wait(lambda: any(speaker.workdir.glob("*.wav")), 10, "render the words")
+    assert not reading.done()
     await script.tap("stop", shot=False)
     await script.tap("stop-confirm", shot=False)
     await _leave(script, reader)
@@ -328,7 +339,9 @@ async def _run_two_sessions(tmp_path: Path) -> tuple[list[str], list[str], Kept]
         assembly: Assembly = await assemble(
             world.config, data_dir=tmp_path / "kiosk", sims=world.sims
         )
-        window = KioskWindow(Catalogues())
+        speech = tmp_path / "speech"
+        speaker = Speaker(speech, lambda incident: None, player=_slow_player)
+        window = KioskWindow(Catalogues(), speaker=speaker)
         window.resize(*SCREEN_SIZE)
         window.show()
         presenter = Presenter(assembly.site, assembly.controller.now)
@@ -340,7 +353,7 @@ async def _run_two_sessions(tmp_path: Path) -> tuple[list[str], list[str], Kept]
             await doctor.connect()
             await _session_with_call(script, reader, doctor, kept)
             await binding.idle()
-            await _short_session(script, reader, kept)
+            await _short_session(script, reader, kept, speaker)
             await binding.idle()
             # The uplink holds a bundle while it sends it (kept encrypted until then, by
             # design): the walk starts once the platform acknowledged both sessions.
@@ -355,6 +368,8 @@ async def _run_two_sessions(tmp_path: Path) -> tuple[list[str], list[str], Kept]
             world_parts = [world, world.sims, world.platform, doctor, script, kept]
             in_python = _python_holders(roots, world_parts, kept.canaries)
             in_widgets = _widget_holders(window, kept.canaries)
+            left = sorted(p.name for p in speech.iterdir()) if speech.exists() else []
+            in_widgets += [f"speech file {name} left after the wipe" for name in left]
             return in_python, in_widgets, kept
         finally:
             app.removeEventFilter(window.filter)

@@ -12,7 +12,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from app.call.documents import DocumentKind
-from app.controller.view import SessionDocument
+from app.controller.view import SessionDocument, SessionView
 from app.domain.session_context import State
 from app.ui.main_window import KioskWindow
 from app.ui.presenter import Presenter, Site
@@ -32,7 +32,7 @@ def _decode(label: QLabel) -> str:
     return str(text)
 
 
-def _end_view(presenter: Presenter, sv: object) -> EndView:
+def _end_view(presenter: Presenter, sv: SessionView) -> EndView:
     """The presenter's view of an END state, which is an EndView."""
     view = presenter.view_for(sv)
     assert isinstance(view, EndView)

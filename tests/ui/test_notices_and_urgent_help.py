@@ -148,7 +148,9 @@ async def test_a_screen_error_is_traced_through_the_binding_s_incident_hook(
         c,
         window,
         Presenter(Site(), kiosk.clock),
-        on_incident=lambda i: pending.append(asyncio.ensure_future(c.record_incident(i.code))),
+        on_incident=lambda i: pending.append(
+            asyncio.ensure_future(c.record_incident(i.incident_code))
+        ),
     )
     assert (await c.submit(ev.Begin)).accepted
     session_id = kiosk.view.context.session_id
