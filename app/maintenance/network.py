@@ -29,7 +29,7 @@ class NetworkStep:
     name: str  # "dns", "tcp", "tls", "health"
     ok: bool
     ms: int | None
-    detail: str  # a code or figures: "2 addresses", "HTTP 200", "timeout", "refused" …
+    detail: str  # a code or figures: "addresses=2", "HTTP 200", "timeout", "refused" …
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +76,7 @@ async def check_network(config: KioskConfig, *, timeout_s: float = 5.0) -> Netwo
         steps.append(NetworkStep("dns", False, _ms(start), _failure(exc)))
         return NetworkReport(host, tuple(steps))
     addresses = {info[4][0] for info in infos}
-    steps.append(NetworkStep("dns", True, _ms(start), f"{len(addresses)} address(es)"))
+    steps.append(NetworkStep("dns", True, _ms(start), f"addresses={len(addresses)}"))
 
     start = time.monotonic()
     try:
@@ -84,7 +84,7 @@ async def check_network(config: KioskConfig, *, timeout_s: float = 5.0) -> Netwo
     except (OSError, TimeoutError) as exc:
         steps.append(NetworkStep("tcp", False, _ms(start), _failure(exc)))
         return NetworkReport(host, tuple(steps))
-    steps.append(NetworkStep("tcp", True, _ms(start), f"port {port}"))
+    steps.append(NetworkStep("tcp", True, _ms(start), f"port={port}"))
     writer.close()
     with contextlib.suppress(OSError):
         await writer.wait_closed()
@@ -105,7 +105,7 @@ async def check_network(config: KioskConfig, *, timeout_s: float = 5.0) -> Netwo
         ends = peer.get("notAfter") if isinstance(peer, dict) else None
         if isinstance(ends, str):
             not_after = datetime.fromtimestamp(ssl.cert_time_to_seconds(ends), UTC)
-        days = "" if not_after is None else f", certificate until {not_after:%Y-%m-%d}"
+        days = "" if not_after is None else f" not-after={not_after:%Y-%m-%d}"
         steps.append(
             NetworkStep("tls", True, _ms(start), f"{writer.get_extra_info('cipher')[1]}{days}")
         )

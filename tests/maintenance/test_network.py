@@ -36,8 +36,8 @@ async def test_the_platform_answers_every_step_ok(tmp_path: Path) -> None:
         await runner.cleanup()
     assert report.ok
     assert [(s.name, s.detail) for s in report.steps] == [
-        ("dns", "1 address(es)"),
-        ("tcp", f"port {port}"),
+        ("dns", "addresses=1"),
+        ("tcp", f"port={port}"),
         ("health", "HTTP 200"),
     ]
 
@@ -49,7 +49,7 @@ async def test_a_closed_port_stops_at_tcp_with_a_code(tmp_path: Path) -> None:
     report = await check_network(_config(tmp_path, f"http://127.0.0.1:{port}"))
     assert not report.ok
     assert [(s.name, s.ok, s.detail) for s in report.steps] == [
-        ("dns", True, "1 address(es)"),
+        ("dns", True, "addresses=1"),
         ("tcp", False, "refused"),
     ]
 

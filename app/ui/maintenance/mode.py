@@ -210,7 +210,7 @@ class MaintenanceMode:
         ]
         if o.oldest_unsent_age_s is not None:
             said.append(Said("maint.outbox.oldest", (("seconds", o.oldest_unsent_age_s),)))
-        lines = [f"incident: {code}" for code in o.incidents]
+        lines = [f"⚠ {code}" for code in o.incidents]  # codes are data, not words
         lines += [
             f"#{q.item_id} · {q.reason_code} · {q.attempts} · {q.age_s} s" for q in o.quarantine
         ]
@@ -226,7 +226,7 @@ class MaintenanceMode:
         report = await self.service.network(self._session())
         said = Said("maint.network.ok" if report.ok else "maint.network.failed")
         lines = [
-            f"{s.name} · {'ok' if s.ok else 'FAILED'} · {s.ms if s.ms is not None else '-'} ms · {s.detail}"
+            f"{'✓' if s.ok else '✗'} {s.name} · {s.ms if s.ms is not None else '-'} ms · {s.detail}"
             for s in report.steps
         ]
         self._render(LinesPage("maint.network", (said,), (report.host, *lines)))

@@ -352,3 +352,22 @@ async def test_a_quarantined_session_is_sent_again_from_the_outbox_page(tech: Te
     after = of_type(tech.mode.page, LinesPage)
     assert after.title == "maint.outbox" and after.resend == ()
     _no_canary(tech)
+
+
+async def test_pages_fit_a_1280x800_screen_in_large_text(tech: Tech) -> None:
+    tech.window.resize(1280, 800)
+    QApplication.processEvents()
+    tech.window.present(tech.window.current_view, Presentation(language="fr", large_text=True))
+    tech.window.open_maintenance()
+    QApplication.processEvents()
+    problems = small_targets(tech.screen()) + clipping_problems(tech.screen())
+    await tech.sign_in()
+    for name in ("home", "devices", "scan", "outbox"):
+        if name != "home":
+            await tech.tap(name)
+        QApplication.processEvents()
+        problems += small_targets(tech.screen()) + clipping_problems(tech.screen())
+        assert tech.window.grab().save(str(SHOTS / f"maintenance-{name}-1280-large.png"))
+        if name != "home":
+            await tech.tap("back")
+    assert problems == []
