@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from app.controller.adapters import DriverHub
 from app.controller.call_launcher import KioskCallLauncher, summary_of
 from app.controller.controller import SessionController
 from app.controller.document_links import LINK_PATH, fetch_document_link
-from app.controller.ports import CallPort
+from app.controller.ports import CallPort, Clock
 from app.controller.wiring import LeftOut, SessionServices, build_session_services, flow_settings
 from app.maintenance.service import AccountService
 from app.maintenance.store_binding import account_service_on, key_source_for
@@ -44,7 +45,12 @@ log = logging.getLogger("kiosk")
 
 STORE_UPKEEP_S = 600.0  # purge + thresholds every 10 minutes (and at start)
 
-AUTO: Any = object()  # `call=AUTO`: the real call from the configuration
+
+class _Auto(enum.Enum):
+    AUTO = "auto"
+
+
+AUTO = _Auto.AUTO  # `call=AUTO`: the real call from the configuration
 
 
 @dataclass
@@ -58,9 +64,9 @@ class Assembly:
     site: Site
     accounts: AccountService
     heartbeat: HeartbeatService | None = None
-    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
     sessions_ended: list[str] = field(default_factory=list)
-    closers: list[Callable[[], Any]] = field(default_factory=list)
+    closers: list[Callable[[], object]] = field(default_factory=list)
     _closed: bool = False
 
     @property
@@ -68,7 +74,7 @@ class Assembly:
         return self.services.controller
 
     @property
-    def hub(self) -> Any:
+    def hub(self) -> DriverHub:
         return self.services.devices
 
     @property
@@ -172,9 +178,9 @@ async def assemble(
     *,
     data_dir: Path | None = None,
     sims: SimulatorHub | None = None,
-    call: Any = AUTO,
+    call: CallPort | None | _Auto = AUTO,
     sync: bool = True,
-    clock: Any = None,
+    clock: Clock | None = None,
     upkeep_interval_s: float = STORE_UPKEEP_S,
 ) -> Assembly:
     """Build the kiosk's parts (not started: `await assembly.start()`).
@@ -190,7 +196,7 @@ async def assemble(
     try:
         outbox = StoreOutbox(store)
         uplink = build_sync(config, outbox) if sync else None
-        port: CallPort | None = KioskCallLauncher(config) if call is AUTO else call
+        port: CallPort | None = KioskCallLauncher(config) if isinstance(call, _Auto) else call
         insi = (
             PlatformInsi.from_config(config.platform, clock=clock or SystemClock())
             if sync

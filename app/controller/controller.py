@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.call.documents import ReceivedDocument
+from app.call.messages import DoctorIdentity
 from app.controller.assisted import AssistedActs
 from app.controller.call_events import CallStatusBoard, trace_code, translate_call_event
 from app.controller.device_events import MEASURING_KINDS, read_card, translate
@@ -168,7 +169,7 @@ class SessionController:
         self._unsaved: list[tuple[str, fx.Fact, datetime]] = []
         self._revision = 0
         self._device_status: DeviceStatus | None = None
-        self._doctor: Any = None
+        self._doctor: DoctorIdentity | None = None
         self._notice: Notice | None = None
         self._assistant: Professional | None = None
         self._assistant_idle_s = assistant_idle_s

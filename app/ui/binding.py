@@ -27,9 +27,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from app.controller.assisted import Credentials
+from app.controller.controller import SessionController
 from app.controller.view import AssistAct, SessionView
 from app.ui.presenter import (
     Action,
@@ -44,6 +45,9 @@ from app.ui.presenter import (
 )
 from app.ui.views import Intent, IntentKind, UiIncident
 
+if TYPE_CHECKING:  # the window is used through its presenter API only (no Qt import here)
+    from app.ui.main_window import KioskWindow
+
 log = logging.getLogger(__name__)
 
 CallControls = Callable[[Intent], None]
@@ -54,8 +58,8 @@ UI_ERROR_REASON = "ui-error"  # the subject of the safe close's incident (softwa
 class ControllerBinding:
     def __init__(
         self,
-        controller: Any,
-        window: Any,
+        controller: SessionController,
+        window: KioskWindow,
         presenter: Presenter,
         call_controls: CallControls | None = None,
         on_incident: Callable[[UiIncident], None] | None = None,
@@ -111,10 +115,7 @@ class ControllerBinding:
         The controller throttles these and adds no trace entry; they only keep
         the inactivity countdown from starting, or close it.
         """
-        note = getattr(self.controller, "note_activity", None)
-        if note is None:
-            return
-        task = asyncio.ensure_future(note())
+        task = asyncio.ensure_future(self.controller.note_activity())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -180,9 +181,7 @@ class ControllerBinding:
                 # The calm screen promised "back to the welcome screen": the controller
                 # closes the session as it does for its own faults (traced, wiped), so
                 # the patient never lands back mid-session with an identity on screen.
-                close = getattr(c, "close_safely", None)
-                if close is not None:
-                    await close(UI_ERROR_REASON)
+                await c.close_safely(UI_ERROR_REASON)
                 return
             if self.call_controls is not None:
                 self.call_controls(action.intent)

@@ -19,15 +19,18 @@ import logging
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from app.assembly import Assembly
+from app.call.video import Image
 from app.controller.controller import SessionController
 from app.ui.binding import ControllerBinding
 from app.ui.presenter import Presenter
 from app.ui.views import Intent, IntentKind, UiIncident
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QImage
+
     from app.ui.main_window import KioskWindow
 
 log = logging.getLogger("kiosk")
@@ -36,7 +39,7 @@ REMOTE_FPS = 15.0  # the doctor's picture on screen: enough for a face, light on
 SELF_FPS = 10.0
 
 
-def _qimage(array: Any, bgr: bool) -> Any:
+def _qimage(array: Image, bgr: bool) -> QImage:
     from PySide6.QtGui import QImage
 
     height, width = array.shape[:2]
@@ -57,7 +60,7 @@ class CallScreenLink:
     remote_frames: int = 0
     self_frames: int = 0
     doctor_before_video: bool | None = None
-    tasks: set[asyncio.Task[Any]] = field(default_factory=set)  # UI incidents being recorded
+    tasks: set[asyncio.Task[object]] = field(default_factory=set)  # UI incidents being recorded
     _last_remote: float = 0.0
     _last_self: float = 0.0
 
@@ -90,9 +93,9 @@ def bind_window(
     controller = assembly.controller
     link = CallScreenLink(controller)
     launcher = assembly.launcher
-    tasks: set[asyncio.Task[Any]] = set()
+    tasks: set[asyncio.Task[object]] = set()
 
-    def spawn(coro: Coroutine[Any, Any, object]) -> None:
+    def spawn(coro: Coroutine[object, None, object]) -> None:
         task = asyncio.ensure_future(coro)
         tasks.add(task)
         task.add_done_callback(tasks.discard)
@@ -125,7 +128,7 @@ def bind_window(
     if launcher is None:
         return binding, link
 
-    def remote(rgb: Any) -> None:
+    def remote(rgb: Image) -> None:
         now = time.monotonic()
         if now - link._last_remote < 1 / REMOTE_FPS:
             return
@@ -137,7 +140,7 @@ def bind_window(
         if video is not None and video.isVisible():
             link.remote_frames += 1
 
-    def local(bgr: Any) -> None:
+    def local(bgr: Image) -> None:
         now = time.monotonic()
         if now - link._last_self < 1 / SELF_FPS:
             return

@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from app.controller.assisted import AssistTask
 from app.controller.view import AssistAct, Notice, SessionDocument, SessionView
@@ -121,7 +120,7 @@ IDENTITY_SHOWN_FIRST_S = 5.0  # the doctor's identity alone on screen before the
 @dataclass(frozen=True, slots=True)
 class Submit:
     event_type: type[ev.PersonEvent]
-    fields: Mapping[str, Any] = field(default_factory=dict)
+    fields: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
