@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from importlib.metadata import entry_points
 from typing import Any
 
-from app.cli import accounts_cmd, config_cmd, devices_cmd, run_cmd, store_cmd
+from app.cli import accounts_cmd, config_cmd, devices_cmd, maintenance_cmd, run_cmd, store_cmd
 
 COMMAND_GROUP = "telecabine.kiosk.commands"
-_COMMANDS = (config_cmd, store_cmd, devices_cmd, accounts_cmd)
+_COMMANDS = (config_cmd, store_cmd, devices_cmd, accounts_cmd, maintenance_cmd)
 
 DEMO_NOT_INSTALLED = (
     "The demo is not installed with this kiosk: run ./scripts/setup.sh from a clone of "
