@@ -16,6 +16,8 @@ Skipped in the normal run (--benchmark-disable is in addopts).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import time
 from typing import Any
@@ -24,9 +26,22 @@ import pytest
 
 from app.call.audio import EnergyMeterSink, ToneMicrophone
 from app.call.events import RemoteMediaStarted
+from app.call.session import CallSession, CallSettings
+from app.call.signalling import WebSocketSignalling
+from app.call.video import TestPatternSource
+from devtools.netimpair import PROFILES, Drop, ImpairmentRelay
+from devtools.turn import TURNSERVER, TurnServer
+from kiosk_config.schema import IceServer
 from tests.call.chromium import Chromium
-from tests.call.conftest import doctor_console, start_platform, take_first_patient
-from tests.call.test_call_e2e import make_kiosk
+from tests.call.conftest import (
+    EventLog,
+    doctor_console,
+    require_program,
+    start_platform,
+    take_first_patient,
+)
+from tests.call.netimpair_helpers import SAMPLER_JS, Sample, first_progress_after, summarise
+from tests.call.test_call_e2e import SUMMARY, make_kiosk
 
 WINDOW_S = 10.0
 
@@ -184,3 +199,210 @@ def test_bench_call(request: pytest.FixtureRequest) -> None:
     for key, value in reference.items():
         print(f"  {key}: {value}")
     assert kiosk["kiosk received fps"] > 0 and reference["peer A received fps"] > 0
+
+
+# --- Issue 17: the same call through the impairment relay, kiosk row beside a Chromium row ---
+#
+# Media path: relay-only ICE on both peers; the sending side (the kiosk, or
+# Chromium peer B) reaches coturn through devtools.netimpair's relay, the
+# receiving Chromium (the doctor's console, or peer A) reaches coturn directly.
+# Both directions of the media cross the relay once. Figures are read on the
+# Chromium receiver in both rows (tests/call/netimpair_helpers.py says how).
+
+SETTLE_S = 3.0
+NET_WINDOW_S = float(os.environ.get("BENCH_WINDOW_S", "12"))
+CUT_S = 5.0
+AFTER_CUT_S = 12.0
+NET_PROFILES = [*PROFILES, "cut-5s"]
+
+REFERENCE_RELAY_JS = """
+(async () => {
+  const [direct, relayed] = %s;
+  const constraints = { audio: true, video: { width: 640, height: 480, frameRate: 30 } };
+  const a = new RTCPeerConnection({ iceServers: [direct], iceTransportPolicy: "relay" });
+  const b = new RTCPeerConnection({ iceServers: [relayed], iceTransportPolicy: "relay" });
+  window.ref = { a, b };
+  a.onicecandidate = (e) => e.candidate && b.addIceCandidate(e.candidate);
+  b.onicecandidate = (e) => e.candidate && a.addIceCandidate(e.candidate);
+  // A's received media are played, as the console plays the kiosk's (an unplayed
+  // audio track is never pulled: no samples, no concealment to count).
+  const received = new MediaStream();
+  a.ontrack = (e) => {
+    received.addTrack(e.track);
+    const v = document.getElementById("bench-video") || document.body.appendChild(
+      Object.assign(document.createElement("video"), { id: "bench-video", autoplay: true }));
+    v.srcObject = received; v.play().catch(() => null);
+  };
+  for (const t of (await navigator.mediaDevices.getUserMedia(constraints)).getTracks()) a.addTrack(t);
+  for (const t of (await navigator.mediaDevices.getUserMedia(constraints)).getTracks()) b.addTrack(t);
+  for (const pc of [a, b]) for (const tr of pc.getTransceivers())
+    if (tr.receiver.track.kind === "video") tr.setCodecPreferences(
+      RTCRtpReceiver.getCapabilities("video").codecs.filter((c) => /VP8|rtx/.test(c.mimeType)));
+  await a.setLocalDescription(); await b.setRemoteDescription(a.localDescription);
+  await b.setLocalDescription(); await a.setRemoteDescription(b.localDescription);
+  return true;
+})()
+"""
+
+
+class SiteIceSignalling(WebSocketSignalling):
+    """The kiosk's ICE servers from its site configuration (the relay in front of
+    coturn), not the platform's per-call answer, which names coturn itself."""
+
+    async def call_ice_servers(self) -> tuple[IceServer, ...] | None:
+        return None
+
+
+def relayed_kiosk(
+    base: str, settings: CallSettings, session_id: str
+) -> tuple[CallSession, EventLog]:
+    session = CallSession(
+        signalling=SiteIceSignalling(base),
+        session_id=session_id,
+        cabin_id="DEMO-CAB-01",
+        camera=TestPatternSource(),
+        microphone=ToneMicrophone(),
+        speaker=EnergyMeterSink(),
+        settings=settings,
+        summary=SUMMARY,
+    )
+    log = EventLog()
+    session.add_listener(log)
+    return session, log
+
+
+async def _measure(page: Any, relay: Any, profile: str) -> dict[str, Any]:
+    """Run one window on a page whose `window.S` sampler runs; the row for it."""
+    await asyncio.sleep(SETTLE_S)
+    t0 = await page.evaluate("S.mark('start')")
+    row: dict[str, Any] = {}
+    if profile == "cut-5s":
+        await asyncio.sleep(3.0)
+        cut_at = await page.evaluate("S.mark('cut')")
+        relay.cut(CUT_S)
+        await asyncio.sleep(CUT_S + AFTER_CUT_S)
+    else:
+        await asyncio.sleep(NET_WINDOW_S)
+    t1 = await page.evaluate("S.mark('end')")
+    raw = await page.evaluate("S.samples")
+    samples = [Sample.from_js(s) for s in raw if t0 <= s["t"] <= t1]
+    row.update(summarise(samples))
+    if profile == "cut-5s":
+        back = (cut_at / 1000) + CUT_S
+        row["video back after cut (s)"] = first_progress_after(samples, back, "frames")
+        row["audio back after cut (s)"] = first_progress_after(samples, back, "audio")
+    return row
+
+
+async def kiosk_rows(turn: TurnServer, profiles: list[str]) -> dict[str, dict[str, Any]]:
+    platform = await start_platform(ice_servers=(turn.browser_ice_server(),), relay_only=True)
+    browser = await Chromium().start()
+    rows: dict[str, dict[str, Any]] = {}
+    try:
+        for n, name in enumerate(profiles):
+            relay = await ImpairmentRelay(
+                turn.port, PROFILES.get(name, PROFILES["clean"]), seed=17
+            ).start()
+            settings = CallSettings(
+                ice_servers=(turn.ice_server(port=relay.port),), relay_only=True, reconnect_s=20.0
+            )
+            session, log = relayed_kiosk(platform.base, settings, f"DEMO-CAB-01-net{n}")
+            page = await doctor_console(browser, platform.base)
+            try:
+                await session.start()
+                await take_first_patient(page)
+                await log.wait_for(
+                    lambda e: isinstance(e, RemoteMediaStarted) and e.kind == "video", 30
+                )
+                await page.evaluate(SAMPLER_JS)
+                await page.evaluate(
+                    "window.S = benchSampler(() => window.telecabine.pc, 100); true"
+                )
+                k0 = session.remote_video.total
+                w0 = time.monotonic()
+                row = await _measure(page, relay, name)
+                row["kiosk received fps"] = round(
+                    (session.remote_video.total - k0) / (time.monotonic() - w0), 1
+                )
+                row["kiosk audio-only"] = session.audio_only
+                row["kiosk incidents"] = ",".join(code.value for code in log.incidents())
+                row["relay drops"] = {r.value: relay.dropped(r) for r in Drop}
+                row["call state"] = session.state.value
+                rows[name] = row
+            finally:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(session.hang_up(), 10)
+                await page.close()
+                relay.close()
+    finally:
+        await browser.close()
+        await platform.runner.cleanup()
+    return rows
+
+
+async def chromium_rows(turn: TurnServer, profiles: list[str]) -> dict[str, dict[str, Any]]:
+    platform = await start_platform()  # a secure (loopback) origin for getUserMedia
+    browser = await Chromium().start()
+    rows: dict[str, dict[str, Any]] = {}
+    try:
+        for name in profiles:
+            relay = await ImpairmentRelay(
+                turn.port, PROFILES.get(name, PROFILES["clean"]), seed=17
+            ).start()
+            relayed = {
+                **turn.browser_ice_server(),
+                "urls": [turn.ice_server(port=relay.port).urls[0]],
+            }
+            page = await browser.new_page(platform.base + "/console/")
+            try:
+                await page.evaluate(
+                    REFERENCE_RELAY_JS % json.dumps([turn.browser_ice_server(), relayed])
+                )
+                await page.evaluate(SAMPLER_JS)
+                await page.evaluate("window.S = benchSampler(() => window.ref.a, 100); true")
+                await page.wait_for("S.last && S.last.frames > 0", 30)
+                row = await _measure(page, relay, name)
+                row["relay drops"] = {r.value: relay.dropped(r) for r in Drop}
+                rows[name] = row
+            finally:
+                await page.evaluate("window.ref.a.close(); window.ref.b.close(); true")
+                await page.close()
+                relay.close()
+    finally:
+        await browser.close()
+        await platform.runner.cleanup()
+    return rows
+
+
+def _print_table(kiosk: dict[str, dict[str, Any]], chromium: dict[str, dict[str, Any]]) -> None:
+    cols = ["fps", "freezes", "freeze_s", "chromium_freezes", "chromium_freeze_s",
+            "audio_continuity_pct", "height"]  # fmt: skip
+    print("\nprofile | row | " + " | ".join(cols) + " | recovery video/audio (s) | notes")
+    for name in kiosk.keys() | chromium.keys():
+        for label, rows in (("kiosk->Chromium", kiosk), ("Chromium->Chromium", chromium)):
+            row = rows.get(name)
+            if row is None:
+                continue
+            cells = " | ".join(str(row.get(c)) for c in cols)
+            recovery = (
+                f"{row.get('video back after cut (s)')}/{row.get('audio back after cut (s)')}"
+            )
+            notes = {k: v for k, v in row.items() if k not in cols and "after cut" not in k}
+            print(f"{name} | {label} | {cells} | {recovery} | {notes}")
+
+
+def test_bench_call_network(request: pytest.FixtureRequest) -> None:
+    """Issue 17's rows; BENCH_PROFILES=loss-5,cut-5s picks some, BENCH_WINDOW_S the window."""
+    config = request.config
+    if config.getoption("benchmark_disable") and not config.getoption("benchmark_enable"):
+        pytest.skip("benchmarks are disabled; run with --benchmark-enable -s")
+    require_program(TURNSERVER, "coturn")
+    wanted = os.environ.get("BENCH_PROFILES")
+    profiles = wanted.split(",") if wanted else NET_PROFILES
+    with TurnServer() as turn:
+        kiosk = asyncio.run(kiosk_rows(turn, profiles))
+        chromium = asyncio.run(chromium_rows(turn, profiles))
+    _print_table(kiosk, chromium)
+    for name in profiles:
+        assert chromium[name]["fps"] > 0, name  # the reference row must measure something
+        assert name in kiosk

@@ -137,3 +137,20 @@ def test_impossible_profiles_are_refused_in_a_sentence(
     with pytest.raises(NetImpairError) as caught:
         Profile(**kwargs)  # type: ignore[arg-type]
     assert str(caught.value) == message
+
+
+def test_the_benchmark_counts_freezes_over_half_a_second() -> None:
+    from tests.call.netimpair_helpers import Sample, first_progress_after, freezes, summarise
+
+    def s(t: float, frames: int, concealed: int = 0) -> Sample:
+        return Sample(t, frames, 0, 0, concealed, t * 48_000, 480)
+
+    # frames every 0.1 s, then none from 1.0 to 1.8 (0.8 s), then again; 0.4 s gap is no freeze
+    seq = [s(i / 10, i) for i in range(11)] + [s(1.1 + i / 10, 10) for i in range(7)]
+    seq += [s(1.8, 11), s(1.9, 12), s(2.3, 12), s(2.4, 13)]
+    count, total = freezes(seq)
+    assert count == 1 and total == pytest.approx(0.8)
+    assert first_progress_after(seq, 1.05, "frames") == pytest.approx(0.75)
+    row = summarise(seq)
+    assert row["fps"] == pytest.approx(13 / 2.4, abs=0.1) and row["freezes"] == 1
+    assert row["audio_continuity_pct"] == 100.0
