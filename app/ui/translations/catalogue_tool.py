@@ -149,11 +149,11 @@ DYNAMIC_IDS: dict[str, Callable[[], Iterable[str | tuple[str, ...]]]] = {
     "identification.problem.{}": _enum_values("app.domain.session_events", "IdentificationProblem"),
     "degraded.what.{}": _enum_values("app.domain.session_effects", "DegradedReason"),
     "degraded.next.{}": _enum_values("app.domain.session_effects", "DegradedReason"),
-    "orientation.q.{}": _attr(_PRESENTER, "_OPTIONS", keys=True),
-    "orientation.a.{}": _attr(_PRESENTER, "_OPTIONS"),
+    "orientation.q.{}": _enum_values("app.domain.orientation", "OrientationQuestion"),
+    "orientation.a.{}": _enum_values("app.domain.orientation", "OrientationOption"),
     "end.document.{}": _attr(_PRESENTER, "DOCUMENT_KINDS"),
-    # the purposes the presenter sets `professional_for` to
-    "login.purpose.{}": _fixed("manual-identity", "document-check", "manual-measure"),
+    # the professional's sub-tasks the presenter sets `professional_for` to
+    "login.purpose.{}": _enum_values("app.controller.assisted", "AssistTask"),
     "notice.{}": _enum_values("app.controller.view", "Notice"),
     "reason.choice.{}": _enum_values("app.domain.visit_reason", "VisitReason"),
     "operator.card.{}": lambda: [i.split(".", 2)[2] for i in _operator_ids("operator.card.")],
