@@ -173,13 +173,18 @@ import time; time.sleep(60)
 """
 
 
-def _to_ready(command: list[str], env: dict[str, str], notify: Path) -> tuple[float, int]:
+def _to_ready(
+    command: list[str], env: dict[str, str], notify: Path, stderr: Path | None = None
+) -> tuple[float, int]:
     """Seconds from spawning `command` to its READY=1, and its RSS (KiB) at that moment."""
     import os
     import socket
 
     notify.unlink(missing_ok=True)
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+    with (
+        socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock,
+        open(stderr or os.devnull, "wb") as err,
+    ):
         sock.bind(str(notify))
         sock.settimeout(120)
         started = time.perf_counter()
@@ -188,7 +193,7 @@ def _to_ready(command: list[str], env: dict[str, str], notify: Path) -> tuple[fl
             cwd=ROOT,
             env={**env, "NOTIFY_SOCKET": str(notify)},
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=err,
         )
         try:
             while b"READY=1" not in sock.recv(4096):
@@ -252,3 +257,71 @@ def test_cold_start_of_kiosk_run_to_ready_next_to_a_bare_window(tmp_path: Path) 
         f"{b_s:.2f} s, RSS {b_rss:.0f} MiB; ratio {k_s / b_s:.1f}x (aim ≤ 3x, ≤ 120 MiB)"
     )
     assert k_s > 0 and b_s > 0
+    # What was imported before READY that the welcome screen does not need (-X importtime
+    # writes one line per module as it is imported; the kiosk is stopped right after READY).
+    trace = tmp_path / "importtime.txt"
+    _to_ready(
+        [sys.executable, "-X", "importtime", "-m", "app.cli", *kiosk_run[1:]],
+        env,
+        tmp_path / "notify",
+        stderr=trace,
+    )
+    loaded = heavy_before_ready(trace.read_text(encoding="utf-8", errors="replace"))
+    print(
+        "loaded before READY, not needed by the welcome screen: "
+        + (
+            ", ".join(f"{name} ({ms:.0f} ms, via {via})" for name, (ms, via) in loaded.items())
+            or "none"
+        )
+    )
+
+
+# Packages the welcome screen does not need: the call stack, the platform clients, the
+# camera, the password estimator. Each should load after READY or on first use.
+NOT_FOR_THE_WELCOME_SCREEN = ("aiortc", "av", "numpy", "cv2", "aiohttp", "zxcvbn", "sounddevice")
+
+
+def heavy_before_ready(importtime: str) -> dict[str, tuple[float, str]]:
+    """From `-X importtime` output: each such package's cumulative import time (ms) and the
+    first module of ours on the chain that imported it."""
+    rows: list[tuple[int, int, str]] = []  # (cumulative us, depth, module), in print order
+    for line in importtime.splitlines():
+        parts = line.split("|")
+        if len(parts) != 3 or not line.startswith("import time:"):
+            continue
+        name = parts[2].rstrip()
+        total = parts[1].strip()
+        if not total.isdigit():
+            continue
+        depth = (len(name) - len(name.lstrip(" "))) // 2
+        rows.append((int(total), depth, name.strip()))
+    found: dict[str, tuple[float, str]] = {}
+    for i, (cumulative, depth, name) in enumerate(rows):
+        if name not in NOT_FOR_THE_WELCOME_SCREEN or name in found:
+            continue
+        via = "?"
+        level = depth
+        for _, d, parent in rows[i + 1 :]:  # a parent is printed after its children
+            if d < level:
+                level = d
+                if parent.split(".")[0] in ("app", "drivers", "kiosk_config", "vocabulary"):
+                    via = parent
+                    break
+        found[name] = (cumulative / 1000, via)
+    return found
+
+
+def test_heavy_before_ready_names_the_package_and_the_module_of_ours_that_pulled_it() -> None:
+    trace = "\n".join(
+        (
+            "import time: self [us] | cumulative | imported package",
+            "import time:       300 |        300 |       numpy._core",
+            "import time:      1000 |       1300 |     numpy",
+            "import time:      2000 |       3300 |   app.call.audio",
+            "import time:       100 |       3400 | app.controller.call_launcher",
+            "import time:       500 |        500 | babel",
+            "Traceback or any other line",
+        )
+    )
+    assert heavy_before_ready(trace) == {"numpy": (1.3, "app.call.audio")}
+    assert heavy_before_ready("import time:       500 |        500 | babel") == {}
