@@ -7,7 +7,7 @@ health datum, no identity, whatever is asked. The password and the code are
 read with getpass, or as two lines of standard input (`--credentials-stdin`)
 for scripts; never as arguments (shell history, `ps`).
 
-    kiosk maintenance outbox|verify|config|versions|devices|network --config FILE --user NAME
+    kiosk maintenance outbox|verify|config|versions|devices|network|ports --config FILE --user NAME
     kiosk maintenance test DEVICE --config FILE --user NAME
     kiosk maintenance export --to FOLDER --config FILE --user NAME
     kiosk maintenance pair DEVICE ADDRESS --config FILE --user NAME
@@ -32,7 +32,7 @@ EXIT_UNAVAILABLE = 3  # the store cannot be opened
 
 DEFAULT_CONFIG = "/etc/telecabine/site.toml"
 
-_ACTIONS = ("outbox", "verify", "config", "versions", "devices", "network")
+_ACTIONS = ("outbox", "verify", "config", "versions", "devices", "network", "ports")
 
 
 def register(sub: Any) -> None:
@@ -49,6 +49,7 @@ def register(sub: Any) -> None:
         "versions": "the kiosk's versions and the clock",
         "devices": "the configured devices",
         "network": "reach the platform: DNS, TCP, TLS (certificate dates), health",
+        "ports": "the serial ports (USB ids, by-id names) and whether the configured one is there",
     }
     for action in _ACTIONS:
         _common(msub.add_parser(action, help=helps[action])).set_defaults(
@@ -204,6 +205,19 @@ async def _do(service: Any, session: Any, args: argparse.Namespace) -> int:
         ]
         _print(args, asdict(report), rows)
         return EXIT_OK if report.ok else EXIT_FAILED
+    if action == "ports":
+        ports = await service.serial_ports(session)
+        rows = [
+            f"{p.device} {p.usb_id or '-'} {p.description} used-by={','.join(p.used_by) or '-'}"
+            + "".join(f"\n  {link}" for link in p.links)
+            for p in ports.ports
+        ]
+        rows += [
+            f"{c.device_id} {c.port} {'found' if c.found else 'NOT FOUND'}"
+            for c in ports.configured
+        ]
+        _print(args, asdict(ports), rows)
+        return EXIT_OK if ports.missing == 0 else EXIT_FAILED
     if action == "test":
         result = await service.test_device(session, args.device)
         lines = [f"{result.device_id}: {'ok' if result.ok else 'FAILED ' + str(result.failure)}"]

@@ -50,6 +50,7 @@ from app.maintenance.errors import (
 from app.maintenance.network import NetworkReport, check_network
 from app.maintenance.pairing import BLE_KINDS, ScanResult, set_ble_address
 from app.maintenance.pairing import scan as ble_scan
+from app.maintenance.ports import BY_ID, PortLister, SerialReport, detect_serial_ports
 from app.maintenance.roles import Permission
 from app.maintenance.service import AccountService, utc_now
 from app.store.audit import ChainVerdict
@@ -343,6 +344,8 @@ class MaintenanceService:
         export_roots: Sequence[Path] = (),
         log_dir: Path | None = None,
         journal_command: Sequence[str] | None = None,
+        port_lister: PortLister | None = None,
+        serial_by_id: Path = BY_ID,
     ) -> None:
         self._accounts = accounts
         self._store = store
@@ -359,6 +362,8 @@ class MaintenanceService:
         self.export_roots = tuple(export_roots)  # folders whose mounted children are offered too
         self.log_dir = log_dir  # the kiosk's technical logs (a diagnostic export)
         self._journal = journal_command
+        self._port_lister = port_lister  # None: pyserial's comports()
+        self._serial_by_id = serial_by_id
 
     def now(self) -> datetime:
         """The service's clock (the screens time the sign-in page with it)."""
@@ -540,6 +545,23 @@ class MaintenanceService:
         status = clock_status(self._clock().astimezone(UTC), self._time_run_dir)
         await self._done(who, "maintenance.clock", detail=f"synchronized={status.synchronized}")
         return status
+
+    async def serial_ports(self, session: MaintenanceSession) -> SerialReport:
+        """The cabin's serial ports (pyserial, by-id names) and whether each configured one is there."""
+        who = await self._begin(session, Permission.MAINTAIN_DEVICES, "maintenance.serial-ports")
+        config, by_id = self.config, self._serial_by_id
+        if self._port_lister is None:
+            report = await asyncio.to_thread(detect_serial_ports, config, by_id=by_id)
+        else:
+            report = await asyncio.to_thread(detect_serial_ports, config, self._port_lister, by_id)
+        detail = f"ports={len(report.ports)} configured={len(report.configured)}"
+        await self._done(
+            who,
+            "maintenance.serial-ports",
+            "ok" if report.missing == 0 else "missing",
+            detail=f"{detail} missing={report.missing}",
+        )
+        return report
 
     # -- BLE scan and pairing ----------------------------------------------------------
 

@@ -28,7 +28,7 @@ from tests.maintenance.world import (
     write_site,
 )
 
-USERS = tuple(f"tech.{letter}" for letter in "abcdefghi")
+USERS = tuple(f"tech.{letter}" for letter in "abcdefghij")
 """One technician per command: each signs in once with the present code (one use per code)."""
 
 
@@ -84,6 +84,7 @@ def test_every_command_signs_in_shows_no_patient_and_is_audited(
             ("versions",),
             ("devices",),
             ("network",),
+            ("ports",),
             ("test", "thermo-1"),
             ("pair", "thermo-1", "C4:11:22:33:44:55"),
             ("export", "--to", str(usb)),
@@ -113,8 +114,24 @@ def test_every_command_signs_in_shows_no_patient_and_is_audited(
             await store.close()
 
     acts = [r[1] for r in asyncio.run(rows()) if r[0] in USERS]
-    assert acts.count("maintenance.enter") == 9 and acts.count("maintenance.leave") == 9
+    assert acts.count("maintenance.enter") == 10 and acts.count("maintenance.leave") == 10
     assert "maintenance.export" in acts and "maintenance.pair" in acts
+    assert "maintenance.serial-ports" in acts
+
+
+def test_ports_says_a_configured_port_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site, _canary, secrets = _prepare(tmp_path)
+    unplugged = "/dev/serial/by-id/usb-unplugged-if00-port0"
+    site.write_text(
+        site.read_text()
+        + f'\n[[devices]]\nid = "bp-1"\nkind = "tensiometer"\nserial_port = "{unplugged}"\n'
+    )
+    rc = _kiosk(monkeypatch, "tech.a", secrets["tech.a"], "ports", "--config", str(site))()
+    out = capsys.readouterr()
+    assert rc == maintenance_cmd.EXIT_FAILED, out.err
+    assert f"bp-1 {unplugged} NOT FOUND" in out.out
 
 
 def test_a_wrong_code_is_refused_with_the_one_sentence(

@@ -24,6 +24,7 @@ from app.domain.measurements import DeviceSource, MeasurementKind, Quantity, mak
 from app.domain.trace import IncidentCode, TraceEntry, TraceKind
 from app.maintenance import totp
 from app.maintenance.hashing import PasswordHashing
+from app.maintenance.ports import BY_ID, PortLister
 from app.maintenance.roles import Role
 from app.maintenance.service import AccountService
 from app.maintenance.store_binding import StoreAccountRepository, StoreAuditSink
@@ -188,6 +189,8 @@ def service_for(
     time_run_dir: Path = Path("/nonexistent/timesync"),
     export_dir: Path | None = None,
     log_dir: Path | None = None,
+    port_lister: PortLister | None = None,
+    serial_by_id: Path = BY_ID,
 ) -> MaintenanceService:
     """Wired as the assembly would (see docs/maintenance.md, "Wiring")."""
     return MaintenanceService(
@@ -205,6 +208,8 @@ def service_for(
         scan_timeout_s=0.3,
         export_dir=export_dir,
         log_dir=log_dir,
+        port_lister=port_lister,
+        serial_by_id=serial_by_id,
     )
 
 

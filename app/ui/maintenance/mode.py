@@ -74,6 +74,7 @@ class MaintenanceMode:
         a.about = lambda: self._spawn(self._about())
         a.export = lambda: self._spawn(self._export())
         a.network = lambda: self._spawn(self._network())
+        a.ports = lambda: self._spawn(self._ports())
         a.export_to = lambda f: self._spawn(self._export_to(Path(f)))
         a.resend = lambda i: self._spawn(self._resend(i))
         a.leave = lambda: self._spawn(self._leave())
@@ -230,6 +231,21 @@ class MaintenanceMode:
             for s in report.steps
         ]
         self._render(LinesPage("maint.network", (said,), (report.host, *lines)))
+
+    async def _ports(self) -> None:
+        report = await self.service.serial_ports(self._session())
+        said = [Said("maint.ports.found", (("count", len(report.ports)),))]
+        for c in report.configured:
+            msgid = "maint.ports.configured_ok" if c.found else "maint.ports.configured_missing"
+            said.append(Said(msgid, (("device", c.device_id), ("port", c.port))))
+        if not report.configured:
+            said.append(Said("maint.ports.none_configured"))
+        lines: list[str] = []
+        for port in report.ports:  # paths, ids and the adapter's own name: data, not words
+            used = f" · ← {', '.join(port.used_by)}" if port.used_by else ""
+            lines.append(f"{port.device} · {port.usb_id or '-'} · {port.description}{used}")
+            lines += [f"  ↳ {link}" for link in port.links]
+        self._render(LinesPage("maint.ports", tuple(said), tuple(lines)))
 
     async def _store(self) -> None:
         check = await self.service.verify_store(self._session())

@@ -55,6 +55,7 @@ class MaintenanceActions:
         self.about = noop
         self.export = noop
         self.network = noop
+        self.ports = noop
         self.leave = noop
 
 
@@ -166,6 +167,7 @@ class MaintenanceScreen(Screen):
                 ("maint.network", "globe", a.network, "network"),
                 ("maint.export", "document", a.export, "export"),
             ),
+            (("maint.ports", "info", a.ports, "ports"),),
         ):
             line = QHBoxLayout()
             line.setSpacing(24)

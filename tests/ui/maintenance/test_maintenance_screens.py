@@ -18,6 +18,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
+from serial.tools.list_ports_common import ListPortInfo
 
 from app.maintenance.roles import Role
 from app.maintenance.technician import IDLE_LIMIT
@@ -120,7 +121,16 @@ async def tech(tmp_path: Path, window: KioskWindow, qtbot: QtBot) -> AsyncIterat
         accounts = accounts_on(store, clock)
         secret = await enrol(accounts, "paul.tech", Role.TECHNICIAN)
         service = service_for(
-            accounts, store, config, hub, clock, config_path=site, export_dir=usb, log_dir=logs
+            accounts,
+            store,
+            config,
+            hub,
+            clock,
+            config_path=site,
+            export_dir=usb,
+            log_dir=logs,
+            port_lister=lambda: [_adapter()],
+            serial_by_id=tmp_path / "no-by-id",
         )
         mode = window.attach_maintenance(service)
         yield Tech(window, mode, store, clock, canary, secret, qtbot, [], hub, site, usb)
@@ -133,6 +143,14 @@ async def tech(tmp_path: Path, window: KioskWindow, qtbot: QtBot) -> AsyncIterat
             app.removeEventFilter(window.maintenance_gesture)
         await hub.stop()
         await store.close()
+
+
+def _adapter() -> ListPortInfo:
+    """A USB serial adapter as pyserial's sysfs reader describes one."""
+    info = ListPortInfo("/dev/ttyUSB0", skip_link_detection=True)
+    info.vid, info.pid = 0x0403, 0x6001
+    info.manufacturer, info.product = "FTDI", "FT232R USB UART"
+    return info
 
 
 def _no_canary(t: Tech) -> None:
@@ -186,10 +204,11 @@ async def test_a_technician_walks_through_every_page_and_sees_no_patient(tech: T
     page = tech.mode.page
     assert isinstance(page, DevicesPage) and page.test is not None and page.test.ok
     assert any("36,8" in t for t in tech.seen)  # the value read was shown (French)
-    for name in ("outbox", "store", "config", "about", "network"):
+    for name in ("outbox", "store", "config", "about", "network", "ports"):
         await tech.tap("back")
         await tech.tap(name)
         assert isinstance(tech.mode.page, LinesPage)
+    assert any("0403:6001" in t for t in tech.seen)
     await tech.tap("back")
     await tech.tap("leave")
     assert not tech.mode.is_open
@@ -199,6 +218,7 @@ async def test_a_technician_walks_through_every_page_and_sees_no_patient(tech: T
     acts = [r[1] for r in await audit_rows(tech.store) if r[1].startswith("maintenance.")]
     assert acts[0] == "maintenance.enter" and acts[-1] == "maintenance.leave"
     assert "maintenance.device-test" in acts and "maintenance.config-view" in acts
+    assert "maintenance.serial-ports" in acts
 
 
 async def test_two_minutes_without_a_touch_return_to_welcome(tech: Tech) -> None:
@@ -248,6 +268,7 @@ async def test_pages_render_unclipped_with_big_targets(
         "outbox": None,
         "about": None,
         "network": None,
+        "ports": None,
     }
     pages: list[str] = []
     for name, then in shots.items():
