@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fractions
 import json
 import os
+import sys
 import time
 from typing import Any
 
@@ -378,7 +380,7 @@ def _print_table(kiosk: dict[str, dict[str, Any]], chromium: dict[str, dict[str,
     cols = ["fps", "freezes", "freeze_s", "chromium_freezes", "chromium_freeze_s",
             "audio_continuity_pct", "height"]  # fmt: skip
     print("\nprofile | row | " + " | ".join(cols) + " | recovery video/audio (s) | notes")
-    for name in kiosk.keys() | chromium.keys():
+    for name in [*kiosk, *(n for n in chromium if n not in kiosk)]:
         for label, rows in (("kiosk->Chromium", kiosk), ("Chromium->Chromium", chromium)):
             row = rows.get(name)
             if row is None:
@@ -406,3 +408,126 @@ def test_bench_call_network(request: pytest.FixtureRequest) -> None:
     for name in profiles:
         assert chromium[name]["fps"] > 0, name  # the reference row must measure something
         assert name in kiosk
+
+
+# --- Issue 17 "Resources": the kiosk's call alone in its own process, beside Chromium ---
+
+
+def _proc_cpu_s(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _proc_mib(pid: int, key: str) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def kiosk_alone_resources(width: int, height: int) -> dict[str, Any]:
+    platform = await start_platform()
+    browser = await Chromium().start()
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "devtools.netimpair.kiosk_alone",
+        "--base",
+        platform.base,
+        "--width",
+        str(width),
+        "--height",
+        str(height),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert child.stdout is not None
+        assert (await asyncio.wait_for(child.stdout.readline(), 30)).strip() == b"waiting"
+        idle_rss = _proc_mib(child.pid, "VmRSS")
+        page = await doctor_console(browser, platform.base)
+        await take_first_patient(page)
+        await page.wait_for("window.telecabine.firstFrameAt !== null", 30)
+        await asyncio.sleep(3.0)
+        assert browser.process is not None
+        k0, c0, f0, w0 = (
+            _proc_cpu_s(child.pid),
+            chromium_cpu_s(browser.process.pid),
+            (await page.evaluate("window.telecabine.stats()"))["framesDecoded"],
+            time.monotonic(),
+        )
+        rss: list[float] = []
+        while time.monotonic() < w0 + WINDOW_S * 1.5:
+            await asyncio.sleep(1.0)
+            rss.append(_proc_mib(child.pid, "VmRSS"))
+        k1, c1, f1, w1 = (
+            _proc_cpu_s(child.pid),
+            chromium_cpu_s(browser.process.pid),
+            (await page.evaluate("window.telecabine.stats()"))["framesDecoded"],
+            time.monotonic(),
+        )
+        stats = await page.evaluate("window.telecabine.stats()")
+        await page.evaluate("document.getElementById('hangup').click(); true")
+        ended = (await asyncio.wait_for(child.stdout.readline(), 15)).decode().strip()
+        wall = w1 - w0
+        return {
+            "resolution": f"{width}x{height}",
+            "kiosk RSS waiting (MiB)": round(idle_rss, 1),
+            "kiosk RSS in call, max sampled (MiB)": round(max(rss), 1),
+            "kiosk VmHWM (MiB)": round(_proc_mib(child.pid, "VmHWM"), 1),
+            "kiosk CPU (% of one core)": round(100 * (k1 - k0) / wall, 1),
+            "Chromium CPU, whole browser (% of one core)": round(100 * (c1 - c0) / wall, 1),
+            "doctor received fps": round((f1 - f0) / wall, 1),
+            "doctor received width": stats["frameWidth"],
+            "kiosk ended": ended,
+        }
+    finally:
+        if child.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                child.terminate()
+            await child.wait()
+        await browser.close()
+        await platform.runner.cleanup()
+
+
+def encode_cpu(width: int, height: int, frames: int = 150) -> dict[str, Any]:
+    """aiortc's VP8 encoder alone on the moving test pattern: CPU per frame, at 30 fps."""
+    from aiortc.codecs.vpx import Vp8Encoder
+    from av import VideoFrame
+
+    source = TestPatternSource(width=width, height=height)
+    asyncio.run(source.open())
+    source.fps = 10_000  # no pacing: frames as fast as they are asked
+    images = [asyncio.run(source.read()) for _ in range(60)]
+    encoder = Vp8Encoder()
+    cpu = 0.0
+    sent = 0
+    for i in range(frames):
+        frame = VideoFrame.from_ndarray(images[i % len(images)], format="bgr24")
+        frame.pts, frame.time_base = i * 3000, fractions.Fraction(1, 90_000)
+        c0 = time.process_time()
+        payloads, _ = encoder.encode(frame)
+        cpu += time.process_time() - c0
+        sent += sum(len(p) for p in payloads)
+    per_frame = cpu / frames
+    return {
+        "resolution": f"{width}x{height}",
+        "encode CPU per frame (ms)": round(1000 * per_frame, 2),
+        "encode CPU at 30 fps (% of one core)": round(100 * per_frame * 30, 1),
+        "bitrate at 30 fps (kbit/s)": round(sent * 8 * 30 / frames / 1000),
+    }
+
+
+def test_bench_call_resources(request: pytest.FixtureRequest) -> None:
+    config = request.config
+    if config.getoption("benchmark_disable") and not config.getoption("benchmark_enable"):
+        pytest.skip("benchmarks are disabled; run with --benchmark-enable -s")
+    print(f"\nload average before: {os.getloadavg()}")
+    rows = [asyncio.run(kiosk_alone_resources(640, 480))]
+    encodes = [encode_cpu(640, 480), encode_cpu(1280, 720)]
+    print(f"load average after: {os.getloadavg()}")
+    for row in rows + encodes:
+        print("  " + "; ".join(f"{k}: {v}" for k, v in row.items()))
+    assert rows[0]["doctor received fps"] > 0
+    assert encodes[1]["encode CPU per frame (ms)"] > encodes[0]["encode CPU per frame (ms)"] * 0.5
