@@ -283,7 +283,8 @@ NOT_FOR_THE_WELCOME_SCREEN = ("aiortc", "av", "numpy", "cv2", "aiohttp", "zxcvbn
 
 def heavy_before_ready(importtime: str) -> dict[str, tuple[float, str]]:
     """From `-X importtime` output: each such package's cumulative import time (ms) and the
-    first module of ours on the chain that imported it."""
+    modules of ours on the chain that imported it (the first, and the one outside app.call
+    that pulled it in: where the import should be deferred)."""
     rows: list[tuple[int, int, str]] = []  # (cumulative us, depth, module), in print order
     for line in importtime.splitlines():
         parts = line.split("|")
@@ -299,15 +300,16 @@ def heavy_before_ready(importtime: str) -> dict[str, tuple[float, str]]:
     for i, (cumulative, depth, name) in enumerate(rows):
         if name not in NOT_FOR_THE_WELCOME_SCREEN or name in found:
             continue
-        via = "?"
+        chain: list[str] = []
         level = depth
         for _, d, parent in rows[i + 1 :]:  # a parent is printed after its children
             if d < level:
                 level = d
                 if parent.split(".")[0] in ("app", "drivers", "kiosk_config", "vocabulary"):
-                    via = parent
-                    break
-        found[name] = (cumulative / 1000, via)
+                    chain.append(parent)
+                    if len(chain) == 2 or not parent.startswith("app.call"):
+                        break
+        found[name] = (cumulative / 1000, " ← ".join(chain) or "?")
     return found
 
 
@@ -323,5 +325,7 @@ def test_heavy_before_ready_names_the_package_and_the_module_of_ours_that_pulled
             "Traceback or any other line",
         )
     )
-    assert heavy_before_ready(trace) == {"numpy": (1.3, "app.call.audio")}
+    assert heavy_before_ready(trace) == {
+        "numpy": (1.3, "app.call.audio ← app.controller.call_launcher")
+    }
     assert heavy_before_ready("import time:       500 |        500 | babel") == {}
