@@ -447,9 +447,11 @@ class CallSession:
         self._first_in_generation.clear()
         self._loss_counters = None
         self._negotiated_at = time.monotonic()
-        pc = RTCPeerConnection(
-            rtc_configuration(self.settings.ice_servers, relay_only=self.settings.relay_only)
-        )
+        # This call's own TURN credential when the platform mints one (docs/call.md).
+        ice_servers = await self._signalling.call_ice_servers() or self.settings.ice_servers
+        if generation != self._generation:
+            return  # another negotiation started while the platform was asked
+        pc = RTCPeerConnection(rtc_configuration(ice_servers, relay_only=self.settings.relay_only))
         self._pc = pc
 
         @pc.on("track")

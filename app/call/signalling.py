@@ -21,6 +21,7 @@ import aiohttp
 from app.call import messages as m
 from app.call.errors import SignallingProtocolError, SignallingUnavailable
 from app.sync.transport import CabinAuth, CabinAuthError, NetworkFailure
+from kiosk_config.schema import IceServer
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,11 @@ class Signalling(ABC):
     @property
     @abstractmethod
     def connected(self) -> bool: ...
+
+    async def call_ice_servers(self) -> tuple[IceServer, ...] | None:
+        """This call's ICE servers, when the platform mints them per call (its TURN
+        credential); None: use the site configuration's."""
+        return None
 
     async def send_offer(self, sdp: str, *, restart: bool = False) -> None:
         await self.send(m.Offer(sdp=sdp, restart=restart))
@@ -95,6 +101,8 @@ class WebSocketSignalling(Signalling):
         self._heartbeat = heartbeat_s
         self._http: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._http_base = platform_url.rstrip("/")
+        self._session_id: str | None = None
 
     @property
     def connected(self) -> bool:
@@ -137,7 +145,44 @@ class WebSocketSignalling(Signalling):
             await self._drop_socket()
             raise self._unavailable(f"answered the announcement with '{reply.type}'")
         log.info("signalling connected (session id length %d)", len(hello.session_id))
+        self._session_id = hello.session_id
         return reply
+
+    async def call_ice_servers(self) -> tuple[IceServer, ...] | None:
+        """`GET /cabin/ice/{session}` with the cabin's token: the TURN credential the platform
+        minted for this call (valid for the call only). None without a cabin token, or when
+        the platform gives none or cannot be asked: the site configuration's servers are used."""
+        http, session_id = self._http, self._session_id
+        if self._auth is None or http is None or http.closed or session_id is None:
+            return None  # per-call credentials come with enrolment: an anonymous kiosk has none
+        url = f"{self._http_base}/cabin/ice/{session_id}"
+        try:
+            headers = await self._auth.headers(http) if self._auth is not None else {}
+            async with http.get(
+                url,
+                headers=headers,
+                ssl=self._ssl if self._ssl is not None else True,
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+            ) as response:
+                if response.status != 200:
+                    log.info("call ICE servers not given (HTTP %d)", response.status)
+                    return None
+                body = await response.json()
+            servers = tuple(
+                IceServer(
+                    urls=tuple(s["urls"]) if isinstance(s["urls"], list) else (s["urls"],),
+                    username=s.get("username"),
+                    credential=s.get("credential"),
+                )
+                for s in body["iceServers"]
+            )
+        except (aiohttp.ClientError, OSError, TimeoutError, CabinAuthError, NetworkFailure):
+            log.info("call ICE servers could not be asked; the site's are used")
+            return None
+        except (ValueError, KeyError, TypeError):  # pydantic's ValidationError is a ValueError
+            log.warning("call ICE servers answer unreadable; the site's are used")
+            return None
+        return servers or None
 
     async def send(self, message: m.Message) -> None:
         ws = self._ws

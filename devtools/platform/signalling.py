@@ -44,6 +44,7 @@ from app.call import messages as m
 from app.call.errors import SignallingErrorReason, SignallingProtocolError
 from devtools.platform.cabins import CABINS_KEY, CabinAuthRefused, CabinRegistry
 from devtools.platform.doctors import DoctorAccount, DoctorDirectory, LoginGuard, LoginSessions
+from devtools.turn import rest_credential
 
 log = logging.getLogger(__name__)
 
@@ -196,10 +197,24 @@ class Room:
         }
 
 
+CALL_TURN_TTL_S = 2 * 3600.0  # a consultation's longest; coturn refuses the credential after
+
+
+@dataclass(frozen=True)
+class TurnRest:
+    """coturn's TURN REST scheme: the platform shares `secret` with coturn
+    (`use-auth-secret`) and mints, per call, credentials that end `ttl_s` later."""
+
+    urls: tuple[str, ...]
+    secret: str = field(repr=False)
+    ttl_s: float = CALL_TURN_TTL_S
+
+
 @dataclass
 class IceSettings:
     servers: list[dict[str, Any]] = field(default_factory=list)
     relay_only: bool = False
+    turn: TurnRest | None = None
 
 
 def json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -408,11 +423,13 @@ class Hub:
                 self.cabin_of_session[hello.session_id] = hello.cabin_id
             else:
                 # A session id is not a credential: only the cabin that opened the room may
-                # come back to it, and a live kiosk socket is replaced only by the same
-                # authenticated cabin (its own reconnection), never by whoever knows the id.
-                same_cabin = cabin is not None and cabin == room.cabin_id
+                # come back to it, and with cabins enrolled a live kiosk socket is replaced
+                # only by the same authenticated cabin (its own reconnection after a drop the
+                # platform has not noticed yet). In the open test mode nobody is
+                # authenticated: the cabin id must match, and that is all it can check.
                 live = room.kiosk is not None and not room.kiosk.closed
-                if hello.cabin_id != room.cabin_id or (live and not same_cabin):
+                proven = self.cabins is None or cabin == room.cabin_id
+                if hello.cabin_id != room.cabin_id or (live and not proven):
                     log.warning("kiosk signalling refused: the session belongs to another socket")
                     room = None
                     await self._send(
@@ -569,12 +586,42 @@ class Hub:
             return
         room.doctor, room.doctor_ws = account, ws
         log.info("doctor took a session")
-        await self._send(ws, {"type": "patient", **room.listing()})
+        patient: dict[str, Any] = {"type": "patient", **room.listing()}
+        if self.ice.turn is not None:
+            patient["iceServers"] = self.call_ice(account.login)  # this call's TURN credential
+        await self._send(ws, patient)
         resume = resume and not taken_by_other
         await self._send(room.kiosk, m.DoctorJoined(account.identity, resume=resume))
         await self._broadcast_lists()
 
     # ---- the patient's documents ------------------------------------------------------------
+
+    def call_ice(self, name: str) -> list[dict[str, Any]]:
+        """The ICE servers of one call: the static ones, and a TURN credential minted now."""
+        servers = list(self.ice.servers)
+        turn = self.ice.turn
+        if turn is not None:
+            username, password = rest_credential(turn.secret, name, int(time.time() + turn.ttl_s))
+            servers.append({"urls": list(turn.urls), "username": username, "credential": password})
+        return servers
+
+    async def call_ice_for_kiosk(self, request: web.Request) -> web.Response:
+        """`GET /cabin/ice/{session_id}`: the kiosk's ICE servers for the call of its room."""
+        session_id = request.match_info["session_id"]
+        room = self.rooms.get(session_id)
+        cabin = self.cabin_of(request)
+        allowed = room is not None and not room.ended
+        if self.cabins is not None:
+            allowed = allowed and room is not None and cabin == room.cabin_id
+        if not allowed or room is None:
+            log.warning("call ICE refused: no live room of this cabin")
+            return web.json_response({"error": "No call of this cabin."}, status=401)
+        return web.json_response(
+            {
+                "iceServers": self.call_ice(room.cabin_id),
+                "iceTransportPolicy": "relay" if self.ice.relay_only else "all",
+            }
+        )
 
     async def cabin_token(self, request: web.Request) -> web.Response:
         """`POST /auth/cabin/token`: a cabin's proof of its secret → a short-lived token."""
@@ -644,6 +691,7 @@ def install(
     directory: DoctorDirectory | None = None,
     ice_servers: Sequence[dict[str, Any]] = (),
     relay_only: bool = False,
+    turn: TurnRest | None = None,
     shelf: DocumentShelf | None = None,
     cabins: CabinRegistry | None = None,
     clock: Callable[[], float] = time.monotonic,
@@ -661,7 +709,7 @@ def install(
         log.warning("reference platform: kiosks are NOT authenticated (open test mode)")
     hub = Hub(
         directory or DoctorDirectory.demo(),
-        IceSettings(list(ice_servers), relay_only),
+        IceSettings(list(ice_servers), relay_only, turn),
         shelf,
         cabins=cabins,
         clock=clock,
@@ -670,6 +718,7 @@ def install(
     )
     app[HUB_KEY] = hub
     app.router.add_post("/auth/cabin/token", hub.cabin_token)
+    app.router.add_get("/cabin/ice/{session_id}", hub.call_ice_for_kiosk)
     app.router.add_get("/signalling/kiosk", hub.kiosk_ws)
     app.router.add_get("/signalling/doctor", hub.doctor_ws)
     app.router.add_post("/console/api/login", hub.login)

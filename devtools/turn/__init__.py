@@ -1,7 +1,8 @@
 """coturn on loopback for the demo and the tests.
 
-``with TurnServer() as turn:`` starts ``turnserver`` with a static user, no
-TLS, no CLI, listening and relaying on 127.0.0.1 only, on a free listening
+``with TurnServer() as turn:`` starts ``turnserver`` with a static user (or,
+with ``auth_secret=``, coturn's TURN REST scheme: ``use-auth-secret``, no user at
+all, only ephemeral credentials minted by `rest_credential`), no TLS, no CLI, listening and relaying on 127.0.0.1 only, on a free listening
 port and its own relay range (so instances never share ports), logging to stdout
 (kept in memory, never shown unless asked), and stops it on exit. The
 kiosk's IceServer and the console's RTCIceServer come from ``turn.ice_server()``
@@ -10,6 +11,9 @@ and ``turn.browser_ice_server()``.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 import random
 import shutil
@@ -29,6 +33,14 @@ TURNSERVER = "/usr/bin/turnserver"
 
 class TurnError(Exception):
     """coturn could not be started."""
+
+
+def rest_credential(secret: str, name: str, expires_at: int) -> tuple[str, str]:
+    """coturn's TURN REST credential: username ``"<expiry>:<name>"``, password
+    ``base64(HMAC-SHA1(secret, username))``; coturn refuses it once `expires_at` has passed."""
+    username = f"{int(expires_at)}:{name}"
+    mac = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
+    return username, base64.b64encode(mac).decode("ascii")
 
 
 def free_udp_port() -> int:
@@ -96,7 +108,9 @@ class TurnServer:
         realm: str = "telecabine.test",
         min_port: int | None = None,
         max_port: int | None = None,
+        auth_secret: str | None = None,
     ) -> None:
+        self.auth_secret = auth_secret
         self._block: int | None = None
         if port is None or min_port is None or max_port is None:
             # listening port (UDP and TCP), port + 1 left unused, then the relay range
@@ -115,6 +129,12 @@ class TurnServer:
     @property
     def url(self) -> str:
         return f"turn:127.0.0.1:{self.port}?transport=udp"
+
+    def mint(self, name: str, expires_at: int) -> tuple[str, str]:
+        """An ephemeral (username, password) for this server (TURN REST mode only)."""
+        if self.auth_secret is None:
+            raise TurnError("This TURN server has static users, not the TURN REST scheme.")
+        return rest_credential(self.auth_secret, name, expires_at)
 
     def ice_server(self, *, port: int | None = None) -> IceServer:
         """The kiosk's entry; ``port`` points it at a proxy in front of coturn instead."""
@@ -137,8 +157,11 @@ class TurnServer:
             f"--listening-port={self.port}",
             f"--min-port={self.min_port}",
             f"--max-port={self.max_port}",
-            "--lt-cred-mech",
-            f"--user={self.user}:{self.password}",
+            *(
+                ["--lt-cred-mech", f"--user={self.user}:{self.password}"]
+                if self.auth_secret is None
+                else ["--use-auth-secret", f"--static-auth-secret={self.auth_secret}"]
+            ),
             f"--realm={self.realm}",
             "--allow-loopback-peers",
             "--no-multicast-peers",
@@ -243,6 +266,7 @@ __all__ = [
     "TurnServer",
     "free_udp_port",
     "main",
+    "rest_credential",
     "release_port_block",
     "reserve_port_block",
 ]

@@ -24,7 +24,8 @@ from aiohttp import web
 
 from app.call.audio import SoundDeviceMicrophone, SoundDeviceSpeaker
 from app.call.events import CallEvent, Incident, IncidentCode
-from devtools.platform.signalling import install
+from devtools.platform.cabins import CabinRegistry
+from devtools.platform.signalling import TurnRest, install
 from devtools.turn import TURNSERVER, TurnServer
 from tests.call.chromium import CHROMIUM, Chromium, Page
 
@@ -88,10 +89,15 @@ class Platform:
 
 
 async def start_platform(
-    *, ice_servers: tuple[dict[str, Any], ...] = (), relay_only: bool = False
+    *,
+    ice_servers: tuple[dict[str, Any], ...] = (),
+    relay_only: bool = False,
+    turn: TurnRest | None = None,
+    cabins: CabinRegistry | None = None,
 ) -> Platform:
+    """`turn`: per-call TURN REST credentials; `cabins`: kiosks must prove their cabin."""
     app = web.Application()
-    install(app, ice_servers=ice_servers, relay_only=relay_only)
+    install(app, ice_servers=ice_servers, relay_only=relay_only, turn=turn, cabins=cabins)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

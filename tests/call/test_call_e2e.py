@@ -28,12 +28,16 @@ from app.call.session import CallSession, CallSettings
 from app.call.signalling import WebSocketSignalling
 from app.call.state import CallState
 from app.call.video import TestPatternSource
-from devtools.turn import TurnServer
+from app.sync.transport import CabinAuth, CabinCredential
+from devtools.platform.cabins import Cabin, CabinRegistry
+from devtools.platform.signalling import TurnRest
+from devtools.turn import TURNSERVER, TurnServer
 from tests.call.chromium import Chromium, Page
 from tests.call.conftest import (
     EventLog,
     Platform,
     doctor_console,
+    require_program,
     start_platform,
     take_first_patient,
 )
@@ -62,9 +66,10 @@ def make_kiosk(
     speaker: EnergyMeterSink,
     settings: CallSettings | None = None,
     session_id: str = "DEMO-CAB-01-s1",
+    auth: CabinAuth | None = None,
 ) -> tuple[CallSession, EventLog]:
     session = CallSession(
-        signalling=WebSocketSignalling(base),
+        signalling=WebSocketSignalling(base, auth=auth),
         session_id=session_id,
         cabin_id="DEMO-CAB-01",
         camera=TestPatternSource(),
@@ -253,3 +258,33 @@ async def test_call_through_turn_relay_only(
         assert await page.evaluate("window.telecabine.pc === null")
     finally:
         await platform.runner.cleanup()
+
+
+async def test_call_through_turn_with_credentials_minted_for_this_call(
+    browser: Chromium, alsa_microphone: AudioSource
+) -> None:
+    """No TURN password in the kiosk's settings nor the console's config: the platform mints
+    one per call (TURN REST) for the kiosk (asked with its cabin token) and the doctor."""
+    require_program(TURNSERVER, "coturn")
+    secret = bytes(range(32))
+    cabins = CabinRegistry([Cabin("DEMO-CAB-01", secret, frozenset({"dr-martin"}))])
+    with TurnServer(auth_secret="per-call-secret") as turn:  # noqa: S106 - test secret
+        platform = await start_platform(
+            relay_only=True, turn=TurnRest((turn.url,), "per-call-secret"), cabins=cabins
+        )
+        try:
+            speaker = EnergyMeterSink()
+            settings = CallSettings(ice_servers=(), relay_only=True, reconnect_s=5.0)
+            auth = CabinAuth(CabinCredential("DEMO-CAB-01", secret), platform.base)
+            session, log = make_kiosk(platform.base, alsa_microphone, speaker, settings, auth=auth)
+            page = await connect_call(browser, platform, session, log)
+            stats = await browser_stats(page)
+            assert stats["candidateType"] == "relay"
+            (await measure_both_ends(session, page, 2.0)).assert_flowing()
+            minted = await page.evaluate("window.telecabine.config.iceServers")
+            assert [s["username"].split(":", 1)[1] for s in minted if "username" in s] == [
+                "dr-martin"
+            ]
+            await session.hang_up()
+        finally:
+            await platform.runner.cleanup()

@@ -292,21 +292,19 @@ async def test_a_second_hello_with_a_known_session_id_neither_joins_nor_takes_ov
         await doctor.close()
 
 
-async def test_without_enrolment_a_live_room_is_not_taken_over_either(tmp_path: Path) -> None:
+async def test_without_enrolment_another_cabin_id_cannot_take_a_live_room(tmp_path: Path) -> None:
+    """The open test mode checks what it can: the cabin id (enrolment is the real answer)."""
     async with (
         running_platform(tmp_path, extensions=(install,)) as (base, _),
         aiohttp.ClientSession() as http,
     ):
         kiosk, first = await kiosk_socket(http, base, {})
         assert first["type"] == "welcome"
-        thief, answer = await kiosk_socket(http, base, {})
+        thief, answer = await kiosk_socket(http, base, {}, cabin="CAB-OTHER")
         assert (answer["type"], answer["code"]) == ("error", "session-taken")
-        thief_cabin, answer = await kiosk_socket(http, base, {}, cabin="CAB-OTHER")
-        assert answer["code"] == "session-taken"
         assert not kiosk.closed
         await kiosk.close()
         await thief.close()
-        await thief_cabin.close()
 
 
 async def test_the_same_cabin_comes_back_to_its_room_after_a_drop(
