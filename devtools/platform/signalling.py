@@ -28,6 +28,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import hashlib
 import html
 import json
 import logging
@@ -51,9 +52,22 @@ log = logging.getLogger(__name__)
 CONSOLE_DIR = Path(__file__).with_name("console")
 ROOM_GRACE_S = 120.0  # a room whose kiosk is gone this long is closed for good
 MAX_JSON_DEPTH = 32  # deeper messages are refused before json.loads can recurse
-DOCUMENT_LINK_TTL_S = 7 * 24 * 3600.0  # a week to scan, open and save the document
+DOCUMENT_LINK_TTL_S = 7 * 24 * 3600.0  # a week to read it again, on the device that opened it
+DOCUMENT_FIRST_OPEN_S = 15 * 60.0  # the link alone opens it only this long after it is given
+DOCUMENT_RATE_PER_MINUTE = 10  # requests per address per minute on the patient's pages
+DOCUMENT_COOKIE = "tc_document_device"
 DOCUMENT_TOKEN_BYTES = 32  # 256 bits from `secrets`: a link cannot be guessed
 PATIENT_DOCUMENT_PATH = "/patient/documents/"
+
+
+@dataclass(frozen=True)
+class DocumentAccess:
+    """One line of the documents' access trace: when, which document, from where, what."""
+
+    at: float
+    document_id: str | None
+    address: str
+    outcome: str
 
 
 @dataclass(frozen=True)
@@ -84,6 +98,49 @@ class DocumentShelf:
         self.now = now
         self._by_token: dict[str, SharedDocument] = {}
         self._by_session: dict[tuple[str, str], str] = {}
+        self._device_of: dict[str, str] = {}  # token → SHA-256 of the device's cookie
+        self._hits: dict[str, list[float]] = {}
+        self.trace: list[DocumentAccess] = []
+
+    def open(
+        self, token: str, cookie: str | None, address: str
+    ) -> tuple[str, SharedDocument | None, str | None]:
+        """One patient's request: (outcome, the document or None, a cookie to set or None).
+
+        The link alone opens the document only within `DOCUMENT_FIRST_OPEN_S` of its
+        minting, and only once: that first device gets a cookie, and from then on the
+        document is served only with it, until `DOCUMENT_LINK_TTL_S`. Whoever finds the
+        printed sheet or photographs the QR code later gets nothing. Rate limited per
+        address; every request traced (no token, no document content).
+        """
+        now = self.now()
+        hits = [t for t in self._hits.get(address, []) if now - t < 60.0]
+        hits.append(now)
+        self._hits[address] = hits
+        document = self.by_token(token)
+        if len(hits) > DOCUMENT_RATE_PER_MINUTE:
+            outcome, result, new_cookie = "rate-limited", None, None
+        elif document is None:
+            outcome, result, new_cookie = "unknown-or-expired", None, None
+        elif token in self._device_of:
+            seen = hashlib.sha256((cookie or "").encode()).hexdigest()
+            if cookie and secrets.compare_digest(seen, self._device_of[token]):
+                outcome, result, new_cookie = "served-bound-device", document, None
+            else:
+                outcome, result, new_cookie = "refused-other-device", None, None
+        elif now > document.expires_at - DOCUMENT_LINK_TTL_S + DOCUMENT_FIRST_OPEN_S:
+            outcome, result, new_cookie = "refused-first-open-window-over", None, None
+        else:
+            new_cookie = secrets.token_urlsafe(32)
+            self._device_of[token] = hashlib.sha256(new_cookie.encode()).hexdigest()
+            outcome, result = "served-first-open", document
+        self.trace.append(
+            DocumentAccess(now, document.document_id if document else None, address, outcome)
+        )
+        if len(self.trace) > 10_000:
+            del self.trace[:1000]
+        log.info("patient document request: %s", outcome)
+        return outcome, result, new_cookie
 
     def keep(self, session_id: str, message: m.DocumentMessage) -> SharedDocument:
         token = secrets.token_urlsafe(DOCUMENT_TOKEN_BYTES)
@@ -125,8 +182,27 @@ class DocumentShelf:
         for token, document in list(self._by_token.items()):
             if document.expires_at <= now:
                 del self._by_token[token]
+                self._device_of.pop(token, None)
                 self._by_session.pop((document.session_id, document.document_id), None)
 
+
+_OTHER_DEVICE_PAGE = """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Document déjà ouvert</title></head>
+<body style="font-family: sans-serif; font-size: 1.2rem; max-width: 40rem; margin: 2rem auto">
+<h1>Document déjà ouvert</h1>
+<p>Ce document a déjà été ouvert sur un autre téléphone : pour protéger vos données de santé,
+il ne s'ouvre plus que sur celui-là.</p>
+<p>Demandez le document au médecin qui vous a reçu, ou au pharmacien de la cabine.</p>
+</body></html>
+"""
+
+_TOO_MANY_PAGE = """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>Trop de demandes</title></head>
+<body style="font-family: sans-serif; font-size: 1.2rem; max-width: 40rem; margin: 2rem auto">
+<h1>Trop de demandes</h1><p>Réessayez dans une minute.</p></body></html>
+"""
 
 _KIND_TITLES = {"prescription": "Ordonnance", "report": "Compte rendu"}
 
@@ -136,8 +212,9 @@ _NOT_FOUND_PAGE = """<!doctype html>
 <title>Document introuvable</title></head>
 <body style="font-family: sans-serif; font-size: 1.2rem; max-width: 40rem; margin: 2rem auto">
 <h1>Document introuvable</h1>
-<p>Ce lien ne mène à aucun document. Il a peut-être expiré : un lien reste valable
-sept jours après la consultation.</p>
+<p>Ce lien ne mène à aucun document. Il a peut-être expiré : un lien s'ouvre dans les
+quinze minutes qui suivent la consultation, puis reste valable sept jours sur le téléphone
+qui l'a ouvert.</p>
 <p>Demandez le document au médecin qui vous a reçu, ou au pharmacien de la cabine.</p>
 </body></html>
 """
@@ -658,16 +735,37 @@ class Hub:
 
     async def patient_document(self, request: web.Request) -> web.Response:
         headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-        document = self.shelf.by_token(request.match_info["token"])
-        if document is None:
-            return web.Response(
-                text=_NOT_FOUND_PAGE, status=404, content_type="text/html", headers=headers
-            )
-        if document.pdf is not None:
-            return web.Response(body=document.pdf, content_type="application/pdf", headers=headers)
-        return web.Response(
-            text=_document_page(document), content_type="text/html", headers=headers
+        token = request.match_info["token"]
+        outcome, document, cookie = self.shelf.open(
+            token, request.cookies.get(DOCUMENT_COOKIE), request.remote or "?"
         )
+        if outcome == "rate-limited":
+            headers["Retry-After"] = "60"
+            return web.Response(
+                text=_TOO_MANY_PAGE, status=429, content_type="text/html", headers=headers
+            )
+        if document is None:
+            page = _OTHER_DEVICE_PAGE if outcome == "refused-other-device" else _NOT_FOUND_PAGE
+            return web.Response(text=page, status=404, content_type="text/html", headers=headers)
+        if document.pdf is not None:
+            response = web.Response(
+                body=document.pdf, content_type="application/pdf", headers=headers
+            )
+        else:
+            response = web.Response(
+                text=_document_page(document), content_type="text/html", headers=headers
+            )
+        if cookie is not None:
+            response.set_cookie(
+                DOCUMENT_COOKIE,
+                cookie,
+                path=PATIENT_DOCUMENT_PATH + token,
+                max_age=int(DOCUMENT_LINK_TTL_S),
+                httponly=True,
+                secure=request.secure,
+                samesite="Strict",
+            )
+        return response
 
     async def close_all(self, app: web.Application) -> None:
         for ws in list(self.doctor_sockets) + list(self.kiosk_sockets):
