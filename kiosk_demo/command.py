@@ -51,6 +51,30 @@ def _load(path: str) -> Any:
         return None
 
 
+PRIVATE_UMASK = 0o077  # what the demo creates: folders 0700, files 0600
+
+
+def private_output(*folders: Path) -> None:
+    """Make what the demo writes readable by its user only, from now on and already there.
+
+    demo-out/ holds fictional but health-shaped data (the platform's SQLite with the
+    uploaded FHIR bundles, report.json, working document links, screenshots of
+    the screens): the process umask becomes 0077 and folders left by an older run
+    are tightened to 0700, their files to 0600.
+    """
+    os.umask(PRIVATE_UMASK)
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        folder.chmod(0o700)
+        for root, dirs, files in os.walk(folder):
+            for name in dirs:
+                (Path(root) / name).chmod(0o700)
+            for name in files:
+                path = Path(root) / name
+                if not path.is_symlink():
+                    path.chmod(0o600)
+
+
 def _demo(args: argparse.Namespace) -> int:
     refused = _refused_runtime()  # runtime check (app/runtime.py, docs/runtime.md)
     if refused is not None:
@@ -67,10 +91,12 @@ def _demo(args: argparse.Namespace) -> int:
             print(f"demo: running headless (screenshots and report in {args.out}/)")
         from kiosk_demo.script import run_headless
 
+        private_output(Path(args.out))
         return run_headless(config, Path(args.out), tuple(config.languages))
     from app.main import run
     from kiosk_demo.world import demo_world
 
+    private_output(Path(config.storage.data_dir))
     world = _announced(demo_world(config, data_dir=Path(config.storage.data_dir), port=args.port))
     return run(config, cabin_mode=False, world=world)
 

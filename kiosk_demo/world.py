@@ -118,7 +118,8 @@ async def demo_world(
     require_card_reader: bool = False,
 ) -> AsyncIterator[DemoWorld]:
     """Start everything; stop everything on exit (also on an error in the body)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data_dir.chmod(0o700)  # the platform's database holds the demo's health-shaped data
     relay = _start_turn(turn)
     try:
         kiosk_ice = (relay.ice_server(),) if relay is not None else ()
