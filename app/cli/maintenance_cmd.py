@@ -7,7 +7,7 @@ health datum, no identity, whatever is asked. The password and the code are
 read with getpass, or as two lines of standard input (`--credentials-stdin`)
 for scripts; never as arguments (shell history, `ps`).
 
-    kiosk maintenance outbox|verify|config|versions|devices|network|ports --config FILE --user NAME
+    kiosk maintenance outbox|verify|config|versions|devices|network|ports|readers --config FILE --user NAME
     kiosk maintenance test DEVICE --config FILE --user NAME
     kiosk maintenance export --to FOLDER --config FILE --user NAME
     kiosk maintenance pair DEVICE ADDRESS --config FILE --user NAME
@@ -32,7 +32,7 @@ EXIT_UNAVAILABLE = 3  # the store cannot be opened
 
 DEFAULT_CONFIG = "/etc/telecabine/site.toml"
 
-_ACTIONS = ("outbox", "verify", "config", "versions", "devices", "network", "ports")
+_ACTIONS = ("outbox", "verify", "config", "versions", "devices", "network", "ports", "readers")
 
 
 def register(sub: Any) -> None:
@@ -49,6 +49,7 @@ def register(sub: Any) -> None:
         "versions": "the kiosk's versions and the clock",
         "devices": "the configured devices",
         "network": "reach the platform: DNS, TCP, TLS (certificate dates), health",
+        "readers": "the card readers pcscd lists, a card in or not (nothing read from it)",
         "ports": "the serial ports (USB ids, by-id names) and whether the configured one is there",
     }
     for action in _ACTIONS:
@@ -218,6 +219,19 @@ async def _do(service: Any, session: Any, args: argparse.Namespace) -> int:
         ]
         _print(args, asdict(ports), rows)
         return EXIT_OK if ports.missing == 0 else EXIT_FAILED
+    if action == "readers":
+        found = await service.card_readers(session)
+        rows = [f"pcscd {found.service}"]
+        rows += [
+            f"{r.name} card={'in' if r.card_present else 'out'} used-by={','.join(r.used_by) or '-'}"
+            for r in found.readers
+        ]
+        rows += [
+            f"{c.device_id} {c.wanted or '-'} -> {c.reader or 'NOT FOUND'}"
+            for c in found.configured
+        ]
+        _print(args, asdict(found), rows)
+        return EXIT_OK if found.service == "running" and found.missing == 0 else EXIT_FAILED
     if action == "test":
         result = await service.test_device(session, args.device)
         lines = [f"{result.device_id}: {'ok' if result.ok else 'FAILED ' + str(result.failure)}"]

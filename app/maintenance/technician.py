@@ -51,6 +51,7 @@ from app.maintenance.network import NetworkReport, check_network
 from app.maintenance.pairing import BLE_KINDS, ScanResult, set_ble_address
 from app.maintenance.pairing import scan as ble_scan
 from app.maintenance.ports import BY_ID, PortLister, SerialReport, detect_serial_ports
+from app.maintenance.readers import CardReaderReport, card_reader_status
 from app.maintenance.roles import Permission
 from app.maintenance.service import AccountService, utc_now
 from app.store.audit import ChainVerdict
@@ -346,6 +347,7 @@ class MaintenanceService:
         journal_command: Sequence[str] | None = None,
         port_lister: PortLister | None = None,
         serial_by_id: Path = BY_ID,
+        card_status: Callable[[KioskConfig], CardReaderReport] = card_reader_status,
     ) -> None:
         self._accounts = accounts
         self._store = store
@@ -364,6 +366,7 @@ class MaintenanceService:
         self._journal = journal_command
         self._port_lister = port_lister  # None: pyserial's comports()
         self._serial_by_id = serial_by_id
+        self._card_status = card_status  # PC/SC's readers (`readers.card_reader_status`)
 
     def now(self) -> datetime:
         """The service's clock (the screens time the sign-in page with it)."""
@@ -560,6 +563,20 @@ class MaintenanceService:
             "maintenance.serial-ports",
             "ok" if report.missing == 0 else "missing",
             detail=f"{detail} missing={report.missing}",
+        )
+        return report
+
+    async def card_readers(self, session: MaintenanceSession) -> CardReaderReport:
+        """The readers pcscd lists, a card in or not (never read), and the configured one's."""
+        who = await self._begin(session, Permission.MAINTAIN_DEVICES, "maintenance.card-readers")
+        report = await asyncio.to_thread(self._card_status, self.config)
+        ok = report.service == "running" and report.missing == 0
+        await self._done(
+            who,
+            "maintenance.card-readers",
+            "ok" if ok else "missing",
+            detail=f"service={report.service} readers={len(report.readers)} "
+            f"missing={report.missing}",
         )
         return report
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,6 +26,7 @@ from app.domain.trace import IncidentCode, TraceEntry, TraceKind
 from app.maintenance import totp
 from app.maintenance.hashing import PasswordHashing
 from app.maintenance.ports import BY_ID, PortLister
+from app.maintenance.readers import CardReaderReport, card_reader_status
 from app.maintenance.roles import Role
 from app.maintenance.service import AccountService
 from app.maintenance.store_binding import StoreAccountRepository, StoreAuditSink
@@ -191,6 +193,7 @@ def service_for(
     log_dir: Path | None = None,
     port_lister: PortLister | None = None,
     serial_by_id: Path = BY_ID,
+    card_status: Callable[[KioskConfig], CardReaderReport] = card_reader_status,
 ) -> MaintenanceService:
     """Wired as the assembly would (see docs/maintenance.md, "Wiring")."""
     return MaintenanceService(
@@ -210,6 +213,7 @@ def service_for(
         log_dir=log_dir,
         port_lister=port_lister,
         serial_by_id=serial_by_id,
+        card_status=card_status,
     )
 
 

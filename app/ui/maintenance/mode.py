@@ -75,6 +75,7 @@ class MaintenanceMode:
         a.export = lambda: self._spawn(self._export())
         a.network = lambda: self._spawn(self._network())
         a.ports = lambda: self._spawn(self._ports())
+        a.readers = lambda: self._spawn(self._readers())
         a.export_to = lambda f: self._spawn(self._export_to(Path(f)))
         a.resend = lambda i: self._spawn(self._resend(i))
         a.leave = lambda: self._spawn(self._leave())
@@ -246,6 +247,37 @@ class MaintenanceMode:
             lines.append(f"{port.device} · {port.usb_id or '-'} · {port.description}{used}")
             lines += [f"  ↳ {link}" for link in port.links]
         self._render(LinesPage("maint.ports", tuple(said), tuple(lines)))
+
+    async def _readers(self) -> None:
+        report = await self.service.card_readers(self._session())
+        said = [Said("maint.readers.privacy")]
+        if report.service != "running":
+            said.append(Said("maint.readers.no_service"))
+        said.append(Said("maint.readers.found", (("count", len(report.readers)),)))
+        for r in report.readers:
+            msgid = "maint.readers.card_in" if r.card_present else "maint.readers.card_out"
+            said.append(Said(msgid, (("reader", r.name),)))
+        for c in report.configured:
+            if c.reader is not None:
+                said.append(
+                    Said(
+                        "maint.readers.configured_ok",
+                        (("device", c.device_id), ("reader", c.reader)),
+                    )
+                )
+            else:
+                said.append(
+                    Said(
+                        "maint.readers.configured_missing",
+                        (("device", c.device_id), ("wanted", c.wanted or "-")),
+                    )
+                )
+        # codes and names are data; the service's state in words is the sentence above
+        lines = [] if report.service == "running" else [f"pcscd · {report.service}"]
+        lines += [
+            f"{r.name}{' · ← ' + ', '.join(r.used_by) if r.used_by else ''}" for r in report.readers
+        ]
+        self._render(LinesPage("maint.readers", tuple(said), tuple(lines)))
 
     async def _store(self) -> None:
         check = await self.service.verify_store(self._session())

@@ -56,6 +56,7 @@ class MaintenanceActions:
         self.export = noop
         self.network = noop
         self.ports = noop
+        self.readers = noop
         self.leave = noop
 
 
@@ -167,7 +168,10 @@ class MaintenanceScreen(Screen):
                 ("maint.network", "globe", a.network, "network"),
                 ("maint.export", "document", a.export, "export"),
             ),
-            (("maint.ports", "info", a.ports, "ports"),),
+            (
+                ("maint.ports", "info", a.ports, "ports"),
+                ("maint.readers", "card", a.readers, "readers"),
+            ),
         ):
             line = QHBoxLayout()
             line.setSpacing(24)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 from serial.tools.list_ports_common import ListPortInfo
 
+from app.maintenance.readers import CardReaderReport, ReaderState
 from app.maintenance.roles import Role
 from app.maintenance.technician import IDLE_LIMIT
 from app.store import AsyncStore, FileKeySource
@@ -39,6 +40,7 @@ from drivers.ble.sim_air import SimulatedPeripheral
 from drivers.ble.sim_devices import SimulatedThermometer
 from drivers.registry import simulated_ble_address
 from drivers.simulators import SimulatorHub
+from kiosk_config import KioskConfig
 from tests.maintenance.conftest import GOOD_PASSWORD, FakeClock, audit_rows
 from tests.maintenance.world import (
     SECRETS,
@@ -131,6 +133,7 @@ async def tech(tmp_path: Path, window: KioskWindow, qtbot: QtBot) -> AsyncIterat
             log_dir=logs,
             port_lister=lambda: [_adapter()],
             serial_by_id=tmp_path / "no-by-id",
+            card_status=_readers,
         )
         mode = window.attach_maintenance(service)
         yield Tech(window, mode, store, clock, canary, secret, qtbot, [], hub, site, usb)
@@ -151,6 +154,15 @@ def _adapter() -> ListPortInfo:
     info.vid, info.pid = 0x0403, 0x6001
     info.manufacturer, info.product = "FTDI", "FT232R USB UART"
     return info
+
+
+def _readers(config: KioskConfig) -> CardReaderReport:
+    """Two readers as PC/SC lists them, a card in one (the real pcscd: tests/maintenance)."""
+    return CardReaderReport(
+        "running",
+        (ReaderState("Virtual PCD 00 00", True, ()), ReaderState("Virtual PCD 00 01", False, ())),
+        (),
+    )
 
 
 def _no_canary(t: Tech) -> None:
@@ -204,7 +216,7 @@ async def test_a_technician_walks_through_every_page_and_sees_no_patient(tech: T
     page = tech.mode.page
     assert isinstance(page, DevicesPage) and page.test is not None and page.test.ok
     assert any("36,8" in t for t in tech.seen)  # the value read was shown (French)
-    for name in ("outbox", "store", "config", "about", "network", "ports"):
+    for name in ("outbox", "store", "config", "about", "network", "ports", "readers"):
         await tech.tap("back")
         await tech.tap(name)
         assert isinstance(tech.mode.page, LinesPage)
@@ -218,7 +230,7 @@ async def test_a_technician_walks_through_every_page_and_sees_no_patient(tech: T
     acts = [r[1] for r in await audit_rows(tech.store) if r[1].startswith("maintenance.")]
     assert acts[0] == "maintenance.enter" and acts[-1] == "maintenance.leave"
     assert "maintenance.device-test" in acts and "maintenance.config-view" in acts
-    assert "maintenance.serial-ports" in acts
+    assert "maintenance.serial-ports" in acts and "maintenance.card-readers" in acts
 
 
 async def test_two_minutes_without_a_touch_return_to_welcome(tech: Tech) -> None:
@@ -269,6 +281,7 @@ async def test_pages_render_unclipped_with_big_targets(
         "about": None,
         "network": None,
         "ports": None,
+        "readers": None,
     }
     pages: list[str] = []
     for name, then in shots.items():
