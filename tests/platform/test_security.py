@@ -445,3 +445,28 @@ async def test_the_ice_configuration_is_for_logged_in_doctors_only(
         headers = {"Authorization": f"Bearer {body['token']}"}
         async with http.get(f"{base}/console/api/config", headers=headers) as r:
             assert r.status == 200 and "iceServers" in await r.json()
+
+
+async def test_the_heartbeat_and_the_insi_relay_need_the_cabin_token(
+    enrolled: tuple[str, PlatformHandle, Clock],
+) -> None:
+    from app.sync.heartbeat import OtlpHttpClient
+    from app.sync.insi_client import InsiErrorReason, InsiUnavailable, PlatformInsi
+    from tests.sync.test_insi_client import Clock as WallClock
+    from tests.sync.test_insi_client import card_identity
+
+    base, _, clock = enrolled
+    auth = auth_for(base, clock)
+    async with aiohttp.ClientSession() as http:
+        anonymous = OtlpHttpClient(http, base + "/v1/metrics")
+        assert (await anonymous.post_metrics(b"{}")).status == 401
+        proven = OtlpHttpClient(http, base + "/v1/metrics", auth=auth)
+        assert (await proven.post_metrics(b"{}")).status != 401
+    identity = card_identity()
+    with pytest.raises(InsiUnavailable) as refused:
+        await PlatformInsi(base, clock=WallClock()).query(identity, WallClock().now())
+    assert refused.value.reason is InsiErrorReason.CREDENTIALS_REFUSED
+    try:
+        await PlatformInsi(base, clock=WallClock(), auth=auth).query(identity, WallClock().now())
+    except InsiUnavailable as exc:
+        assert exc.reason is not InsiErrorReason.CREDENTIALS_REFUSED
