@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,9 @@ from devtools.platform.cabins import (
 )
 from devtools.platform.doctors import DEMO_PASSWORD, LOCKOUT_AFTER, LOCKOUT_BASE_S, LoginGuard
 from devtools.platform.insi import install as insi_install
-from devtools.platform.signalling import HUB_KEY, ROOM_GRACE_S, install
+from devtools.platform.signalling import HUB_KEY, ROOM_GRACE_S, TurnRest, install
 from devtools.platform.testing import PlatformHandle, running_platform
+from devtools.turn import rest_credential
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -470,3 +472,45 @@ async def test_the_heartbeat_and_the_insi_relay_need_the_cabin_token(
         await PlatformInsi(base, clock=WallClock(), auth=auth).query(identity, WallClock().now())
     except InsiUnavailable as exc:
         assert exc.reason is not InsiErrorReason.CREDENTIALS_REFUSED
+
+
+async def test_turn_credentials_are_minted_per_call_for_its_cabin_and_doctor_only(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    turn = TurnRest(("turn:127.0.0.1:3478?transport=udp",), "shared-with-coturn")
+
+    def extension(app: Any) -> None:
+        install(app, clock=clock, turn=turn)
+
+    async with (
+        running_platform(tmp_path, cabins=registry(clock), extensions=(extension,)) as (base, _),
+        aiohttp.ClientSession() as http,
+    ):
+        ice_url = f"{base}/cabin/ice/{SESSION}"
+        a_headers = await bearer(http, auth_for(base, clock))
+        b_headers = await bearer(http, auth_for(base, clock, CAB_B, SECRET_B))
+        async with http.get(ice_url, headers=a_headers) as r:
+            assert r.status == 401  # no call yet
+        doctor = await doctor_socket(http, base)
+        kiosk, _ = await kiosk_socket(http, base, a_headers)
+        async with http.get(ice_url, headers=a_headers) as r:
+            minted = (await r.json())["iceServers"]
+        (server,) = minted
+        expiry, name = server["username"].split(":", 1)
+        assert name == CAB_A and int(expiry) > time.time() + 3600
+        assert (server["username"], server["credential"]) == rest_credential(
+            turn.secret, CAB_A, int(expiry)
+        )
+        for headers in ({}, b_headers):  # anonymous, or another cabin
+            async with http.get(ice_url, headers=headers) as r:
+                assert r.status == 401
+        await doctor.send_str(json.dumps({"type": "take", "session_id": SESSION}))
+        patient = await next_of(doctor, "patient")
+        assert [s["username"].split(":", 1)[1] for s in patient["iceServers"]] == ["dr-martin"]
+        await kiosk.send_str(m.encode(m.Bye("patient")))
+        await next_of(doctor, "bye")
+        async with http.get(ice_url, headers=a_headers) as r:
+            assert r.status == 401  # the call is over: nothing more is minted for it
+        await kiosk.close()
+        await doctor.close()
