@@ -40,12 +40,21 @@ from typing import Protocol
 
 from bleak.backends.scanner import BaseBleakScanner
 
+from app.call.video import Image
 from app.maintenance.accounts import Professional
 from app.maintenance.diagnostics import BundleFacts, read_journal, write_bundle
 from app.maintenance.errors import (
     HealthDataRefused,
     MaintenanceErrorReason,
     MaintenanceRefused,
+)
+from app.maintenance.media import (
+    CallMedia,
+    MediaTest,
+    listen_microphone,
+    media_for_site,
+    play_tone,
+    preview_camera,
 )
 from app.maintenance.network import NetworkReport, check_network
 from app.maintenance.pairing import BLE_KINDS, ScanResult, set_ble_address
@@ -348,6 +357,7 @@ class MaintenanceService:
         port_lister: PortLister | None = None,
         serial_by_id: Path = BY_ID,
         card_status: Callable[[KioskConfig], CardReaderReport] = card_reader_status,
+        media: CallMedia | None = None,
     ) -> None:
         self._accounts = accounts
         self._store = store
@@ -367,6 +377,7 @@ class MaintenanceService:
         self._port_lister = port_lister  # None: pyserial's comports()
         self._serial_by_id = serial_by_id
         self._card_status = card_status  # PC/SC's readers (`readers.card_reader_status`)
+        self._media = media  # None: the site's own (`media_for_site`), as the waiting room
 
     def now(self) -> datetime:
         """The service's clock (the screens time the sign-in page with it)."""
@@ -579,6 +590,53 @@ class MaintenanceService:
             f"missing={report.missing}",
         )
         return report
+
+    # -- camera, microphone, speaker: nothing recorded -----------------------------------
+
+    def _media_now(self) -> CallMedia:
+        return self._media if self._media is not None else media_for_site(self.config)
+
+    async def _media_done(self, who: Professional, action: str, result: MediaTest) -> MediaTest:
+        await self._done(who, action, "ok" if result.ok else "failed", detail=result.detail())
+        return result
+
+    async def camera_preview(
+        self,
+        session: MaintenanceSession,
+        on_frame: Callable[[Image], None],
+        *,
+        seconds: float = 15.0,
+        stop: asyncio.Event | None = None,
+    ) -> MediaTest:
+        """The camera's pictures to `on_frame` (painted, never kept) for `seconds` or until `stop`."""
+        who = await self._begin(session, Permission.MAINTAIN_DEVICES, "maintenance.camera")
+        result = await preview_camera(
+            self._media_now().camera(), on_frame, seconds=seconds, stop=stop
+        )
+        session.last_touch = self._clock()  # watching the preview is using the page
+        return await self._media_done(who, "maintenance.camera", result)
+
+    async def microphone_test(
+        self,
+        session: MaintenanceSession,
+        on_level: Callable[[float], None],
+        *,
+        seconds: float = 10.0,
+        stop: asyncio.Event | None = None,
+    ) -> MediaTest:
+        """The microphone's level (0..1) to `on_level` for `seconds` or until `stop`; no sound kept."""
+        who = await self._begin(session, Permission.MAINTAIN_DEVICES, "maintenance.microphone")
+        result = await listen_microphone(
+            self._media_now().microphone(), on_level, seconds=seconds, stop=stop
+        )
+        session.last_touch = self._clock()
+        return await self._media_done(who, "maintenance.microphone", result)
+
+    async def speaker_test(self, session: MaintenanceSession, *, seconds: float = 1.0) -> MediaTest:
+        """A short 1 kHz tone on the speaker."""
+        who = await self._begin(session, Permission.MAINTAIN_DEVICES, "maintenance.speaker")
+        result = await play_tone(self._media_now().speaker(), seconds=seconds)
+        return await self._media_done(who, "maintenance.speaker", result)
 
     # -- BLE scan and pairing ----------------------------------------------------------
 

@@ -25,6 +25,7 @@ from app.domain.measurements import DeviceSource, MeasurementKind, Quantity, mak
 from app.domain.trace import IncidentCode, TraceEntry, TraceKind
 from app.maintenance import totp
 from app.maintenance.hashing import PasswordHashing
+from app.maintenance.media import CallMedia
 from app.maintenance.ports import BY_ID, PortLister
 from app.maintenance.readers import CardReaderReport, card_reader_status
 from app.maintenance.roles import Role
@@ -194,6 +195,7 @@ def service_for(
     port_lister: PortLister | None = None,
     serial_by_id: Path = BY_ID,
     card_status: Callable[[KioskConfig], CardReaderReport] = card_reader_status,
+    media: CallMedia | None = None,
 ) -> MaintenanceService:
     """Wired as the assembly would (see docs/maintenance.md, "Wiring")."""
     return MaintenanceService(
@@ -214,6 +216,7 @@ def service_for(
         port_lister=port_lister,
         serial_by_id=serial_by_id,
         card_status=card_status,
+        media=media,
     )
 
 
