@@ -393,6 +393,7 @@ def _print_table(kiosk: dict[str, dict[str, Any]], chromium: dict[str, dict[str,
             print(f"{name} | {label} | {cells} | {recovery} | {notes}")
 
 
+@pytest.mark.timeout(900)  # ~5 min at rest, more on a busy machine
 def test_bench_call_network(request: pytest.FixtureRequest) -> None:
     """Issue 17's rows; BENCH_PROFILES=loss-5,cut-5s picks some, BENCH_WINDOW_S the window."""
     config = request.config
@@ -519,6 +520,7 @@ def encode_cpu(width: int, height: int, frames: int = 150) -> dict[str, Any]:
     }
 
 
+@pytest.mark.timeout(300)
 def test_bench_call_resources(request: pytest.FixtureRequest) -> None:
     config = request.config
     if config.getoption("benchmark_disable") and not config.getoption("benchmark_enable"):

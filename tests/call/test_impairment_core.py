@@ -91,6 +91,26 @@ def test_scheduling_rules_hold(
         assert Drop.QUEUE not in drops
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.floats(50_000, 300_000),
+    st.integers(1500, 5000),
+    st.floats(0, 0.3),
+    st.lists(st.tuples(st.floats(0, 0.01), st.integers(500, 1500)), min_size=100, max_size=300),
+)
+def test_an_overloaded_cap_queues_at_most_its_bound_then_drops(
+    rate: float, burst: int, queue_s: float, seq: list[tuple[float, int]]
+) -> None:
+    profile = Profile(rate_bps=rate, burst_bytes=burst, queue_s=queue_s)
+    out = run(profile, seq, [], 0)
+    for t, _, d in out:
+        if not isinstance(d, Drop):
+            assert d - t <= queue_s + 1e-9
+    offered = sum(size for _, size, _ in out)
+    if offered > burst + rate / 8 * (out[-1][0] + queue_s) + 1500:
+        assert any(d is Drop.QUEUE for *_, d in out)
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.sampled_from([0.02, 0.05, 0.1, 0.3]), st.integers(0, 2**32))
 def test_the_loss_rate_is_the_one_asked(loss: float, seed: int) -> None:
