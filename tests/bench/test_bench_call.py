@@ -28,22 +28,25 @@ import pytest
 
 from app.call.audio import EnergyMeterSink, ToneMicrophone
 from app.call.events import RemoteMediaStarted
-from app.call.session import CallSession, CallSettings
-from app.call.signalling import WebSocketSignalling
+from app.call.session import CallSettings
 from app.call.video import TestPatternSource
 from devtools.netimpair import PROFILES, Drop, ImpairmentRelay
 from devtools.turn import TURNSERVER, TurnServer
-from kiosk_config.schema import IceServer
 from tests.call.chromium import Chromium
 from tests.call.conftest import (
-    EventLog,
     doctor_console,
     require_program,
     start_platform,
     take_first_patient,
 )
-from tests.call.netimpair_helpers import SAMPLER_JS, Sample, first_progress_after, summarise
-from tests.call.test_call_e2e import SUMMARY, make_kiosk
+from tests.call.netimpair_helpers import (
+    SAMPLER_JS,
+    Sample,
+    first_progress_after,
+    relayed_kiosk,
+    summarise,
+)
+from tests.call.test_call_e2e import make_kiosk
 
 WINDOW_S = 10.0
 
@@ -245,32 +248,6 @@ REFERENCE_RELAY_JS = """
   return true;
 })()
 """
-
-
-class SiteIceSignalling(WebSocketSignalling):
-    """The kiosk's ICE servers from its site configuration (the relay in front of
-    coturn), not the platform's per-call answer, which names coturn itself."""
-
-    async def call_ice_servers(self) -> tuple[IceServer, ...] | None:
-        return None
-
-
-def relayed_kiosk(
-    base: str, settings: CallSettings, session_id: str
-) -> tuple[CallSession, EventLog]:
-    session = CallSession(
-        signalling=SiteIceSignalling(base),
-        session_id=session_id,
-        cabin_id="DEMO-CAB-01",
-        camera=TestPatternSource(),
-        microphone=ToneMicrophone(),
-        speaker=EnergyMeterSink(),
-        settings=settings,
-        summary=SUMMARY,
-    )
-    log = EventLog()
-    session.add_listener(log)
-    return session, log
 
 
 async def _measure(page: Any, relay: Any, profile: str) -> dict[str, Any]:

@@ -15,12 +15,24 @@ duration counted is the whole gap between the last frame before it and the
 first after. Chromium's own freezeCount / totalFreezesDuration (its
 definition: an inter-frame gap above max(3 × the mean, mean + 150 ms)) are
 reported beside it.
+
+`relayed_kiosk` is the kiosk whose TURN server is the relay: the platform's
+per-call ICE answer (`/cabin/ice/{session}`, which names coturn itself and
+which `CallSession` prefers to its settings) is ignored, as a site
+configuration pointing at a different TURN address would want.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from app.call.audio import EnergyMeterSink, ToneMicrophone
+from app.call.session import CallSession, CallSettings
+from app.call.signalling import WebSocketSignalling
+from app.call.video import TestPatternSource
+from kiosk_config.schema import IceServer
+from tests.call.conftest import EventLog
 
 FREEZE_S = 0.5
 
@@ -131,3 +143,35 @@ def summarise(samples: list[Sample]) -> dict[str, float]:
         ),
         "height": last.height,
     }
+
+
+class SiteIceSignalling(WebSocketSignalling):
+    """The kiosk's ICE servers from its site configuration (the relay in front of
+    coturn), not the platform's per-call answer, which names coturn itself."""
+
+    async def call_ice_servers(self) -> tuple[IceServer, ...] | None:
+        return None
+
+
+def relayed_kiosk(
+    base: str, settings: CallSettings, session_id: str
+) -> tuple[CallSession, EventLog]:
+    session = CallSession(
+        signalling=SiteIceSignalling(base),
+        session_id=session_id,
+        cabin_id="DEMO-CAB-01",
+        camera=TestPatternSource(),
+        microphone=ToneMicrophone(),
+        speaker=EnergyMeterSink(),
+        settings=settings,
+        summary=_summary(),
+    )
+    log = EventLog()
+    session.add_listener(log)
+    return session, log
+
+
+def _summary() -> dict[str, Any]:
+    from tests.call.test_call_e2e import SUMMARY
+
+    return dict(SUMMARY)
