@@ -9,6 +9,7 @@ for scripts; never as arguments (shell history, `ps`).
 
     kiosk maintenance outbox|verify|config|versions|devices|network|ports|readers --config FILE --user NAME
     kiosk maintenance test DEVICE --config FILE --user NAME
+    kiosk maintenance camera|microphone|speaker [--seconds S] --config FILE --user NAME
     kiosk maintenance export --to FOLDER --config FILE --user NAME
     kiosk maintenance pair DEVICE ADDRESS --config FILE --user NAME
 """
@@ -63,6 +64,14 @@ def register(sub: Any) -> None:
     pair.add_argument("device", help="the device id in the site file")
     pair.add_argument("address", help="the address found by a scan, e.g. C4:11:22:33:44:55")
     pair.set_defaults(handler=_run, maintenance_action="pair")
+    for action, words in (
+        ("camera", "open the camera for a few seconds: frames and rate (no picture kept)"),
+        ("microphone", "listen for a few seconds: the loudest level (no sound kept)"),
+        ("speaker", "play a 1 kHz tone for a second"),
+    ):
+        media = _common(msub.add_parser(action, help=words))
+        media.add_argument("--seconds", type=float, default=3.0 if action != "speaker" else 1.0)
+        media.set_defaults(handler=_run, maintenance_action=action)
     export = _common(msub.add_parser("export", help="write a diagnostic bundle (tar.gz)"))
     export.add_argument("--to", type=Path, required=True, help="folder (the USB stick)")
     export.set_defaults(handler=_run, maintenance_action="export")
@@ -232,6 +241,17 @@ async def _do(service: Any, session: Any, args: argparse.Namespace) -> int:
         ]
         _print(args, asdict(found), rows)
         return EXIT_OK if found.service == "running" and found.missing == 0 else EXIT_FAILED
+    if action in ("camera", "microphone", "speaker"):
+        seconds = max(0.1, min(30.0, args.seconds))
+        if action == "camera":
+            media = await service.camera_preview(session, lambda _image: None, seconds=seconds)
+        elif action == "microphone":
+            media = await service.microphone_test(session, lambda _level: None, seconds=seconds)
+        else:
+            media = await service.speaker_test(session, seconds=seconds)
+        head = f"{action}: {'ok' if media.ok else 'FAILED ' + str(media.failure)}"
+        _print(args, asdict(media), [head, media.detail()])
+        return EXIT_OK if media.ok else EXIT_FAILED
     if action == "test":
         result = await service.test_device(session, args.device)
         lines = [f"{result.device_id}: {'ok' if result.ok else 'FAILED ' + str(result.failure)}"]

@@ -28,7 +28,7 @@ from tests.maintenance.world import (
     write_site,
 )
 
-USERS = tuple(f"tech.{letter}" for letter in "abcdefghij")
+USERS = tuple(f"tech.{letter}" for letter in "abcdefghijklm")
 """One technician per command: each signs in once with the present code (one use per code)."""
 
 
@@ -85,6 +85,9 @@ def test_every_command_signs_in_shows_no_patient_and_is_audited(
             ("devices",),
             ("network",),
             ("ports",),
+            ("camera", "--seconds", "0.3"),
+            ("microphone", "--seconds", "0.3"),
+            ("speaker", "--seconds", "0.2"),
             ("test", "thermo-1"),
             ("pair", "thermo-1", "C4:11:22:33:44:55"),
             ("export", "--to", str(usb)),
@@ -114,9 +117,11 @@ def test_every_command_signs_in_shows_no_patient_and_is_audited(
             await store.close()
 
     acts = [r[1] for r in asyncio.run(rows()) if r[0] in USERS]
-    assert acts.count("maintenance.enter") == 10 and acts.count("maintenance.leave") == 10
+    assert acts.count("maintenance.enter") == 13 and acts.count("maintenance.leave") == 13
     assert "maintenance.export" in acts and "maintenance.pair" in acts
     assert "maintenance.serial-ports" in acts
+    assert {"maintenance.camera", "maintenance.microphone", "maintenance.speaker"} <= set(acts)
+    assert "camera: ok" in seen and "microphone: ok" in seen and "speaker: ok" in seen
 
 
 def test_ports_says_a_configured_port_is_missing(

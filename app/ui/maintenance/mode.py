@@ -29,6 +29,7 @@ from app.ui.maintenance.pages import (
     HomePage,
     LinesPage,
     LoginPage,
+    MediaPage,
     Page,
     Said,
     ScanPage,
@@ -57,6 +58,7 @@ class MaintenanceMode:
         self.is_open = False
         self._opened_touch = service.now()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._media_stopper: asyncio.Event | None = None  # set: the running preview/meter ends
         self._scan: ScanPage | None = None
         self._kinds: dict[str, DeviceKind] = {}  # scanned address -> the kind it advertises
         a = screen.calls
@@ -76,6 +78,9 @@ class MaintenanceMode:
         a.network = lambda: self._spawn(self._network())
         a.ports = lambda: self._spawn(self._ports())
         a.readers = lambda: self._spawn(self._readers())
+        a.media = lambda: self._render(MediaPage())
+        a.media_test = lambda w: self._spawn(self._media_test(w))
+        a.media_stop = self._media_stop
         a.export_to = lambda f: self._spawn(self._export_to(Path(f)))
         a.resend = lambda i: self._spawn(self._resend(i))
         a.leave = lambda: self._spawn(self._leave())
@@ -94,6 +99,7 @@ class MaintenanceMode:
         self.session = None
         self.page = None
         self._scan = None
+        self._media_stop()
         self.screen.clear()
         self._close()
 
@@ -278,6 +284,43 @@ class MaintenanceMode:
             f"{r.name}{' · ← ' + ', '.join(r.used_by) if r.used_by else ''}" for r in report.readers
         ]
         self._render(LinesPage("maint.readers", tuple(said), tuple(lines)))
+
+    def _media_stop(self) -> None:
+        if self._media_stopper is not None:
+            self._media_stopper.set()
+
+    async def _media_test(self, which: str) -> None:
+        session = self._session()
+        self._media_stop()
+        stop = self._media_stopper = asyncio.Event()
+        self._render(MediaPage(running=which))
+        service = self.service
+        if which == "camera":
+            result = await service.camera_preview(session, self.screen.set_preview, stop=stop)
+            code = result.failure or "-"
+            said = (
+                Said("maint.media.camera_ok", (("fps", round(result.fps or 0)),))
+                if result.ok
+                else Said("maint.media.camera_failed", (("code", code),))
+            )
+        elif which == "microphone":
+            result = await service.microphone_test(session, self.screen.set_level, stop=stop)
+            code = result.failure or "-"
+            said = (
+                Said("maint.media.mic_ok", (("peak", round(result.peak_dbfs or 0)),))
+                if result.ok
+                else Said("maint.media.mic_failed", (("code", code),))
+            )
+        else:
+            result = await service.speaker_test(session)
+            said = (
+                Said("maint.media.speaker_ok")
+                if result.ok
+                else Said("maint.media.speaker_failed", (("code", result.failure or "-"),))
+            )
+        if self._media_stopper is stop:
+            self._media_stopper = None
+        self._render(MediaPage(said=(said,)))
 
     async def _store(self) -> None:
         check = await self.service.verify_store(self._session())

@@ -62,4 +62,16 @@ class FoldersPage:
     folders: tuple[str, ...]
 
 
-Page = FoldersPage | LoginPage | HomePage | DevicesPage | ScanPage | LinesPage
+@dataclass(frozen=True, slots=True)
+class MediaPage:
+    """Camera preview, microphone level, speaker tone: one runs (or none), then what it found.
+
+    The pictures and levels never pass through this value: the mode paints them
+    straight onto the screen's preview and bar (`set_preview`, `set_level`).
+    """
+
+    running: str | None = None  # "camera", "microphone", "speaker"
+    said: tuple[Said, ...] = ()
+
+
+Page = FoldersPage | LoginPage | HomePage | DevicesPage | ScanPage | LinesPage | MediaPage

@@ -13,8 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QVBoxLayout,
+    QWidget,
+)
 
+from app.call.video import Image
 from app.ui.i18n import format_quantity
 from app.ui.maintenance.pages import (
     DevicesPage,
@@ -22,6 +33,7 @@ from app.ui.maintenance.pages import (
     HomePage,
     LinesPage,
     LoginPage,
+    MediaPage,
     Page,
     Said,
     ScanPage,
@@ -57,6 +69,9 @@ class MaintenanceActions:
         self.network = noop
         self.ports = noop
         self.readers = noop
+        self.media = noop
+        self.media_test: Callable[[str], None] = lambda _w: None
+        self.media_stop = noop
         self.leave = noop
 
 
@@ -66,6 +81,8 @@ class MaintenanceScreen(Screen):
     screen_id = ScreenId.WELCOME
 
     keyboard: OnScreenKeyboard | None = None
+    preview: QLabel | None = None
+    mic_level: QProgressBar | None = None
 
     def __init__(self, translate: Translate, parent: QWidget | None = None) -> None:
         super().__init__(translate, parent)
@@ -81,6 +98,8 @@ class MaintenanceScreen(Screen):
         super().clear()
         clear_layout(self._keys)
         self.keyboard = None
+        self.preview = None
+        self.mic_level = None
         self._keys_host.hide()
 
     def say_it(self, said: Said, layout: QVBoxLayout | None = None) -> None:
@@ -97,6 +116,8 @@ class MaintenanceScreen(Screen):
             self._scan(view)
         elif isinstance(view, FoldersPage):
             self._folders(view)
+        elif isinstance(view, MediaPage):
+            self._media(view)
         else:
             self._lines(view)
 
@@ -172,6 +193,7 @@ class MaintenanceScreen(Screen):
                 ("maint.ports", "info", a.ports, "ports"),
                 ("maint.readers", "card", a.readers, "readers"),
             ),
+            (("maint.media", "mic", a.media, "media"),),
         ):
             line = QHBoxLayout()
             line.setSpacing(24)
@@ -257,6 +279,69 @@ class MaintenanceScreen(Screen):
             self.body.addLayout(line)
         self.button("common.back", "back", self.calls.home, name="back")
         self.button("maint.scan.again", "globe", self.calls.scan, name="scan-again")
+
+    def _media(self, page: MediaPage) -> None:
+        self.title("maint.media")
+        self.paragraph("maint.media.privacy")
+        if page.running == "camera":
+            self.paragraph("maint.media.camera_running")
+            self.preview = QLabel()
+            self.preview.setObjectName("camera-preview")
+            self.preview.setFixedSize(*((400, 300) if self.compact() else (480, 360)))
+            self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.preview.setStyleSheet("border: 3px solid palette(window-text);")
+            self.body.addWidget(self.preview)
+        elif page.running == "microphone":
+            self.paragraph("maint.media.mic_running")
+            self.mic_level = QProgressBar()
+            self.mic_level.setObjectName("mic-level")
+            self.mic_level.setRange(0, 100)
+            self.mic_level.setTextVisible(False)
+            self.mic_level.setMinimumHeight(64)
+            self.body.addWidget(self.mic_level)
+        elif page.running == "speaker":
+            self.paragraph("maint.media.speaker_running")
+        for said in page.said:
+            _frame, inner = self.card("warning" if said.msgid.endswith("_failed") else "card")
+            self.say_it(said, layout=inner)
+        if page.running in ("camera", "microphone"):
+            self.button("maint.media.stop", "stop", self.calls.media_stop, "primary", name="stop")
+            return
+        if page.running is None:
+            line = QHBoxLayout()
+            line.setSpacing(24)
+            for msgid, picture, which in (
+                ("maint.media.camera", "camera", "camera"),
+                ("maint.media.mic", "mic", "microphone"),
+                ("maint.media.speaker", "speaker", "speaker"),
+            ):
+                self.button(
+                    msgid,
+                    picture,
+                    partial(self.calls.media_test, which),
+                    layout=line,
+                    name=f"media-{which}",
+                )
+            self.body.addLayout(line)
+            self.button("common.back", "back", self.calls.home, name="back")
+
+    def set_preview(self, image: Image) -> None:
+        """A camera picture (BGR, as OpenCV gives it), painted and not kept."""
+        if self.preview is None:
+            return
+        height, width = image.shape[:2]
+        picture = QImage(image.data, width, height, image.strides[0], QImage.Format.Format_BGR888)
+        self.preview.setPixmap(
+            QPixmap.fromImage(picture).scaled(
+                self.preview.size(),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )
+
+    def set_level(self, level: float) -> None:
+        if self.mic_level is not None:
+            self.mic_level.setValue(int(max(0.0, min(1.0, level)) * 100))
 
     def _folders(self, page: FoldersPage) -> None:
         self.title("maint.export")

@@ -32,6 +32,7 @@ from app.ui.maintenance.pages import (
     HomePage,
     LinesPage,
     LoginPage,
+    MediaPage,
     ScanPage,
 )
 from app.ui.views import Presentation, ScreenId
@@ -282,6 +283,7 @@ async def test_pages_render_unclipped_with_big_targets(
         "network": None,
         "ports": None,
         "readers": None,
+        "media": None,
     }
     pages: list[str] = []
     for name, then in shots.items():
@@ -405,3 +407,67 @@ async def test_pages_fit_a_1280x800_screen_in_large_text(tech: Tech) -> None:
         if name != "home":
             await tech.tap("back")
     assert problems == []
+
+
+async def test_camera_preview_microphone_meter_and_tone_show_and_keep_nothing(tech: Tech) -> None:
+    """The test site's generated picture and tone, as the waiting room opens them."""
+    import asyncio
+
+    from PySide6.QtWidgets import QLabel, QProgressBar
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    tech.window.open_maintenance()
+    await tech.sign_in()
+    await tech.tap("media")
+    assert of_type(tech.mode.page, MediaPage) == MediaPage()
+
+    def press(name: str) -> None:
+        button = child(tech.screen(), BigButton, name)
+        tech.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: unannotated
+
+    press("media-camera")
+    await asyncio.sleep(0.6)
+    QApplication.processEvents()
+    preview = child(tech.screen(), QLabel, "camera-preview")
+    assert not preview.pixmap().isNull()  # pictures painted as they come
+    assert small_targets(tech.screen()) == [] and clipping_problems(tech.screen()) == []
+    assert tech.window.grab().save(str(SHOTS / "maintenance-camera-fr.png"))
+    await tech.tap("stop")
+    page = of_type(tech.mode.page, MediaPage)
+    assert page.running is None and page.said[0].msgid == "maint.media.camera_ok"
+    press("media-microphone")
+    await asyncio.sleep(0.4)
+    QApplication.processEvents()
+    assert child(tech.screen(), QProgressBar, "mic-level").value() > 50  # the tone is loud
+    assert tech.window.grab().save(str(SHOTS / "maintenance-microphone-fr.png"))
+    await tech.tap("stop")
+    assert of_type(tech.mode.page, MediaPage).said[0].msgid == "maint.media.mic_ok"
+    await tech.tap("media-speaker")  # one second of tone, then the sentence
+    assert of_type(tech.mode.page, MediaPage).said[0].msgid == "maint.media.speaker_ok"
+    QApplication.processEvents()
+    assert tech.window.grab().save(str(SHOTS / "maintenance-speaker-fr.png"))
+    press("media-camera")
+    await asyncio.sleep(0.3)
+    await tech.tap("stop")
+    await tech.tap("back")
+    await tech.tap("leave")
+    _no_canary(tech)
+    rows = await audit_rows(tech.store)
+    media = {r[1]: r for r in rows if r[1] in {"maintenance.camera", "maintenance.microphone"}}
+    assert "frames=" in media["maintenance.camera"][4]
+    assert "peak=" in media["maintenance.microphone"][4]
+    assert ("paul.tech", "maintenance.speaker") in {(r[0], r[1]) for r in rows}
+
+
+async def test_leaving_mid_preview_stops_the_camera(tech: Tech) -> None:
+    import asyncio
+
+    tech.window.open_maintenance()
+    await tech.sign_in()
+    await tech.tap("media")
+    button = child(tech.screen(), BigButton, "media-camera")
+    tech.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: unannotated
+    await asyncio.sleep(0.3)
+    tech.mode.close()  # as idle or the welcome screen would
+    await asyncio.wait_for(tech.mode.idle(), 3.0)  # the preview ended with the mode
+    assert not tech.mode.is_open and tech.mode.screen.preview is None
