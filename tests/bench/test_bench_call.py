@@ -504,6 +504,7 @@ def test_bench_call_resources(request: pytest.FixtureRequest) -> None:
         pytest.skip("benchmarks are disabled; run with --benchmark-enable -s")
     print(f"\nload average before: {os.getloadavg()}")
     rows = [asyncio.run(kiosk_alone_resources(640, 480))]
+    rows.append(asyncio.run(kiosk_alone_resources(1280, 720)))  # the same call, sent at 720p
     encodes = [encode_cpu(640, 480), encode_cpu(1280, 720)]
     print(f"load average after: {os.getloadavg()}")
     for row in rows + encodes:
