@@ -93,6 +93,21 @@ def _check_card_reader(hub: DemoSimulators, *, required: bool) -> None:
             log.warning("demo: %s", message)
 
 
+def _enrolment(config: KioskConfig, data_dir: Path) -> tuple[Any, Path]:
+    """The demo cabin enrolled: a new secret on each run, kept 0600 beside the data."""
+    import secrets
+
+    from devtools.platform.cabins import Cabin, CabinRegistry
+
+    secret = secrets.token_bytes(32)
+    path = data_dir / "cabin-secret"
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(secret.hex())
+    doctors = frozenset(login for login, _ in DEMO_DOCTORS)
+    return CabinRegistry([Cabin(config.site.cabin_id, secret, doctors)]), path
+
+
 def _start_turn(enabled: bool) -> Any:
     if not enabled or shutil.which("turnserver") is None:
         return None
@@ -116,8 +131,15 @@ async def demo_world(
     fast: bool = False,
     turn: bool = True,
     require_card_reader: bool = False,
+    enrol_cabin: bool = False,
 ) -> AsyncIterator[DemoWorld]:
-    """Start everything; stop everything on exit (also on an error in the body)."""
+    """Start everything; stop everything on exit (also on an error in the body).
+
+    `enrol_cabin`: the platform enrols the demo cabin (a fresh provisioning secret
+    in `data_dir/cabin-secret`, 0600, named by `[platform] cabin_key_file`) and
+    refuses any kiosk without its token, as docs/threat-model.md says. Off until the
+    kiosk's composition passes `CabinAuth` to every channel (see that page).
+    """
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     data_dir.chmod(0o700)  # the platform's database holds the demo's health-shaped data
     relay = _start_turn(turn)
@@ -128,14 +150,17 @@ async def demo_world(
         def signalling(app: Any) -> None:
             install(app, ice_servers=browser_ice)
 
+        cabins, secret_file = _enrolment(config, data_dir) if enrol_cabin else (None, None)
         async with running_platform(
             data_dir,
             port=port,
             extensions=(signalling, insi_install),
             db_path=data_dir / "platform.sqlite3",
+            cabins=cabins,
         ) as (base_url, handle):
             platform = config.platform.model_copy(
                 update={
+                    "cabin_key_file": secret_file or config.platform.cabin_key_file,
                     "url": base_url,
                     "ice_servers": kiosk_ice,
                     "health_interval_s": min(
