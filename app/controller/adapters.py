@@ -11,9 +11,9 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
-from typing import Any
 
 from app.domain.session_effects import Fact
+from app.store import AsyncStore
 from drivers.base import Driver
 from drivers.events import DeviceEvent, DeviceKind
 
@@ -25,7 +25,7 @@ class StoreSession:
     time it happened, so `at` is not passed on.
     """
 
-    def __init__(self, store: Any, cabin_id: str) -> None:
+    def __init__(self, store: AsyncStore, cabin_id: str) -> None:
         self._store = store
         self._cabin_id = cabin_id
 

@@ -162,9 +162,9 @@ class SessionController:
         self._lock = asyncio.Lock()
         self._listeners: list[Listener] = []
         self._queues: list[asyncio.Queue[SessionView]] = []
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._session_tasks: set[asyncio.Task[Any]] = set()
-        self._pumps: list[asyncio.Task[Any]] = []
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._session_tasks: set[asyncio.Task[object]] = set()
+        self._pumps: list[asyncio.Task[None]] = []
         self._begun: set[str] = set()
         self._unsaved: list[tuple[str, fx.Fact, datetime]] = []
         self._revision = 0
@@ -554,7 +554,7 @@ class SessionController:
         if self._call is not None:
             await self._guarded(self._call.end(), "end call")
 
-    def _spawn_pump(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    def _spawn_pump(self, coro: Coroutine[object, None, None]) -> asyncio.Task[None]:
         return asyncio.create_task(coro)
 
     async def _pump_devices(self) -> None:
@@ -575,7 +575,7 @@ class SessionController:
             await asyncio.sleep(self._tick_interval_s)
             await self._guarded(self.tick(), "tick")
 
-    async def _guarded(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
+    async def _guarded(self, coro: Coroutine[object, None, object], what: str) -> None:
         try:
             await coro
         except asyncio.CancelledError:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from app.controller.adapters import DriverHub, StoreSession
 from app.controller.controller import SessionController, new_uuid
@@ -21,6 +20,7 @@ from app.domain.flow import SessionFlow
 from app.domain.mode import RunMode
 from app.domain.session_context import FlowSettings
 from app.maintenance.store_binding import StoreAuditSink, account_service_on
+from app.store import AsyncStore
 from drivers.base import Driver
 from drivers.registry import DeviceUnavailable, build_driver
 from drivers.simulators import SimulatorHub
@@ -83,7 +83,7 @@ class SessionServices:
 async def build_session_services(
     config: KioskConfig,
     *,
-    store: Any,
+    store: AsyncStore,
     sims: SimulatorHub | None = None,
     call: CallPort | None = None,
     insi: InsiPort | None = None,
