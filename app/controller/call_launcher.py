@@ -49,6 +49,7 @@ from app.call.video import FrameSource, Image, TestPatternSource
 from app.call.waiting_room import incidents as check_incidents
 from app.call.waiting_room import run_checks
 from app.controller.ports import CallMediaCheckFailed
+from app.sync.transport import CabinAuth, ssl_context_for
 from kiosk_config.schema import KioskConfig
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,14 @@ def media_for_site(config: KioskConfig) -> CallMedia:
     return CallMedia(lambda: OpenCVFrameSource(0), SoundDeviceMicrophone, SoundDeviceSpeaker)
 
 
+def _signalling_for(config: KioskConfig) -> WebSocketSignalling:
+    """The platform's signalling socket, over the site's TLS and with the cabin's token
+    (docs/threat-model.md): a session id alone is no credential there."""
+    platform = config.platform
+    tls = ssl_context_for(platform) if platform.url.startswith("https:") else None
+    return WebSocketSignalling(platform.url, ssl_context=tls, auth=CabinAuth.for_config(config))
+
+
 def level_of(dbfs: float) -> float:
     """dBFS to the 0..1 bar of the screen (−60 dBFS and below is an empty bar)."""
     return max(0.0, min(1.0, (dbfs - LEVEL_FLOOR_DBFS) / -LEVEL_FLOOR_DBFS))
@@ -130,7 +139,7 @@ class KioskCallLauncher:
     ) -> None:
         self._config = config
         self._media = media or media_for_site(config)
-        self._signalling = signalling or (lambda: WebSocketSignalling(config.platform.url))
+        self._signalling = signalling or (lambda: _signalling_for(config))
         self._settings = settings or CallSettings.from_config(config)
         self.hooks = hooks or CallHooks()
         self._open_wait_s = open_wait_s

@@ -25,7 +25,7 @@ from app.sync.monitor import NetworkEvent, NetworkMonitor
 from app.sync.outbox_port import OutboxPort
 from app.sync.sender import Sender, SenderSettings
 from app.sync.session_snapshot import SiteInfo
-from app.sync.transport import PlatformClient, ssl_context_for
+from app.sync.transport import CabinAuth, PlatformClient, ssl_context_for
 from app.sync.upload import UploadSettings
 from kiosk_config import KioskConfig
 
@@ -100,6 +100,7 @@ def build_sync(
         request_timeout_s=request_timeout_s,
         health_path=platform.health_path,
         max_reply_bytes=upload_settings_from(config).max_reply_bytes,
+        auth=CabinAuth.for_config(config),
     )
     settings = settings or SenderSettings(upload=upload_settings_from(config))
     sender = Sender(outbox, client, SiteInfo.from_config(config), clock=clock, settings=settings)
