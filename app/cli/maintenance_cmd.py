@@ -12,6 +12,7 @@ for scripts; never as arguments (shell history, `ps`).
     kiosk maintenance camera|microphone|speaker [--seconds S] --config FILE --user NAME
     kiosk maintenance export --to FOLDER --config FILE --user NAME
     kiosk maintenance pair DEVICE ADDRESS --config FILE --user NAME
+    kiosk maintenance restart --config FILE --user NAME
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import asyncio
 import getpass
 import json
 import os
+import subprocess
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -32,6 +34,20 @@ EXIT_REFUSED = 2  # sign-in refused, no right, bad configuration, unknown device
 EXIT_UNAVAILABLE = 3  # the store cannot be opened
 
 DEFAULT_CONFIG = "/etc/telecabine/site.toml"
+UNIT = "telecabine-kiosk.service"
+
+
+def _systemctl_restart() -> None:
+    """From a shell the kiosk is another process: systemd restarts its unit (audited first)."""
+    import shutil
+    import subprocess
+
+    systemctl = shutil.which("systemctl")
+    if systemctl is None:
+        raise OSError("systemctl is not installed here")
+    restart = [systemctl, "restart", "--no-block", UNIT]
+    subprocess.run(restart, check=True, timeout=30)  # noqa: S603 - fixed arguments, no shell
+
 
 _ACTIONS = ("outbox", "verify", "config", "versions", "devices", "network", "ports", "readers")
 
@@ -72,6 +88,10 @@ def register(sub: Any) -> None:
         media = _common(msub.add_parser(action, help=words))
         media.add_argument("--seconds", type=float, default=3.0 if action != "speaker" else 1.0)
         media.set_defaults(handler=_run, maintenance_action=action)
+    restart = _common(
+        msub.add_parser("restart", help="restart the kiosk (systemctl restart telecabine-kiosk)")
+    )
+    restart.set_defaults(handler=_run, maintenance_action="restart")
     export = _common(msub.add_parser("export", help="write a diagnostic bundle (tar.gz)"))
     export.add_argument("--to", type=Path, required=True, help="folder (the USB stick)")
     export.set_defaults(handler=_run, maintenance_action="export")
@@ -152,6 +172,7 @@ async def _act(args: argparse.Namespace, config: Any, path: Path, password: str,
             config_path=path,
             export_dir=getattr(args, "to", None),
             export_roots=(),
+            restarter=_systemctl_restart,
         )
         session = await service.enter(args.user, password, code)
         try:
@@ -252,6 +273,14 @@ async def _do(service: Any, session: Any, args: argparse.Namespace) -> int:
         head = f"{action}: {'ok' if media.ok else 'FAILED ' + str(media.failure)}"
         _print(args, asdict(media), [head, media.detail()])
         return EXIT_OK if media.ok else EXIT_FAILED
+    if action == "restart":
+        try:
+            await service.restart(session)
+        except (OSError, subprocess.SubprocessError) as exc:
+            _say(f"systemd did not restart the kiosk ({type(exc).__name__})")
+            return EXIT_FAILED
+        _print(args, {"restart": UNIT}, [f"{UNIT}: restart asked of systemd"])
+        return EXIT_OK
     if action == "test":
         result = await service.test_device(session, args.device)
         lines = [f"{result.device_id}: {'ok' if result.ok else 'FAILED ' + str(result.failure)}"]

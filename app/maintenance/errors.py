@@ -126,6 +126,8 @@ class MaintenanceErrorReason(enum.StrEnum):
     CONFIG_EDIT_REFUSED = "config-edit-refused"  # the edited file would not validate
     EXPORT_FAILED = "export-failed"
     NOT_QUARANTINED = "not-quarantined"  # a resend asked for an item that is not in quarantine
+    CONFIG_RELOAD_REFUSED = "config-reload-refused"  # the site file does not validate: kept the old
+    RESTART_UNAVAILABLE = "restart-unavailable"  # nothing here can restart the kiosk
 
 
 class MaintenanceRefused(MaintenanceError):

@@ -68,6 +68,9 @@ from app.store.records import QuarantineItem, StoreHealth
 from drivers.base import CheckResult, Driver
 from drivers.events import Connected, Connecting, Failed, Measuring, Reading
 from drivers.registry import DeviceUnavailable, device_transport
+from kiosk_config import ConfigError
+from kiosk_config.errors import ConfigProblem
+from kiosk_config.loader import load_config
 from kiosk_config.schema import Device, KioskConfig
 from vocabulary.devices import DeviceKind
 
@@ -79,6 +82,15 @@ JOURNAL_COMMAND = (
     "--no-pager",
 )
 """The kiosk's technical log on a cabin (journald); its text goes in the diagnostic export."""
+
+RESTART_EXIT_CODE = 75
+"""What `kiosk run` exits with when a technician asks for a restart (EX_TEMPFAIL).
+
+The unit (packaging/systemd/telecabine-kiosk.service) has `Restart=always`, so
+systemd starts the kiosk again after `RestartSec`; the distinct code tells the
+journal (`status=75`) that the stop was asked for, not a crash. Restarts count
+towards the unit's start limit (10 in 5 minutes) like any other.
+"""
 
 IDLE_LIMIT = timedelta(minutes=2)
 """Without a touch for this long, the maintenance session ends (issue 15)."""
@@ -203,6 +215,13 @@ class ClockStatus:
     source: str
 
 
+@dataclass(frozen=True, slots=True)
+class ConfigReload:
+    """A validated reload: the dotted keys whose value changed (no value: secrets stay unsaid)."""
+
+    changed: tuple[str, ...]
+
+
 # -- pure helpers ------------------------------------------------------------------------
 
 _HTTP = re.compile(r"\b(?:HTTP |with )(\d{3})\b")
@@ -247,6 +266,39 @@ def redacted_config(config: KioskConfig) -> tuple[tuple[str, str], ...]:
 
     walk("", config.model_dump(mode="json"))
     return tuple(lines)
+
+
+_NOT_AUDITABLE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def _audit_keys(problems: Sequence[ConfigProblem]) -> str:
+    """The problems' dotted keys as the audit's tokens allow (`devices[1].x` -> `devices.1.x`)."""
+    keys = (_NOT_AUDITABLE.sub(".", p.key).replace("..", ".").strip(".")[:40] for p in problems[:5])
+    return ",".join(k or "-" for k in keys)
+
+
+def _flat_values(config: KioskConfig) -> dict[str, str]:
+    """Every dotted key with its value, secrets included: compared here, never shown."""
+    flat: dict[str, str] = {}
+
+    def walk(prefix: str, value: object) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                walk(f"{prefix}[{index}]", inner)
+        else:
+            flat[prefix] = "" if value is None else str(value)
+
+    walk("", config.model_dump(mode="json"))
+    return flat
+
+
+def changed_keys(old: KioskConfig, new: KioskConfig) -> tuple[str, ...]:
+    """The dotted keys whose value differs (a secret's key too; no value is returned)."""
+    a, b = _flat_values(old), _flat_values(new)
+    return tuple(sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k)))
 
 
 def versions() -> tuple[tuple[str, str], ...]:
@@ -358,6 +410,8 @@ class MaintenanceService:
         serial_by_id: Path = BY_ID,
         card_status: Callable[[KioskConfig], CardReaderReport] = card_reader_status,
         media: CallMedia | None = None,
+        restarter: Callable[[], None] | None = None,
+        on_reload: Callable[[KioskConfig], None] | None = None,
     ) -> None:
         self._accounts = accounts
         self._store = store
@@ -378,6 +432,8 @@ class MaintenanceService:
         self._serial_by_id = serial_by_id
         self._card_status = card_status  # PC/SC's readers (`readers.card_reader_status`)
         self._media = media  # None: the site's own (`media_for_site`), as the waiting room
+        self._restarter = restarter  # ends the kiosk with RESTART_EXIT_CODE (composition root)
+        self._on_reload = on_reload  # hands a reloaded configuration to the running kiosk
 
     def now(self) -> datetime:
         """The service's clock (the screens time the sign-in page with it)."""
@@ -638,6 +694,62 @@ class MaintenanceService:
         result = await play_tone(self._media_now().speaker(), seconds=seconds)
         return await self._media_done(who, "maintenance.speaker", result)
 
+    # -- configuration reload, restart -------------------------------------------------
+
+    async def reload_config(self, session: MaintenanceSession) -> ConfigReload:
+        """The site file read again and validated by the kiosk's own loader; refused: kept as is.
+
+        The service (device tests, pairing, export) uses the new configuration at
+        once and hands it to `on_reload`; what the rest of the kiosk built at start
+        (the store, the platform's client, the screens) takes it at the next start.
+        """
+        who = await self._begin(session, Permission.EDIT_CONFIGURATION, "maintenance.config-reload")
+        if self.config_path is None:
+            await self._done(who, "maintenance.config-reload", "refused", detail="no-site-file")
+            raise MaintenanceRefused(
+                MaintenanceErrorReason.CONFIG_RELOAD_REFUSED,
+                "This kiosk was not given its site file; there is nothing to reload.",
+            )
+        try:
+            fresh = await asyncio.to_thread(load_config, self.config_path)
+        except ConfigError as exc:
+            keys = ", ".join(p.key or "-" for p in exc.problems[:5])
+            await self._done(
+                who,
+                "maintenance.config-reload",
+                "refused",
+                detail=f"problems={len(exc.problems)} keys={_audit_keys(exc.problems)}"[:200],
+            )
+            raise MaintenanceRefused(
+                MaintenanceErrorReason.CONFIG_RELOAD_REFUSED,
+                f"The site file does not validate ({len(exc.problems)} problem(s) at: {keys}); "
+                "the kiosk keeps the configuration it has.",
+            ) from None
+        changed = changed_keys(self.config, fresh)
+        self.config = fresh
+        if self._on_reload is not None:
+            self._on_reload(fresh)
+        await self._done(who, "maintenance.config-reload", "ok", detail=f"changed={len(changed)}")
+        return ConfigReload(changed)
+
+    async def restart(self, session: MaintenanceSession) -> None:
+        """The kiosk ends with RESTART_EXIT_CODE and systemd starts it again (audited first)."""
+        who = await self._begin(session, Permission.MAINTAIN_DEVICES, "maintenance.restart")
+        if self._restarter is None:
+            await self._done(who, "maintenance.restart", "refused", detail="no-restarter")
+            raise MaintenanceRefused(
+                MaintenanceErrorReason.RESTART_UNAVAILABLE,
+                "Nothing here can restart the kiosk; use 'systemctl restart telecabine-kiosk'.",
+            )
+        # Audited before: once asked, the kiosk may be gone before anything else is written.
+        await self._done(who, "maintenance.restart", "ok", detail=f"exit={RESTART_EXIT_CODE}")
+        await self.leave(session)
+        try:
+            self._restarter()
+        except Exception as exc:
+            await self._done(who, "maintenance.restart", "failed", detail=type(exc).__name__)
+            raise
+
     # -- BLE scan and pairing ----------------------------------------------------------
 
     def ble_targets(self, kind: DeviceKind | None = None) -> tuple[str, ...]:
@@ -780,7 +892,9 @@ class MaintenanceService:
 __all__ = [
     "IDLE_LIMIT",
     "REMOVED",
+    "RESTART_EXIT_CODE",
     "ClockStatus",
+    "ConfigReload",
     "DeviceEntry",
     "DeviceTest",
     "MaintenanceService",
@@ -790,6 +904,7 @@ __all__ = [
     "QuarantineRow",
     "ShownValue",
     "StoreCheck",
+    "changed_keys",
     "clock_status",
     "device_entries",
     "reason_code",

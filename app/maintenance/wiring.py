@@ -9,13 +9,19 @@ on (the diagnostic export). Nothing here starts anything.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.maintenance.service import AccountService
 from app.maintenance.store_binding import key_source_for
-from app.maintenance.technician import JOURNAL_COMMAND, MaintenanceService, MaintenanceStore
+from app.maintenance.technician import (
+    JOURNAL_COMMAND,
+    RESTART_EXIT_CODE,
+    MaintenanceService,
+    MaintenanceStore,
+)
 from app.store.inspection import verify
 from drivers.registry import build_driver
 from kiosk_config import KioskConfig
@@ -30,6 +36,28 @@ EXPORT_ROOTS = (Path("/media"), Path("/run/media/telecabine"))
 """Folders whose mounted children (a stick mounted by udisks or by hand) are offered too."""
 
 
+class RestartSwitch:
+    """How the technician's "restart" ends `kiosk run` with the code systemd restarts on.
+
+    The composition root makes one on the event its loop waits on, hands
+    `switch.request` to `build_maintenance(restarter=…)`, and returns
+    `switch.exit_code` from `run()`: 0 for an ordinary stop, `RESTART_EXIT_CODE`
+    when a technician asked. The parts close in their usual order either way.
+    """
+
+    def __init__(self, closed: asyncio.Event) -> None:
+        self._closed = closed
+        self.requested = False
+
+    def request(self) -> None:
+        self.requested = True
+        self._closed.set()
+
+    @property
+    def exit_code(self) -> int:
+        return RESTART_EXIT_CODE if self.requested else 0
+
+
 def build_maintenance(
     accounts: AccountService,
     store: MaintenanceStore,
@@ -41,6 +69,8 @@ def build_maintenance(
     export_roots: Sequence[Path] = EXPORT_ROOTS,
     log_dir: Path | None = None,
     journal_command: Sequence[str] | None = JOURNAL_COMMAND,
+    restarter: Callable[[], None] | None = None,
+    on_reload: Callable[[KioskConfig], None] | None = None,
 ) -> MaintenanceService:
     data_dir = Path(config.storage.data_dir)
     production = config.site.mode.value == "production"
@@ -62,4 +92,6 @@ def build_maintenance(
         export_roots=export_roots,
         log_dir=log_dir,
         journal_command=journal_command,
+        restarter=restarter,
+        on_reload=on_reload,
     )

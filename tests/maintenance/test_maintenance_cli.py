@@ -153,3 +153,39 @@ def test_a_wrong_code_is_refused_with_the_one_sentence(
     out = capsys.readouterr()
     assert out.out == ""
     assert out.err.startswith("kiosk maintenance: Identification failed.")
+
+
+@pytest.mark.parametrize("works", [True, False])
+def test_restart_asks_systemd_and_is_audited(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    works: bool,
+) -> None:
+    """A systemctl of our own first on PATH (no systemd here): it records what it was asked."""
+    site, _canary, secrets = _prepare(tmp_path)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    asked = tmp_path / "asked.txt"
+    systemctl = bin_dir / "systemctl"
+    systemctl.write_text(f'#!/bin/sh\necho "$@" > {asked}\nexit {0 if works else 1}\n')
+    systemctl.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    rc = _kiosk(monkeypatch, "tech.a", secrets["tech.a"], "restart", "--config", str(site))()
+    out = capsys.readouterr()
+    assert asked.read_text() == "restart --no-block telecabine-kiosk.service\n"
+
+    async def rows() -> list[tuple[str, str, str, str, str]]:
+        store = await AsyncStore.open(tmp_path / "data", FileKeySource(tmp_path / "data"))
+        try:
+            return await audit_rows(store)
+        finally:
+            await store.close()
+
+    restarts = [(r[2], r[4]) for r in asyncio.run(rows()) if r[1] == "maintenance.restart"]
+    if works:
+        assert rc == maintenance_cmd.EXIT_OK and "restart asked of systemd" in out.out
+        assert restarts == [("ok", "exit=75")]
+    else:
+        assert rc == maintenance_cmd.EXIT_FAILED and "did not restart" in out.err
+        assert restarts == [("ok", "exit=75"), ("failed", "CalledProcessError")]

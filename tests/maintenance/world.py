@@ -196,6 +196,8 @@ def service_for(
     serial_by_id: Path = BY_ID,
     card_status: Callable[[KioskConfig], CardReaderReport] = card_reader_status,
     media: CallMedia | None = None,
+    restarter: Callable[[], None] | None = None,
+    on_reload: Callable[[KioskConfig], None] | None = None,
 ) -> MaintenanceService:
     """Wired as the assembly would (see docs/maintenance.md, "Wiring")."""
     return MaintenanceService(
@@ -217,6 +219,8 @@ def service_for(
         serial_by_id=serial_by_id,
         card_status=card_status,
         media=media,
+        restarter=restarter,
+        on_reload=on_reload,
     )
 
 

@@ -24,6 +24,7 @@ from app.maintenance.errors import (
 )
 from app.maintenance.technician import IDLE_LIMIT, MaintenanceService, MaintenanceSession
 from app.ui.maintenance.pages import (
+    ConfigPage,
     DevicesPage,
     FoldersPage,
     HomePage,
@@ -31,6 +32,7 @@ from app.ui.maintenance.pages import (
     LoginPage,
     MediaPage,
     Page,
+    RestartPage,
     Said,
     ScanPage,
 )
@@ -81,6 +83,9 @@ class MaintenanceMode:
         a.media = lambda: self._render(MediaPage())
         a.media_test = lambda w: self._spawn(self._media_test(w))
         a.media_stop = self._media_stop
+        a.reload = lambda: self._spawn(self._reload())
+        a.restart = lambda: self._render(RestartPage())
+        a.restart_now = lambda: self._spawn(self._restart())
         a.export_to = lambda f: self._spawn(self._export_to(Path(f)))
         a.resend = lambda i: self._spawn(self._resend(i))
         a.leave = lambda: self._spawn(self._leave())
@@ -327,9 +332,29 @@ class MaintenanceMode:
         said = Said("maint.store.ok" if check.ok else "maint.store.broken")
         self._render(LinesPage("maint.store", (said,), check.lines))
 
-    async def _config(self) -> None:
+    async def _config(self, said: tuple[Said, ...] = ()) -> None:
         lines = await self.service.configuration(self._session())
-        self._render(LinesPage("maint.config", (), tuple(f"{k} = {v}" for k, v in lines)))
+        self._render(ConfigPage(said, tuple(f"{k} = {v}" for k, v in lines)))
+
+    async def _reload(self) -> None:
+        try:
+            result = await self.service.reload_config(self._session())
+        except MaintenanceRefused as exc:
+            if exc.reason is not MaintenanceErrorReason.CONFIG_RELOAD_REFUSED:
+                raise
+            await self._config((Said("maint.config.reload_refused"),))
+            return
+        said = (
+            Said("maint.config.reloaded", (("count", len(result.changed)),)),
+            Said("maint.config.next_start"),
+        )
+        changed = tuple(f"± {key}" for key in result.changed)  # names only, no value
+        lines = await self.service.configuration(self._session())
+        self._render(ConfigPage(said, changed + tuple(f"{k} = {v}" for k, v in lines)))
+
+    async def _restart(self) -> None:
+        await self.service.restart(self._session())  # audited, the session left, then the exit
+        self.close()
 
     async def _about(self) -> None:
         session = self._session()

@@ -74,4 +74,27 @@ class MediaPage:
     said: tuple[Said, ...] = ()
 
 
-Page = FoldersPage | LoginPage | HomePage | DevicesPage | ScanPage | LinesPage | MediaPage
+@dataclass(frozen=True, slots=True)
+class ConfigPage:
+    """The configuration (secrets removed), with reload and restart; what a reload changed."""
+
+    said: tuple[Said, ...] = ()
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RestartPage:
+    """Asks before the kiosk stops (systemd starts it again)."""
+
+
+Page = (
+    ConfigPage
+    | RestartPage
+    | FoldersPage
+    | LoginPage
+    | HomePage
+    | DevicesPage
+    | ScanPage
+    | LinesPage
+    | MediaPage
+)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from app.call.video import Image
 from app.ui.i18n import format_quantity
 from app.ui.maintenance.pages import (
+    ConfigPage,
     DevicesPage,
     FoldersPage,
     HomePage,
@@ -35,6 +36,7 @@ from app.ui.maintenance.pages import (
     LoginPage,
     MediaPage,
     Page,
+    RestartPage,
     Said,
     ScanPage,
 )
@@ -72,6 +74,9 @@ class MaintenanceActions:
         self.media = noop
         self.media_test: Callable[[str], None] = lambda _w: None
         self.media_stop = noop
+        self.reload = noop
+        self.restart = noop
+        self.restart_now = noop
         self.leave = noop
 
 
@@ -118,6 +123,10 @@ class MaintenanceScreen(Screen):
             self._folders(view)
         elif isinstance(view, MediaPage):
             self._media(view)
+        elif isinstance(view, ConfigPage):
+            self._config(view)
+        elif isinstance(view, RestartPage):
+            self._restart()
         else:
             self._lines(view)
 
@@ -279,6 +288,31 @@ class MaintenanceScreen(Screen):
             self.body.addLayout(line)
         self.button("common.back", "back", self.calls.home, name="back")
         self.button("maint.scan.again", "globe", self.calls.scan, name="scan-again")
+
+    def _config(self, page: ConfigPage) -> None:
+        self.title("maint.config")
+        for said in page.said:
+            self.say_it(said)
+        line = QHBoxLayout()
+        line.setSpacing(24)
+        self.button(
+            "maint.config.reload", "document", self.calls.reload, layout=line, name="reload"
+        )
+        self.button("maint.restart", "skip", self.calls.restart, layout=line, name="restart")
+        self.body.addLayout(line)
+        if page.lines:
+            _frame, inner = self.card("card")
+            for text in page.lines:
+                self.data_line(text, "small", layout=inner)
+        self.button("common.back", "back", self.calls.home, name="back")
+
+    def _restart(self) -> None:
+        self.title("maint.restart")
+        self.paragraph("maint.restart.confirm")
+        self.button("common.cancel", "back", self.calls.config, name="cancel")
+        self.button(
+            "maint.restart.now", "next", self.calls.restart_now, "primary", name="restart-now"
+        )
 
     def _media(self, page: MediaPage) -> None:
         self.title("maint.media")

@@ -27,12 +27,15 @@ from app.store import AsyncStore, FileKeySource
 from app.ui.main_window import KioskWindow
 from app.ui.maintenance.mode import MaintenanceMode
 from app.ui.maintenance.pages import (
+    ConfigPage,
     DevicesPage,
     FoldersPage,
     HomePage,
     LinesPage,
     LoginPage,
     MediaPage,
+    RestartPage,
+    Said,
     ScanPage,
 )
 from app.ui.views import Presentation, ScreenId
@@ -72,6 +75,7 @@ class Tech:
     hub: SimulatorHub
     site: Path
     usb: Path
+    restarts: list[str]
 
     def screen(self) -> QWidget:
         return of_type(self.window.stack.currentWidget(), QWidget)
@@ -107,6 +111,7 @@ async def tech(tmp_path: Path, window: KioskWindow, qtbot: QtBot) -> AsyncIterat
     clock = FakeClock()
     site = write_site(tmp_path)
     config = load(site)
+    restarts: list[str] = []
     usb, logs = tmp_path / "usb", tmp_path / "logs"
     usb.mkdir()
     logs.mkdir()
@@ -135,9 +140,10 @@ async def tech(tmp_path: Path, window: KioskWindow, qtbot: QtBot) -> AsyncIterat
             port_lister=lambda: [_adapter()],
             serial_by_id=tmp_path / "no-by-id",
             card_status=_readers,
+            restarter=lambda: restarts.append("restart"),
         )
         mode = window.attach_maintenance(service)
-        yield Tech(window, mode, store, clock, canary, secret, qtbot, [], hub, site, usb)
+        yield Tech(window, mode, store, clock, canary, secret, qtbot, [], hub, site, usb, restarts)
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
@@ -220,7 +226,7 @@ async def test_a_technician_walks_through_every_page_and_sees_no_patient(tech: T
     for name in ("outbox", "store", "config", "about", "network", "ports", "readers"):
         await tech.tap("back")
         await tech.tap(name)
-        assert isinstance(tech.mode.page, LinesPage)
+        assert isinstance(tech.mode.page, ConfigPage if name == "config" else LinesPage)
     assert any("0403:6001" in t for t in tech.seen)
     await tech.tap("back")
     await tech.tap("leave")
@@ -284,6 +290,7 @@ async def test_pages_render_unclipped_with_big_targets(
         "ports": None,
         "readers": None,
         "media": None,
+        "config": None,
     }
     pages: list[str] = []
     for name, then in shots.items():
@@ -471,3 +478,39 @@ async def test_leaving_mid_preview_stops_the_camera(tech: Tech) -> None:
     tech.mode.close()  # as idle or the welcome screen would
     await asyncio.wait_for(tech.mode.idle(), 3.0)  # the preview ended with the mode
     assert not tech.mode.is_open and tech.mode.screen.preview is None
+
+
+async def test_reload_the_configuration_then_restart_the_kiosk(tech: Tech) -> None:
+    tech.window.open_maintenance()
+    await tech.sign_in()
+    await tech.tap("config")
+    assert isinstance(tech.mode.page, ConfigPage)
+    tech.site.write_text(
+        tech.site.read_text().replace("Pharmacie de maintenance", "Pharmacie du Marché")
+    )
+    await tech.tap("reload")
+    page = of_type(tech.mode.page, ConfigPage)
+    assert page.said[0] == Said("maint.config.reloaded", (("count", 1),))
+    assert page.lines[0] == "± site.name" and "site.name = Pharmacie du Marché" in page.lines
+    QApplication.processEvents()
+    assert small_targets(tech.screen()) == [] and clipping_problems(tech.screen()) == []
+    assert tech.window.grab().save(str(SHOTS / "maintenance-config-reloaded-fr.png"))
+    tech.site.write_text(tech.site.read_text().replace('kind = "oximeter"', 'kind = "oxymetre"'))
+    await tech.tap("reload")
+    assert of_type(tech.mode.page, ConfigPage).said == (Said("maint.config.reload_refused"),)
+    assert tech.mode.service.config.site.name == "Pharmacie du Marché"  # the good one kept
+    await tech.tap("restart")
+    assert isinstance(tech.mode.page, RestartPage)
+    QApplication.processEvents()
+    assert small_targets(tech.screen()) == [] and clipping_problems(tech.screen()) == []
+    assert tech.window.grab().save(str(SHOTS / "maintenance-restart-fr.png"))
+    await tech.tap("cancel")
+    assert isinstance(tech.mode.page, ConfigPage) and tech.restarts == []
+    await tech.tap("restart")
+    await tech.tap("restart-now")
+    assert tech.restarts == ["restart"] and not tech.mode.is_open
+    _no_canary(tech)
+    acts = [(r[1], r[2]) for r in await audit_rows(tech.store) if r[0] == "paul.tech"]
+    assert ("maintenance.config-reload", "ok") in acts
+    assert ("maintenance.config-reload", "refused") in acts
+    assert acts[-2:] == [("maintenance.restart", "ok"), ("maintenance.leave", "ok")]
