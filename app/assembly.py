@@ -34,7 +34,7 @@ from app.sync.heartbeat import HeartbeatService, HeartbeatSettings, build_heartb
 from app.sync.insi_client import PlatformInsi
 from app.sync.service import SyncService, build_sync
 from app.sync.store_adapter import StoreOutbox
-from app.sync.transport import ssl_context_for
+from app.sync.transport import CabinAuth, ssl_context_for
 from app.ui.presenter import Site
 from app.ui.views import NearbyPlaceView, SiteContact
 from drivers.simulators import SimulatorHub
@@ -198,7 +198,9 @@ async def assemble(
         uplink = build_sync(config, outbox) if sync else None
         port: CallPort | None = KioskCallLauncher(config) if isinstance(call, _Auto) else call
         insi = (
-            PlatformInsi.from_config(config.platform, clock=clock or SystemClock())
+            PlatformInsi.from_config(
+                config.platform, clock=clock or SystemClock(), auth=CabinAuth.for_config(config)
+            )
             if sync
             else None
         )
@@ -272,12 +274,13 @@ def _connect_call_news(assembly: Assembly) -> None:
 
     template = assembly.site.document_url
     platform = assembly.config.platform
+    auth = CabinAuth.for_config(assembly.config)
 
     async def fetch_link(session_id: str, document_id: str) -> str | None:
         if not template:
             return None
         tls = ssl_context_for(platform) if platform.url.startswith("https:") else None
-        return await fetch_document_link(template, session_id, document_id, ssl=tls)
+        return await fetch_document_link(template, session_id, document_id, ssl=tls, auth=auth)
 
     assembly.controller.connect_call(
         send_text=send_text if launcher is not None else None, fetch_link=fetch_link

@@ -131,14 +131,14 @@ async def demo_world(
     fast: bool = False,
     turn: bool = True,
     require_card_reader: bool = False,
-    enrol_cabin: bool = False,
+    enrol_cabin: bool = True,
 ) -> AsyncIterator[DemoWorld]:
     """Start everything; stop everything on exit (also on an error in the body).
 
     `enrol_cabin`: the platform enrols the demo cabin (a fresh provisioning secret
     in `data_dir/cabin-secret`, 0600, named by `[platform] cabin_key_file`) and
-    refuses any kiosk without its token, as docs/threat-model.md says. Off until the
-    kiosk's composition passes `CabinAuth` to every channel (see that page).
+    refuses any kiosk without its token, as docs/threat-model.md says. On by default:
+    the demo's kiosk proves itself on every channel as a cabin does.
     """
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     data_dir.chmod(0o700)  # the platform's database holds the demo's health-shaped data

@@ -22,6 +22,9 @@ from urllib.parse import quote, urlsplit
 
 import aiohttp
 
+from app.sync.errors import SyncError
+from app.sync.transport import CabinAuth
+
 log = logging.getLogger(__name__)
 
 LINK_PATH = "/cabin/documents/{session}/{id}"
@@ -70,23 +73,28 @@ async def fetch_document_link(
     *,
     ssl: ssl_module.SSLContext | None = None,
     timeout_s: float = 5.0,
+    auth: CabinAuth | None = None,
 ) -> str | None:
-    """The patient's link for one document, or None (logged with the status only)."""
+    """The patient's link for one document, or None (logged with the status only).
+
+    `auth` is the cabin's token (docs/threat-model.md): the platform gives a
+    document's link only to the cabin of that session."""
     url = link_request_url(template, session_id, document_id)
     try:
-        async with (
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as http,
-            http.get(url, ssl=ssl if ssl is not None else True) as response,
-        ):
-            if response.status != 200:
-                log.warning("document link refused (status %d)", response.status)
-                return None
-            body = await response.content.read(MAX_ANSWER_BYTES + 1)
-            if len(body) > MAX_ANSWER_BYTES:
-                log.warning("document link answer too long (%d bytes)", len(body))
-                return None
-            answer = json.loads(body)
-    except (aiohttp.ClientError, TimeoutError, ValueError, OSError) as exc:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as http:
+            headers = await auth.headers(http) if auth is not None else {}
+            async with http.get(
+                url, ssl=ssl if ssl is not None else True, headers=headers
+            ) as response:
+                if response.status != 200:
+                    log.warning("document link refused (status %d)", response.status)
+                    return None
+                body = await response.content.read(MAX_ANSWER_BYTES + 1)
+                if len(body) > MAX_ANSWER_BYTES:
+                    log.warning("document link answer too long (%d bytes)", len(body))
+                    return None
+                answer = json.loads(body)
+    except (aiohttp.ClientError, TimeoutError, ValueError, OSError, SyncError) as exc:
         log.warning("document link not fetched (%s)", type(exc).__name__)
         return None
     link = accepted_link(url, answer)

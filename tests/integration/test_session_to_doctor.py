@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 
 from app.assembly import assemble
 from app.domain.session_context import State
+from app.sync.transport import CabinAuth
 from app.ui.call_bridge import bind_window
 from app.ui.i18n import Catalogues
 from app.ui.main_window import KioskWindow
@@ -51,11 +52,16 @@ def labels(window: KioskWindow, name: str) -> list[str]:
     return [w.text() for w in window.findChildren(QLabel, name) if w.isVisibleTo(window)]
 
 
-async def search(base: str, rtype: str, system: str, value: str) -> list[dict[str, Any]]:
-    """The platform's FHIR search by business identifier (or tag), as any FHIR client does."""
+async def search(
+    base: str, rtype: str, system: str, value: str, auth: CabinAuth | None
+) -> list[dict[str, Any]]:
+    """The platform's FHIR search by business identifier (or tag), as any FHIR client does,
+    with the cabin's token (the platform answers no anonymous reader)."""
     key = "_tag" if rtype in ("Provenance", "AuditEvent") else "identifier"
     async with aiohttp.ClientSession() as http:
-        async with http.get(f"{base}/{rtype}", params={key: f"{system}|{value}"}) as response:
+        headers = await auth.headers(http) if auth is not None else {}
+        params = {key: f"{system}|{value}"}
+        async with http.get(f"{base}/{rtype}", params=params, headers=headers) as response:
             assert response.status == 200
             bundle = await response.json()
     return [entry["resource"] for entry in bundle.get("entry", [])]
@@ -169,12 +175,13 @@ async def test_a_whole_session_reaches_the_doctor_and_the_platform(tmp_path: Pat
             assert assembly.sessions_ended == [session_id]
             cabin = world.config.site.cabin_id
             system = f"urn:telecabine:{cabin}"
+            auth = CabinAuth.for_config(world.config)
             loop = asyncio.get_running_loop()
             deadline = loop.time() + 20
             encounters: list[dict[str, Any]] = []
             while not encounters and loop.time() < deadline:
                 encounters = await search(
-                    world.base_url, "Encounter", system, f"{cabin}/{session_id}/encounter"
+                    world.base_url, "Encounter", system, f"{cabin}/{session_id}/encounter", auth
                 )
                 await asyncio.sleep(0.2)
             assert len(encounters) == 1
@@ -188,7 +195,7 @@ async def test_a_whole_session_reaches_the_doctor_and_the_platform(tmp_path: Pat
             ]
             assert "10003456789" in rpps
             patients = await search(
-                world.base_url, "Patient", system, f"{cabin}/{session_id}/patient"
+                world.base_url, "Patient", system, f"{cabin}/{session_id}/patient", auth
             )
             assert [p["name"][0]["family"] for p in patients] == ["HOARAU"]
             observations = [
