@@ -56,13 +56,14 @@ from app.maintenance.media import (
     play_tone,
     preview_camera,
 )
-from app.maintenance.network import NetworkReport, check_network
+from app.maintenance.network import NetworkReport, NetworkStep, check_network
 from app.maintenance.pairing import BLE_KINDS, ScanResult, set_ble_address
 from app.maintenance.pairing import scan as ble_scan
 from app.maintenance.ports import BY_ID, PortLister, SerialReport, detect_serial_ports
 from app.maintenance.readers import CardReaderReport, card_reader_status
 from app.maintenance.roles import Permission
 from app.maintenance.service import AccountService, utc_now
+from app.maintenance.turn import check_turn
 from app.store.audit import ChainVerdict
 from app.store.records import QuarantineItem, StoreHealth
 from drivers.base import CheckResult, Driver
@@ -589,10 +590,19 @@ class MaintenanceService:
         await self._done(who, "maintenance.store-verify", "ok" if ok else "broken")
         return StoreCheck(ok, lines)
 
-    async def network(self, session: MaintenanceSession) -> NetworkReport:
-        """DNS, TCP, TLS (with the certificate's end date) and the platform's health."""
-        who = await self._begin(session, Permission.CHECK_NETWORK, "maintenance.network")
+    async def _network_report(self) -> NetworkReport:
+        """The platform's steps, then each configured TURN server's (`turn.check_turn`)."""
         report = await check_network(self.config)
+        turn: list[NetworkStep] = []
+        for server in self.config.platform.ice_servers:
+            turn += await check_turn(server)
+        return replace(report, steps=report.steps + tuple(turn))
+
+    async def network(self, session: MaintenanceSession) -> NetworkReport:
+        """DNS, TCP, TLS (with the certificate's end date), the platform's health, then TURN:
+        an allocation, the round trip and a throughput through the relay."""
+        who = await self._begin(session, Permission.CHECK_NETWORK, "maintenance.network")
+        report = await self._network_report()
         failed = next((s for s in report.steps if not s.ok), None)
         detail = "all-ok" if failed is None else f"failed={failed.name}"
         await self._done(who, "maintenance.network", "ok" if report.ok else "failed", detail=detail)
@@ -837,7 +847,7 @@ class MaintenanceService:
         now = self._clock().astimezone(UTC)
         outbox = await self._outbox_summary(now)
         checks = tuple([await self._check(d) for d in self.config.devices])
-        network = await check_network(self.config)
+        network = await self._network_report()
         clock = clock_status(now, self._time_run_dir)
         facts = BundleFacts(
             cabin_id=self.config.site.cabin_id,

@@ -514,3 +514,35 @@ async def test_reload_the_configuration_then_restart_the_kiosk(tech: Tech) -> No
     assert ("maintenance.config-reload", "ok") in acts
     assert ("maintenance.config-reload", "refused") in acts
     assert acts[-2:] == [("maintenance.restart", "ok"), ("maintenance.leave", "ok")]
+
+
+async def test_the_network_page_shows_the_turn_test(tech: Tech) -> None:
+    """A real coturn on loopback stands for the site's TURN server (devtools/turn)."""
+    import shutil
+
+    from devtools.turn import TurnServer
+
+    if shutil.which("turnserver") is None:
+        pytest.skip("coturn's turnserver is not installed here (apt coturn)")
+    with TurnServer() as turn:
+        tech.site.write_text(
+            tech.site.read_text()
+            .replace("turn:turn.example.net:3478", turn.url)
+            .replace("turn-user-SECRET", turn.user)
+            .replace("turn-credential-SECRET", turn.password)
+        )
+        tech.window.open_maintenance()
+        await tech.sign_in()
+        await tech.tap("config")
+        await tech.tap("reload")  # the page's own way to take the edited site file
+        await tech.tap("back")
+        await tech.tap("network")
+    page = of_type(tech.mode.page, LinesPage)
+    turn_lines = [line for line in page.lines if "turn" in line]
+    assert len(turn_lines) == 3 and all(line.startswith("✓") for line in turn_lines)
+    assert any("kbit/s=" in line for line in turn_lines)
+    QApplication.processEvents()
+    assert small_targets(tech.screen()) == [] and clipping_problems(tech.screen()) == []
+    assert tech.window.grab().save(str(SHOTS / "maintenance-network-turn-fr.png"))
+    assert turn.password not in "\n".join(tech.seen)
+    _no_canary(tech)
