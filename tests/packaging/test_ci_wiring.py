@@ -39,13 +39,15 @@ def test_the_shell_scripts_parse(script: str) -> None:
 
 
 def test_ci_runs_the_package_check_after_the_tests_and_before_ruff() -> None:
+    """Started after the suite, beside the soak, and waited for (its exit code counts) before ruff."""
     lines = [
         line.strip()
         for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.lstrip().startswith(("#", "echo"))
     ]
-    check = lines.index("packaging/ci/check-deb.sh")
-    assert lines.index("./scripts/test.sh") < check < lines.index(".venv/bin/ruff check .")
+    check = next(i for i, line in enumerate(lines) if line.startswith("packaging/ci/check-deb.sh"))
+    wait = next(i for i, line in enumerate(lines) if line.startswith('wait "$deb_pid"'))
+    assert lines.index("./scripts/test.sh") < check < wait < lines.index(".venv/bin/ruff check .")
 
 
 def test_the_check_fails_on_an_unexplained_lintian_warning_not_on_overrides() -> None:
