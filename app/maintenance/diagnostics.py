@@ -21,7 +21,7 @@ import os
 import subprocess
 import tarfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -45,6 +45,7 @@ class BundleFacts:
     outbox: dict[str, object]
     clock: dict[str, object]
     network: dict[str, object]
+    hardware: dict[str, object] = field(default_factory=dict)  # serial ports, card readers
 
 
 def bundle_name(cabin_id: str, at: datetime) -> str:
@@ -113,6 +114,7 @@ def write_bundle(
             "outbox.json",
             "clock.json",
             "network.json",
+            *(["hardware.json"] if facts.hardware else []),
             *(f"logs/{p.name}" for p in logs),
             *(["logs/journal.txt"] if journal is not None else []),
         ],
@@ -135,6 +137,8 @@ def write_bundle(
                 _add(tar, "outbox.json", _json(facts.outbox), at)
                 _add(tar, "clock.json", _json(facts.clock), at)
                 _add(tar, "network.json", _json(facts.network), at)
+                if facts.hardware:
+                    _add(tar, "hardware.json", _json(facts.hardware), at)
                 for path in logs:
                     _add(tar, f"logs/{path.name}", _tail(path), at)
                 if journal is not None:

@@ -816,6 +816,27 @@ class MaintenanceService:
         except Exception as exc:  # noqa: BLE001 - one device's fault must not stop the export
             return CheckResult(device.id, kind, False, f"the check failed ({type(exc).__name__})")
 
+    async def _hardware(self) -> dict[str, object]:
+        """Serial ports and card readers for the bundle (no card read); a failure as its type."""
+        found: dict[str, object] = {}
+        try:
+            if self._port_lister is None:
+                ports = await asyncio.to_thread(
+                    detect_serial_ports, self.config, by_id=self._serial_by_id
+                )
+            else:
+                ports = await asyncio.to_thread(
+                    detect_serial_ports, self.config, self._port_lister, self._serial_by_id
+                )
+            found["serial_ports"] = asdict(ports)
+        except Exception as exc:  # noqa: BLE001 - one part's fault must not stop the export
+            found["serial_ports"] = {"error": type(exc).__name__}
+        try:
+            found["card_readers"] = asdict(await asyncio.to_thread(self._card_status, self.config))
+        except Exception as exc:  # noqa: BLE001
+            found["card_readers"] = {"error": type(exc).__name__}
+        return found
+
     def export_folders(self) -> tuple[Path, ...]:
         """Where a bundle may go now: `export_dir` if present, and each mounted stick."""
         found: list[Path] = []
@@ -865,6 +886,7 @@ class MaintenanceService:
                 "quarantine": [asdict(q) for q in outbox.quarantine],
             },
             network=asdict(network),
+            hardware=await self._hardware(),
             clock={
                 "utc": clock.utc.isoformat(),
                 "synchronized": clock.synchronized,

@@ -364,6 +364,8 @@ async def test_pair_a_scanned_thermometer_test_it_and_export_with_no_canary(tech
             if (extracted := tar.extractfile(member)) is not None
         ).decode()
     assert {"manifest.json", "configuration.txt", "outbox.json", "logs/kiosk.log"} <= set(names)
+    assert "hardware.json" in names  # the serial adapter and the readers, no card read
+    assert "0403:6001" in contents and "Virtual PCD 00 01" in contents
     assert "C4:11:22:33:44:55" in contents and "entry-refused-422" in contents
     assert "store: opened" in contents  # the technical log went in
     for word in (*tech.canary.words(), *SECRETS, "37.4", "36.8"):
