@@ -35,6 +35,8 @@ class IncidentCode(enum.StrEnum):
     QUALITY_POOR = "quality-poor"
     AUDIO_ONLY_FALLBACK = "audio-only-fallback"
     VIDEO_RESTORED = "video-restored"
+    VIDEO_REDUCED = "video-reduced"  # one rung down the ladder: smaller or fewer frames sent
+    VIDEO_RAISED = "video-raised"  # one rung back up
     DOCUMENT_REJECTED = "document-rejected"
     DATA_CHANNEL_PROTOCOL = "data-channel-protocol"
 

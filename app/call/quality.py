@@ -64,30 +64,77 @@ class QualityDecision:
     level_changed: bool
     fall_back_to_audio: bool
     restore_video: bool
+    step_down: bool = False  # one rung down the video ladder (VIDEO_LADDER), not yet audio-only
+    step_up: bool = False  # one rung back up
+
+
+@dataclass(frozen=True)
+class VideoRung:
+    width: int
+    height: int
+    fps: int
+
+
+VIDEO_LADDER: tuple[VideoRung, ...] = (
+    VideoRung(640, 480, 30),
+    VideoRung(640, 480, 15),
+    VideoRung(320, 240, 15),
+)
+"""What the kiosk's camera track sends, best first; below the last rung: audio only."""
 
 
 class QualityMonitor:
-    """Smooths levels and decides the audio-only fallback."""
+    """Smooths levels, walks the video ladder down and up, decides the audio-only fallback.
+
+    Rules (hypothesis-tested in tests/call/test_quality_rules.py):
+    - `feed(None)` is an interval in which no packet arrived: a cut or a stall,
+      not a bad line. It changes nothing (the session's stall detection and
+      reconnection deal with it), and it does not break the runs either.
+    - `poor_for_step` POOR samples in a row move one rung down the ladder
+      (`VIDEO_LADDER`); on its last rung, `poor_for_fallback` more POOR samples
+      in a row give audio-only.
+    - In audio-only, `good_for_restore` samples in a row that are not POOR bring
+      the video back, on the last rung (a long line, RTT above GOOD_RTT_MS but
+      sound, must not keep the video off for ever).
+    - On a lower rung, `good_for_restore` GOOD samples in a row move one rung up.
+    """
 
     def __init__(
-        self, *, settle_samples: int = 2, poor_for_fallback: int = 3, good_for_restore: int = 10
+        self,
+        *,
+        settle_samples: int = 2,
+        poor_for_fallback: int = 3,
+        good_for_restore: int = 10,
+        poor_for_step: int = 2,
+        ladder: tuple[VideoRung, ...] = VIDEO_LADDER,
     ) -> None:
         self._settle = settle_samples
         self._poor_for_fallback = poor_for_fallback
         self._good_for_restore = good_for_restore
+        self._poor_for_step = poor_for_step
+        self.ladder = ladder
+        self.rung = 0
         self.level = QualityLevel.GOOD
         self.audio_only = False
         self._candidate = QualityLevel.GOOD
         self._candidate_count = 0
         self._poor_run = 0
         self._good_run = 0
+        self._not_poor_run = 0
 
-    def feed(self, sample: QualitySample) -> QualityDecision:
+    @property
+    def video_rung(self) -> VideoRung:
+        return self.ladder[self.rung]
+
+    def feed(self, sample: QualitySample | None) -> QualityDecision:
+        if sample is None:  # no packet in the interval: a cut, not a bad line
+            return QualityDecision(self.level, False, False, False)
         if self.audio_only:
             sample = QualitySample(rtt_ms=sample.rtt_ms, loss=sample.loss, fps=None)
         raw = classify(sample)
         self._poor_run = self._poor_run + 1 if raw is QualityLevel.POOR else 0
         self._good_run = self._good_run + 1 if raw is QualityLevel.GOOD else 0
+        self._not_poor_run = self._not_poor_run + 1 if raw is not QualityLevel.POOR else 0
         if raw is self._candidate:
             self._candidate_count += 1
         else:
@@ -95,11 +142,18 @@ class QualityMonitor:
         changed = False
         if raw is not self.level and self._candidate_count >= self._settle:
             self.level, changed = raw, True
-        fall_back = not self.audio_only and self._poor_run >= self._poor_for_fallback
-        restore = self.audio_only and self._good_run >= self._good_for_restore
-        if fall_back:
-            self.audio_only = True
-        if restore:
-            self.audio_only = False
-            self._good_run = 0
-        return QualityDecision(self.level, changed, fall_back, restore)
+        last = len(self.ladder) - 1
+        step_down = step_up = fall_back = restore = False
+        if self.audio_only:
+            if self._not_poor_run >= self._good_for_restore:
+                restore, self.audio_only = True, False
+                self.rung = last
+                self._good_run = self._not_poor_run = 0
+        elif self.rung < last and self._poor_run >= self._poor_for_step:
+            step_down, self.rung, self._poor_run = True, self.rung + 1, 0
+        elif self.rung == last and self._poor_run >= self._poor_for_fallback:
+            fall_back, self.audio_only = True, True
+            self._not_poor_run = 0
+        elif self.rung > 0 and self._good_run >= self._good_for_restore:
+            step_up, self.rung, self._good_run = True, self.rung - 1, 0
+        return QualityDecision(self.level, changed, fall_back, restore, step_down, step_up)

@@ -48,7 +48,13 @@ from app.call.events import (
     TextReceived,
 )
 from app.call.ice import rtc_configuration
-from app.call.quality import QualityLevel, QualityMonitor, QualitySample, interval_loss
+from app.call.quality import (
+    QualityLevel,
+    QualityMonitor,
+    QualitySample,
+    VideoRung,
+    interval_loss,
+)
 from app.call.signalling import Signalling
 from app.call.state import CallState, CallStateMachine, Trigger
 from app.call.video import CameraTrack, FrameCounter, FrameSource, Image
@@ -109,6 +115,18 @@ class PeerTrack(MediaStreamTrack):
         return await self.inner.recv()
 
 
+STALL_FALLBACK_GRACE_S = 3.0
+"""An audio-only fallback this much older than a media stall survives the reconnection."""
+
+
+def _format(rung: VideoRung) -> tuple[int, int, int]:
+    return rung.width, rung.height, rung.fps
+
+
+def _rung_detail(rung: VideoRung) -> dict[str, int]:
+    return {"width": rung.width, "height": rung.height, "fps": rung.fps}
+
+
 class CallSession:
     def __init__(
         self,
@@ -156,6 +174,10 @@ class CallSession:
         self._first_in_generation: set[str] = set()
         self._documents: list[ReceivedDocument] = []
         self._quality = QualityMonitor()
+        self._fallback_at: float | None = None  # when the monitor last gave up video
+        self._dropped_at: float | None = None  # when the reconnection under way began
+        self._stalled = False  # that reconnection began with a media stall (a cut)
+        self._restore_on_reconnect = False  # audio-only lifted by the stall: say so when back
         self._loss_counters: tuple[int, int] | None = None
         self._last_remote = {"audio": 0.0, "video": 0.0}
         self._remote_state = m.MediaState()
@@ -496,8 +518,8 @@ class CallSession:
 
         @channel.on("open")
         def on_open() -> None:
-            if self._mic_track.muted or not self._camera_track.enabled or self.audio_only:
-                self._spawn(self._send_media_state())
+            # Always: after a stall lifted the audio-only fallback, the console must hear it.
+            self._spawn(self._send_media_state())
 
         await pc.setLocalDescription(await pc.createOffer())
         await self._signalling.send_offer(pc.localDescription.sdp, restart=restart)
@@ -514,7 +536,12 @@ class CallSession:
         if self.state in (CallState.CONNECTING, CallState.RECONNECTING):
             back = self.state is CallState.RECONNECTING
             if back:
-                self._incident(IncidentCode.RECONNECTED)
+                recovery_s = time.monotonic() - (self._dropped_at or self._negotiated_at)
+                self._incident(IncidentCode.RECONNECTED, recovery_s=round(recovery_s, 1))
+                self._dropped_at = None
+                if self._restore_on_reconnect:
+                    self._restore_on_reconnect = False
+                    self._incident(IncidentCode.VIDEO_RESTORED, after="reconnection")
             self._fire(Trigger.MEDIA_UP)
             self._media_up.set()
             if back and self._told_lost:
@@ -572,6 +599,8 @@ class CallSession:
             return
         if self._machine.can(Trigger.DROP):
             self._fire(Trigger.DROP)
+        if self._dropped_at is None:
+            self._dropped_at = time.monotonic()
         self._incident(IncidentCode.RECONNECTING, window_s=self.settings.reconnect_s)
         if self._doctor is not None and not self._told_lost:
             # The patient hears it in words (not a frozen face): the kiosk keeps waiting.
@@ -610,9 +639,25 @@ class CallSession:
             frozen = now - self._last_remote["video"] > self.settings.media_stall_s
             if silent and (frozen or self._remote_state.camera_off or self.audio_only):
                 self._incident(IncidentCode.MEDIA_STALLED, seconds=self.settings.media_stall_s)
+                self._fresh_monitor_after_stall(now)
                 self._start_reconnect()
                 continue
             await self._sample_quality()
+
+    def _fresh_monitor_after_stall(self, now: float) -> None:
+        """A cut is not a bad line: the next connection starts with a fresh monitor, video on.
+
+        Kept only: an audio-only fallback older than the stall by more than
+        `STALL_FALLBACK_GRACE_S` (the line was bad before it went silent).
+        """
+        stall_began = now - self.settings.media_stall_s
+        fell_back = self._quality.audio_only and self._fallback_at is not None
+        if fell_back and self._fallback_at is not None:
+            if self._fallback_at < stall_began - STALL_FALLBACK_GRACE_S:
+                return
+        self._restore_on_reconnect = self._quality.audio_only
+        self._quality = QualityMonitor()
+        self._camera_track.set_format(*_format(self._quality.video_rung))
 
     def _check_devices(self) -> None:
         for name, track, code in (
@@ -640,13 +685,18 @@ class CallSession:
             elif stats.type == "inbound-rtp":
                 received += stats.packetsReceived
                 lost += max(0, stats.packetsLost)
-        loss, self._loss_counters = interval_loss(self._loss_counters, (received, lost))
+        previous = self._loss_counters
+        loss, self._loss_counters = interval_loss(previous, (received, lost))
+        fps = self.remote_video.rate()  # read every tick: the next rate is over one interval
+        if received == 0 or (previous is not None and received == previous[0]):
+            self._quality.feed(None)  # no packet: a cut or a stall, not a bad line
+            return
         expect_video = not (self.audio_only or self._remote_state.camera_off)
         expect_video = expect_video and not self._remote_state.audio_only
         sample = QualitySample(
             rtt_ms=max(rtts) if rtts else None,
             loss=max(loss, remote_loss),
-            fps=self.remote_video.rate() if expect_video else None,
+            fps=fps if expect_video else None,
         )
         decision = self._quality.feed(sample)
         if decision.level_changed:
@@ -658,11 +708,19 @@ class CallSession:
                     loss_pct=round(sample.loss * 100, 1),
                     rtt_ms=round(sample.rtt_ms or 0.0),
                 )
+        rung = self._quality.video_rung
+        if decision.step_down or decision.step_up or decision.restore_video:
+            self._camera_track.set_format(*_format(rung))
+        if decision.step_down:
+            self._incident(IncidentCode.VIDEO_REDUCED, **_rung_detail(rung))
+        elif decision.step_up:
+            self._incident(IncidentCode.VIDEO_RAISED, **_rung_detail(rung))
         if decision.fall_back_to_audio:
+            self._fallback_at = time.monotonic()
             self._incident(IncidentCode.AUDIO_ONLY_FALLBACK)
             await self._set_video_sending(False)
         elif decision.restore_video:
-            self._incident(IncidentCode.VIDEO_RESTORED)
+            self._incident(IncidentCode.VIDEO_RESTORED, **_rung_detail(rung))
             await self._set_video_sending(True)
 
     async def _set_video_sending(self, on: bool) -> None:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 from aiortc import MediaStreamTrack, VideoStreamTrack
-from aiortc.mediastreams import VIDEO_CLOCK_RATE
+from aiortc.mediastreams import VIDEO_CLOCK_RATE, VIDEO_TIME_BASE, MediaStreamError
 from av import VideoFrame
 
 from app.call.errors import CheckFailureReason, DeviceUnavailable
@@ -160,6 +160,30 @@ class CameraTrack(VideoStreamTrack):
         self.frames_sent = 0
         self.failure: DeviceUnavailable | None = None
         self._black = np.zeros((source.height, source.width, 3), dtype=np.uint8)
+        self.width, self.height, self.fps = source.width, source.height, FPS
+
+    def set_format(self, width: int, height: int, fps: int) -> None:
+        """Send smaller or fewer frames (the quality ladder): scaled down, paced at `fps`.
+
+        aiortc's VP8 encoder re-creates its codec when the frame size changes,
+        so a smaller frame is all a smaller stream needs.
+        """
+        if width <= 0 or height <= 0 or not 1 <= fps <= FPS:
+            raise ValueError(f"A video format needs a positive size and 1 to {FPS} fps.")
+        self.width, self.height, self.fps = width, height, fps
+
+    async def next_timestamp(self) -> tuple[int, Any]:
+        """aiortc's pacing (VideoStreamTrack.next_timestamp) at this track's own rate."""
+        if self.readyState != "live":
+            raise MediaStreamError
+        if hasattr(self, "_timestamp"):
+            self._timestamp += int(VIDEO_CLOCK_RATE / self.fps)
+            wait = self._start + (self._timestamp / VIDEO_CLOCK_RATE) - time.time()
+            await asyncio.sleep(wait)
+        else:
+            self._start = time.time()
+            self._timestamp = 0
+        return self._timestamp, VIDEO_TIME_BASE
 
     async def recv(self) -> VideoFrame:
         pts, time_base = await self.next_timestamp()
@@ -173,6 +197,8 @@ class CameraTrack(VideoStreamTrack):
                 if self._on_frame is not None:
                     self._on_frame(image)
         frame = VideoFrame.from_ndarray(image, format="bgr24")
+        if (frame.width, frame.height) != (self.width, self.height):
+            frame = frame.reformat(width=self.width, height=self.height)
         frame.pts, frame.time_base = pts, time_base
         self.frames_sent += 1
         return frame

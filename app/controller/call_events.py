@@ -5,8 +5,8 @@ the RPPS the platform vouches for), that a document came, and how the call
 ended. Quality, media and signalling incidents change nothing in the
 patient's way, but they are facts of the act (CSP R.6316-4): `trace_code`
 names the domain's incident code for each one the trace keeps, and the
-controller records it. Recoveries (reconnected, video restored) and protocol
-noise stay in the technical log.
+controller records it, degradations and recoveries alike (reconnected, video
+restored or raised a rung). Protocol noise stays in the technical log.
 """
 
 from __future__ import annotations
@@ -29,6 +29,11 @@ _TRACED: dict[call.IncidentCode, IncidentCode] = {
     call.IncidentCode.RECONNECTING: IncidentCode.CALL_RECONNECTING,
     call.IncidentCode.ICE_FAILED: IncidentCode.CALL_RECONNECTING,
     call.IncidentCode.SIGNALLING_LOST: IncidentCode.CALL_SIGNALLING_LOST,
+    # Recoveries are facts of the act too (CSP R.6316-4: each degradation and recovery).
+    call.IncidentCode.RECONNECTED: IncidentCode.CALL_RECONNECTED,
+    call.IncidentCode.VIDEO_RESTORED: IncidentCode.CALL_VIDEO_RESTORED,
+    call.IncidentCode.VIDEO_REDUCED: IncidentCode.CALL_VIDEO_REDUCED,
+    call.IncidentCode.VIDEO_RAISED: IncidentCode.CALL_VIDEO_RESTORED,
     # RECONNECT_TIMEOUT / SIGNALLING_UNREACHABLE end the call: the flow traces CALL_DROPPED
     # (and PLATFORM_UNREACHABLE) from the CallEnded that follows, once.
 }

@@ -76,6 +76,9 @@ class IncidentCode(enum.StrEnum):
     CALL_QUALITY_POOR = "call-quality-poor"
     CALL_AUDIO_ONLY = "call-audio-only"
     CALL_RECONNECTING = "call-reconnecting"
+    CALL_RECONNECTED = "call-reconnected"
+    CALL_VIDEO_REDUCED = "call-video-reduced"
+    CALL_VIDEO_RESTORED = "call-video-restored"
     CALL_SIGNALLING_LOST = "call-signalling-lost"
     CALL_MEDIA_CHECK_FAILED = "call-media-check-failed"
     UI_ERROR = "ui-error"  # the screen met an unexpected error and showed the calm screen
@@ -110,6 +113,11 @@ INCIDENT_MESSAGES: dict[IncidentCode, str] = {
     IncidentCode.CALL_QUALITY_POOR: "The call quality became poor.",
     IncidentCode.CALL_AUDIO_ONLY: "The call went on in audio only because of poor quality.",
     IncidentCode.CALL_RECONNECTING: "The call connection was lost and the kiosk tried to reconnect.",
+    IncidentCode.CALL_RECONNECTED: "The call connection came back after an interruption.",
+    IncidentCode.CALL_VIDEO_REDUCED: (
+        "The kiosk sent a smaller or slower picture because the connection was poor."
+    ),
+    IncidentCode.CALL_VIDEO_RESTORED: "The call's picture came back after a poor connection.",
     IncidentCode.CALL_SIGNALLING_LOST: "The link to the platform was lost during the call.",
     IncidentCode.CALL_MEDIA_CHECK_FAILED: (
         "The camera, microphone or speaker check failed before the call."

@@ -69,12 +69,14 @@ def test_classify(sample: QualitySample, level: QualityLevel) -> None:
     assert classify(sample) is level
 
 
-def test_fallback_after_three_poor_samples_and_restore_after_ten_good() -> None:
+def test_fallback_after_the_ladder_and_three_poor_samples_and_restore_after_ten_not_poor() -> None:
     monitor = QualityMonitor()
     poor, good = QualitySample(50, 0.3, 30), QualitySample(50, 0.0, None)
-    decisions = [monitor.feed(poor) for _ in range(3)]
-    assert [d.level_changed for d in decisions] == [False, True, False]
-    assert [d.fall_back_to_audio for d in decisions] == [False, False, True]
+    decisions = [monitor.feed(poor) for _ in range(7)]
+    assert [d.level_changed for d in decisions] == [False, True] + [False] * 5
+    # 640x480@30 -> @15 -> 320x240@15 (two POOR each), then three POOR: audio only.
+    assert [d.step_down for d in decisions] == [False, True, False, True, False, False, False]
+    assert [d.fall_back_to_audio for d in decisions] == [False] * 6 + [True]
     assert monitor.audio_only
     # In audio-only no video is expected, so a missing frame rate is not "poor".
     decisions = [monitor.feed(QualitySample(50, 0.0, 0.0)) for _ in range(9)]
