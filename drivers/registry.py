@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from drivers.base import Driver
 from drivers.events import DeviceKind
+from kiosk_config.schema import BLE_TENSIOMETER_PROTOCOLS as SCHEMA_BLE_TENSIOMETER_PROTOCOLS
 from kiosk_config.schema import Device, KioskConfig, Timeouts
 
 if TYPE_CHECKING:
@@ -144,22 +145,19 @@ def _thermometer(
 
 
 OXIMETER_PROTOCOLS = ("plx", "berrymed")
-BLE_TENSIOMETER_PROTOCOLS = ("ble-bps",)  # Bluetooth SIG Blood Pressure service 0x1810
+BLE_TENSIOMETER_PROTOCOLS = SCHEMA_BLE_TENSIOMETER_PROTOCOLS  # Blood Pressure service 0x1810
 
 
 def device_transport(device: Device) -> str:
     """ "ble" or "serial" for a tensiometer; "ble" for every other measuring device.
 
-    Read from the configuration's `transport` when the schema has it, else from
-    the protocol: "ble-bps" is the Bluetooth SIG Blood Pressure service, anything
-    else a serial monitor (docs/drivers-ble-serial.md, "Configuration").
+    The configuration's `transport` when written, else read from the protocol:
+    "ble-bps" is the Bluetooth SIG Blood Pressure service, anything else a
+    serial monitor (docs/drivers-ble-serial.md, "Configuration").
     """
-    transport = getattr(device, "transport", None)
-    if transport is not None:
-        return str(getattr(transport, "value", transport))
     if device.kind.value != "tensiometer":
         return "ble"
-    return "ble" if (device.protocol or "") in BLE_TENSIOMETER_PROTOCOLS else "serial"
+    return device.tensiometer_transport()
 
 
 def _misconfigured(device: Device, message: str) -> DeviceUnavailable:

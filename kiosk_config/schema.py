@@ -307,6 +307,11 @@ class Timeouts(_Strict):
     )
 
 
+# The blood-pressure monitor's Bluetooth protocols (docs/drivers-ble-serial.md); any other
+# protocol is a serial one, checked by the driver registry.
+BLE_TENSIOMETER_PROTOCOLS: tuple[str, ...] = ("ble-bps",)
+
+
 class Device(_Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")] = Field(
         description="Name of the device in this cabin, used in traces (e.g. 'thermo-1')."
@@ -316,7 +321,7 @@ class Device(_Strict):
         default="real", description="'simulated' uses the built-in simulator (demo and tests)."
     )
     ble_address: BleAddress | None = Field(
-        default=None, description="BLE address (thermometer, oximeter)."
+        default=None, description="BLE address (thermometer, oximeter, Bluetooth tensiometer)."
     )
     serial_port: PathText | None = Field(default=None, description="Serial port (tensiometer).")
     baud_rate: Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] = Field(
@@ -328,20 +333,49 @@ class Device(_Strict):
     camera_index: Annotated[int, Field(ge=0)] = Field(default=0, description="OpenCV camera index.")
     protocol: Text | None = Field(
         default=None,
-        description="Protocol module for devices that speak several (e.g. 'accutorr', 'berrymed').",
+        description=(
+            "Protocol module for devices that speak several: oximeter 'plx' or 'berrymed'; "
+            "tensiometer 'accutorr' (serial) or 'ble-bps' (Bluetooth SIG Blood Pressure 0x1810)."
+        ),
+    )
+    transport: Literal["serial", "ble"] | None = Field(
+        default=None,
+        description=(
+            "Tensiometer only: 'serial' (serial_port) or 'ble' (ble_address, protocol "
+            "'ble-bps'). Not given: read from the protocol ('ble-bps' is BLE, else serial)."
+        ),
     )
 
     @model_validator(mode="after")
     def _transport_given(self) -> Device:
+        if self.transport is not None and self.kind != DeviceKind.TENSIOMETER:
+            raise ValueError(f"'transport' is for a tensiometer, not a {self.kind}")
+        if self.kind == DeviceKind.TENSIOMETER and self.transport is not None:
+            ble = BLE_TENSIOMETER_PROTOCOLS
+            protocol = self.protocol
+            if self.transport == "ble" and protocol is not None and protocol not in ble:
+                raise ValueError(
+                    f"a Bluetooth tensiometer speaks {', '.join(ble)}, not protocol '{protocol}'"
+                )
+            if self.transport == "serial" and protocol in ble:
+                raise ValueError(f"protocol '{protocol}' is Bluetooth, not a serial tensiometer")
         if self.backend == "real":
             needs = {
                 DeviceKind.THERMOMETER: "ble_address",
                 DeviceKind.OXIMETER: "ble_address",
-                DeviceKind.TENSIOMETER: "serial_port",
+                DeviceKind.TENSIOMETER: (
+                    "ble_address" if self.tensiometer_transport() == "ble" else "serial_port"
+                ),
             }.get(self.kind)
             if needs is not None and getattr(self, needs) is None:
                 raise ValueError(f"a real {self.kind} device needs '{needs}'")
         return self
+
+    def tensiometer_transport(self) -> Literal["serial", "ble"]:
+        """The transport of a tensiometer: the one written, else the protocol's."""
+        if self.transport is not None:
+            return self.transport
+        return "ble" if (self.protocol or "") in BLE_TENSIOMETER_PROTOCOLS else "serial"
 
 
 class Upload(_Strict):
