@@ -20,6 +20,8 @@ from app.domain.consent import ConsentChoice, ConsentItem, ConsentText
 from app.domain.measurements import MeasurementKind, Quantity
 from app.domain.orientation import OrientationAnswers
 from app.domain.session_context import State
+from app.domain.session_effects import DegradedReason
+from app.domain.trace import IncidentCode
 from app.domain.visit_reason import VisitReason
 from app.sync.fhir_bundle import session_bundle
 from app.sync.store_adapter import snapshot_from_record
@@ -148,3 +150,57 @@ async def test_serial_monitor_still_works_when_configured(serial_kiosk: Kiosk) -
     await k.until(lambda v: MeasurementKind.BLOOD_PRESSURE in _kinds(k))
     assert (await k.controller.submit(ev.MeasurementsDone)).accepted
     _check_bundle(await _bundle(k, session_id), 121, 78)
+
+
+async def _fails(k: Kiosk, device_id: str, fault: str, kind: MeasurementKind) -> None:
+    """The device's fault ends in the degraded screen (its sentence), an incident, no value."""
+    session_id = await to_measurements(k)
+    k.sims.set_fault(device_id, fault)
+    assert (await k.controller.submit(ev.StartMeasurement, kind=kind)).accepted
+    view = await k.until(lambda v: v.state is State.DEGRADED, timeout=20)
+    degraded = view.context.degraded
+    assert degraded is not None and degraded.reason is DegradedReason.DEVICE_FAILED
+    assert degraded.device_kind is kind
+    assert _kinds(k) == []  # nothing invented
+    record = await k.store.session_bundle_source(session_id)
+    failed = [t.subject for t in record.trace if t.incident is IncidentCode.DEVICE_FAILED]
+    assert failed == [device_id]
+    assert record.measurements == ()
+
+
+@pytest.mark.parametrize(
+    "fault", ["probe-unplugged", "no-finger", "disconnect-mid-measure", "longer-packets"]
+)
+async def test_berrymed_faults_end_in_the_sentence_and_an_incident(
+    ble_kiosk: Kiosk, fault: str
+) -> None:
+    await _fails(ble_kiosk, "oxi-1", fault, MeasurementKind.SPO2)
+
+
+@pytest.mark.parametrize("fault", ["old-record-only", "disconnect-mid-measure", "absent"])
+async def test_ble_monitor_faults_end_in_the_sentence_and_an_incident(
+    ble_kiosk: Kiosk, fault: str
+) -> None:
+    await _fails(ble_kiosk, "bp-1", fault, MeasurementKind.BLOOD_PRESSURE)
+
+
+async def test_cuff_error_bits_keep_the_devices_values_only(ble_kiosk: Kiosk) -> None:
+    """Status bits (body movement, cuff too loose): the monitor's values, nothing made up.
+
+    The bits reach the driver's Reading.flags (tests/drivers/test_registry_ble.py); carrying
+    them to the doctor needs a domain field (docs/drivers-ble-serial.md, "What is left").
+    """
+    k = ble_kiosk
+    await to_measurements(k)
+    k.sims.set_next_reading("bp-1", systolic=141, diastolic=91, mean=108, pulse=66)
+    k.sims.set_fault("bp-1", "cuff-error")
+    assert (
+        await k.controller.submit(ev.StartMeasurement, kind=MeasurementKind.BLOOD_PRESSURE)
+    ).accepted
+    await k.until(lambda v: len(_kinds(k)) == 2)
+    pressure, rate = k.view.context.measurements
+    assert (pressure.value(Quantity.SYSTOLIC), pressure.value(Quantity.DIASTOLIC)) == (
+        Decimal(141),
+        Decimal(91),
+    )
+    assert rate.value(Quantity.HEART_RATE) == Decimal(66)
