@@ -31,10 +31,11 @@ import hmac
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
+from app.controller.view import LiveMeasure
 from app.domain import session_events as ev
 from app.domain.identity import (
     BirthDatePrecision,
@@ -301,3 +302,63 @@ def translate(
             return []  # a camera that cannot open: the patient uses the card or asks for help
         case _:
             return []  # Connected, Measuring, Disconnected: progress shown, nothing to decide
+
+
+PLETH_SHOWN = 300  # samples of the wave kept for the screen: 3 s at the BerryMed's 100 Hz
+LIVE_PUBLISH_S = 0.2  # at most five views a second for the live values (the screen's pace)
+
+
+class LiveProgress:
+    """Folds a measuring device's progress (cuff pressure, pleth wave) into a `LiveMeasure`.
+
+    Why here and throttled: the BerryMed streams about 25 notifications a second and
+    a cuff a few a second; publishing a view for each would rebuild the UI's view as
+    often. `fold` says when a view is worth publishing: at most every `min_interval_s`
+    (monotonic seconds given by the caller), and at once when the measurement ends
+    (the live values are dropped then: a reading, a failure, a disconnection).
+    """
+
+    def __init__(self, min_interval_s: float = LIVE_PUBLISH_S, keep: int = PLETH_SHOWN) -> None:
+        self.min_interval_s = min_interval_s
+        self.keep = keep
+        self._live: LiveMeasure | None = None
+        self._last: float | None = None
+
+    @property
+    def live(self) -> LiveMeasure | None:
+        return self._live
+
+    def clear(self) -> bool:
+        """Forget the live values (measurement over, wipe); True when there were some."""
+        had = self._live is not None
+        self._live, self._last = None, None
+        return had
+
+    def fold(self, event: dev.DeviceEvent, now_s: float) -> bool:
+        """Take one driver event; True when the view should be published now."""
+        live = self._live or LiveMeasure()
+        match event:
+            case dev.CuffPressure(pressure=pressure, unit=unit):
+                self._live = replace(live, cuff_pressure=pressure, cuff_unit=unit)
+            case dev.PlethWave():
+                self._live = replace(
+                    live,
+                    pleth=(live.pleth + event.samples)[-self.keep :],
+                    pleth_rate_hz=event.sample_rate_hz,
+                    finger_present=event.finger_present,
+                    probe_unplugged=event.probe_unplugged,
+                )
+                if (event.finger_present, event.probe_unplugged) != (
+                    live.finger_present,
+                    live.probe_unplugged,
+                ):
+                    self._last = now_s
+                    return True  # "put your finger in the clip" at once
+            case dev.Reading() | dev.Failed() | dev.Disconnected():
+                return self.clear()
+            case _:
+                return False
+        if self._last is None or now_s - self._last >= self.min_interval_s:
+            self._last = now_s
+            return True
+        return False

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from app.call.documents import DocumentKind
 from app.call.messages import DoctorIdentity
@@ -83,6 +84,23 @@ class AssistantView:
 
 
 @dataclass(frozen=True, slots=True)
+class LiveMeasure:
+    """What a device shows while it measures (issue 16): never stored, gone with the measurement.
+
+    `cuff_pressure`: the cuff's pressure while it inflates and deflates (Intermediate
+    Cuff Pressure); `pleth`: the oximeter's last plethysmogram samples (0-100), oldest
+    first; `finger_present` / `probe_unplugged` as the oximeter says them.
+    """
+
+    cuff_pressure: Decimal | None = None
+    cuff_unit: str = "mm[Hg]"
+    pleth: tuple[int, ...] = ()
+    pleth_rate_hz: int = 100
+    finger_present: bool = True
+    probe_unplugged: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class SessionView:
     revision: int
     state: State  # what is on screen (a dialog, or the step)
@@ -108,6 +126,7 @@ class SessionView:
     chat: tuple[ChatLine, ...] = field(default=(), repr=False)
     assist_news: AssistNews | None = None  # the professional's last act: done or refused
     documents: tuple[SessionDocument, ...] = field(default=(), repr=False)
+    live: LiveMeasure | None = field(default=None, repr=False)  # a device measuring now
 
     def countdown_s(self, now: datetime) -> int | None:
         """Whole seconds left on the inactivity countdown, for the UI's timer."""

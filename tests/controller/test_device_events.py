@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from app.controller.device_events import (
     CardDateInvalid,
+    LiveProgress,
     card_birth_date,
     card_fingerprint,
     read_card,
@@ -297,3 +298,80 @@ def test_a_reading_value_is_typed_by_vocabulary() -> None:
     assert value == dev.ReadingValue(Quantity.SPO2, Decimal(97), "%")
     with pytest.raises(ValueError, match="'x' is not a valid Quantity"):
         dev.ReadingValue("x", Decimal(1), "%")
+
+
+# -- live progress (issue 16): the cuff's pressure and the pleth wave, throttled ------------
+
+_BP = dev.DeviceKind.TENSIOMETER
+_OXI = dev.DeviceKind.OXIMETER
+
+
+def _wave(samples: tuple[int, ...], finger: bool = True, unplugged: bool = False) -> dev.PlethWave:
+    return dev.PlethWave("oxi-1", _OXI, samples, 100, finger, unplugged)
+
+
+def test_live_cuff_and_wave_are_folded_and_throttled() -> None:
+    live = LiveProgress(min_interval_s=0.2, keep=5)
+    assert live.fold(dev.CuffPressure("bp-1", _BP, Decimal(40)), 0.0)  # the first at once
+    assert not live.fold(dev.CuffPressure("bp-1", _BP, Decimal(60)), 0.1)  # too soon
+    assert live.live is not None and live.live.cuff_pressure == Decimal(60)  # kept anyway
+    assert live.fold(dev.CuffPressure("bp-1", _BP, Decimal(80)), 0.25)
+    assert live.fold(dev.Reading("bp-1", _BP, ()), 0.26)  # over: published, dropped
+    assert live.live is None
+    assert live.fold(_wave((1, 2, 3)), 1.0)
+    assert not live.fold(_wave((4, 5, 6)), 1.05)
+    assert live.live is not None and live.live.pleth == (2, 3, 4, 5, 6)  # the last `keep`
+    assert live.fold(_wave((7,), finger=False), 1.06)  # "no finger" is said at once
+    assert live.live.finger_present is False
+    assert not live.fold(dev.Connected("oxi-1", _OXI), 1.5)  # not live progress
+    assert live.fold(dev.Disconnected("oxi-1", _OXI), 2.0) and live.live is None
+
+
+_LIVE_EVENTS = st.one_of(
+    st.builds(
+        dev.CuffPressure,
+        st.just("bp-1"),
+        st.just(_BP),
+        st.decimals(0, 300, places=0),
+    ),
+    st.builds(
+        _wave,
+        st.lists(st.integers(0, 100), max_size=8).map(tuple),
+        st.booleans(),
+        st.booleans(),
+    ),
+    st.builds(
+        dev.Failed,
+        st.just("oxi-1"),
+        st.just(_OXI),
+        st.sampled_from(dev.FailureReason),
+        st.just("failed"),
+    ),
+)
+
+
+@given(st.lists(st.tuples(_LIVE_EVENTS, st.floats(0, 0.5)), max_size=60))
+def test_live_progress_never_publishes_faster_than_allowed_but_for_changes(
+    steps: list[tuple[dev.DeviceEvent, float]],
+) -> None:
+    live = LiveProgress(min_interval_s=0.2, keep=10)
+    now, last_timed = 0.0, None
+    for event, gap in steps:
+        now += gap
+        before = live.live
+        published = live.fold(event, now)
+        finger_news = (
+            isinstance(event, dev.PlethWave)
+            and before is not None
+            and (before.finger_present, before.probe_unplugged)
+            != (event.finger_present, event.probe_unplugged)
+        )
+        if isinstance(event, dev.Failed):
+            assert live.live is None and published == (before is not None)
+            last_timed = None
+            continue
+        assert live.live is not None and len(live.live.pleth) <= 10
+        if published and not finger_news:
+            assert last_timed is None or now - last_timed >= 0.2
+        if published:
+            last_timed = now
