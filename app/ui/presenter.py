@@ -547,7 +547,22 @@ class Presenter:
             )
         kinds = CATALOGUE[device].measurement_kinds
         if ctx.active_device in kinds:
-            return MeasurementView(device, MeasureStep.MEASURING, index, total)
+            live = sv.live
+            if live is None:
+                return MeasurementView(device, MeasureStep.MEASURING, index, total)
+            cuff = None
+            if live.cuff_pressure is not None:
+                cuff = format_quantity(live.cuff_pressure, live.cuff_unit, ctx.language)
+            missing = live.pleth and (live.probe_unplugged or not live.finger_present)
+            return MeasurementView(
+                device,
+                MeasureStep.MEASURING,
+                index,
+                total,
+                cuff=cuff,
+                pleth=live.pleth,
+                live_hint=Msg("measure.oximeter.how2") if missing else None,
+            )
         main = [m for m in ctx.measurements if m.kind is CATALOGUE[device].first_measurement]
         if main:
             # This device's own reading: its main measurement and what came with it (a pulse),

@@ -243,7 +243,28 @@ class MeasurementView:
     total: int
     result: tuple[tuple[Msg, str], ...] = field(default=(), repr=False)  # (label, "37.2 °C")
     problem: Msg | None = None
+    # While measuring (issue 16): the cuff's pressure as shown ("142 mm Hg"), the
+    # oximeter's pulse wave (0-100, oldest first) and what to do when it sees no finger.
+    cuff: str | None = field(default=None, repr=False)
+    pleth: tuple[int, ...] = field(default=(), repr=False)
+    live_hint: Msg | None = None
     screen: ScreenId = ScreenId.MEASUREMENTS
+
+    def same_but_live(self, other: MeasurementView) -> bool:
+        """True when only the live values differ (the screen updates them in place)."""
+        return (
+            (self.device, self.step, self.index, self.total, self.result, self.problem)
+            == (
+                other.device,
+                other.step,
+                other.index,
+                other.total,
+                other.result,
+                other.problem,
+            )
+            and (self.cuff is None) == (other.cuff is None)
+            and (self.live_hint == other.live_hint)
+        )
 
 
 @dataclass(frozen=True, slots=True)

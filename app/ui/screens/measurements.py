@@ -15,13 +15,21 @@ wide as their words, at the other end of the row.
 from __future__ import annotations
 
 from PySide6.QtGui import QFontMetrics, QResizeEvent
-from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.ui.screens.base import Screen
 from app.ui.theme import MIN_TOUCH_PX
 from app.ui.views import IntentKind, MeasurementView, MeasureStep, ScreenId
 from app.ui.widgets.buttons import BigButton, keep_words_whole
 from app.ui.widgets.picture import Picture
+from app.ui.widgets.pleth import PlethWave
 
 WIDE_FROM = 1600  # window width from which the leaving buttons carry their pictograms
 LEAVE_SHARE = 0.44  # of the screen's width: skip and the professional's value stay in it
@@ -31,6 +39,8 @@ class MeasurementsScreen(Screen):
     screen_id = ScreenId.MEASUREMENTS
 
     _leave: QWidget | None = None
+    _cuff: QLabel | None = None
+    _wave: PlethWave | None = None
 
     def build(self, view: MeasurementView) -> None:
         self._build(view)
@@ -38,6 +48,7 @@ class MeasurementsScreen(Screen):
         self._fit_leave()
 
     def _build(self, view: MeasurementView) -> None:
+        self._cuff = self._wave = None
         kind = view.device.value
         self.title(f"measure.{kind}.title")
         self.step(view.index, view.total)
@@ -64,10 +75,19 @@ class MeasurementsScreen(Screen):
             )
         elif view.step is MeasureStep.MEASURING:
             self.paragraph("measure.in_progress", layout=column).setObjectName("measuring")
-            bar = QProgressBar()
-            bar.setRange(0, 0)
-            bar.setTextVisible(False)
-            column.addWidget(bar)
+            if view.live_hint is not None:
+                self.paragraph(view.live_hint, layout=column).setObjectName("live-hint")
+            if view.cuff is not None:
+                self._cuff = self.data_line(view.cuff, "big-number", layout=column)
+                self._cuff.setObjectName("cuff")
+            if view.pleth:
+                self._wave = PlethWave(view.pleth)
+                column.addWidget(self._wave)
+            else:
+                bar = QProgressBar()
+                bar.setRange(0, 0)
+                bar.setTextVisible(False)
+                column.addWidget(bar)
         elif view.step is MeasureStep.RESULT:
             self.paragraph("measure.result", layout=column)
             for label_msg, value in view.result:
@@ -95,6 +115,21 @@ class MeasurementsScreen(Screen):
                 "primary",
                 name="retry",
             )
+
+    def apply_view(self, view: object) -> bool:
+        """The live values (cuff, wave) in place: no rebuild, so no tap is lost meanwhile."""
+        held = self.view
+        if not (isinstance(view, MeasurementView) and isinstance(held, MeasurementView)):
+            return False
+        if view.step is not MeasureStep.MEASURING or not held.same_but_live(view):
+            return False
+        if bool(view.pleth) != (self._wave is not None):
+            return False  # the wave appears (or goes): the column changes, built anew
+        if self._cuff is not None and view.cuff is not None:
+            self._cuff.setText(self.say(view.cuff))
+        if self._wave is not None:
+            self._wave.set_samples(view.pleth)
+        return True
 
     def _leave_buttons(self, kind: str) -> None:
         """Skip, and a professional's value: inside the leading `LEAVE_SHARE` of the row."""
@@ -151,5 +186,5 @@ class MeasurementsScreen(Screen):
         super().resizeEvent(event)
 
     def clear(self) -> None:
-        self._leave = None
+        self._leave = self._cuff = self._wave = None
         super().clear()
