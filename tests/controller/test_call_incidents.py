@@ -46,10 +46,10 @@ async def test_call_incidents_reach_the_act_s_trace_with_the_domain_s_codes(kios
     for code in (
         call.IncidentCode.QUALITY_POOR,
         call.IncidentCode.AUDIO_ONLY_FALLBACK,
-        call.IncidentCode.VIDEO_RESTORED,  # a recovery: log only
+        call.IncidentCode.VIDEO_RESTORED,  # a recovery: traced too (CSP R.6316-4)
         call.IncidentCode.SIGNALLING_LOST,
         call.IncidentCode.RECONNECTING,
-        call.IncidentCode.RECONNECTED,  # a recovery: log only
+        call.IncidentCode.RECONNECTED,  # a recovery: traced too
     ):
         k.call.reports(code)
     k.call.drops()
@@ -59,7 +59,9 @@ async def test_call_incidents_reach_the_act_s_trace_with_the_domain_s_codes(kios
     assert await _incidents(k, session_id) == [
         (IncidentCode.CALL_QUALITY_POOR, "quality-poor"),
         (IncidentCode.CALL_AUDIO_ONLY, "audio-only-fallback"),
+        (IncidentCode.CALL_VIDEO_RESTORED, "video-restored"),
         (IncidentCode.CALL_SIGNALLING_LOST, "signalling-lost"),
         (IncidentCode.CALL_RECONNECTING, "reconnecting"),
+        (IncidentCode.CALL_RECONNECTED, "reconnected"),
         (IncidentCode.CALL_DROPPED, None),
     ]
