@@ -33,7 +33,7 @@ from app.call.documents import ReceivedDocument
 from app.call.messages import DoctorIdentity
 from app.controller.assisted import AssistedActs
 from app.controller.call_events import CallStatusBoard, trace_code, translate_call_event
-from app.controller.device_events import MEASURING_KINDS, read_card, translate
+from app.controller.device_events import MEASURING_KINDS, LiveProgress, read_card, translate
 from app.controller.document_links import forget_parsed_links
 from app.controller.ports import (
     CallMediaCheckFailed,
@@ -169,6 +169,7 @@ class SessionController:
         self._unsaved: list[tuple[str, fx.Fact, datetime]] = []
         self._revision = 0
         self._device_status: DeviceStatus | None = None
+        self._live = LiveProgress()  # the cuff's pressure and the pleth wave, throttled
         self._doctor: DoctorIdentity | None = None
         self._notice: Notice | None = None
         self._assistant: Professional | None = None
@@ -346,6 +347,11 @@ class SessionController:
     async def device_event(self, event: dev.DeviceEvent) -> None:
         """A driver's report: progress goes to the view, the rest to the flow."""
         self._note_device_progress(event)
+        live_news = self._live.fold(event, asyncio.get_running_loop().time())
+        if isinstance(event, dev.CuffPressure | dev.PlethWave):
+            if live_news:
+                self._publish()
+            return  # progress only: nothing for the flow, at most five views a second
         if isinstance(event, dev.CardRead):
             self._card_read = event  # kept while the card stays in (rule 7 of the flow)
         elif isinstance(event, dev.CardRemoved | dev.CardInserted):
@@ -653,6 +659,7 @@ class SessionController:
                 return []
             case fx.StopDevices():
                 self._device_status = None
+                self._live.clear()
                 for device_kind in self._measuring_kinds():
                     await self._guarded(self._devices.stop(device_kind), "stop device")
                 return []
@@ -956,6 +963,7 @@ class SessionController:
             choices=person_choices,
             countdown_deadline=ctx.warning_deadline(self._flow.settings),
             device_status=self._device_status if ctx.active_device is not None else None,
+            live=self._live.live if ctx.active_device is not None else None,
             doctor=self._doctor,
             assistant=assistant,
             notice=self._notice,
