@@ -38,19 +38,20 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.call import events as call
-from app.call.audio import AudioSink, AudioSource, Pcm, ToneMicrophone, rms_dbfs
-from app.call.session import CallSession, CallSettings
-from app.call.signalling import Signalling, WebSocketSignalling
 from app.call.summary import doctor_summary
-from app.call.video import FrameSource, Image, TestPatternSource
-from app.call.waiting_room import incidents as check_incidents
-from app.call.waiting_room import run_checks
 from app.controller.ports import CallMediaCheckFailed
-from app.sync.transport import CabinAuth, ssl_context_for
 from kiosk_config.schema import KioskConfig
+
+if (
+    TYPE_CHECKING
+):  # the call stack (aiortc, av, numpy, aiohttp) loads at the first call, not at start
+    from app.call.audio import AudioSink, AudioSource, Pcm
+    from app.call.session import CallSession, CallSettings
+    from app.call.signalling import Signalling
+    from app.call.video import FrameSource, Image
 
 log = logging.getLogger(__name__)
 
@@ -94,16 +95,50 @@ class CallMedia:
 def media_for_site(config: KioskConfig) -> CallMedia:
     """Test sites (demo) get a generated camera and tone; a production cabin its own devices."""
     if config.site.mode.value == "test":
-        return CallMedia(TestPatternSource, ToneMicrophone, NullSpeaker)
-    from app.call.audio import SoundDeviceMicrophone, SoundDeviceSpeaker
+        return CallMedia(_test_pattern, _tone_microphone, NullSpeaker)
+    return CallMedia(_cabin_camera, _cabin_microphone, _cabin_speaker)
+
+
+# The factories import the call's media modules when a consultation opens its devices
+# (docs/runtime.md, cold start): nothing of the call stack loads before the welcome screen.
+
+
+def _test_pattern() -> FrameSource:
+    from app.call.video import TestPatternSource
+
+    return TestPatternSource()
+
+
+def _tone_microphone() -> AudioSource:
+    from app.call.audio import ToneMicrophone
+
+    return ToneMicrophone()
+
+
+def _cabin_camera() -> FrameSource:
     from app.call.video import OpenCVFrameSource
 
-    return CallMedia(lambda: OpenCVFrameSource(0), SoundDeviceMicrophone, SoundDeviceSpeaker)
+    return OpenCVFrameSource(0)
 
 
-def _signalling_for(config: KioskConfig) -> WebSocketSignalling:
+def _cabin_microphone() -> AudioSource:
+    from app.call.audio import SoundDeviceMicrophone
+
+    return SoundDeviceMicrophone()
+
+
+def _cabin_speaker() -> AudioSink:
+    from app.call.audio import SoundDeviceSpeaker
+
+    return SoundDeviceSpeaker()
+
+
+def _signalling_for(config: KioskConfig) -> Signalling:
     """The platform's signalling socket, over the site's TLS and with the cabin's token
     (docs/threat-model.md): a session id alone is no credential there."""
+    from app.call.signalling import WebSocketSignalling
+    from app.sync.transport import CabinAuth, ssl_context_for
+
     platform = config.platform
     tls = ssl_context_for(platform) if platform.url.startswith("https:") else None
     return WebSocketSignalling(platform.url, ssl_context=tls, auth=CabinAuth.for_config(config))
@@ -140,7 +175,7 @@ class KioskCallLauncher:
         self._config = config
         self._media = media or media_for_site(config)
         self._signalling = signalling or (lambda: _signalling_for(config))
-        self._settings = settings or CallSettings.from_config(config)
+        self._settings = settings  # made from the config at the first open() (cold start)
         self.hooks = hooks or CallHooks()
         self._open_wait_s = open_wait_s
         self._checks = run_waiting_room_checks
@@ -156,6 +191,12 @@ class KioskCallLauncher:
         return self._session
 
     async def open(self, session_id: str) -> None:
+        from app.call.session import CallSession, CallSettings
+        from app.call.waiting_room import incidents as check_incidents
+        from app.call.waiting_room import run_checks
+
+        if self._settings is None:
+            self._settings = CallSettings.from_config(self._config)
         queue: asyncio.Queue[call.CallEvent] = asyncio.Queue()
         self._queue = queue
         camera, microphone, speaker = (
@@ -170,7 +211,7 @@ class KioskCallLauncher:
                 for incident in found:
                     log.warning("waiting room check failed (%s)", incident.code.value)
                     self._tell(incident)
-                raise CallNotOpened(tuple(i.code.value for i in found))
+                raise CallNotOpened(tuple(i.code for i in found))
         session = CallSession(
             signalling=self._signalling(),
             session_id=session_id,
@@ -261,6 +302,8 @@ class KioskCallLauncher:
         self, session: CallSession, camera: FrameSource, microphone: AudioSource
     ) -> None:
         """Self view and microphone bar while nobody pulls the tracks (before the doctor)."""
+        from app.call.audio import rms_dbfs
+
         n = 0
         try:
             while session.doctor is None:

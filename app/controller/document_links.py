@@ -20,8 +20,6 @@ import logging
 import ssl as ssl_module
 from urllib.parse import quote, urlsplit
 
-import aiohttp
-
 from app.sync.errors import SyncError
 from app.sync.transport import CabinAuth
 
@@ -79,6 +77,8 @@ async def fetch_document_link(
 
     `auth` is the cabin's token (docs/threat-model.md): the platform gives a
     document's link only to the cabin of that session."""
+    import aiohttp  # on first use, not before the welcome screen (docs/runtime.md, cold start)
+
     url = link_request_url(template, session_id, document_id)
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as http:

@@ -32,8 +32,6 @@ import re
 import unicodedata
 from pathlib import Path
 
-from zxcvbn import zxcvbn
-
 from app.maintenance.errors import PasswordRule, WeakPassword
 
 MIN_LENGTH = 12
@@ -103,6 +101,8 @@ def _composition_ok(password: str) -> bool:
 
 def guesses_log10(password: str, personal: tuple[str, ...] = ()) -> float:
     """log10 of the guesses zxcvbn needs, given the person's names and the French words."""
+    from zxcvbn import zxcvbn  # 12.5 MiB, on first use: not before the welcome screen
+
     folded = _strip_accents(password)[:ESTIMATED_PREFIX]
     inputs = [*personal, *french_words()]
     result = zxcvbn(folded, user_inputs=inputs, max_length=ESTIMATED_PREFIX)

@@ -32,9 +32,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
-
-import aiohttp
+from typing import TYPE_CHECKING, Protocol
 
 from app.sync.clock import MonotonicClock, SystemClock
 from app.sync.otlp_metrics import CONTENT_TYPE, DeviceState, FactsError, HeartbeatFacts, encode
@@ -42,11 +40,16 @@ from app.sync.retry_policy import BackoffPolicy, parse_retry_after
 from app.sync.transport import (
     CabinAuth,
     HttpReply,
+    LazySession,
     NetworkFailure,
     authorised_send,
+    session_of,
     ssl_context_for,
 )
 from kiosk_config import KioskConfig
+
+if TYPE_CHECKING:  # aiohttp loads at the first beat, after the welcome screen
+    import aiohttp
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +107,7 @@ class OtlpHttpClient:
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        session: aiohttp.ClientSession | LazySession,
         url: str,
         *,
         ssl_context: ssl.SSLContext | None = None,
@@ -116,19 +119,21 @@ class OtlpHttpClient:
         self._session = session
         self.url = url
         self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
-        self._timeout = aiohttp.ClientTimeout(total=request_timeout_s)
+        self._timeout_s = request_timeout_s
         self._max_reply = max_reply_bytes
 
     async def post_metrics(self, body: bytes) -> HttpReply:
+        import aiohttp
+
         headers = {"Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE}
         return await authorised_send(
-            self._session,
+            session_of(self._session),
             self._auth,
             "POST",
             self.url,
             body,
             headers,
-            timeout=self._timeout,
+            timeout=aiohttp.ClientTimeout(total=self._timeout_s),
             ssl=self._ssl,
             max_reply=self._max_reply,
         )
@@ -368,7 +373,7 @@ class HeartbeatService:
     """The loop and its HTTP session, started and stopped by the composition root."""
 
     heartbeat: Heartbeat
-    http: aiohttp.ClientSession
+    http: aiohttp.ClientSession | LazySession
     task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -401,7 +406,7 @@ def build_heartbeat(
     clock = clock or SystemClock()
     platform = config.platform
     tls = ssl_context_for(platform) if platform.url.startswith("https:") else None
-    http = aiohttp.ClientSession()
+    http = LazySession()  # made at the first beat, after READY (docs/runtime.md, cold start)
     client = OtlpHttpClient(
         http,
         platform.url.rstrip("/") + settings.path,

@@ -31,9 +31,7 @@ import re
 import ssl as ssl_module
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, Protocol
-
-import aiohttp
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.domain.identity import (
     BirthDatePrecision,
@@ -52,6 +50,9 @@ from app.domain.identity import (
 from app.sync.errors import SyncError
 from app.sync.transport import CabinAuth, CabinAuthError, NetworkFailure, ssl_context_for
 from kiosk_config.schema import Platform
+
+if TYPE_CHECKING:  # aiohttp loads at the first query, after the welcome screen
+    import aiohttp
 
 log = logging.getLogger(__name__)
 
@@ -328,7 +329,7 @@ class PlatformInsi:
         self._auth = auth
         self._url = base_url.rstrip("/") + path
         self._ssl: ssl_module.SSLContext | bool = ssl if ssl is not None else True
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._timeout_s = timeout_s
         self._clock = clock
         self._session = session
 
@@ -363,12 +364,16 @@ class PlatformInsi:
         return decide(identity, status, data, self._clock.now())
 
     async def _post(self, body: bytes) -> tuple[int, bytes]:
+        import aiohttp
+
         if self._session is not None:
             return await self._post_with(self._session, body)
         async with aiohttp.ClientSession() as session:
             return await self._post_with(session, body)
 
     async def _post_with(self, session: aiohttp.ClientSession, body: bytes) -> tuple[int, bytes]:
+        import aiohttp
+
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self._auth is not None:
             try:
@@ -379,7 +384,11 @@ class PlatformInsi:
                 raise InsiUnavailable(InsiErrorReason.CONNECTION) from exc
         try:
             async with session.post(
-                self._url, data=body, headers=headers, timeout=self._timeout, ssl=self._ssl
+                self._url,
+                data=body,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self._timeout_s),
+                ssl=self._ssl,
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:

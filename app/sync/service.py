@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-
-import aiohttp
+from typing import TYPE_CHECKING
 
 from app.sync.clock import MonotonicClock, SystemClock
 from app.sync.monitor import NetworkEvent, NetworkMonitor
 from app.sync.outbox_port import OutboxPort
 from app.sync.sender import Sender, SenderSettings
 from app.sync.session_snapshot import SiteInfo
-from app.sync.transport import CabinAuth, PlatformClient, ssl_context_for
+from app.sync.transport import CabinAuth, LazySession, PlatformClient, ssl_context_for
 from app.sync.upload import UploadSettings
 from kiosk_config import KioskConfig
+
+if TYPE_CHECKING:
+    import aiohttp
 
 
 class SyncService:
@@ -36,7 +38,7 @@ class SyncService:
         sender: Sender,
         monitor: NetworkMonitor,
         *,
-        http: aiohttp.ClientSession | None = None,
+        http: aiohttp.ClientSession | LazySession | None = None,
     ) -> None:
         self.sender = sender
         self.monitor = monitor
@@ -92,7 +94,7 @@ def build_sync(
     clock = clock or SystemClock()
     platform = config.platform
     tls = ssl_context_for(platform) if platform.url.startswith("https:") else None
-    http = aiohttp.ClientSession()
+    http = LazySession()  # made at the first request, after READY (docs/runtime.md, cold start)
     client = PlatformClient(
         http,
         platform.url,

@@ -28,11 +28,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import aiohttp
+from typing import TYPE_CHECKING
 
 from app.sync.errors import SyncError
 from kiosk_config.schema import KioskConfig, Platform
+
+if TYPE_CHECKING:  # aiohttp loads with the first request, after the welcome screen
+    import aiohttp
 
 FHIR_JSON = "application/fhir+json"
 DEFAULT_MAX_REPLY_BYTES = 16 * 1024 * 1024
@@ -193,7 +195,7 @@ class CabinAuth:
         self.url = base_url.rstrip("/") + TOKEN_PATH
         self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
         self._now = now
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._timeout_s = timeout_s  # aiohttp's ClientTimeout made at the first renewal
         self._token: str | None = None
         self._expires = 0.0
         self._lock = asyncio.Lock()
@@ -223,6 +225,8 @@ class CabinAuth:
             return {"Authorization": f"Bearer {self._token}"}
 
     async def _renew(self, session: aiohttp.ClientSession) -> None:
+        import aiohttp
+
         body = json.dumps(self.credential.token_request(self._now())).encode()
         reply = await send(
             session,
@@ -230,7 +234,7 @@ class CabinAuth:
             self.url,
             body,
             {"Content-Type": "application/json"},
-            timeout=self._timeout,
+            timeout=aiohttp.ClientTimeout(total=self._timeout_s),
             ssl=self._ssl,
             max_reply=64 * 1024,
         )
@@ -263,6 +267,8 @@ async def send(
     Shared by every channel to the platform (FHIR, the heartbeat): the same four
     reasons and sentences wherever the network fails.
     """
+    import aiohttp
+
     try:
         async with session.request(
             method, url, data=body, headers=headers, timeout=timeout, ssl=ssl
@@ -324,12 +330,36 @@ async def authorised_send(
     return reply
 
 
+class LazySession:
+    """An aiohttp `ClientSession` made at its first use, not at assembly: aiohttp (17 MiB)
+    then loads after the welcome screen (docs/runtime.md, cold start). Its owner closes it."""
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+
+    def get(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            import aiohttp
+
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+
+def session_of(session: aiohttp.ClientSession | LazySession) -> aiohttp.ClientSession:
+    return session.get() if isinstance(session, LazySession) else session
+
+
 class PlatformClient:
     """POSTs bundles to the platform's base URL and probes its health endpoint."""
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        session: aiohttp.ClientSession | LazySession,
         base_url: str,
         *,
         ssl_context: ssl.SSLContext | None = None,
@@ -343,9 +373,9 @@ class PlatformClient:
         self._session = session
         self._base = base_url.rstrip("/")
         self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
-        self._timeout = aiohttp.ClientTimeout(total=request_timeout_s)
+        self._timeout_s = request_timeout_s
         self._health_url = self._base + health_path
-        self._health_timeout = aiohttp.ClientTimeout(total=health_timeout_s)
+        self._health_timeout_s = health_timeout_s
         self._max_reply = max_reply_bytes
 
     async def post_bundle(self, body: bytes, *, prefer: str | None = None) -> HttpReply:
@@ -368,23 +398,29 @@ class PlatformClient:
     async def _request(
         self, method: str, url: str, body: bytes | None, headers: dict[str, str]
     ) -> HttpReply:
+        import aiohttp
+
         return await authorised_send(
-            self._session,
+            session_of(self._session),
             self._auth,
             method,
             url,
             body,
             headers,
-            timeout=self._timeout,
+            timeout=aiohttp.ClientTimeout(total=self._timeout_s),
             ssl=self._ssl,
             max_reply=self._max_reply,
         )
 
     async def healthy(self) -> bool:
         """True when the health endpoint answers 2xx in time; never raises."""
+        import aiohttp
+
         try:
-            async with self._session.get(
-                self._health_url, timeout=self._health_timeout, ssl=self._ssl
+            async with session_of(self._session).get(
+                self._health_url,
+                timeout=aiohttp.ClientTimeout(total=self._health_timeout_s),
+                ssl=self._ssl,
             ) as response:
                 await response.read()
                 return 200 <= response.status < 300

@@ -1,0 +1,89 @@
+"""Issue 14, cold start: nothing heavy is imported before the welcome screen is up.
+
+The real `kiosk run` (app.cli, the filled cabin template, the store key from a
+credentials directory, offscreen) in a subprocess; at READY (the welcome screen
+shown) it reports which of the heavy packages are in `sys.modules` and exits.
+The call stack, the platform clients, the camera and the password estimator load
+after READY or on first use (docs/runtime.md, "Cold start"). Not timed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+HEAVY = ("aiortc", "av", "aiohttp", "cv2", "zxcvbn", "sounddevice")
+
+AT_READY = """
+import json, os, sys
+from app import sdnotify
+
+def ready(self, status=""):
+    heavy = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(os.environ["HEAVY"])))
+    with open(os.environ["REPORT"], "w") as out:
+        json.dump({"heavy": heavy, "modules": len(sys.modules)}, out)
+    os._exit(0)
+
+sdnotify.Notifier.ready = ready
+from app.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+# Four files outside this change still import the call's media (aiortc, av) or aiohttp at module
+# level on the way to the welcome screen: app/ui/call_bridge.py and app/ui/maintenance/screen.py
+# (`from app.call.video import Image`, an annotation), app/maintenance/technician.py
+# (`app.call.video`, `app.maintenance.media`), app/maintenance/network.py (`import aiohttp`).
+# With them deferred (docs/runtime.md, "Cold start") this test passes; strict: it then says so.
+@pytest.mark.xfail(
+    strict=True,
+    reason="call_bridge, maintenance screen/technician/network still import aiortc/av/aiohttp",
+)
+def test_the_welcome_screen_is_up_before_the_call_stack_platform_clients_and_estimator(
+    tmp_path: Path,
+) -> None:
+    site = subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            str(ROOT / "packaging" / "ci" / "fill-site.py"),
+            str(tmp_path / "etc"),
+            str(ROOT / "kiosk_config" / "examples" / "cabin-template.toml"),
+            str(tmp_path / "data"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    creds = tmp_path / "credentials"
+    creds.mkdir(mode=0o700)
+    (creds / "store.key").write_bytes(os.urandom(32).hex().encode())
+    (creds / "store.key").chmod(0o400)
+    report = tmp_path / "report.json"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "QT_QPA_PLATFORM": "offscreen",
+        "CREDENTIALS_DIRECTORY": str(creds),
+        "TELECABINE_STORE_CREDENTIAL": str(tmp_path / "none.cred"),
+        "HOME": str(tmp_path),
+        "HEAVY": json.dumps(HEAVY),
+        "REPORT": str(report),
+    }
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", AT_READY, "run", "--config", site],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert report.exists(), f"the kiosk never reached READY: {done.stderr[-2000:]}"
+    seen = json.loads(report.read_text())
+    assert seen["modules"] > 100  # the kiosk really was assembled
+    assert seen["heavy"] == [], f"imported before the welcome screen: {seen['heavy']}"
