@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 from app.assembly import assemble
@@ -57,13 +58,20 @@ def _qt_app() -> Any:
     return QApplication.instance() or QApplication(sys.argv[:1])
 
 
-def run(config: KioskConfig, *, cabin_mode: bool = True, world: Any = None) -> int:
+def run(
+    config: KioskConfig,
+    *,
+    cabin_mode: bool = True,
+    world: Any = None,
+    config_path: Path | None = None,
+) -> int:
     """Run the kiosk until the application quits (the cabin: never, systemd restarts it).
 
     `world` (the demo): an async context manager yielding an object with
     `config` (the site as the demo runs it), `sims`, and `open_panel(assembly)`
     returning the operator's window (something with `close()`), or None;
-    see kiosk_demo/world.py.
+    see kiosk_demo/world.py. `config_path`: the site file `kiosk run --config` read (the
+    technician's configuration reload reads it again; docs/maintenance.md).
     """
     import qasync
 
@@ -85,6 +93,17 @@ def run(config: KioskConfig, *, cabin_mode: bool = True, world: Any = None) -> i
         )
         if window.speaker is not None:
             window.speaker.on_incident = window.incidents.emit
+        from app.maintenance.wiring import build_maintenance  # the technician's mode
+
+        window.attach_maintenance(
+            build_maintenance(
+                assembly.accounts,
+                assembly.store,
+                assembly.config,
+                sims=assembly.sims,
+                config_path=config_path,
+            )
+        )
         install_error_routes(window)
         presenter = Presenter(assembly.site, assembly.controller.now)
         binding, link = bind_window(assembly, window, presenter)

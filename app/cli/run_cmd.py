@@ -49,6 +49,8 @@ def _run(args: argparse.Namespace) -> int:
     for warning in report.warnings:
         print(f"config note: {warning.sentence()}", file=sys.stderr)
     config = report.config
+    from pathlib import Path
+
     from app.main import run
 
-    return run(config, cabin_mode=True)
+    return run(config, cabin_mode=True, config_path=Path(args.config))

@@ -209,3 +209,78 @@ async def test_heartbeat_off_in_the_site_configuration_starts_none(tmp_path: Pat
         assert assembly.heartbeat is None
     finally:
         await assembly.close()
+
+
+TAP_AT_READY = """
+import json, os, sys
+from app import sdnotify
+
+def ready(self, status=""):
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+    from app.ui.main_window import KioskWindow
+    from app.ui.maintenance.pages import LoginPage
+
+    window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, KioskWindow))
+    seen = []
+    for _ in range(5):
+        point = QPoint(window.width() - 60, window.stack.geometry().top() + 60)
+        target = window.childAt(point) or window
+        QTest.mouseClick(target, Qt.MouseButton.LeftButton, pos=target.mapFrom(window, point))
+        seen.append(window.maintenance.is_open)
+    page = window.maintenance.page
+    with open(os.environ["REPORT"], "w") as out:
+        json.dump({"open_after": seen, "sign_in": isinstance(page, LoginPage)}, out)
+    os._exit(0)
+
+sdnotify.Notifier.ready = ready
+from app.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_five_taps_in_the_running_kiosks_welcome_corner_open_the_technician_sign_in(
+    tmp_path: Path,
+) -> None:
+    """`kiosk run` (the filled cabin template, offscreen) wires the technician's mode: at
+    READY, four taps in the welcome screen's corner do nothing, the fifth opens the sign-in."""
+    import json
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    site = subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            str(root / "packaging" / "ci" / "fill-site.py"),
+            str(tmp_path / "etc"),
+            str(root / "kiosk_config" / "examples" / "cabin-template.toml"),
+            str(tmp_path / "data"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    creds = tmp_path / "credentials"
+    creds.mkdir(mode=0o700)
+    (creds / "store.key").write_bytes(os.urandom(32).hex().encode())
+    (creds / "store.key").chmod(0o400)
+    report = tmp_path / "report.json"
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", TAP_AT_READY, "run", "--config", site],
+        cwd=root,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "QT_QPA_PLATFORM": "offscreen",
+            "CREDENTIALS_DIRECTORY": str(creds),
+            "TELECABINE_STORE_CREDENTIAL": str(tmp_path / "none.cred"),
+            "HOME": str(tmp_path),
+            "REPORT": str(report),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert report.exists(), f"the kiosk never reached READY: {done.stderr[-2000:]}"
+    seen = json.loads(report.read_text())
+    assert seen == {"open_after": [False, False, False, False, True], "sign_in": True}
