@@ -71,7 +71,7 @@ async def test_a_dead_camera_stops_the_call_before_it_opens() -> None:
     launcher.hooks.listeners.append(seen.append)
     with pytest.raises(CallNotOpened) as raised:
         await launcher.open("session-2")
-    assert raised.value.codes == ("camera-unavailable",)
+    assert raised.value.codes == (call.IncidentCode.CAMERA_UNAVAILABLE,)  # the call's enum
     assert str(raised.value) == "The call was not opened: camera-unavailable."
     assert [e.code for e in seen if isinstance(e, call.Incident)] == [
         call.IncidentCode.CAMERA_UNAVAILABLE
