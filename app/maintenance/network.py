@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-import aiohttp
-
 from app.sync.transport import ssl_context_for
 from kiosk_config import KioskConfig
 
@@ -112,6 +110,8 @@ async def check_network(config: KioskConfig, *, timeout_s: float = 5.0) -> Netwo
         writer.close()
         with contextlib.suppress(OSError, ssl.SSLError):
             await writer.wait_closed()
+
+    import aiohttp  # on first use: not before the welcome screen (docs/runtime.md)
 
     start = time.monotonic()
     health = str(config.platform.url).rstrip("/") + config.platform.health_path

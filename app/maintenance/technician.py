@@ -36,25 +36,17 @@ from decimal import Decimal
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bleak.backends.scanner import BaseBleakScanner
 
-from app.call.video import Image
+from app.controller.call_launcher import CallMedia, media_for_site
 from app.maintenance.accounts import Professional
 from app.maintenance.diagnostics import BundleFacts, read_journal, write_bundle
 from app.maintenance.errors import (
     HealthDataRefused,
     MaintenanceErrorReason,
     MaintenanceRefused,
-)
-from app.maintenance.media import (
-    CallMedia,
-    MediaTest,
-    listen_microphone,
-    media_for_site,
-    play_tone,
-    preview_camera,
 )
 from app.maintenance.network import NetworkReport, NetworkStep, check_network
 from app.maintenance.pairing import BLE_KINDS, ScanResult, set_ble_address
@@ -74,6 +66,10 @@ from kiosk_config.errors import ConfigProblem
 from kiosk_config.loader import load_config
 from kiosk_config.schema import Device, KioskConfig
 from vocabulary.devices import DeviceKind
+
+if TYPE_CHECKING:  # the call's media stack loads at the first media test (docs/runtime.md)
+    from app.call.video import Image
+    from app.maintenance.media import MediaTest
 
 JOURNAL_COMMAND = (
     "journalctl",
@@ -676,6 +672,8 @@ class MaintenanceService:
     ) -> MediaTest:
         """The camera's pictures to `on_frame` (painted, never kept) for `seconds` or until `stop`."""
         who = await self._begin(session, Permission.MAINTAIN_DEVICES, "maintenance.camera")
+        from app.maintenance.media import preview_camera
+
         result = await preview_camera(
             self._media_now().camera(), on_frame, seconds=seconds, stop=stop
         )
@@ -692,6 +690,8 @@ class MaintenanceService:
     ) -> MediaTest:
         """The microphone's level (0..1) to `on_level` for `seconds` or until `stop`; no sound kept."""
         who = await self._begin(session, Permission.MAINTAIN_DEVICES, "maintenance.microphone")
+        from app.maintenance.media import listen_microphone
+
         result = await listen_microphone(
             self._media_now().microphone(), on_level, seconds=seconds, stop=stop
         )
@@ -701,6 +701,8 @@ class MaintenanceService:
     async def speaker_test(self, session: MaintenanceSession, *, seconds: float = 1.0) -> MediaTest:
         """A short 1 kHz tone on the speaker."""
         who = await self._begin(session, Permission.MAINTAIN_DEVICES, "maintenance.speaker")
+        from app.maintenance.media import play_tone
+
         result = await play_tone(self._media_now().speaker(), seconds=seconds)
         return await self._media_done(who, "maintenance.speaker", result)
 

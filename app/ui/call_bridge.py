@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from app.assembly import Assembly
-from app.call.video import Image
 from app.controller.controller import SessionController
 from app.ui.binding import ControllerBinding
 from app.ui.presenter import Presenter
@@ -31,6 +30,7 @@ from app.ui.views import Intent, IntentKind, UiIncident
 if TYPE_CHECKING:
     from PySide6.QtGui import QImage
 
+    from app.call.video import Image  # aiortc/av/numpy: not before the welcome screen
     from app.ui.main_window import KioskWindow
 
 log = logging.getLogger("kiosk")

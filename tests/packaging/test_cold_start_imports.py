@@ -15,8 +15,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 
 HEAVY = ("aiortc", "av", "aiohttp", "cv2", "zxcvbn", "sounddevice")
@@ -37,15 +35,6 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-# Four files outside this change still import the call's media (aiortc, av) or aiohttp at module
-# level on the way to the welcome screen: app/ui/call_bridge.py and app/ui/maintenance/screen.py
-# (`from app.call.video import Image`, an annotation), app/maintenance/technician.py
-# (`app.call.video`, `app.maintenance.media`), app/maintenance/network.py (`import aiohttp`).
-# With them deferred (docs/runtime.md, "Cold start") this test passes; strict: it then says so.
-@pytest.mark.xfail(
-    strict=True,
-    reason="call_bridge, maintenance screen/technician/network still import aiortc/av/aiohttp",
-)
 def test_the_welcome_screen_is_up_before_the_call_stack_platform_clients_and_estimator(
     tmp_path: Path,
 ) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
@@ -25,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.call.video import Image
 from app.ui.i18n import format_quantity
 from app.ui.maintenance.pages import (
     ConfigPage,
@@ -44,6 +44,9 @@ from app.ui.screens.base import Screen, Translate, clear_layout
 from app.ui.views import ScreenId
 from app.ui.widgets.keyboard import KeyField, OnScreenKeyboard, bind_fields, dock_keyboard
 from app.ui.widgets.text import label
+
+if TYPE_CHECKING:  # aiortc/av/numpy: not before the welcome screen (docs/runtime.md)
+    from app.call.video import Image
 
 Action = Callable[[], None]
 
