@@ -17,10 +17,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
-    QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QProgressBar,
     QVBoxLayout,
     QWidget,
@@ -41,9 +39,9 @@ from app.ui.maintenance.pages import (
     ScanPage,
 )
 from app.ui.screens.base import Screen, Translate, clear_layout
+from app.ui.screens.sign_in_form import sign_in_form
 from app.ui.views import ScreenId
-from app.ui.widgets.keyboard import KeyField, OnScreenKeyboard, bind_fields, dock_keyboard
-from app.ui.widgets.text import label
+from app.ui.widgets.keyboard import OnScreenKeyboard, dock_keyboard
 
 if TYPE_CHECKING:  # aiortc/av/numpy: not before the welcome screen (docs/runtime.md)
     from app.call.video import Image
@@ -141,32 +139,10 @@ class MaintenanceScreen(Screen):
         if page.failed:
             _card, inner = self.card("warning")
             self.paragraph("login.failed", layout=inner).setObjectName("login-error")
-        form = QFormLayout()
-        form.setSpacing(12)
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
-        self.username = KeyField()
-        self.username.setObjectName("username")
-        self.password = KeyField()
-        self.password.setObjectName("password")
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.code = KeyField()
-        self.code.setObjectName("code")
-        self.code.setMaxLength(8)
-        for field_, msgid in (
-            (self.username, "login.username"),
-            (self.password, "login.password"),
-            (self.code, "login.code"),
-        ):
-            words = self.say(self.text(msgid))
-            field_.setAccessibleName(words)
-            form.addRow(label(words, "body"), field_)
-        self.body.addLayout(form)
-        self.keyboard = OnScreenKeyboard("azerty", self.t, self._keys_host)
-        self.keyboard.ensurePolished()
-        self._keys.addWidget(self.keyboard)
-        self._keys.addStretch(1)
+        fields = sign_in_form(self, self._keys, self._keys_host)
+        self.username, self.password, self.code = fields.username, fields.password, fields.code
+        self.keyboard = fields.keyboard
         self._keys_host.show()
-        bind_fields(self.keyboard, [self.username, self.password, self.code])
         self.button("common.cancel", "back", self.calls.cancel, name="cancel")
         self.button("login.submit", "lock", self._submit, "primary", name="submit")
 

@@ -14,12 +14,12 @@ a wide screen and under it on a small one (see `KeyboardArea`).
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QFormLayout, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.ui.screens.base import Screen, Translate, clear_layout
+from app.ui.screens.sign_in_form import sign_in_form
 from app.ui.views import Intent, IntentKind, ProfessionalLoginView, ScreenId
-from app.ui.widgets.keyboard import KeyField, OnScreenKeyboard, bind_fields, dock_keyboard
-from app.ui.widgets.text import label
+from app.ui.widgets.keyboard import OnScreenKeyboard, dock_keyboard
 
 
 class ProfessionalLoginScreen(Screen):
@@ -46,31 +46,9 @@ class ProfessionalLoginScreen(Screen):
         if view.error is not None:
             error_card, inner = self.card("warning")
             self.paragraph(view.error, layout=inner).setObjectName("login-error")
-        form = QFormLayout()
-        form.setSpacing(12)
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)  # the label above
-        self.username = KeyField()
-        self.username.setObjectName("username")
-        self.password = KeyField()
-        self.password.setObjectName("password")
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.code = KeyField()
-        self.code.setObjectName("code")
-        self.code.setMaxLength(8)
-        for field, msgid in (
-            (self.username, "login.username"),
-            (self.password, "login.password"),
-            (self.code, "login.code"),
-        ):
-            words = self.say(self.text(msgid))
-            field.setAccessibleName(words)
-            form.addRow(label(words, "body"), field)
-        self.body.addLayout(form)
-        self.keyboard = OnScreenKeyboard("azerty", self.t, self._keys_host)
-        self.keyboard.ensurePolished()  # the theme's key sizes before the layout asks
-        self._keys.addWidget(self.keyboard)
-        self._keys.addStretch(1)
-        bind_fields(self.keyboard, [self.username, self.password, self.code])
+        fields = sign_in_form(self, self._keys, self._keys_host)
+        self.username, self.password, self.code = fields.username, fields.password, fields.code
+        self.keyboard = fields.keyboard
         self.button("common.cancel", "back", self.action(IntentKind.CANCEL), name="cancel")
         self.button("login.submit", "lock", self._submit, "primary", name="submit")
         if error_card is not None:

@@ -1,0 +1,59 @@
+"""The professional's sign-in form: name, password, one-time code, and the docked keyboard.
+
+Why one module: the assisting professional (a value typed by hand, an identity
+entered) and the technician (maintenance mode) sign in with the same account
+kind (argon2id + TOTP, docs/accounts.md); their forms must read, sound and
+behave alike — same labels read aloud, same field order, the password hidden,
+the code limited to 8 characters, the AZERTY keys beside the form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtWidgets import QFormLayout, QLineEdit, QVBoxLayout, QWidget
+
+from app.ui.screens.base import Screen
+from app.ui.widgets.keyboard import KeyField, OnScreenKeyboard, bind_fields
+from app.ui.widgets.text import label
+
+CODE_MAX_LENGTH = 8  # a TOTP code is 6 digits; room for spaces a person may type
+
+
+@dataclass(frozen=True)
+class SignInFields:
+    username: KeyField
+    password: KeyField
+    code: KeyField
+    keyboard: OnScreenKeyboard
+
+
+def sign_in_form(screen: Screen, keys: QVBoxLayout, keys_host: QWidget) -> SignInFields:
+    """Add the three fields to `screen.body` and the keyboard to `keys` (its host docked
+    beside the form by the screen); the keyboard types into whichever field has focus."""
+    form = QFormLayout()
+    form.setSpacing(12)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)  # the label above
+    username = KeyField()
+    username.setObjectName("username")
+    password = KeyField()
+    password.setObjectName("password")
+    password.setEchoMode(QLineEdit.EchoMode.Password)
+    code = KeyField()
+    code.setObjectName("code")
+    code.setMaxLength(CODE_MAX_LENGTH)
+    for field, msgid in (
+        (username, "login.username"),
+        (password, "login.password"),
+        (code, "login.code"),
+    ):
+        words = screen.say(screen.text(msgid))
+        field.setAccessibleName(words)
+        form.addRow(label(words, "body"), field)
+    screen.body.addLayout(form)
+    keyboard = OnScreenKeyboard("azerty", screen.t, keys_host)
+    keyboard.ensurePolished()  # the theme's key sizes before the layout asks
+    keys.addWidget(keyboard)
+    keys.addStretch(1)
+    bind_fields(keyboard, [username, password, code])
+    return SignInFields(username, password, code, keyboard)
