@@ -32,7 +32,7 @@ from app.ui.maintenance.gesture import CornerGesture
 from app.ui.maintenance.mode import MaintenanceMode
 from app.ui.maintenance.pages import Page
 from app.ui.maintenance.screen import MaintenanceScreen
-from app.ui.screens.base import Screen
+from app.ui.screens.base import AnyScreen, Screen
 from app.ui.screens.registry import SCREEN_CLASSES
 from app.ui.speech import Speaker
 from app.ui.theme import COMPACT_BELOW_PX, HIGH_CONTRAST, NORMAL, SCREEN_SIZE, Look, style_sheet
@@ -149,7 +149,7 @@ class KioskWindow(QWidget):
         layout.addWidget(self.notice)
         self.stack = QStackedWidget()
         layout.addWidget(self.stack, 1)
-        self.screens: dict[ScreenId, Screen] = {}
+        self.screens: dict[ScreenId, AnyScreen] = {}
         for cls in SCREEN_CLASSES:
             screen = cls(self.t)
             screen.intent.connect(self._on_intent)
@@ -274,7 +274,7 @@ class KioskWindow(QWidget):
         if screen.speak_on_show:
             self._read_aloud()
 
-    def _show(self, screen: Screen, view: View) -> None:
+    def _show(self, screen: AnyScreen, view: View) -> None:
         self.stack.setCurrentWidget(screen)
         if view.screen is not ScreenId.HELP:
             self._before_help = None
@@ -287,7 +287,7 @@ class KioskWindow(QWidget):
         self.bar.urgent.setVisible(view.screen not in _NO_URGENT)
 
     @property
-    def current_screen(self) -> Screen:
+    def current_screen(self) -> AnyScreen:
         widget = self.stack.currentWidget()
         assert isinstance(widget, Screen)
         return widget

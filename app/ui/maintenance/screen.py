@@ -81,7 +81,7 @@ class MaintenanceActions:
         self.leave = noop
 
 
-class MaintenanceScreen(Screen):
+class MaintenanceScreen(Screen[Page]):
     # Not a flow screen (never in SCREEN_CLASSES, never named by the flow): the base class
     # reads `screen_id` only to name the widget, renamed below.
     screen_id = ScreenId.WELCOME

@@ -45,8 +45,6 @@ from app.ui.views import Intent, IntentKind, Presentation, ScreenId
 from app.ui.widgets.buttons import BigButton
 from app.ui.widgets.text import label
 
-View = Any  # one of app.ui.views' view dataclasses (each screen takes its own)
-
 
 @dataclass(frozen=True, slots=True)
 class KeptState:
@@ -76,8 +74,11 @@ def clear_layout(layout: QLayout) -> None:
             clear_layout(child)
 
 
-class Screen(QWidget):
-    """Base of the screens; subclasses set `screen_id` and implement `build(view)`."""
+class Screen[V](QWidget):
+    """Base of the screens; subclasses set `screen_id` and implement `build(view)`.
+
+    `V` is the view dataclass of app.ui.views that the screen presents (each its own).
+    """
 
     screen_id: ClassVar[ScreenId]
     speak_on_show: ClassVar[bool] = False  # read aloud by itself when it appears (take your card)
@@ -88,7 +89,7 @@ class Screen(QWidget):
         self.setObjectName(f"screen-{self.screen_id.value}")
         self.t = translate
         self.presentation = Presentation()  # set by the window before each build
-        self.view: View | None = None  # the view shown; None once cleared
+        self.view: V | None = None  # the view shown; None once cleared
         self._spoken: list[str] = []
         outer = QVBoxLayout(self)
         outer.setContentsMargins(48, 24, 48, 24)
@@ -120,7 +121,7 @@ class Screen(QWidget):
 
     # -- lifecycle ----------------------------------------------------------------
 
-    def show_view(self, view: Any) -> None:
+    def show_view(self, view: V) -> None:
         self.clear()
         # Under 1000 px of screen height the gaps shrink (the text and the targets do not):
         # 40 px more for the body, what a one-question screen needs at 1280x800.
@@ -132,10 +133,10 @@ class Screen(QWidget):
         self.body.addStretch(1)
         self.view = view
 
-    def build(self, view: Any) -> None:
+    def build(self, view: V) -> None:
         raise NotImplementedError
 
-    def apply_view(self, view: Any) -> bool:
+    def apply_view(self, view: object) -> bool:
         """Apply a changed view of this screen in place; False asks the window to rebuild.
 
         Screens whose view changes while the person looks at it (a countdown, the
@@ -283,3 +284,9 @@ class Screen(QWidget):
             name="no",
         )
         return (yes, no) if yes_first else (no, yes)
+
+
+# The window holds one screen per view type and hands each the view of its own
+# type (its registry: app.ui.screens.registry); no static type says "the screen
+# whose V is this view's type", so the window's mapping is over any V.
+type AnyScreen = Screen[Any]

@@ -6,7 +6,7 @@ from app.ui.screens.base import Screen
 from app.ui.views import BeneficiaryView, IntentKind, ScreenId
 
 
-class BeneficiaryScreen(Screen):
+class BeneficiaryScreen(Screen[BeneficiaryView]):
     screen_id = ScreenId.BENEFICIARY
 
     def build(self, view: BeneficiaryView) -> None:

@@ -60,7 +60,7 @@ HANG_UP_ARMED_S = 5.0  # how long "touch again to hang up" waits for the second 
 HANG_UP_CONFIRM_AFTER_S = 0.6  # a second tap sooner is the same double tap, not a "yes"
 
 
-class CallScreen(Screen):
+class CallScreen(Screen[CallView]):
     screen_id = ScreenId.CALL
 
     video: QLabel | None = None
@@ -84,7 +84,7 @@ class CallScreen(Screen):
         self._disarm_timer.setSingleShot(True)
         self._disarm_timer.timeout.connect(self._disarm)
 
-    def apply_view(self, view: Any) -> bool:
+    def apply_view(self, view: object) -> bool:
         """A new chat line, mute or camera: changed in place (the draft, the keyboard and a
         hang-up waiting for its second tap stay as they are)."""
         previous = self._view

@@ -13,7 +13,7 @@ from app.ui.views import CardChangedView, IntentKind, ScreenId
 from app.ui.widgets.picture import Picture
 
 
-class CardChangedScreen(Screen):
+class CardChangedScreen(Screen[CardChangedView]):
     screen_id = ScreenId.CARD_CHANGED
 
     def build(self, view: CardChangedView) -> None:

@@ -8,7 +8,7 @@ from app.ui.widgets.countdown import CountdownBanner
 from app.ui.widgets.picture import Picture
 
 
-class CardRemovedScreen(Screen):
+class CardRemovedScreen(Screen[CardRemovedView]):
     screen_id = ScreenId.CARD_REMOVED
 
     _banner: CountdownBanner | None = None

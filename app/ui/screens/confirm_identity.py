@@ -15,7 +15,7 @@ from app.ui.views import ConfirmIdentityView, IntentKind, ScreenId
 from app.ui.widgets.picture import Picture
 
 
-class ConfirmIdentityScreen(Screen):
+class ConfirmIdentityScreen(Screen[ConfirmIdentityView]):
     screen_id = ScreenId.CONFIRM_IDENTITY
 
     def build(self, view: ConfirmIdentityView) -> None:

@@ -20,7 +20,7 @@ from app.ui.views import ConsentView, IntentKind, ScreenId
 from app.ui.widgets.buttons import keep_words_whole
 
 
-class ConsentScreen(Screen):
+class ConsentScreen(Screen[ConsentView]):
     screen_id = ScreenId.CONSENT
 
     def build(self, view: ConsentView) -> None:

@@ -21,7 +21,7 @@ _OPTIONS = {
 }
 
 
-class DegradedScreen(Screen):
+class DegradedScreen(Screen[DegradedView]):
     screen_id = ScreenId.DEGRADED
 
     def build(self, view: DegradedView) -> None:

@@ -17,7 +17,7 @@ from app.ui.views import DocumentCheckView, Intent, IntentKind, ScreenId
 from app.ui.widgets.buttons import BigButton
 
 
-class DocumentCheckScreen(Screen):
+class DocumentCheckScreen(Screen[DocumentCheckView]):
     screen_id = ScreenId.DOCUMENT_CHECK
 
     choices: dict[str, BigButton]

@@ -7,7 +7,7 @@ from app.ui.views import EmergencyCheckView, ScreenId
 from app.ui.widgets.picture import Picture
 
 
-class EmergencyCheckScreen(Screen):
+class EmergencyCheckScreen(Screen[EmergencyCheckView]):
     screen_id = ScreenId.EMERGENCY_CHECK
 
     def build(self, view: EmergencyCheckView) -> None:

@@ -20,7 +20,7 @@ from app.ui.views import EmergencyExitView, EmergencyNumber, IntentKind, ScreenI
 from app.ui.widgets.picture import Picture
 
 
-class EmergencyExitScreen(Screen):
+class EmergencyExitScreen(Screen[EmergencyExitView]):
     screen_id = ScreenId.EMERGENCY_EXIT
 
     def build(self, view: EmergencyExitView) -> None:

@@ -21,7 +21,7 @@ from app.ui.widgets.qr import QrCode
 QR_SIDE = 180  # 41 modules (a URL of ~60 characters) at 4 px
 
 
-class EndScreen(Screen):
+class EndScreen(Screen[EndView]):
     screen_id = ScreenId.END
 
     def build(self, view: EndView) -> None:

@@ -7,7 +7,7 @@ from app.ui.views import ErrorView, IntentKind, ScreenId
 from app.ui.widgets.picture import Picture
 
 
-class ErrorScreen(Screen):
+class ErrorScreen(Screen[ErrorView]):
     screen_id = ScreenId.ERROR
 
     def build(self, view: ErrorView) -> None:

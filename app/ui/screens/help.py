@@ -7,7 +7,7 @@ from app.ui.views import HelpView, ScreenId
 from app.ui.widgets.picture import Picture
 
 
-class HelpScreen(Screen):
+class HelpScreen(Screen[HelpView]):
     screen_id = ScreenId.HELP
 
     def build(self, view: HelpView) -> None:

@@ -18,7 +18,7 @@ _METHODS = {
 }
 
 
-class IdentificationScreen(Screen):
+class IdentificationScreen(Screen[IdentificationView]):
     screen_id = ScreenId.IDENTIFICATION
 
     def build(self, view: IdentificationView) -> None:

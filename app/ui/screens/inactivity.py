@@ -7,7 +7,7 @@ from app.ui.views import InactivityView, IntentKind, ScreenId
 from app.ui.widgets.countdown import CountdownBanner
 
 
-class InactivityScreen(Screen):
+class InactivityScreen(Screen[InactivityView]):
     screen_id = ScreenId.INACTIVITY
 
     _banner: CountdownBanner | None = None

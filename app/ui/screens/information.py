@@ -17,7 +17,7 @@ _PICTURES = {
 }
 
 
-class InformationScreen(Screen):
+class InformationScreen(Screen[InformationView]):
     screen_id = ScreenId.INFORMATION
 
     easy = False  # a local reading choice, kept for the session, reset by `forget`

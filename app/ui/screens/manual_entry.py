@@ -16,7 +16,7 @@ from app.ui.widgets.text import label
 KEYPAD_WIDTH = 420  # three keys of 120 px and their gaps
 
 
-class ManualEntryScreen(Screen):
+class ManualEntryScreen(Screen[ManualEntryView]):
     screen_id = ScreenId.MANUAL_ENTRY
 
     keypad: OnScreenKeyboard | None = None

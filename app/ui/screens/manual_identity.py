@@ -35,7 +35,7 @@ SEXES = ("female", "male")
 DOCUMENTS = ("passport", "national-id-card", "residence-permit", "none")
 
 
-class ManualIdentityScreen(Screen):
+class ManualIdentityScreen(Screen[IdentityFormView]):
     """The form scrolls; the keyboard beside it stays in place, whichever field is touched."""
 
     screen_id = ScreenId.MANUAL_IDENTITY

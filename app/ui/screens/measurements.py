@@ -35,7 +35,7 @@ WIDE_FROM = 1600  # window width from which the leaving buttons carry their pict
 LEAVE_SHARE = 0.44  # of the screen's width: skip and the professional's value stay in it
 
 
-class MeasurementsScreen(Screen):
+class MeasurementsScreen(Screen[MeasurementView]):
     screen_id = ScreenId.MEASUREMENTS
 
     _leave: QWidget | None = None

@@ -10,7 +10,7 @@ from app.ui.views import IntentKind, OrientationView, ScreenId
 from app.ui.widgets.picture import Picture
 
 
-class OrientationScreen(Screen):
+class OrientationScreen(Screen[OrientationView]):
     screen_id = ScreenId.ORIENTATION
 
     def build(self, view: OrientationView) -> None:

@@ -22,7 +22,7 @@ from app.ui.views import Intent, IntentKind, ProfessionalLoginView, ScreenId
 from app.ui.widgets.keyboard import OnScreenKeyboard, dock_keyboard
 
 
-class ProfessionalLoginScreen(Screen):
+class ProfessionalLoginScreen(Screen[ProfessionalLoginView]):
     screen_id = ScreenId.PROFESSIONAL_LOGIN
 
     keyboard: OnScreenKeyboard | None = None

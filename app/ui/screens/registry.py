@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.ui.screens.base import Screen
+from app.ui.screens.base import AnyScreen
 from app.ui.screens.beneficiary import BeneficiaryScreen
 from app.ui.screens.call import CallScreen
 from app.ui.screens.card_changed import CardChangedScreen
@@ -30,7 +30,7 @@ from app.ui.screens.visit_reason import VisitReasonScreen
 from app.ui.screens.waiting_room import WaitingRoomScreen
 from app.ui.screens.welcome import WelcomeScreen
 
-SCREEN_CLASSES: tuple[type[Screen], ...] = (
+SCREEN_CLASSES: tuple[type[AnyScreen], ...] = (
     WelcomeScreen,
     EmergencyCheckScreen,
     EmergencyExitScreen,

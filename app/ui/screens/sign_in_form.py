@@ -28,7 +28,7 @@ class SignInFields:
     keyboard: OnScreenKeyboard
 
 
-def sign_in_form(screen: Screen, keys: QVBoxLayout, keys_host: QWidget) -> SignInFields:
+def sign_in_form[V](screen: Screen[V], keys: QVBoxLayout, keys_host: QWidget) -> SignInFields:
     """Add the three fields to `screen.body` and the keyboard to `keys` (its host docked
     beside the form by the screen); the keyboard types into whichever field has focus."""
     form = QFormLayout()

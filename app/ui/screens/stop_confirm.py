@@ -7,7 +7,7 @@ from app.ui.views import IntentKind, ScreenId, StopConfirmView
 from app.ui.widgets.picture import Picture
 
 
-class StopConfirmScreen(Screen):
+class StopConfirmScreen(Screen[StopConfirmView]):
     screen_id = ScreenId.STOP_CONFIRM
 
     def build(self, view: StopConfirmView) -> None:

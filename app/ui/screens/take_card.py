@@ -14,7 +14,7 @@ from app.ui.views import IntentKind, ScreenId, TakeCardView
 from app.ui.widgets.picture import Picture
 
 
-class TakeCardScreen(Screen):
+class TakeCardScreen(Screen[TakeCardView]):
     screen_id = ScreenId.TAKE_CARD
     speak_on_show = True
 

@@ -19,7 +19,7 @@ from app.ui.widgets.keyboard import KeyField, OnScreenKeyboard, bind_fields, doc
 PER_ROW = 3
 
 
-class VisitReasonScreen(Screen):
+class VisitReasonScreen(Screen[VisitReasonView]):
     screen_id = ScreenId.VISIT_REASON
 
     choices: dict[str, BigButton]

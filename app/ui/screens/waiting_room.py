@@ -11,7 +11,7 @@ from app.ui.views import ScreenId, WaitingRoomView
 from app.ui.widgets.picture import Picture
 
 
-class WaitingRoomScreen(Screen):
+class WaitingRoomScreen(Screen[WaitingRoomView]):
     screen_id = ScreenId.WAITING_ROOM
 
     self_view: QLabel | None = None

@@ -10,7 +10,7 @@ from app.ui.views import IntentKind, ScreenId, WelcomeView
 from app.ui.widgets.buttons import BigButton
 
 
-class WelcomeScreen(Screen):
+class WelcomeScreen(Screen[WelcomeView]):
     screen_id = ScreenId.WELCOME
 
     def build(self, view: WelcomeView) -> None:
