@@ -109,7 +109,6 @@ async def test_a_wrong_code_and_a_locked_account_show_the_same_sentence(
     enrolment = await _sign_in(way, "sophie.bernard", Role.ASSISTANT, code="000000")
     wrong = way.label("login-error")
     assert wrong == way.window.t("login.failed")
-    screen = way.window.current_screen
     for _ in range(6):  # beyond the lockout threshold: the account is now locked
         screen = of_type(way.window.current_screen, ProfessionalLoginScreen)
         screen.username.setText("sophie.bernard")

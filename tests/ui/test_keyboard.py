@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from app.maintenance.password_policy import check_password
 from app.ui.i18n import Msg
 from app.ui.main_window import KioskWindow
-from app.ui.screens.base import Screen
+from app.ui.screens.base import AnyScreen
 from app.ui.theme import MIN_BODY_PX, MIN_TOUCH_PX
 from app.ui.views import Presentation, ProfessionalLoginView
 from app.ui.widgets.buttons import BigButton
@@ -26,7 +26,7 @@ from tests.ui.sample_views import sample_views
 PASSWORD = "Tilleul-Orange-42"  # noqa: S105 - 17 characters, 4 classes: the policy's kind
 
 
-def _show(window: KioskWindow, name: str, lang: str = "fr") -> Screen:
+def _show(window: KioskWindow, name: str, lang: str = "fr") -> AnyScreen:
     window.present(sample_views()[name], Presentation(lang))
     QApplication.processEvents()
     QApplication.processEvents()
