@@ -21,15 +21,37 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sys
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Protocol
 
-from app.assembly import assemble
+from app.assembly import Assembly, assemble
 from app.sdnotify import Notifier
 from app.ui.call_bridge import bind_window
 from app.ui.error_routes import install_error_routes, install_qt_message_filter
 from drivers.simulators import SimulatorHub
 from kiosk_config import KioskConfig
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+
+class Closeable(Protocol):
+    def close(self) -> bool: ...
+
+
+class DemoWorld(Protocol):
+    """What `kiosk demo` passes in (kiosk_demo/world.py): the site as the demo runs it,
+    its simulators, and the operator's window beside the kiosk's."""
+
+    @property
+    def config(self) -> KioskConfig: ...
+
+    @property
+    def sims(self) -> SimulatorHub: ...
+
+    def open_panel(self, assembly: Assembly) -> Closeable | None: ...
 
 
 def _close_on_signals(closed: asyncio.Event) -> None:
@@ -44,25 +66,26 @@ def _close_on_signals(closed: asyncio.Event) -> None:
 
     loop = asyncio.get_running_loop()
 
-    def quit_soon(signum: int, frame: Any) -> None:
+    def quit_soon(signum: int, frame: FrameType | None) -> None:
         loop.call_soon_threadsafe(closed.set)
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, quit_soon)
 
 
-def _qt_app() -> Any:
+def _qt_app() -> QApplication:
     from PySide6.QtWidgets import QApplication
 
     install_qt_message_filter()
-    return QApplication.instance() or QApplication(sys.argv[:1])
+    running = QApplication.instance()
+    return running if isinstance(running, QApplication) else QApplication(sys.argv[:1])
 
 
 def run(
     config: KioskConfig,
     *,
     cabin_mode: bool = True,
-    world: Any = None,
+    world: AbstractAsyncContextManager[DemoWorld] | None = None,
     config_path: Path | None = None,
 ) -> int:
     """Run the kiosk until the application quits (the cabin: never, systemd restarts it).
@@ -85,7 +108,7 @@ def run(
     asyncio.set_event_loop(loop)
     notifier = Notifier()
 
-    async def kiosk(site: KioskConfig, sims: SimulatorHub | None, demo: Any) -> None:
+    async def kiosk(site: KioskConfig, sims: SimulatorHub | None, demo: DemoWorld | None) -> None:
         assembly = await assemble(site, sims=sims)
         speech_dir = speech_directory()  # tmpfs when available, 0700; emptied at every wipe
         window = KioskWindow(

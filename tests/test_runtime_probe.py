@@ -33,17 +33,21 @@ def test_snapshot_lists_the_welcome_buttons(qtbot: QtBot) -> None:
     window.show()
     qtbot.waitExposed(window)
     state = probe.Running(window)
-    snap = probe.answer("snapshot", state)
-    json.dumps(snap)  # all of it goes on the wire
+
+    def wire(command: str) -> Any:
+        """The answer as the driver reads it: all of it goes on the wire as JSON."""
+        return json.loads(json.dumps(probe.answer(command, state)))
+
+    snap = wire("snapshot")
     assert snap["screen"] == "welcome" and snap["view"]["type"] == "WelcomeView"
     names = {w["object_name"] for w in snap["widgets"] if w["top"] == "kiosk-window"}
     assert {"start", "lang-fr", "help"} <= names
     start = next(w for w in snap["widgets"] if w["object_name"] == "start")
     assert start["w"] > 0 and start["h"] > 0 and start["enabled"]
     assert any(t["object_name"] == "kiosk-window" for t in snap["tops"])
-    assert probe.answer("ping", state) == "pong"
-    assert "immortal" in probe.answer("stats", state)
-    assert "error" in probe.answer("nonsense", state)
+    assert wire("ping") == "pong"
+    assert "immortal" in wire("stats")
+    assert "error" in wire("nonsense")
 
 
 def test_the_socket_answers_one_line_per_request(

@@ -52,6 +52,7 @@ if (
     from app.call.session import CallSession, CallSettings
     from app.call.signalling import Signalling
     from app.call.video import FrameSource, Image
+    from app.domain.session_context import SessionContext
 
 log = logging.getLogger(__name__)
 
@@ -325,7 +326,7 @@ class KioskCallLauncher:
 
 
 def summary_of(
-    context: Any,
+    context: SessionContext,
     config: KioskConfig,
     *,
     names: Mapping[str, str] | None = None,

@@ -27,7 +27,6 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from app.call.documents import ReceivedDocument
 from app.call.messages import DoctorIdentity
@@ -301,7 +300,7 @@ class SessionController:
         finally:
             self._queues.remove(queue)
 
-    async def submit(self, event_type: type[ev.PersonEvent], **fields: Any) -> Submitted:
+    async def submit(self, event_type: type[ev.PersonEvent], **fields: object) -> Submitted:
         """A person's choice. The controller stamps the time (and a new session id for Begin)."""
         if event_type is ev.Begin and "session_id" not in fields:
             fields["session_id"] = self._new_id()

@@ -13,18 +13,25 @@ import contextlib
 import logging
 import sys
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 log = logging.getLogger("kiosk")
+
+
+class CalmErrorScreen(Protocol):
+    """Where an unexpected error lands: the kiosk's window (app/ui/main_window.py)."""
+
+    def show_calm_error(self, exc: BaseException | None = None) -> None: ...
+
 
 _QUIET_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
 
 
 def install_qt_message_filter() -> None:
     """Keep the offscreen plugin's propagateSizeHints() notice off stderr; pass the rest on."""
-    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+    from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
 
-    def handler(kind: QtMsgType, context: Any, message: str) -> None:
+    def handler(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
         if any(quiet in message for quiet in _QUIET_QT_MESSAGES):
             return
         if previous is not None:
@@ -35,7 +42,7 @@ def install_qt_message_filter() -> None:
     previous = qInstallMessageHandler(handler)
 
 
-def install_error_routes(window: Any) -> None:
+def install_error_routes(window: CalmErrorScreen) -> None:
     """Unexpected errors from Qt slots and asyncio tasks go to the calm screen, type only in logs."""
 
     def excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:

@@ -19,7 +19,6 @@ reading aloud (the words on the screen, in the screen's language).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage, QKeyEvent, QResizeEvent
@@ -397,7 +396,7 @@ class KioskWindow(QWidget):
         self.notice_text.setAccessibleName(words)
         self.notice.show()
 
-    def _on_intent(self, intent: Any) -> None:
+    def _on_intent(self, intent: object) -> None:
         if not isinstance(intent, Intent):
             return
         if intent.kind is IntentKind.READ_ALOUD:

@@ -17,12 +17,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from app.ui.i18n import Catalogues, Msg
 from app.ui.widgets.buttons import BigButton
+
+if TYPE_CHECKING:
+    from drivers.simulators import SimulatorStatus
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +69,40 @@ def caption_ids() -> tuple[str, ...]:
     )
 
 
+class DemoDevices(Protocol):
+    """The demo's simulators as the panel drives them (kiosk_demo/simulators.py; the
+    cabin's code never imports the demo, so the panel names what it needs)."""
+
+    async def insert_card(self, device_id: str, label: str) -> None: ...
+
+    async def remove_card(self, device_id: str) -> None: ...
+
+    def show_qr(self, device_id: str, *, valid: bool | str = True) -> None: ...
+
+    def status(self) -> list[SimulatorStatus]: ...
+
+    def set_fault(self, device_id: str, fault: str | None) -> None: ...
+
+
+class DemoControls(Protocol):
+    """The demo world as the panel sees it (kiosk_demo/world.py's DemoWorld)."""
+
+    @property
+    def sims(self) -> DemoDevices: ...
+
+    def card_reader(self) -> str | None: ...
+
+    def camera(self) -> str | None: ...
+
+    def set_network(self, online: bool) -> None: ...
+
+    def banner(self) -> str: ...
+
+
 class OperatorPanel(QWidget):
-    def __init__(self, assembly: Any, world: Any, catalogues: Catalogues | None = None) -> None:
+    def __init__(
+        self, assembly: object, world: DemoControls, catalogues: Catalogues | None = None
+    ) -> None:
         super().__init__()
         self.assembly = assembly
         self.world = world
@@ -75,7 +110,7 @@ class OperatorPanel(QWidget):
         self.tasks: set[asyncio.Task[None]] = set()
         self.setWindowTitle(self._t("operator.title", "Démo — opérateur"))
         layout = QVBoxLayout(self)
-        self.status = QLabel(world.banner() if hasattr(world, "banner") else "")
+        self.status = QLabel(world.banner())
         self.status.setObjectName("operator-status")
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
@@ -171,7 +206,7 @@ class OperatorPanel(QWidget):
         grid.addWidget(button, index // 2, index % 2)
 
     @staticmethod
-    def _fault_for(status: Any) -> str | None:
+    def _fault_for(status: SimulatorStatus) -> str | None:
         """The fault that shows a device failing plainly: it stops answering."""
         for preferred in ("absent", "no-answer", "no-camera", "cable-pulled"):
             if preferred in status.faults:

@@ -38,10 +38,16 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, QWidget
+
+if TYPE_CHECKING:
+    from app.assembly import Assembly
+    from app.ui.binding import ControllerBinding
+    from app.ui.call_bridge import CallScreenLink
+    from app.ui.main_window import KioskWindow
 
 log = logging.getLogger(__name__)
 
@@ -53,18 +59,18 @@ SOCKET_NAME = "probe.sock"
 class Running:
     """What `app.main.run` built, for a driver in the same process (the soak)."""
 
-    window: Any
-    assembly: Any = None
-    binding: Any = None
-    link: Any = None
-    demo: Any = None
+    window: KioskWindow
+    assembly: Assembly | None = None
+    binding: ControllerBinding | None = None
+    link: CallScreenLink | None = None
+    demo: object = None
 
 
-_listeners: list[Callable[[Running], Any]] = []
+_listeners: list[Callable[[Running], object]] = []
 _running: list[Running] = []
 
 
-def on_attach(callback: Callable[[Running], Any]) -> None:
+def on_attach(callback: Callable[[Running], object]) -> None:
     """Call `callback(running)` when the kiosk's window is up (an in-process driver)."""
     _listeners.append(callback)
 
@@ -85,7 +91,12 @@ def socket_path(value: str | None = None) -> Path | None:
 
 
 def attach(
-    window: Any, *, assembly: Any = None, binding: Any = None, link: Any = None, demo: Any = None
+    window: KioskWindow,
+    *,
+    assembly: Assembly | None = None,
+    binding: ControllerBinding | None = None,
+    link: CallScreenLink | None = None,
+    demo: object = None,
 ) -> Callable[[], None]:
     """Called once by `app.main.run` when the window is shown; returns the closer."""
     state = Running(window, assembly, binding, link, demo)
@@ -139,7 +150,7 @@ async def _serve(path: Path, state: Running, out: list[asyncio.AbstractServer]) 
     log.info("probe: listening on %s", path)
 
 
-def answer(command: str, state: Running) -> Any:
+def answer(command: str, state: Running) -> object:
     """One request, one JSON-able answer (errors are answers too: the driver reads them)."""
     try:
         if command == "ping":
@@ -155,7 +166,7 @@ def answer(command: str, state: Running) -> Any:
     return {"error": f"unknown command {command[:40]!r}"}
 
 
-def _scalar(value: Any) -> Any:
+def _scalar(value: object) -> object:
     if isinstance(value, enum.Enum):
         return value.value
     if value is None or isinstance(value, str | int | float | bool):
@@ -163,11 +174,11 @@ def _scalar(value: Any) -> Any:
     return None
 
 
-def view_fields(view: Any) -> dict[str, Any]:
+def view_fields(view: object) -> dict[str, object]:
     """The view's plain fields shown in its repr (patient fields are repr=False): index, total…"""
     if not dataclasses.is_dataclass(view):
         return {}
-    out: dict[str, Any] = {"type": type(view).__name__}
+    out: dict[str, object] = {"type": type(view).__name__}
     for f in dataclasses.fields(view):
         if not f.repr:
             continue
@@ -186,13 +197,13 @@ def _in_keyboard(widget: QWidget) -> bool:
     return False
 
 
-def describe(widget: QWidget) -> dict[str, Any] | None:
+def describe(widget: QWidget) -> dict[str, object] | None:
     """A visible widget's description, or None when no part of it is on the screen."""
     region = widget.visibleRegion().boundingRect()
     if region.isEmpty():
         return None
     top_left = widget.mapToGlobal(region.topLeft())
-    item: dict[str, Any] = {
+    item: dict[str, object] = {
         "class": type(widget).__name__,
         "object_name": widget.objectName(),
         "accessible_name": widget.accessibleName(),
@@ -215,9 +226,9 @@ def describe(widget: QWidget) -> dict[str, Any] | None:
     return item
 
 
-def tops_of(tops: list[QWidget]) -> list[dict[str, Any]]:
+def tops_of(tops: list[QWidget]) -> list[dict[str, object]]:
     """The visible top-level windows, with their native id (an X window id under xcb)."""
-    out: list[dict[str, Any]] = []
+    out: list[dict[str, object]] = []
     for top in tops:
         if not top.isVisible():
             continue
@@ -237,12 +248,12 @@ def tops_of(tops: list[QWidget]) -> list[dict[str, Any]]:
     return out
 
 
-def snapshot(state: Running) -> dict[str, Any]:
+def snapshot(state: Running) -> dict[str, object]:
     window = state.window
     view = getattr(window, "current_view", None)
-    widgets: list[dict[str, Any]] = []
+    widgets: list[dict[str, object]] = []
     app = QApplication.instance()
-    tops = app.topLevelWidgets() if isinstance(app, QApplication) else [window]
+    tops: list[QWidget] = app.topLevelWidgets() if isinstance(app, QApplication) else [window]
     for top in tops:
         if not top.isVisible():
             continue

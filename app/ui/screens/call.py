@@ -31,7 +31,6 @@ up" for a few seconds; a second tap (not the same double tap) ends the call.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap
@@ -39,7 +38,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLay
 
 from app.ui.drag_scroll import touch_scrollable
 from app.ui.i18n import is_right_to_left
-from app.ui.screens.base import Screen, clear_layout
+from app.ui.screens.base import Screen, Translate, clear_layout
 from app.ui.views import CallView, IntentKind, ScreenId
 from app.ui.widgets.buttons import BigButton, keep_words_whole
 from app.ui.widgets.keyboard import KeyField, OnScreenKeyboard, bind_fields, layout_for_language
@@ -77,7 +76,7 @@ class CallScreen(Screen[CallView]):
     _armed_at: float | None = None
     _narrow = False
 
-    def __init__(self, translate: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, translate: Translate, parent: QWidget | None = None) -> None:
         super().__init__(translate, parent)
         self._details = []
         self._disarm_timer = QTimer(self)
