@@ -19,7 +19,8 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from drivers.events import DeviceEvent, DeviceKind, Failed
+from drivers.events import DeviceEvent, Failed
+from vocabulary.devices import DeviceKind
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from vocabulary.devices import DeviceKind as DeviceKind  # re-exported: the events name it
+from vocabulary.devices import DeviceKind
 from vocabulary.quantities import Quantity
 
 

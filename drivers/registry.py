@@ -28,9 +28,9 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from drivers.base import Driver
-from drivers.events import DeviceKind
 from kiosk_config.schema import BLE_TENSIOMETER_PROTOCOLS as SCHEMA_BLE_TENSIOMETER_PROTOCOLS
 from kiosk_config.schema import Device, KioskConfig, Timeouts
+from vocabulary.devices import DeviceKind
 
 if TYPE_CHECKING:
     from drivers.simulators import SimulatorHub

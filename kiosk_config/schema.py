@@ -180,9 +180,6 @@ class Mode(enum.StrEnum):
     TEST = "test"
 
 
-DeviceKindName = DeviceKind  # the name the schema's callers knew; the kind is vocabulary's
-
-
 class Address(_Strict):
     """Where the cabin is, as the patient gives it to the SAMU and the doctor reads it."""
 

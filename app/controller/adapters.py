@@ -15,7 +15,8 @@ from datetime import datetime
 from app.domain.session_effects import Fact
 from app.store import AsyncStore
 from drivers.base import Driver
-from drivers.events import DeviceEvent, DeviceKind
+from drivers.events import DeviceEvent
+from vocabulary.devices import DeviceKind
 
 
 class StoreSession:

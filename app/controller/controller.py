@@ -73,7 +73,7 @@ from app.maintenance.accounts import AuditEntry, AuditSink, Professional
 from app.maintenance.service import AccountService
 from app.sync.insi_client import InsiError, InsiErrorReason
 from drivers import events as dev
-from vocabulary.devices import DEVICE_FOR_MEASUREMENT
+from vocabulary.devices import DEVICE_FOR_MEASUREMENT, DeviceKind
 
 log = logging.getLogger(__name__)
 
@@ -543,10 +543,8 @@ class SessionController:
             self._pumps.append(self._spawn_pump(self._pump_network()))
         if ticker:
             self._pumps.append(self._spawn_pump(self._ticker()))
-        if dev.DeviceKind.CARD_READER in self._devices.kinds():
-            await self._guarded(
-                self._devices.start(dev.DeviceKind.CARD_READER), "start card reader"
-            )
+        if DeviceKind.CARD_READER in self._devices.kinds():
+            await self._guarded(self._devices.start(DeviceKind.CARD_READER), "start card reader")
 
     async def close(self) -> None:
         for task in [*self._pumps, *self._tasks, *self._session_tasks]:
@@ -631,15 +629,13 @@ class SessionController:
     async def _follow_step(self, before: State) -> None:
         """What the step itself asks of the devices: the camera reads QR codes only while identifying."""
         step = self._flow.step
-        want_camera = (
-            step is State.IDENTIFICATION and dev.DeviceKind.CAMERA in self._devices.kinds()
-        )
+        want_camera = step is State.IDENTIFICATION and DeviceKind.CAMERA in self._devices.kinds()
         if want_camera and not self._camera_on:
             self._camera_on = True
-            await self._guarded(self._devices.start(dev.DeviceKind.CAMERA), "start camera")
+            await self._guarded(self._devices.start(DeviceKind.CAMERA), "start camera")
         elif not want_camera and self._camera_on:
             self._camera_on = False
-            await self._guarded(self._devices.stop(dev.DeviceKind.CAMERA), "stop camera")
+            await self._guarded(self._devices.stop(DeviceKind.CAMERA), "stop camera")
 
     async def _carry_out(self, effect: fx.Effect, at: datetime) -> list[ev.Event]:
         match effect:
@@ -757,10 +753,10 @@ class SessionController:
             for left in read_card(read)[1]:
                 log.info("card beneficiary left out (%s)", left.subject)
             return translate(read, self._clock.now(), self._mode, self._new_id)
-        if dev.DeviceKind.CARD_READER in self._devices.kinds():
+        if DeviceKind.CARD_READER in self._devices.kinds():
             # The driver reads on insertion only: restarting it reports the card in again.
-            await self._guarded(self._devices.stop(dev.DeviceKind.CARD_READER), "stop reader")
-            await self._guarded(self._devices.start(dev.DeviceKind.CARD_READER), "start reader")
+            await self._guarded(self._devices.stop(DeviceKind.CARD_READER), "stop reader")
+            await self._guarded(self._devices.start(DeviceKind.CARD_READER), "start reader")
         return []
 
     def _query_insi(self) -> None:
@@ -794,7 +790,7 @@ class SessionController:
         self._session_tasks.add(task)
         task.add_done_callback(self._session_tasks.discard)
 
-    def _measuring_kinds(self) -> frozenset[dev.DeviceKind]:
+    def _measuring_kinds(self) -> frozenset[DeviceKind]:
         try:
             return MEASURING_KINDS & self._devices.kinds()
         except Exception as exc:  # a hub that cannot say: stop every kind it might have

@@ -59,7 +59,7 @@ from app.domain.measurements import (
 )
 from app.domain.mode import RunMode
 from drivers import events as dev
-from vocabulary.devices import CATALOGUE, DEVICE_FOR_MEASUREMENT
+from vocabulary.devices import CATALOGUE, DEVICE_FOR_MEASUREMENT, DeviceKind
 
 _PARTIAL_DATE = re.compile(r"^(\d{4})-?(\d{2})?-?(\d{2})?$")
 
@@ -250,7 +250,7 @@ _CARD_PROBLEMS = {
 MEASURING_KINDS = frozenset(CATALOGUE)
 
 
-def measurement_kinds_of(device: dev.DeviceKind) -> tuple[MeasurementKind, ...]:
+def measurement_kinds_of(device: DeviceKind) -> tuple[MeasurementKind, ...]:
     row = CATALOGUE.get(device)
     return () if row is None else row.measurement_kinds
 
@@ -296,7 +296,7 @@ def translate(
                 if active is not None and DEVICE_FOR_MEASUREMENT[active] is kind:
                     failing = active
                 return [ev.DeviceFailed(at, kind=failing, device_id=device_id)]
-            if kind is dev.DeviceKind.CARD_READER or reason in _CARD_PROBLEMS:
+            if kind is DeviceKind.CARD_READER or reason in _CARD_PROBLEMS:
                 problem = _CARD_PROBLEMS.get(reason, ev.IdentificationProblem.CARD_UNREADABLE)
                 return [ev.IdentificationFailed(at, problem=problem)]
             return []  # a camera that cannot open: the patient uses the card or asks for help

@@ -17,7 +17,8 @@ from typing import Protocol
 from app.call.events import IncidentCode as CallIncidentCode
 from app.domain.identity import PatientIdentity
 from app.domain.session_effects import Fact
-from drivers.events import DeviceEvent, DeviceKind
+from drivers.events import DeviceEvent
+from vocabulary.devices import DeviceKind
 
 
 class Clock(Protocol):

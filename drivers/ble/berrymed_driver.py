@@ -24,12 +24,12 @@ from drivers.ble import berrymed
 from drivers.ble.berrymed import BciFrame, BerryMedError, BerryMedFramer, FrameSkipped
 from drivers.ble.measurement_driver import WAIT, BleMeasurementDriver, Outcome
 from drivers.events import (
-    DeviceKind,
     FailureReason,
     PlethWave,
     Reading,
     ReadingValue,
 )
+from vocabulary.devices import DeviceKind
 
 
 class BerryMedOximeterDriver(BleMeasurementDriver):

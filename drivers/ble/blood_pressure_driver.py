@@ -38,8 +38,9 @@ from typing import TYPE_CHECKING, Any
 from drivers.ble import blood_pressure as bp
 from drivers.ble.gatt_fields import DateTime
 from drivers.ble.measurement_driver import WAIT, BleMeasurementDriver, Outcome
-from drivers.events import CuffPressure, DeviceKind, FailureReason, Reading, ReadingValue
+from drivers.events import CuffPressure, FailureReason, Reading, ReadingValue
 from drivers.ieee11073 import SpecialValue
+from vocabulary.devices import DeviceKind
 
 if TYPE_CHECKING:
     from bleak import BleakClient

@@ -27,13 +27,13 @@ from drivers.events import (
     Connected,
     Connecting,
     DeviceEvent,
-    DeviceKind,
     Disconnected,
     Failed,
     FailureReason,
     Measuring,
     Reading,
 )
+from vocabulary.devices import DeviceKind
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -17,7 +17,8 @@ from typing import Any
 
 from drivers.ble import plx
 from drivers.ble.measurement_driver import WAIT, BleMeasurementDriver, Outcome
-from drivers.events import DeviceKind, FailureReason, Reading, ReadingValue
+from drivers.events import FailureReason, Reading, ReadingValue
+from vocabulary.devices import DeviceKind
 
 _INVALID = {"invalid-measurement-detected", "measurement-unavailable"}
 _NOT_YET = {"measurement-ongoing", "early-estimated-data", "calibration-ongoing"}

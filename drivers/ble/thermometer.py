@@ -11,7 +11,8 @@ from typing import Any
 
 from drivers.ble import health_thermometer as ht
 from drivers.ble.measurement_driver import WAIT, BleMeasurementDriver, Outcome
-from drivers.events import DeviceKind, Reading, ReadingValue
+from drivers.events import Reading, ReadingValue
+from vocabulary.devices import DeviceKind
 
 
 class ThermometerDriver(BleMeasurementDriver):

@@ -28,10 +28,10 @@ from drivers.events import (
     CardRead,
     CardRemoved,
     Connected,
-    DeviceKind,
     Failed,
     FailureReason,
 )
+from vocabulary.devices import DeviceKind
 
 log = logging.getLogger(__name__)
 

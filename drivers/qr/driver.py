@@ -28,9 +28,10 @@ from concurrent.futures import ThreadPoolExecutor
 from drivers.base import CheckResult, Driver
 from drivers.camera.errors import CameraError
 from drivers.camera.source import FrameSource
-from drivers.events import Connected, DeviceKind, Failed, FailureReason
+from drivers.events import Connected, Failed, FailureReason
 from drivers.qr.errors import QrPayloadError
 from drivers.qr.profile import QrProfile
+from vocabulary.devices import DeviceKind
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,6 @@ from decimal import Decimal
 from drivers.base import CheckResult, Driver
 from drivers.events import (
     Connected,
-    DeviceKind,
     Disconnected,
     Failed,
     FailureReason,
@@ -37,6 +36,7 @@ from drivers.serial.monitor_protocol import (
     Snapshot,
     get_protocol,
 )
+from vocabulary.devices import DeviceKind
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,10 @@ from app.call.signalling import WebSocketSignalling
 from app.call.video import TestPatternSource
 from drivers.ble.health_thermometer import TemperatureMeasurement
 from drivers.ble.plx import ContinuousMeasurement, SpotCheckMeasurement
-from drivers.events import DeviceKind, Reading, ReadingValue
+from drivers.events import Reading, ReadingValue
 from drivers.serial.accutorr import PatientRecord
 from tests.call.conftest import Platform
+from vocabulary.devices import DeviceKind
 
 CANARY = "Zebulon-Quetzal"  # a word no field name or class name contains
 N = 48_271  # a number no field or status holds

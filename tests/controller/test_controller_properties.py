@@ -29,6 +29,7 @@ from app.store import AsyncStore, FileKeySource
 from drivers import events as dev
 from tests.controller.conftest import FakeClock, family_card, single_card
 from tests.controller.test_sessions import TELECONSULTATION
+from vocabulary.devices import DeviceKind
 
 _KIND = st.sampled_from(list(MeasurementKind))
 ACTIONS = st.one_of(
@@ -60,16 +61,14 @@ ACTIONS = st.one_of(
                 "card",
                 dev.Reading(
                     "thermo-1",
-                    dev.DeviceKind.THERMOMETER,
+                    DeviceKind.THERMOMETER,
                     (dev.ReadingValue("body-temperature", Decimal("37.2"), "Cel"),),
                 ),
                 {},
             ),
             (
                 "card",
-                dev.Failed(
-                    "oxi-1", dev.DeviceKind.OXIMETER, dev.FailureReason.TIMEOUT, "no answer"
-                ),
+                dev.Failed("oxi-1", DeviceKind.OXIMETER, dev.FailureReason.TIMEOUT, "no answer"),
                 {},
             ),
             ("net", False, {}),

@@ -29,6 +29,7 @@ from app.domain.measurements import (
 from app.domain.mode import RunMode
 from app.domain.nir import nir_key
 from drivers import events as dev
+from vocabulary.devices import DeviceKind
 
 AT = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 HOLDER_NIR = "1840575123456" + nir_key("1840575123456")
@@ -103,7 +104,7 @@ def test_qr_with_a_bad_nir_is_qr_invalid() -> None:
 def test_oximeter_reading_gives_spo2_and_heart_rate() -> None:
     reading = dev.Reading(
         "oxi-1",
-        dev.DeviceKind.OXIMETER,
+        DeviceKind.OXIMETER,
         (
             dev.ReadingValue("spo2", Decimal(97), "%"),
             dev.ReadingValue("heart-rate", Decimal(72), "/min"),
@@ -123,7 +124,7 @@ def test_oximeter_reading_gives_spo2_and_heart_rate() -> None:
 def test_implausible_pressure_is_rejected_with_its_reason() -> None:
     reading = dev.Reading(
         "bp-1",
-        dev.DeviceKind.TENSIOMETER,
+        DeviceKind.TENSIOMETER,
         (
             dev.ReadingValue("systolic", Decimal(80), "mm[Hg]"),
             dev.ReadingValue("diastolic", Decimal(95), "mm[Hg]"),
@@ -141,7 +142,7 @@ def test_implausible_pressure_is_rejected_with_its_reason() -> None:
 def test_thermometer_reading_in_fahrenheit_is_rejected_as_wrong_unit() -> None:
     reading = dev.Reading(
         "thermo-1",
-        dev.DeviceKind.THERMOMETER,
+        DeviceKind.THERMOMETER,
         (dev.ReadingValue("body-temperature", Decimal("98.6"), "[degF]"),),
     )
     [event] = translate(reading, AT, RunMode.TEST, _new_id)
@@ -151,22 +152,22 @@ def test_thermometer_reading_in_fahrenheit_is_rejected_as_wrong_unit() -> None:
 
 
 def test_failures_map_by_device() -> None:
-    oxi = dev.Failed("oxi-1", dev.DeviceKind.OXIMETER, dev.FailureReason.TIMEOUT, "no answer")
+    oxi = dev.Failed("oxi-1", DeviceKind.OXIMETER, dev.FailureReason.TIMEOUT, "no answer")
     assert translate(oxi, AT, RunMode.TEST, _new_id, active=MeasurementKind.HEART_RATE) == [
         ev.DeviceFailed(AT, kind=MeasurementKind.HEART_RATE, device_id="oxi-1")
     ]
     assert translate(oxi, AT, RunMode.TEST, _new_id) == [
         ev.DeviceFailed(AT, kind=MeasurementKind.SPO2, device_id="oxi-1")
     ]
-    card = dev.Failed("reader-1", dev.DeviceKind.CARD_READER, dev.FailureReason.CARD_EXPIRED, "x")
+    card = dev.Failed("reader-1", DeviceKind.CARD_READER, dev.FailureReason.CARD_EXPIRED, "x")
     assert translate(card, AT, RunMode.TEST, _new_id) == [
         ev.IdentificationFailed(AT, problem=ev.IdentificationProblem.CARD_EXPIRED)
     ]
-    mute = dev.Failed("reader-1", dev.DeviceKind.CARD_READER, dev.FailureReason.CARD_ERROR, "x")
+    mute = dev.Failed("reader-1", DeviceKind.CARD_READER, dev.FailureReason.CARD_ERROR, "x")
     assert translate(mute, AT, RunMode.TEST, _new_id) == [
         ev.IdentificationFailed(AT, problem=ev.IdentificationProblem.CARD_UNREADABLE)
     ]
-    camera = dev.Failed("camera-1", dev.DeviceKind.CAMERA, dev.FailureReason.NOT_FOUND, "x")
+    camera = dev.Failed("camera-1", DeviceKind.CAMERA, dev.FailureReason.NOT_FOUND, "x")
     assert translate(camera, AT, RunMode.TEST, _new_id) == []
 
 
@@ -175,10 +176,7 @@ def test_card_presence_and_progress() -> None:
         ev.CardInserted(AT)
     ]
     assert translate(dev.CardRemoved("reader-1"), AT, RunMode.TEST, _new_id) == [ev.CardRemoved(AT)]
-    assert (
-        translate(dev.Measuring("bp-1", dev.DeviceKind.TENSIOMETER), AT, RunMode.TEST, _new_id)
-        == []
-    )
+    assert translate(dev.Measuring("bp-1", DeviceKind.TENSIOMETER), AT, RunMode.TEST, _new_id) == []
 
 
 def test_card_birth_dates_are_never_made_up() -> None:
@@ -279,12 +277,10 @@ def test_a_card_fingerprint_tells_cards_apart_and_hides_the_nir() -> None:
         ),
         max_size=5,
     ),
-    st.sampled_from(
-        [dev.DeviceKind.OXIMETER, dev.DeviceKind.TENSIOMETER, dev.DeviceKind.THERMOMETER]
-    ),
+    st.sampled_from([DeviceKind.OXIMETER, DeviceKind.TENSIOMETER, DeviceKind.THERMOMETER]),
 )
 def test_any_reading_translates_to_taken_or_rejected(
-    values: list[dev.ReadingValue], kind: dev.DeviceKind
+    values: list[dev.ReadingValue], kind: DeviceKind
 ) -> None:
     events = translate(dev.Reading("d", kind, tuple(values)), AT, RunMode.TEST, _new_id)
     assert events
@@ -302,8 +298,8 @@ def test_a_reading_value_is_typed_by_vocabulary() -> None:
 
 # -- live progress (issue 16): the cuff's pressure and the pleth wave, throttled ------------
 
-_BP = dev.DeviceKind.TENSIOMETER
-_OXI = dev.DeviceKind.OXIMETER
+_BP = DeviceKind.TENSIOMETER
+_OXI = DeviceKind.OXIMETER
 
 
 def _wave(samples: tuple[int, ...], finger: bool = True, unplugged: bool = False) -> dev.PlethWave:

@@ -24,10 +24,11 @@ from app.domain.session_effects import Fact
 from app.domain.trace import IncidentCode, TraceKind
 from app.maintenance.store_binding import StoreAuditSink
 from app.store import AsyncStore, FileKeySource
-from drivers.events import DeviceEvent, DeviceKind
+from drivers.events import DeviceEvent
 from tests.controller.conftest import HOLDER_NIR, FakeClock, single_card
 from tests.controller.test_sessions import TELECONSULTATION
 from tests.maintenance.conftest import audit_rows
+from vocabulary.devices import DeviceKind
 
 
 class FlakyStore:

@@ -9,10 +9,10 @@ from app.domain import session_events as ev
 from app.domain.mode import RunMode
 from app.domain.session_context import State
 from app.store import AsyncStore, FileKeySource
-from drivers.events import DeviceKind
 from kiosk_config import EXAMPLES, load_config
 from kiosk_demo.simulators import DemoSimulators as SimulatorHub
 from tests.maintenance.conftest import audit_rows
+from vocabulary.devices import DeviceKind
 
 
 async def test_demo_site_builds_a_working_controller(tmp_path: Path) -> None:

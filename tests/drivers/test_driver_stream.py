@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from drivers.base import CheckResult, Driver
-from drivers.events import Connected, DeviceKind, Disconnected, Failed, FailureReason
+from drivers.events import Connected, Disconnected, Failed, FailureReason
+from vocabulary.devices import DeviceKind
 
 
 class ScriptedDriver(Driver):

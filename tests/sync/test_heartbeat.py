@@ -48,10 +48,10 @@ from app.sync.otlp_metrics import HeartbeatFacts, encode
 from app.sync.transport import HttpReply, NetworkFailure, NetworkFailureReason
 from devtools.platform.fleet import FLEET_KEY, CabinHeartbeat
 from devtools.platform.testing import PlatformHandle, running_platform
-from drivers.events import DeviceKind
 from kiosk_config import parse_config
 from tests.sync.test_tls import config as tls_config
 from tests.sync.test_tls import pki, server_context  # noqa: F401 - `pki` is a fixture
+from vocabulary.devices import DeviceKind
 
 AT = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 FAST = HeartbeatSettings(interval_s=0.3, retry_base_s=0.05, min_gap_s=0.0, request_timeout_s=2.0)

@@ -17,7 +17,6 @@ from drivers.events import (
     Connected,
     Connecting,
     DeviceEvent,
-    DeviceKind,
     Disconnected,
     Failed,
     FailureReason,
@@ -26,6 +25,7 @@ from drivers.events import (
     ReadingValue,
 )
 from tests.drivers.ble.conftest import OXI, THERMO
+from vocabulary.devices import DeviceKind
 
 
 def kwargs(air: SimulatedAir, **over: Any) -> dict[str, Any]:

@@ -17,13 +17,13 @@ from drivers.events import (
     Connecting,
     CuffPressure,
     DeviceEvent,
-    DeviceKind,
     Failed,
     FailureReason,
     PlethWave,
     Reading,
     ReadingValue,
 )
+from vocabulary.devices import DeviceKind
 
 BP = "C0:FF:EE:00:00:10"
 BM = "C0:FF:EE:00:00:11"

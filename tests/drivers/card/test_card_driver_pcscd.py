@@ -26,11 +26,11 @@ from drivers.events import (
     CardRemoved,
     Connected,
     DeviceEvent,
-    DeviceKind,
     Failed,
     FailureReason,
 )
 from kiosk_demo import cards as patients
+from vocabulary.devices import DeviceKind
 
 pytestmark = pytest.mark.integration
 

@@ -17,13 +17,14 @@ from drivers.camera.errors import CameraError, CameraErrorReason
 from drivers.camera.opencv_source import OpenCvFrameSource
 from drivers.camera.simulated import SimulatedFrameSource
 from drivers.camera.source import Frame
-from drivers.events import Connected, DeviceKind, Failed, FailureReason, QrIdentity
+from drivers.events import Connected, Failed, FailureReason, QrIdentity
 from drivers.qr.apcv_standin import TestApcvProfile, encode_payload
 from drivers.qr.detector import decode_qr
 from drivers.qr.driver import QrScannerDriver
 from drivers.qr.sim_frames import dark_frame, scene
 from kiosk_demo.keys import signing_key
 from kiosk_demo.qr_codes import demo_identity, phone_showing_identity
+from vocabulary.devices import DeviceKind
 
 ISSUED = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 NOW = ISSUED + dt.timedelta(minutes=1)

@@ -14,7 +14,6 @@ from drivers.base import Driver
 from drivers.events import (
     Connected,
     DeviceEvent,
-    DeviceKind,
     Disconnected,
     Failed,
     FailureReason,
@@ -23,6 +22,7 @@ from drivers.events import (
 )
 from drivers.serial.sim_accutorr import SerialFault, SimulatedAccutorr
 from drivers.serial.tensiometer import TensiometerDriver
+from vocabulary.devices import DeviceKind
 
 BP = DeviceKind.TENSIOMETER
 
