@@ -28,6 +28,7 @@ from app.ui.main_window import KioskWindow
 from app.ui.views import Presentation
 from drivers import events as dev
 from tests.controller.conftest import Kiosk, clock, kiosk  # noqa: F401 - fixtures
+from tests.packaging.cabin_site import filled_cabin
 from tests.ui.conftest import catalogues  # noqa: F401 - fixture
 from tests.ui.conftest import window as window  # noqa: F401 - fixture
 from tests.ui.sample_views import sample_views
@@ -216,24 +217,8 @@ def test_cold_start_of_kiosk_run_to_ready_next_to_a_bare_window(tmp_path: Path) 
     """Issue 14: the real `kiosk run` (cabin template filled, store key from a credentials
     directory, offscreen) from spawn to READY=1, and its RSS then, against a bare PySide6
     window in the same run. Aim: within 3x the bare window, RSS <= 120 MiB."""
-    import os
 
-    site = subprocess.run(  # noqa: S603
-        [
-            sys.executable,
-            str(ROOT / "packaging" / "ci" / "fill-site.py"),
-            str(tmp_path / "etc"),
-            str(ROOT / "kiosk_config" / "examples" / "cabin-template.toml"),
-            str(tmp_path / "data"),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    creds = tmp_path / "credentials"
-    creds.mkdir(mode=0o700)
-    (creds / "store.key").write_bytes(os.urandom(32).hex().encode())
-    (creds / "store.key").chmod(0o400)
+    site, creds = filled_cabin(tmp_path)
     env = {
         "PATH": "/usr/bin:/bin",
         "QT_QPA_PLATFORM": "offscreen",

@@ -18,6 +18,7 @@ from app.controller.call_launcher import KioskCallLauncher
 from app.controller.wiring import LeftOut
 from devtools.platform.testing import running_platform
 from kiosk_config import load_config
+from tests.packaging.cabin_site import filled_cabin
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -249,22 +250,7 @@ def test_five_taps_in_the_running_kiosks_welcome_corner_open_the_technician_sign
     import sys
 
     root = Path(__file__).resolve().parents[2]
-    site = subprocess.run(  # noqa: S603
-        [
-            sys.executable,
-            str(root / "packaging" / "ci" / "fill-site.py"),
-            str(tmp_path / "etc"),
-            str(root / "kiosk_config" / "examples" / "cabin-template.toml"),
-            str(tmp_path / "data"),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    creds = tmp_path / "credentials"
-    creds.mkdir(mode=0o700)
-    (creds / "store.key").write_bytes(os.urandom(32).hex().encode())
-    (creds / "store.key").chmod(0o400)
+    site, creds = filled_cabin(tmp_path)
     report = tmp_path / "report.json"
     done = subprocess.run(  # noqa: S603
         [sys.executable, "-c", TAP_AT_READY, "run", "--config", site],

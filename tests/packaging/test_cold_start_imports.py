@@ -10,10 +10,11 @@ after READY or on first use (docs/runtime.md, "Cold start"). Not timed.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.packaging.cabin_site import filled_cabin
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,22 +39,7 @@ sys.exit(main(sys.argv[1:]))
 def test_the_welcome_screen_is_up_before_the_call_stack_platform_clients_and_estimator(
     tmp_path: Path,
 ) -> None:
-    site = subprocess.run(  # noqa: S603
-        [
-            sys.executable,
-            str(ROOT / "packaging" / "ci" / "fill-site.py"),
-            str(tmp_path / "etc"),
-            str(ROOT / "kiosk_config" / "examples" / "cabin-template.toml"),
-            str(tmp_path / "data"),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    creds = tmp_path / "credentials"
-    creds.mkdir(mode=0o700)
-    (creds / "store.key").write_bytes(os.urandom(32).hex().encode())
-    (creds / "store.key").chmod(0o400)
+    site, creds = filled_cabin(tmp_path)
     report = tmp_path / "report.json"
     env = {
         "PATH": "/usr/bin:/bin",
