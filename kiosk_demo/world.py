@@ -5,6 +5,8 @@
         world.sims            # DemoSimulators: insert_card, show_qr, set_fault …
         world.set_network(False)   # the platform's health check fails: the kiosk goes offline
         world.console_url     # the doctor's console for a person with a browser
+        world.open_panel(assembly, window)  # the operator's window; it enrols the demo
+                                            # technician in the kiosk's store (below)
 
 Why in-process: one command, one loop, nothing left behind; the platform is
 the same aiohttp app `python -m devtools.platform` serves. coturn is used
@@ -14,14 +16,20 @@ host candidates, which is all loopback needs.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import logging
 import shutil
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from app.maintenance import totp
+from app.maintenance.roles import Role
+from app.maintenance.service import AccountService
 from devtools.platform.insi import install as insi_install
 from devtools.platform.signalling import install
 from devtools.platform.testing import PlatformHandle, running_platform
@@ -32,6 +40,61 @@ log = logging.getLogger(__name__)
 
 DEMO_DOCTORS = (("dr-martin", "password"), ("dr-diallo", "password"))
 DEMO_HEALTH_INTERVAL_S = 2.0  # the operator's "cut the network" shows within ~4 s
+
+# TEST ONLY: the demo's technician. The password is public on purpose (the operator
+# panel shows it); the TOTP secret is made at enrolment, kept 0600 in the demo's data
+# folder, never in the repository. A cabin's accounts are made with `kiosk accounts add`.
+DEMO_TECHNICIAN_USERNAME = "technicien.demo"
+DEMO_TECHNICIAN_NAME = "Technicien de la démonstration"
+DEMO_TECHNICIAN_PASSWORD = "Lavande-Orage-73-Pilote"  # noqa: S105 - the demo's, shown on purpose
+DEMO_TECHNICIAN_FILE = "demo-technician.json"
+
+
+@dataclass(frozen=True)
+class DemoTechnician:
+    """The demo technician's sign-in: what the operator panel shows, a code computed now."""
+
+    username: str
+    password: str
+    totp_secret: str
+
+    def code(self, now: datetime | None = None) -> str:
+        """The code the technician's authenticator app would show at `now`."""
+        return totp.code_at(self.totp_secret, now or datetime.now(UTC))
+
+
+async def demo_technician(accounts: AccountService, data_dir: Path) -> DemoTechnician:
+    """The demo's technician account in the kiosk's own store: made once, found again after.
+
+    Through `AccountService.create_account`, the path `kiosk accounts add` takes
+    (argon2id, the password policy, an `account.created` audit row): no account is
+    slipped into the store behind the service. The TOTP secret is written to
+    `data_dir/demo-technician.json` (0600) so a second demo run on the same data
+    finds it. If the store has the account but the file is gone (the secret is lost
+    with it), a new account `technicien.demo2`, … is made: an account is never
+    shared nor reset behind its owner's back.
+    """
+    path = data_dir / DEMO_TECHNICIAN_FILE
+    existing = {a.username for a in await accounts.list_accounts()}
+    if path.exists():
+        saved = json.loads(path.read_text())
+        if saved.get("username") in existing:
+            return DemoTechnician(saved["username"], DEMO_TECHNICIAN_PASSWORD, saved["secret"])
+    n = 1
+    while (username := DEMO_TECHNICIAN_USERNAME + (str(n) if n > 1 else "")) in existing:
+        n += 1
+    enrolment = await accounts.create_account(
+        username,
+        DEMO_TECHNICIAN_NAME,
+        Role.TECHNICIAN,
+        DEMO_TECHNICIAN_PASSWORD,
+        actor="demo:operator",
+    )
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(json.dumps({"username": username, "secret": enrolment.totp_secret}))
+    log.info("demo: technician account %s made", username)
+    return DemoTechnician(username, DEMO_TECHNICIAN_PASSWORD, enrolment.totp_secret)
 
 
 class DemoWorldError(RuntimeError):
@@ -46,6 +109,9 @@ class DemoWorld:
     turn: Any  # devtools.turn.TurnServer or None
     base_url: str
     online: bool = True
+    data_dir: Path | None = None
+    technician: DemoTechnician | None = None
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def console_url(self) -> str:
@@ -63,13 +129,41 @@ class DemoWorld:
     def camera(self) -> str | None:
         return next((d.id for d in self.config.devices if d.kind.value == "camera"), None)
 
-    def open_panel(self, assembly: Any) -> Any:
-        """The operator's window beside the kiosk's (app/main.py calls this once it shows)."""
+    def technician_login(self) -> tuple[str, str, str] | None:
+        """The demo technician's username, password and current code (None until enrolled)."""
+        who = self.technician
+        return None if who is None else (who.username, who.password, who.code())
+
+    async def enrol_technician(self, accounts: AccountService) -> DemoTechnician:
+        data_dir = self.data_dir or self.platform.db_path.parent
+        self.technician = await demo_technician(accounts, data_dir)
+        return self.technician
+
+    def open_panel(self, assembly: Any, window: Any = None) -> Any:
+        """The operator's window beside the kiosk's (app/main.py calls this once it shows).
+
+        It enrols the demo technician in the kiosk's store (a task: argon2 takes a
+        moment) and hands the panel the kiosk window's own way into maintenance
+        (`KioskWindow.open_maintenance`, the door the five taps open). `window`:
+        the kiosk's window; when not given it is the application's top-level window
+        that has that door.
+        """
         from app.ui.operator_panel import OperatorPanel
 
-        panel = OperatorPanel(assembly, self)
+        accounts = getattr(assembly, "accounts", None)
+        if isinstance(accounts, AccountService):
+            task = asyncio.ensure_future(self._enrol_quietly(accounts))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        panel = OperatorPanel(assembly, self, maintenance=window or _kiosk_window())
         panel.show()
         return panel
+
+    async def _enrol_quietly(self, accounts: AccountService) -> None:
+        try:
+            await self.enrol_technician(accounts)
+        except Exception as exc:  # the demo goes on without the technician's button
+            log.warning("demo: technician account not made (%s)", type(exc).__name__)
 
     def banner(self) -> str:
         who = ", ".join(f"{login} / {password}" for login, password in DEMO_DOCTORS)
@@ -78,6 +172,15 @@ class DemoWorld:
             f"demo: platform data in {self.platform.db_path}"
             + ("; TURN relay on " + self.turn.url if self.turn is not None else "")
         )
+
+
+def _kiosk_window() -> Any:
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return None
+    return next((w for w in app.topLevelWidgets() if hasattr(w, "open_maintenance")), None)
 
 
 def _check_card_reader(hub: DemoSimulators, *, required: bool) -> None:
@@ -173,7 +276,7 @@ async def demo_world(
             await hub.start()  # pcscd + vpcd first, before anything touches PC/SC
             try:
                 _check_card_reader(hub, required=require_card_reader)
-                yield DemoWorld(site, hub, handle, relay, base_url)
+                yield DemoWorld(site, hub, handle, relay, base_url, data_dir=data_dir)
             finally:
                 await hub.stop()
     finally:

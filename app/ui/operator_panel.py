@@ -7,6 +7,16 @@ decodes it), a device fault is the simulator's own, and "cut the network"
 makes the reference platform's health check fail (the network monitor sees
 it). So what the kiosk does is what it would do in a cabin.
 
+Maintenance: the demo enrols a technician account in the kiosk's store
+(kiosk_demo/world.py, through the accounts service as `kiosk accounts add`
+does). The panel shows that account's username, password and the TOTP code
+of the moment, as the technician's phone would, and "Ouvrir la maintenance"
+opens the kiosk's own sign-in page through the window's door
+(`KioskWindow.open_maintenance`, the one the five taps open: welcome screen
+only). The operator types what the panel shows; the kiosk checks it like any
+sign-in (argon2id, TOTP once, lockout, audit). No way around the sign-in is
+added to the kiosk.
+
 The panel is for the person running the demo, not for the patient; its
 captions are French with catalogue ids (`operator.*`) so they can be
 translated like every other word.
@@ -19,6 +29,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from app.ui.i18n import Catalogues, Msg
@@ -57,6 +68,11 @@ FIXED_IDS = (
     "operator.network.restore",
     "operator.network.is_cut",
     "operator.network.is_restored",
+    "operator.maintenance",
+    "operator.maintenance.open",
+    "operator.maintenance.login",
+    "operator.maintenance.waiting",
+    "operator.maintenance.opened",
 )
 
 
@@ -98,14 +114,30 @@ class DemoControls(Protocol):
 
     def banner(self) -> str: ...
 
+    def technician_login(self) -> tuple[str, str, str] | None:
+        """The demo technician's username, password and code of the moment (None: not yet)."""
+        ...
+
+
+class MaintenanceDoor(Protocol):
+    """The kiosk window's way into maintenance (`KioskWindow.open_maintenance`)."""
+
+    def open_maintenance(self) -> None: ...
+
 
 class OperatorPanel(QWidget):
     def __init__(
-        self, assembly: object, world: DemoControls, catalogues: Catalogues | None = None
+        self,
+        assembly: object,
+        world: DemoControls,
+        catalogues: Catalogues | None = None,
+        *,
+        maintenance: MaintenanceDoor | None = None,
     ) -> None:
         super().__init__()
         self.assembly = assembly
         self.world = world
+        self.door = maintenance
         self.cat = catalogues or Catalogues()
         self.tasks: set[asyncio.Task[None]] = set()
         self.setWindowTitle(self._t("operator.title", "Démo — opérateur"))
@@ -178,6 +210,26 @@ class OperatorPanel(QWidget):
             "globe",
             self._network(True),
         )
+        self.login: QLabel | None = None
+        if maintenance is not None:
+            group = self._group(layout, "operator.maintenance", "Maintenance (technicien)")
+            self.login = QLabel(self._t("operator.maintenance.waiting", "Compte en création…"))
+            self.login.setObjectName("operator-technician")
+            self.login.setWordWrap(True)
+            group.addWidget(self.login, 0, 0, 1, 2)
+            self._button(
+                group,
+                2,
+                "operator.maintenance.open",
+                self._t("operator.maintenance.open", "Ouvrir la maintenance"),
+                "lock",
+                self._open_maintenance,
+            )
+            self.login_timer = QTimer(self)
+            self.login_timer.setInterval(1000)
+            self.login_timer.timeout.connect(self.show_login)
+            self.login_timer.start()
+            self.show_login()
         self.resize(560, 720)
 
     # -- building ------------------------------------------------------------------------
@@ -255,6 +307,34 @@ class OperatorPanel(QWidget):
             )
 
         return fail
+
+    def show_login(self) -> None:
+        """The demo technician's sign-in as their phone would show it, the code of now."""
+        login = self.world.technician_login()
+        if self.login is None or login is None:
+            return
+        username, password, code = login
+        self.login.setText(
+            self._t(
+                "operator.maintenance.login",
+                "Identifiant : {username}\nMot de passe : {password}\nCode : {code}",
+                username=username,
+                password=password,
+                code=code,
+            )
+        )
+
+    def _open_maintenance(self) -> None:
+        """The kiosk's own sign-in page, as five taps in the welcome corner open it."""
+        if self.door is None:
+            return
+        self.door.open_maintenance()
+        self.status.setText(
+            self._t(
+                "operator.maintenance.opened",
+                "La connexion du technicien s'ouvre sur le kiosque (depuis l'accueil seulement).",
+            )
+        )
 
     def _network(self, online: bool) -> Callable[[], None]:
         def switch() -> None:
