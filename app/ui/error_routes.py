@@ -43,11 +43,30 @@ def install_qt_message_filter() -> None:
 
 
 def install_error_routes(window: CalmErrorScreen) -> None:
-    """Unexpected errors from Qt slots and asyncio tasks go to the calm screen, type only in logs."""
+    """Unexpected errors from Qt slots and asyncio tasks go to the calm screen, type only in logs.
+
+    Showing the calm screen runs Qt slots too (the incident's receivers, the screen's
+    build); one of them failing calls the excepthook again from inside
+    `show_calm_error`. That error is logged and not shown again: re-entering would
+    recurse until the interpreter overflows and the kiosk dies (seen in a soak).
+    """
+    showing: list[bool] = []  # non-empty while the calm screen is being shown
+
+    def calm(exc: BaseException) -> None:
+        if showing:
+            log.error(
+                "error while showing the calm screen (%s): not shown again", type(exc).__name__
+            )
+            return
+        showing.append(True)
+        try:
+            window.show_calm_error(exc)
+        finally:
+            showing.clear()
 
     def excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         log.error("unexpected error (%s)", kind.__name__)
-        window.show_calm_error(exc)
+        calm(exc)
 
     def loop_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         exc = context.get("exception")
@@ -60,7 +79,7 @@ def install_error_routes(window: CalmErrorScreen) -> None:
             )
             return
         log.error("unexpected error in a task (%s)", type(exc).__name__)
-        window.show_calm_error(exc)
+        calm(exc)
 
     sys.excepthook = excepthook
     with contextlib.suppress(RuntimeError):

@@ -136,14 +136,31 @@ class Driver:
     _n: int = 0
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     patient: Any = None
+    closing: bool = False
 
     def attached(self, running: Any) -> None:
         """probe.on_attach: the window is up; start the hands and the sampler."""
         self._samples = open(self.out / "samples.jsonl", "a", buffering=1, encoding="utf-8")  # noqa: SIM115
+        asyncio.get_running_loop().call_soon(self._hear_the_stop)  # after app.main's own handler
         for coro in (self.sampler(running), self.play(running)):
             task = asyncio.ensure_future(coro)
             self._tasks.add(task)
             task.add_done_callback(self._done)
+
+    def _hear_the_stop(self) -> None:
+        """The soak ends by SIGTERM: a session the stop cuts short is not a failed session.
+
+        The kiosk's own handler (app.main) closes its parts in order; the loop then
+        stops under the patient's hands, whose next await raises. Wrapped, not replaced.
+        """
+        kiosk_handler = signal.getsignal(signal.SIGTERM)
+
+        def heard(signum: int, frame: Any) -> None:
+            self.closing = True
+            if callable(kiosk_handler):
+                kiosk_handler(signum, frame)
+
+        signal.signal(signal.SIGTERM, heard)
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
@@ -193,6 +210,9 @@ class Driver:
             try:
                 await patient.session()
             except Exception as exc:  # a failed session is a figure, not the end of the soak
+                if self.closing:  # the soak's end stopped the kiosk under this session
+                    self.write({"event": "session-interrupted", "state": patient.state()})
+                    return
                 consecutive += 1
                 self.failures.append(
                     {
@@ -205,6 +225,7 @@ class Driver:
                 self.write({"event": "session-failed", **self.failures[-1]})
                 if consecutive >= MAX_CONSECUTIVE_FAILURES:
                     self.write({"event": "driver-stuck"})
+                    self.closing = True
                     os.kill(os.getpid(), signal.SIGTERM)  # close cleanly; the soak reads why
                     return
                 await patient.recover()

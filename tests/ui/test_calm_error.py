@@ -80,3 +80,25 @@ async def test_an_asyncio_notice_without_an_exception_is_only_logged(
     routes.call_exception_handler({"message": "Task failed", "exception": RuntimeError("x")})
     QApplication.processEvents()
     assert way.screen() is ScreenId.ERROR
+
+
+async def test_an_error_while_the_calm_screen_shows_is_logged_not_shown_again(
+    way: Driver, routes: asyncio.AbstractEventLoop, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A receiver of the calm screen's own incident fails: Qt calls the excepthook again
+    from inside show_calm_error. It must not recurse (the soak saw the interpreter overflow)."""
+    failures: list[str] = []
+
+    def failing_receiver(incident: object) -> None:
+        failures.append("raised")
+        raise RuntimeError("a receiver of the incident fails")
+
+    way.window.incidents.connect(failing_receiver)
+    try:
+        routes.call_exception_handler({"message": "Task failed", "exception": KeyError("x")})
+        QApplication.processEvents()
+    finally:
+        way.window.incidents.disconnect(failing_receiver)
+    assert failures == ["raised"]  # once: the second error was not shown again
+    assert "error while showing the calm screen (RuntimeError)" in caplog.text
+    assert way.screen() is ScreenId.ERROR
