@@ -508,6 +508,22 @@ class EmergencyNumbers(_Strict):
     )
 
 
+class Printer(_Strict):
+    """The cabin's printer, a CUPS queue (docs/printing.md). No section: no printer, and the
+    end screen's "Print" says so and points to the QR codes."""
+
+    queue: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,127}$")] = Field(
+        description="Name of the CUPS queue the kiosk prints to (lpstat -p lists them)."
+    )
+    server: PathText | None = Field(
+        default=None,
+        description="CUPS server (socket path or host:port); none: the machine's own CUPS.",
+    )
+    timeout_s: Annotated[float, Field(gt=0, le=600)] = Field(
+        default=120.0, description="How long one document may take before it counts as failed."
+    )
+
+
 class KioskConfig(_Strict):
     site: Site
     languages: tuple[Literal["fr", "en", "ar"], ...] = Field(
@@ -523,6 +539,7 @@ class KioskConfig(_Strict):
         default=(), description="Places for an in-person consultation (charte §1.2)."
     )
     emergency: EmergencyNumbers = Field(default_factory=EmergencyNumbers)
+    printer: Printer | None = Field(default=None, description="The cabin's printer, if any.")
 
     @model_validator(mode="after")
     def _unique_device_ids(self) -> KioskConfig:
