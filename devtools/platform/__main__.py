@@ -1,4 +1,5 @@
-"""`python -m devtools.platform [--host H --port P --db FILE]` or `... dump [--db FILE]`."""
+"""`python -m devtools.platform --cabin ID:SECRET_FILE[:DOCTORS] [--host H --port P --db FILE]`,
+`... --open-test-mode` (anonymous kiosks: tests and the demo only), or `... dump [--db FILE]`."""
 
 from __future__ import annotations
 
@@ -23,6 +24,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tls-cert", help="server certificate (PEM) to serve HTTPS")
     parser.add_argument("--tls-key", help="key of the server certificate")
     parser.add_argument("--client-ca", help="CA that signs cabin client certificates (mutual TLS)")
+    parser.add_argument(
+        "--cabin",
+        action="append",
+        metavar="ID:SECRET_FILE[:DOCTOR,…]",
+        help="enrol a cabin (its provisioning secret in hex, the doctors it is routed to); "
+        "repeat for each cabin",
+    )
+    parser.add_argument(
+        "--open-test-mode",
+        action="store_true",
+        help="DANGER: no cabin authentication at all (anonymous kiosks); tests and the demo only",
+    )
     sub = parser.add_subparsers(dest="command")
     dump_parser = sub.add_parser(
         "dump", help="print every stored resource as one collection Bundle"

@@ -34,7 +34,15 @@ from typing import Any
 from aiohttp import web
 
 from devtools.platform import jsontext
-from devtools.platform.cabins import CABINS_KEY, CabinRegistry
+from devtools.platform.cabins import (
+    CABIN_OF_REQUEST,
+    CABINS_KEY,
+    OPEN_TEST_MODE_KEY,
+    OPEN_TEST_MODE_REFUSAL,
+    CabinRegistry,
+    OpenTestModeNotAsked,
+    warn_open_test_mode,
+)
 from devtools.platform.fleet import add_fleet_routes
 from devtools.platform.outcome import PlatformError, operation_outcome
 from devtools.platform.storage import PlatformStore
@@ -83,12 +91,14 @@ async def cabin_auth_middleware(
     if cabins is None or (path != "/" and path.startswith(_OPEN_PREFIXES)):
         response: web.StreamResponse = await handler(request)
         return response
-    if cabins.cabin_of_header(request.headers.get("Authorization", "")) is None:
+    cabin = cabins.cabin_of_header(request.headers.get("Authorization", ""))
+    if cabin is None:
         stats = request.app[STATS_KEY]
         stats["status_401"] = stats.get("status_401", 0) + 1
         return fhir_response(
             operation_outcome("security", "A cabin token is required (Bearer)."), 401
         )
+    request[CABIN_OF_REQUEST] = cabin  # the handlers check what the body claims against it
     response = await handler(request)
     return response
 
@@ -255,11 +265,24 @@ def create_app(
     extensions: Sequence[Extension] = (),
     fhir: FhirOptions | None = None,
     cabins: CabinRegistry | None = None,
+    open_test_mode: bool = False,
 ) -> web.Application:
-    """`cabins`: the enrolled cabins; when given, every kiosk channel needs a cabin token."""
+    """`cabins`: the enrolled cabins; every kiosk channel needs a cabin token.
+
+    Without them the platform refuses to be built (`OpenTestModeNotAsked`) unless the
+    open test mode is asked by name, `open_test_mode=True`: anonymous kiosks, said
+    loudly at start. Only tests and the demo ask for it (docs/threat-model.md).
+    """
+    if cabins is None and not open_test_mode:
+        raise OpenTestModeNotAsked(OPEN_TEST_MODE_REFUSAL)
+    if cabins is not None and open_test_mode:
+        raise ValueError("Enrolled cabins and the open test mode exclude each other.")
     app = web.Application(client_max_size=32 * 1024 * 1024, middlewares=[cabin_auth_middleware])
     if cabins is not None:
         app[CABINS_KEY] = cabins
+    else:
+        app[OPEN_TEST_MODE_KEY] = True
+        warn_open_test_mode("platform")
     store = PlatformStore(db_path)
     app[STORE_KEY] = store
     app[HEALTH_KEY] = {"ok": True}

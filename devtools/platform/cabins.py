@@ -21,8 +21,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import re
 import secrets
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -162,3 +164,27 @@ class CabinRegistry:
 
 
 CABINS_KEY = web.AppKey("platform_cabins", CabinRegistry)
+OPEN_TEST_MODE_KEY = web.AppKey("platform_open_test_mode", bool)
+CABIN_OF_REQUEST = web.RequestKey("telecabine_cabin_id", str)  # the cabin its token proved
+
+log = logging.getLogger(__name__)
+
+OPEN_TEST_MODE_REFUSAL = (
+    "The reference platform authenticates kiosks: give it the enrolled cabins "
+    "(a CabinRegistry; --cabin on the command line), or ask for the open test mode "
+    "by name (open_test_mode=True; --open-test-mode), which only tests and the demo use."
+)
+OPEN_TEST_MODE_BANNER = (
+    "!!! OPEN TEST MODE: kiosks are NOT authenticated on this platform (no cabin token "
+    "on FHIR, signalling, INSi, heartbeat, document links). Tests and the demo only. !!!"
+)
+
+
+class OpenTestModeNotAsked(ValueError):
+    """A platform without enrolled cabins was started without asking for the open test mode."""
+
+
+def warn_open_test_mode(where: str) -> None:
+    """Say it loudly: in the log (warning) and on standard error."""
+    log.warning("%s (%s)", OPEN_TEST_MODE_BANNER, where)
+    print(f"{OPEN_TEST_MODE_BANNER} ({where})", file=sys.stderr, flush=True)

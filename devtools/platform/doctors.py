@@ -157,3 +157,37 @@ class LoginGuard:
             if count >= after:
                 delay = min(LOCKOUT_BASE_S * 2 ** (count - after), LOCKOUT_MAX_S)
                 self._locked_until[key] = self.now() + delay
+
+
+@dataclass
+class StaffLogin:
+    """The platform's one login for its people (doctors, and the staff who watch the fleet).
+
+    The doctor's console (`POST /console/api/login`) and the fleet page
+    (`POST /fleet/login`) both go through `attempt`: the same accounts, the same
+    `LoginGuard` (lockout with a growing delay, every attempt traced) and the same
+    session tokens, so guessing on one door counts on the other.
+    """
+
+    directory: DoctorDirectory
+    guard: LoginGuard
+    sessions: LoginSessions
+
+    def attempt(
+        self, login: str, password: str, address: str
+    ) -> tuple[str, DoctorAccount | None, float]:
+        """(outcome, the account when accepted, seconds left when locked).
+
+        While locked the password is not even checked: guessing gains nothing."""
+        wait = self.guard.retry_after(login, address)
+        if wait > 0:
+            self.guard.record(login, address, "locked")
+            return "locked", None, wait
+        account = self.directory.verify(login, password)
+        outcome = "accepted" if account is not None else "refused"
+        self.guard.record(login, address, outcome)
+        return outcome, account, 0.0
+
+    def account_of(self, token: str) -> DoctorAccount | None:
+        login = self.sessions.login_of(token) if token else None
+        return self.directory.get(login) if login else None

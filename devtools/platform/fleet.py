@@ -5,10 +5,17 @@
   (`service.instance.id`); its latest heartbeat is kept, one row per cabin.
   Malformed → 400 with a `google.rpc.Status`-shaped body, as the OTLP/HTTP
   specification asks; any other Content-Type → 415; over 1 MiB → 413.
+  With cabins enrolled the request carries the cabin's token (checked by the
+  platform's middleware) and may only speak for that cabin: a resource naming
+  another `service.instance.id` is refused whole (403), nothing kept.
 - `GET /fleet`: an HTML page (French) for the people who run the fleet: each
   cabin with when it was last heard from, version, queue, oldest unsent,
   quarantine, free disk, last sync, open incidents and devices. A cabin not
   heard from for more than three of its own intervals is "silencieuse".
+  Behind the platform's staff login (`POST /fleet/login`, a form): the same
+  accounts, lockout and trace as the doctor's console (`StaffLogin`), the session
+  in an HttpOnly, SameSite=Strict cookie scoped to `/fleet` (or a console token as
+  `Authorization: Bearer`). Without a login the page is a login form (401).
 
 Why a table of our own in the platform's SQLite file: the latest state per
 cabin survives a restart of the platform, and the FHIR store stays as it is
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -33,6 +41,11 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+
+from devtools.platform.cabins import CABIN_OF_REQUEST
+from devtools.platform.doctors import StaffLogin
+
+log = logging.getLogger(__name__)
 
 METRICS_PATH = "/v1/metrics"
 FLEET_PATH = "/fleet"
@@ -397,6 +410,9 @@ class Fleet:
 
 
 FLEET_KEY = web.AppKey("platform_fleet", Fleet)
+STAFF_KEY = web.AppKey("platform_staff_login", StaffLogin)  # set by the signalling's install
+STAFF_COOKIE = "tc_staff"
+FLEET_LOGIN_PATH = FLEET_PATH + "/login"
 
 
 def _status(code: int, http_status: int, message: str) -> web.Response:
@@ -417,16 +433,93 @@ async def metrics_handler(request: web.Request) -> web.Response:
         cabins = parse_export(body)
     except OtlpFormatError as exc:
         return _status(3, 400, str(exc))
+    proven = request.get(CABIN_OF_REQUEST)
+    if proven is not None and any(c.cabin_id != proven for c in cabins):
+        log.warning("heartbeat refused: it speaks for another cabin than its token's")
+        return _status(7, 403, "A cabin may only send its own heartbeat.")  # PERMISSION_DENIED
     received = fleet.now()
     for cabin in cabins:
         fleet.store.keep(cabin, received)
     return web.json_response({})  # ExportMetricsServiceResponse: everything accepted
 
 
+_NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _login_page(message: str | None = None) -> str:
+    note = f'<p role="alert">{html.escape(message)}</p>' if message else ""
+    return (
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+        "<title>Parc des cabines — connexion</title></head>"
+        '<body style="font-family:sans-serif;max-width:30rem;margin:2rem auto">'
+        f"<h1>Parc des cabines</h1><p>Connectez-vous avec votre compte de la plateforme.</p>{note}"
+        f'<form method="post" action="{FLEET_LOGIN_PATH}">'
+        '<p><label>Identifiant <input name="login" autocomplete="username" required></label></p>'
+        '<p><label>Mot de passe <input name="password" type="password" '
+        'autocomplete="current-password" required></label></p>'
+        "<p><button>Se connecter</button></p></form></body></html>"
+    )
+
+
+def _staff_of(request: web.Request) -> StaffLogin | None:
+    return request.app.get(STAFF_KEY)
+
+
 async def fleet_handler(request: web.Request) -> web.Response:
+    staff = _staff_of(request)
+    if staff is None:
+        return web.Response(
+            text="Aucune connexion du personnel sur cette plateforme.",
+            status=403,
+            headers=_NO_STORE,
+        )
+    bearer = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    token = request.cookies.get(STAFF_COOKIE) or bearer
+    if staff.account_of(token) is None:
+        return web.Response(
+            text=_login_page(), status=401, content_type="text/html", headers=_NO_STORE
+        )
     fleet = request.app[FLEET_KEY]
     page = render_fleet(list(fleet.store.cabins()), fleet.now())
-    return web.Response(text=page, content_type="text/html", charset="utf-8")
+    return web.Response(text=page, content_type="text/html", charset="utf-8", headers=_NO_STORE)
+
+
+async def fleet_login(request: web.Request) -> web.Response:
+    """`POST /fleet/login` (a form): the console's login, then the fleet page's cookie."""
+    staff = _staff_of(request)
+    if staff is None:
+        return web.Response(text="Aucune connexion du personnel.", status=403, headers=_NO_STORE)
+    form = await request.post()
+    login, password = str(form.get("login", ""))[:200], str(form.get("password", ""))[:1024]
+    outcome, account, wait = staff.attempt(login, password, request.remote or "?")
+    if outcome == "locked":
+        log.warning("fleet login refused: locked (%d s left)", int(wait))
+        minutes = max(1, round(wait / 60))
+        return web.Response(
+            text=_login_page(f"Trop d'essais : connexion bloquée. Réessayez dans {minutes} min."),
+            status=429,
+            content_type="text/html",
+            headers={**_NO_STORE, "Retry-After": str(max(1, int(wait + 0.999)))},
+        )
+    if account is None:
+        log.warning("fleet login refused")
+        return web.Response(
+            text=_login_page("Identifiant ou mot de passe incorrect."),
+            status=401,
+            content_type="text/html",
+            headers=_NO_STORE,
+        )
+    log.info("fleet login accepted")
+    response = web.Response(status=303, headers={**_NO_STORE, "Location": FLEET_PATH})
+    response.set_cookie(
+        STAFF_COOKIE,
+        staff.sessions.open(account.login),
+        path=FLEET_PATH,
+        httponly=True,
+        secure=request.secure,
+        samesite="Strict",
+    )
+    return response
 
 
 def add_fleet_routes(app: web.Application, db_path: str | Path) -> None:
@@ -435,6 +528,7 @@ def add_fleet_routes(app: web.Application, db_path: str | Path) -> None:
     app[FLEET_KEY] = fleet
     app.router.add_post(METRICS_PATH, metrics_handler)
     app.router.add_get(FLEET_PATH, fleet_handler)
+    app.router.add_post(FLEET_LOGIN_PATH, fleet_login)
 
     async def close(_app: web.Application) -> None:
         fleet.store.close()

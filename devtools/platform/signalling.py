@@ -43,9 +43,24 @@ from aiohttp import WSMsgType, web
 
 from app.call import messages as m
 from app.call.errors import SignallingErrorReason, SignallingProtocolError
-from devtools.platform.cabins import CABINS_KEY, CabinAuthRefused, CabinRegistry
-from devtools.platform.doctors import DoctorAccount, DoctorDirectory, LoginGuard, LoginSessions
-from devtools.turn import rest_credential
+from devtools.platform.cabins import (
+    CABINS_KEY,
+    OPEN_TEST_MODE_KEY,
+    OPEN_TEST_MODE_REFUSAL,
+    CabinAuthRefused,
+    CabinRegistry,
+    OpenTestModeNotAsked,
+    warn_open_test_mode,
+)
+from devtools.platform.doctors import (
+    DoctorAccount,
+    DoctorDirectory,
+    LoginGuard,
+    LoginSessions,
+    StaffLogin,
+)
+from devtools.platform.fleet import STAFF_KEY
+from devtools.turn import TurnAdmin, TurnAdminError, rest_credential
 
 log = logging.getLogger(__name__)
 
@@ -255,6 +270,10 @@ class Room:
     ended: bool = False
     since: float = field(default_factory=time.time)
     kiosk_gone_at: float | None = None  # the hub's clock when the kiosk's socket went away
+    # This call's tag in its TURN usernames ("<expiry>:<who>.<call_ref>"): at hang-up the
+    # platform cancels every relay session whose username holds it (docs/call.md).
+    call_ref: str = field(default_factory=lambda: secrets.token_hex(8))
+    turn_valid_until: float = 0.0  # wall clock: the latest expiry minted for this call
 
     def status(self) -> str:
         if self.kiosk is None:
@@ -274,17 +293,30 @@ class Room:
         }
 
 
-CALL_TURN_TTL_S = 2 * 3600.0  # a consultation's longest; coturn refuses the credential after
+# How long a minted TURN credential opens new allocations. coturn checks the REST
+# username's timestamp only when a relay session first authenticates (its Allocate),
+# never on Refresh (coturn 4.6 ns_turn_server.c check_stun_auth: the session keeps the
+# key; tested in tests/platform/test_turn_revocation.py), so the credential need only
+# outlive the allocation's setup: the kiosk asks one at each negotiation, the doctor's
+# page gets one with the patient and before each offer. The allocations themselves are
+# ended at hang-up through coturn's CLI (`TurnRest.admin`).
+CALL_TURN_TTL_S = 120.0
+TURN_SWEEP_MARGIN_S = 15.0  # ended calls are swept this long past their last expiry
 
 
 @dataclass(frozen=True)
 class TurnRest:
     """coturn's TURN REST scheme: the platform shares `secret` with coturn
-    (`use-auth-secret`) and mints, per call, credentials that end `ttl_s` later."""
+    (`use-auth-secret`) and mints, per call, credentials that end `ttl_s` later.
+
+    `admin`: coturn's management CLI; when given, the relay sessions of a call are
+    cancelled at its end (and again while its credentials could still allocate), so a
+    credential stops working with its call, not only at its expiry."""
 
     urls: tuple[str, ...]
     secret: str = field(repr=False)
     ttl_s: float = CALL_TURN_TTL_S
+    admin: TurnAdmin | None = None
 
 
 @dataclass
@@ -337,10 +369,13 @@ class Hub:
         self.room_grace_s = room_grace_s
         self.guard = guard or LoginGuard()
         self.logins = LoginSessions()
+        self.staff = StaffLogin(directory, self.guard, self.logins)
         self.rooms: dict[str, Room] = {}
         self.cabin_of_session: dict[str, str] = {}  # for the document links asked after the call
         self.doctor_sockets: dict[web.WebSocketResponse, DoctorAccount] = {}
         self.kiosk_sockets: set[web.WebSocketResponse] = set()
+        self.ended_calls: dict[str, float] = {}  # call_ref → its credentials' last expiry
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     # ---- HTTP --------------------------------------------------------------------------
 
@@ -350,10 +385,8 @@ class Hub:
             login, password = str(body["login"]), str(body["password"])
         except (ValueError, KeyError, TypeError):
             return web.json_response({"error": "Identifiant et mot de passe requis."}, status=400)
-        address = request.remote or "?"
-        wait = self.guard.retry_after(login, address)
-        if wait > 0:
-            self.guard.record(login, address, "locked")
+        outcome, account, wait = self.staff.attempt(login, password, request.remote or "?")
+        if outcome == "locked":
             log.warning("console login refused: locked (%d s left)", int(wait))
             return web.json_response(
                 {
@@ -363,14 +396,11 @@ class Hub:
                 status=429,
                 headers={"Retry-After": str(max(1, int(wait + 0.999)))},
             )
-        account = self.directory.verify(login, password)
         if account is None:
-            self.guard.record(login, address, "refused")
             log.warning("console login refused")
             return web.json_response(
                 {"error": "Identifiant ou mot de passe incorrect."}, status=401
             )
-        self.guard.record(login, address, "accepted")
         token = self.logins.open(account.login)
         log.info("console login accepted")
         return web.json_response({"token": token, "doctor": account.identity.to_json()})
@@ -452,15 +482,65 @@ class Hub:
         ]
         for sid in gone:
             room = self.rooms.pop(sid)
-            room.ended = True
+            self._call_over(room)
             log.info("signalling: a room expired after its kiosk left")
         return gone
+
+    # ---- TURN: a credential stops working with its call -----------------------------------
+
+    def _call_over(self, room: Room) -> None:
+        """The room's call is over: remember its TURN tag and cancel its relay sessions."""
+        room.ended = True
+        if self.ice.turn is None:
+            return
+        self.ended_calls[room.call_ref] = max(room.turn_valid_until, time.time())
+        self._spawn(self.end_turn_sessions())
+
+    def _spawn(self, coroutine: Any) -> None:
+        try:
+            task = asyncio.get_running_loop().create_task(coroutine)
+        except RuntimeError:  # no loop (a synchronous test of sweep): the sweeper will do it
+            coroutine.close()
+            return
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def end_turn_sessions(self) -> int:
+        """Cancel the coturn sessions of ended calls; how many were cancelled.
+
+        Called at each hang-up and by the sweeper: a credential minted shortly before the
+        end could still open an allocation until its expiry, so an ended call is swept
+        until `TURN_SWEEP_MARGIN_S` past its last expiry. Without `admin` the credential
+        ends at its expiry only (and its allocations with their lifetime), said in the log.
+        """
+        turn = self.ice.turn
+        if turn is None or not self.ended_calls:
+            return 0
+        now = time.time()
+        for ref, until in list(self.ended_calls.items()):
+            if now > until + TURN_SWEEP_MARGIN_S:
+                del self.ended_calls[ref]
+        if turn.admin is None:
+            log.warning("TURN: no coturn CLI configured, a call's relay ends at its expiry only")
+            self.ended_calls.clear()
+            return 0
+        cancelled = 0
+        for ref in list(self.ended_calls):
+            try:
+                cancelled += await turn.admin.cancel(ref)
+            except TurnAdminError as exc:
+                log.warning("TURN: relay sessions of an ended call not cancelled (%s)", exc)
+                break
+        if cancelled:
+            log.info("TURN: %d relay session(s) of ended calls cancelled", cancelled)
+        return cancelled
 
     async def sweep_forever(self, period_s: float = 5.0) -> None:
         while True:
             await asyncio.sleep(period_s)
             if self.sweep():
                 await self._broadcast_lists()
+            await self.end_turn_sessions()
 
     # ---- kiosk -------------------------------------------------------------------------
 
@@ -559,9 +639,20 @@ class Hub:
             )
             await self._broadcast_lists()
         elif isinstance(message, _FROM_KIOSK):
+            if isinstance(message, m.Offer) and room.doctor is not None and self.ice.turn:
+                # Every offer (a first one or a restart) makes the page open a new peer
+                # connection: it gets a fresh credential for it, the last one may be over.
+                await self._send(
+                    room.doctor_ws,
+                    {
+                        "type": "patient",
+                        **room.listing(),
+                        "iceServers": self.call_ice(room.doctor.login, room),
+                    },
+                )
             await self._send(room.doctor_ws, message)
             if isinstance(message, m.Bye):
-                room.ended = True
+                self._call_over(room)
                 self.rooms.pop(room.session_id, None)
                 await self._broadcast_lists()
 
@@ -621,7 +712,7 @@ class Hub:
             log.info("document kept for the patient's link (%s)", message.kind)
         await self._send(room.kiosk, message)
         if isinstance(message, m.Bye):
-            room.ended = True
+            self._call_over(room)
             room.doctor_ws = None
             self.rooms.pop(room.session_id, None)
             await self._broadcast_lists()
@@ -665,7 +756,7 @@ class Hub:
         log.info("doctor took a session")
         patient: dict[str, Any] = {"type": "patient", **room.listing()}
         if self.ice.turn is not None:
-            patient["iceServers"] = self.call_ice(account.login)  # this call's TURN credential
+            patient["iceServers"] = self.call_ice(account.login, room)  # this call's own
         await self._send(ws, patient)
         resume = resume and not taken_by_other
         await self._send(room.kiosk, m.DoctorJoined(account.identity, resume=resume))
@@ -673,12 +764,15 @@ class Hub:
 
     # ---- the patient's documents ------------------------------------------------------------
 
-    def call_ice(self, name: str) -> list[dict[str, Any]]:
-        """The ICE servers of one call: the static ones, and a TURN credential minted now."""
+    def call_ice(self, name: str, room: Room) -> list[dict[str, Any]]:
+        """The ICE servers of one call: the static ones, and a TURN credential minted now
+        for `name` (the cabin or the doctor's login) tagged with the call's `call_ref`."""
         servers = list(self.ice.servers)
         turn = self.ice.turn
         if turn is not None:
-            username, password = rest_credential(turn.secret, name, int(time.time() + turn.ttl_s))
+            expires = int(time.time() + turn.ttl_s)
+            room.turn_valid_until = max(room.turn_valid_until, float(expires))
+            username, password = rest_credential(turn.secret, f"{name}.{room.call_ref}", expires)
             servers.append({"urls": list(turn.urls), "username": username, "credential": password})
         return servers
 
@@ -695,7 +789,7 @@ class Hub:
             return web.json_response({"error": "No call of this cabin."}, status=401)
         return web.json_response(
             {
-                "iceServers": self.call_ice(room.cabin_id),
+                "iceServers": self.call_ice(room.cabin_id, room),
                 "iceTransportPolicy": "relay" if self.ice.relay_only else "all",
             }
         )
@@ -795,16 +889,21 @@ def install(
     clock: Callable[[], float] = time.monotonic,
     room_grace_s: float = ROOM_GRACE_S,
     guard: LoginGuard | None = None,
+    open_test_mode: bool = False,
 ) -> None:
     """Add signalling and the doctor's console to ``app`` (an extension of create_app).
 
     `cabins` (else the application's `CABINS_KEY`, set by `create_app(cabins=…)`) makes
-    every kiosk channel require a cabin token. Without one the platform runs in the
-    legacy open mode that older tests use: it says so in the log.
+    every kiosk channel require a cabin token. Without one, signalling is installed
+    only in the open test mode, asked by name: `open_test_mode=True` here, or an
+    application `create_app(open_test_mode=True)` built; anything else raises
+    `OpenTestModeNotAsked`, so a platform started the normal way authenticates kiosks.
     """
     cabins = cabins if cabins is not None else app.get(CABINS_KEY)
     if cabins is None:
-        log.warning("reference platform: kiosks are NOT authenticated (open test mode)")
+        if not (open_test_mode or app.get(OPEN_TEST_MODE_KEY, False)):
+            raise OpenTestModeNotAsked(OPEN_TEST_MODE_REFUSAL)
+        warn_open_test_mode("signalling")
     hub = Hub(
         directory or DoctorDirectory.demo(),
         IceSettings(list(ice_servers), relay_only, turn),
@@ -815,6 +914,7 @@ def install(
         guard=guard,
     )
     app[HUB_KEY] = hub
+    app[STAFF_KEY] = hub.staff  # the fleet page's login is the console's (devtools.platform.fleet)
     app.router.add_post("/auth/cabin/token", hub.cabin_token)
     app.router.add_get("/cabin/ice/{session_id}", hub.call_ice_for_kiosk)
     app.router.add_get("/signalling/kiosk", hub.kiosk_ws)

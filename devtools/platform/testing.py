@@ -3,8 +3,12 @@
     async with running_platform(tmp_path) as (base_url, handle):
         ...  # POST bundles to base_url; handle.store holds what landed
 
-`cabins` enrols cabins: every kiosk channel then needs a cabin token. `tls` is a server `ssl.SSLContext` (HTTPS); `extensions` add routes (the call
-room's signalling and console); `port=0` picks a free port.
+`cabins` enrols cabins: every kiosk channel then needs a cabin token. Without
+them this harness asks for the open test mode by name (`create_app(open_test_mode=
+True)`, said loudly on standard error): it is the tests' and the demo's way in, a
+platform started otherwise refuses to run without enrolled cabins. `tls` is a
+server `ssl.SSLContext` (HTTPS); `extensions` add routes (the call room's
+signalling and console); `port=0` picks a free port.
 """
 
 from __future__ import annotations
@@ -61,7 +65,9 @@ async def running_platform(
 ) -> AsyncIterator[tuple[str, PlatformHandle]]:
     """`fhir` makes it answer like a real server (strict isolation, entry outcomes, PUT)."""
     db = db_path or Path(tmp_path) / "platform.sqlite3"
-    app = create_app(db, extensions=extensions, fhir=fhir, cabins=cabins)
+    app = create_app(
+        db, extensions=extensions, fhir=fhir, cabins=cabins, open_test_mode=cabins is None
+    )
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port, ssl_context=tls)

@@ -2,20 +2,30 @@
 
 ``with TurnServer() as turn:`` starts ``turnserver`` with a static user (or,
 with ``auth_secret=``, coturn's TURN REST scheme: ``use-auth-secret``, no user at
-all, only ephemeral credentials minted by `rest_credential`), no TLS, no CLI, listening and relaying on 127.0.0.1 only, on a free listening
-port and its own relay range (so instances never share ports), logging to stdout
-(kept in memory, never shown unless asked), and stops it on exit. The
-kiosk's IceServer and the console's RTCIceServer come from ``turn.ice_server()``
-and ``turn.browser_ice_server()``.
+all, only ephemeral credentials minted by `rest_credential`), no TLS, listening
+and relaying on 127.0.0.1 only, on a free listening port and its own relay range
+(so instances never share ports), logging to stdout (kept in memory, never shown
+unless asked), and stops it on exit. The kiosk's IceServer and the console's
+RTCIceServer come from ``turn.ice_server()`` and ``turn.browser_ice_server()``.
+
+No management CLI unless ``cli_password=`` is given: then coturn's telnet CLI
+listens on loopback (a free TCP port) behind that password, and ``turn.admin``
+(`TurnAdmin`) lists and cancels relay sessions through it. The platform uses it
+to end a call's relay sessions at hang-up (docs/call.md, "TURN"): coturn's REST
+scheme checks a credential's timestamp only when a session first authenticates,
+never on Refresh, so an allocation outlives its credential unless it is
+cancelled.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import os
 import random
+import re
 import shutil
 import socket
 import struct
@@ -43,8 +53,90 @@ def rest_credential(secret: str, name: str, expires_at: int) -> tuple[str, str]:
     return username, base64.b64encode(mac).decode("ascii")
 
 
+class TurnAdminError(Exception):
+    """coturn's management CLI could not be reached or refused the password."""
+
+
+_SESSION_LINE = re.compile(r"id=(\d+), user <([^>]*)>")
+_PROMPT = b">"  # the CLI's cursor ("> "), compared without trailing blanks
+_ASKS_PASSWORD = b"password:"  # "Enter password: "
+
+
+class TurnAdmin:
+    """coturn's telnet management CLI (``--cli-ip``/``--cli-port``/``--cli-password``).
+
+    Two commands are used: ``psp <text>`` lists the sessions whose username
+    contains the text (id and username per session), ``cs <id>`` cancels one
+    session at once (its allocation, permissions and channels go with it). One
+    connection per call of `cancel`; the CLI answers each command with its
+    prompt ``"> "``. The password travels on loopback only.
+    """
+
+    def __init__(self, host: str, port: int, password: str, *, timeout_s: float = 3.0) -> None:
+        self.host, self.port, self.timeout_s = host, port, timeout_s
+        self._password = password
+
+    def __repr__(self) -> str:
+        return f"TurnAdmin({self.host}:{self.port})"
+
+    async def _run(self, commands: list[str]) -> list[str]:
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                reader, writer = await asyncio.open_connection(self.host, self.port)
+                try:
+                    await self._until(reader, _ASKS_PASSWORD)
+                    writer.write(self._password.encode() + b"\r\n")
+                    await writer.drain()
+                    greeting = await self._until(reader, _PROMPT, _ASKS_PASSWORD)
+                    if not greeting.rstrip().endswith(_PROMPT):
+                        raise TurnAdminError("coturn's CLI refused the password.")
+                    answers = []
+                    for command in commands:
+                        writer.write(command.encode() + b"\r\n")
+                        await writer.drain()
+                        answers.append(
+                            (await self._until(reader, _PROMPT)).decode(errors="replace")
+                        )
+                    writer.write(b"quit\r\n")
+                    return answers
+                finally:
+                    writer.close()
+        except (OSError, TimeoutError, asyncio.IncompleteReadError) as exc:
+            raise TurnAdminError(f"coturn's CLI is not answering ({type(exc).__name__}).") from exc
+
+    @staticmethod
+    async def _until(reader: asyncio.StreamReader, *ends: bytes) -> bytes:
+        seen = b""
+        while not any(seen.rstrip().endswith(end) for end in ends):
+            chunk = await reader.read(4096)
+            if not chunk:
+                raise asyncio.IncompleteReadError(seen, None)
+            seen += chunk
+        return seen
+
+    async def sessions(self, fragment: str) -> list[tuple[str, str]]:
+        """(session id, username) of every session whose username contains `fragment`."""
+        if not fragment or any(c.isspace() for c in fragment):
+            raise ValueError("A session filter is one word.")
+        (listing,) = await self._run([f"psp {fragment}"])
+        return [(sid, user) for sid, user in _SESSION_LINE.findall(listing) if fragment in user]
+
+    async def cancel(self, fragment: str) -> int:
+        """Cancel every session whose username contains `fragment`; how many there were."""
+        found = await self.sessions(fragment)
+        if found:
+            await self._run([f"cs {sid}" for sid, _ in found])
+        return len(found)
+
+
 def free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _free_tcp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
@@ -109,8 +201,11 @@ class TurnServer:
         min_port: int | None = None,
         max_port: int | None = None,
         auth_secret: str | None = None,
+        cli_password: str | None = None,
     ) -> None:
         self.auth_secret = auth_secret
+        self._cli_password = cli_password
+        self.cli_port = _free_tcp_port() if cli_password else None
         self._block: int | None = None
         if port is None or min_port is None or max_port is None:
             # listening port (UDP and TCP), port + 1 left unused, then the relay range
@@ -129,6 +224,13 @@ class TurnServer:
     @property
     def url(self) -> str:
         return f"turn:127.0.0.1:{self.port}?transport=udp"
+
+    @property
+    def admin(self) -> TurnAdmin | None:
+        """The management CLI's client (None when started without `cli_password`)."""
+        if self._cli_password is None or self.cli_port is None:
+            return None
+        return TurnAdmin("127.0.0.1", self.cli_port, self._cli_password)
 
     def mint(self, name: str, expires_at: int) -> tuple[str, str]:
         """An ephemeral (username, password) for this server (TURN REST mode only)."""
@@ -149,7 +251,15 @@ class TurnServer:
         return [
             shutil.which("turnserver") or TURNSERVER,
             "-n",  # no configuration file
-            "--no-cli",
+            *(
+                ["--no-cli"]
+                if self._cli_password is None
+                else [
+                    "--cli-ip=127.0.0.1",
+                    f"--cli-port={self.cli_port}",
+                    f"--cli-password={self._cli_password}",
+                ]
+            ),
             "--no-tls",
             "--no-dtls",
             "--listening-ip=127.0.0.1",
@@ -262,6 +372,8 @@ def main() -> None:
 
 __all__ = [
     "Path",
+    "TurnAdmin",
+    "TurnAdminError",
     "TurnError",
     "TurnServer",
     "free_udp_port",

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.sync.otlp_metrics import DeviceState, HeartbeatFacts, encode
+from devtools.platform.doctors import DEMO_PASSWORD
 from devtools.platform.fleet import (
     FLEET_KEY,
     CabinHeartbeat,
@@ -28,6 +29,7 @@ from devtools.platform.fleet import (
     parse_export,
     render_fleet,
 )
+from devtools.platform.signalling import install
 from devtools.platform.testing import running_platform
 from tests.sync.otlp_proto import require_otlp_proto
 
@@ -318,7 +320,10 @@ def test_the_page_lists_each_figure_in_french_and_escapes_what_came_from_the_net
 
 
 async def test_the_platform_takes_heartbeats_and_shows_the_fleet(tmp_path: Path) -> None:
-    async with running_platform(tmp_path) as (url, platform), aiohttp.ClientSession() as http:
+    async with (
+        running_platform(tmp_path, extensions=(install,)) as (url, platform),
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,  # 127.0.0.1
+    ):
         platform.app[FLEET_KEY].now = lambda: AT
         headers = {"Content-Type": "application/json"}
         async with http.post(url + "/v1/metrics", data=encode(facts()), headers=headers) as r:
@@ -339,6 +344,9 @@ async def test_the_platform_takes_heartbeats_and_shows_the_fleet(tmp_path: Path)
         ) as r:
             assert r.status == 413
         platform.app[FLEET_KEY].now = lambda: AT + timedelta(hours=1)
+        form = {"login": "dr-martin", "password": DEMO_PASSWORD}
+        async with http.post(url + "/fleet/login", data=form) as r:  # the staff login first
+            assert r.status == 200 and r.url.path == "/fleet"
         async with http.get(url + "/fleet") as r:
             assert r.status == 200 and r.content_type == "text/html"
             page = await r.text()

@@ -237,12 +237,16 @@ async def test_dump_prints_every_stored_resource_as_a_collection(
     )
 
 
-async def test_platform_runs_alone_from_the_command_line(tmp_path: Path) -> None:
+def _free_port() -> int:
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+        return int(s.getsockname()[1])
+
+
+async def _start_cli(tmp_path: Path, *args: str) -> tuple[asyncio.subprocess.Process, int]:
+    port = _free_port()
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -251,23 +255,83 @@ async def test_platform_runs_alone_from_the_command_line(tmp_path: Path) -> None
         str(port),
         "--db",
         str(tmp_path / "p.sqlite3"),
+        *args,
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+    return proc, port
+
+
+async def _wait_healthy(port: int) -> None:
+    async with aiohttp.ClientSession() as http, asyncio.timeout(20):
+        while True:
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/health") as r:
+                    assert r.status == 200
+                    return
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.1)
+
+
+async def test_platform_runs_alone_from_the_command_line_and_authenticates_kiosks(
+    tmp_path: Path,
+) -> None:
+    secret = tmp_path / "cabin.secret"
+    secret.write_text("ab" * 32)
+    proc, port = await _start_cli(tmp_path, "--cabin", f"CAB-CLI-01:{secret}:dr-martin")
     try:
         assert proc.stdout is not None
         line = await asyncio.wait_for(proc.stdout.readline(), 30)
         assert line.decode().startswith(f"platform: http://127.0.0.1:{port}/")
+        await _wait_healthy(port)
         async with aiohttp.ClientSession() as http:
-            async with asyncio.timeout(20):
-                while True:
-                    try:
-                        async with http.get(f"http://127.0.0.1:{port}/health") as r:
-                            assert r.status == 200
-                            break
-                    except aiohttp.ClientConnectionError:
-                        await asyncio.sleep(0.1)
+            async with http.post(f"http://127.0.0.1:{port}/", data=b"{}", headers=HEADERS) as r:
+                assert r.status == 401  # the normal way in: an anonymous kiosk is refused
+    finally:
+        proc.terminate()
+        _, stderr = await asyncio.wait_for(proc.communicate(), 20)
+    assert b"OPEN TEST MODE" not in stderr
+
+
+async def test_the_command_line_refuses_to_run_open_unless_asked_and_then_says_it_loudly(
+    tmp_path: Path,
+) -> None:
+    proc, _ = await _start_cli(tmp_path)
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2 and out == b""
+    assert b"--open-test-mode" in err and b"--cabin" in err
+    bad = tmp_path / "short.secret"
+    bad.write_text("abcd")
+    proc, _ = await _start_cli(tmp_path, "--cabin", f"CAB-CLI-01:{bad}")
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2 and b"fewer than 32 bytes" in err
+    proc, port = await _start_cli(tmp_path, "--open-test-mode")
+    try:
+        assert proc.stderr is not None
+        banner = await asyncio.wait_for(proc.stderr.readline(), 30)
+        assert banner.startswith(b"!!! OPEN TEST MODE: kiosks are NOT authenticated")
+        await _wait_healthy(port)
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"http://127.0.0.1:{port}/", data=b"{}", headers=HEADERS) as r:
+                assert r.status != 401  # asked by name: anonymous kiosks pass
     finally:
         proc.terminate()
         await asyncio.wait_for(proc.wait(), 20)
+
+
+def test_a_platform_built_without_cabins_is_refused_unless_open_mode_is_asked(
+    tmp_path: Path,
+) -> None:
+    from devtools.platform.app import create_app
+    from devtools.platform.cabins import CabinRegistry, OpenTestModeNotAsked
+    from devtools.platform.signalling import install
+
+    with pytest.raises(OpenTestModeNotAsked, match="open test mode"):
+        create_app(tmp_path / "a.sqlite3")
+    with pytest.raises(OpenTestModeNotAsked):
+        install(web.Application())  # the signalling alone, on a bare application
+    with pytest.raises(ValueError, match="exclude"):
+        create_app(tmp_path / "b.sqlite3", cabins=CabinRegistry([]), open_test_mode=True)
+    install(web.Application(), open_test_mode=True)  # asked by name: allowed
+    install(web.Application(), cabins=CabinRegistry([]))  # enforced, nobody enrolled yet

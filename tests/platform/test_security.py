@@ -38,7 +38,13 @@ from devtools.platform.cabins import (
 )
 from devtools.platform.doctors import DEMO_PASSWORD, LOCKOUT_AFTER, LOCKOUT_BASE_S, LoginGuard
 from devtools.platform.insi import install as insi_install
-from devtools.platform.signalling import HUB_KEY, ROOM_GRACE_S, TurnRest, install
+from devtools.platform.signalling import (
+    CALL_TURN_TTL_S,
+    HUB_KEY,
+    ROOM_GRACE_S,
+    TurnRest,
+    install,
+)
 from devtools.platform.testing import PlatformHandle, running_platform
 from devtools.turn import rest_credential
 
@@ -498,16 +504,26 @@ async def test_turn_credentials_are_minted_per_call_for_its_cabin_and_doctor_onl
             minted = (await r.json())["iceServers"]
         (server,) = minted
         expiry, name = server["username"].split(":", 1)
-        assert name == CAB_A and int(expiry) > time.time() + 3600
+        who, call_ref = name.split(".")
+        assert who == CAB_A and len(call_ref) == 16  # the call's tag, for its end
+        # Valid only for the allocation's setup: coturn never checks it again on Refresh.
+        assert time.time() < int(expiry) <= time.time() + CALL_TURN_TTL_S + 1
         assert (server["username"], server["credential"]) == rest_credential(
-            turn.secret, CAB_A, int(expiry)
+            turn.secret, name, int(expiry)
         )
         for headers in ({}, b_headers):  # anonymous, or another cabin
             async with http.get(ice_url, headers=headers) as r:
                 assert r.status == 401
         await doctor.send_str(json.dumps({"type": "take", "session_id": SESSION}))
         patient = await next_of(doctor, "patient")
-        assert [s["username"].split(":", 1)[1] for s in patient["iceServers"]] == ["dr-martin"]
+        names = [s["username"].split(":", 1)[1] for s in patient["iceServers"]]
+        assert names == [f"dr-martin.{call_ref}"]  # the same call's tag
+        # Each offer the kiosk makes opens a new connection on the page: a fresh credential
+        # for it comes first (a reconnection long after the take would find the old over).
+        await kiosk.send_str(m.encode(m.Offer("v=0")))
+        again = await next_of(doctor, "patient")
+        assert [s["username"].split(":", 1)[1] for s in again["iceServers"]] == names
+        assert (await next_of(doctor, "offer"))["sdp"] == "v=0"
         await kiosk.send_str(m.encode(m.Bye("patient")))
         await next_of(doctor, "bye")
         async with http.get(ice_url, headers=a_headers) as r:
