@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass, field
 
 from app.call.documents import ReceivedDocument
+from app.call.exam_still import ExamStill
 from app.call.messages import DoctorIdentity
 from app.call.quality import QualityLevel, QualitySample
 from app.call.state import CallState
@@ -39,6 +40,8 @@ class IncidentCode(enum.StrEnum):
     VIDEO_RAISED = "video-raised"  # one rung back up
     DOCUMENT_REJECTED = "document-rejected"
     DATA_CHANNEL_PROTOCOL = "data-channel-protocol"
+    EXAM_DEVICE_UNAVAILABLE = "exam-device-unavailable"  # a stethoscope or otoscope cannot open
+    EXAM_STILL_FAILED = "exam-still-failed"
 
 
 class EndReason(enum.StrEnum):
@@ -123,6 +126,21 @@ class ConnectionStatusChanged:
 
 
 @dataclass(frozen=True)
+class ExamDeviceChanged:
+    """The doctor switched an examination device on or off (the patient's screen says where)."""
+
+    device: str  # an app.call.exam.ExamDevice value
+    on: bool
+
+
+@dataclass(frozen=True)
+class ExamStillKept:
+    """The doctor took a still from the otoscope; the controller keeps it in the store."""
+
+    still: ExamStill
+
+
+@dataclass(frozen=True)
 class CallEnded:
     reason: EndReason
     documents: tuple[ReceivedDocument, ...] = ()
@@ -142,5 +160,7 @@ CallEvent = (
     | DocumentReceived
     | Incident
     | ConnectionStatusChanged
+    | ExamDeviceChanged
+    | ExamStillKept
     | CallEnded
 )

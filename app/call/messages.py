@@ -181,6 +181,49 @@ class DocumentAck:
 
 
 @dataclass(frozen=True)
+class ExamSwitch:
+    """The doctor switches an examination device on or off (console → kiosk, data channel)."""
+
+    device: Literal["stethoscope", "otoscope"]
+    on: bool
+    type: Literal["exam-switch"] = "exam-switch"
+
+
+@dataclass(frozen=True)
+class ExamStillRequest:
+    """The doctor asks for a still from the otoscope (console → kiosk, data channel)."""
+
+    request_id: str
+    type: Literal["exam-still"] = "exam-still"
+
+
+@dataclass(frozen=True)
+class ExamDevices:
+    """Which examination devices the cabin has, the mid of each one's track, and what is on.
+
+    Kiosk → console on the data channel, at its opening and after each switch:
+    the console routes the tracks by mid (docs/call-exam.md). An empty mid: no device.
+    """
+
+    stethoscope_mid: str = ""
+    otoscope_mid: str = ""
+    stethoscope_on: bool = False
+    otoscope_on: bool = False
+    type: Literal["exam-devices"] = "exam-devices"
+
+
+@dataclass(frozen=True)
+class ExamStillTaken:
+    """The kiosk took (and keeps) a still, or could not: a reason code, never free text."""
+
+    request_id: str
+    still_id: str = ""
+    accepted: bool = True
+    reason: str = ""
+    type: Literal["exam-still-taken"] = "exam-still-taken"
+
+
+@dataclass(frozen=True)
 class ErrorMessage:
     code: str
     message: str = ""
@@ -201,6 +244,10 @@ Message = (
     | MediaState
     | DocumentMessage
     | DocumentAck
+    | ExamSwitch
+    | ExamStillRequest
+    | ExamDevices
+    | ExamStillTaken
     | ErrorMessage
 )
 
@@ -297,6 +344,30 @@ def _text(obj: Mapping[str, Any]) -> Text:
     return Text(text=text, sender=sender)
 
 
+def _exam_switch(obj: Mapping[str, Any]) -> ExamSwitch:
+    device = _str(obj, "device", "exam-switch")
+    if device not in ("stethoscope", "otoscope"):
+        raise _fail(
+            SignallingErrorReason.BAD_FIELD,
+            "The device of an 'exam-switch' message must be 'stethoscope' or 'otoscope'.",
+        )
+    if "on" not in obj:
+        raise _fail(
+            SignallingErrorReason.MISSING_FIELD, "An 'exam-switch' message needs the field 'on'."
+        )
+    return ExamSwitch(device=device, on=_bool(obj, "on", "exam-switch"))
+
+
+def _request_id(obj: Mapping[str, Any], kind: str) -> str:
+    value: str = _str(obj, "request_id", kind)
+    if not _SESSION_ID.match(value):
+        raise _fail(
+            SignallingErrorReason.BAD_FIELD,
+            f"The request id of a '{kind}' message is not a valid id ({len(value)} characters).",
+        )
+    return value
+
+
 def _peer_left(obj: Mapping[str, Any]) -> PeerLeft:
     role = _str(obj, "role", "peer-left")
     if role not in ("doctor", "kiosk"):
@@ -338,6 +409,20 @@ _DECODERS: dict[str, Callable[[Mapping[str, Any]], Message]] = {
         document_id=_str(o, "document_id", "document-ack"),
         accepted=_bool(o, "accepted", "document-ack") if "accepted" in o else True,
         reason=_str(o, "reason", "document-ack", optional=True) or "",
+    ),
+    "exam-switch": _exam_switch,
+    "exam-still": lambda o: ExamStillRequest(request_id=_request_id(o, "exam-still")),
+    "exam-devices": lambda o: ExamDevices(
+        stethoscope_mid=_str(o, "stethoscope_mid", "exam-devices", optional=True) or "",
+        otoscope_mid=_str(o, "otoscope_mid", "exam-devices", optional=True) or "",
+        stethoscope_on=_bool(o, "stethoscope_on", "exam-devices"),
+        otoscope_on=_bool(o, "otoscope_on", "exam-devices"),
+    ),
+    "exam-still-taken": lambda o: ExamStillTaken(
+        request_id=_request_id(o, "exam-still-taken"),
+        still_id=_str(o, "still_id", "exam-still-taken", optional=True) or "",
+        accepted=_bool(o, "accepted", "exam-still-taken") if "accepted" in o else True,
+        reason=_str(o, "reason", "exam-still-taken", optional=True) or "",
     ),
     "error": lambda o: ErrorMessage(
         code=_str(o, "code", "error"), message=_str(o, "message", "error", optional=True) or ""

@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
@@ -30,7 +31,12 @@ from app.call import messages as m
 from app.call.audio import AudioSink, AudioSource, MicrophoneTrack, to_mono_int16
 from app.call.documents import ReceivedDocument, accept
 from app.call.echo import echo_canceller_for
-from app.call.errors import DocumentError, SignallingProtocolError, SignallingUnavailable
+from app.call.errors import (
+    DeviceUnavailable,
+    DocumentError,
+    SignallingProtocolError,
+    SignallingUnavailable,
+)
 from app.call.events import (
     CallEnded,
     CallEvent,
@@ -39,6 +45,8 @@ from app.call.events import (
     DoctorIdentified,
     DocumentReceived,
     EndReason,
+    ExamDeviceChanged,
+    ExamStillKept,
     Incident,
     IncidentCode,
     QualityChanged,
@@ -47,6 +55,8 @@ from app.call.events import (
     StateChanged,
     TextReceived,
 )
+from app.call.exam import OTOSCOPE_FPS, encode_jpeg, opus_only, use_exam_encoder
+from app.call.exam_still import ExamDevice, ExamStill
 from app.call.ice import rtc_configuration
 from app.call.quality import (
     QualityLevel,
@@ -141,6 +151,8 @@ class CallSession:
         summary: m.JsonObject | None = None,
         on_remote_video: Callable[[Image], None] | None = None,
         on_local_video: Callable[[Image], None] | None = None,
+        stethoscope: AudioSource | None = None,
+        otoscope: FrameSource | None = None,
     ) -> None:
         self._signalling = signalling
         self._session_id = session_id
@@ -153,6 +165,23 @@ class CallSession:
         self._on_remote_video = on_remote_video
         self._camera_track = CameraTrack(camera, on_frame=on_local_video)
         self._mic_track = MicrophoneTrack(microphone, echo=echo_canceller_for(speaker))
+        # The examination devices (docs/call-exam.md): raw audio, no echo canceller.
+        self._exam_sources: dict[ExamDevice, AudioSource | FrameSource] = {}
+        self._exam_tracks: dict[ExamDevice, CameraTrack | MicrophoneTrack] = {}
+        if stethoscope is not None:
+            self._exam_sources[ExamDevice.STETHOSCOPE] = stethoscope
+            self._exam_tracks[ExamDevice.STETHOSCOPE] = MicrophoneTrack(stethoscope, echo=None)
+        if otoscope is not None:
+            otoscope_track = CameraTrack(otoscope, on_frame=self._keep_otoscope_frame)
+            otoscope_track.set_format(otoscope.width, otoscope.height, OTOSCOPE_FPS)
+            self._exam_sources[ExamDevice.OTOSCOPE] = otoscope
+            self._exam_tracks[ExamDevice.OTOSCOPE] = otoscope_track
+        self._exam_on: dict[ExamDevice, bool] = dict.fromkeys(self._exam_tracks, False)
+        self._exam_senders: dict[ExamDevice, RTCRtpSender] = {}
+        self._exam_peers: dict[ExamDevice, PeerTrack] = {}
+        self._exam_mids: dict[ExamDevice, str] = {}
+        self._last_otoscope: Image | None = None
+        self._stills: list[ExamStill] = []
         self._machine = CallStateMachine()
         self._queue: asyncio.Queue[CallEvent] = asyncio.Queue()
         self._listeners: list[Callable[[CallEvent], None]] = []
@@ -199,6 +228,14 @@ class CallSession:
     @property
     def documents(self) -> tuple[ReceivedDocument, ...]:
         return tuple(self._documents)
+
+    @property
+    def stills(self) -> tuple[ExamStill, ...]:
+        """The stills the doctor took during this call, in order."""
+        return tuple(self._stills)
+
+    def exam_device_on(self, device: ExamDevice) -> bool:
+        return self._exam_on.get(device, False)
 
     @property
     def muted(self) -> bool:
@@ -378,6 +415,10 @@ class CallSession:
         elif isinstance(message, m.MediaState):
             self._remote_state = message
             self._emit(RemoteMediaState(message.muted, message.camera_off, message.audio_only))
+        elif isinstance(message, m.ExamSwitch):
+            await self._switch_exam(ExamDevice(message.device), message.on)
+        elif isinstance(message, m.ExamStillRequest):
+            await self._take_still(message.request_id)
         elif isinstance(message, m.DocumentMessage):
             await self._on_document(message)
         elif isinstance(message, m.ErrorMessage):
@@ -502,6 +543,7 @@ class CallSession:
             video.sender.replaceTrack(None)
         self._video_sender = video.sender
         pc.addTransceiver(PeerTrack(self._mic_track), direction="sendrecv")
+        self._add_exam_transceivers(pc)
         channel = pc.createDataChannel("chat")
         self._channel = channel
 
@@ -520,8 +562,15 @@ class CallSession:
         def on_open() -> None:
             # Always: after a stall lifted the audio-only fallback, the console must hear it.
             self._spawn(self._send_media_state())
+            if self._exam_tracks:
+                self._send_exam_devices()
 
         await pc.setLocalDescription(await pc.createOffer())
+        self._exam_mids = {
+            device: sender_mid
+            for device, sender in self._exam_senders.items()
+            if (sender_mid := _mid_of(pc, sender)) is not None
+        }
         await self._signalling.send_offer(pc.localDescription.sdp, restart=restart)
 
     def _remote_started(self, kind: str) -> None:
@@ -728,6 +777,127 @@ class CallSession:
             self._video_sender.replaceTrack(self._peer_video if on else None)
         await self._send_media_state()
 
+    # ---- the examination devices (docs/call-exam.md) ----------------------------------
+
+    def _add_exam_transceivers(self, pc: RTCPeerConnection) -> None:
+        """One send-only transceiver per device, in the offer from the start (no renegotiation)."""
+        self._exam_senders, self._exam_peers = {}, {}
+        # aiortc's "balanced" bundling puts a second audio transceiver on the first audio
+        # one's transport and marks it bundled, so the BUNDLE answer never moves it to the
+        # primary (the video's) and it sends nothing. On the primary from the start.
+        primary = pc.getTransceivers()[0].receiver.transport
+        for device in self._exam_tracks:
+            kind = "audio" if device is ExamDevice.STETHOSCOPE else "video"
+            transceiver = pc.addTransceiver(kind, direction="sendonly")
+            transceiver.receiver.setTransport(primary)
+            transceiver.sender.setTransport(primary)
+            if device is ExamDevice.STETHOSCOPE:
+                opus_only(transceiver)
+                use_exam_encoder(transceiver.sender)
+            else:
+                transceiver.setCodecPreferences(_vp8_first())
+            self._exam_senders[device] = transceiver.sender
+            if self._exam_on[device]:
+                self._attach_exam(device)
+
+    def _attach_exam(self, device: ExamDevice) -> None:
+        sender = self._exam_senders.get(device)
+        if sender is None:
+            return
+        peer = self._exam_peers.get(device)
+        if peer is None:
+            peer = self._exam_peers[device] = PeerTrack(self._exam_tracks[device])
+        else:
+            self._exam_tracks[device].resume()
+        sender.replaceTrack(peer)
+
+    async def _switch_exam(self, device: ExamDevice, on: bool) -> None:
+        """The doctor's switch: open the device and feed its track, or stop and close it."""
+        track = self._exam_tracks.get(device)
+        if track is None or self._exam_on[device] is on:
+            self._send_exam_devices()
+            return
+        source = self._exam_sources[device]
+        if on:
+            try:
+                await source.open()
+            except DeviceUnavailable as exc:
+                self._incident(
+                    IncidentCode.EXAM_DEVICE_UNAVAILABLE,
+                    device=device.value,
+                    reason=exc.reason.value,
+                )
+                self._send_exam_devices()
+                return
+            track.failure = None
+            self._exam_on[device] = True
+            self._attach_exam(device)
+        else:
+            self._exam_on[device] = False
+            sender = self._exam_senders.get(device)
+            if sender is not None:
+                sender.replaceTrack(None)
+            if device is ExamDevice.OTOSCOPE:
+                self._last_otoscope = None
+            try:
+                await source.close()
+            except Exception as exc:  # a device failing as it closes: it is off all the same
+                log.error("exam device close failed (%s)", type(exc).__name__)
+        log.info("exam device %s %s", device.value, "on" if on else "off")
+        self._emit(ExamDeviceChanged(device.value, on))
+        self._send_exam_devices()
+
+    def _keep_otoscope_frame(self, image: Image) -> None:
+        self._last_otoscope = image
+
+    async def _take_still(self, request_id: str) -> None:
+        """A still from the otoscope's picture under way, kept and acknowledged to the doctor."""
+        reason = ""
+        if ExamDevice.OTOSCOPE not in self._exam_tracks:
+            reason = "no-otoscope"
+        elif not self._exam_on[ExamDevice.OTOSCOPE] or self._last_otoscope is None:
+            reason = "otoscope-off"
+        if reason:
+            self._send_peer(m.ExamStillTaken(request_id, accepted=False, reason=reason))
+            return
+        image = self._last_otoscope
+        assert image is not None
+        loop = asyncio.get_running_loop()
+        try:
+            jpeg = await loop.run_in_executor(None, encode_jpeg, image)
+        except ValueError:
+            self._incident(IncidentCode.EXAM_STILL_FAILED)
+            self._send_peer(m.ExamStillTaken(request_id, accepted=False, reason="encode-failed"))
+            return
+        height, width = image.shape[:2]
+        still = ExamStill(
+            still_id=f"still-{len(self._stills) + 1}",
+            device=ExamDevice.OTOSCOPE,
+            jpeg=jpeg,
+            width=int(width),
+            height=int(height),
+            taken_at=datetime.now(tz=UTC),
+        )
+        self._stills.append(still)
+        log.info("exam still taken (%d bytes)", len(jpeg))
+        self._emit(ExamStillKept(still))
+        self._send_peer(m.ExamStillTaken(request_id, still_id=still.still_id))
+
+    def _send_exam_devices(self) -> None:
+        self._send_peer(
+            m.ExamDevices(
+                stethoscope_mid=self._exam_mids.get(ExamDevice.STETHOSCOPE, ""),
+                otoscope_mid=self._exam_mids.get(ExamDevice.OTOSCOPE, ""),
+                stethoscope_on=self._exam_on.get(ExamDevice.STETHOSCOPE, False),
+                otoscope_on=self._exam_on.get(ExamDevice.OTOSCOPE, False),
+            )
+        )
+
+    def _send_peer(self, message: m.Message) -> None:
+        """On the data channel only: the examination is peer to peer, like the media."""
+        if self._channel is not None and self._channel.readyState == "open":
+            self._channel.send(m.encode(message))
+
     async def _send_media_state(self) -> None:
         state = m.MediaState(
             muted=self._mic_track.muted,
@@ -760,7 +930,13 @@ class CallSession:
             await pc.close()
         self._camera_track.stop()
         self._mic_track.stop()
-        for closer in (self._camera.close, self._microphone.close, self._speaker.close):
+        closers = [self._camera.close, self._microphone.close, self._speaker.close]
+        for device, track in self._exam_tracks.items():
+            track.stop()
+            if self._exam_on[device]:
+                self._exam_on[device] = False
+                closers.append(self._exam_sources[device].close)
+        for closer in closers:
             try:
                 await closer()
             except Exception as exc:  # a device that fails while closing must not stop the end
@@ -778,3 +954,11 @@ class CallSession:
         asyncio.get_running_loop().call_later(TRIM_AGAIN_S, trim_native_heap)
         log.info("call ended: %s (native heap trimmed: %.1f MiB)", reason.value, freed / 2**20)
         return ended
+
+
+def _mid_of(pc: RTCPeerConnection, sender: RTCRtpSender) -> str | None:
+    for transceiver in pc.getTransceivers():
+        if transceiver.sender is sender:
+            mid: str | None = transceiver.mid
+            return mid
+    return None

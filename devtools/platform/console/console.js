@@ -21,6 +21,9 @@ const T = window.telecabine = {
   arrivals: 0, pendingArrivals: 0, beeps: 0, knownWaiting: new Set(), waiting: [],
   reconnects: 0, wsAttempts: 0, connectedOnce: false, loggingOut: false, takeError: null,
   lastError: null, audioCtx: null, reconnectTimer: null,
+  // The examination devices (docs/call-exam.md): the kiosk's extra tracks, by mid.
+  exam: { mids: { stethoscope: "", otoscope: "" }, on: { stethoscope: false, otoscope: false },
+    tracks: {}, stills: [], large: false, requests: 0 },
 };
 const BASE_TITLE = document.title;
 const STORE_KEY = "telecabine.console";
@@ -387,7 +390,14 @@ async function onOffer(msg) {
   T.pc = pc;
   for (const track of T.localStream.getTracks()) pc.addTrack(track, T.localStream);
   const remote = new MediaStream();
-  pc.ontrack = (e) => { remote.addTrack(e.track); $("remote-video").srcObject = remote; };
+  T.exam.tracks = {};
+  pc.ontrack = (e) => {
+    // The kiosk's first audio and first video m-lines are the patient's face and voice; any
+    // further one is an examination device, named by mid in its "exam-devices" message.
+    const sameKind = pc.getTransceivers().filter((t) => t.receiver.track.kind === e.track.kind);
+    if (sameKind.indexOf(e.transceiver) > 0) { T.exam.tracks[e.transceiver.mid] = e.track; routeExam(); return; }
+    remote.addTrack(e.track); $("remote-video").srcObject = remote;
+  };
   pc.ondatachannel = (e) => setupChannel(e.channel);
   pc.onconnectionstatechange = () => {
     note("pc-" + pc.connectionState);
@@ -436,8 +446,125 @@ function onPeer(msg, via) {
     if (msg.audio_only) parts.push("audio seul (qualité faible)");
     $("remote-media").textContent = parts.join(" · ");
     if (msg.audio_only !== T.audioOnly) { T.audioOnly = msg.audio_only; setVideoSending(!msg.audio_only); }
-  } else if (msg.type === "bye") endCall("patient", false);
+  } else if (msg.type === "exam-devices") examDevices(msg);
+  else if (msg.type === "exam-still-taken") stillTaken(msg);
+  else if (msg.type === "bye") endCall("patient", false);
 }
+
+// ---- the examination: stethoscope and otoscope --------------------------------------------
+
+function examDevices(msg) {
+  T.exam.mids = { stethoscope: msg.stethoscope_mid || "", otoscope: msg.otoscope_mid || "" };
+  T.exam.on = { stethoscope: !!msg.stethoscope_on, otoscope: !!msg.otoscope_on };
+  const has = { stethoscope: !!T.exam.mids.stethoscope, otoscope: !!T.exam.mids.otoscope };
+  $("exam").hidden = !(has.stethoscope || has.otoscope);
+  $("stetho-toggle").hidden = !has.stethoscope;
+  $("stetho-toggle").textContent = T.exam.on.stethoscope ? "Couper le stéthoscope" : "Activer le stéthoscope";
+  $("otoscope-toggle").hidden = !has.otoscope;
+  $("otoscope-toggle").textContent = T.exam.on.otoscope ? "Couper l'otoscope" : "Activer l'otoscope";
+  $("exam-layout").hidden = !T.exam.on.otoscope;
+  $("still").hidden = !has.otoscope; $("still").disabled = !T.exam.on.otoscope;
+  $("exam-video").hidden = !T.exam.on.otoscope;
+  if (!T.exam.on.otoscope) setOtoscopeLarge(false);
+  const parts = [];
+  if (T.exam.on.stethoscope) parts.push("stéthoscope en écoute");
+  if (T.exam.on.otoscope) parts.push("otoscope affiché");
+  $("exam-status").textContent = parts.join(" · ");
+  routeExam();
+}
+
+function routeExam() {
+  const steth = T.exam.tracks[T.exam.mids.stethoscope];
+  const oto = T.exam.tracks[T.exam.mids.otoscope];
+  if (steth && (!$("stetho-audio").srcObject || $("stetho-audio").srcObject.getTracks()[0] !== steth)) {
+    $("stetho-audio").srcObject = new MediaStream([steth]);
+  }
+  if (oto && (!$("exam-video").srcObject || $("exam-video").srcObject.getTracks()[0] !== oto)) {
+    $("exam-video").srcObject = new MediaStream([oto]);
+  }
+}
+
+function setOtoscopeLarge(large) {
+  T.exam.large = large;
+  document.querySelector(".videos").classList.toggle("otoscope-large", large);
+  $("exam-layout").textContent = large ? "Otoscope à côté du visage" : "Otoscope en grand";
+  // In large mode the otoscope takes the face's place; beside, both are shown.
+  if (large) $("remote-video").parentNode.appendChild($("exam-video"));
+  else $("exam").insertBefore($("exam-video"), $("stills"));
+}
+
+function switchExam(device) {
+  sendPeer({ type: "exam-switch", device, on: !T.exam.on[device] });
+}
+
+function takeStill() {
+  T.exam.requests += 1;
+  const requestId = `${T.sessionId}-still-${T.exam.requests}`;
+  const li = document.createElement("li"); li.dataset.request = requestId; li.dataset.state = "pending";
+  li.textContent = `Photo ${T.exam.requests} (en cours…)`;
+  $("stills").appendChild(li);
+  T.exam.stills.push({ requestId, state: "pending", li });
+  sendPeer({ type: "exam-still", request_id: requestId });
+}
+
+const STILL_REASONS = { "otoscope-off": "l'otoscope est coupé", "no-otoscope": "pas d'otoscope dans cette cabine",
+  "encode-failed": "l'image n'a pas pu être enregistrée" };
+
+function stillTaken(msg) {
+  const still = T.exam.stills.find((s) => s.requestId === msg.request_id);
+  if (!still) return;
+  still.state = msg.accepted === false ? "refused" : "kept";
+  still.stillId = msg.still_id;
+  still.li.dataset.state = still.state;
+  const n = T.exam.stills.indexOf(still) + 1;
+  still.li.textContent = still.state === "kept"
+    ? `Photo ${n} (gardée dans le dossier de la consultation)`
+    : `Photo ${n} (non prise : ${STILL_REASONS[msg.reason] || msg.reason})`;
+}
+
+// For the tests: the stethoscope's received spectrum (max over `ms`), and the otoscope's picture.
+T.stethoSpectrum = async function (ms) {
+  const stream = $("stetho-audio").srcObject;
+  if (!stream) return null;
+  const ctx = new AudioContext({ sampleRate: 48000 });
+  await ctx.resume();
+  const analyser = ctx.createAnalyser();
+  analyser.fftSize = 16384; analyser.smoothingTimeConstant = 0;
+  ctx.createMediaStreamSource(stream).connect(analyser);
+  const bins = new Float32Array(analyser.frequencyBinCount), peak = new Float32Array(1024).fill(-200);
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    await new Promise((r) => setTimeout(r, 40));
+    analyser.getFloatFrequencyData(bins);
+    for (let i = 0; i < peak.length; i += 1) if (bins[i] > peak[i]) peak[i] = bins[i];
+  }
+  await ctx.close();
+  return { binHz: ctx.sampleRate / analyser.fftSize, db: Array.from(peak, (v) => (Number.isFinite(v) ? v : -200)) };
+};
+
+T.otoscopePicture = function () {
+  const video = $("exam-video");
+  if (!video.videoWidth) return null;
+  const canvas = document.createElement("canvas");
+  canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+  const g = canvas.getContext("2d"); g.drawImage(video, 0, 0);
+  const at = (x, y) => Array.from(g.getImageData(x, y, 1, 1).data.slice(0, 3));
+  return { width: canvas.width, height: canvas.height,
+    centre: at(Math.floor(canvas.width * 0.4), Math.floor(canvas.height / 2)),
+    rim: at(Math.floor(canvas.width / 2), Math.floor(canvas.height * 0.1)) };
+};
+
+T.examStats = async function () {
+  const out = {};
+  if (!T.pc) return out;
+  (await T.pc.getStats()).forEach((s) => {
+    if (s.type === "inbound-rtp" && s.mid !== undefined) {
+      out[s.mid] = { kind: s.kind, framesDecoded: s.framesDecoded || 0, frameWidth: s.frameWidth || 0,
+        totalAudioEnergy: s.totalAudioEnergy || 0, packetsReceived: s.packetsReceived || 0 };
+    }
+  });
+  return out;
+};
 
 function onSignal(msg) {
   switch (msg.type) {
@@ -567,6 +694,10 @@ $("chat-form").addEventListener("submit", (e) => {
   $("chat-input").value = "";
 });
 $("document-form").addEventListener("submit", sendDocument);
+$("stetho-toggle").onclick = () => switchExam("stethoscope");
+$("otoscope-toggle").onclick = () => switchExam("otoscope");
+$("exam-layout").onclick = () => setOtoscopeLarge(!T.exam.large);
+$("still").onclick = takeStill;
 setInterval(() => { if (T.waiting.length) renderWaitingTimes(); }, 30000);
 function renderWaitingTimes() {
   for (const p of T.waiting) {
