@@ -41,8 +41,10 @@ from app.controller.ports import (
     DeviceHub,
     InsiPort,
     NetworkMonitor,
+    PrinterPort,
     SessionStore,
 )
+from app.controller.printing import SessionPrinting
 from app.controller.view import (
     AssistAct,
     AssistantView,
@@ -145,6 +147,7 @@ class SessionController:
         new_id: Callable[[], str] = new_uuid,
         tick_interval_s: float = 1.0,
         assistant_idle_s: float = 120.0,
+        printer: PrinterPort | None = None,
     ) -> None:
         self._flow = flow
         self._call_status = CallStatusBoard()  # the doctor's connection, in words for the call
@@ -188,6 +191,7 @@ class SessionController:
         self._wipe_listeners: list[WipeListener] = []
         self._assist_news: AssistNews | None = None
         self._assist_count = 0
+        self._printing = SessionPrinting(printer, self._publish, self.record_incident)
         self._view = self._build_view()
         self.assist: AssistedActs | None = (
             AssistedActs(self, accounts) if accounts is not None else None
@@ -268,6 +272,19 @@ class SessionController:
         """
         self._send_text = send_text
         self._fetch_link = fetch_link
+
+    def print_documents(self) -> asyncio.Task[None] | None:
+        """The end screen's "Print": the session's documents to the cabin's printer.
+
+        Returns at once (the job runs as a task; `view.printing` says how it
+        goes: PRINTING, then PRINTED or the problem). Only at the end of a
+        session; without a printer the view says NO_PRINTER (the QR codes
+        stay the way). A failure is traced as an incident (app/controller/printing.py).
+        """
+        ctx = self._flow.context
+        if ctx.session_id is None or ctx.state is not State.END:
+            return None
+        return self._printing.start(ctx.identity, self._clock.now())
 
     async def send_chat(self, text: str) -> bool:
         """The patient's chat line: shown in the view, sent to the call. Never raises.
@@ -393,6 +410,7 @@ class SessionController:
         if session_id is None:
             return
         self._documents[document_id] = SessionDocument(document_id, document.kind, document.title)
+        self._printing.keep(document)
         self._publish()
         fetch = self._fetch_link
         if fetch is None:
@@ -803,6 +821,7 @@ class SessionController:
         finally:
             self._chat = []
             self._documents = {}
+            self._printing.clear()
             self._assist_news = None
             forget_parsed_links()  # the standard library's URL cache held the patient links
             for listener in list(self._wipe_listeners):
@@ -972,6 +991,7 @@ class SessionController:
             chat=tuple(self._chat),
             assist_news=self._assist_news,
             documents=tuple(self._documents.values()),
+            printing=self._printing.status,
         )
 
     def _publish(self) -> None:

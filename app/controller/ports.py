@@ -17,6 +17,7 @@ from typing import Protocol
 from app.call.events import IncidentCode as CallIncidentCode
 from app.domain.identity import PatientIdentity
 from app.domain.session_effects import Fact
+from app.printing.page import PrintableDocument
 from drivers.events import DeviceEvent
 from vocabulary.devices import DeviceKind
 
@@ -76,6 +77,18 @@ class CallPort(Protocol):
 
     def events(self) -> AsyncIterator[object]:
         """`app.call.events` objects: DoctorIdentified, DocumentReceived, Incident, CallEnded…"""
+
+
+class PrinterPort(Protocol):
+    """The cabin's printer (`app.printing.service.DocumentPrinter` fits as is)."""
+
+    async def print_documents(
+        self,
+        documents: tuple[PrintableDocument, ...],
+        identity: PatientIdentity | None,
+        at: datetime,
+    ) -> int:
+        """Print them, one job each; how many came out. Raises `app.printing.errors.PrintError`."""
 
 
 class InsiPort(Protocol):

@@ -42,6 +42,17 @@ class AssistAct(enum.StrEnum):
     DOCUMENT_CHECK = "document-check"
 
 
+class PrintStatus(enum.StrEnum):
+    """What the end screen's "Print" did (the screen says it in a plain sentence)."""
+
+    NO_PRINTER = "no-printer"  # the cabin has no printer: the QR codes are the way
+    PRINTING = "printing"  # the documents are going to the printer now
+    PRINTED = "printed"  # every document came out
+    OUT_OF_PAPER = "out-of-paper"  # the printer has no paper (ask the pharmacist; QR codes)
+    OFFLINE = "offline"  # the printer is off, stopped or unreachable
+    FAILED = "failed"  # the print did not come out (or only part of it)
+
+
 @dataclass(frozen=True, slots=True)
 class AssistNews:
     """The result of the professional's last act (the screen applies each `number` once)."""
@@ -127,6 +138,7 @@ class SessionView:
     assist_news: AssistNews | None = None  # the professional's last act: done or refused
     documents: tuple[SessionDocument, ...] = field(default=(), repr=False)
     live: LiveMeasure | None = field(default=None, repr=False)  # a device measuring now
+    printing: PrintStatus | None = None  # the end screen's "Print", once touched
 
     def countdown_s(self, now: datetime) -> int | None:
         """Whole seconds left on the inactivity countdown, for the UI's timer."""

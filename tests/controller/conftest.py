@@ -23,7 +23,7 @@ from app.call.documents import DocumentKind, ReceivedDocument
 from app.call.messages import DoctorIdentity
 from app.controller.adapters import DriverHub, StoreSession
 from app.controller.controller import SessionController
-from app.controller.ports import CallMediaCheckFailed
+from app.controller.ports import CallMediaCheckFailed, PrinterPort
 from app.controller.view import SessionView
 from app.domain.flow import SessionFlow
 from app.domain.mode import RunMode
@@ -104,8 +104,10 @@ class ScriptedCall:
     def says(self, text: str, sender: str = "doctor") -> None:
         self._queue.put_nowait(call.TextReceived(text, sender))
 
-    def sends_document(self, document_id: str, kind: DocumentKind, title: str) -> None:
-        document = ReceivedDocument(document_id, kind, title, text="", pdf=None)
+    def sends_document(
+        self, document_id: str, kind: DocumentKind, title: str, text: str = ""
+    ) -> None:
+        document = ReceivedDocument(document_id, kind, title, text=text, pdf=None)
         self._queue.put_nowait(call.DocumentReceived(document))
 
 
@@ -177,7 +179,10 @@ async def kiosk_with_card(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Kio
 
 
 async def _kiosk(
-    tmp_path: Path, clock: FakeClock, devices: tuple[Device, ...]
+    tmp_path: Path,
+    clock: FakeClock,
+    devices: tuple[Device, ...],
+    printer: PrinterPort | None = None,
 ) -> AsyncIterator[Kiosk]:
     store = await AsyncStore.open(tmp_path / "data", FileKeySource(tmp_path / "data"), clock)
     timeouts = Timeouts(device_connect_s=2.0, device_measure_s=5.0)
@@ -210,6 +215,7 @@ async def _kiosk(
         audit=StoreAuditSink(store),
         accounts=accounts,
         new_id=lambda: f"id{next(counter):04d}",
+        printer=printer,
     )
     await controller.start(ticker=False)
     try:
