@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from app.controller.adapters import DriverHub, StoreSession
 from app.controller.controller import SessionController, new_uuid
-from app.controller.ports import CallPort, Clock, InsiPort, NetworkMonitor
+from app.controller.ports import CallPort, Clock, InsiPort, NetworkMonitor, PrinterPort
 from app.domain.flow import SessionFlow
 from app.domain.mode import RunMode
 from app.domain.session_context import FlowSettings
@@ -69,6 +69,18 @@ def available_drivers(
     return drivers, left_out
 
 
+def printer_for(config: KioskConfig) -> PrinterPort | None:
+    """The cabin's printer from its [printer] section (a CUPS queue); None without one."""
+    if config.printer is None:
+        return None
+    from app.printing.cups import CupsPrinter
+    from app.printing.service import DocumentPrinter
+
+    section = config.printer
+    cups = CupsPrinter(section.queue, server=section.server, timeout_s=section.timeout_s)
+    return DocumentPrinter(cups)
+
+
 @dataclass
 class SessionServices:
     controller: SessionController
@@ -91,6 +103,7 @@ async def build_session_services(
     clock: Clock | None = None,
     new_id: Callable[[], str] = new_uuid,
     start: bool = True,
+    printer: PrinterPort | None = None,
 ) -> SessionServices:
     """The controller on an open `app.store.AsyncStore`, with the cabin's devices.
 
@@ -112,6 +125,7 @@ async def build_session_services(
         accounts=account_service_on(store),
         new_id=new_id,
         assistant_idle_s=float(config.timeouts.assistant_idle_s),
+        printer=printer if printer is not None else printer_for(config),
     )
     for item in left_out:
         await controller.audit(

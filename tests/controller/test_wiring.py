@@ -46,3 +46,16 @@ async def test_demo_site_builds_a_working_controller(tmp_path: Path) -> None:
         await services.close()
         await sims.stop()
         await store.close()
+
+
+def test_the_printer_comes_from_the_printer_section() -> None:
+    from app.controller.wiring import printer_for
+    from app.printing.service import DocumentPrinter
+    from kiosk_config.schema import Printer
+
+    config = load_config(EXAMPLES / "demo.toml")
+    assert printer_for(config.model_copy(update={"printer": None})) is None
+    section = Printer(queue="cabine-1", server="/run/cups/cups.sock", timeout_s=45)
+    built = printer_for(config.model_copy(update={"printer": section}))
+    assert isinstance(built, DocumentPrinter)
+    assert built.cups.queue == "cabine-1"
