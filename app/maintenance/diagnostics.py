@@ -10,6 +10,14 @@ health-free values the maintenance screens show, not from the store.
 
 Written as a temporary file in the chosen folder, flushed, then renamed:
 a stick pulled out half-way leaves no file that looks complete.
+
+Or uploaded to the platform (`PlatformBundleUploader`): the same bytes
+(`bundle_bytes`, one builder for both ways out, so the canary test of the
+one is the test of the other), POSTed to `UPLOAD_PATH` with the cabin's
+token (`app.sync.transport.CabinAuth`, the channel every kiosk request
+uses), over the site's TLS. Why both: a support desk far away gets the
+bundle without anyone carrying a stick, and a cabin whose network is the
+problem still has the stick.
 """
 
 from __future__ import annotations
@@ -20,12 +28,21 @@ import json
 import os
 import subprocess
 import tarfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
+from app.maintenance.errors import MaintenanceErrorReason, MaintenanceRefused
+from app.sync.errors import SyncError
+from app.sync.transport import CabinAuth, NetworkFailure, authorised_send, ssl_context_for
 from drivers.base import CheckResult
+
+if TYPE_CHECKING:
+    import ssl
+
+    from kiosk_config import KioskConfig
 
 LOG_TAIL_BYTES = 2 * 1024 * 1024
 """Per log file, the last 2 MiB: what happened lately is what a support desk needs."""
@@ -94,13 +111,8 @@ def read_journal(command: Sequence[str] | None, timeout_s: float = 30.0) -> byte
     return done.stdout[-LOG_TAIL_BYTES:]
 
 
-def write_bundle(
-    folder: Path, facts: BundleFacts, log_dir: Path | None, journal: bytes | None = None
-) -> Path:
-    """The bundle in `folder` (a USB stick's mount point); returns its path."""
-    folder = Path(folder)
-    target = folder / bundle_name(facts.cabin_id, facts.made_at)
-    temporary = folder / f".{target.name}.{os.getpid()}.part"
+def bundle_bytes(facts: BundleFacts, log_dir: Path | None, journal: bytes | None = None) -> bytes:
+    """The bundle's tar.gz bytes: what the stick gets and what the platform gets."""
     logs = _log_files(log_dir)
     manifest = {
         "format": "telecabine-diagnostic/1",
@@ -121,28 +133,41 @@ def write_bundle(
         "health_data": "none",
     }
     at = facts.made_at
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        _add(tar, "manifest.json", _json(manifest), at)
+        config = "".join(f"{k} = {v}\n" for k, v in facts.configuration)
+        _add(tar, "configuration.txt", config.encode(), at)
+        versions = "".join(f"{n} {v}\n" for n, v in facts.versions)
+        _add(tar, "versions.txt", versions.encode(), at)
+        devices = {
+            "configured": list(facts.devices),
+            "checks": [{**asdict(c), "kind": str(c.kind)} for c in facts.checks],
+        }
+        _add(tar, "devices.json", _json(devices), at)
+        _add(tar, "outbox.json", _json(facts.outbox), at)
+        _add(tar, "clock.json", _json(facts.clock), at)
+        _add(tar, "network.json", _json(facts.network), at)
+        if facts.hardware:
+            _add(tar, "hardware.json", _json(facts.hardware), at)
+        for path in logs:
+            _add(tar, f"logs/{path.name}", _tail(path), at)
+        if journal is not None:
+            _add(tar, "logs/journal.txt", journal, at)
+    return raw.getvalue()
+
+
+def write_bundle(
+    folder: Path, facts: BundleFacts, log_dir: Path | None, journal: bytes | None = None
+) -> Path:
+    """The bundle in `folder` (a USB stick's mount point); returns its path."""
+    folder = Path(folder)
+    target = folder / bundle_name(facts.cabin_id, facts.made_at)
+    temporary = folder / f".{target.name}.{os.getpid()}.part"
+    data = bundle_bytes(facts, log_dir, journal)
     try:
         with temporary.open("wb") as raw:
-            with tarfile.open(fileobj=raw, mode="w:gz") as tar:
-                _add(tar, "manifest.json", _json(manifest), at)
-                config = "".join(f"{k} = {v}\n" for k, v in facts.configuration)
-                _add(tar, "configuration.txt", config.encode(), at)
-                versions = "".join(f"{n} {v}\n" for n, v in facts.versions)
-                _add(tar, "versions.txt", versions.encode(), at)
-                devices = {
-                    "configured": list(facts.devices),
-                    "checks": [{**asdict(c), "kind": str(c.kind)} for c in facts.checks],
-                }
-                _add(tar, "devices.json", _json(devices), at)
-                _add(tar, "outbox.json", _json(facts.outbox), at)
-                _add(tar, "clock.json", _json(facts.clock), at)
-                _add(tar, "network.json", _json(facts.network), at)
-                if facts.hardware:
-                    _add(tar, "hardware.json", _json(facts.hardware), at)
-                for path in logs:
-                    _add(tar, f"logs/{path.name}", _tail(path), at)
-                if journal is not None:
-                    _add(tar, "logs/journal.txt", journal, at)
+            raw.write(data)
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(temporary, target)
@@ -151,3 +176,115 @@ def write_bundle(
             temporary.unlink()
         raise
     return target
+
+
+# -- to the platform ------------------------------------------------------------------------
+
+UPLOAD_PATH = "/cabin/diagnostics"
+"""The platform's endpoint for a bundle (devtools/platform/diagnostics.py is the reference)."""
+
+CONTENT_TYPE = "application/gzip"
+UPLOAD_TIMEOUT_S = 120.0  # 2 MiB of logs per file over a pharmacy's uplink
+
+
+@dataclass(frozen=True, slots=True)
+class UploadReceipt:
+    """What the platform answered: its id for the bundle, the bytes' SHA-256 and size."""
+
+    bundle_id: str
+    sha256: str
+    size: int
+
+
+class BundleUploader(Protocol):
+    """Where an uploaded bundle goes (the platform; a test's fake)."""
+
+    async def upload(self, data: bytes) -> UploadReceipt: ...
+
+
+class PlatformBundleUploader:
+    """POSTs one bundle to the platform with the cabin's token; the receipt or a refusal.
+
+    A fresh aiohttp session per upload: a technician uploads a few times a
+    year, and nothing is left open behind the maintenance page. Every failure
+    is `MaintenanceRefused(UPLOAD_FAILED)` with a sentence for the technician:
+    the network's reason, or the platform's HTTP status (never its body).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: CabinAuth | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        timeout_s: float = UPLOAD_TIMEOUT_S,
+    ) -> None:
+        self.url = base_url.rstrip("/") + UPLOAD_PATH
+        self._auth = auth
+        self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
+        self._timeout_s = timeout_s
+
+    @classmethod
+    def for_config(cls, config: KioskConfig) -> PlatformBundleUploader:
+        platform = config.platform
+        tls = ssl_context_for(platform) if platform.url.startswith("https:") else None
+        return cls(platform.url, auth=CabinAuth.for_config(config), ssl_context=tls)
+
+    async def upload(self, data: bytes) -> UploadReceipt:
+        import aiohttp
+
+        try:
+            async with aiohttp.ClientSession() as session:
+                reply = await authorised_send(
+                    session,
+                    self._auth,
+                    "POST",
+                    self.url,
+                    data,
+                    {"Content-Type": CONTENT_TYPE, "Accept": "application/json"},
+                    timeout=aiohttp.ClientTimeout(total=self._timeout_s),
+                    ssl=self._ssl,
+                    max_reply=64 * 1024,
+                )
+        except NetworkFailure as exc:
+            raise MaintenanceRefused(
+                MaintenanceErrorReason.UPLOAD_FAILED,
+                f"The bundle could not be sent: {exc} Try again, or export it to a USB stick.",
+            ) from None
+        if reply.status not in (200, 201):
+            raise MaintenanceRefused(
+                MaintenanceErrorReason.UPLOAD_FAILED,
+                f"The platform refused the bundle (HTTP {reply.status}).",
+            )
+        try:
+            answer = json.loads(reply.body)
+            receipt = UploadReceipt(str(answer["id"]), str(answer["sha256"]), int(answer["size"]))
+        except (ValueError, KeyError, TypeError):
+            raise MaintenanceRefused(
+                MaintenanceErrorReason.UPLOAD_FAILED, "The platform's answer could not be read."
+            ) from None
+        if receipt.size != len(data):
+            raise MaintenanceRefused(
+                MaintenanceErrorReason.UPLOAD_FAILED,
+                "The platform received a different bundle than the one sent.",
+            )
+        return receipt
+
+
+class ConfiguredUploader:
+    """A `PlatformBundleUploader` for the configuration of the moment (a reload may change
+    the platform's address), made at each upload; a cabin secret that cannot be read is
+    the technician's refusal, not a crash."""
+
+    def __init__(self, config: Callable[[], KioskConfig]) -> None:
+        self._config = config
+
+    async def upload(self, data: bytes) -> UploadReceipt:
+        try:
+            uploader = PlatformBundleUploader.for_config(self._config())
+        except SyncError as exc:
+            raise MaintenanceRefused(
+                MaintenanceErrorReason.UPLOAD_FAILED,
+                f"The cabin cannot prove itself to the platform: {exc}",
+            ) from None
+        return await uploader.upload(data)

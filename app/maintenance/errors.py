@@ -128,6 +128,7 @@ class MaintenanceErrorReason(enum.StrEnum):
     NOT_QUARANTINED = "not-quarantined"  # a resend asked for an item that is not in quarantine
     CONFIG_RELOAD_REFUSED = "config-reload-refused"  # the site file does not validate: kept the old
     RESTART_UNAVAILABLE = "restart-unavailable"  # nothing here can restart the kiosk
+    UPLOAD_FAILED = "upload-failed"  # the platform could not be reached or refused the bundle
 
 
 class MaintenanceRefused(MaintenanceError):

@@ -42,7 +42,14 @@ from bleak.backends.scanner import BaseBleakScanner
 
 from app.controller.call_launcher import CallMedia, media_for_site
 from app.maintenance.accounts import Professional
-from app.maintenance.diagnostics import BundleFacts, read_journal, write_bundle
+from app.maintenance.diagnostics import (
+    BundleFacts,
+    BundleUploader,
+    UploadReceipt,
+    bundle_bytes,
+    read_journal,
+    write_bundle,
+)
 from app.maintenance.errors import (
     HealthDataRefused,
     MaintenanceErrorReason,
@@ -409,6 +416,7 @@ class MaintenanceService:
         media: CallMedia | None = None,
         restarter: Callable[[], None] | None = None,
         on_reload: Callable[[KioskConfig], None] | None = None,
+        uploader: BundleUploader | None = None,
     ) -> None:
         self._accounts = accounts
         self._store = store
@@ -431,6 +439,7 @@ class MaintenanceService:
         self._media = media  # None: the site's own (`media_for_site`), as the waiting room
         self._restarter = restarter  # ends the kiosk with RESTART_EXIT_CODE (composition root)
         self._on_reload = on_reload  # hands a reloaded configuration to the running kiosk
+        self.uploader = uploader  # the platform's diagnostics endpoint (None: the stick only)
 
     def now(self) -> datetime:
         """The service's clock (the screens time the sign-in page with it)."""
@@ -851,28 +860,14 @@ class MaintenanceService:
                         found.append(child)
         return tuple(found)
 
-    async def export(self, session: MaintenanceSession, folder: Path | None = None) -> Path:
-        """The diagnostic bundle, written to `folder` (one of `export_folders()`); its path.
-
-        Without `folder`, the only folder there is. Any other path is refused:
-        the screen offers folders, it does not take a path from outside.
-        """
-        who = await self._begin(session, Permission.EXPORT_LOGS, "maintenance.export")
-        folders = self.export_folders()
-        if folder is None and len(folders) == 1:
-            folder = folders[0]
-        if folder is None or folder not in folders:
-            await self._done(who, "maintenance.export", "refused", detail="no-folder")
-            raise MaintenanceRefused(
-                MaintenanceErrorReason.EXPORT_FAILED,
-                "No folder to export to: plug in the USB stick and try again.",
-            )
+    async def _bundle_facts(self, who: Professional) -> BundleFacts:
+        """The health-free values of a bundle, the same the pages show (never the store's)."""
         now = self._clock().astimezone(UTC)
         outbox = await self._outbox_summary(now)
         checks = tuple([await self._check(d) for d in self.config.devices])
         network = await self._network_report()
         clock = clock_status(now, self._time_run_dir)
-        facts = BundleFacts(
+        return BundleFacts(
             cabin_id=self.config.site.cabin_id,
             made_at=now,
             made_by=who.username,
@@ -895,6 +890,54 @@ class MaintenanceService:
                 "source": clock.source,
             },
         )
+
+    async def upload(self, session: MaintenanceSession) -> UploadReceipt:
+        """The same bundle as `export`, sent to the platform with the cabin's token.
+
+        Audited `maintenance.upload` with the platform's id for it and the bytes'
+        SHA-256 (so the support desk and the cabin name the same bundle), or the
+        refusal's code. No platform configured for it: refused, nothing built.
+        """
+        who = await self._begin(session, Permission.EXPORT_LOGS, "maintenance.upload")
+        if self.uploader is None:
+            await self._done(who, "maintenance.upload", "refused", detail="no-platform")
+            raise MaintenanceRefused(
+                MaintenanceErrorReason.UPLOAD_FAILED,
+                "This cabin sends no bundle to the platform: export it to a USB stick.",
+            )
+        facts = await self._bundle_facts(who)
+        journal = await asyncio.to_thread(read_journal, self._journal)
+        data = await asyncio.to_thread(bundle_bytes, facts, self.log_dir, journal)
+        try:
+            receipt = await self.uploader.upload(data)
+        except MaintenanceRefused as exc:
+            await self._done(who, "maintenance.upload", "failed", detail=str(exc.reason))
+            raise
+        await self._done(
+            who,
+            "maintenance.upload",
+            "ok",
+            detail=f"id={receipt.bundle_id} sha256={receipt.sha256[:16]} bytes={receipt.size}",
+        )
+        return receipt
+
+    async def export(self, session: MaintenanceSession, folder: Path | None = None) -> Path:
+        """The diagnostic bundle, written to `folder` (one of `export_folders()`); its path.
+
+        Without `folder`, the only folder there is. Any other path is refused:
+        the screen offers folders, it does not take a path from outside.
+        """
+        who = await self._begin(session, Permission.EXPORT_LOGS, "maintenance.export")
+        folders = self.export_folders()
+        if folder is None and len(folders) == 1:
+            folder = folders[0]
+        if folder is None or folder not in folders:
+            await self._done(who, "maintenance.export", "refused", detail="no-folder")
+            raise MaintenanceRefused(
+                MaintenanceErrorReason.EXPORT_FAILED,
+                "No folder to export to: plug in the USB stick and try again.",
+            )
+        facts = await self._bundle_facts(who)
         journal = await asyncio.to_thread(read_journal, self._journal)
         try:
             path = await asyncio.to_thread(write_bundle, folder, facts, self.log_dir, journal)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.maintenance.diagnostics import ConfiguredUploader
 from app.maintenance.service import AccountService
 from app.maintenance.store_binding import key_source_for
 from app.maintenance.technician import (
@@ -78,7 +79,7 @@ def build_maintenance(
     def store_lines() -> Sequence[str]:
         return verify(data_dir, key_source_for(data_dir, production=production)).lines
 
-    return MaintenanceService(
+    service = MaintenanceService(
         accounts,
         store,
         config,
@@ -95,3 +96,6 @@ def build_maintenance(
         restarter=restarter,
         on_reload=on_reload,
     )
+    # the bundle also goes to the platform, with the cabin's token (docs/maintenance.md)
+    service.uploader = ConfiguredUploader(lambda: service.config)
+    return service

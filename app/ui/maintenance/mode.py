@@ -77,6 +77,7 @@ class MaintenanceMode:
         a.config = lambda: self._spawn(self._config())
         a.about = lambda: self._spawn(self._about())
         a.export = lambda: self._spawn(self._export())
+        a.upload = lambda: self._spawn(self._upload())
         a.network = lambda: self._spawn(self._network())
         a.ports = lambda: self._spawn(self._ports())
         a.readers = lambda: self._spawn(self._readers())
@@ -386,6 +387,21 @@ class MaintenanceMode:
     async def _export_to(self, folder: Path) -> None:
         name = (await self.service.export(self._session(), folder)).name
         self._render(LinesPage("maint.export", (Said("maint.export.done", (("name", name),)),)))
+
+    async def _upload(self) -> None:
+        """The same bundle, to the platform; the stick stays the way when this fails."""
+        session = self._session()
+        self._render(LinesPage("maint.upload", (Said("maint.upload.sending"),)))
+        try:
+            receipt = await self.service.upload(session)
+        except MaintenanceRefused as exc:
+            if exc.reason is MaintenanceErrorReason.SESSION_ENDED:
+                raise
+            failed = (Said("maint.upload.failed"),)
+            self._render(LinesPage("maint.upload", failed, (str(exc.reason),)))
+            return
+        done = Said("maint.upload.done", (("id", receipt.bundle_id),))
+        self._render(LinesPage("maint.upload", (done,)))
 
     async def _leave(self, *, idle: bool = False) -> None:
         session = self.session

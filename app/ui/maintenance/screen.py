@@ -69,6 +69,7 @@ class MaintenanceActions:
         self.config = noop
         self.about = noop
         self.export = noop
+        self.upload = noop
         self.network = noop
         self.ports = noop
         self.readers = noop
@@ -181,7 +182,10 @@ class MaintenanceScreen(Screen[Page]):
                 ("maint.ports", "info", a.ports, "ports"),
                 ("maint.readers", "card", a.readers, "readers"),
             ),
-            (("maint.media", "mic", a.media, "media"),),
+            (
+                ("maint.media", "mic", a.media, "media"),
+                ("maint.upload", "send", a.upload, "upload"),
+            ),
         ):
             line = QHBoxLayout()
             line.setSpacing(24)

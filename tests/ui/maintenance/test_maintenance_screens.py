@@ -15,11 +15,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 from serial.tools.list_ports_common import ListPortInfo
 
+from app.maintenance.diagnostics import PlatformBundleUploader
 from app.maintenance.readers import CardReaderReport, ReaderState
 from app.maintenance.roles import Role
 from app.maintenance.technician import IDLE_LIMIT
@@ -40,6 +42,8 @@ from app.ui.maintenance.pages import (
 )
 from app.ui.views import Presentation, ScreenId
 from app.ui.widgets.buttons import BigButton
+from devtools.platform.diagnostics import add_diagnostics_routes
+from devtools.platform.testing import running_platform
 from drivers.ble.sim_air import SimulatedPeripheral
 from drivers.ble.sim_devices import SimulatedThermometer
 from drivers.registry import simulated_ble_address
@@ -371,6 +375,30 @@ async def test_pair_a_scanned_thermometer_test_it_and_export_with_no_canary(tech
     for word in (*tech.canary.words(), *SECRETS, "37.4", "36.8"):
         assert word not in contents, word
     await tech.tap("back")
+    # The same bundle uploaded: the reference platform keeps what it received.
+    received = tech.usb.parent / "platform-diagnostics"
+
+    def diagnostics(app: web.Application) -> None:
+        add_diagnostics_routes(app, received)
+
+    async with running_platform(tech.usb.parent / "platform", extensions=(diagnostics,)) as (
+        base_url,
+        _handle,
+    ):
+        tech.mode.service.uploader = PlatformBundleUploader(base_url)
+        await tech.tap("upload")
+    assert any("MAINT-CAB-01" in t for t in tech.seen)  # the platform's id for it, shown
+    [sent] = list(received.glob("*/*.tar.gz"))
+    with tarfile.open(sent) as tar:
+        uploaded = b"".join(
+            extracted.read()
+            for member in tar.getmembers()
+            if (extracted := tar.extractfile(member)) is not None
+        ).decode()
+    assert "entry-refused-422" in uploaded and "store: opened" in uploaded
+    for word in (*tech.canary.words(), *SECRETS, "37.4", "36.8"):
+        assert word not in uploaded, word
+    await tech.tap("back")
     await tech.tap("leave")
     _no_canary(tech)
     rows = await audit_rows(tech.store)
@@ -380,6 +408,7 @@ async def test_pair_a_scanned_thermometer_test_it_and_export_with_no_canary(tech
         "maintenance.pair",
         "maintenance.device-test",
         "maintenance.export",
+        "maintenance.upload",
     ):
         assert act in acts
     for row in rows:
