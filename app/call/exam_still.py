@@ -11,9 +11,6 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-STILL_KIND = "exam-still"
-"""The document kind a still is kept under in the store (app/store/exam_stills.py)."""
-
 
 class ExamDevice(enum.StrEnum):
     STETHOSCOPE = "stethoscope"
