@@ -375,7 +375,7 @@ class Hub:
         self.doctor_sockets: dict[web.WebSocketResponse, DoctorAccount] = {}
         self.kiosk_sockets: set[web.WebSocketResponse] = set()
         self.ended_calls: dict[str, float] = {}  # call_ref → its credentials' last expiry
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self.pending: set[asyncio.Task[Any]] = set()  # cancellations under way (tests wait)
 
     # ---- HTTP --------------------------------------------------------------------------
 
@@ -502,8 +502,8 @@ class Hub:
         except RuntimeError:  # no loop (a synchronous test of sweep): the sweeper will do it
             coroutine.close()
             return
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
 
     async def end_turn_sessions(self) -> int:
         """Cancel the coturn sessions of ended calls; how many were cancelled.

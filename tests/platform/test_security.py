@@ -530,3 +530,88 @@ async def test_turn_credentials_are_minted_per_call_for_its_cabin_and_doctor_onl
             assert r.status == 401  # the call is over: nothing more is minted for it
         await kiosk.close()
         await doctor.close()
+
+
+# ---- the heartbeat speaks only for its own cabin ---------------------------------------------
+
+
+async def test_a_heartbeat_naming_another_cabin_is_refused_and_nothing_kept(
+    enrolled: tuple[str, PlatformHandle, Clock],
+) -> None:
+    from app.sync.heartbeat import OtlpHttpClient
+    from app.sync.otlp_metrics import encode
+    from devtools.platform.fleet import FLEET_KEY
+    from tests.platform.test_fleet import facts
+
+    base, handle, clock = enrolled
+    store = handle.app[FLEET_KEY].store
+    async with aiohttp.ClientSession() as http:
+        a_client = OtlpHttpClient(http, base + "/v1/metrics", auth=auth_for(base, clock))
+        forged = await a_client.post_metrics(encode(facts(CAB_B)))  # CAB_A's token
+        assert forged.status == 403
+        assert store.get(CAB_B) is None  # nothing of it kept
+        both = json.loads(encode(facts(CAB_A)))
+        both["resourceMetrics"] += json.loads(encode(facts(CAB_B)))["resourceMetrics"]
+        mixed = await a_client.post_metrics(json.dumps(both).encode())
+        assert mixed.status == 403 and store.get(CAB_A) is None  # refused whole
+        own = await a_client.post_metrics(encode(facts(CAB_A)))
+        assert own.status == 200 and store.get(CAB_A) is not None
+
+
+# ---- the fleet page: the platform's staff login ------------------------------------------------
+
+
+async def test_the_fleet_page_needs_the_staff_login_with_its_lockout_and_trace(
+    enrolled: tuple[str, PlatformHandle, Clock],
+) -> None:
+    base, handle, clock = enrolled
+    hub = handle.app[HUB_KEY]
+    jar = aiohttp.CookieJar(unsafe=True)  # cookies from 127.0.0.1
+    async with aiohttp.ClientSession(cookie_jar=jar) as http:
+        async with http.get(f"{base}/fleet") as r:
+            assert r.status == 401 and "Mot de passe" in await r.text()  # a login form
+            assert "Parc des cabines" in await r.text() and "<table" not in await r.text()
+        for forged in ({"Cookie": "tc_staff=forged"}, {"Authorization": "Bearer forged"}):
+            async with (
+                aiohttp.ClientSession() as stranger,
+                stranger.get(f"{base}/fleet", headers=forged) as r,
+            ):
+                assert r.status == 401
+        wrong = {"login": "dr-martin", "password": "Password1234"}
+        for _ in range(LOCKOUT_AFTER):
+            async with http.post(f"{base}/fleet/login", data=wrong) as r:
+                assert r.status == 401 and "incorrect" in await r.text()
+        right = {"login": "dr-martin", "password": DEMO_PASSWORD}
+        async with http.post(f"{base}/fleet/login", data=right) as r:
+            assert r.status == 429 and int(r.headers["Retry-After"]) >= LOCKOUT_BASE_S - 1
+        status, _, _ = await login(http, base)  # the console's door is locked as well
+        assert status == 429
+        clock.t += LOCKOUT_BASE_S + 1
+        async with http.post(f"{base}/fleet/login", data=right) as r:
+            assert r.status == 200 and r.url.path == "/fleet"  # after the 303
+            assert "<table" in await r.text()
+        cookie = next(c for c in jar if c.key == "tc_staff")
+        assert cookie["httponly"] and cookie["samesite"] == "Strict" and cookie["path"] == "/fleet"
+        _, body, _ = await login(http, base, "dr-diallo")
+        async with (
+            aiohttp.ClientSession() as other,
+            other.get(f"{base}/fleet", headers={"Authorization": f"Bearer {body['token']}"}) as r,
+        ):
+            assert r.status == 200  # a console token opens it too
+    outcomes = [(a.login, a.outcome) for a in hub.guard.trace]
+    assert outcomes == [("dr-martin", "refused")] * LOCKOUT_AFTER + [
+        ("dr-martin", "locked"),
+        ("dr-martin", "locked"),
+        ("dr-martin", "accepted"),
+        ("dr-diallo", "accepted"),
+    ]
+    assert "Password1234" not in repr(hub.guard.trace)
+
+
+async def test_a_platform_without_staff_login_shows_no_fleet(tmp_path: Path) -> None:
+    async with (
+        running_platform(tmp_path, cabins=registry(Clock())) as (base, _),
+        aiohttp.ClientSession() as http,
+        http.get(f"{base}/fleet") as r,
+    ):
+        assert r.status == 403
