@@ -31,6 +31,12 @@ EXAMPLES: list[m.Message] = [
     m.DocumentAck("d1"),
     m.DocumentAck("d2", accepted=False, reason="not-a-pdf"),
     m.DoctorJoined(MARTIN, resume=True),
+    m.ExamSwitch("stethoscope", on=True),
+    m.ExamSwitch("otoscope", on=False),
+    m.ExamStillRequest("DEMO-CAB-01-s1-still-1"),
+    m.ExamDevices(stethoscope_mid="2", otoscope_mid="3", stethoscope_on=True),
+    m.ExamStillTaken("r1", still_id="still-1"),
+    m.ExamStillTaken("r2", accepted=False, reason="otoscope-off"),
 ]
 
 
@@ -195,3 +201,13 @@ def test_document_ack_and_resume_wire_forms() -> None:
     # An older platform's "doctor" message has no resume: a fresh offer, as before.
     assert "resume" not in json.loads(m.encode(m.DoctorJoined(MARTIN)))
     assert json.loads(m.encode(m.DoctorJoined(MARTIN, resume=True)))["resume"] is True
+
+
+def test_exam_messages_refuse_unknown_devices_and_missing_switches() -> None:
+    for raw in (
+        '{"type": "exam-switch", "device": "ecg", "on": true}',
+        '{"type": "exam-switch", "device": "otoscope"}',
+        '{"type": "exam-still", "request_id": "a b"}',
+    ):
+        with pytest.raises(SignallingProtocolError):
+            m.decode(raw)
