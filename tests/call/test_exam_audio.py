@@ -32,6 +32,7 @@ def through_opus(encoder: OpusEncoder, pcm: np.ndarray[Any, Any]) -> np.ndarray[
         packets, timestamp = encoder.encode(frame)
         for packet in packets:
             for decoded in decoder.decode(JitterFrame(data=packet, timestamp=timestamp)):
+                assert isinstance(decoded, AudioFrame)
                 out.append(decoded.to_ndarray().reshape(-1, 2)[:, 0])
     return np.concatenate(out)[RATE // 2 :]  # past the encoder's start-up
 
@@ -43,7 +44,9 @@ def levels(pcm: np.ndarray[Any, Any], frequencies: tuple[float, ...]) -> list[fl
 
 def test_the_audio_mode_keeps_30_and_45_hz_where_voip_cuts_them() -> None:
     t = np.arange(RATE * 2) / RATE
-    mix = sum(np.sin(2 * np.pi * f * t) for f in (30.0, 45.0, 120.0)) * 0.15 * 32767
+    mix = np.zeros_like(t)
+    for f in (30.0, 45.0, 120.0):
+        mix += np.sin(2 * np.pi * f * t) * 0.15 * 32767
     pcm = mix.astype(np.int16)
     source = levels(pcm, (30, 45, 120))
     voip = levels(through_opus(OpusEncoder(), pcm), (30, 45, 120))
