@@ -524,6 +524,33 @@ class Printer(_Strict):
     )
 
 
+class Stethoscope(_Strict):
+    """A connected stethoscope (a USB audio input) the doctor listens through during the call
+    (docs/call-exam.md). No section: no stethoscope, and the console offers none."""
+
+    device: Text = Field(
+        description="Its audio input as PortAudio names it (`python -m sounddevice` lists them)."
+    )
+    backend: Literal["real", "simulated"] = Field(
+        default="real", description="'simulated' plays a heartbeat (the demo)."
+    )
+
+
+class Otoscope(_Strict):
+    """A second camera (UVC otoscope or dermatoscope) the doctor can look through and take
+    stills from (docs/call-exam.md). No section: none."""
+
+    device: Text = Field(
+        description="Its V4L2 device, best a stable path (/dev/v4l/by-id/...), or an index."
+    )
+    kind: Literal["otoscope", "dermatoscope"] = Field(
+        default="otoscope", description="What it is, as the still's title names it."
+    )
+    backend: Literal["real", "simulated"] = Field(
+        default="real", description="'simulated' shows a synthetic ear canal (the demo)."
+    )
+
+
 class KioskConfig(_Strict):
     site: Site
     languages: tuple[Literal["fr", "en", "ar"], ...] = Field(
@@ -540,6 +567,12 @@ class KioskConfig(_Strict):
     )
     emergency: EmergencyNumbers = Field(default_factory=EmergencyNumbers)
     printer: Printer | None = Field(default=None, description="The cabin's printer, if any.")
+    stethoscope: Stethoscope | None = Field(
+        default=None, description="The cabin's connected stethoscope, if any."
+    )
+    otoscope: Otoscope | None = Field(
+        default=None, description="The cabin's otoscope or dermatoscope camera, if any."
+    )
 
     @model_validator(mode="after")
     def _unique_device_ids(self) -> KioskConfig:
