@@ -615,3 +615,70 @@ async def test_a_platform_without_staff_login_shows_no_fleet(tmp_path: Path) -> 
         http.get(f"{base}/fleet") as r,
     ):
         assert r.status == 403
+
+
+# ---- a doctor without a valid login, or a login used where it does not belong -------------------
+
+
+async def test_every_doctor_channel_refuses_a_missing_forged_or_closed_login(
+    enrolled: tuple[str, PlatformHandle, Clock],
+) -> None:
+    base, _, clock = enrolled
+    ws_base = base.replace("http", "ws")
+    async with aiohttp.ClientSession() as http:
+        status, _, _ = await login(http, base, password="not-the-password")
+        assert status == 401
+        status, body, _ = await login(http, base)
+        token = body["token"]
+        async with http.post(
+            f"{base}/console/api/logout", headers={"Authorization": f"Bearer {token}"}
+        ) as r:
+            assert r.status == 200
+        for bad in ("", "forged", token):  # none, forged, logged out
+            async with http.get(f"{ws_base}/signalling/doctor?token={bad}") as r:
+                assert r.status == 401
+            for path in ("/console/api/config", "/console/api/me", "/fleet"):
+                async with http.get(
+                    f"{base}{path}", headers={"Authorization": f"Bearer {bad}"}
+                ) as r:
+                    assert r.status == 401, path
+        # A doctor's login is not a cabin's token: no kiosk channel opens with it.
+        _, body, _ = await login(http, base, "dr-diallo")
+        console = {"Authorization": f"Bearer {body['token']}"}
+        async with http.get(f"{base}/signalling/kiosk", headers=console) as r:
+            assert r.status == 401
+        async with http.get(f"{base}/Patient", headers=console) as r:
+            assert r.status == 401
+        async with http.get(f"{base}/cabin/ice/{SESSION}", headers=console) as r:
+            assert r.status == 401
+        # Nor is a cabin's token a doctor's login.
+        cabin = await bearer(http, auth_for(base, clock))
+        async with http.get(f"{base}/console/api/config", headers=cabin) as r:
+            assert r.status == 401
+        async with http.get(f"{base}/fleet", headers=cabin) as r:
+            assert r.status == 401
+
+
+async def test_another_cabin_s_valid_token_gets_no_link_to_this_cabin_s_documents(
+    enrolled: tuple[str, PlatformHandle, Clock],
+) -> None:
+    base, handle, clock = enrolled
+    async with aiohttp.ClientSession() as http:
+        a_headers = await bearer(http, auth_for(base, clock))
+        b_headers = await bearer(http, auth_for(base, clock, CAB_B, SECRET_B))
+        doctor = await doctor_socket(http, base)
+        kiosk, _ = await kiosk_socket(http, base, a_headers)
+        await doctor.send_str(json.dumps({"type": "take", "session_id": SESSION}))
+        await next_of(kiosk, "doctor")
+        sent = m.DocumentMessage(
+            "prescription", "Ordonnance", text="Paracétamol", document_id="doc-1"
+        )
+        await doctor.send_str(m.encode(sent))
+        await next_of(kiosk, "document")
+        link = f"{base}/cabin/documents/{SESSION}/doc-1"
+        async with http.get(link, headers=b_headers) as r:
+            assert r.status == 401  # enrolled, valid, but not this session's cabin
+        async with http.get(link, headers=a_headers) as r:
+            assert r.status == 200 and "/patient/documents/" in (await r.json())["url"]
+        await kiosk.close()
+        await doctor.close()

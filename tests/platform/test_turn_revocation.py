@@ -238,3 +238,28 @@ async def test_an_allocation_opened_after_the_hang_up_is_swept_too(
             late.close()
         async with http.get(f"{base}/cabin/ice/{SESSION}", headers=a_headers) as r:
             assert r.status == 401  # and nothing more is minted for the ended call
+
+
+async def test_a_room_that_expires_ends_its_relay_sessions_too(
+    platform_with_turn: tuple[str, Hub, Clock], coturn: TurnServer
+) -> None:
+    base, hub, clock = platform_with_turn
+    async with aiohttp.ClientSession() as http:
+        a_headers = await bearer(http, auth_for(base, clock))
+        kiosk, _ = await kiosk_socket(http, base, a_headers)
+        async with http.get(f"{base}/cabin/ice/{SESSION}", headers=a_headers) as r:
+            minted = credential((await r.json())["iceServers"])
+        relay = await Allocation.open(coturn.port, *minted)
+        try:
+            await kiosk.close()  # the cabin vanished without a bye
+            for _ in range(100):
+                if hub.rooms[SESSION].kiosk is None:
+                    break
+                await asyncio.sleep(0.05)
+            assert await relay.refresh() is None  # within the grace: the relay stays
+            hub.room_grace_s = 0.0
+            clock.t += 1
+            assert hub.sweep() == [SESSION]
+            assert await gone(relay) in (401, 437)
+        finally:
+            relay.close()
