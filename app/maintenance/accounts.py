@@ -164,7 +164,8 @@ def validate_rpps(rpps: str | None, role: Role) -> str | None:
     if role is not Role.ASSISTANT:
         raise AccountError(
             AccountErrorReason.RPPS_NOT_FOR_ROLE,
-            "Only an assistant (pharmacist or nurse) has an RPPS number; a technician has none.",
+            "Only an assistant (pharmacist or nurse) has an RPPS number; a technician or "
+            "on-site staff account has none.",
         )
     if len(cleaned) != 11 or not cleaned.isdigit() or not _luhn_ok(cleaned):
         raise AccountError(
