@@ -47,6 +47,56 @@ class DemoFailed(Exception):
     """The scripted way did not go through; the message says where, in plain words."""
 
 
+class FilePrinter:
+    """The demo's "file printer": the PDFs the kiosk would send to CUPS, written to a folder.
+
+    Used when the demo's site names no [printer]: the pages are the product's
+    (`app.printing.page.print_files`, the same bytes `lp` would get), only the
+    last step differs — a file `print-<n>.pdf` per job instead of a CUPS queue.
+    A demo site with a [printer] section prints through that CUPS queue instead
+    (docs/printing.md: a cups-pdf or Generic PDF queue).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.written: list[Path] = []
+
+    async def print_documents(self, documents: Any, identity: Any, at: Any) -> int:
+        from app.printing.page import print_files
+
+        files = await asyncio.get_running_loop().run_in_executor(
+            None, print_files, documents, identity, at
+        )
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for number, file in enumerate(files, 1):
+            path = self.folder / f"print-{number}.pdf"
+            path.write_bytes(file.pdf)
+            self.written.append(path)
+        return len(files)
+
+
+async def print_at_the_end(script: Script, printer: FilePrinter | None) -> dict[str, Any]:
+    """The patient touches "Print" on the end screen; what came out."""
+    c = script.c
+    await script.tap("print")
+    if c.view.printing is None:  # until the presenter forwards PRINT (H16.patch): the same act
+        c.print_documents()
+    await script.wait(
+        lambda: c.view.printing is not None and c.view.printing.value != "printing",
+        30,
+        "print the documents",
+    )
+    script.shot()
+    status = c.view.printing.value if c.view.printing is not None else None
+    if status != "printed":
+        raise DemoFailed(f"The documents were not printed ({status}).")
+    return {
+        "status": status,
+        "printer": "file printer (the PDFs the kiosk sends to CUPS)" if printer else "CUPS",
+        "files": [p.name for p in printer.written] if printer else [],
+    }
+
+
 class Script:
     """The patient's hands on the real window, and the shots of what they saw."""
 
@@ -398,6 +448,11 @@ async def _play(
         )
         doctor = ScriptedDoctor(world.base_url, ice_servers=world.config.platform.ice_servers)
         script = Script(assembly, window, binding, out, app)
+        file_printer = None
+        if world.config.printer is None:  # no CUPS queue named: the PDFs go to OUT/printed
+            shutil.rmtree(out / "printed", ignore_errors=True)
+            file_printer = FilePrinter(out / "printed")
+            assembly.controller.connect_printer(file_printer)
         try:
             await assembly.start()
             await doctor.connect()
@@ -407,6 +462,7 @@ async def _play(
             await script.consent_and_orientation()
             await script.measure_all()
             report["call"] = await consultation(script, doctor, link)
+            report["print"] = await print_at_the_end(script, file_printer)
             await world.sims.remove_card(reader)  # "take your card"
             await script.wait(
                 lambda: not assembly.controller.view.context.card_present,

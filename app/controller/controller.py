@@ -273,6 +273,11 @@ class SessionController:
         self._send_text = send_text
         self._fetch_link = fetch_link
 
+    def connect_printer(self, printer: PrinterPort | None) -> None:
+        """The cabin's printer, when the composition makes it after the controller (the
+        headless demo's file printer); `build_session_services` passes the configured one."""
+        self._printing.use(printer)
+
     def print_documents(self) -> asyncio.Task[None] | None:
         """The end screen's "Print": the session's documents to the cabin's printer.
 

@@ -66,6 +66,10 @@ class SessionPrinting:
         self._task: asyncio.Task[None] | None = None
         self._generation = 0  # a job's outcome after the wipe belongs to no session
 
+    def use(self, printer: PrinterPort | None) -> None:
+        """Another printer from now on (a composition that builds it after the controller)."""
+        self._printer = printer
+
     def keep(self, document: ReceivedDocument) -> None:
         self._documents[document.document_id] = document
 
