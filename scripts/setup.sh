@@ -17,6 +17,7 @@ APT_PACKAGES=(
   libportaudio2 espeak-ng sox             # audio and offline speech
   coturn chromium                         # TURN relay, doctor's browser
   xdotool imagemagick                     # the person tests' hand and screenshots
+  cups-daemon cups-client cups-filters poppler-utils  # printing: a private cupsd, PDFs read back
 )
 
 missing=()
