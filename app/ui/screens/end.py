@@ -3,9 +3,11 @@
 Why each document says its kind and its title, with a QR code: a patient
 leaving with "a document" twice does not know which is the prescription to
 show the pharmacist. The QR code points to the platform's page for that
-document, so the patient keeps it on their phone. "Print" is honest: no
-cabin has a printer yet, so touching it says so and what to do instead
-(docs/ui.md); it never pretends that a page is coming.
+document, so the patient keeps it on their phone. "Print" sends the documents
+to the cabin's printer (docs/printing.md); the note under it follows what the
+controller reports — printing, printed, out of paper, printer off, failed —
+and a cabin without a printer says so and what to do instead; it never
+pretends that a page is coming. The QR codes stay on screen whatever happens.
 """
 
 from __future__ import annotations
