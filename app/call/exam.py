@@ -27,9 +27,10 @@ import numpy as np
 from aiortc import RTCRtpSender, RTCRtpTransceiver
 from aiortc.codecs.opus import OpusEncoder
 
-from app.call.audio import BLOCK, RATE, Pcm
+from app.call.audio import BLOCK, RATE, AudioSource, Pcm
 from app.call.exam_still import ExamDevice, ExamStill
-from app.call.video import Image
+from app.call.video import FrameSource, Image
+from kiosk_config.schema import KioskConfig
 
 STILL_MAX_BYTES = 2 * 1024 * 1024
 STILL_JPEG_QUALITY = 90
@@ -208,6 +209,34 @@ def spectrum_db(pcm: Any, rate: int = RATE) -> tuple[Any, Any]:
     data = np.asarray(pcm, dtype=np.float64)
     magnitude = np.abs(np.fft.rfft(data * np.hanning(data.size))) + 1e-9
     return np.fft.rfftfreq(data.size, 1 / rate), 20 * np.log10(magnitude)
+
+
+# ---- from the site configuration -----------------------------------------------------------
+
+
+def stethoscope_for(config: KioskConfig) -> AudioSource | None:
+    """The site's stethoscope (`[stethoscope]`), a fresh source per call; None without one."""
+    section = config.stethoscope
+    if section is None:
+        return None
+    if section.backend == "simulated":
+        return SimulatedStethoscope()
+    from app.call.audio import SoundDeviceMicrophone
+
+    return SoundDeviceMicrophone(section.device)
+
+
+def otoscope_for(config: KioskConfig) -> FrameSource | None:
+    """The site's otoscope camera (`[otoscope]`), a fresh source per call; None without one."""
+    section = config.otoscope
+    if section is None:
+        return None
+    if section.backend == "simulated":
+        return SimulatedOtoscope()
+    from app.call.video import OpenCVFrameSource
+
+    device: int | str = int(section.device) if section.device.isdigit() else section.device
+    return OpenCVFrameSource(device, fps=OTOSCOPE_FPS)
 
 
 __all__ = ["ExamDevice", "ExamStill"]

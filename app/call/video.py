@@ -42,8 +42,9 @@ class OpenCVFrameSource:
     """The cabin camera through cv2.VideoCapture (V4L2 on the cabin PC)."""
 
     def __init__(
-        self, index: int = 0, *, width: int = WIDTH, height: int = HEIGHT, fps: int = FPS
+        self, index: int | str = 0, *, width: int = WIDTH, height: int = HEIGHT, fps: int = FPS
     ) -> None:
+        """`index`: OpenCV's camera number, or a V4L2 device path (/dev/v4l/by-id/...)."""
         self.index, self.width, self.height, self.fps = index, width, height, fps
         self._capture: Any = None
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="camera")
@@ -66,7 +67,7 @@ class OpenCVFrameSource:
         if self._capture is None:
             raise DeviceUnavailable(
                 CheckFailureReason.CAMERA_UNAVAILABLE,
-                f"The camera number {self.index} cannot be opened.",
+                f"The camera {self.index} cannot be opened.",
             )
 
     def _read(self) -> Image | None:

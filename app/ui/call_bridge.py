@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from app.assembly import Assembly
+from app.call import events as call
 from app.controller.controller import SessionController
 from app.ui.binding import ControllerBinding
 from app.ui.presenter import Presenter
-from app.ui.views import Intent, IntentKind, UiIncident
+from app.ui.screens.call import CallScreen
+from app.ui.views import Intent, IntentKind, ScreenId, UiIncident
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QImage
@@ -59,6 +61,7 @@ class CallScreenLink:
     controller: SessionController
     remote_frames: int = 0
     self_frames: int = 0
+    exam_notices: list[str | None] = field(default_factory=list)  # device per notice, None: off
     doctor_before_video: bool | None = None
     tasks: set[asyncio.Task[object]] = field(default_factory=set)  # UI incidents being recorded
     _last_remote: float = 0.0
@@ -84,6 +87,7 @@ class CallScreenLink:
         self.doctor_before_video = None
         self.remote_frames = 0
         self.self_frames = 0
+        self.exam_notices = []
 
 
 def bind_window(
@@ -148,6 +152,30 @@ def bind_window(
         link.self_frames += 1
         window.set_self_frame(_qimage(bgr, bgr=True))
 
+    exam_on: list[str] = []
+
+    def exam(event: call.CallEvent) -> None:
+        """The doctor switched a stethoscope or otoscope on or off: the patient is told where
+        to place it, on the call screen (a pictogram and words) and read aloud at once."""
+        if isinstance(event, call.CallEnded):
+            exam_on.clear()
+        elif isinstance(event, call.ExamDeviceChanged):
+            if event.device in exam_on:
+                exam_on.remove(event.device)
+            if event.on:
+                exam_on.append(event.device)
+        else:
+            return
+        device = exam_on[-1] if exam_on else None  # the one switched on last is shown
+        screen = window.screen_for(ScreenId.CALL)
+        if not isinstance(screen, CallScreen):
+            return
+        words = screen.show_exam_notice(device)
+        link.exam_notices.append(device)
+        if words is not None and window.speaker is not None and window.current_screen is screen:
+            window.speaker.say(words, window.presentation.language)
+
+    launcher.hooks.listeners.append(exam)
     launcher.hooks.on_remote_video = remote
     launcher.hooks.on_local_video = local
     launcher.hooks.on_mic_level = window.set_mic_level

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from app.ui.drag_scroll import touch_scrollable
@@ -57,6 +57,43 @@ CHAT_MIN_H = 120
 QWIDGETSIZE_MAX = (1 << 24) - 1
 HANG_UP_ARMED_S = 5.0  # how long "touch again to hang up" waits for the second tap
 HANG_UP_CONFIRM_AFTER_S = 0.6  # a second tap sooner is the same double tap, not a "yes"
+EXAM_PICTOGRAM_PX = 140
+NARROW_EXAM_PICTOGRAM_PX = 80
+EXAM_NOTICES = {"stethoscope": "call.exam.stethoscope", "otoscope": "call.exam.otoscope"}
+
+
+class ExamPictogram(QWidget):
+    """Where the device goes, drawn: a torso with the stethoscope's spot, or a head and its ear.
+
+    Why drawn here and not a picture file: two shapes and a dot, in the theme's
+    text colour, so it follows high contrast like the rest of the screen.
+    """
+
+    def __init__(self, device: str, size: int) -> None:
+        super().__init__()
+        self.device = device
+        self.setFixedSize(size, size)
+        self.setAccessibleName(device)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        del event
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.scale(self.width() / 100, self.height() / 100)
+        ink = self.palette().windowText().color()
+        p.setPen(QPen(ink, 4))
+        if self.device == "stethoscope":
+            p.drawEllipse(QRectF(38, 6, 24, 26))  # head
+            p.drawRoundedRect(QRectF(18, 36, 64, 60), 18, 18)  # torso
+            spot = QPointF(58, 62)  # left of the chest (the patient's left: the viewer's right)
+        else:
+            p.drawEllipse(QRectF(22, 10, 56, 70))  # head
+            p.drawEllipse(QRectF(74, 36, 12, 20))  # ear
+            spot = QPointF(80, 46)
+        p.setPen(QPen(QColor("#C62828"), 4))
+        p.setBrush(QColor("#C62828"))
+        p.drawEllipse(spot, 7, 7)
+        p.end()
 
 
 class CallScreen(Screen[CallView]):
@@ -75,6 +112,9 @@ class CallScreen(Screen[CallView]):
     _details: list[QWidget]
     _armed_at: float | None = None
     _narrow = False
+    _exam_device: str | None = None  # the examination device the doctor switched on
+    _exam_notice: QFrame | None = None
+    _lead: QVBoxLayout | None = None  # the video's column, where the notice goes
 
     def __init__(self, translate: Translate, parent: QWidget | None = None) -> None:
         super().__init__(translate, parent)
@@ -137,6 +177,8 @@ class CallScreen(Screen[CallView]):
         lead = QVBoxLayout()
         lead.setSpacing(12)
         lead.addWidget(self.video, 0, Qt.AlignmentFlag.AlignTop)
+        self._lead = lead
+        self._add_exam_notice(lead)
         row.addLayout(lead)
         side = QVBoxLayout()
         side.setSpacing(12)
@@ -190,6 +232,43 @@ class CallScreen(Screen[CallView]):
         self.body.addLayout(row, 1)
         keep_words_whole(send)  # now in the window: the theme's font gives the real width
         self._controls(view)
+
+    # -- the examination devices: where the patient places them ---------------------------
+
+    def show_exam_notice(self, device: str | None) -> str | None:
+        """The doctor switched `device` on (None: off): the notice under the video changes.
+
+        Returns the words to read aloud (None when the notice goes away). The
+        choice outlives a rebuild of the screen, not the call (`forget`).
+        """
+        if device is not None and device not in EXAM_NOTICES:
+            raise ValueError(f"No notice for the device {device!r}.")
+        self._exam_device = device
+        if self._exam_notice is not None:
+            self._exam_notice.hide()
+            self._exam_notice.setParent(None)
+            self._exam_notice.deleteLater()
+            self._exam_notice = None
+        if self._lead is not None:
+            self._add_exam_notice(self._lead)
+        return self.text(EXAM_NOTICES[device]) if device is not None else None
+
+    def _add_exam_notice(self, lead: QVBoxLayout) -> None:
+        device = self._exam_device
+        if device is None or self.video is None:
+            return
+        frame, inner = self.card("warning")
+        frame.setObjectName("exam-notice")
+        self.body.removeWidget(frame)  # under the video, not at the end of the body
+        row = QHBoxLayout()
+        size = NARROW_EXAM_PICTOGRAM_PX if self._narrow else EXAM_PICTOGRAM_PX
+        row.addWidget(ExamPictogram(device, size), 0, Qt.AlignmentFlag.AlignTop)
+        words = label(self.say(self.text(EXAM_NOTICES[device])), "body")
+        words.setObjectName("exam-notice-text")
+        row.addWidget(words, 1)
+        inner.addLayout(row)
+        lead.insertWidget(lead.indexOf(self.video) + 1, frame)
+        self._exam_notice = frame
 
     def _doctor(self, view: CallView, layout: QVBoxLayout, picture_px: int) -> None:
         """Name, RPPS number and specialty: who the doctor is, as the platform vouches."""
@@ -364,6 +443,9 @@ class CallScreen(Screen[CallView]):
         self._chat = None
         self._chat_scroll = None
         self._keyboard = None
+        self._exam_notice = None
+        self._lead = None
 
     def forget(self) -> None:
         self._view = None
+        self._exam_device = None
