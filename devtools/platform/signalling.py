@@ -34,7 +34,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -496,7 +496,7 @@ class Hub:
         self.ended_calls[room.call_ref] = max(room.turn_valid_until, time.time())
         self._spawn(self.end_turn_sessions())
 
-    def _spawn(self, coroutine: Any) -> None:
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         try:
             task = asyncio.get_running_loop().create_task(coroutine)
         except RuntimeError:  # no loop (a synchronous test of sweep): the sweeper will do it

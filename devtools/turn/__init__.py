@@ -62,6 +62,12 @@ _PROMPT = b">"  # the CLI's cursor ("> "), compared without trailing blanks
 _ASKS_PASSWORD = b"password:"  # "Enter password: "
 
 
+def parse_sessions(listing: str, fragment: str) -> list[tuple[str, str]]:
+    """(session id, username) of each session in a `psp` listing whose username holds
+    `fragment`; coturn prints one ``N) id=<digits>, user <name>:`` line per session."""
+    return [(sid, user) for sid, user in _SESSION_LINE.findall(listing) if fragment in user]
+
+
 class TurnAdmin:
     """coturn's telnet management CLI (``--cli-ip``/``--cli-port``/``--cli-password``).
 
@@ -119,7 +125,7 @@ class TurnAdmin:
         if not fragment or any(c.isspace() for c in fragment):
             raise ValueError("A session filter is one word.")
         (listing,) = await self._run([f"psp {fragment}"])
-        return [(sid, user) for sid, user in _SESSION_LINE.findall(listing) if fragment in user]
+        return parse_sessions(listing, fragment)
 
     async def cancel(self, fragment: str) -> int:
         """Cancel every session whose username contains `fragment`; how many there were."""
@@ -378,6 +384,7 @@ __all__ = [
     "TurnServer",
     "free_udp_port",
     "main",
+    "parse_sessions",
     "rest_credential",
     "release_port_block",
     "reserve_port_block",

@@ -24,11 +24,14 @@ import aiohttp
 import pytest
 from aioice import stun
 from aioice.turn import TurnClientUdpProtocol
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.call import messages as m
+from devtools.platform.cli import EnrolmentError, enrolled_cabins
 from devtools.platform.signalling import HUB_KEY, Hub, TurnRest, install
 from devtools.platform.testing import running_platform
-from devtools.turn import TURNSERVER, TurnAdmin, TurnAdminError, TurnServer
+from devtools.turn import TURNSERVER, TurnAdmin, TurnAdminError, TurnServer, parse_sessions
 from tests.drivers.card.real_parts import missing_real_part
 from tests.platform.test_security import (
     CAB_A,
@@ -263,3 +266,59 @@ async def test_a_room_that_expires_ends_its_relay_sessions_too(
             assert await gone(relay) in (401, 437)
         finally:
             relay.close()
+
+
+# ---- the parsers: coturn's listing and the command line's enrolment -----------------------------
+
+_LISTING = """
+    1) id=001000000000000001, user <1796312957:CAB-A.0123456789abcdef>:
+      realm: telecabine.test
+      started 1 secs ago
+      client addr 127.0.0.1:34829, server addr 127.0.0.1:25579
+
+    2) id=001000000000000002, user <1796312958:dr-martin.0123456789abcdef>:
+      realm: telecabine.test
+
+  Total sessions: 2
+
+> """
+
+
+def test_a_session_listing_is_read_as_coturn_prints_it() -> None:
+    assert parse_sessions(_LISTING, "0123456789abcdef") == [
+        ("001000000000000001", "1796312957:CAB-A.0123456789abcdef"),
+        ("001000000000000002", "1796312958:dr-martin.0123456789abcdef"),
+    ]
+    assert parse_sessions(_LISTING, "fedcba") == []  # psp matched more than asked: filtered
+    assert parse_sessions("\r\n  Total sessions: 0\r\n\r\n> ", "x") == []
+
+
+@given(st.text(max_size=300), st.text(min_size=1, max_size=20))
+def test_any_listing_gives_sessions_holding_the_fragment_never_an_exception(
+    listing: str, fragment: str
+) -> None:
+    for sid, user in parse_sessions(listing, fragment):
+        assert sid.isdigit() and fragment in user
+
+
+@given(st.lists(st.text(max_size=40), max_size=3))
+def test_any_cabin_argument_is_enrolled_or_one_sentence(specs: list[str]) -> None:
+    try:
+        enrolled_cabins(specs)
+    except EnrolmentError as exc:
+        assert str(exc).startswith("--cabin ")
+
+
+def test_a_cabin_argument_enrols_the_cabin_with_its_doctors(tmp_path: Path) -> None:
+    secret = tmp_path / "s"
+    secret.write_text("0f" * 32 + "\n")
+    registry = enrolled_cabins([f"CAB-CLI-01:{secret}:dr-martin,dr-diallo"])
+    cabin = registry.cabin("CAB-CLI-01")
+    assert cabin is not None and cabin.secret == bytes([15] * 32)
+    assert cabin.doctors == {"dr-martin", "dr-diallo"}
+    for bad, sentence in (
+        ("CAB-CLI-01", "CABIN_ID:SECRET_FILE"),
+        (f"CAB-CLI-01:{tmp_path / 'none'}", "cannot be read"),
+    ):
+        with pytest.raises(EnrolmentError, match=sentence):
+            enrolled_cabins([bad])
