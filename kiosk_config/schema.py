@@ -233,6 +233,34 @@ class Site(_Strict):
         default=Mode.PRODUCTION,
         description="'production' refuses test identities and test OIDs; 'test' is for demo and tests.",
     )
+    # -- the people on site: preparation between patients, help calls (docs/onsite.md) ----
+    preparation_required: bool | None = Field(
+        default=None,
+        description=(
+            "After each session the on-site staff confirms the cabin is ready (cleaned, nothing"
+            " left behind) before the next patient starts; unset: on in production, off in test."
+        ),
+    )
+    help_webhook_url: WebUrl | None = Field(
+        default=None,
+        description=(
+            "A URL on the site's own network that also receives each help call (POST, JSON:"
+            " cabin, call id, reason; never a patient datum), e.g. a counter's bell."
+        ),
+    )
+    help_after_silence_s: Annotated[int, Field(ge=30, le=1800)] | None = Field(
+        default=None,
+        description=(
+            "Seconds without a touch on one step after which the on-site person is called as if"
+            " the patient had pressed Help; unset: only the Help button calls."
+        ),
+    )
+
+    def needs_preparation(self) -> bool:
+        """`preparation_required`, or by default: on in production, off in test."""
+        if self.preparation_required is not None:
+            return self.preparation_required
+        return self.mode is Mode.PRODUCTION
 
     def address_lines(self, *, with_name: bool = True, lines: Literal[1, 2] = 2) -> tuple[str, ...]:
         """The site for a patient to read aloud to the SAMU, or for the doctor's summary.
