@@ -143,3 +143,24 @@ def test_any_sequence_keeps_the_rules(
         if not required:
             assert cabin.state is not Readiness.BEING_PREPARED
     assert sessions <= len(events)
+
+
+@pytest.mark.parametrize(
+    ("mode", "setting", "needed"),
+    [
+        ("production", None, True),
+        ("test", None, False),
+        ("production", False, False),
+        ("test", True, True),
+    ],
+)
+def test_the_site_setting_is_on_by_default_in_production(
+    mode: str, setting: bool | None, needed: bool
+) -> None:
+    from kiosk_config import EXAMPLES
+    from kiosk_config.loader import load_config
+    from kiosk_config.schema import Mode
+
+    site = load_config(EXAMPLES / "demo.toml").site
+    changed = site.model_copy(update={"mode": Mode(mode), "preparation_required": setting})
+    assert changed.needs_preparation() is needed
