@@ -135,9 +135,10 @@ class ExamDeviceChanged:
 
 @dataclass(frozen=True)
 class ExamStillKept:
-    """The doctor took a still from the otoscope; the controller keeps it in the store."""
+    """The doctor took a still from the otoscope; kept in the store (app/call/exam_keeper.py)."""
 
     still: ExamStill
+    session_id: str = ""  # the kiosk's session the still belongs to
 
 
 @dataclass(frozen=True)

@@ -880,7 +880,7 @@ class CallSession:
         )
         self._stills.append(still)
         log.info("exam still taken (%d bytes)", len(jpeg))
-        self._emit(ExamStillKept(still))
+        self._emit(ExamStillKept(still, self._session_id))
         self._send_peer(m.ExamStillTaken(request_id, still_id=still.still_id))
 
     def _send_exam_devices(self) -> None:

@@ -19,7 +19,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from app.call.events import ExamStillKept
 from app.call.exam import ear_canal, encode_jpeg
+from app.call.exam_keeper import StillKeeper
+from app.call.exam_still import ExamDevice, ExamStill
 from app.store import AsyncStore
 from app.store.errors import InvalidValue
 from app.store.exam_stills import STILL_KIND, keep_still, still_title
@@ -129,3 +132,20 @@ async def test_what_is_not_a_jpeg_is_refused(store: AsyncStore) -> None:
     await store.begin_session(SESSION, TEST_SITE.cabin_id)
     with pytest.raises(InvalidValue):
         await keep_still(store, SESSION, still_id="still-1", device="otoscope", jpeg=b"%PDF-1.4")
+
+
+async def test_the_still_keeper_writes_each_still_the_call_reports(store: AsyncStore) -> None:
+    jpeg = encode_jpeg(ear_canal())
+    await store.begin_session(SESSION, TEST_SITE.cabin_id)
+    await store.record_identity(SESSION, qualified())
+    failures: list[Exception] = []
+    keeper = StillKeeper(store, device="dermatoscope", on_failure=failures.append)
+    still = ExamStill("still-1", ExamDevice.OTOSCOPE, jpeg, 640, 480, T0)
+    keeper(ExamStillKept(still, SESSION))
+    keeper(ExamStillKept(ExamStill("still-2", ExamDevice.OTOSCOPE, b"nope", 1, 1, T0), SESSION))
+    await keeper.drain()
+    assert keeper.kept == 1 and [type(f) for f in failures] == [InvalidValue]
+    snapshot = snapshot_from_record(await store.session_bundle_source(SESSION))
+    reference = still_reference(session_bundle(snapshot, TEST_SITE))
+    attachment = reference["content"][0]["attachment"]  # type: ignore[index]
+    assert attachment["title"] == "Photo d'examen n° 1 (dermatoscope)"
