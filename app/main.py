@@ -36,6 +36,8 @@ from kiosk_config import KioskConfig
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
+    from app.maintenance.technician import MaintenanceService
+
 
 class Closeable(Protocol):
     def close(self) -> bool: ...
@@ -116,17 +118,20 @@ def run(
         )
         if window.speaker is not None:
             window.speaker.on_incident = window.incidents.emit
-        from app.maintenance.wiring import build_maintenance  # the technician's mode
 
-        window.attach_maintenance(
-            build_maintenance(
+        def technicians_mode() -> MaintenanceService:
+            from app.maintenance.wiring import build_maintenance
+
+            return build_maintenance(
                 assembly.accounts,
                 assembly.store,
                 assembly.config,
                 sims=assembly.sims,
                 config_path=config_path,
             )
-        )
+
+        # Five taps in the welcome corner open it from READY on; it is built after READY.
+        window.attach_maintenance_on_first_use(technicians_mode)
         install_error_routes(window)
         presenter = Presenter(assembly.site, assembly.controller.now)
         binding, link = bind_window(assembly, window, presenter)
@@ -138,6 +143,12 @@ def run(
             window.show()
         notifier.ready("welcome screen shown")
         assembly.tasks.append(asyncio.create_task(notifier.run_watchdog()))
+        # After READY (issue 14, cold start; docs/runtime.md): what the welcome screen does
+        # not need. The technician's mode (its way in was live before READY) is built now,
+        # the other screens one per turn of the loop, the other languages' catalogues parsed.
+        window.maintenance  # noqa: B018 - built on first read
+        window.build_remaining_screens()
+        window.catalogues.load_all()
         panel = demo.open_panel(assembly) if demo is not None else None
         # test probe (KIOSK_PROBE, off by default; app/ui/probe.py, docs/runtime.md)
         from app.ui import probe

@@ -85,36 +85,53 @@ _FORMAT = _Formatter()
 
 
 class Catalogues:
-    """All catalogues of a folder, loaded once."""
+    """All catalogues of a folder, each parsed once: French at once, the others when first
+    asked for (or by `load_all`, which the kiosk calls after READY: docs/runtime.md)."""
 
     def __init__(self, directory: Path = CATALOGUE_DIR) -> None:
         self._directory = directory
+        self._paths = {po.stem: po for po in sorted(directory.glob("*.po"))}
         self._by_lang: dict[str, dict[str, str]] = {}
         self._plurals: dict[str, PluralEntries] = {}
-        for po in sorted(directory.glob("*.po")):
-            self._by_lang[po.stem], self._plurals[po.stem] = _load(po)
         self.missing: set[tuple[str, str]] = set()  # (lang, id) looked up but absent
+        self._catalogue(SOURCE_LANGUAGE)  # the fallback of every lookup: a broken one stops here
+
+    def load_all(self) -> None:
+        """Parse the catalogues not parsed yet (a broken one raises here, not mid-session)."""
+        for lang in self._paths:
+            self._catalogue(lang)
+
+    def _catalogue(self, lang: str) -> dict[str, str]:
+        loaded = self._by_lang.get(lang)
+        if loaded is not None:
+            return loaded
+        path = self._paths.get(lang)
+        if path is None:
+            return {}
+        self._by_lang[lang], self._plurals[lang] = _load(path)
+        return self._by_lang[lang]
 
     @property
     def languages(self) -> tuple[str, ...]:
         """French first, then the others in alphabetical order."""
-        rest = sorted(lang for lang in self._by_lang if lang != SOURCE_LANGUAGE)
-        return (SOURCE_LANGUAGE, *rest) if SOURCE_LANGUAGE in self._by_lang else tuple(rest)
+        rest = sorted(lang for lang in self._paths if lang != SOURCE_LANGUAGE)
+        return (SOURCE_LANGUAGE, *rest) if SOURCE_LANGUAGE in self._paths else tuple(rest)
 
     def ids(self, lang: str) -> frozenset[str]:
-        return frozenset(self._by_lang.get(lang, {}))
+        return frozenset(self._catalogue(lang))
 
     def has(self, lang: str, msgid: str) -> bool:
-        return msgid in self._by_lang.get(lang, {})
+        return msgid in self._catalogue(lang)
 
     def text(self, lang: str, message: Msg | str, **params: object) -> str:
         msg = Msg(message) if isinstance(message, str) else message
         values: dict[str, object] = {**msg.params, **params}
-        raw = self._by_lang.get(lang, {}).get(msg.id)
+        raw = self._catalogue(lang).get(msg.id)
         if raw is None:
             self.missing.add((lang, msg.id))
-            lang = SOURCE_LANGUAGE if msg.id in self._by_lang.get(SOURCE_LANGUAGE, {}) else lang
-            raw = self._by_lang.get(SOURCE_LANGUAGE, {}).get(msg.id) or msg.default or msg.id
+            source = self._catalogue(SOURCE_LANGUAGE)
+            lang = SOURCE_LANGUAGE if msg.id in source else lang
+            raw = source.get(msg.id) or msg.default or msg.id
         count = values.get(PLURAL_PARAMETER)
         plural = self._plurals.get(lang)
         if isinstance(count, int) and plural is not None and msg.id in plural.forms:
@@ -126,12 +143,29 @@ class Catalogues:
         return _FORMAT.format(raw, **values) if values else raw
 
 
+# What babel's CLDR data says of the catalogues' languages, written here: asking babel loads
+# and merges a locale's whole data (about 20 ms each), and the welcome screen names every
+# language before it shows (issue 14, cold start). tests/app/test_cold_start.py checks these
+# against babel; a language not here is asked of babel, as before.
+_KNOWN_LANGUAGES: Mapping[str, tuple[str, bool]] = {  # code: (its own name, right to left)
+    "fr": ("Français", False),
+    "en": ("English", False),
+    "ar": ("العربية", True),
+}
+
+
 def is_right_to_left(lang: str) -> bool:
+    known = _KNOWN_LANGUAGES.get(lang)
+    if known is not None:
+        return known[1]
     return Locale.parse(lang).character_order == "right-to-left"
 
 
 def language_name(lang: str) -> str:
     """The language's own name ("Français", "English", "العربية"): a person looks for their own."""
+    known = _KNOWN_LANGUAGES.get(lang)
+    if known is not None:
+        return known[0]
     name = Locale.parse(lang).get_display_name(lang) or lang
     return name[:1].upper() + name[1:]
 

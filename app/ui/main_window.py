@@ -10,6 +10,7 @@ The presenter API the session controller calls (everything else is private):
     window.show_calm_error(exc)               # unexpected error: calm screen, incident, no trace
     window.set_self_frame(QImage) / set_remote_frame(QImage) / set_mic_level(float)
     window.attach_maintenance(service)        # the technician's mode (docs/maintenance.md)
+    window.build_remaining_screens()          # after READY: the screens not shown yet, one per turn
 
 Why the window decides nothing: the flow does. It only keeps two things of
 its own, both presentation: the help page (it returns to the same view) and
@@ -19,20 +20,17 @@ reading aloud (the words on the screen, in the screen's language).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QFrame, QStackedWidget, QVBoxLayout, QWidget
 
-from app.maintenance.technician import MaintenanceService
 from app.ui.drag_scroll import DragScroller
 from app.ui.i18n import Catalogues, Msg, is_right_to_left
-from app.ui.maintenance.gesture import CornerGesture
-from app.ui.maintenance.mode import MaintenanceMode
-from app.ui.maintenance.pages import Page
-from app.ui.maintenance.screen import MaintenanceScreen
 from app.ui.screens.base import AnyScreen, Screen
-from app.ui.screens.registry import SCREEN_CLASSES
+from app.ui.screens.registry import SCREEN_CLASS_NAMES, screen_class
 from app.ui.speech import Speaker
 from app.ui.theme import COMPACT_BELOW_PX, HIGH_CONTRAST, NORMAL, SCREEN_SIZE, Look, style_sheet
 from app.ui.views import (
@@ -49,6 +47,18 @@ from app.ui.views import (
 )
 from app.ui.widgets.control_bar import ControlBar
 from app.ui.widgets.text import label
+
+if TYPE_CHECKING:
+    # The technician's mode is imported when it is attached (after READY: app/main.py).
+    from app.maintenance.technician import MaintenanceService
+    from app.ui.maintenance.gesture import CornerGesture
+    from app.ui.maintenance.mode import MaintenanceMode
+    from app.ui.maintenance.pages import Page
+    from app.ui.maintenance.screen import MaintenanceScreen
+
+# Built with the window: the welcome screen, and the calm error screen (the last resort
+# must not depend on importing a module when things are already going wrong).
+_BUILT_AT_ONCE = (ScreenId.WELCOME, ScreenId.ERROR)
 
 # Screens on which "Stop" makes no sense: nothing to stop, or stopping is what is asked.
 _NO_STOP = frozenset(
@@ -148,14 +158,11 @@ class KioskWindow(QWidget):
         layout.addWidget(self.notice)
         self.stack = QStackedWidget()
         layout.addWidget(self.stack, 1)
+        # The screens built so far: the others are built the first time they are shown, or
+        # one by one in the idle time after READY (`build_remaining_screens`).
         self.screens: dict[ScreenId, AnyScreen] = {}
-        for cls in SCREEN_CLASSES:
-            screen = cls(self.t)
-            screen.intent.connect(self._on_intent)
-            self.screens[cls.screen_id] = screen
-            self.stack.addWidget(screen)
-        help_screen = self.screens[ScreenId.HELP]
-        help_screen.on_close = self._close_help  # type: ignore[attr-defined]
+        for screen_id in _BUILT_AT_ONCE:
+            self.screen_for(screen_id)
         self.bar.help.clicked.connect(lambda: self._on_intent(Intent(IntentKind.HELP)))
         self.bar.read_aloud.clicked.connect(lambda: self._on_intent(Intent(IntentKind.READ_ALOUD)))
         self.bar.stop.clicked.connect(lambda: self._on_intent(Intent(IntentKind.STOP)))
@@ -166,15 +173,48 @@ class KioskWindow(QWidget):
         if app is not None:
             app.installEventFilter(self.filter)
             app.installEventFilter(self.drag_scroller)
-        self.maintenance: MaintenanceMode | None = None
+        self._maintenance: MaintenanceMode | None = None
+        self._make_maintenance: Callable[[], MaintenanceService] | None = None
+        self.maintenance_gesture: CornerGesture | None = None
         self._held_view: View | None = None  # the flow's news while maintenance holds the screen
         self._apply_presentation(self.presentation, force=True)
         self.present(WelcomeView())
+
+    # -- screens (built on first use: issue 14, cold start) ------------------------------
+
+    def screen_for(self, screen_id: ScreenId) -> AnyScreen:
+        """`screen_id`'s screen, built (and put in the stack) now if it was not yet."""
+        built = self.screens.get(screen_id)
+        if built is not None:
+            return built
+        screen = screen_class(screen_id)(self.t)
+        screen.intent.connect(self._on_intent)
+        if screen_id is ScreenId.HELP:
+            screen.on_close = self._close_help  # type: ignore[attr-defined]
+        self.screens[screen_id] = screen
+        self.stack.addWidget(screen)
+        return screen
+
+    def build_remaining_screens(self) -> None:
+        """Build the screens not built yet, one per turn of the event loop (after READY).
+
+        So that the patient's first touches find their screens ready, as when every
+        screen was built before the window showed, without delaying the welcome screen.
+        """
+        missing = [s for s in SCREEN_CLASS_NAMES if s not in self.screens]
+        if not missing:
+            return
+        self.screen_for(missing[0])
+        if len(missing) > 1:
+            QTimer.singleShot(0, self, self.build_remaining_screens)
 
     # -- maintenance (the technician's mode: entered from welcome only) -----------------
 
     def attach_maintenance(self, service: MaintenanceService) -> MaintenanceMode:
         """Make the discreet way in live (five taps in the welcome screen's empty corner)."""
+        from app.ui.maintenance.mode import MaintenanceMode
+        from app.ui.maintenance.screen import MaintenanceScreen
+
         screen = MaintenanceScreen(self.t)
         self.stack.addWidget(screen)
         mode = MaintenanceMode(
@@ -183,22 +223,47 @@ class KioskWindow(QWidget):
             show=lambda page: self._show_maintenance(screen, page),
             close=self._maintenance_closed,
         )
-        self.maintenance = mode
-        self.maintenance_gesture = CornerGesture(
-            self,
-            lambda: self.stack.geometry().top(),
-            lambda: isinstance(self.current_view, WelcomeView) and not mode.is_open,
-            self.open_maintenance,
-        )
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self.maintenance_gesture)
+        self._maintenance = mode
+        self._make_maintenance = None
+        self._install_maintenance_gesture()
         self.activity.connect(mode.touched)
         self._maintenance_timer = QTimer(self)
         self._maintenance_timer.setInterval(1000)
         self._maintenance_timer.timeout.connect(mode.tick)
         self._maintenance_timer.start()
         return mode
+
+    def attach_maintenance_on_first_use(self, make: Callable[[], MaintenanceService]) -> None:
+        """The way in live now; the service, its screen and mode made by `make` when first
+        needed (`maintenance`, read by the gesture's fifth tap) or when the kiosk has time
+        after READY (app/main.py): the technician's mode costs the welcome screen nothing."""
+        self._make_maintenance = make
+        self._install_maintenance_gesture()
+
+    @property
+    def maintenance(self) -> MaintenanceMode | None:
+        """The technician's mode (built now if it was attached for first use), or None."""
+        if self._maintenance is None and self._make_maintenance is not None:
+            self.attach_maintenance(self._make_maintenance())
+        return self._maintenance
+
+    def _install_maintenance_gesture(self) -> None:
+        if self.maintenance_gesture is not None:
+            return
+        from app.ui.maintenance.gesture import CornerGesture
+
+        def enabled() -> bool:
+            mode = self._maintenance
+            return isinstance(self.current_view, WelcomeView) and not (
+                mode is not None and mode.is_open
+            )
+
+        self.maintenance_gesture = CornerGesture(
+            self, lambda: self.stack.geometry().top(), enabled, self.open_maintenance
+        )
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.maintenance_gesture)
 
     def open_maintenance(self) -> None:
         """The technician's sign-in, over the welcome screen only."""
@@ -219,7 +284,7 @@ class KioskWindow(QWidget):
         self.bar.show()
         self._show_notice(self.presentation.notice)
         view, self._held_view = self._held_view or WelcomeView(), None
-        screen = self.screens[view.screen]
+        screen = self.screen_for(view.screen)
         screen.view = None  # shown again from the view, whatever it held before
         self.present(view)
 
@@ -243,7 +308,7 @@ class KioskWindow(QWidget):
         restyled = presentation is not None and presentation != self.presentation
         if presentation is not None:
             self._apply_presentation(presentation)
-        if self.maintenance is not None and self.maintenance.is_open:
+        if self._maintenance is not None and self._maintenance.is_open:
             self._held_view = view  # shown when the technician leaves
             self.current_view = view
             return
@@ -252,7 +317,7 @@ class KioskWindow(QWidget):
             if before is not None and before.screen is view.screen and not restyled:
                 self._before_help = view
                 return
-        screen = self.screens[view.screen]
+        screen = self.screen_for(view.screen)
         held = screen.view
         if held is not None and held.screen is view.screen and not restyled:
             if view == held or screen.apply_view(view):
@@ -311,7 +376,7 @@ class KioskWindow(QWidget):
         try:
             self.present(ErrorView())
         except Exception:  # noqa: BLE001 - the last resort must not raise again
-            self.stack.setCurrentWidget(self.screens[ScreenId.ERROR])
+            self.stack.setCurrentWidget(self.screens[ScreenId.ERROR])  # built with the window
 
     def set_self_frame(self, image: QImage) -> None:
         screen = self.current_screen
@@ -360,7 +425,7 @@ class KioskWindow(QWidget):
         self._apply_presentation(self.presentation, force=True)
         view = self.current_view
         if not isinstance(view, HelpView):
-            screen = self.screens[view.screen]
+            screen = self.screen_for(view.screen)
             screen.view = None  # not the same any more: built again at the new size
             self.present(view)
 

@@ -4,7 +4,8 @@ The real `kiosk run` (app.cli, the filled cabin template, the store key from a
 credentials directory, offscreen) in a subprocess; at READY (the welcome screen
 shown) it reports which of the heavy packages are in `sys.modules` and exits.
 The call stack, the platform clients, the camera and the password estimator load
-after READY or on first use (docs/runtime.md, "Cold start"). Not timed.
+after READY or on first use, and so do the screens other than welcome and the calm
+error, and the technician's mode (docs/runtime.md, "Cold start"). Not timed.
 """
 
 from __future__ import annotations
@@ -27,7 +28,21 @@ from app import sdnotify
 def ready(self, status=""):
     heavy = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(os.environ["HEAVY"])))
     with open(os.environ["REPORT"], "w") as out:
-        json.dump({"heavy": heavy, "modules": len(sys.modules)}, out)
+        from PySide6.QtWidgets import QApplication
+        from app.ui.main_window import KioskWindow
+
+        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, KioskWindow))
+        technician = sorted(m for m in sys.modules if m.startswith("app.ui.maintenance."))
+        json.dump(
+            {
+                "heavy": heavy,
+                "modules": len(sys.modules),
+                "screens": sorted(window.screens),
+                "technician": technician,
+                "catalogues": sorted(window.catalogues._by_lang),
+            },
+            out,
+        )
     os._exit(0)
 
 sdnotify.Notifier.ready = ready
@@ -62,3 +77,8 @@ def test_the_welcome_screen_is_up_before_the_call_stack_platform_clients_and_est
     seen = json.loads(report.read_text())
     assert seen["modules"] > 100  # the kiosk really was assembled
     assert seen["heavy"] == [], f"imported before the welcome screen: {seen['heavy']}"
+    # The screens are built on first use or after READY, the technician's mode after READY
+    # (only its way in, the corner gesture, before), the other languages' catalogues too.
+    assert seen["screens"] == ["error", "welcome"]
+    assert seen["technician"] == ["app.ui.maintenance.gesture"]
+    assert seen["catalogues"] == ["fr"]
