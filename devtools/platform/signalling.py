@@ -864,6 +864,8 @@ class Hub:
     async def close_all(self, app: web.Application) -> None:
         for ws in list(self.doctor_sockets) + list(self.kiosk_sockets):
             await ws.close()
+        if self.pending:  # cancellations under way at a hang-up just before: let them end
+            await asyncio.wait(list(self.pending), timeout=5.0)
 
 
 HUB_KEY = web.AppKey("telecabine_call_hub", Hub)
