@@ -4,7 +4,9 @@ It speaks the platform's doctor protocol exactly as the console page does
 (docs/call.md): `POST /console/api/login`, the doctor's WebSocket, `take`,
 then answers the kiosk's offer with its own camera (a drawn picture) and
 microphone (a tone), talks on the data channel, sends a document and says
-`bye`. Why not Chromium here: the headless demo must run on any machine
+`bye`. Like the console, it can switch the cabin's stethoscope and otoscope on
+and off and take a still (docs/call-exam.md); it counts what each device's
+own track brings. Why not Chromium here: the headless demo must run on any machine
 without a screen in well under two minutes; an in-process peer starts in
 milliseconds and cannot be left behind. The integration test drives the
 real console in headless Chromium.
@@ -94,6 +96,10 @@ class ScriptedDoctor:
         self.texts: list[str] = []  # what the patient wrote
         self.frames = 0  # the patient's pictures received
         self.kiosk_said_bye = False
+        self.exam = m.ExamDevices()  # the cabin's examination devices, as it last said
+        self.exam_frames: dict[str, int] = {}  # frames received per examination track (mid)
+        self.stills: list[m.ExamStillTaken] = []
+        self._stills_asked = 0
         self.changed = asyncio.Event()
 
     # -- life cycle -------------------------------------------------------------------------
@@ -149,6 +155,26 @@ class ScriptedDoctor:
 
     async def send_document(self, kind: str, title: str, text: str, document_id: str) -> None:
         await self._send(m.DocumentMessage(kind, title, text, document_id=document_id))
+
+    async def switch_exam(self, device: str, on: bool) -> None:
+        """The console's stethoscope or otoscope button."""
+        if device not in ("stethoscope", "otoscope"):
+            raise ValueError(f"No examination device {device!r}.")
+        await self._peer(
+            m.ExamSwitch(device="stethoscope" if device == "stethoscope" else "otoscope", on=on)
+        )
+
+    async def take_still(self) -> str:
+        """The console's "take a still" button; the answer arrives in `stills`."""
+        self._stills_asked += 1
+        request_id = f"demo-still-{self._stills_asked}"
+        await self._peer(m.ExamStillRequest(request_id))
+        return request_id
+
+    def exam_received(self, device: str) -> int:
+        """Frames (video) or 20 ms blocks (audio) received on that device's track."""
+        mid = self.exam.stethoscope_mid if device == "stethoscope" else self.exam.otoscope_mid
+        return self.exam_frames.get(mid, 0) if mid else 0
 
     async def hang_up(self) -> None:
         await self._peer(m.Bye(reason="doctor-hung-up"))
@@ -210,7 +236,11 @@ class ScriptedDoctor:
 
         @pc.on("track")
         def on_track(track: Any) -> None:
-            if track.kind == "video":
+            mid = next((t.mid for t in pc.getTransceivers() if t.receiver.track is track), None)
+            first = next((t for t in pc.getTransceivers() if t.kind == track.kind), None)
+            if first is not None and first.receiver.track is not track and mid is not None:
+                self._spawn(self._count_exam(track, mid))  # a further m-line: a device
+            elif track.kind == "video":
                 self._spawn(self._count_frames(track))
 
         @pc.on("datachannel")
@@ -226,9 +256,20 @@ class ScriptedDoctor:
                             self.texts.append(message.text)
                         elif isinstance(message, m.Bye):
                             self.kiosk_said_bye = True
+                        elif isinstance(message, m.ExamDevices):
+                            self.exam = message
+                        elif isinstance(message, m.ExamStillTaken):
+                            self.stills.append(message)
                 self.changed.set()
 
         await pc.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
+        # aiortc's "balanced" bundling leaves a second audio (the stethoscope) on the first
+        # audio's transport, which BUNDLE discards: every m-line on the primary one.
+        primary = pc.getTransceivers()[0].receiver.transport
+        for transceiver in pc.getTransceivers()[1:]:
+            if transceiver.receiver.transport is not primary:
+                transceiver.receiver.setTransport(primary)
+                transceiver.sender.setTransport(primary)
         camera = DoctorPicture(str(self.me.get("name", "Doctor")) + " (demo)")
         await camera.open()
         microphone = ToneMicrophone(frequency=330.0, amplitude=0.1)
@@ -244,6 +285,14 @@ class ScriptedDoctor:
                 await track.recv()
                 self.frames += 1
                 if self.frames % 10 == 1:
+                    self.changed.set()
+
+    async def _count_exam(self, track: Any, mid: str) -> None:
+        with contextlib.suppress(Exception):
+            while True:
+                await track.recv()
+                self.exam_frames[mid] = self.exam_frames.get(mid, 0) + 1
+                if self.exam_frames[mid] % 10 == 1:
                     self.changed.set()
 
     def _spawn(self, coro: Any) -> None:
