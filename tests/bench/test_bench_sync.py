@@ -46,7 +46,7 @@ import sys
 from aiohttp import web
 from devtools.platform.app import create_app
 from devtools.platform.transaction import FhirOptions
-app = create_app(sys.argv[1], fhir=FhirOptions(update_create=True))
+app = create_app(sys.argv[1], fhir=FhirOptions(update_create=True), open_test_mode=True)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[2]), print=None)
 """
 

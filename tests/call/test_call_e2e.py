@@ -268,9 +268,13 @@ async def test_call_through_turn_with_credentials_minted_for_this_call(
     require_program(TURNSERVER, "coturn")
     secret = bytes(range(32))
     cabins = CabinRegistry([Cabin("DEMO-CAB-01", secret, frozenset({"dr-martin"}))])
-    with TurnServer(auth_secret="per-call-secret") as turn:  # noqa: S106 - test secret
+    with TurnServer(auth_secret="per-call-secret", cli_password="cli-of-e2e") as turn:  # noqa: S106
+        admin = turn.admin
+        assert admin is not None
         platform = await start_platform(
-            relay_only=True, turn=TurnRest((turn.url,), "per-call-secret"), cabins=cabins
+            relay_only=True,
+            turn=TurnRest((turn.url,), "per-call-secret", admin=admin),
+            cabins=cabins,
         )
         try:
             speaker = EnergyMeterSink()
@@ -282,9 +286,16 @@ async def test_call_through_turn_with_credentials_minted_for_this_call(
             assert stats["candidateType"] == "relay"
             (await measure_both_ends(session, page, 2.0)).assert_flowing()
             minted = await page.evaluate("window.telecabine.config.iceServers")
-            assert [s["username"].split(":", 1)[1] for s in minted if "username" in s] == [
-                "dr-martin"
-            ]
+            names = [s["username"].split(":", 1)[1] for s in minted if "username" in s]
+            assert [n.split(".")[0] for n in names] == ["dr-martin"]
+            call_ref = names[0].split(".")[1]  # the call's tag in every credential of it
+            assert len(await admin.sessions(call_ref)) >= 2  # the kiosk's and the page's relays
             await session.hang_up()
+            # The call is over: the platform cancelled its relay sessions in coturn.
+            for _ in range(50):
+                if not await admin.sessions(call_ref):
+                    break
+                await asyncio.sleep(0.1)
+            assert await admin.sessions(call_ref) == []
         finally:
             await platform.runner.cleanup()

@@ -173,7 +173,7 @@ async def test_installs_as_an_extension_of_the_reference_platform(tmp_path: obje
     from devtools.platform.app import create_app
     from devtools.platform.signalling import install
 
-    app = create_app(f"{tmp_path}/platform.db", extensions=(install,))
+    app = create_app(f"{tmp_path}/platform.db", extensions=(install,), open_test_mode=True)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
