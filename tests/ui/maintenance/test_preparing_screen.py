@@ -150,3 +150,43 @@ async def test_cancel_closes_the_form_and_keeps_the_wait(cabin: Cabin, qtbot: Qt
     await _tap(cabin, qtbot, "cancel")
     assert cabin.panel.page == PreparingPage()
     assert cabin.gate.readiness is Readiness.BEING_PREPARED
+
+
+needs_window_patch = pytest.mark.skipif(
+    not hasattr(KioskWindow, "attach_preparation"),
+    reason="KioskWindow.attach_preparation is in /tmp/h2/H15.patch (not applied yet)",
+)
+
+
+@needs_window_patch
+async def test_the_window_shows_preparing_instead_of_welcome_until_confirmed(
+    tmp_path: Path, window: KioskWindow, qtbot: QtBot
+) -> None:
+    from app.ui.views import WelcomeView
+
+    clock = FakeClock()
+    store = await AsyncStore.open(tmp_path / "data", FileKeySource(tmp_path / "data"), clock)
+    try:
+        accounts = accounts_on(store, clock)
+        staff = await enrol(accounts, "lea.accueil", Role.ASSISTANT)
+        gate = PreparationGate(OnSiteService(accounts, clock=clock), "CAB-01", required=True)
+        attach = getattr(window, "attach_preparation")  # noqa: B009 - in H15.patch
+        panel: PreparingPanel = attach(gate)
+        window.present(WelcomeView())
+        welcome = window.stack.currentWidget()
+        assert welcome is not panel.screen
+        gate.session_started()
+        gate.session_ended(clock())  # the window hears it and covers welcome
+        assert window.stack.currentWidget() is panel.screen
+        window.present(WelcomeView())  # the flow's one-second news changes nothing
+        assert window.stack.currentWidget() is panel.screen
+        qtbot.mouseClick(child(panel.screen, BigButton, "staff"), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: unannotated
+        child(panel.screen, QLineEdit, "username").setText("lea.accueil")
+        child(panel.screen, QLineEdit, "password").setText(GOOD_PASSWORD)
+        child(panel.screen, QLineEdit, "code").setText(code(staff, clock))
+        qtbot.mouseClick(child(panel.screen, BigButton, "submit"), Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]  # pytest-qt: unannotated
+        await panel.idle()
+        assert window.stack.currentWidget() is welcome
+        assert gate.may_start
+    finally:
+        await store.close()
