@@ -392,7 +392,15 @@ def add_onsite_routes(
     *,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> OnSite:
-    """Register the kiosk's help and preparation endpoints and the counter page."""
+    """Register the kiosk's help and preparation endpoints and the counter page.
+
+    Called again on the same application (`create_app` registers them with no
+    login; the demo and tests add theirs), it adds the logins and no route.
+    """
+    if ONSITE_KEY in app:
+        known = app[ONSITE_KEY]
+        known.logins.update({c.login: c for c in logins})
+        return known
     onsite = OnSite({c.login: c for c in logins}, now)
     app[ONSITE_KEY] = onsite
     app.router.add_post(HELP_PATH, help_call)
