@@ -39,6 +39,7 @@ from kiosk_demo.simulators import DemoSimulators
 log = logging.getLogger(__name__)
 
 DEMO_DOCTORS = (("dr-martin", "password"), ("dr-diallo", "password"))
+DEMO_COUNTER = ("accueil.demo", "comptoir-demo")  # the on-site staff's counter page (TEST ONLY)
 DEMO_HEALTH_INTERVAL_S = 2.0  # the operator's "cut the network" shows within ~4 s
 
 # TEST ONLY: the demo's technician. The password is public on purpose (the operator
@@ -167,8 +168,11 @@ class DemoWorld:
 
     def banner(self) -> str:
         who = ", ".join(f"{login} / {password}" for login, password in DEMO_DOCTORS)
+        login, password = DEMO_COUNTER
         return (
             f"demo: doctor's console at {self.console_url} (log in as {who})\n"
+            f"demo: the staff's counter page at {self.base_url}/counter "
+            f"(log in as {login} / {password})\n"
             f"demo: platform data in {self.platform.db_path}"
             + ("; TURN relay on " + self.turn.url if self.turn is not None else "")
         )
@@ -253,11 +257,17 @@ async def demo_world(
         def signalling(app: Any) -> None:
             install(app, ice_servers=browser_ice)
 
+        def counter(app: Any) -> None:  # help calls ring there (docs/onsite.md)
+            from devtools.platform.onsite import CounterLogin, add_onsite_routes
+
+            login, password = DEMO_COUNTER
+            add_onsite_routes(app, [CounterLogin.make(login, password, [config.site.cabin_id])])
+
         cabins, secret_file = _enrolment(config, data_dir) if enrol_cabin else (None, None)
         async with running_platform(
             data_dir,
             port=port,
-            extensions=(signalling, insi_install),
+            extensions=(signalling, insi_install, counter),
             db_path=data_dir / "platform.sqlite3",
             cabins=cabins,
         ) as (base_url, handle):
