@@ -775,6 +775,13 @@ class CallSession:
     async def _set_video_sending(self, on: bool) -> None:
         if self._video_sender is not None:
             self._video_sender.replaceTrack(self._peer_video if on else None)
+        # The otoscope's video follows the face's: audio first on a failing line.
+        otoscope = self._exam_senders.get(ExamDevice.OTOSCOPE)
+        if otoscope is not None and self._exam_on.get(ExamDevice.OTOSCOPE, False):
+            if on:
+                self._attach_exam(ExamDevice.OTOSCOPE)
+            else:
+                otoscope.replaceTrack(None)
         await self._send_media_state()
 
     # ---- the examination devices (docs/call-exam.md) ----------------------------------
@@ -797,7 +804,8 @@ class CallSession:
             else:
                 transceiver.setCodecPreferences(_vp8_first())
             self._exam_senders[device] = transceiver.sender
-            if self._exam_on[device]:
+            paused = device is ExamDevice.OTOSCOPE and self._quality.audio_only
+            if self._exam_on[device] and not paused:
                 self._attach_exam(device)
 
     def _attach_exam(self, device: ExamDevice) -> None:

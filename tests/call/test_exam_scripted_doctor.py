@@ -52,6 +52,17 @@ async def test_the_scripted_doctor_listens_looks_and_keeps_a_still(platform: Pla
         await doctor.until(lambda: doctor.exam_received("stethoscope") > 25, 15, "heart sounds")
         await doctor.until(lambda: doctor.exam_received("otoscope") > 10, 15, "otoscope")
         assert doctor.exam.stethoscope_on and doctor.exam.otoscope_on
+        # On a failing line the otoscope's video goes with the face's (audio first), and back.
+        # (Called directly: the quality monitor's fallback is tested in test_impairment_*.)
+        await session._set_video_sending(False)
+        await asyncio.sleep(0.5)
+        paused_at = doctor.exam_received("otoscope")
+        await asyncio.sleep(1.0)
+        assert doctor.exam_received("otoscope") - paused_at <= 1
+        await session._set_video_sending(True)
+        await doctor.until(
+            lambda: doctor.exam_received("otoscope") > paused_at + 5, 10, "otoscope back"
+        )
         await doctor.take_still()
         await doctor.until(lambda: bool(doctor.stills), 10, "still")
         assert doctor.stills[0].accepted and doctor.stills[0].still_id == "still-1"
