@@ -19,7 +19,7 @@ STILL_KIND = "imaging"
 STILL_MEDIA_TYPE = "image/jpeg"
 STILL_MAX_BYTES = 2 * 1024 * 1024
 _JPEG_MAGIC = b"\xff\xd8\xff"
-_STILL_ID = re.compile(r"^still-([1-9][0-9]{0,3})$")
+_STILL_ID = re.compile(r"still-([1-9][0-9]{0,3})")
 DEVICE_WORDS = {"otoscope": "otoscope", "dermatoscope": "dermatoscope"}
 
 
@@ -40,7 +40,7 @@ class DocumentKeeper(Protocol):
 
 def still_title(still_id: str, device: str) -> str:
     """'Photo d'examen n° 2 (otoscope)': the document's title, with no patient datum in it."""
-    found = _STILL_ID.match(still_id)
+    found = _STILL_ID.fullmatch(still_id)  # fullmatch: "$" would let a trailing newline in
     if found is None:
         raise InvalidValue("A still's id must be 'still-' and its number.")
     if device not in DEVICE_WORDS:

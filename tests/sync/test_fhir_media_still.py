@@ -18,6 +18,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.call.events import ExamStillKept
 from app.call.exam import ear_canal, encode_jpeg
@@ -149,3 +151,16 @@ async def test_the_still_keeper_writes_each_still_the_call_reports(store: AsyncS
     reference = still_reference(session_bundle(snapshot, TEST_SITE))
     attachment = reference["content"][0]["attachment"]  # type: ignore[index]
     assert attachment["title"] == "Photo d'examen n° 1 (dermatoscope)"
+
+
+@given(st.text(max_size=20), st.sampled_from(["otoscope", "dermatoscope", "ear", ""]))
+def test_a_still_title_names_its_number_and_device_or_is_refused(
+    still_id: str, device: str
+) -> None:
+    try:
+        title = still_title(still_id, device)
+    except InvalidValue:
+        return
+    number = still_id.removeprefix("still-")
+    assert title == f"Photo d'examen n° {number} ({device})"
+    assert number.isdigit() and not number.startswith("0") and still_id == f"still-{number}"
