@@ -175,7 +175,7 @@ class KioskWindow(QWidget):
             app.installEventFilter(self.drag_scroller)
         self._maintenance: MaintenanceMode | None = None
         self._make_maintenance: Callable[[], MaintenanceService] | None = None
-        self.maintenance_gesture: CornerGesture | None = None
+        self.maintenance_gesture: CornerGesture  # set when the technician's way in is made live
         self._held_view: View | None = None  # the flow's news while maintenance holds the screen
         self._apply_presentation(self.presentation, force=True)
         self.present(WelcomeView())
@@ -248,7 +248,7 @@ class KioskWindow(QWidget):
         return self._maintenance
 
     def _install_maintenance_gesture(self) -> None:
-        if self.maintenance_gesture is not None:
+        if hasattr(self, "maintenance_gesture"):
             return
         from app.ui.maintenance.gesture import CornerGesture
 
