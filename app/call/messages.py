@@ -45,7 +45,7 @@ class DoctorIdentity:
             raise SignallingProtocolError(
                 SignallingErrorReason.BAD_FIELD, "The doctor's name is empty.", remote=False
             )
-        if not _RPPS.match(self.rpps):
+        if not _RPPS.fullmatch(self.rpps):
             raise SignallingProtocolError(
                 SignallingErrorReason.BAD_FIELD,
                 f"The doctor's RPPS number must be 11 digits, not {len(self.rpps)} characters.",
@@ -296,7 +296,7 @@ def _object(obj: Mapping[str, Any], key: str, kind: str, *, default: bool = Fals
 
 def _session_id(obj: Mapping[str, Any], kind: str) -> str:
     value: str = _str(obj, "session_id", kind)
-    if not _SESSION_ID.match(value):
+    if not _SESSION_ID.fullmatch(value):
         raise _fail(
             SignallingErrorReason.BAD_FIELD,
             f"The session id of a '{kind}' message is not a valid id ({len(value)} characters).",
@@ -360,7 +360,7 @@ def _exam_switch(obj: Mapping[str, Any]) -> ExamSwitch:
 
 def _request_id(obj: Mapping[str, Any], kind: str) -> str:
     value: str = _str(obj, "request_id", kind)
-    if not _SESSION_ID.match(value):
+    if not _SESSION_ID.fullmatch(value):
         raise _fail(
             SignallingErrorReason.BAD_FIELD,
             f"The request id of a '{kind}' message is not a valid id ({len(value)} characters).",

@@ -208,6 +208,8 @@ def test_exam_messages_refuse_unknown_devices_and_missing_switches() -> None:
         '{"type": "exam-switch", "device": "ecg", "on": true}',
         '{"type": "exam-switch", "device": "otoscope"}',
         '{"type": "exam-still", "request_id": "a b"}',
+        '{"type": "exam-still", "request_id": "r1\\n"}',  # "$" let a trailing newline in
+        '{"type": "welcome", "session_id": "s1\\n"}',
     ):
         with pytest.raises(SignallingProtocolError):
             m.decode(raw)
