@@ -73,7 +73,7 @@ async def test_a_camera_that_stops_mid_preview_gives_its_code(tmp_path: Path) ->
         writer.write(np.full((HEIGHT, WIDTH, 3), n * 40, dtype=np.uint8))
     writer.release()
     shown: list[Image] = []
-    source = OpenCVFrameSource(str(video))  # type: ignore[arg-type]  # VideoCapture takes a file
+    source = OpenCVFrameSource(str(video))  # VideoCapture takes a file
     result = await preview_camera(source, shown.append, seconds=5, every=1)
     assert not result.ok and result.failure == "camera-no-frames"
     assert len(shown) == 6
