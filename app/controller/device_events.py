@@ -234,6 +234,7 @@ def events_from_reading(
                 MeasuredBy(reading.device_id),
                 at,
                 units={q: units[q] for q in mine},
+                flags=reading.flags,  # the device's status bits, for the doctor
             )
         except ImplausibleMeasurement as exc:
             out.append(ev.MeasurementRejected(at, kind=kind, reason=exc.reason))

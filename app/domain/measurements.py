@@ -27,7 +27,7 @@ Systolic must exceed diastolic.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -188,6 +188,39 @@ class Flag(enum.StrEnum):
     HYPOTENSION = "hypotension"
 
 
+class DeviceFlag(enum.StrEnum):
+    """What the measuring device itself said about a reading, for the doctor.
+
+    The Blood Pressure Measurement's status bits (Bluetooth SIG 0x2A35) and the
+    driver's own note when the device sent no time. Unlike `Flag` they are not
+    computed from the values: the device saw them. The reading is kept as the
+    device gave it (nothing is corrected or invented); when one of
+    `MEASURE_AGAIN_FLAGS` is set the patient is asked to measure again, keeping
+    the arm still, and the doctor sees both readings with their flags.
+    """
+
+    BODY_MOVEMENT = "body-movement"
+    CUFF_TOO_LOOSE = "cuff-too-loose"
+    IRREGULAR_PULSE = "irregular-pulse"
+    PULSE_RATE_ABOVE_RANGE = "pulse-rate-above-range"
+    PULSE_RATE_BELOW_RANGE = "pulse-rate-below-range"
+    IMPROPER_POSITION = "improper-measurement-position"
+    NO_DEVICE_TIME = "no-device-time"
+
+
+MEASURE_AGAIN_FLAGS = frozenset(
+    {DeviceFlag.BODY_MOVEMENT, DeviceFlag.CUFF_TOO_LOOSE, DeviceFlag.IMPROPER_POSITION}
+)
+"""The device's flags after which the patient is asked to measure again."""
+
+
+def device_flags(names: Iterable[str]) -> tuple[DeviceFlag, ...]:
+    """The device's flag names the domain knows, in a fixed order (others are dropped:
+    a driver's word the doctor has no sentence for is not passed on as if it were one)."""
+    given = set(names)
+    return tuple(f for f in DeviceFlag if f.value in given)
+
+
 @dataclass(frozen=True, slots=True)
 class Measurement:
     """One measurement as the doctor receives it. Build it with `make_measurement`."""
@@ -197,6 +230,12 @@ class Measurement:
     components: tuple[Component, ...] = field(repr=False)
     source: MeasurementSource
     taken_at: datetime
+    device_flags: tuple[DeviceFlag, ...] = ()  # what the device said of this reading
+
+    @property
+    def measure_again(self) -> bool:
+        """The device said this reading is not reliable: the patient is offered to measure again."""
+        return bool(MEASURE_AGAIN_FLAGS.intersection(self.device_flags))
 
     @property
     def loinc_codes(self) -> tuple[str, ...]:
@@ -221,11 +260,13 @@ def make_measurement(
     source: MeasurementSource,
     taken_at: datetime,
     units: Mapping[Quantity, str] | None = None,
+    flags: Iterable[str] = (),
 ) -> Measurement:
     """Build a checked measurement; raise `ImplausibleMeasurement` with the reason.
 
     `units` are the units the device announced; when given they must be the
     UCUM unit of the quantity (conversion, e.g. °F or kPa, is the driver's job).
+    `flags` are the device's own (`DeviceFlag` names; unknown ones are dropped).
     """
     spec = KIND_SPECS[kind]
     for quantity in sorted(spec.required):
@@ -238,7 +279,8 @@ def make_measurement(
         unit = (units or {}).get(quantity, QUANTITY_SPECS[quantity].unit)
         components.append(Component(quantity, value, unit))
     components.sort(key=lambda c: list(Quantity).index(c.quantity))
-    return check_plausible(Measurement(id, kind, tuple(components), source, taken_at))
+    measurement = Measurement(id, kind, tuple(components), source, taken_at, device_flags(flags))
+    return check_plausible(measurement)
 
 
 def check_plausible(measurement: Measurement) -> Measurement:

@@ -95,10 +95,29 @@ class MeasurementsScreen(Screen[MeasurementView]):
                 self.paragraph(label_msg, layout=line)
                 self.data_line(value, "big-number", layout=line).setObjectName("value")
                 column.addLayout(line)
+            if view.problem is not None:
+                # The device said the reading is not reliable (arm moved, cuff loose): the
+                # values stay shown as measured, the sentence says to measure again, and
+                # "measure again" becomes the first choice.
+                frame, inner = self.card("warning")
+                self.body.removeWidget(frame)
+                column.addWidget(frame)
+                self.paragraph(view.problem, layout=inner).setObjectName("measure-again-hint")
+            again_first = view.problem is not None
             self.button(
-                "measure.again", "back", self.action(IntentKind.MEASURE_RETRY), name="retry"
+                "measure.again",
+                "back",
+                self.action(IntentKind.MEASURE_RETRY),
+                "primary" if again_first else "secondary",
+                name="retry",
             )
-            self.button("common.next", "next", self.action(IntentKind.NEXT), "primary", name="next")
+            self.button(
+                "common.next",
+                "next",
+                self.action(IntentKind.NEXT),
+                "secondary" if again_first else "primary",
+                name="next",
+            )
         else:
             # Beside the device's picture, as the steps are: the problem and what to do
             # next read together with the picture, and nothing goes below the fold.
