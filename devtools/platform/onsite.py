@@ -341,10 +341,16 @@ async def counter(request: web.Request) -> web.Response:
             items.append(f"<li>{line} — pris en charge par {by}</li>")
         else:
             items.append(f"<li>{line} — terminé</li>")
+    done = [r for r in onsite.preparations if r.cabin_id in who.cabins][-5:]
+    prepared = "".join(
+        f"<li>{html.escape(r.cabin_id)} — prête ({html.escape(r.at)}) — {html.escape(r.by)}</li>"
+        for r in reversed(done)
+    )
     bell = f'<audio src="{_TONE}" autoplay></audio>' if ringing else ""
     body = (
         f"<h1>Appels des cabines</h1><p>Connecté : {html.escape(who.login)}</p>{bell}"
         f"<ul>{''.join(items) or '<li>Aucun appel.</li>'}</ul>"
+        f"<h2>Préparations</h2><ul>{prepared or '<li>Aucune.</li>'}</ul>"
         f'<form method="post" action="{COUNTER_PATH}/logout"><button>Se déconnecter</button></form>'
     )
     title = f"🔔 {len(ringing)} appel(s)" if ringing else "Appels des cabines"

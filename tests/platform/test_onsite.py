@@ -19,6 +19,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import devtools.platform.app as platform_app
 from app.domain.preparation import Preparation, PreparationRefused, RefusalReason
@@ -185,6 +187,12 @@ async def test_two_sessions_help_acknowledged_and_preparation_confirmed(
             ("help.ended", CABIN),
             ("preparation.confirmed", CABIN),
         ]
+        staff = await _counter_sign_in(world.base_url, "lea.accueil", "comptoir-lea-2026")
+        try:
+            async with staff.get(world.base_url + "/counter") as page:
+                assert f"{CABIN} — prête ({done.at.isoformat()}) — lea.accueil" in await page.text()
+        finally:
+            await staff.close()
         [record] = world.onsite.preparations
         assert (record.by, record.at) == ("lea.accueil", done.at.isoformat())
         assert [b["event"] for b in world.bell.received] == ["help-call", "help-ended"]
@@ -258,3 +266,39 @@ async def test_the_platform_refuses_what_is_not_the_cabins_own(world: World) -> 
         assert "Connectez-vous" in await r.text()
     assert world.onsite.calls[call.call_id].state == "ringing"
     assert ("counter.sign-in", "-", "refused") in {t[1:] for t in world.onsite.trace}
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=80),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+BODIES = st.one_of(
+    JSONISH,
+    st.fixed_dictionaries(
+        {"call_id": st.text(max_size=70), "reason": st.sampled_from(["button", "silence", "x"])}
+    ),
+    st.fixed_dictionaries({"by": st.text(max_size=70), "at": st.text(max_size=40)}),
+)
+
+
+async def test_any_json_body_is_taken_or_refused_never_a_server_error(world: World) -> None:
+    """The platform's parsers (help call, preparation) over any JSON: 200/201 or 400."""
+    auth = CabinAuth(CabinCredential(CABIN, world.secret), world.base_url)
+    headers = await auth.headers(world.http)
+    seen: set[int] = set()
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(body=BODIES, path=st.sampled_from(["/cabin/help", "/cabin/preparation"]))
+    def check(body: object, path: str) -> None:
+        bodies.append((path, body))
+
+    bodies: list[tuple[str, object]] = []
+    check()
+    for path, body in bodies:
+        async with world.http.post(world.base_url + path, json=body, headers=headers) as r:
+            seen.add(r.status)
+            assert r.status in (200, 201, 400), (path, body, r.status)
+    assert 400 in seen
