@@ -189,3 +189,28 @@ def test_restart_asks_systemd_and_is_audited(
     else:
         assert rc == maintenance_cmd.EXIT_FAILED and "did not restart" in out.err
         assert restarts == [("ok", "exit=75"), ("failed", "CalledProcessError")]
+
+
+@pytest.mark.skipif(
+    "upload" not in (maintenance_cmd.__doc__ or ""),
+    reason="`kiosk maintenance upload` is in /tmp/h2/H15.patch (not applied yet)",
+)
+def test_upload_with_no_platform_listening_says_so_and_is_audited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site, canary, secrets = _prepare(tmp_path)
+    rc = _kiosk(monkeypatch, USERS[0], secrets[USERS[0]], "upload", "--config", str(site))()
+    out = capsys.readouterr()
+    assert rc == 1  # the check ran and found a problem: the platform is not there
+    assert "USB stick" in out.err
+    for word in (*canary.words(), *SECRETS):
+        assert word not in out.out + out.err
+
+    async def rows() -> list[tuple[str, str, str, str, str]]:
+        store = await AsyncStore.open(tmp_path / "data", FileKeySource(tmp_path / "data"))
+        try:
+            return await audit_rows(store)
+        finally:
+            await store.close()
+
+    assert (USERS[0], "maintenance.upload", "failed", "-", "upload-failed") in asyncio.run(rows())
