@@ -10,6 +10,7 @@ table, so nothing to migrate and nothing the store's open path must learn.
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Protocol
 
 from app.store.errors import InvalidValue
@@ -50,17 +51,26 @@ def still_title(still_id: str, device: str) -> str:
 
 async def keep_still(
     store: DocumentKeeper, session_id: str, *, still_id: str, device: str, jpeg: bytes
-) -> None:
-    """Keep one still with its session (raises InvalidValue for what is not a JPEG still)."""
+) -> str:
+    """Keep one still with its session; returns its document id (InvalidValue: not a JPEG still).
+
+    The call numbers its stills from 1, and a reconnection after a cut is a new call
+    in the same session: the call's number names the still for the doctor, never the
+    stored document, whose id is minted here — a second `still-1` must not overwrite
+    the first (the store updates a document kept under the same id).
+    """
     if not jpeg.startswith(_JPEG_MAGIC):
         raise InvalidValue("A still must be a JPEG picture.")
     if len(jpeg) > STILL_MAX_BYTES:
         raise InvalidValue(f"A still may hold {STILL_MAX_BYTES} bytes, not {len(jpeg)}.")
+    title = still_title(still_id, device)
+    document_id = f"{still_id}.{uuid.uuid4().hex}"
     await store.record_document(
         session_id,
-        still_id,
+        document_id,
         kind=STILL_KIND,
         media_type=STILL_MEDIA_TYPE,
-        title=still_title(still_id, device),
+        title=title,
         content=jpeg,
     )
+    return document_id

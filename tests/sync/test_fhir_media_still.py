@@ -153,6 +153,23 @@ async def test_the_still_keeper_writes_each_still_the_call_reports(store: AsyncS
     assert attachment["title"] == "Photo d'examen n° 1 (dermatoscope)"
 
 
+async def test_a_reconnected_call_s_still_1_does_not_overwrite_the_first_call_s(
+    store: AsyncStore,
+) -> None:
+    """A cut and a reconnection make a new call in the same session, numbering from 1 again."""
+    first, second = encode_jpeg(ear_canal()), encode_jpeg(ear_canal()) + b"\x00"
+    await store.begin_session(SESSION, TEST_SITE.cabin_id)
+    await store.record_identity(SESSION, qualified())
+    ids = [
+        await keep_still(store, SESSION, still_id="still-1", device="otoscope", jpeg=jpeg)
+        for jpeg in (first, second)
+    ]
+    assert len(set(ids)) == 2
+    record = await store.session_bundle_source(SESSION)
+    kept = sorted(d.content for d in record.documents if d.kind == STILL_KIND)
+    assert kept == sorted([first, second])
+
+
 @given(st.text(max_size=20), st.sampled_from(["otoscope", "dermatoscope", "ear", ""]))
 def test_a_still_title_names_its_number_and_device_or_is_refused(
     still_id: str, device: str
