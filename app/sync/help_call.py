@@ -30,7 +30,7 @@ import logging
 import ssl
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -87,6 +87,39 @@ class HelpCall:
     def sentence(self) -> str:
         """The catalogue id the screen shows the patient."""
         return CALLED_SENTENCE if self.reached else OFFLINE_SENTENCE
+
+
+@dataclass(frozen=True, slots=True)
+class SilenceWatch:
+    """When a long silence on one step calls someone (`[site] help_after_silence_s`). Pure.
+
+    Rules: off when `after_s` is None; a step shown or a touch restarts the count;
+    `due(now)` is true once `after_s` has passed since the later of the two, and
+    only once per step (a patient who does not answer is not called for twice on
+    the same screen; the next step may call again). Each method returns the new
+    value; the controller keeps it and calls `HelpCallClient.call(SILENCE)` when
+    `due` says so.
+    """
+
+    after_s: float | None
+    step: str | None = None
+    since: datetime | None = None  # the step shown or the last touch, whichever is later
+    called: bool = False  # this step has called already
+
+    def step_shown(self, step: str, at: datetime) -> SilenceWatch:
+        if step == self.step:
+            return replace(self, since=at)
+        return replace(self, step=step, since=at, called=False)
+
+    def touched(self, at: datetime) -> SilenceWatch:
+        return replace(self, since=at)
+
+    def due(self, now: datetime) -> tuple[bool, SilenceWatch]:
+        if self.after_s is None or self.step is None or self.since is None or self.called:
+            return False, self
+        if (now - self.since).total_seconds() < self.after_s:
+            return False, self
+        return True, replace(self, called=True)
 
 
 Trace = Callable[[str, str, str], None]
@@ -239,4 +272,5 @@ __all__ = [
     "HelpCallClient",
     "HelpReason",
     "HelpState",
+    "SilenceWatch",
 ]

@@ -14,6 +14,7 @@ import secrets
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -33,6 +34,7 @@ from app.sync.help_call import (
     HelpCallClient,
     HelpReason,
     HelpState,
+    SilenceWatch,
 )
 from app.sync.transport import CabinAuth, CabinCredential
 from devtools.platform.cabins import Cabin, CabinRegistry
@@ -302,3 +304,60 @@ async def test_any_json_body_is_taken_or_refused_never_a_server_error(world: Wor
             seen.add(r.status)
             assert r.status in (200, 201, 400), (path, body, r.status)
     assert 400 in seen
+
+
+# -- a long silence on one step calls someone, once per step (pure) ------------------------
+
+T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+
+
+def test_silence_calls_once_per_step_after_the_set_time() -> None:
+    watch = SilenceWatch(90).step_shown("measurements", T0)
+    due, watch = watch.due(T0 + timedelta(seconds=89))
+    assert not due
+    watch = watch.touched(T0 + timedelta(seconds=60))  # a touch restarts the count
+    due, watch = watch.due(T0 + timedelta(seconds=149))
+    assert not due
+    due, watch = watch.due(T0 + timedelta(seconds=150))
+    assert due
+    due, watch = watch.due(T0 + timedelta(seconds=900))
+    assert not due  # once per step
+    watch = watch.step_shown("waiting-room", T0 + timedelta(seconds=901))
+    due, _ = watch.due(T0 + timedelta(seconds=991))
+    assert due
+    assert not SilenceWatch(None).step_shown("x", T0).due(T0 + timedelta(days=1))[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    after=st.none() | st.integers(min_value=30, max_value=1800),
+    events=st.lists(
+        st.tuples(
+            st.sampled_from(["step", "touch", "tick"]),
+            st.sampled_from(["a", "b"]),
+            st.integers(min_value=0, max_value=900),
+        ),
+        max_size=40,
+    ),
+)
+def test_silence_never_calls_early_twice_on_a_step_or_when_off(
+    after: int | None, events: list[tuple[str, str, int]]
+) -> None:
+    watch, now = SilenceWatch(after), T0
+    calls: list[str] = []
+    quiet_since: datetime | None = None
+    for kind, step, seconds in events:
+        now += timedelta(seconds=seconds)
+        if kind == "step":
+            if step != watch.step:
+                calls = [c for c in calls if c != step]  # a new step may call again
+            watch, quiet_since = watch.step_shown(step, now), now
+        elif kind == "touch":
+            watch, quiet_since = watch.touched(now), now
+        else:
+            due, watch = watch.due(now)
+            if due:
+                assert after is not None and quiet_since is not None
+                assert (now - quiet_since).total_seconds() >= after
+                assert watch.step is not None and watch.step not in calls
+                calls.append(watch.step)
