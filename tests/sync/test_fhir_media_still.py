@@ -166,7 +166,7 @@ async def test_a_reconnected_call_s_still_1_does_not_overwrite_the_first_call_s(
     ]
     assert len(set(ids)) == 2
     record = await store.session_bundle_source(SESSION)
-    kept = sorted(d.content for d in record.documents if d.kind == STILL_KIND)
+    kept = sorted(d.content or b"" for d in record.documents if d.kind == STILL_KIND)
     assert kept == sorted([first, second])
 
 
