@@ -232,6 +232,10 @@ async def assemble(
         port.hooks.summary = lambda: summary_of(
             controller.view.context, config, names=controller.professional_names()
         )
+        if config.otoscope is not None:  # each still the doctor takes, into the store
+            from app.call.exam_keeper import StillKeeper
+
+            port.hooks.listeners.append(StillKeeper(store, device=config.otoscope.kind))
     _connect_call_news(assembly)
     beat = config.platform.heartbeat
     if sync and beat.enabled:

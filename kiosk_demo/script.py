@@ -288,6 +288,44 @@ class Script:
         }
 
 
+async def examination(script: Script, doctor: Any) -> dict[str, Any]:
+    """The doctor listens through the stethoscope and looks through the otoscope, takes a still
+    (docs/call-exam.md); the patient's screen says where to place each device."""
+    await script.wait(
+        lambda: bool(doctor.exam.stethoscope_mid or doctor.exam.otoscope_mid),
+        10,
+        "tell the doctor which examination devices the cabin has",
+    )
+    if doctor.exam.stethoscope_mid:
+        await doctor.switch_exam("stethoscope", True)
+        await script.wait(
+            lambda: doctor.exam_received("stethoscope") > 25,
+            10,
+            "send the stethoscope's sound to the doctor",
+        )
+        script.shot()  # where to place the stethoscope, drawn and said
+        await doctor.switch_exam("stethoscope", False)
+    if doctor.exam.otoscope_mid:
+        await doctor.switch_exam("otoscope", True)
+        await script.wait(
+            lambda: doctor.exam_received("otoscope") > 10,
+            10,
+            "send the otoscope's picture to the doctor",
+        )
+        await doctor.take_still()
+        await script.wait(
+            lambda: any(s.accepted for s in doctor.stills),
+            10,
+            "keep the doctor's still with the session",
+        )
+        await doctor.switch_exam("otoscope", False)
+    return {
+        "stethoscope_blocks": doctor.exam_received("stethoscope"),
+        "otoscope_frames": doctor.exam_received("otoscope"),
+        "stills_kept": sum(1 for s in doctor.stills if s.accepted),
+    }
+
+
 async def consultation(script: Script, doctor: Any, link: Any) -> dict[str, Any]:
     """From the waiting room to the end screen with the scripted doctor; what reached whom."""
     c = script.c
@@ -310,6 +348,7 @@ async def consultation(script: Script, doctor: Any, link: Any) -> dict[str, Any]
     await script.wait(lambda: PATIENT_WRITES in doctor.texts, 10, "send the patient's text")
     await script.wait(lambda: link.remote_frames >= 20, 10, "keep the doctor's video coming")
     script.shot()  # video, the doctor's text and the patient's answer
+    exam = await examination(script, doctor)
     for n, (kind, title, text) in enumerate(DOCUMENTS, 1):
         await doctor.send_document(kind, title, text, document_id=f"demo-doc-{n}")
     await script.wait(
@@ -328,6 +367,7 @@ async def consultation(script: Script, doctor: Any, link: Any) -> dict[str, Any]
         "self_view_frames": link.self_frames,
         "frames_received_by_doctor": doctor.frames,
         "text_from_doctor_shown": DOCTOR_SAYS in link.chat_from_doctor,
+        "examination": exam,
         "text_from_patient_received": PATIENT_WRITES in doctor.texts,
         "documents": [{"kind": k, "title": t} for k, t in link.documents],
         "document_links": dict(link.document_links),

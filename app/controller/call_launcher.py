@@ -91,13 +91,27 @@ class CallMedia:
     camera: Callable[[], FrameSource]
     microphone: Callable[[], AudioSource]
     speaker: Callable[[], AudioSink]
+    # The examination devices ([stethoscope], [otoscope]; docs/call-exam.md): None, none.
+    stethoscope: Callable[[], AudioSource | None] = lambda: None
+    otoscope: Callable[[], FrameSource | None] = lambda: None
 
 
 def media_for_site(config: KioskConfig) -> CallMedia:
     """Test sites (demo) get a generated camera and tone; a production cabin its own devices."""
+
+    def stethoscope() -> AudioSource | None:
+        from app.call.exam import stethoscope_for
+
+        return stethoscope_for(config)
+
+    def otoscope() -> FrameSource | None:
+        from app.call.exam import otoscope_for
+
+        return otoscope_for(config)
+
     if config.site.mode.value == "test":
-        return CallMedia(_test_pattern, _tone_microphone, NullSpeaker)
-    return CallMedia(_cabin_camera, _cabin_microphone, _cabin_speaker)
+        return CallMedia(_test_pattern, _tone_microphone, NullSpeaker, stethoscope, otoscope)
+    return CallMedia(_cabin_camera, _cabin_microphone, _cabin_speaker, stethoscope, otoscope)
 
 
 # The factories import the call's media modules when a consultation opens its devices
@@ -224,6 +238,8 @@ class KioskCallLauncher:
             summary=self._summary(),
             on_remote_video=self._remote_video,
             on_local_video=self._local_video,
+            stethoscope=self._media.stethoscope(),
+            otoscope=self._media.otoscope(),
         )
         session.add_listener(self._on_event)
         self._session = session

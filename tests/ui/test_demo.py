@@ -89,10 +89,14 @@ def test_headless_demo_writes_a_png_per_screen_and_a_report(tmp_path: Path) -> N
     assert sync["resources_at_platform"]["Encounter"] == 1
     assert sync["resources_at_platform"]["Observation"] >= 4
     assert report["devices_left_out"] == []
-    # The screens of the call, in order: identity alone, then video; then the end.
+    # The screens of the call, in order: identity alone, then video, then the examination
+    # (the stethoscope's placement drawn); then the end.
     order = [s["screen"] for s in report["screens"]]
     first_call = order.index("call")
-    assert order[first_call : first_call + 3] == ["call", "call", "end"]
+    assert order[first_call : first_call + 4] == ["call", "call", "call", "end"]
+    exam = call["examination"]
+    assert exam["stethoscope_blocks"] > 25 and exam["otoscope_frames"] > 10
+    assert exam["stills_kept"] == 1
 
 
 def test_headless_demo_fails_plainly_with_a_site_without_card_reader(tmp_path: Path) -> None:
