@@ -12,6 +12,7 @@ sign-in rehashes the password with the new ones (`check_needs_rehash`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -39,6 +40,24 @@ class Argon2Parameters:
 PRODUCTION_PARAMETERS = Argon2Parameters()
 """What every account on a cabin is hashed with (see the module docstring)."""
 
+_DUMMY_WORDS = "not a password of anyone"
+PRODUCTION_DUMMY = (
+    "$argon2id$v=19$m=65536,t=3,p=4$vQy7ru0hjPII2odkHaRYYg"
+    "$PhhVdkgG2Xtqweylnf53ppGhMEsKrKasvrC7VqcrhbA"
+)
+"""`_DUMMY_WORDS` hashed once with PRODUCTION_PARAMETERS, written here so that the kiosk does
+not spend one hash (0.15 s, 64 MiB) before its welcome screen (issue 14, cold start). Checking it
+costs what checking any account's hash costs; a test fails when the parameters change and this
+is not hashed again."""
+
+
+@cache
+def _dummy_for(parameters: Argon2Parameters) -> str:
+    """The dummy hash for `parameters`: the written one for production, else hashed once."""
+    if parameters == PRODUCTION_PARAMETERS:
+        return PRODUCTION_DUMMY
+    return parameters.hasher().hash(_DUMMY_WORDS)
+
 
 @dataclass(frozen=True, slots=True)
 class PasswordCheck:
@@ -54,7 +73,7 @@ class PasswordHashing:
         self._hasher = parameters.hasher()
         # Checked when the username is unknown, so that a wrong username costs
         # the same time as a wrong password and timing tells nothing.
-        self._dummy = self._hasher.hash("not a password of anyone")
+        self._dummy = _dummy_for(parameters)
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)
