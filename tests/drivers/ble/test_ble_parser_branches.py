@@ -18,6 +18,7 @@ from drivers.ble.berrymed import (
     FrameSkipped,
     parse_frame,
 )
+from drivers.ble.blood_pressure import MEASURE_AGAIN_FLAGS as MEASURE_AGAIN_NAMES
 from drivers.ble.blood_pressure import IntermediateCuffPressure, status_names
 from drivers.ble.gatt_fields import DateTime, parse_date_time
 from drivers.ble.health_thermometer import parse_temperature_measurement
@@ -118,3 +119,36 @@ def test_a_continuous_reading_names_its_device_and_sensor_status(status: int) ->
     expected = tuple(n for b, n in sorted(DEVICE_SENSOR_STATUS_BITS.items()) if status >> b & 1)
     assert got.device_sensor_status_names == expected
     assert ContinuousMeasurement(Decimal(98), Decimal(72)).device_sensor_status_names == ()
+
+
+def test_the_monitor_status_names_are_the_domain_s_device_flags() -> None:
+    """Every status bit the parser names is a flag the doctor gets; a moving arm, a loose or
+    badly placed cuff ask the patient to measure again (app.domain.measurements)."""
+    from app.domain.measurements import (
+        MEASURE_AGAIN_FLAGS,
+        DeviceFlag,
+        DeviceSource,
+        MeasurementKind,
+        Quantity,
+        device_flags,
+        make_measurement,
+    )
+
+    named = {name for status in range(64) for name in status_names(status)}
+    named.discard("pulse-rate-range-reserved")
+    assert {f.value for f in device_flags(named)} == named
+    assert {f.value for f in MEASURE_AGAIN_FLAGS} == MEASURE_AGAIN_NAMES
+    at = dt.datetime(2026, 12, 3, 10, 0, tzinfo=dt.UTC)
+    values = {Quantity.SYSTOLIC: Decimal(141), Quantity.DIASTOLIC: Decimal(91)}
+    moved = make_measurement(
+        "m1", MeasurementKind.BLOOD_PRESSURE, values, DeviceSource("bp-1"), at,
+        flags=status_names(0b11),
+    )  # fmt: skip
+    assert moved.device_flags == (DeviceFlag.BODY_MOVEMENT, DeviceFlag.CUFF_TOO_LOOSE)
+    assert moved.measure_again
+    irregular = make_measurement(
+        "m2", MeasurementKind.BLOOD_PRESSURE, values, DeviceSource("bp-1"), at,
+        flags=status_names(0b100),
+    )  # fmt: skip
+    assert irregular.device_flags == (DeviceFlag.IRREGULAR_PULSE,)
+    assert not irregular.measure_again
