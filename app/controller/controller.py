@@ -570,9 +570,10 @@ class SessionController:
             await self._guarded(self._devices.start(DeviceKind.CARD_READER), "start card reader")
 
     async def close(self) -> None:
-        for task in [*self._pumps, *self._tasks, *self._session_tasks]:
+        printing = self._printing.running()
+        for task in [*self._pumps, *self._tasks, *self._session_tasks, *printing]:
             task.cancel()
-        for task in [*self._pumps, *self._tasks, *self._session_tasks]:
+        for task in [*self._pumps, *self._tasks, *self._session_tasks, *printing]:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._pumps.clear()

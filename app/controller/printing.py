@@ -63,12 +63,16 @@ class SessionPrinting:
         self._record_incident = record_incident
         self.status: PrintStatus | None = None
         self._documents: dict[str, ReceivedDocument] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()  # held: asyncio keeps tasks weakly
         self._generation = 0  # a job's outcome after the wipe belongs to no session
 
     def use(self, printer: PrinterPort | None) -> None:
         """Another printer from now on (a composition that builds it after the controller)."""
         self._printer = printer
+
+    def running(self) -> tuple[asyncio.Task[None], ...]:
+        """The print tasks under way (the controller cancels them when it closes)."""
+        return tuple(self._running)
 
     def keep(self, document: ReceivedDocument) -> None:
         self._documents[document.document_id] = document
@@ -91,8 +95,10 @@ class SessionPrinting:
         self.status = PrintStatus.PRINTING
         self._publish()
         run = self._run(self._printer, documents, identity, at, self._generation)
-        self._task = asyncio.create_task(run)
-        return self._task
+        task = asyncio.create_task(run)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return task
 
     async def _run(
         self,
