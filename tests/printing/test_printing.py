@@ -269,3 +269,26 @@ async def test_a_queue_stopped_mid_job_is_cancelled_and_reported(cups: Cups) -> 
 def test_the_private_cupsd_keeps_no_document(cups: Cups) -> None:
     assert retention_problem((cups.root / "etc/cupsd.conf").read_text()) is None
     assert shutil.which("lp") is not None
+
+
+@needs_cups
+async def test_the_maintenance_check_reads_the_queue_and_the_retention(
+    cups: Cups, tmp_path: Path
+) -> None:
+    from app.printing.check import check_printer
+
+    conf = cups.root / "etc/cupsd.conf"
+    good = await check_printer(CupsPrinter("kiosk", server=str(cups.socket)), conf)
+    assert good.ok and good.problems == ()
+    keeping = tmp_path / "cupsd.conf"
+    keeping.write_text("LogLevel warn\n")
+    cups.admin("cupsdisable", "kiosk")
+    bad = await check_printer(CupsPrinter("kiosk", server=str(cups.socket)), keeping)
+    assert not bad.ok and not bad.ready and not bad.retention_off
+    assert bad.problems == (
+        "The queue 'kiosk' is not ready (printer-offline).",
+        "cupsd.conf does not set PreserveJobFiles (CUPS keeps documents a day by default): "
+        f"set 'PreserveJobFiles No' in {keeping}.",
+    )
+    missing = await check_printer(CupsPrinter("kiosk", server=str(cups.socket)), tmp_path / "x")
+    assert not missing.retention_off and "cannot be read" in missing.problems[-1]
