@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
     from app.maintenance.technician import MaintenanceService
+    from app.ui.main_window import KioskWindow
 
 
 class Closeable(Protocol):
@@ -53,7 +54,7 @@ class DemoWorld(Protocol):
     @property
     def sims(self) -> SimulatorHub: ...
 
-    def open_panel(self, assembly: Assembly) -> Closeable | None: ...
+    def open_panel(self, assembly: Assembly, window: KioskWindow) -> Closeable | None: ...
 
 
 def _close_on_signals(closed: asyncio.Event) -> None:
@@ -132,6 +133,27 @@ def run(
 
         # Five taps in the welcome corner open it from READY on; it is built after READY.
         window.attach_maintenance_on_first_use(technicians_mode)
+        # Preparation between patients and the help call (issue 15; docs/onsite.md).
+        import logging
+
+        from app.maintenance.onsite import OnSiteService, PreparationGate
+        from app.sync.help_call import HelpCallClient
+        from app.sync.transport import LazySession
+
+        help_http = LazySession()  # aiohttp made at the first call, after READY
+
+        def help_trace(action: str, call_id: str, detail: str) -> None:
+            # H16: route into the session's trace (TraceKind HELP_*), see H15.patch §controller
+            logging.getLogger("app.onsite").info("%s %s %s", action, call_id, detail)
+
+        help_calls = HelpCallClient.for_config(assembly.config, help_http, help_trace)
+        gate = PreparationGate(
+            OnSiteService(assembly.accounts),
+            assembly.config.site.cabin_id,
+            required=assembly.config.site.needs_preparation(),
+            tell_platform=help_calls.preparation_confirmed,
+        )
+        window.attach_preparation(gate)
         install_error_routes(window)
         presenter = Presenter(assembly.site, assembly.controller.now)
         binding, link = bind_window(assembly, window, presenter)
@@ -149,7 +171,7 @@ def run(
         window.maintenance  # noqa: B018 - built on first read
         window.build_remaining_screens()
         window.catalogues.load_all()
-        panel = demo.open_panel(assembly) if demo is not None else None
+        panel = demo.open_panel(assembly, window) if demo is not None else None
         # test probe (KIOSK_PROBE, off by default; app/ui/probe.py, docs/runtime.md)
         from app.ui import probe
 

@@ -11,6 +11,7 @@ for scripts; never as arguments (shell history, `ps`).
     kiosk maintenance test DEVICE --config FILE --user NAME
     kiosk maintenance camera|microphone|speaker [--seconds S] --config FILE --user NAME
     kiosk maintenance export --to FOLDER --config FILE --user NAME
+    kiosk maintenance upload --config FILE --user NAME   # the same bundle, to the platform
     kiosk maintenance pair DEVICE ADDRESS --config FILE --user NAME
     kiosk maintenance restart --config FILE --user NAME
 """
@@ -95,6 +96,10 @@ def register(sub: Any) -> None:
     export = _common(msub.add_parser("export", help="write a diagnostic bundle (tar.gz)"))
     export.add_argument("--to", type=Path, required=True, help="folder (the USB stick)")
     export.set_defaults(handler=_run, maintenance_action="export")
+    upload = _common(
+        msub.add_parser("upload", help="send the diagnostic bundle to the platform (cabin token)")
+    )
+    upload.set_defaults(handler=_run, maintenance_action="upload")
 
 
 def _common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -297,6 +302,19 @@ async def _do(service: Any, session: Any, args: argparse.Namespace) -> int:
             {"device": args.device, "address": args.address},
             [f"{args.device}: ble_address = {args.address} written to {service.config_path}"],
         )
+        return EXIT_OK
+    if action == "upload":
+        from app.maintenance.errors import MaintenanceErrorReason, MaintenanceRefused
+
+        try:
+            receipt = await service.upload(session)
+        except MaintenanceRefused as exc:
+            if exc.reason is not MaintenanceErrorReason.UPLOAD_FAILED:
+                raise
+            _say(exc.sentence)
+            return EXIT_FAILED
+        line = f"{receipt.bundle_id}: {receipt.size} bytes, sha256 {receipt.sha256}"
+        _print(args, asdict(receipt), [line])
         return EXIT_OK
     bundle = await service.export(session)
     _print(args, {"bundle": str(bundle)}, [str(bundle)])

@@ -208,6 +208,33 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE documents_v5 RENAME TO documents",
         ),
     ),
+    Migration(
+        6,
+        "on-site staff accounts (accounts.role accepts 'on-site-staff')",
+        (
+            # SQLite cannot change a CHECK in place: new table, copy, swap (one transaction).
+            """CREATE TABLE accounts_v6 (
+                username TEXT PRIMARY KEY,
+                display_name TEXT NOT NULL,
+                role TEXT NOT NULL CHECK (role IN ('assistant', 'on-site-staff', 'technician')),
+                rpps TEXT,
+                adeli TEXT,
+                password_hash TEXT NOT NULL,
+                totp_secret TEXT NOT NULL,
+                failed_attempts INTEGER NOT NULL DEFAULT 0,
+                locked_until TEXT,
+                created_at TEXT NOT NULL,
+                disabled INTEGER NOT NULL DEFAULT 0,
+                last_totp_step INTEGER
+            )""",
+            "INSERT INTO accounts_v6 (username, display_name, role, rpps, adeli, password_hash, "
+            "totp_secret, failed_attempts, locked_until, created_at, disabled, last_totp_step) "
+            "SELECT username, display_name, role, rpps, adeli, password_hash, totp_secret, "
+            "failed_attempts, locked_until, created_at, disabled, last_totp_step FROM accounts",
+            "DROP TABLE accounts",
+            "ALTER TABLE accounts_v6 RENAME TO accounts",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -102,6 +102,7 @@ class QuarantineItem:
 
 class AccountRole(enum.StrEnum):
     ASSISTANT = "assistant"
+    ON_SITE_STAFF = "on-site-staff"  # prepares the cabin, answers help calls (issue 15)
     TECHNICIAN = "technician"
 
 

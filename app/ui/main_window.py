@@ -50,11 +50,13 @@ from app.ui.widgets.text import label
 
 if TYPE_CHECKING:
     # The technician's mode is imported when it is attached (after READY: app/main.py).
+    from app.maintenance.onsite import PreparationGate
     from app.maintenance.technician import MaintenanceService
     from app.ui.maintenance.gesture import CornerGesture
     from app.ui.maintenance.mode import MaintenanceMode
     from app.ui.maintenance.pages import Page
     from app.ui.maintenance.screen import MaintenanceScreen
+    from app.ui.screens.preparing import PreparingPage, PreparingPanel
 
 # Built with the window: the welcome screen, and the calm error screen (the last resort
 # must not depend on importing a module when things are already going wrong).
@@ -177,6 +179,7 @@ class KioskWindow(QWidget):
         self._make_maintenance: Callable[[], MaintenanceService] | None = None
         self.maintenance_gesture: CornerGesture  # set when the technician's way in is made live
         self._held_view: View | None = None  # the flow's news while maintenance holds the screen
+        self.preparing: PreparingPanel | None = None  # "cabin being prepared" (issue 15)
         self._apply_presentation(self.presentation, force=True)
         self.present(WelcomeView())
 
@@ -288,6 +291,35 @@ class KioskWindow(QWidget):
         screen.view = None  # shown again from the view, whatever it held before
         self.present(view)
 
+    # -- preparation between patients (issue 15; app/ui/screens/preparing.py) -----------
+
+    def attach_preparation(self, gate: PreparationGate) -> PreparingPanel:
+        """Show "the cabin is being prepared" instead of welcome while `gate` says so."""
+        from app.ui.screens.preparing import PreparingPanel, PreparingScreen
+
+        screen = PreparingScreen(self.t)
+        self.stack.addWidget(screen)
+
+        def show(page: PreparingPage) -> None:
+            screen.presentation = self.presentation
+            screen.show_view(page)
+            self.stack.setCurrentWidget(screen)
+
+        def ready() -> None:
+            screen.clear()
+            self.screen_for(ScreenId.WELCOME).view = None  # built again from the view
+            self.present(self.current_view)
+
+        panel = PreparingPanel(gate, screen, show=show, ready=ready)
+        self.preparing = panel
+
+        def changed(_readiness: object) -> None:  # a session ended: welcome becomes "preparing"
+            if isinstance(self.current_view, WelcomeView):
+                self.present(self.current_view)
+
+        gate.on_change = changed
+        return panel
+
     # -- presenter API ------------------------------------------------------------
 
     def t(self, message: Msg | str, **params: object) -> str:
@@ -311,6 +343,15 @@ class KioskWindow(QWidget):
         if self._maintenance is not None and self._maintenance.is_open:
             self._held_view = view  # shown when the technician leaves
             self.current_view = view
+            return
+        if (
+            self.preparing is not None
+            and isinstance(view, WelcomeView)
+            and not self.preparing.gate.may_start
+        ):
+            self.current_view = view  # welcome's news kept; the preparing screen stays up
+            if self.stack.currentWidget() is not self.preparing.screen or restyled:
+                self.preparing.render(self.preparing.page)
             return
         if isinstance(self.current_view, HelpView) and view.screen is not ScreenId.HELP:
             before = self._before_help

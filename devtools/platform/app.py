@@ -43,7 +43,9 @@ from devtools.platform.cabins import (
     OpenTestModeNotAsked,
     warn_open_test_mode,
 )
+from devtools.platform.diagnostics import add_diagnostics_routes
 from devtools.platform.fleet import add_fleet_routes
+from devtools.platform.onsite import add_onsite_routes
 from devtools.platform.outcome import PlatformError, operation_outcome
 from devtools.platform.storage import PlatformStore
 from devtools.platform.transaction import (
@@ -79,6 +81,7 @@ _OPEN_PREFIXES = (
     "/cabin/documents/",
     "/patient/documents/",
     "/fleet",
+    "/counter",  # the on-site staff's page: its own login (devtools.platform.onsite)
 )
 
 
@@ -298,6 +301,8 @@ def create_app(
     app.router.add_get("/{type:[A-Z][A-Za-z]+}", search_handler)
     app.router.add_get("/{type:[A-Z][A-Za-z]+}/{id:[A-Za-z0-9.-]+}", read_handler)
     add_fleet_routes(app, store.path)  # POST /v1/metrics (heartbeats), GET /fleet
+    add_diagnostics_routes(app, store.path.parent / "diagnostics")  # POST /cabin/diagnostics
+    add_onsite_routes(app)  # /cabin/help, /cabin/preparation, the staff's /counter page
 
     async def close_store(_app: web.Application) -> None:
         store.close()

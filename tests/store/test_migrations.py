@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlcipher3 import dbapi2
 
-from app.store import FileKeySource, Store
+from app.store import AccountRole, FileKeySource, Store, StoredAccount
 from app.store.codec import dumps, identity_to_payload, loads, measurement_to_payload
 from app.store.connection import connect
 from app.store.keys import StoreKey
@@ -16,6 +17,10 @@ from app.store.opening import write_keycheck
 from tests.store import factories as f
 
 T = "2025-03-14T09:30:00.000000Z"
+
+
+def _T() -> datetime:  # noqa: N802 - T as a datetime
+    return datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 
 
 def _identity_payload_as_written_then() -> str:
@@ -70,7 +75,14 @@ def _fill_v4(conn) -> None:  # type: ignore[no-untyped-def]
     conn.execute("UPDATE outbox SET facts = 4 WHERE session_id = 'old'")
 
 
-FILLERS = {1: _fill_v1, 2: _fill_v2, 3: _fill_v3, 4: _fill_v4}
+def _fill_v5(conn) -> None:  # type: ignore[no-untyped-def]
+    _fill_v4(conn)
+    conn.execute(
+        "UPDATE accounts SET last_totp_step = 59000000, failed_attempts = 2 WHERE username = 'claire.inf'"
+    )
+
+
+FILLERS = {1: _fill_v1, 2: _fill_v2, 3: _fill_v3, 4: _fill_v4, 5: _fill_v5}
 
 
 def test_the_migrations_are_numbered_one_by_one() -> None:
@@ -109,9 +121,10 @@ def test_a_database_at_an_earlier_version_migrates_with_its_data(
             assert account is not None
             assert (account.display_name, account.last_totp_step, account.password_hash) == (
                 "Claire",
-                None,
+                59000000 if version >= 5 else None,
                 "$argon2id$v=19$x",
             )
+            assert account.failed_attempts == (2 if version >= 5 else 0)
         assert [r.action for r in s.audit_rows()] == ["store.migrate"]
         assert s.audit_rows()[0].detail == f"from={version} to={LATEST_VERSION}"
         s.begin_session("new", "CAB-01")  # the new tables work
@@ -119,6 +132,11 @@ def test_a_database_at_an_earlier_version_migrates_with_its_data(
             "new", "doc-1", kind="report", media_type="text/plain", title="t", content=b"x"
         )  # an id an earlier session holds too: since v5 a document is keyed per session
         assert [d.content for d in s.session_bundle_source("new").documents] == [b"x"]
+        staff = StoredAccount(  # since v6 an on-site staff account can be kept
+            "lea.accueil", "Léa", AccountRole.ON_SITE_STAFF, "$argon2id$v=19$y", "KRSXG5A", _T()
+        )
+        s.add_account(staff, actor="cli:test")
+        assert s.get_account("lea.accueil") == staff
 
 
 def test_a_failed_step_leaves_the_previous_version(tmp_path: Path) -> None:
