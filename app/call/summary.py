@@ -115,6 +115,15 @@ FLAG = {
     "hypertensive-crisis": "tension très élevée",
     "hypotension": "tension basse",
 }
+DEVICE_FLAG = {
+    "body-movement": "bras en mouvement",
+    "cuff-too-loose": "brassard trop lâche",
+    "irregular-pulse": "pouls irrégulier",
+    "pulse-rate-above-range": "pouls au-dessus de la plage de l'appareil",
+    "pulse-rate-below-range": "pouls en dessous de la plage de l'appareil",
+    "improper-measurement-position": "brassard mal placé",
+    "no-device-time": "heure de l'appareil inconnue",
+}
 MEASUREMENT_REFUSED = {
     "too-low": "valeur trop basse pour être plausible",
     "too-high": "valeur trop haute pour être plausible",
@@ -150,6 +159,9 @@ INCIDENT = {
     "insi-several-candidates": "INSi a trouvé plusieurs personnes : identité à vérifier.",
     "insi-refused": "INSi a refusé la demande : identité provisoire.",
     "wait-too-long": "Aucun médecin n'était disponible dans le délai d'attente.",
+    "printer-out-of-paper": "L'imprimante de la cabine n'avait plus de papier.",
+    "printer-offline": "L'imprimante de la cabine était éteinte ou injoignable.",
+    "print-failed": "L'impression des documents a échoué.",
 }
 INCIDENT_UNKNOWN = "Incident technique de la borne."
 
@@ -308,6 +320,8 @@ def measurement_row(measurement: Any, names: Mapping[str, str]) -> dict[str, Any
     flags_of = getattr(measurement, "flags", None)
     flags = flags_of() if callable(flags_of) else (flags_of or ())
     words = sorted(FLAG[_value(f)] for f in flags if _value(f) in FLAG)
+    said = [DEVICE_FLAG[_value(f)] for f in getattr(measurement, "device_flags", ())]
+    words += [f"signalé par l'appareil : {w}" for w in said if w]
     if words:
         row["flags"] = ", ".join(words)
     return row

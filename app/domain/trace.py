@@ -92,6 +92,9 @@ class IncidentCode(enum.StrEnum):
     CARD_CHANGED = "card-changed"  # another card than the session's was put in the reader
     CARD_LEFT_IN_READER = "card-left-in-reader"  # the session closed with the card still in
     WAIT_TOO_LONG = "wait-too-long"  # no doctor within the site's maximum wait
+    PRINTER_OUT_OF_PAPER = "printer-out-of-paper"  # the cabin's printer has no paper
+    PRINTER_OFFLINE = "printer-offline"  # the printer is off, stopped or unreachable
+    PRINT_FAILED = "print-failed"  # a print job was aborted or did not finish in time
 
 
 INCIDENT_MESSAGES: dict[IncidentCode, str] = {
@@ -153,6 +156,13 @@ INCIDENT_MESSAGES: dict[IncidentCode, str] = {
         "No doctor answered within the cabin's maximum wait; the patient was offered to "
         "keep waiting or to finish."
     ),
+    IncidentCode.PRINTER_OUT_OF_PAPER: (
+        "The cabin's printer had no paper; the documents stayed available by their QR codes."
+    ),
+    IncidentCode.PRINTER_OFFLINE: (
+        "The cabin's printer was off, stopped or unreachable; nothing was printed."
+    ),
+    IncidentCode.PRINT_FAILED: "A print job failed or did not finish in time.",
 }
 
 

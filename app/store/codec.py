@@ -36,6 +36,7 @@ from app.domain.measurements import (
     Measurement,
     MeasurementKind,
     Quantity,
+    device_flags,
 )
 from app.domain.messages import Message
 from app.domain.orientation import (
@@ -147,6 +148,7 @@ def measurement_to_payload(measurement: Measurement) -> str:
                 else {"manual": source.professional_account_id}
             ),
             "taken_at": to_text(measurement.taken_at),
+            "device_flags": [f.value for f in measurement.device_flags],
         }
     )
 
@@ -164,6 +166,8 @@ def measurement_from_payload(measurement_id: str, text: str) -> Measurement:
         components=components,
         source=source,
         taken_at=from_text(p["taken_at"]),
+        # Older rows have no device flags; a flag this version does not know is dropped.
+        device_flags=device_flags(p.get("device_flags", ())),
     )
 
 

@@ -68,6 +68,12 @@ def observation_resource(measurement: Measurement, ctx: MappingContext) -> Json:
             }
             for flag in flags
         ]
+    if measurement.device_flags:
+        # What the device itself said of the reading (status bits), for the doctor: the
+        # values are the device's, kept as given; "measure again" readings are marked so.
+        resource["note"] = [
+            {"text": "device: " + ", ".join(f.value for f in measurement.device_flags)}
+        ]
     if measurement.kind is MeasurementKind.BLOOD_PRESSURE:
         resource["component"] = [
             {"code": {"coding": [_loinc(comp.loinc)]}, "valueQuantity": _quantity(comp)}

@@ -40,6 +40,7 @@ from app.ui.presenter import (
     EnterValue,
     Forward,
     Presenter,
+    PrintDocuments,
     SignIn,
     Submit,
 )
@@ -176,6 +177,8 @@ class ControllerBinding:
                 c.note_assist(AssistAct.DOCUMENT_CHECK, False)
                 return
             await c.assist.check_document(action.document)
+        elif isinstance(action, PrintDocuments):
+            c.print_documents()  # a task: the outcome comes in the view (`printing`)
         elif isinstance(action, Forward):
             if action.intent.kind is IntentKind.SAFE_STATE:
                 # The calm screen promised "back to the welcome screen": the controller

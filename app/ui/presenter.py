@@ -23,7 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from app.controller.assisted import AssistTask
-from app.controller.view import AssistAct, Notice, SessionDocument, SessionView
+from app.controller.view import AssistAct, Notice, PrintStatus, SessionDocument, SessionView
 from app.domain import orientation as ori
 from app.domain import session_events as ev
 from app.domain.consent import (
@@ -168,13 +168,38 @@ class CheckDocument:
 
 
 @dataclass(frozen=True, slots=True)
+class PrintDocuments:
+    """The end screen's "Print": carried out as `controller.print_documents()` (a task; the
+    outcome comes back in `SessionView.printing`)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Forward:
     """A choice for the call or the devices, not for the flow (mute, camera, text)."""
 
     intent: Intent
 
 
-Action = Submit | Consent | SignIn | EnterValue | EnterIdentity | CheckDocument | Forward
+_PRINT_NOTES: dict[PrintStatus, tuple[str, str]] = {
+    PrintStatus.NO_PRINTER: ("end.print.none", "end.print.none_no_qr"),
+    PrintStatus.PRINTING: ("end.print.printing", "end.print.printing"),
+    PrintStatus.PRINTED: ("end.print.printed", "end.print.printed"),
+    PrintStatus.OUT_OF_PAPER: ("end.print.out_of_paper", "end.print.out_of_paper_no_qr"),
+    PrintStatus.OFFLINE: ("end.print.offline", "end.print.offline_no_qr"),
+    PrintStatus.FAILED: ("end.print.failed", "end.print.failed_no_qr"),
+}
+"""The end screen's note per print status: (with QR codes on screen, without)."""
+
+Action = (
+    Submit
+    | Consent
+    | SignIn
+    | EnterValue
+    | EnterIdentity
+    | CheckDocument
+    | PrintDocuments
+    | Forward
+)
 ViewBuilder = Callable[[SessionView, bool], View]
 """How one state's view is built: (the controller's view, easy-read on)."""
 
@@ -456,7 +481,7 @@ class Presenter:
             tuple(self._end_document(delivered.get(d)) for d in ctx.documents),
             Msg("end.payment.after" if paid_after else "end.payment.none"),
             bool(ctx.card_present),
-            self._print_note(sv) if self._p.print_asked else None,
+            self._print_note(sv) if self._p.print_asked or sv.printing is not None else None,
         )
 
     def _confirm_identity(self, sv: SessionView) -> View:
@@ -492,10 +517,12 @@ class Presenter:
         )
 
     def _print_note(self, sv: SessionView) -> Msg:
-        """What "Print" does: no cabin has a printer (the site configuration has none), so it
-        says so and what to do instead; it never pretends a page is coming."""
-        linked = self.site.document_url and any(d.link for d in sv.documents)
-        return Msg("end.print.none" if linked else "end.print.none_no_qr")
+        """What "Print" did, as the controller reports it (`SessionView.printing`): printing,
+        printed, or why not, with the QR codes as the way when they are there. Without a
+        printer it says so and what to do instead; it never pretends a page is coming."""
+        linked = bool(self.site.document_url and any(d.link for d in sv.documents))
+        with_qr, without_qr = _PRINT_NOTES[sv.printing or PrintStatus.NO_PRINTER]
+        return Msg(with_qr if linked else without_qr)
 
     def _numbers(self, numbers: Iterable[DomainNumber]) -> tuple[EmergencyNumber, ...]:
         return tuple(
@@ -578,7 +605,12 @@ class Presenter:
                             format_quantity(c.value, c.unit, ctx.language),
                         )
                     )
-            return MeasurementView(device, MeasureStep.RESULT, index, total, tuple(lines))
+            # The device said the reading is not reliable (arm moved, cuff loose or badly
+            # placed): the values stay shown as measured, with the sentence to measure again.
+            again = Msg("measure.keep_still") if any(m.measure_again for m in taken) else None
+            return MeasurementView(
+                device, MeasureStep.RESULT, index, total, tuple(lines), problem=again
+            )
         return MeasurementView(device, MeasureStep.INSTRUCTIONS, index, total)
 
     def _degraded(self, ctx: SessionContext) -> DegradedView:
@@ -708,7 +740,7 @@ class Presenter:
                 return [CheckDocument(document)]
         if state is State.END and k is IntentKind.PRINT:
             p.print_asked = True
-            return []
+            return [PrintDocuments()]
         if k is IntentKind.CHOOSE_BENEFICIARY and intent.value is not None:
             return [Submit(ev.BeneficiaryChosen, {"index": int(intent.value)})]
         if k is IntentKind.CONFIRM_IDENTITY:

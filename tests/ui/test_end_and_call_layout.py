@@ -12,10 +12,10 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from app.call.documents import DocumentKind
-from app.controller.view import SessionDocument, SessionView
+from app.controller.view import PrintStatus, SessionDocument, SessionView
 from app.domain.session_context import State
 from app.ui.main_window import KioskWindow
-from app.ui.presenter import Presenter, Site
+from app.ui.presenter import Presenter, PrintDocuments, Site
 from app.ui.views import EndView, Intent, IntentKind, Presentation
 from tests.controller.conftest import Kiosk
 from tests.ui.checks import child
@@ -67,7 +67,7 @@ def test_the_end_view_names_each_document_and_where_to_fetch_it(kiosk: Kiosk) ->
         True,
         None,
     )
-    assert presenter.actions_for(Intent(IntentKind.PRINT), sv) == []
+    assert presenter.actions_for(Intent(IntentKind.PRINT), sv) == [PrintDocuments()]
     note = _end_view(presenter, sv).print_note
     assert note is not None
     assert note.id == "end.print.none"
@@ -80,6 +80,28 @@ def test_the_end_view_names_each_document_and_where_to_fetch_it(kiosk: Kiosk) ->
     assert [d.url for d in view.documents] == [None, None, None]
     assert view.print_note is not None
     assert view.print_note.id == "end.print.none_no_qr"
+
+
+def test_the_print_note_follows_the_controller_s_print_status(kiosk: Kiosk) -> None:
+    """Printing, printed, or why not — with the QR codes as the way when they are there."""
+    ctx = replace(kiosk.view.context, session_id="s1", documents=("doc-7",))
+    linked = (SessionDocument("doc-7", DocumentKind.PRESCRIPTION, "Ordonnance", PAGE + "t-7"),)
+    expected = {
+        PrintStatus.NO_PRINTER: ("end.print.none", "end.print.none_no_qr"),
+        PrintStatus.PRINTING: ("end.print.printing", "end.print.printing"),
+        PrintStatus.PRINTED: ("end.print.printed", "end.print.printed"),
+        PrintStatus.OUT_OF_PAPER: ("end.print.out_of_paper", "end.print.out_of_paper_no_qr"),
+        PrintStatus.OFFLINE: ("end.print.offline", "end.print.offline_no_qr"),
+        PrintStatus.FAILED: ("end.print.failed", "end.print.failed_no_qr"),
+    }
+    assert set(expected) == set(PrintStatus)
+    for status, (with_qr, without_qr) in expected.items():
+        for site, words in ((Site(document_url=URL), with_qr), (Site(), without_qr)):
+            sv = replace(
+                kiosk.view, context=ctx, state=State.END, documents=linked, printing=status
+            )
+            note = _end_view(Presenter(site, kiosk.clock), sv).print_note
+            assert note is not None and note.id == words
 
 
 @pytest.mark.parametrize("lang", ["fr", "ar"])
