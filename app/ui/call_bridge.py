@@ -26,7 +26,6 @@ from app.call import events as call
 from app.controller.controller import SessionController
 from app.ui.binding import ControllerBinding
 from app.ui.presenter import Presenter
-from app.ui.screens.call import CallScreen
 from app.ui.views import Intent, IntentKind, ScreenId, UiIncident
 
 if TYPE_CHECKING:
@@ -167,6 +166,8 @@ def bind_window(
         else:
             return
         device = exam_on[-1] if exam_on else None  # the one switched on last is shown
+        from app.ui.screens.call import CallScreen  # after READY, like the screen itself
+
         screen = window.screen_for(ScreenId.CALL)
         if not isinstance(screen, CallScreen):
             return
