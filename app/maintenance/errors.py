@@ -129,6 +129,7 @@ class MaintenanceErrorReason(enum.StrEnum):
     CONFIG_RELOAD_REFUSED = "config-reload-refused"  # the site file does not validate: kept the old
     RESTART_UNAVAILABLE = "restart-unavailable"  # nothing here can restart the kiosk
     UPLOAD_FAILED = "upload-failed"  # the platform could not be reached or refused the bundle
+    NO_PRINTER = "no-printer"  # a test page asked of a cabin with no [printer] section
 
 
 class MaintenanceRefused(MaintenanceError):

@@ -63,6 +63,10 @@ from app.maintenance.readers import CardReaderReport, card_reader_status
 from app.maintenance.roles import Permission
 from app.maintenance.service import AccountService, utc_now
 from app.maintenance.turn import check_turn
+from app.printing.check import CUPSD_CONF, PrinterCheck, check_printer
+from app.printing.cups import CupsPrinter
+from app.printing.errors import PrintError
+from app.printing.page import technical_test_page
 from app.store.audit import ChainVerdict
 from app.store.records import QuarantineItem, StoreHealth
 from drivers.base import CheckResult, Driver
@@ -184,6 +188,15 @@ class DeviceTest:
     values: tuple[ShownValue, ...] = field(default=(), repr=False)
     battery: str | None = None  # "low" / "ok" when the device tells; None when it does not
     failure: str | None = None  # a code: drivers.events.FailureReason or "timeout"/"unavailable"
+
+
+@dataclass(frozen=True)
+class PrinterTest:
+    """The test page's outcome: printed, or the printer's problem as a code."""
+
+    printed: bool
+    queue: str
+    problem: str | None = None  # a PrintProblem value
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +430,7 @@ class MaintenanceService:
         restarter: Callable[[], None] | None = None,
         on_reload: Callable[[KioskConfig], None] | None = None,
         uploader: BundleUploader | None = None,
+        cupsd_conf: Path = CUPSD_CONF,
     ) -> None:
         self._accounts = accounts
         self._store = store
@@ -440,6 +454,7 @@ class MaintenanceService:
         self._restarter = restarter  # ends the kiosk with RESTART_EXIT_CODE (composition root)
         self._on_reload = on_reload  # hands a reloaded configuration to the running kiosk
         self.uploader = uploader  # the platform's diagnostics endpoint (None: the stick only)
+        self._cupsd_conf = cupsd_conf  # the CUPS server's configuration (job retention)
 
     def now(self) -> datetime:
         """The service's clock (the screens time the sign-in page with it)."""
@@ -661,6 +676,54 @@ class MaintenanceService:
             f"missing={report.missing}",
         )
         return report
+
+    # -- the printer: its queue, its retention, a page with no patient on it ----------------
+
+    def _cups(self) -> CupsPrinter | None:
+        section = self.config.printer
+        if section is None:
+            return None
+        return CupsPrinter(section.queue, server=section.server, timeout_s=section.timeout_s)
+
+    async def printer(self, session: MaintenanceSession) -> PrinterCheck | None:
+        """The queue's state and the server's job retention (`check_printer`); None: no printer."""
+        who = await self._begin(session, Permission.MAINTAIN_DEVICES, "maintenance.printer")
+        cups = self._cups()
+        if cups is None:
+            await self._done(who, "maintenance.printer", "ok", detail="no-printer")
+            return None
+        check = await check_printer(cups, self._cupsd_conf)
+        problem = check.queue_problem.value if check.queue_problem is not None else "-"
+        await self._done(
+            who,
+            "maintenance.printer",
+            "ok" if check.ok else "failed",
+            cups.queue,
+            f"ready={check.ready} retention_off={check.retention_off} problem={problem}",
+        )
+        return check
+
+    async def print_test_page(self, session: MaintenanceSession) -> PrinterTest:
+        """A fixed technical page (cabin id, date, queue): it takes no document, no identity."""
+        who = await self._begin(session, Permission.MAINTAIN_DEVICES, "maintenance.printer-test")
+        cups = self._cups()
+        if cups is None:
+            await self._done(who, "maintenance.printer-test", "refused", detail="no-printer")
+            raise MaintenanceRefused(
+                MaintenanceErrorReason.NO_PRINTER, "This cabin has no printer configured."
+            )
+        pdf = technical_test_page(self.config.site.cabin_id, cups.queue, self._clock())
+        try:
+            job = await cups.print_pdf(pdf, title="telecabine-test")
+        except PrintError as exc:
+            result = PrinterTest(False, cups.queue, exc.problem.value)
+            detail = f"problem={exc.problem.value}"
+        else:
+            result = PrinterTest(True, cups.queue)
+            detail = f"job={job}"
+        outcome = "ok" if result.printed else "failed"
+        await self._done(who, "maintenance.printer-test", outcome, cups.queue, detail)
+        return result
 
     # -- camera, microphone, speaker: nothing recorded -----------------------------------
 

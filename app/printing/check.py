@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.printing.cups import CupsPrinter, retention_problem
-from app.printing.errors import PrintError
+from app.printing.errors import PrintError, PrintProblem
 
 CUPSD_CONF = Path("/etc/cups/cupsd.conf")
 
@@ -19,6 +19,7 @@ class PrinterCheck:
     ready: bool
     retention_off: bool
     problems: tuple[str, ...]
+    queue_problem: PrintProblem | None = None  # why the queue is not ready (a code)
 
     @property
     def ok(self) -> bool:
@@ -42,4 +43,5 @@ async def check_printer(cups: CupsPrinter, cupsd_conf: Path = CUPSD_CONF) -> Pri
     retention = retention_problem(conf) if conf is not None else "unknown"
     if conf is not None and retention is not None:
         problems.append(f"{retention}: set 'PreserveJobFiles No' in {cupsd_conf}.")
-    return PrinterCheck(problem is None, conf is not None and retention is None, tuple(problems))
+    retention_off = conf is not None and retention is None
+    return PrinterCheck(problem is None, retention_off, tuple(problems), problem)

@@ -138,3 +138,27 @@ def render_text_document(
         texts.append(Text(MARGIN, MARGIN - 20, 8, f"Page {number}/{len(chunks)}"))
         pages.append(Page(tuple(texts), squares))
     return write_pdf(tuple(pages), title=KIND_WORDS[document.kind])
+
+
+def technical_test_page(cabin_id: str, queue: str, at: datetime) -> bytes:
+    """The maintenance test page: the cabin, the date, the queue — no patient, no health datum.
+
+    A fixed technical page the technician asks for from the maintenance mode; it
+    takes no document and no identity, so it cannot carry anything of a patient.
+    """
+    top = A4[1] - MARGIN
+    lines = (
+        f"Cabine : {cabin_id}",
+        f"Date : {at.strftime('%d/%m/%Y %H:%M')} (UTC)",
+        f"File d'impression : {queue}",
+        "",
+        "Page de test de la maintenance. Elle ne contient aucune donnée de santé.",
+    )
+    texts = [Text(MARGIN, top - 14, 15, "Télécabine — page de test", bold=True)]
+    y = top - 3 * LINE
+    for line in lines:
+        texts.append(Text(MARGIN, y, BODY_SIZE, line))
+        y -= LINE
+    # a square of known size: the technician checks the scale and the margins on paper
+    squares = tuple(Square(MARGIN + 20 * i, y - 40, 10.0) for i in range(10))
+    return write_pdf((Page(tuple(texts), squares),), title="Page de test")

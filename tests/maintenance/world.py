@@ -32,6 +32,7 @@ from app.maintenance.roles import Role
 from app.maintenance.service import AccountService
 from app.maintenance.store_binding import StoreAccountRepository, StoreAuditSink
 from app.maintenance.technician import MaintenanceService
+from app.printing.check import CUPSD_CONF
 from app.store import AsyncStore, StoreIncidentCode
 from drivers.registry import build_driver
 from drivers.simulators import SimulatorHub
@@ -198,6 +199,7 @@ def service_for(
     media: CallMedia | None = None,
     restarter: Callable[[], None] | None = None,
     on_reload: Callable[[KioskConfig], None] | None = None,
+    cupsd_conf: Path | None = None,
 ) -> MaintenanceService:
     """Wired as the assembly would (see docs/maintenance.md, "Wiring")."""
     return MaintenanceService(
@@ -221,6 +223,7 @@ def service_for(
         media=media,
         restarter=restarter,
         on_reload=on_reload,
+        cupsd_conf=cupsd_conf if cupsd_conf is not None else CUPSD_CONF,
     )
 
 
