@@ -12,6 +12,14 @@ Why in-process: one command, one loop, nothing left behind; the platform is
 the same aiohttp app `python -m devtools.platform` serves. coturn is used
 when it is installed (it is in scripts/setup.sh); without it the call runs on
 host candidates, which is all loopback needs.
+
+TURN as on a cabin (docs/call.md, "TURN"): coturn runs in its REST mode
+(`use-auth-secret`) with a secret made at each start and shared with the platform
+only; the site's `ice_servers` holds the relay's URL and no credential. The
+platform mints one per call (`GET /cabin/ice/…`) and one for the technician's TURN
+test (`POST /cabin/turn/test-credential`), both with the cabin's token, and ends a
+call's relay sessions at hang-up through coturn's CLI (its password, like the
+secret, lives in this process only).
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from app.maintenance import totp
 from app.maintenance.roles import Role
 from app.maintenance.service import AccountService
 from devtools.platform.insi import install as insi_install
-from devtools.platform.signalling import install
+from devtools.platform.signalling import TurnRest, install
 from devtools.platform.testing import PlatformHandle, running_platform
 from kiosk_config import KioskConfig
 from kiosk_demo.simulators import DemoSimulators
@@ -216,11 +224,16 @@ def _enrolment(config: KioskConfig, data_dir: Path) -> tuple[Any, Path]:
 
 
 def _start_turn(enabled: bool) -> Any:
+    """coturn in TURN REST mode, its secret and CLI password fresh each run (never written)."""
     if not enabled or shutil.which("turnserver") is None:
         return None
+    import secrets
+
     from devtools.turn import TurnError, TurnServer
 
-    server = TurnServer()
+    server = TurnServer(
+        auth_secret=secrets.token_urlsafe(32), cli_password=secrets.token_urlsafe(24)
+    )
     try:
         server.__enter__()
     except (TurnError, OSError) as exc:
@@ -251,11 +264,16 @@ async def demo_world(
     data_dir.chmod(0o700)  # the platform's database holds the demo's health-shaped data
     relay = _start_turn(turn)
     try:
+        # The URL only: the kiosk's call and its technician's test get minted credentials.
         kiosk_ice = (relay.ice_server(),) if relay is not None else ()
-        browser_ice = [relay.browser_ice_server()] if relay is not None else []
+        rest = (
+            TurnRest((relay.url,), relay.auth_secret, admin=relay.admin)
+            if relay is not None
+            else None
+        )
 
         def signalling(app: Any) -> None:
-            install(app, ice_servers=browser_ice)
+            install(app, turn=rest)
 
         def counter(app: Any) -> None:  # help calls ring there (docs/onsite.md)
             from devtools.platform.onsite import CounterLogin, add_onsite_routes

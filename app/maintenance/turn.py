@@ -13,6 +13,15 @@ cabin, so no outside peer is needed and nothing leaves for anyone else.
   bytes), received rate at B in kbit/s and the share lost.
 
 Each step a code or figures, never a credential.
+
+Where the credential comes from (`check_site_turn`): a site whose TURN entry
+carries a username and credential is tested with them; one that lists the URL
+alone (TURN REST, as the demo and any platform minting per-call credentials)
+asks its platform, with the cabin's token, for a credential made for this test
+only (``POST /cabin/turn/test-credential``: valid 30 s, its relay sessions cut
+after the test, the request traced by the platform). The test then allocates as
+a call would; a refused or unreachable mint is the step "turn credential" with
+its code, and no allocation is tried without a credential.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ from typing import cast
 from urllib.parse import parse_qs
 
 from app.maintenance.network import NetworkStep
+from kiosk_config import KioskConfig
 from kiosk_config.schema import IceServer
 
 ECHOES = 5
@@ -230,4 +240,83 @@ async def _close(opened: Sequence[asyncio.DatagramTransport]) -> None:
     await asyncio.sleep(0.05)  # the Refresh(0) that deletes each allocation goes out
 
 
-__all__ = ["TurnTarget", "check_turn", "parse_turn_url"]
+TEST_CREDENTIAL_PATH = "/cabin/turn/test-credential"
+
+
+async def mint_test_credential(
+    config: KioskConfig, *, timeout_s: float = 5.0
+) -> IceServer | NetworkStep:
+    """The platform's credential for this TURN test (an IceServer), or the failed step.
+
+    Asked with the cabin's token (`CabinAuth`, as every cabin channel); a site with no
+    cabin secret has no way to be given one: ``no-cabin-secret``."""
+    import aiohttp  # on first use, as network.py
+
+    from app.sync.transport import CabinAuth, CabinAuthError, NetworkFailure, ssl_context_for
+
+    start = time.monotonic()
+    name = "turn credential"
+    try:
+        auth = CabinAuth.for_config(config)
+    except CabinAuthError:
+        return NetworkStep(name, False, _ms(start), "cabin-secret-unreadable")
+    if auth is None:
+        return NetworkStep(name, False, _ms(start), "no-cabin-secret")
+    url = str(config.platform.url).rstrip("/") + TEST_CREDENTIAL_PATH
+    tls = ssl_context_for(config.platform) if url.startswith("https:") else None
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as http:
+            headers = await auth.headers(http)
+            async with http.post(url, headers=headers, ssl=tls if tls is not None else True) as r:
+                if r.status != 200:
+                    return NetworkStep(name, False, _ms(start), f"HTTP {r.status}")
+                body = await r.json()
+        entry = body["iceServers"][0]
+        server = IceServer(
+            urls=tuple(entry["urls"]) if isinstance(entry["urls"], list) else (entry["urls"],),
+            username=entry["username"],
+            credential=entry["credential"],
+        )
+    except CabinAuthError:
+        return NetworkStep(name, False, _ms(start), "cabin-refused")
+    except (aiohttp.ClientError, OSError, TimeoutError, NetworkFailure) as exc:
+        return NetworkStep(name, False, _ms(start), _failure(exc))
+    except (ValueError, KeyError, TypeError, IndexError):  # pydantic's errors are ValueErrors
+        return NetworkStep(name, False, _ms(start), "unreadable-answer")
+    return server
+
+
+def _has_credential(server: IceServer) -> bool:
+    return bool(server.username) and bool(server.credential)
+
+
+async def check_site_turn(
+    config: KioskConfig, *, timeout_s: float = 5.0
+) -> tuple[NetworkStep, ...]:
+    """The TURN test of each configured server with a TURN URL: with its own credential,
+    or, when it lists the URL alone, with one the platform mints for this test only."""
+    steps: list[NetworkStep] = []
+    for server in config.platform.ice_servers:
+        if not any(parse_turn_url(str(u)) for u in server.urls):
+            continue
+        if _has_credential(server):
+            steps += await check_turn(server, timeout_s=timeout_s)
+            continue
+        minted = await mint_test_credential(config, timeout_s=timeout_s)
+        if isinstance(minted, NetworkStep):
+            steps.append(minted)
+            continue
+        # the configured URL, the minted credential (the platform's URLs are not trusted
+        # to send the test elsewhere than the site's relay)
+        test = IceServer(urls=server.urls, username=minted.username, credential=minted.credential)
+        steps += await check_turn(test, timeout_s=timeout_s)
+    return tuple(steps)
+
+
+__all__ = [
+    "TurnTarget",
+    "check_site_turn",
+    "check_turn",
+    "mint_test_credential",
+    "parse_turn_url",
+]

@@ -9,6 +9,8 @@
 - ``POST /console/api/login`` / ``logout``, ``GET /console/api/online``,
   ``GET /console/api/me`` (is this console token still logged in),
   ``GET /console/api/config`` (ICE servers for the browser);
+- ``POST /cabin/turn/test-credential`` (cabin token): a TURN credential valid 30 s
+  for the technician's TURN test only (`Hub.turn_test_credential`);
 - ``/console/`` the doctor's web page (static files, no build step);
 - ``GET /cabin/documents/{session_id}/{document_id}``: the kiosk asks, for a
   document its doctor sent in that session, the patient's link (JSON
@@ -302,6 +304,22 @@ class Room:
 # ended at hang-up through coturn's CLI (`TurnRest.admin`).
 CALL_TURN_TTL_S = 120.0
 TURN_SWEEP_MARGIN_S = 15.0  # ended calls are swept this long past their last expiry
+# The technician's TURN test (app/maintenance/turn.py) gets a credential of its own: it
+# allocates within seconds, so 30 s of validity; its relay sessions are cancelled once the
+# test's longest run is over (`TURN_TEST_RUN_S` past the expiry), whether or not the test
+# closed them, so a credential lifted from a cabin during a test relays nothing for long.
+TURN_TEST_TTL_S = 30.0
+TURN_TEST_RUN_S = 30.0
+TURN_TEST_PATH = "/cabin/turn/test-credential"
+
+
+@dataclass(frozen=True)
+class TurnTestMinted:
+    """One line of the TURN test credentials' trace: when, which cabin, what was answered."""
+
+    at: float
+    cabin: str | None
+    outcome: str  # "minted", "refused-no-token", "not-offered"
 
 
 @dataclass(frozen=True)
@@ -375,6 +393,8 @@ class Hub:
         self.doctor_sockets: dict[web.WebSocketResponse, DoctorAccount] = {}
         self.kiosk_sockets: set[web.WebSocketResponse] = set()
         self.ended_calls: dict[str, float] = {}  # call_ref → its credentials' last expiry
+        self.turn_tests: dict[str, float] = {}  # a test's tag → when its sessions are cut
+        self.turn_test_trace: list[TurnTestMinted] = []
         self.pending: set[asyncio.Task[Any]] = set()  # cancellations under way (tests wait)
 
     # ---- HTTP --------------------------------------------------------------------------
@@ -514,9 +534,13 @@ class Hub:
         ends at its expiry only (and its allocations with their lifetime), said in the log.
         """
         turn = self.ice.turn
+        now = time.time()
+        for tag, cut_at in list(self.turn_tests.items()):
+            if now > cut_at:  # the technician's test is over: its sessions go like a call's
+                del self.turn_tests[tag]
+                self.ended_calls[tag] = now
         if turn is None or not self.ended_calls:
             return 0
-        now = time.time()
         for ref, until in list(self.ended_calls.items()):
             if now > until + TURN_SWEEP_MARGIN_S:
                 del self.ended_calls[ref]
@@ -794,6 +818,36 @@ class Hub:
             }
         )
 
+    async def turn_test_credential(self, request: web.Request) -> web.Response:
+        """`POST /cabin/turn/test-credential` with the cabin's token: a TURN credential for
+        the technician's TURN test only (`TURN_TEST_TTL_S`, tagged ``maint-<random>``, its
+        sessions cut after the test); traced in `turn_test_trace`, never the credential."""
+        turn, cabin = self.ice.turn, self.cabin_of(request)
+        outcome = "minted"
+        if turn is None or self.cabins is None:
+            outcome = "not-offered"
+        elif cabin is None:
+            outcome = "refused-no-token"
+        self.turn_test_trace.append(TurnTestMinted(time.time(), cabin, outcome))
+        del self.turn_test_trace[:-1000]
+        log.info("TURN test credential: %s", outcome)
+        if outcome == "not-offered":
+            return web.json_response({"error": "No TURN REST credentials here."}, status=404)
+        if outcome != "minted" or turn is None:
+            return web.json_response({"error": "Cabin authentication required."}, status=401)
+        expires = int(time.time() + TURN_TEST_TTL_S)
+        tag = f"maint-{secrets.token_hex(8)}"
+        self.turn_tests[tag] = expires + TURN_TEST_RUN_S
+        username, password = rest_credential(turn.secret, f"{cabin}.{tag}", expires)
+        return web.json_response(
+            {
+                "iceServers": [
+                    {"urls": list(turn.urls), "username": username, "credential": password}
+                ],
+                "expiresAt": expires,
+            }
+        )
+
     async def cabin_token(self, request: web.Request) -> web.Response:
         """`POST /auth/cabin/token`: a cabin's proof of its secret → a short-lived token."""
         if self.cabins is None:
@@ -919,6 +973,7 @@ def install(
     app[STAFF_KEY] = hub.staff  # the fleet page's login is the console's (devtools.platform.fleet)
     app.router.add_post("/auth/cabin/token", hub.cabin_token)
     app.router.add_get("/cabin/ice/{session_id}", hub.call_ice_for_kiosk)
+    app.router.add_post(TURN_TEST_PATH, hub.turn_test_credential)
     app.router.add_get("/signalling/kiosk", hub.kiosk_ws)
     app.router.add_get("/signalling/doctor", hub.doctor_ws)
     app.router.add_post("/console/api/login", hub.login)

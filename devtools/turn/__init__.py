@@ -245,11 +245,18 @@ class TurnServer:
         return rest_credential(self.auth_secret, name, expires_at)
 
     def ice_server(self, *, port: int | None = None) -> IceServer:
-        """The kiosk's entry; ``port`` points it at a proxy in front of coturn instead."""
+        """The kiosk's entry; ``port`` points it at a proxy in front of coturn instead.
+
+        In TURN REST mode the entry is the URL alone: there is no fixed password to
+        give, the platform mints one per call (and per maintenance test)."""
         url = f"turn:127.0.0.1:{port or self.port}?transport=udp"
+        if self.auth_secret is not None:
+            return IceServer(urls=(url,))
         return IceServer(urls=(url,), username=self.user, credential=self.password)
 
     def browser_ice_server(self) -> dict[str, object]:
+        if self.auth_secret is not None:
+            return {"urls": [self.url]}
         return {"urls": [self.url], "username": self.user, "credential": self.password}
 
     def command(self) -> list[str]:

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.maintenance.roles import Role
-from app.maintenance.turn import check_turn, parse_turn_url
+from app.maintenance.turn import check_site_turn, check_turn, parse_turn_url
 from app.store import AsyncStore, FileKeySource
 from devtools.turn import TURNSERVER, TurnServer
 from drivers.simulators import SimulatorHub
@@ -143,3 +143,49 @@ async def test_the_network_page_runs_the_turn_test_audited(
     assert row[2] == "failed" and row[4] == "failed=tcp"  # no platform listens at :9
     for word in (turn.password, *canary.words()):
         assert word not in repr(report) + repr(rows)
+
+
+def _url_only(site: Path, url: str, *, cabin_key: Path | None = None) -> Path:
+    """The site's TURN entry as on a TURN REST site: the URL alone, no credential."""
+    text = (
+        site.read_text()
+        .replace("turn:turn.example.net:3478", url)
+        .replace('username = "turn-user-SECRET"\n', "")
+        .replace('credential = "turn-credential-SECRET"\n', "")
+    )
+    if cabin_key is not None:
+        text = text.replace("[platform]\n", f'[platform]\ncabin_key_file = "{cabin_key}"\n', 1)
+    site.write_text(text)
+    return site
+
+
+async def test_a_site_with_a_credential_is_tested_with_it(tmp_path: Path, turn: TurnServer) -> None:
+    site = write_site(tmp_path)
+    site.write_text(
+        site.read_text()
+        .replace("turn:turn.example.net:3478", turn.url)
+        .replace("turn-user-SECRET", turn.user)
+        .replace("turn-credential-SECRET", turn.password)
+    )
+    steps = await check_site_turn(load(site))
+    assert [s.ok for s in steps] == [True, True, True], steps
+
+
+async def test_a_url_only_site_without_a_cabin_secret_says_so_and_allocates_nothing(
+    tmp_path: Path, turn: TurnServer
+) -> None:
+    config = load(_url_only(write_site(tmp_path), turn.url))
+    assert config.platform.ice_servers[0].credential is None
+    [step] = await check_site_turn(config)
+    assert (step.name, step.ok, step.detail) == ("turn credential", False, "no-cabin-secret")
+
+
+async def test_a_platform_that_mints_nothing_is_a_failed_credential_step(tmp_path: Path) -> None:
+    """A cabin whose platform does not answer: the step says how, no allocation is tried."""
+    key = tmp_path / "cabin-secret"
+    key.write_text(bytes(range(32)).hex())
+    key.chmod(0o600)
+    config = load(_url_only(write_site(tmp_path), "turn:127.0.0.1:3478", cabin_key=key))
+    [step] = await check_site_turn(config, timeout_s=1.0)
+    assert step.name == "turn credential" and not step.ok  # nothing listens at :9
+    assert bytes(range(32)).hex() not in repr(step)
