@@ -19,11 +19,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from app.call.ice import rtc_configuration
 from app.maintenance.turn import TEST_CREDENTIAL_PATH, check_site_turn
 from app.sync.transport import CabinAuth
 from devtools.platform.signalling import HUB_KEY, TURN_TEST_TTL_S, Hub
 from devtools.turn import TURNSERVER
 from kiosk_config import EXAMPLES, load_config
+from kiosk_config.schema import IceServer
 from kiosk_demo.world import DemoWorld, demo_world
 from tests.drivers.card.real_parts import missing_real_part
 from tests.platform.test_turn_revocation import Allocation, allocates
@@ -111,3 +113,17 @@ async def test_a_test_credential_needs_the_cabin_token_and_ends_with_the_test(
         assert await held.refresh() == 437  # coturn: no such allocation any more
     finally:
         held.close()
+
+
+def test_the_kiosks_call_leaves_out_a_turn_url_that_has_no_credential() -> None:
+    """The site's URL-only entry is only a fallback: without the platform's minted answer
+    an Allocate with no credential would be refused, so aiortc is not given it."""
+    site = (
+        IceServer(urls=("turn:127.0.0.1:3478?transport=udp", "stun:127.0.0.1:3478")),
+        IceServer(urls=("turns:relay.example.net",)),
+    )
+    [stun_only] = rtc_configuration(site).iceServers or []
+    assert stun_only.urls == ["stun:127.0.0.1:3478"]
+    minted = IceServer(urls=("turn:127.0.0.1:3478",), username="1:CAB.ref", credential="x")
+    [kept] = rtc_configuration((minted,)).iceServers or []
+    assert (kept.urls, kept.username) == (["turn:127.0.0.1:3478"], "1:CAB.ref")
