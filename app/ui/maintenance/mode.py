@@ -32,6 +32,7 @@ from app.ui.maintenance.pages import (
     LoginPage,
     MediaPage,
     Page,
+    PrinterPage,
     RestartPage,
     Said,
     ScanPage,
@@ -81,6 +82,8 @@ class MaintenanceMode:
         a.network = lambda: self._spawn(self._network())
         a.ports = lambda: self._spawn(self._ports())
         a.readers = lambda: self._spawn(self._readers())
+        a.printer = lambda: self._spawn(self._printer())
+        a.printer_test = lambda: self._spawn(self._printer_test())
         a.media = lambda: self._render(MediaPage())
         a.media_test = lambda w: self._spawn(self._media_test(w))
         a.media_stop = self._media_stop
@@ -290,6 +293,35 @@ class MaintenanceMode:
             f"{r.name}{' · ← ' + ', '.join(r.used_by) if r.used_by else ''}" for r in report.readers
         ]
         self._render(LinesPage("maint.readers", tuple(said), tuple(lines)))
+
+    async def _printer(self, *, done: Said | None = None) -> None:
+        check = await self.service.printer(self._session())
+        if check is None:
+            self._render(PrinterPage((Said("maint.printer.none"),)))
+            return
+        queue = self.service.config.printer.queue if self.service.config.printer else "-"
+        said = [
+            Said("maint.printer.ready", (("queue", queue),))
+            if check.ready
+            else Said(
+                "maint.printer.not_ready",
+                (("queue", queue), ("code", str(check.queue_problem or "-"))),
+            ),
+            Said("maint.printer.retention_off" if check.retention_off else "maint.printer.keeps"),
+        ]
+        if done is not None:
+            said.append(done)
+        # check.problems are English sentences for logs and the CLI; the screen says it in words
+        self._render(PrinterPage(tuple(said), can_print=True))
+
+    async def _printer_test(self) -> None:
+        result = await self.service.print_test_page(self._session())
+        done = (
+            Said("maint.printer.test_printed")
+            if result.printed
+            else Said("maint.printer.test_failed", (("code", result.problem or "-"),))
+        )
+        await self._printer(done=done)
 
     def _media_stop(self) -> None:
         if self._media_stopper is not None:

@@ -83,12 +83,23 @@ class ConfigPage:
 
 
 @dataclass(frozen=True, slots=True)
+class PrinterPage:
+    """The printer's line: the queue's state and the job retention; a test page when there is
+    a printer (a fixed technical page: the technician never sees a document)."""
+
+    said: tuple[Said, ...] = ()
+    lines: tuple[str, ...] = ()
+    can_print: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class RestartPage:
     """Asks before the kiosk stops (systemd starts it again)."""
 
 
 Page = (
     ConfigPage
+    | PrinterPage
     | RestartPage
     | FoldersPage
     | LoginPage

@@ -34,6 +34,7 @@ from app.ui.maintenance.pages import (
     LoginPage,
     MediaPage,
     Page,
+    PrinterPage,
     RestartPage,
     Said,
     ScanPage,
@@ -73,6 +74,8 @@ class MaintenanceActions:
         self.network = noop
         self.ports = noop
         self.readers = noop
+        self.printer = noop
+        self.printer_test = noop
         self.media = noop
         self.media_test: Callable[[str], None] = lambda _w: None
         self.media_stop = noop
@@ -127,6 +130,8 @@ class MaintenanceScreen(Screen[Page]):
             self._media(view)
         elif isinstance(view, ConfigPage):
             self._config(view)
+        elif isinstance(view, PrinterPage):
+            self._printer(view)
         elif isinstance(view, RestartPage):
             self._restart()
         else:
@@ -186,6 +191,7 @@ class MaintenanceScreen(Screen[Page]):
                 ("maint.media", "mic", a.media, "media"),
                 ("maint.upload", "send", a.upload, "upload"),
             ),
+            (("maint.printer", "document", a.printer, "printer"),),
         ):
             line = QHBoxLayout()
             line.setSpacing(24)
@@ -371,6 +377,20 @@ class MaintenanceScreen(Screen[Page]):
                 layout=self.body,
                 name=f"folder-{index}",
                 raw=True,
+            )
+        self.button("common.back", "back", self.calls.home, name="back")
+
+    def _printer(self, page: PrinterPage) -> None:
+        self.title("maint.printer")
+        for said in page.said:
+            self.say_it(said)
+        if page.lines:  # codes and names: data
+            _frame, inner = self.card("card")
+            for line in page.lines:
+                self.data_line(line, "small", layout=inner)
+        if page.can_print:
+            self.button(
+                "maint.printer.test_page", "document", self.calls.printer_test, name="printer-test"
             )
         self.button("common.back", "back", self.calls.home, name="back")
 

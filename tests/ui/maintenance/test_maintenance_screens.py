@@ -36,6 +36,7 @@ from app.ui.maintenance.pages import (
     LinesPage,
     LoginPage,
     MediaPage,
+    PrinterPage,
     RestartPage,
     Said,
     ScanPage,
@@ -295,6 +296,7 @@ async def test_pages_render_unclipped_with_big_targets(
         "readers": None,
         "media": None,
         "config": None,
+        "printer": None,
     }
     pages: list[str] = []
     for name, then in shots.items():
@@ -577,3 +579,43 @@ async def test_the_network_page_shows_the_turn_test(tech: Tech) -> None:
     assert tech.window.grab().save(str(SHOTS / "maintenance-network-turn-fr.png"))
     assert turn.password not in "\n".join(tech.seen)
     _no_canary(tech)
+
+
+async def test_the_printer_page_without_a_printer_offers_no_test_page(tech: Tech) -> None:
+    tech.window.open_maintenance()
+    await tech.sign_in()
+    await tech.tap("printer")
+    page = tech.mode.page
+    assert isinstance(page, PrinterPage) and not page.can_print
+    assert page.said == (Said("maint.printer.none"),)
+    assert child(tech.screen(), BigButton, "back") is not None
+    assert not [
+        b for b in tech.screen().findChildren(BigButton) if b.objectName() == "printer-test"
+    ]
+
+
+async def test_the_printer_page_prints_a_test_page_on_a_real_cupsd(tech: Tech) -> None:
+    from tests.printing.cupsd import cupsd_missing_reason, private_cupsd
+
+    missing = cupsd_missing_reason()
+    if missing is not None:
+        pytest.skip(missing)
+    with private_cupsd() as cups:
+        cups.add_pdf_queue("kiosk")
+        site = tech.site.read_text() + f'\n[printer]\nqueue = "kiosk"\nserver = "{cups.socket}"\n'
+        tech.site.write_text(site)
+        tech.mode.service.config = load(tech.site)
+        tech.window.open_maintenance()
+        await tech.sign_in()
+        await tech.tap("printer")
+        page = tech.mode.page
+        assert isinstance(page, PrinterPage) and page.can_print
+        assert page.said[0] == Said("maint.printer.ready", (("queue", "kiosk"),))
+        await tech.tap("printer-test")
+        page = tech.mode.page
+        assert isinstance(page, PrinterPage)
+        assert page.said[-1] == Said("maint.printer.test_printed")
+        assert len(cups.pdfs()) == 1
+    _no_canary(tech)
+    acts = [r[1] for r in await audit_rows(tech.store)]
+    assert "maintenance.printer" in acts and "maintenance.printer-test" in acts
