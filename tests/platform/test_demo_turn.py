@@ -19,7 +19,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from app.call import messages as m
 from app.call.ice import rtc_configuration
+from app.call.signalling import WebSocketSignalling
 from app.maintenance.turn import TEST_CREDENTIAL_PATH, check_site_turn
 from app.sync.transport import CabinAuth
 from devtools.platform.signalling import HUB_KEY, TURN_TEST_TTL_S, Hub
@@ -113,6 +115,28 @@ async def test_a_test_credential_needs_the_cabin_token_and_ends_with_the_test(
         assert await held.refresh() == 437  # coturn: no such allocation any more
     finally:
         held.close()
+
+
+async def test_the_demo_kiosks_call_gets_a_credential_minted_for_it_that_relays(
+    world: DemoWorld,
+) -> None:
+    """What `CallSession._negotiate` asks at each negotiation, in the demo: the relay's
+    credential for this call, tagged with it, that allocates on the demo's coturn; the
+    site's URL-only entry is never what the call uses while the platform answers."""
+    auth = CabinAuth.for_config(world.config)
+    signalling = WebSocketSignalling(world.base_url, auth=auth)
+    cabin = world.config.site.cabin_id
+    await signalling.connect(m.Hello("0123456789abcdef0123456789abcdef", cabin))
+    try:
+        minted = await signalling.call_ice_servers()
+        assert minted is not None
+        [server] = minted
+        assert [str(u) for u in server.urls] == [world.turn.url]
+        assert server.username is not None and server.credential is not None
+        assert server.username.split(":", 1)[1].startswith(f"{cabin}.")
+        assert await allocates(world.turn.port, server.username, server.credential)
+    finally:
+        await signalling.close()
 
 
 def test_the_kiosks_call_leaves_out_a_turn_url_that_has_no_credential() -> None:
