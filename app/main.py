@@ -133,7 +133,9 @@ def run(
 
         # Five taps in the welcome corner open it from READY on; it is built after READY.
         window.attach_maintenance_on_first_use(technicians_mode)
-        # Preparation between patients and the help call (issue 15; docs/onsite.md).
+        # Preparation between patients and the help call (issue 15; docs/onsite.md): the
+        # controller refuses a start while the gate says "being prepared", tells it every
+        # start and end, runs the Help page's call and traces it (HELP_* entries).
         import logging
 
         from app.maintenance.onsite import OnSiteService, PreparationGate
@@ -141,17 +143,20 @@ def run(
         from app.sync.transport import LazySession
 
         help_http = LazySession()  # aiohttp made at the first call, after READY
+        help_log = logging.getLogger("app.onsite")
 
-        def help_trace(action: str, call_id: str, detail: str) -> None:
-            # H16: route into the session's trace (TraceKind HELP_*), see H15.patch §controller
-            logging.getLogger("app.onsite").info("%s %s %s", action, call_id, detail)
+        def help_logged(action: str, call_id: str, detail: str) -> None:
+            help_log.info("%s %s %s", action, call_id, detail)  # ids and words, no patient datum
 
-        help_calls = HelpCallClient.for_config(assembly.config, help_http, help_trace)
+        help_calls = HelpCallClient.for_config(assembly.config, help_http, help_logged)
         gate = PreparationGate(
             OnSiteService(assembly.accounts),
             assembly.config.site.cabin_id,
             required=assembly.config.site.needs_preparation(),
             tell_platform=help_calls.preparation_confirmed,
+        )
+        assembly.controller.attach_preparation(
+            gate, help_calls, silence_after_s=assembly.config.site.help_after_silence_s
         )
         window.attach_preparation(gate)
         install_error_routes(window)
@@ -188,6 +193,7 @@ def run(
                 panel.close()
             binding.close()
             await assembly.close()
+            await help_http.close()
             shutil.rmtree(speech_dir, ignore_errors=True)
 
     async def main() -> None:

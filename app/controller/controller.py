@@ -34,6 +34,7 @@ from app.controller.assisted import AssistedActs
 from app.controller.call_events import CallStatusBoard, trace_code, translate_call_event
 from app.controller.device_events import MEASURING_KINDS, LiveProgress, read_card, translate
 from app.controller.document_links import forget_parsed_links
+from app.controller.help_desk import HelpCalls, HelpDesk
 from app.controller.ports import (
     CallMediaCheckFailed,
     CallPort,
@@ -61,6 +62,7 @@ from app.domain.consent import ConsentChoice, ConsentText, decide
 from app.domain.errors import DomainError
 from app.domain.flow import IllegalTransition, SessionFlow
 from app.domain.mode import RunMode
+from app.domain.preparation import PreparationRefused
 from app.domain.session_context import State
 from app.domain.trace import (
     SYSTEM,
@@ -72,7 +74,9 @@ from app.domain.trace import (
     incident,
 )
 from app.maintenance.accounts import AuditEntry, AuditSink, Professional
+from app.maintenance.onsite import PreparationGate
 from app.maintenance.service import AccountService
+from app.sync.help_call import HelpReason
 from app.sync.insi_client import InsiError, InsiErrorReason
 from drivers import events as dev
 from vocabulary.devices import DEVICE_FOR_MEASUREMENT, DeviceKind
@@ -81,6 +85,7 @@ log = logging.getLogger(__name__)
 
 STORE_ATTEMPTS = 3
 STORE_RETRY_S = (0.05, 0.25)
+PREPARING_SENTENCE = "The cabin is being prepared for the next patient; a session cannot start yet."
 ACTIVITY_THROTTLE_S = 1.0
 """At most one `Touched` per this many seconds (the window reports every touch)."""
 
@@ -192,6 +197,9 @@ class SessionController:
         self._assist_news: AssistNews | None = None
         self._assist_count = 0
         self._printing = SessionPrinting(printer, self._publish, self.record_incident)
+        self._gate: PreparationGate | None = None  # preparation between patients (issue 15)
+        self._help = HelpDesk(None, self._record_help, self._publish)
+        self._watched_step: State | None = None
         self._view = self._build_view()
         self.assist: AssistedActs | None = (
             AssistedActs(self, accounts) if accounts is not None else None
@@ -278,6 +286,68 @@ class SessionController:
         headless demo's file printer); `build_session_services` passes the configured one."""
         self._printing.use(printer)
 
+    def attach_preparation(
+        self,
+        gate: PreparationGate | None,
+        help_calls: HelpCalls | None = None,
+        *,
+        silence_after_s: float | None = None,
+    ) -> None:
+        """The on-site person's parts (issue 15; docs/onsite.md), from the composition.
+
+        `gate`: no session starts while it says the cabin is being prepared; every
+        session's start and end are told to it. `help_calls`: the help-call client
+        (app/sync/help_call.py) the Help page's "Appeler quelqu'un" rings;
+        `silence_after_s` (`[site] help_after_silence_s`, None: off) rings it on
+        its own after a long silence on one step. The controller traces the call
+        itself (`HELP_*` entries); the client's own trace hook is left to its logs.
+        """
+        self._gate = gate
+        self._help = HelpDesk(
+            help_calls, self._record_help, self._publish, silence_after_s=silence_after_s
+        )
+        self._publish()
+
+    @property
+    def preparation(self) -> PreparationGate | None:
+        return self._gate
+
+    async def call_help(self, reason: HelpReason = HelpReason.BUTTON) -> None:
+        """The Help page's "Appeler quelqu'un": the people on site are called. Never raises.
+
+        The sentence for the patient comes in the view (`help_call`); while the call
+        rings, the tick asks the platform whether someone answered.
+        """
+        try:
+            await self._help.ring(reason, self._clock.now())
+        except Exception as exc:
+            log.error("help call failed (%s)", type(exc).__name__)
+
+    async def end_help(self, why: str = "closed") -> None:
+        """The patient closed Help: the call under way (if any) ends. Never raises."""
+        try:
+            await self._help.hang_up(why)
+        except Exception as exc:
+            log.error("help call not ended (%s)", type(exc).__name__)
+
+    async def help_idle(self) -> None:
+        """Wait for the help call's questions and ends under way (tests)."""
+        await self._help.idle()
+
+    async def _record_help(self, kind: TraceKind, actor: Actor, call_id: str, detail: str) -> None:
+        """A help call's entry: in the session's trace, or the audit between sessions."""
+        try:
+            async with self._lock:
+                session_id = self._flow.context.session_id
+                now = self._clock.now()
+                if session_id is None:
+                    await self.audit(actor.kind.value, f"help.{kind.value}", "ok", call_id, detail)
+                    return
+                entry = TraceEntry(now, kind, actor, call_id, message=detail)
+                await self._write(session_id, entry, now)
+        except Exception as exc:
+            log.error("trace %s could not be recorded (%s)", kind.value, type(exc).__name__)
+
     def print_documents(self) -> asyncio.Task[None] | None:
         """The end screen's "Print": the session's documents to the cabin's printer.
 
@@ -359,6 +429,7 @@ class SessionController:
             if last is not None and (now - last).total_seconds() < ACTIVITY_THROTTLE_S:
                 return
             self._last_touch_at = now
+            self._help.touched(now)
             if self._assistant is not None and self._assistant_expires_at is not None:
                 self._assistant_expires_at = now + timedelta(seconds=self._assistant_idle_s)
             await self._dispatch(ev.Touched(now))
@@ -451,6 +522,9 @@ class SessionController:
         expires = self._assistant_expires_at
         if self._assistant is not None and expires is not None and now >= expires:
             await self.end_assistance("idle")
+        self._help.tick(now)
+        if self._help.silence_due(now):  # a long silence on one step: someone is called
+            self._help.spawn(self.call_help(HelpReason.SILENCE))
         await self._dispatch(ev.Tick(now))
 
     # ---- the professional beside the patient -------------------------------------------
@@ -570,6 +644,7 @@ class SessionController:
             await self._guarded(self._devices.start(DeviceKind.CARD_READER), "start card reader")
 
     async def close(self) -> None:
+        await self._help.close()
         printing = self._printing.running()
         for task in [*self._pumps, *self._tasks, *self._session_tasks, *printing]:
             task.cancel()
@@ -620,6 +695,12 @@ class SessionController:
             while pending:
                 current = pending.popleft()
                 before = self._flow.context
+                if isinstance(current, ev.Begin) and not self._may_start():
+                    if first:
+                        result = Submitted(False, PREPARING_SENTENCE)
+                    log.info("refused Begin: the cabin is being prepared")
+                    first = False
+                    continue
                 try:
                     effects = self._flow.handle(current)
                 except IllegalTransition as exc:
@@ -637,6 +718,7 @@ class SessionController:
                 first = False
                 if isinstance(current, ev.Begin):
                     self._notice = None
+                    self._preparation_started()
                 try:
                     for effect in effects:
                         pending.extend(await self._carry_out(effect, current.at))
@@ -649,6 +731,25 @@ class SessionController:
                     break
             self._publish()
             return result
+
+    def _may_start(self) -> bool:
+        return self._gate is None or self._gate.may_start
+
+    def _preparation_started(self) -> None:
+        if self._gate is None:
+            return
+        try:
+            self._gate.session_started()
+        except PreparationRefused as exc:  # a bug guard: `_may_start` was asked first
+            log.error("preparation refused the start (%s)", exc.reason.value)
+
+    def _preparation_ended(self) -> None:
+        if self._gate is None:
+            return
+        try:
+            self._gate.session_ended(self._clock.now())
+        except PreparationRefused as exc:  # a session the gate did not see start
+            log.error("preparation refused the end (%s)", exc.reason.value)
 
     async def _follow_step(self, before: State) -> None:
         """What the step itself asks of the devices: the camera reads QR codes only while identifying."""
@@ -838,6 +939,14 @@ class SessionController:
 
     async def _wipe_session(self, session_id: str, reason: str, at: datetime) -> None:
         self._call_status.clear()
+        self._preparation_ended()
+        helped = self._help.end_in_background("session-ended")
+        if helped is not None:  # traced now, in the session it belonged to
+            ended = TraceEntry(
+                at, TraceKind.HELP_ENDED, SYSTEM, helped.call_id, message="why=session-ended"
+            )
+            with contextlib.suppress(Exception):
+                await self._write(session_id, ended, at)
         current = asyncio.current_task()
         for task in list(self._session_tasks):
             if task is not current:
@@ -998,9 +1107,14 @@ class SessionController:
             assist_news=self._assist_news,
             documents=tuple(self._documents.values()),
             printing=self._printing.status,
+            help_call=self._help.sentence,
         )
 
     def _publish(self) -> None:
+        ctx = self._flow.context
+        if ctx.state is not self._watched_step:  # a new screen: the silence is counted anew
+            self._watched_step = ctx.state
+            self._help.step_shown(ctx.state, ctx.session_id is not None, self._clock.now())
         self._revision += 1
         self._view = self._build_view()
         for listener in list(self._listeners):

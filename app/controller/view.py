@@ -139,6 +139,9 @@ class SessionView:
     documents: tuple[SessionDocument, ...] = field(default=(), repr=False)
     live: LiveMeasure | None = field(default=None, repr=False)  # a device measuring now
     printing: PrintStatus | None = None  # the end screen's "Print", once touched
+    # The patient's help call (issue 15): the catalogue id of the sentence the Help page
+    # shows (help.call.called / .coming / .offline), None when no call is under way.
+    help_call: str | None = None
 
     def countdown_s(self, now: datetime) -> int | None:
         """Whole seconds left on the inactivity countdown, for the UI's timer."""

@@ -44,6 +44,15 @@ class TraceKind(enum.StrEnum):
     ASSISTANT_SIGNED_OUT = (
         "assistant-signed-out"  # subject: act-done, idle, signed-out, session-end
     )
+    # The patient's help call to the people on site (issue 15; docs/onsite.md): subject the
+    # call id, message the client's detail (where it reached, by whom, why it ended).
+    HELP_CALLED = "help-called"
+    HELP_ACKNOWLEDGED = "help-acknowledged"
+    HELP_ENDED = "help-ended"
+    # The cabin made ready between patients (actor: the staff member's account). It falls
+    # between sessions: the store's audit keeps it (`preparation.confirmed`), named here so
+    # the platform's code system knows the act.
+    PREPARATION_CONFIRMED = "preparation-confirmed"
 
 
 class ActorKind(enum.StrEnum):

@@ -34,6 +34,7 @@ from app.controller.controller import SessionController
 from app.controller.view import AssistAct, SessionView
 from app.ui.presenter import (
     Action,
+    CallForHelp,
     CheckDocument,
     Consent,
     EnterIdentity,
@@ -44,7 +45,7 @@ from app.ui.presenter import (
     SignIn,
     Submit,
 )
-from app.ui.views import Intent, IntentKind, UiIncident
+from app.ui.views import HelpView, Intent, IntentKind, UiIncident
 
 if TYPE_CHECKING:  # the window is used through its presenter API only (no Qt import here)
     from app.ui.main_window import KioskWindow
@@ -93,6 +94,9 @@ class ControllerBinding:
         sv = self.controller.view
         try:
             self.window.present(self.presenter.view_for(sv), self.presenter.presentation(sv))
+            shown = self.window.current_view
+            if isinstance(shown, HelpView) and shown.call != sv.help_call:
+                self.window.present(HelpView(call=sv.help_call))  # the help call's news
         except Exception as exc:  # a screen that cannot be drawn: calm screen, never a trace
             self.window.show_calm_error(exc)
 
@@ -177,6 +181,11 @@ class ControllerBinding:
                 c.note_assist(AssistAct.DOCUMENT_CHECK, False)
                 return
             await c.assist.check_document(action.document)
+        elif isinstance(action, CallForHelp):
+            if action.ring:
+                await c.call_help()
+            else:
+                await c.end_help("closed")
         elif isinstance(action, PrintDocuments):
             c.print_documents()  # a task: the outcome comes in the view (`printing`)
         elif isinstance(action, Forward):

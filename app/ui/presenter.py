@@ -11,7 +11,7 @@ flow receives the whole answer when the patient has given it (one
 `OrientationAnswered`), exactly as it expects.
 
 Actions are returned as values (`Submit`, `Consent`, `SignIn`, `EnterValue`,
-`EnterIdentity`, `CheckDocument`, `Forward`) and carried out by `app.ui.binding`, so a test can check that a
+`EnterIdentity`, `CheckDocument`, `CallForHelp`, `Forward`) and carried out by `app.ui.binding`, so a test can check that a
 touch produced exactly the right choice.
 """
 
@@ -180,6 +180,14 @@ class Forward:
     intent: Intent
 
 
+@dataclass(frozen=True, slots=True)
+class CallForHelp:
+    """The Help page's "Appeler quelqu'un" (`ring`), or Help closed (`ring=False`): the
+    people on site are called, or the call under way ends (issue 15)."""
+
+    ring: bool = True
+
+
 _PRINT_NOTES: dict[PrintStatus, tuple[str, str]] = {
     PrintStatus.NO_PRINTER: ("end.print.none", "end.print.none_no_qr"),
     PrintStatus.PRINTING: ("end.print.printing", "end.print.printing"),
@@ -198,6 +206,7 @@ Action = (
     | EnterIdentity
     | CheckDocument
     | PrintDocuments
+    | CallForHelp
     | Forward
 )
 ViewBuilder = Callable[[SessionView, bool], View]
@@ -658,6 +667,8 @@ class Presenter:
         state: State = sv.state
         k = intent.kind
         p = self._p
+        if k in (IntentKind.HELP_CALL, IntentKind.HELP_CLOSED):  # any screen: Help is over it
+            return [CallForHelp(ring=k is IntentKind.HELP_CALL)]
         if k is IntentKind.SET_LANGUAGE and intent.value:
             return [Submit(ev.ChooseLanguage, {"language": intent.value})]
         if k in (IntentKind.SET_LARGE_TEXT, IntentKind.SET_HIGH_CONTRAST):

@@ -88,6 +88,8 @@ class IntentKind(enum.StrEnum):
     VISIT_REASON = "visit-reason"  # value: reason ids joined by ","; data["text"]: optional words
     FINISH = "finish"
     SAFE_STATE = "safe-state"  # the calm error screen's "start again"
+    HELP_CALL = "help-call"  # the Help page's "Appeler quelqu'un" (issue 15)
+    HELP_CLOSED = "help-closed"  # the Help page closed by the patient: the call ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +419,8 @@ class ErrorView:
 
 @dataclass(frozen=True, slots=True)
 class HelpView:
+    # The help call's sentence (help.call.called / .coming / .offline), None before a call.
+    call: str | None = None
     screen: ScreenId = ScreenId.HELP
 
 
