@@ -102,6 +102,16 @@ printer other disabled since Thu Dec  3 15:50:10 2026 -
 """
 
 
+def test_the_maintenance_test_page_holds_the_cabin_the_date_and_the_queue_only() -> None:
+    from app.printing.page import technical_test_page
+
+    at = datetime(2026, 12, 3, 16, 40, tzinfo=UTC)
+    pdf = technical_test_page("CAB-75-001", "cabine", at)
+    assert pdf.startswith(b"%PDF-") and b"/Count 1" in pdf  # one page
+    assert b"CAB-75-001" in pdf and b"03/12/2026 16:40" in pdf and b"cabine" in pdf
+    assert b"Patient" not in pdf and b"INS" not in pdf
+
+
 def test_the_printer_state_is_read_from_lpstat() -> None:
     state = parse_printer_state("kiosk", LPSTAT)
     assert state == PrinterState(True, True, ("media-empty-error",), "out of paper")
