@@ -24,7 +24,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -62,7 +62,7 @@ from app.domain.consent import ConsentChoice, ConsentText, decide
 from app.domain.errors import DomainError
 from app.domain.flow import IllegalTransition, SessionFlow
 from app.domain.mode import RunMode
-from app.domain.preparation import PreparationRefused
+from app.domain.preparation import PreparationRefused, Readiness
 from app.domain.session_context import State
 from app.domain.trace import (
     SYSTEM,
@@ -200,6 +200,7 @@ class SessionController:
         self._gate: PreparationGate | None = None  # preparation between patients (issue 15)
         self._help = HelpDesk(None, self._record_help, self._publish)
         self._watched_step: State | None = None
+        self._emergency = False  # urgent help opens a session even while being prepared
         self._view = self._build_view()
         self.assist: AssistedActs | None = (
             AssistedActs(self, accounts) if accounts is not None else None
@@ -311,6 +312,17 @@ class SessionController:
     @property
     def preparation(self) -> PreparationGate | None:
         return self._gate
+
+    @contextlib.contextmanager
+    def emergency_start(self) -> Iterator[None]:
+        """Urgent help from the welcome screen opens a session even while the cabin is
+        being prepared: the numbers to call are never held back. The gate is left as it
+        was (still being prepared after that session)."""
+        self._emergency = True
+        try:
+            yield
+        finally:
+            self._emergency = False
 
     async def call_help(self, reason: HelpReason = HelpReason.BUTTON) -> None:
         """The Help page's "Appeler quelqu'un": the people on site are called. Never raises.
@@ -733,10 +745,13 @@ class SessionController:
             return result
 
     def _may_start(self) -> bool:
-        return self._gate is None or self._gate.may_start
+        return self._gate is None or self._gate.may_start or self._emergency
 
     def _preparation_started(self) -> None:
         if self._gate is None:
+            return
+        if self._emergency and not self._gate.may_start:
+            log.info("urgent help opened a session while the cabin is being prepared")
             return
         try:
             self._gate.session_started()
@@ -744,8 +759,8 @@ class SessionController:
             log.error("preparation refused the start (%s)", exc.reason.value)
 
     def _preparation_ended(self) -> None:
-        if self._gate is None:
-            return
+        if self._gate is None or self._gate.readiness is not Readiness.IN_SESSION:
+            return  # no gate, or a session it did not see start (urgent help while preparing)
         try:
             self._gate.session_ended(self._clock.now())
         except PreparationRefused as exc:  # a session the gate did not see start

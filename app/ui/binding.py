@@ -25,6 +25,7 @@ controller and tests drive it with the real controller.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING
 from app.controller.assisted import Credentials
 from app.controller.controller import SessionController
 from app.controller.view import AssistAct, SessionView
+from app.domain import session_events as ev
 from app.ui.presenter import (
     Action,
     CallForHelp,
@@ -135,8 +137,13 @@ class ControllerBinding:
         """Carry out one touch; tests await this directly."""
         try:
             actions = self.presenter.actions_for(intent, self.controller.view)
-            for action in actions:
-                await self._carry(action)
+            urgent = any(
+                isinstance(a, Submit) and a.event_type is ev.EmergencyDeclared for a in actions
+            )
+            # Urgent help opens a session even while the cabin is being prepared (issue 15).
+            with self.controller.emergency_start() if urgent else contextlib.nullcontext():
+                for action in actions:
+                    await self._carry(action)
             self.refresh()
         except Exception as exc:
             log.error("touch %s failed (%s)", intent.kind.value, type(exc).__name__)

@@ -182,3 +182,20 @@ async def test_a_long_silence_on_a_step_calls_once(kiosk: Kiosk, world: World) -
     [called] = [t for t in record.trace if t.kind is TraceKind.HELP_CALLED]
     assert called.message.startswith(f"reason={HelpReason.SILENCE}")
     assert called.actor.kind is ActorKind.SYSTEM
+
+
+async def test_urgent_help_is_never_held_back_by_the_preparation(kiosk: Kiosk) -> None:
+    k, c = kiosk, kiosk.controller
+    gate = PreparationGate(OnSiteService(k.accounts, clock=k.clock), CABIN, required=True)
+    c.attach_preparation(gate, None)
+    assert (await c.submit(ev.Begin)).accepted
+    await _stop(k)
+    assert gate.readiness is Readiness.BEING_PREPARED
+    assert not (await c.submit(ev.Begin)).accepted
+    with c.emergency_start():  # the binding does this for urgent help on the welcome screen
+        assert (await c.submit(ev.Begin)).accepted
+        assert (await c.submit(ev.EmergencyDeclared)).accepted
+    assert k.state() is State.EMERGENCY_EXIT
+    assert (await c.submit(ev.Finish)).accepted
+    assert k.state() is State.WELCOME and gate.readiness is Readiness.BEING_PREPARED
+    assert not (await c.submit(ev.Begin)).accepted  # still waiting for the staff
