@@ -75,7 +75,58 @@ class FilePrinter:
         return len(files)
 
 
-async def print_at_the_end(script: Script, printer: FilePrinter | None) -> dict[str, Any]:
+class DemoCups:
+    """The demo's real CUPS: a private cupsd (`devtools.printing.cupsd`, the printing tests'
+    own) with a Generic PDF Printer queue, when cupsd can run here (root, cups-daemon,
+    cups-filters). The kiosk prints through it as through a cabin's queue; the PDFs the
+    queue's backend wrote are copied to OUT/printed afterwards."""
+
+    QUEUE = "demo-pdf"
+
+    def __init__(self, stack: contextlib.ExitStack, cups: Any, folder: Path) -> None:
+        self._stack = stack
+        self.cups = cups
+        self.folder = folder
+
+    @classmethod
+    def start(cls, folder: Path) -> DemoCups | None:
+        """None when cupsd cannot run here: the demo keeps its file printer."""
+        from devtools.printing.cupsd import cupsd_missing_reason, private_cupsd
+
+        if cupsd_missing_reason() is not None:
+            return None
+        stack = contextlib.ExitStack()
+        try:
+            cups = stack.enter_context(private_cupsd())
+            cups.add_pdf_queue(cls.QUEUE)
+        except (OSError, RuntimeError):
+            stack.close()
+            return None
+        return cls(stack, cups, folder)
+
+    def printer(self) -> Any:
+        from app.printing.cups import CupsPrinter
+        from app.printing.service import DocumentPrinter
+
+        return DocumentPrinter(CupsPrinter(self.QUEUE, server=str(self.cups.socket), timeout_s=60))
+
+    def collect(self) -> list[Path]:
+        folder = self.folder
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for number, pdf in enumerate(self.cups.pdfs(), 1):
+            path = folder / f"print-{number}.pdf"
+            shutil.copyfile(pdf, path)
+            written.append(path)
+        return written
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+async def print_at_the_end(
+    script: Script, printer: FilePrinter | None, cups: DemoCups | None = None
+) -> dict[str, Any]:
     """The patient touches "Print" on the end screen; what came out."""
     c = script.c
     await script.tap("print")
@@ -90,11 +141,14 @@ async def print_at_the_end(script: Script, printer: FilePrinter | None) -> dict[
     status = c.view.printing.value if c.view.printing is not None else None
     if status != "printed":
         raise DemoFailed(f"The documents were not printed ({status}).")
-    return {
-        "status": status,
-        "printer": "file printer (the PDFs the kiosk sends to CUPS)" if printer else "CUPS",
-        "files": [p.name for p in printer.written] if printer else [],
-    }
+    if cups is not None:
+        files = cups.collect()
+        where = f"CUPS (a private cupsd, queue {cups.QUEUE}, Generic PDF Printer)"
+    elif printer is not None:
+        files, where = printer.written, "file printer (the PDFs the kiosk sends to CUPS)"
+    else:
+        files, where = [], "CUPS"
+    return {"status": status, "printer": where, "files": [p.name for p in files]}
 
 
 class Script:
@@ -489,10 +543,15 @@ async def _play(
         doctor = ScriptedDoctor(world.base_url, ice_servers=world.config.platform.ice_servers)
         script = Script(assembly, window, binding, out, app)
         file_printer = None
+        demo_cups = None
         if world.config.printer is None:  # no CUPS queue named: the PDFs go to OUT/printed
             shutil.rmtree(out / "printed", ignore_errors=True)
-            file_printer = FilePrinter(out / "printed")
-            assembly.controller.connect_printer(file_printer)
+            demo_cups = DemoCups.start(out / "printed")  # a real CUPS when cupsd can run here
+            if demo_cups is not None:
+                assembly.controller.connect_printer(demo_cups.printer())
+            else:
+                file_printer = FilePrinter(out / "printed")
+                assembly.controller.connect_printer(file_printer)
         try:
             await assembly.start()
             await doctor.connect()
@@ -502,7 +561,7 @@ async def _play(
             await script.consent_and_orientation()
             await script.measure_all()
             report["call"] = await consultation(script, doctor, link)
-            report["print"] = await print_at_the_end(script, file_printer)
+            report["print"] = await print_at_the_end(script, file_printer, demo_cups)
             await world.sims.remove_card(reader)  # "take your card"
             await script.wait(
                 lambda: not assembly.controller.view.context.card_present,
@@ -523,3 +582,5 @@ async def _play(
             await doctor.close()
             await assembly.close()
             window.close()
+            if demo_cups is not None:
+                demo_cups.close()

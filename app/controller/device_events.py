@@ -296,7 +296,8 @@ def translate(
                 failing = measurement_kinds_of(kind)[0]
                 if active is not None and DEVICE_FOR_MEASUREMENT[active] is kind:
                     failing = active
-                return [ev.DeviceFailed(at, kind=failing, device_id=device_id)]
+                old = reason is dev.FailureReason.STALE_READING  # a stored record only
+                return [ev.DeviceFailed(at, kind=failing, device_id=device_id, old_record_only=old)]
             if kind is DeviceKind.CARD_READER or reason in _CARD_PROBLEMS:
                 problem = _CARD_PROBLEMS.get(reason, ev.IdentificationProblem.CARD_UNREADABLE)
                 return [ev.IdentificationFailed(at, problem=problem)]

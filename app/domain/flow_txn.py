@@ -171,9 +171,15 @@ def emergency_exit(t: Txn, flags: frozenset[RedFlag], declared: bool = False) ->
     )
 
 
-def degrade(t: Txn, reason: DegradedReason, kind: MeasurementKind | None = None) -> None:
+def degrade(
+    t: Txn,
+    reason: DegradedReason,
+    kind: MeasurementKind | None = None,
+    *,
+    old_record_only: bool = False,
+) -> None:
     options = DEGRADED_OPTIONS[reason]
-    t.set(step=State.DEGRADED, degraded=Degraded(reason, options, kind))
+    t.set(step=State.DEGRADED, degraded=Degraded(reason, options, kind, old_record_only))
     t.do(ShowDegraded(reason, options))
 
 

@@ -69,7 +69,7 @@ def device_failed(t: Txn, ev: DeviceFailed) -> None:
     t.set(active_device=None)
     t.do(StopDevices())
     if t.ctx.step is State.MEASUREMENTS:
-        degrade(t, DegradedReason.DEVICE_FAILED, ev.kind)
+        degrade(t, DegradedReason.DEVICE_FAILED, ev.kind, old_record_only=ev.old_record_only)
 
 
 def platform_unreachable(t: Txn, ev: PlatformUnreachable) -> None:

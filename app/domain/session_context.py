@@ -96,6 +96,7 @@ class Degraded:
     reason: DegradedReason
     options: tuple[DegradedOption, ...]
     device_kind: MeasurementKind | None = None  # for DEVICE_FAILED
+    old_record_only: bool = False  # DEVICE_FAILED: only a stored old record came (own sentence)
 
 
 @dataclass(frozen=True, slots=True)

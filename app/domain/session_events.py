@@ -314,6 +314,9 @@ class MeasurementRejected(Event):
 class DeviceFailed(Event):
     kind: MeasurementKind
     device_id: str
+    # the device sent only records stamped before this session (drivers' STALE_READING):
+    # a monitor's stored old readings, refused; the patient is told to measure now
+    old_record_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,14 +55,14 @@ from app.maintenance.errors import (
     MaintenanceErrorReason,
     MaintenanceRefused,
 )
-from app.maintenance.network import NetworkReport, NetworkStep, check_network
+from app.maintenance.network import NetworkReport, check_network
 from app.maintenance.pairing import BLE_KINDS, ScanResult, set_ble_address
 from app.maintenance.pairing import scan as ble_scan
 from app.maintenance.ports import BY_ID, PortLister, SerialReport, detect_serial_ports
 from app.maintenance.readers import CardReaderReport, card_reader_status
 from app.maintenance.roles import Permission
 from app.maintenance.service import AccountService, utc_now
-from app.maintenance.turn import check_turn
+from app.maintenance.turn import check_site_turn
 from app.printing.check import CUPSD_CONF, PrinterCheck, check_printer
 from app.printing.cups import CupsPrinter
 from app.printing.errors import PrintError
@@ -611,12 +611,11 @@ class MaintenanceService:
         return StoreCheck(ok, lines)
 
     async def _network_report(self) -> NetworkReport:
-        """The platform's steps, then each configured TURN server's (`turn.check_turn`)."""
+        """The platform's steps, then each configured TURN server's (`turn.check_site_turn`:
+        the site's credential, or one the platform mints for this test only)."""
         report = await check_network(self.config)
-        turn: list[NetworkStep] = []
-        for server in self.config.platform.ice_servers:
-            turn += await check_turn(server)
-        return replace(report, steps=report.steps + tuple(turn))
+        turn = await check_site_turn(self.config)
+        return replace(report, steps=report.steps + turn)
 
     async def network(self, session: MaintenanceSession) -> NetworkReport:
         """DNS, TCP, TLS (with the certificate's end date), the platform's health, then TURN:

@@ -627,8 +627,9 @@ class Presenter:
         reason = d.reason.value if d is not None else DegradedReason.PLATFORM_UNREACHABLE.value
         options = tuple(o.value for o in d.options) if d is not None else ("finish",)
         places = self.site.places if reason != DegradedReason.DEVICE_FAILED.value else ()
+        what = "device-old-record" if d is not None and d.old_record_only else reason
         return DegradedView(
-            Msg(f"degraded.what.{reason}"),
+            Msg(f"degraded.what.{what}"),
             Msg("degraded.kept"),
             Msg(f"degraded.next.{reason}"),
             places,

@@ -161,6 +161,8 @@ async def _fails(k: Kiosk, device_id: str, fault: str, kind: MeasurementKind) ->
     degraded = view.context.degraded
     assert degraded is not None and degraded.reason is DegradedReason.DEVICE_FAILED
     assert degraded.device_kind is kind
+    # only a stored old record: a sentence of its own (the others: the failed-device one)
+    assert degraded.old_record_only is (fault == "old-record-only")
     assert _kinds(k) == []  # nothing invented
     record = await k.store.session_bundle_source(session_id)
     failed = [t.subject for t in record.trace if t.incident is IncidentCode.DEVICE_FAILED]
