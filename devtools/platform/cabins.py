@@ -169,6 +169,27 @@ CABIN_OF_REQUEST = web.RequestKey("telecabine_cabin_id", str)  # the cabin its t
 
 log = logging.getLogger(__name__)
 
+
+def refusal(status: int, sentence: str) -> web.Response:
+    """A refusal the kiosk's clients read: a JSON body with one sentence."""
+    return web.json_response({"error": sentence}, status=status)
+
+
+def proven_cabin(request: web.Request) -> tuple[str | None, web.Response | None]:
+    """The cabin the request's token proved, or a 401 when the platform enrols cabins and none was.
+
+    Routes outside the token middleware's paths (diagnostics, on-site) ask here; in the open
+    test mode the answer is (None, None) and the route reads the cabin the body names.
+    """
+    proven = request.get(CABIN_OF_REQUEST)
+    cabins = request.app.get(CABINS_KEY)
+    if proven is None and cabins is not None:
+        proven = cabins.cabin_of_header(request.headers.get("Authorization", ""))
+        if proven is None:
+            return None, refusal(401, "A cabin token is required (Bearer).")
+    return proven, None
+
+
 OPEN_TEST_MODE_REFUSAL = (
     "The reference platform authenticates kiosks: give it the enrolled cabins "
     "(a CabinRegistry; --cabin on the command line), or ask for the open test mode "

@@ -39,7 +39,7 @@ from typing import Any
 
 from aiohttp import web
 
-from devtools.platform.cabins import CABIN_OF_REQUEST, CABINS_KEY
+from devtools.platform.cabins import proven_cabin, refusal
 
 log = logging.getLogger(__name__)
 
@@ -166,40 +166,25 @@ class DiagnosticsFolder:
 DIAGNOSTICS_KEY = web.AppKey("platform_diagnostics", DiagnosticsFolder)
 
 
-def _refusal(status: int, sentence: str) -> web.Response:
-    return web.json_response({"error": sentence}, status=status)
-
-
-def _proven(request: web.Request) -> tuple[str | None, web.Response | None]:
-    """The cabin the token proved; a 401 when the platform enrols cabins and none was."""
-    proven = request.get(CABIN_OF_REQUEST)
-    cabins = request.app.get(CABINS_KEY)
-    if proven is None and cabins is not None:
-        proven = cabins.cabin_of_header(request.headers.get("Authorization", ""))
-        if proven is None:
-            return None, _refusal(401, "A cabin token is required (Bearer).")
-    return proven, None
-
-
 async def upload_handler(request: web.Request) -> web.Response:
-    proven, refused = _proven(request)
+    proven, refused = proven_cabin(request)
     if refused is not None:
         return refused
     if request.content_type != "application/gzip":
-        return _refusal(415, "Only application/gzip (a diagnostic bundle) is accepted here.")
+        return refusal(415, "Only application/gzip (a diagnostic bundle) is accepted here.")
     if request.content_length is not None and request.content_length > MAX_BUNDLE:
-        return _refusal(413, "The bundle is too large.")
+        return refusal(413, "The bundle is too large.")
     data = await request.content.read(MAX_BUNDLE + 1)
     if len(data) > MAX_BUNDLE:
-        return _refusal(413, "The bundle is too large.")
+        return refusal(413, "The bundle is too large.")
     try:
         manifest = check_bundle(data)
     except BundleRefused as exc:
-        return _refusal(400, str(exc))
+        return refusal(400, str(exc))
     cabin_id = str(manifest["cabin_id"])
     if proven is not None and cabin_id != proven:
         log.warning("diagnostic bundle refused: it speaks for another cabin than its token's")
-        return _refusal(403, "A cabin may only send its own diagnostic bundle.")
+        return refusal(403, "A cabin may only send its own diagnostic bundle.")
     folder = request.app[DIAGNOSTICS_KEY]
     kept, new = folder.keep(cabin_id, data, str(manifest.get("made_by", "")))
     log.info("diagnostic bundle %s from %s (%d bytes)", kept.bundle_id, cabin_id, kept.size)
@@ -210,7 +195,7 @@ async def upload_handler(request: web.Request) -> web.Response:
 
 
 async def list_handler(request: web.Request) -> web.Response:
-    proven, refused = _proven(request)
+    proven, refused = proven_cabin(request)
     if refused is not None:
         return refused
     cabin = proven or request.query.get("cabin", "")

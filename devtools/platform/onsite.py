@@ -48,7 +48,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from devtools.platform.cabins import CABIN_OF_REQUEST, CABINS_KEY
+from devtools.platform.cabins import proven_cabin, refusal
 
 log = logging.getLogger(__name__)
 
@@ -156,21 +156,6 @@ ONSITE_KEY = web.AppKey("platform_onsite", OnSite)
 # -- the kiosk's side ---------------------------------------------------------------------
 
 
-def _refusal(status: int, sentence: str) -> web.Response:
-    return web.json_response({"error": sentence}, status=status)
-
-
-def _cabin(request: web.Request) -> tuple[str | None, web.Response | None]:
-    """The proving cabin; in the open test mode the `cabin_id` the body or query names."""
-    proven = request.get(CABIN_OF_REQUEST)
-    cabins = request.app.get(CABINS_KEY)
-    if proven is None and cabins is not None:
-        proven = cabins.cabin_of_header(request.headers.get("Authorization", ""))
-        if proven is None:
-            return None, _refusal(401, "A cabin token is required (Bearer).")
-    return proven, None
-
-
 async def _json(request: web.Request) -> dict[str, object] | None:
     if request.content_type != "application/json":
         return None
@@ -190,24 +175,24 @@ def _call_view(call: HelpCall) -> dict[str, object]:
 
 
 async def help_call(request: web.Request) -> web.Response:
-    proven, refused = _cabin(request)
+    proven, refused = proven_cabin(request)
     if refused is not None:
         return refused
     body = await _json(request)
     if body is None:
-        return _refusal(400, "A help call is a JSON object.")
+        return refusal(400, "A help call is a JSON object.")
     call_id, reason = body.get("call_id"), body.get("reason")
     cabin_id = proven or body.get("cabin_id")
     if not isinstance(call_id, str) or not _CALL_ID.match(call_id):
-        return _refusal(400, "The call id is 8 to 64 letters, digits or dashes.")
+        return refusal(400, "The call id is 8 to 64 letters, digits or dashes.")
     if reason not in REASONS:
-        return _refusal(400, "The reason is 'button' or 'silence'.")
+        return refusal(400, "The reason is 'button' or 'silence'.")
     if not isinstance(cabin_id, str) or not cabin_id:
-        return _refusal(400, "The call names no cabin.")
+        return refusal(400, "The call names no cabin.")
     onsite = request.app[ONSITE_KEY]
     known = onsite.calls.get(call_id)
     if known is not None and known.cabin_id != cabin_id:
-        return _refusal(403, "This call belongs to another cabin.")
+        return refusal(403, "This call belongs to another cabin.")
     call, new = onsite.ring(cabin_id, call_id, str(reason))
     return web.json_response(_call_view(call), status=201 if new else 200)
 
@@ -215,14 +200,14 @@ async def help_call(request: web.Request) -> web.Response:
 def _own_call(request: web.Request, cabin_id: str | None) -> HelpCall | web.Response:
     call = request.app[ONSITE_KEY].calls.get(request.match_info["call_id"])
     if call is None:
-        return _refusal(404, "No such call.")
+        return refusal(404, "No such call.")
     if cabin_id is not None and call.cabin_id != cabin_id:
-        return _refusal(403, "This call belongs to another cabin.")
+        return refusal(403, "This call belongs to another cabin.")
     return call
 
 
 async def help_status(request: web.Request) -> web.Response:
-    proven, refused = _cabin(request)
+    proven, refused = proven_cabin(request)
     if refused is not None:
         return refused
     call = _own_call(request, proven)
@@ -230,7 +215,7 @@ async def help_status(request: web.Request) -> web.Response:
 
 
 async def help_end(request: web.Request) -> web.Response:
-    proven, refused = _cabin(request)
+    proven, refused = proven_cabin(request)
     if refused is not None:
         return refused
     call = _own_call(request, proven)
@@ -243,23 +228,23 @@ async def help_end(request: web.Request) -> web.Response:
 
 
 async def preparation(request: web.Request) -> web.Response:
-    proven, refused = _cabin(request)
+    proven, refused = proven_cabin(request)
     if refused is not None:
         return refused
     body = await _json(request)
     if body is None:
-        return _refusal(400, "A preparation is a JSON object.")
+        return refusal(400, "A preparation is a JSON object.")
     by, at, cabin_id = body.get("by"), body.get("at"), proven or body.get("cabin_id")
     if not isinstance(by, str) or not _LOGIN.match(by):
-        return _refusal(400, "The preparation names the account that confirmed it.")
+        return refusal(400, "The preparation names the account that confirmed it.")
     try:
         when = datetime.fromisoformat(at) if isinstance(at, str) else None
     except ValueError:
         when = None
     if when is None or when.tzinfo is None:
-        return _refusal(400, "The preparation's time is an ISO time with its offset.")
+        return refusal(400, "The preparation's time is an ISO time with its offset.")
     if not isinstance(cabin_id, str) or not cabin_id:
-        return _refusal(400, "The preparation names no cabin.")
+        return refusal(400, "The preparation names no cabin.")
     record = request.app[ONSITE_KEY].prepared(cabin_id, by, when.isoformat())
     return web.json_response({"cabin_id": record.cabin_id, "by": record.by}, status=201)
 

@@ -40,7 +40,7 @@ from app.ui.maintenance.pages import (
     ScanPage,
 )
 from app.ui.screens.base import Screen, Translate, clear_layout
-from app.ui.screens.sign_in_form import sign_in_form
+from app.ui.screens.sign_in_form import sign_in_page
 from app.ui.views import ScreenId
 from app.ui.widgets.keyboard import OnScreenKeyboard, dock_keyboard
 
@@ -142,25 +142,17 @@ class MaintenanceScreen(Screen[Page]):
     def _login(self, page: LoginPage) -> None:
         self.title("maint.login.title")
         self.paragraph("maint.login.purpose")
-        if page.failed:
-            _card, inner = self.card("warning")
-            self.paragraph("login.failed", layout=inner).setObjectName("login-error")
-        fields = sign_in_form(self, self._keys, self._keys_host)
+        fields = sign_in_page(
+            self,
+            self._keys,
+            self._keys_host,
+            failed=page.failed,
+            submit=("login.submit", "lock"),
+            on_cancel=lambda: self.calls.cancel(),
+            on_submit=lambda u, p, c: self.calls.submit(u, p, c),
+        )
         self.username, self.password, self.code = fields.username, fields.password, fields.code
         self.keyboard = fields.keyboard
-        self._keys_host.show()
-        self.button("common.cancel", "back", self.calls.cancel, name="cancel")
-        self.button("login.submit", "lock", self._submit, "primary", name="submit")
-
-    def _submit(self) -> None:
-        username, password, code = (
-            self.username.text().strip(),
-            self.password.text(),
-            self.code.text().strip(),
-        )
-        self.password.clear()
-        self.code.clear()
-        self.calls.submit(username, password, code)
 
     def _home(self, page: HomePage) -> None:
         self.title("maint.home.title")

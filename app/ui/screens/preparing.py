@@ -27,7 +27,7 @@ from app.domain.preparation import PreparationRefused
 from app.maintenance.errors import AuthError, PermissionDenied
 from app.maintenance.onsite import PreparationGate
 from app.ui.screens.base import Screen, Translate, clear_layout
-from app.ui.screens.sign_in_form import sign_in_form
+from app.ui.screens.sign_in_form import sign_in_page
 from app.ui.views import ScreenId
 from app.ui.widgets.keyboard import OnScreenKeyboard, dock_keyboard
 
@@ -78,25 +78,17 @@ class PreparingScreen(Screen[PreparingPage]):
             self.button("preparing.staff", "person", self.calls.staff, name="staff")
             return
         self.paragraph("preparing.staff.purpose")
-        if view.failed:
-            _card, inner = self.card("warning")
-            self.paragraph("login.failed", layout=inner).setObjectName("login-error")
-        fields = sign_in_form(self, self._keys, self._keys_host)
+        fields = sign_in_page(
+            self,
+            self._keys,
+            self._keys_host,
+            failed=view.failed,
+            submit=("preparing.confirm", "yes"),
+            on_cancel=lambda: self.calls.cancel(),
+            on_submit=lambda u, p, c: self.calls.submit(u, p, c),
+        )
         self.username, self.password, self.code = fields.username, fields.password, fields.code
         self.keyboard = fields.keyboard
-        self._keys_host.show()
-        self.button("common.cancel", "back", self.calls.cancel, name="cancel")
-        self.button("preparing.confirm", "yes", self._submit, "primary", name="submit")
-
-    def _submit(self) -> None:
-        username, password, code = (
-            self.username.text().strip(),
-            self.password.text(),
-            self.code.text().strip(),
-        )
-        self.password.clear()
-        self.code.clear()
-        self.calls.submit(username, password, code)
 
 
 class PreparingPanel:

@@ -49,6 +49,7 @@ class ProfessionalLoginScreen(Screen[ProfessionalLoginView]):
         fields = sign_in_form(self, self._keys, self._keys_host)
         self.username, self.password, self.code = fields.username, fields.password, fields.code
         self.keyboard = fields.keyboard
+        self._fields = fields
         self.button("common.cancel", "back", self.action(IntentKind.CANCEL), name="cancel")
         self.button("login.submit", "lock", self._submit, "primary", name="submit")
         if error_card is not None:
@@ -67,15 +68,6 @@ class ProfessionalLoginScreen(Screen[ProfessionalLoginView]):
             self.keyboard.attach(self.password)
 
     def _submit(self) -> None:
-        intent = Intent(
-            IntentKind.PROFESSIONAL_LOGIN,
-            None,
-            {
-                "username": self.username.text().strip(),
-                "password": self.password.text(),
-                "code": self.code.text().strip(),
-            },
-        )
-        self.password.clear()
-        self.code.clear()
-        self.intent.emit(intent)
+        username, password, code = self._fields.take()
+        fields = {"username": username, "password": password, "code": code}
+        self.intent.emit(Intent(IntentKind.PROFESSIONAL_LOGIN, None, fields))

@@ -9,6 +9,7 @@ the code limited to 8 characters, the AZERTY keys beside the form.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtWidgets import QFormLayout, QLineEdit, QVBoxLayout, QWidget
@@ -26,6 +27,13 @@ class SignInFields:
     password: KeyField
     code: KeyField
     keyboard: OnScreenKeyboard
+
+    def take(self) -> tuple[str, str, str]:
+        """The name and the code trimmed, the password as typed; the two secrets cleared."""
+        typed = self.username.text().strip(), self.password.text(), self.code.text().strip()
+        self.password.clear()
+        self.code.clear()
+        return typed
 
 
 def sign_in_form[V](screen: Screen[V], keys: QVBoxLayout, keys_host: QWidget) -> SignInFields:
@@ -57,3 +65,27 @@ def sign_in_form[V](screen: Screen[V], keys: QVBoxLayout, keys_host: QWidget) ->
     keys.addStretch(1)
     bind_fields(keyboard, [username, password, code])
     return SignInFields(username, password, code, keyboard)
+
+
+def sign_in_page[V](
+    screen: Screen[V],
+    keys: QVBoxLayout,
+    keys_host: QWidget,
+    *,
+    failed: bool,
+    submit: tuple[str, str],
+    on_cancel: Callable[[], None],
+    on_submit: Callable[[str, str, str], None],
+) -> SignInFields:
+    """A sign-in page's body for the technician and the on-site staff: the one refusal
+    sentence after a failed try, the form, the keyboard shown, Cancel and the submit button
+    (`submit`: its message id and pictogram), which hands on what `SignInFields.take` reads."""
+    if failed:
+        _card, inner = screen.card("warning")
+        screen.paragraph("login.failed", layout=inner).setObjectName("login-error")
+    fields = sign_in_form(screen, keys, keys_host)
+    keys_host.show()
+    msgid, pictogram = submit
+    screen.button("common.cancel", "back", on_cancel, name="cancel")
+    screen.button(msgid, pictogram, lambda: on_submit(*fields.take()), "primary", name="submit")
+    return fields
