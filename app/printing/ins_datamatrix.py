@@ -8,12 +8,17 @@ typing it. Only a qualified identity qualifies: a provisional or recovered one
 is printed without INS and without datamatrix (the INS never leaves the kiosk
 for an unchecked identity, docs/identity.md).
 
-The content follows the 2D-Doc layout (ANTS) that the ANS specification builds
-on: a header, then one field per data identifier, a variable-length field ended
-by the group separator (GS, 0x1D). The identifiers below are one table; they
-are our reading of the ANS specification (PROTOCOLS.md marks the subject
-"verify"): check them against the current "Datamatrix INS" specification before
-a cabin in production prints, and change this table only.
+The content follows the ANS "Datamatrix INS" layout, built on the 2D-Doc
+grammar (ANTS): a 26-character header (marker "IS", version "01", then zeros:
+the symbol is not signed), then one field per data identifier — S1 the INS
+matricule (15 characters), S2 its OID, S3 the birth first names, S4 the birth
+name, S5 the sex (M, F or I), S6 the birth date (DD-MM-YYYY), S7 the INSEE code
+of the birth place (5 characters, only when known). A variable-length field
+shorter than its maximum ends with the group separator (GS, 0x1D); a
+fixed-length one does not. Checked against an independent implementation in a
+hospital information system that writes and reads this datamatrix (the same
+header, identifiers, order, separators and date format); the table below is the
+one place to change if the ANS publishes a new version.
 
 Encoding: zxing-cpp (already the kiosk's QR reader, pinned in pyproject) writes
 the ECC 200 symbol; this module only returns its modules, black or white, so
@@ -27,20 +32,20 @@ from dataclasses import dataclass
 from app.domain.identity import PatientIdentity, Sex
 
 GS = "\x1d"
-HEADER = "DC04" + "FR00" + "0000" + "0000" + "0000" + "B0" + "01" + "FR"
-"""2D-Doc header: marker and version, issuer, certificate, dates (none: the symbol
-is not signed, as the ANS specification allows), document type, perimeter, country."""
+HEADER = "IS" + "01" + "0" * 22
+"""The INS datamatrix header: marker, version, and no issuer, certificate or dates (unsigned)."""
 
-INS_FIELDS: tuple[tuple[str, str], ...] = (
-    ("S1", "matricule INS"),
-    ("S2", "OID"),
-    ("S3", "prénoms de naissance"),
-    ("S4", "sexe"),
-    ("S5", "date de naissance"),
-    ("S6", "lieu de naissance"),
-    ("S7", "nom de naissance"),
+INS_FIELDS: tuple[tuple[str, str, int, bool], ...] = (
+    ("S1", "matricule INS", 15, True),
+    ("S2", "OID", 20, False),
+    ("S3", "prénoms de naissance", 100, False),
+    ("S4", "nom de naissance", 100, False),
+    ("S5", "sexe", 1, True),
+    ("S6", "date de naissance (JJ-MM-AAAA)", 10, True),
+    ("S7", "code INSEE du lieu de naissance", 5, True),
 )
-"""Data identifier → what it holds, in the order written."""
+"""Data identifier → what it holds, its maximum length, and whether that length is fixed
+(no separator after it); written in this order, S7 only when the birth place is known."""
 
 _SEX = {Sex.MALE: "M", Sex.FEMALE: "F", Sex.UNKNOWN: "I"}
 
@@ -59,30 +64,47 @@ class InsDatamatrix:
 
 
 def printable_ins(identity: PatientIdentity | None) -> bool:
-    """True when the paper carries the INS (and so its datamatrix)."""
-    return (
-        identity is not None
-        and identity.is_qualified
-        and identity.identifier is not None
-        and identity.ins_oid is not None
-    )
+    """True when the paper carries the INS (and so its datamatrix): a qualified identity with
+    its INS, whose traits fit the datamatrix's fields (a longer name is never cut: the paper
+    is then printed as for an unqualified identity, without the INS)."""
+    return identity is not None and _values(identity) is not None
 
 
-def ins_payload(identity: PatientIdentity) -> str:
-    """The datamatrix's text for a qualified identity; raises NotQualified otherwise."""
-    if not printable_ins(identity) or identity.identifier is None or identity.ins_oid is None:
-        raise NotQualified("Only a qualified identity with its INS carries the INS datamatrix.")
+def _values(identity: PatientIdentity) -> dict[str, str] | None:
+    if not identity.is_qualified or identity.identifier is None or identity.ins_oid is None:
+        return None
     t = identity.traits
     values = {
         "S1": identity.identifier.value,
         "S2": identity.ins_oid.value,
         "S3": " ".join(t.birth_first_names),
-        "S4": _SEX[t.sex],
-        "S5": t.birth_date.strftime("%d%m%Y"),
-        "S6": t.birth_place_insee or "",
-        "S7": t.birth_name,
+        "S4": t.birth_name,
+        "S5": _SEX[t.sex],
+        "S6": t.birth_date.strftime("%d-%m-%Y"),
+        "S7": t.birth_place_insee or "",
     }
-    fields = [f"{key}{_clean(values[key])}{GS}" for key, _ in INS_FIELDS]
+    values = {key: _clean(value) for key, value in values.items()}
+    for key, _what, longest, fixed in INS_FIELDS:
+        value = values[key]
+        if len(value) > longest or (fixed and key != "S7" and len(value) != longest):
+            return None
+    return values
+
+
+def ins_payload(identity: PatientIdentity) -> str:
+    """The datamatrix's text for a qualified identity; raises NotQualified otherwise."""
+    values = _values(identity)
+    if values is None:
+        raise NotQualified(
+            "Only a qualified identity with its INS, whose traits fit the datamatrix, carries it."
+        )
+    fields: list[str] = []
+    for key, _what, longest, fixed in INS_FIELDS:
+        value = values[key]
+        if key == "S7" and len(value) != longest:
+            continue  # the birth place only when its INSEE code is known
+        ends = fixed or len(value) == longest  # a full variable field needs no separator
+        fields.append(f"{key}{value}" + ("" if ends else GS))
     return HEADER + "".join(fields).removesuffix(GS)
 
 

@@ -28,7 +28,13 @@ from app.printing.cups import (
     retention_problem,
 )
 from app.printing.errors import PrintError, PrintProblem
-from app.printing.ins_datamatrix import GS, NotQualified, ins_datamatrix, ins_payload
+from app.printing.ins_datamatrix import (
+    GS,
+    NotQualified,
+    ins_datamatrix,
+    ins_payload,
+    printable_ins,
+)
 from app.printing.page import PrintableDocument, PrintKind, print_files
 from app.printing.service import DocumentPrinter, PrintInterrupted
 from tests.printing.cupsd import Cups, cupsd_missing_reason, private_cupsd
@@ -63,13 +69,30 @@ def decode(modules: np.ndarray) -> str | None:
 def test_the_payload_holds_the_ins_the_oid_and_the_strict_traits_in_order() -> None:
     identity = qualified()
     payload = ins_payload(identity)
-    assert payload.startswith("DC04")
-    fields = payload[26:].split(GS)
-    assert fields[0] == f"S1{NIR_TEXT}"
-    assert fields[1] == "S21.2.250.1.213.1.4.10"
-    assert [f[:2] for f in fields] == ["S1", "S2", "S3", "S4", "S5", "S6", "S7"]
-    assert fields[4] == f"S5{identity.traits.birth_date:%d%m%Y}"
-    assert fields[6] == f"S7{identity.traits.birth_name}"
+    t = identity.traits
+    # The ANS layout as a hospital information system writes and reads it: header "IS01" and
+    # zeros; S1 matricule (15, fixed), S2 OID, S3 first names, S4 birth name (variable: GS),
+    # S5 sex, S6 DD-MM-YYYY (fixed), S7 the birth place's INSEE code when known.
+    assert payload[:26] == "IS010000000000000000000000"
+    expected = (
+        f"S1{NIR_TEXT}"
+        "S21.2.250.1.213.1.4.10"  # 20 characters, the field's maximum: no separator
+        f"S3{' '.join(t.birth_first_names)}{GS}"
+        f"S4{t.birth_name}{GS}"
+        f"S5{'F' if t.sex.name == 'FEMALE' else 'M'}"
+        f"S6{t.birth_date:%d-%m-%Y}"
+    ) + (f"S7{t.birth_place_insee}" if t.birth_place_insee else "")
+    assert payload[26:] == expected
+
+
+def test_a_name_longer_than_its_field_is_never_cut_the_paper_goes_without_ins() -> None:
+    from dataclasses import replace
+
+    identity = qualified()
+    long = replace(identity, traits=replace(identity.traits, birth_name="X" * 101))
+    assert printable_ins(identity) and not printable_ins(long)
+    with pytest.raises(NotQualified):
+        ins_payload(long)
 
 
 def test_a_provisional_identity_gets_no_datamatrix() -> None:
