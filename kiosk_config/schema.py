@@ -370,6 +370,14 @@ class Device(_Strict):
             "'ble-bps'). Not given: read from the protocol ('ble-bps' is BLE, else serial)."
         ),
     )
+    bonding: Literal["none", "just-works", "passkey"] = Field(
+        default="none",
+        description=(
+            "Bluetooth devices: what the device asks before it sends (docs/maintenance.md, "
+            "'Bonding'): 'none', 'just-works' (bonds without a code), or 'passkey' (the "
+            "technician types the code the device shows when paired in maintenance mode)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _transport_given(self) -> Device:
@@ -384,6 +392,11 @@ class Device(_Strict):
                 )
             if self.transport == "serial" and protocol in ble:
                 raise ValueError(f"protocol '{protocol}' is Bluetooth, not a serial tensiometer")
+        if self.bonding != "none" and not (
+            self.kind in (DeviceKind.THERMOMETER, DeviceKind.OXIMETER)
+            or (self.kind == DeviceKind.TENSIOMETER and self.tensiometer_transport() == "ble")
+        ):
+            raise ValueError(f"'bonding' is for a Bluetooth device, not a {self.kind}")
         if self.backend == "real":
             needs = {
                 DeviceKind.THERMOMETER: "ble_address",
