@@ -82,6 +82,15 @@ class SimulatedPeripheral:
         self.notifications_sent = 0
         self.writes: list[tuple[str, int]] = []  # (characteristic, length) of every write
         self.pair_requests = 0  # connections that asked to bond first
+        # Bonding (docs/maintenance.md, "Bonding"): what the device asks before it bonds.
+        # "none": pair() is a no-op; "just-works": pair() bonds; "passkey": pair() bonds only
+        # with `passkey` (the digits a real device shows on its screen).
+        self.bonding: str = "none"
+        self.passkey: str | None = None
+        self.refuses_bonding = False  # the device answers every pairing request with a refusal
+        self.pair_delay_s = 0.0  # how long the device takes to answer (a timeout when long)
+        self.bonded = False
+        self.pair_attempts = 0  # pair() calls that reached the device
         self.last_notify_at: float | None = None  # loop time of the last notify(), for benchmarks
 
     # -- what the backend calls -------------------------------------------------

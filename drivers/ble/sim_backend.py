@@ -23,7 +23,7 @@ from bleak.backends.descriptor import BleakGATTDescriptor
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, AdvertisementDataCallback, BaseBleakScanner
 from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
-from bleak.exc import BleakDeviceNotFoundError, BleakError
+from bleak.exc import BleakDBusError, BleakDeviceNotFoundError, BleakError
 
 from drivers.ble.sim_air import BleFault, SimulatedAir, SimulatedPeripheral
 
@@ -114,11 +114,35 @@ class SimBleakClient(BaseBleakClient):
         if peripheral is not None:
             peripheral.detach(self)
 
-    async def pair(self, *args: Any, **kwargs: Any) -> None:
-        """Simulated devices need no pairing (nor do the GATT health profiles)."""
+    async def pair(self, *args: Any, passkey: str | None = None, **kwargs: Any) -> None:
+        """Bond as the device asks (`SimulatedPeripheral.bonding`).
+
+        `passkey` is this backend's own keyword (bleak lets a backend have some): the
+        digits the technician typed, where BlueZ would ask its registered agent
+        (`org.bluez.Agent1.RequestPasskey`). Failures are raised as BlueZ's D-Bus
+        errors (`BleakDBusError`), the same type and names the real backend raises.
+        """
+        peripheral = self._require()
+        peripheral.pair_attempts += 1
+        if peripheral.pair_delay_s:
+            await asyncio.sleep(peripheral.pair_delay_s)
+        if peripheral.bonding == "none" or peripheral.bonded:
+            return
+        if peripheral.refuses_bonding:
+            raise BleakDBusError("org.bluez.Error.AuthenticationRejected", [])
+        if peripheral.bonding == "passkey":
+            if passkey is None:
+                raise BleakDBusError("org.bluez.Error.AuthenticationCanceled", [])
+            if passkey != peripheral.passkey:
+                raise BleakDBusError("org.bluez.Error.AuthenticationFailed", [])
+        peripheral.bonded = True
 
     async def unpair(self) -> None:
-        """Nothing to forget."""
+        """The device forgets the bond, and the link drops (as BlueZ's RemoveDevice)."""
+        peripheral = self.air.get(self.address)
+        if peripheral is not None:
+            peripheral.bonded = False
+        await self.disconnect()
 
     def _require(self) -> SimulatedPeripheral:
         if self._peripheral is None:

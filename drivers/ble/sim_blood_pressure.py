@@ -40,6 +40,10 @@ class BpBehaviour(enum.StrEnum):
     NEEDS_CLOCK = "needs-clock"
 
 
+SIMULATED_PASSKEY = "246810"
+"""What the simulated monitor "shows" when asked to bond (docs/maintenance.md, "Bonding")."""
+
+
 class SimulatedBloodPressureMonitor(SimulatedPeripheral):
     BEHAVIOURS = BpBehaviour
 
@@ -84,6 +88,10 @@ class SimulatedBloodPressureMonitor(SimulatedPeripheral):
         self._clock_offset: dt.timedelta | None = dt.timedelta(0)  # None: clock never set
         self.clock_writes = 0
         self.erase_requests = 0
+        # A&D's UA-651BLE bonds with a passkey it shows on its screen before it sends
+        # anything; the simulated one asks the same, with the digits it "shows" here.
+        self.bonding = "passkey"
+        self.passkey = SIMULATED_PASSKEY
 
     # -- the device's clock -------------------------------------------------------
     def on_connected(self) -> None:
