@@ -12,18 +12,32 @@ the rest as written. The edited text is checked by the kiosk's own loader
 written to a temporary file beside the original, flushed, and renamed over
 it (`os.replace`), so a power cut leaves either the old file or the new one,
 never half of one, and a file the kiosk would refuse is never written.
+
+Bonding (docs/maintenance.md, "Bonding"): the site file says which devices
+must bond (`Device.bonding`), rather than the kiosk finding out from a first
+read refused for "insufficient authentication": on BlueZ that read would start
+a pairing through whatever agent is registered, too late for the technician
+to type a passkey, and some monitors (A&D's) send nothing at all before they
+are bonded. `bond` uses bleak's own `BleakClient.pair()`; a failure comes back
+as a `BondRefused` with one of a few plain reasons (`BondFailure`), read from
+BlueZ's D-Bus error names by `bond_failure`, a pure function.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import enum
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from bleak import BleakScanner
+from bleak import BleakClient, BleakScanner
+from bleak.backends.client import BaseBleakClient
 from bleak.backends.scanner import BaseBleakScanner
+from bleak.exc import BleakDBusError, BleakDeviceNotFoundError, BleakError
 
 from app.maintenance.errors import MaintenanceErrorReason, MaintenanceRefused
 from drivers.ble import berrymed, blood_pressure, health_thermometer, plx
@@ -150,3 +164,88 @@ def _replace(path: Path, data: bytes) -> None:
         os.fsync(folder)
     finally:
         os.close(folder)
+
+
+# -- bonding -------------------------------------------------------------------------
+
+Bonding = Literal["none", "just-works", "passkey"]
+
+
+class BondFailure(enum.StrEnum):
+    """Why a device did not bond, as the technician is told (`maint.bond.<value>`)."""
+
+    WRONG_PASSKEY = "wrong-passkey"
+    PASSKEY_NEEDED = "passkey-needed"
+    REFUSED = "refused"
+    TIMEOUT = "timeout"
+    NOT_FOUND = "not-found"
+    FAILED = "failed"
+
+
+class BondRefused(Exception):
+    """The device did not bond; `failure` says why (no passkey, no device data inside)."""
+
+    def __init__(self, failure: BondFailure) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
+
+
+_DBUS_FAILURES: dict[str, BondFailure] = {
+    "org.bluez.Error.AuthenticationFailed": BondFailure.WRONG_PASSKEY,
+    "org.bluez.Error.AuthenticationCanceled": BondFailure.PASSKEY_NEEDED,
+    "org.bluez.Error.AuthenticationRejected": BondFailure.REFUSED,
+    "org.bluez.Error.AuthenticationTimeout": BondFailure.TIMEOUT,
+    "org.bluez.Error.ConnectionAttemptFailed": BondFailure.NOT_FOUND,
+    "org.bluez.Error.DoesNotExist": BondFailure.NOT_FOUND,
+}
+
+
+def bond_failure(dbus_error: str) -> BondFailure:
+    """The reason behind a BlueZ error name; any name it does not know is FAILED."""
+    return _DBUS_FAILURES.get(dbus_error.strip(), BondFailure.FAILED)
+
+
+def valid_passkey(passkey: str) -> bool:
+    """A Bluetooth passkey: six digits (0 to 999999, as the device shows it)."""
+    return len(passkey) == 6 and passkey.isascii() and passkey.isdigit()
+
+
+async def bond(
+    address: str,
+    bonding: Bonding,
+    passkey: str | None = None,
+    *,
+    backend: type[BaseBleakClient] | None = None,
+    timeout_s: float = 30.0,
+) -> None:
+    """Connect to `address` and bond with bleak's `BleakClient.pair()`, then disconnect.
+
+    Nothing to do for `bonding == "none"`. With "passkey", `passkey` is the code the
+    technician typed; it is given to `pair()` as the simulated backend's keyword and,
+    on BlueZ, must reach the registered agent (docs/maintenance.md, "Bonding").
+    Raises `BondRefused`; the passkey is never in an error or a log.
+    """
+    if bonding == "none":
+        return
+    if bonding == "passkey" and (passkey is None or not valid_passkey(passkey)):
+        raise BondRefused(BondFailure.PASSKEY_NEEDED if not passkey else BondFailure.WRONG_PASSKEY)
+    client = BleakClient(address, timeout=timeout_s, backend=backend)
+    try:
+        async with asyncio.timeout(timeout_s):
+            await client.connect()
+            try:
+                if bonding == "passkey":
+                    await client.pair(passkey=passkey)
+                else:
+                    await client.pair()
+            finally:
+                with contextlib.suppress(BleakError, OSError):
+                    await client.disconnect()
+    except TimeoutError:
+        raise BondRefused(BondFailure.TIMEOUT) from None
+    except BleakDeviceNotFoundError:
+        raise BondRefused(BondFailure.NOT_FOUND) from None
+    except BleakDBusError as exc:
+        raise BondRefused(bond_failure(exc.dbus_error)) from None
+    except (BleakError, OSError):
+        raise BondRefused(BondFailure.FAILED) from None
