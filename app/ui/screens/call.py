@@ -26,6 +26,16 @@ the trailing side of the button row; one tap of a hand used to that spot
 must not end the consultation. So hang-up is on the leading side, no wider
 than its words, and its first tap only turns it into "Touch again to hang
 up" for a few seconds; a second tap (not the same double tap) ends the call.
+
+Why a frame watchdog (issue 17, "never a frozen face"): when the doctor's
+frames stop (a cut, a stall), the last picture would stay on screen, a face
+frozen mid-word, for the seconds the call layer needs to notice the stall
+(docs/call-network.md). So the screen keeps its own single-shot timer,
+restarted by every frame of the doctor: after `REMOTE_STALL_S` without one,
+the picture is dropped (not kept in memory) and a calm placeholder says who
+the doctor is and that the image comes back; the first new frame brings the
+video back. In audio-only the warning card above already says why the image
+is off, so the placeholder then shows only the doctor's name.
 """
 
 from __future__ import annotations
@@ -33,7 +43,16 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QHideEvent,
+    QImage,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QShowEvent,
+)
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from app.ui.drag_scroll import touch_scrollable
@@ -59,6 +78,20 @@ HANG_UP_ARMED_S = 5.0  # how long "touch again to hang up" waits for the second 
 HANG_UP_CONFIRM_AFTER_S = 0.6  # a second tap sooner is the same double tap, not a "yes"
 EXAM_PICTOGRAM_PX = 140
 NARROW_EXAM_PICTOGRAM_PX = 80
+REMOTE_STALL_S = 1.5
+"""No frame of the doctor for this long: the picture is paused (placeholder, frame dropped).
+
+Why 1.5 s: well above the normal gaps of a live stream. The kiosk's own ladder
+(app/call/quality.py, VIDEO_LADDER) sends no lower than 15 fps, but the
+doctor's browser may fall further on a poor line, and the quality classifier
+calls 8 fps merely "fair"; at 5 fps a frame comes every 200 ms, so 1.5 s is
+7.5 frame intervals (over the 3 that jitter and a late keyframe can cost),
+and the screen's own throttle (REMOTE_FPS, 15 fps) never spaces frames by
+more than 67 ms. Yet it is short: the call layer needs several seconds to
+declare a stall, and a face frozen that long is what the patient must not see.
+"""
+AUDIO_ONLY_MESSAGE = "call.quality.poor"  # CallView.quality in audio-only (CallStatusBoard)
+VIDEO_PAUSED_MESSAGE = "call.video_paused"
 EXAM_NOTICES = {"stethoscope": "call.exam.stethoscope", "otoscope": "call.exam.otoscope"}
 
 
@@ -115,6 +148,7 @@ class CallScreen(Screen[CallView]):
     _exam_device: str | None = None  # the examination device the doctor switched on
     _exam_notice: QFrame | None = None
     _lead: QVBoxLayout | None = None  # the video's column, where the notice goes
+    _paused: QFrame | None = None  # the placeholder over the video, shown when frames stop
 
     def __init__(self, translate: Translate, parent: QWidget | None = None) -> None:
         super().__init__(translate, parent)
@@ -122,6 +156,12 @@ class CallScreen(Screen[CallView]):
         self._disarm_timer = QTimer(self)
         self._disarm_timer.setSingleShot(True)
         self._disarm_timer.timeout.connect(self._disarm)
+        # Single-shot, restarted by each of the doctor's frames: it fires only when they stop
+        # (no polling). Running only while the call's video is built and the screen shown.
+        self._stall_timer = QTimer(self)
+        self._stall_timer.setSingleShot(True)
+        self._stall_timer.setInterval(int(REMOTE_STALL_S * 1000))
+        self._stall_timer.timeout.connect(self._pause_video)
 
     def apply_view(self, view: object) -> bool:
         """A new chat line, mute or camera: changed in place (the draft, the keyboard and a
@@ -174,6 +214,8 @@ class CallScreen(Screen[CallView]):
         rtl = is_right_to_left(self.presentation.language)  # the window mirrors after the build
         x = SELF_MARGIN if rtl else video_size[0] - self_size[0] - SELF_MARGIN
         self.self_view.move(x, video_size[1] - self_size[1] - SELF_MARGIN)
+        self._paused = self._placeholder(view, video_size, self_size)
+        self.self_view.raise_()  # the patient still sees themselves over the placeholder
         lead = QVBoxLayout()
         lead.setSpacing(12)
         lead.addWidget(self.video, 0, Qt.AlignmentFlag.AlignTop)
@@ -232,6 +274,66 @@ class CallScreen(Screen[CallView]):
         self.body.addLayout(row, 1)
         keep_words_whole(send)  # now in the window: the theme's font gives the real width
         self._controls(view)
+        self._stall_timer.start()  # no first frame within the bound: the placeholder too
+
+    # -- the doctor's picture: shown, or paused when the frames stop -----------------------
+
+    def _placeholder(
+        self, view: CallView, video_size: tuple[int, int], self_size: tuple[int, int]
+    ) -> QFrame:
+        """The calm words over the video: the doctor's name and that the picture comes back.
+
+        Kept clear of the patient's own picture (the bottom band of the video).
+        """
+        assert self.video is not None
+        frame = QFrame(self.video)
+        frame.setObjectName("video-paused")
+        frame.setGeometry(0, 0, *video_size)
+        frame.setStyleSheet("QFrame#video-paused { background-color: #202020; }")
+        inner = QVBoxLayout(frame)
+        side = 24 if video_size[0] >= VIDEO_SIZE[0] else 12
+        inner.setContentsMargins(side, side, side, self_size[1] + SELF_MARGIN)
+        inner.addStretch(1)
+        name = label(view.doctor.name, "title")
+        name.setObjectName("video-paused-name")
+        words = label(self.text(VIDEO_PAUSED_MESSAGE), "body")
+        words.setObjectName("video-paused-text")
+        for line in (name, words):
+            line.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            line.setStyleSheet("color: #FFFFFF; background: transparent; border: none;")
+            inner.addWidget(line)
+        inner.addStretch(1)
+        frame.hide()
+        return frame
+
+    def _pause_video(self) -> None:
+        """No frame for REMOTE_STALL_S: the last picture goes, the placeholder comes."""
+        if self.video is None or self._paused is None:
+            return
+        self.video.clear()  # the frozen face is dropped, not only hidden
+        quality = self._view.quality if self._view is not None else None
+        audio_only = quality is not None and quality.id == AUDIO_ONLY_MESSAGE
+        words = self._paused.findChild(QLabel, "video-paused-text")
+        if words is not None:
+            words.setVisible(not audio_only)  # the card above already says why
+        sentence = self.text(VIDEO_PAUSED_MESSAGE)
+        name = self._view.doctor.name if self._view is not None else ""
+        self._paused.setAccessibleName(name if audio_only else f"{name} {sentence}")
+        self._paused.show()
+
+    @property
+    def video_paused(self) -> bool:
+        """True while the placeholder stands in for the doctor's picture."""
+        return self._paused is not None and not self._paused.isHidden()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.video is not None:
+            self._stall_timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self._stall_timer.stop()  # the help screen over the call: no frames reach us, no matter
 
     # -- the examination devices: where the patient places them ---------------------------
 
@@ -416,6 +518,11 @@ class CallScreen(Screen[CallView]):
             self.intent.emit(self.action(IntentKind.SEND_TEXT, text))
 
     def set_remote_frame(self, image: QImage) -> None:
+        if self.video is None:
+            return
+        self._stall_timer.start()  # restarted: it fires only if the next frames do not come
+        if self._paused is not None and not self._paused.isHidden():
+            self._paused.hide()
         self._show(self.video, image)
 
     def set_self_frame(self, image: QImage) -> None:
@@ -434,6 +541,8 @@ class CallScreen(Screen[CallView]):
 
     def clear(self) -> None:
         self._disarm_timer.stop()
+        self._stall_timer.stop()
+        self._paused = None
         self._armed_at = None
         self._hang_up = self._mute = self._camera = None
         self._details = []

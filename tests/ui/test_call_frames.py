@@ -1,0 +1,184 @@
+"""The doctor's frames stop: the frozen face goes, a calm placeholder comes, the video comes back.
+
+Issue 17 ("the patient sees 'reconnecting' and never a frozen face"). The real
+window, real QImage frames fed through `KioskWindow.set_remote_frame` (the path
+of app/ui/call_bridge.py) on a real QTimer, at 15 fps then stopped; and a
+5 fps stream, the slowest a poor line should give, that must never pause.
+Set CALL_FRAMES_PNG_DIR to keep the three rendered states.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from pytestqt.qtbot import QtBot
+
+from app.ui.i18n import Msg
+from app.ui.main_window import KioskWindow
+from app.ui.screens.call import AUDIO_ONLY_MESSAGE, REMOTE_STALL_S, CallScreen
+from app.ui.views import CallView
+from tests.ui.sample_views import sample_views
+
+FACE = QColor("#C08060")  # the doctor's frames are this colour, easy to find in a grab
+
+
+def _frame(n: int) -> QImage:
+    """A real 640x480 frame, a little different each time (a face that moves)."""
+    image = QImage(640, 480, QImage.Format.Format_RGB888)
+    image.fill(FACE)
+    p = QPainter(image)
+    p.fillRect(100 + n % 40, 120, 80, 40, QColor("#303030"))  # the eyes move
+    p.end()
+    return image
+
+
+def _sample() -> CallView:
+    view = sample_views()["call"]
+    assert isinstance(view, CallView)
+    return view
+
+
+def _call(window: KioskWindow, view: CallView | None = None) -> CallScreen:
+    window.present(view or sample_views()["call"])
+    QApplication.processEvents()
+    screen = window.current_screen
+    assert isinstance(screen, CallScreen)
+    return screen
+
+
+def _video(screen: CallScreen) -> QLabel:
+    assert screen.video is not None
+    return screen.video
+
+
+def _centre_colour(screen: CallScreen) -> QColor:
+    video = _video(screen)
+    shot = video.grab().toImage()
+    return shot.pixelColor(video.width() // 4, video.height() // 4)  # clear of the self view
+
+
+def _feed(window: KioskWindow, fps: float) -> tuple[QTimer, list[int], list[float]]:
+    """Frames on a real timer; returns it, the count sent and the time of the last one."""
+    sent = [0]
+    last = [0.0]
+    timer = QTimer()
+    timer.setInterval(round(1000 / fps))
+
+    def tick() -> None:
+        sent[0] += 1
+        window.set_remote_frame(_frame(sent[0]))
+        last[0] = time.monotonic()
+
+    timer.timeout.connect(tick)
+    timer.start()
+    return timer, sent, last
+
+
+def _save(screen: QWidget, name: str) -> None:
+    where = os.environ.get("CALL_FRAMES_PNG_DIR")
+    if where:
+        Path(where).mkdir(parents=True, exist_ok=True)
+        screen.window().grab().save(str(Path(where) / f"{name}.png"))
+
+
+def test_frames_stop_then_the_placeholder_then_the_video_again(
+    window: KioskWindow, qtbot: QtBot
+) -> None:
+    screen = _call(window)
+    paused = screen.findChild(QWidget, "video-paused")
+    assert paused is not None
+    timer, sent, last = _feed(window, 15)
+    qtbot.waitUntil(lambda: sent[0] >= 30, timeout=5000)  # two seconds of video
+    assert not screen.video_paused and paused.isHidden()
+    assert not _video(screen).pixmap().isNull()
+    assert _centre_colour(screen) == FACE
+    _save(screen, "1-video")
+
+    timer.stop()  # the cut
+    qtbot.waitUntil(lambda: screen.video_paused, timeout=int(REMOTE_STALL_S * 1000) + 1500)
+    waited = time.monotonic() - last[0]  # since the last frame (Qt's coarse timers: ±5 %)
+    assert REMOTE_STALL_S * 0.9 <= waited <= REMOTE_STALL_S + 0.7, waited
+    assert _video(screen).pixmap().isNull()  # the last frame is gone, not only covered
+    assert paused.isVisible()
+    QApplication.processEvents()
+    assert _centre_colour(screen) != FACE
+    name = screen.findChild(QLabel, "video-paused-name")
+    words = screen.findChild(QLabel, "video-paused-text")
+    assert name is not None and name.text() == _sample().doctor.name
+    assert words is not None and words.isVisible()
+    assert words.text() == window.t("call.video_paused")
+    self_view = screen.findChild(QWidget, "self-view")
+    assert self_view is not None and self_view.isVisible()  # the patient still sees themselves
+    _save(screen, "2-paused")
+
+    window.set_remote_frame(_frame(1000))  # the first new frame brings the video back
+    assert not screen.video_paused and paused.isHidden()
+    assert not _video(screen).pixmap().isNull()
+    QApplication.processEvents()
+    assert _centre_colour(screen) == FACE
+    _save(screen, "3-back")
+
+
+def test_a_five_fps_stream_never_pauses(window: KioskWindow, qtbot: QtBot) -> None:
+    screen = _call(window)
+    timer, sent, _ = _feed(window, 5)
+    seen_paused = [False]
+    watch = QTimer()
+    watch.setInterval(50)
+    watch.timeout.connect(lambda: seen_paused.__setitem__(0, seen_paused[0] or screen.video_paused))
+    watch.start()
+    qtbot.waitUntil(lambda: sent[0] >= 1, timeout=2000)
+    seen_paused[0] = screen.video_paused  # only what follows the first frame counts
+    qtbot.wait(int(REMOTE_STALL_S * 1000 * 2))
+    timer.stop()
+    watch.stop()
+    assert sent[0] >= 10
+    assert not seen_paused[0]
+    assert not _video(screen).pixmap().isNull()
+
+
+def test_audio_only_keeps_its_own_words(window: KioskWindow, qtbot: QtBot) -> None:
+    """In audio-only the warning card says why the image is off: the placeholder only names
+    the doctor (no "reconnecting" under "the picture is off")."""
+    screen = _call(window, replace(_sample(), quality=Msg(AUDIO_ONLY_MESSAGE)))
+    window.set_remote_frame(_frame(0))
+    qtbot.waitUntil(lambda: screen.video_paused, timeout=int(REMOTE_STALL_S * 1000) + 1500)
+    words = screen.findChild(QLabel, "video-paused-text")
+    assert words is not None and words.isHidden()
+    assert _video(screen).pixmap().isNull()
+    _save(screen, "4-audio-only")
+
+
+def test_the_timer_stops_with_the_screen(window: KioskWindow) -> None:
+    screen = _call(window)
+    assert screen._stall_timer.isActive()
+    window.present(sample_views()["end"])
+    QApplication.processEvents()
+    assert not screen._stall_timer.isActive() and screen.video is None
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.sampled_from(["frame", "stall"]), min_size=1, max_size=12))
+def test_any_order_of_frames_and_stalls(window: KioskWindow, events: list[str]) -> None:
+    """Whatever the order, the screen shows the last frame if a frame came last, and nothing
+    of it (placeholder, no pixmap) if a stall came last; the timer runs while the video is up."""
+    screen = _call(window)
+    for n, event in enumerate(events):
+        if event == "frame":
+            window.set_remote_frame(_frame(n))
+        else:
+            screen._pause_video()  # what the timer does when it fires
+        paused = events[n] == "stall"
+        assert screen.video_paused is paused
+        assert _video(screen).pixmap().isNull() is paused
+        assert screen._stall_timer.isActive() or paused
