@@ -14,6 +14,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QTimer
@@ -24,7 +25,7 @@ from pytestqt.qtbot import QtBot
 from app.ui.i18n import Msg
 from app.ui.main_window import KioskWindow
 from app.ui.screens.call import AUDIO_ONLY_MESSAGE, REMOTE_STALL_S, CallScreen
-from app.ui.views import CallView
+from app.ui.views import CallView, Presentation
 from tests.ui.sample_views import sample_views
 
 FACE = QColor("#C08060")  # the doctor's frames are this colour, easy to find in a grab
@@ -182,3 +183,29 @@ def test_any_order_of_frames_and_stalls(window: KioskWindow, events: list[str]) 
         assert screen.video_paused is paused
         assert _video(screen).pixmap().isNull() is paused
         assert screen._stall_timer.isActive() or paused
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1280, 800)])
+@pytest.mark.parametrize("lang", ["fr", "en", "ar"])
+@pytest.mark.parametrize("large", [False, True])
+def test_the_placeholder_fits_beside_the_self_view(
+    window: KioskWindow, size: tuple[int, int], lang: str, large: bool
+) -> None:
+    """Its words are whole (not clipped) and clear of the patient's own picture."""
+    window.resize(*size)
+    QApplication.processEvents()
+    window.present(_sample(), Presentation(lang, large, large))
+    QApplication.processEvents()
+    screen = window.current_screen
+    assert isinstance(screen, CallScreen)
+    screen._pause_video()
+    QApplication.processEvents()
+    paused, me = screen._paused, screen.self_view
+    assert paused is not None and me is not None
+    shown = [w for w in paused.findChildren(QLabel) if w.isVisible()]
+    assert [w.objectName() for w in shown][-1] == "video-paused-text"
+    for words in shown:
+        where = words.geometry()
+        assert paused.rect().contains(where), words.objectName()
+        assert not where.intersects(me.geometry()), words.objectName()
+        assert words.heightForWidth(where.width()) <= where.height(), words.objectName()

@@ -283,7 +283,10 @@ class CallScreen(Screen[CallView]):
     ) -> QFrame:
         """The calm words over the video: the doctor's name and that the picture comes back.
 
-        Kept clear of the patient's own picture (the bottom band of the video).
+        Kept clear of the patient's own picture: above it on the wide video, beside it
+        on the narrow one (448×252: above it, large text would not fit), where the
+        name is left out too (the doctor's card beside the video names her; with
+        both, large text overflows the 228 px left).
         """
         assert self.video is not None
         frame = QFrame(self.video)
@@ -291,8 +294,14 @@ class CallScreen(Screen[CallView]):
         frame.setGeometry(0, 0, *video_size)
         frame.setStyleSheet("QFrame#video-paused { background-color: #202020; }")
         inner = QVBoxLayout(frame)
-        side = 24 if video_size[0] >= VIDEO_SIZE[0] else 12
-        inner.setContentsMargins(side, side, side, self_size[1] + SELF_MARGIN)
+        clear = self_size[0] + 2 * SELF_MARGIN  # the self view's band, on the trailing side
+        if self._narrow:
+            left, right, bottom = 12, clear, 12
+            if is_right_to_left(self.presentation.language):  # placed by hand, like the self view
+                left, right = right, left
+            inner.setContentsMargins(left, 12, right, bottom)
+        else:
+            inner.setContentsMargins(24, 24, 24, self_size[1] + SELF_MARGIN)
         inner.addStretch(1)
         name = label(view.doctor.name, "title")
         name.setObjectName("video-paused-name")
@@ -303,6 +312,7 @@ class CallScreen(Screen[CallView]):
             line.setStyleSheet("color: #FFFFFF; background: transparent; border: none;")
             inner.addWidget(line)
         inner.addStretch(1)
+        name.setVisible(not self._narrow)
         frame.hide()
         return frame
 
@@ -313,9 +323,12 @@ class CallScreen(Screen[CallView]):
         self.video.clear()  # the frozen face is dropped, not only hidden
         quality = self._view.quality if self._view is not None else None
         audio_only = quality is not None and quality.id == AUDIO_ONLY_MESSAGE
+        name_line = self._paused.findChild(QLabel, "video-paused-name")
         words = self._paused.findChild(QLabel, "video-paused-text")
         if words is not None:
             words.setVisible(not audio_only)  # the card above already says why
+        if name_line is not None:  # the name, unless the narrow video has room for the words only
+            name_line.setVisible(audio_only or not self._narrow)
         sentence = self.text(VIDEO_PAUSED_MESSAGE)
         name = self._view.doctor.name if self._view is not None else ""
         self._paused.setAccessibleName(name if audio_only else f"{name} {sentence}")
