@@ -24,7 +24,12 @@ from pytestqt.qtbot import QtBot
 
 from app.ui.i18n import Msg
 from app.ui.main_window import KioskWindow
-from app.ui.screens.call import AUDIO_ONLY_MESSAGE, REMOTE_STALL_S, CallScreen
+from app.ui.screens.call import (
+    AUDIO_ONLY_MESSAGE,
+    DOCTOR_LOST_MESSAGE,
+    REMOTE_STALL_S,
+    CallScreen,
+)
 from app.ui.views import CallView, Presentation
 from tests.ui.sample_views import sample_views
 
@@ -150,7 +155,9 @@ def test_audio_only_keeps_its_own_words(window: KioskWindow, qtbot: QtBot) -> No
     """In audio-only the warning card says why the image is off: the placeholder only names
     the doctor (no "reconnecting" under "the picture is off")."""
     screen = _call(window, replace(_sample(), quality=Msg(AUDIO_ONLY_MESSAGE)))
-    window.set_remote_frame(_frame(0))
+    assert screen.video_paused  # at once: no frame is coming
+    window.set_remote_frame(_frame(0))  # one late frame of the doctor ...
+    assert not screen.video_paused
     qtbot.waitUntil(lambda: screen.video_paused, timeout=int(REMOTE_STALL_S * 1000) + 1500)
     words = screen.findChild(QLabel, "video-paused-text")
     assert words is not None and words.isHidden()
@@ -209,3 +216,13 @@ def test_the_placeholder_fits_beside_the_self_view(
         assert paused.rect().contains(where), words.objectName()
         assert not where.intersects(me.geometry()), words.objectName()
         assert words.heightForWidth(where.width()) <= where.height(), words.objectName()
+
+
+def test_while_the_call_reconnects_the_placeholder_is_there_at_once(window: KioskWindow) -> None:
+    """The status "connection interrupted" rebuilds the screen: the placeholder, not a black
+    box, stands in for the doctor from the first moment, with its "comes back" words."""
+    screen = _call(window, replace(_sample(), quality=Msg(DOCTOR_LOST_MESSAGE)))
+    assert screen.video_paused
+    words = screen.findChild(QLabel, "video-paused-text")
+    assert words is not None and words.isVisible()
+    assert _video(screen).pixmap().isNull()

@@ -91,6 +91,7 @@ more than 67 ms. Yet it is short: the call layer needs several seconds to
 declare a stall, and a face frozen that long is what the patient must not see.
 """
 AUDIO_ONLY_MESSAGE = "call.quality.poor"  # CallView.quality in audio-only (CallStatusBoard)
+DOCTOR_LOST_MESSAGE = "call.status.doctor_lost"  # CallView.quality while the call reconnects
 VIDEO_PAUSED_MESSAGE = "call.video_paused"
 EXAM_NOTICES = {"stethoscope": "call.exam.stethoscope", "otoscope": "call.exam.otoscope"}
 
@@ -275,6 +276,11 @@ class CallScreen(Screen[CallView]):
         keep_words_whole(send)  # now in the window: the theme's font gives the real width
         self._controls(view)
         self._stall_timer.start()  # no first frame within the bound: the placeholder too
+        if view.quality is not None and view.quality.id in (
+            AUDIO_ONLY_MESSAGE,
+            DOCTOR_LOST_MESSAGE,
+        ):
+            self._pause_video()  # no frame is coming: the placeholder at once, not a black box
 
     # -- the doctor's picture: shown, or paused when the frames stop -----------------------
 
