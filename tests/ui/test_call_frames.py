@@ -226,3 +226,19 @@ def test_while_the_call_reconnects_the_placeholder_is_there_at_once(window: Kios
     words = screen.findChild(QLabel, "video-paused-text")
     assert words is not None and words.isVisible()
     assert _video(screen).pixmap().isNull()
+
+
+def test_the_help_screen_over_the_call_stops_the_timer_and_back_restarts_it(
+    window: KioskWindow,
+) -> None:
+    """Help over the call hides the call screen (it is not cleared): no frames reach it then,
+    so the watchdog waits; back on the call, it watches again."""
+    screen = _call(window)
+    assert screen._stall_timer.isActive()
+    window.present(sample_views()["help"])
+    QApplication.processEvents()
+    assert screen.video is not None  # kept under the help screen
+    assert not screen._stall_timer.isActive()
+    window.present(_sample())
+    QApplication.processEvents()
+    assert window.current_screen is screen and screen._stall_timer.isActive()
