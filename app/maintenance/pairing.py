@@ -41,6 +41,7 @@ from bleak.exc import BleakDBusError, BleakDeviceNotFoundError, BleakError
 
 from app.maintenance.errors import MaintenanceErrorReason, MaintenanceRefused
 from drivers.ble import berrymed, blood_pressure, health_thermometer, plx
+from drivers.ble.bluez_agent import PasskeyAgent
 from drivers.registry import device_transport
 from kiosk_config import KioskConfig
 from kiosk_config.errors import ConfigError
@@ -217,12 +218,15 @@ async def bond(
     *,
     backend: type[BaseBleakClient] | None = None,
     timeout_s: float = 30.0,
+    agent: PasskeyAgent | None = None,
 ) -> None:
     """Connect to `address` and bond with bleak's `BleakClient.pair()`, then disconnect.
 
     Nothing to do for `bonding == "none"`. With "passkey", `passkey` is the code the
     technician typed; it is given to `pair()` as the simulated backend's keyword and,
     on BlueZ, must reach the registered agent (docs/maintenance.md, "Bonding").
+    `agent`: BlueZ's registered passkey agent (`drivers.ble.bluez_agent`), offered the
+    code for the length of this `pair()` only, then withdrawn whatever happened.
     Raises `BondRefused`; the passkey is never in an error or a log.
     """
     if bonding == "none":
@@ -235,10 +239,15 @@ async def bond(
             await client.connect()
             try:
                 if bonding == "passkey":
+                    assert passkey is not None  # checked above
+                    if agent is not None:
+                        agent.offer(passkey)
                     await client.pair(passkey=passkey)
                 else:
                     await client.pair()
             finally:
+                if agent is not None:
+                    agent.withdraw()
                 with contextlib.suppress(BleakError, OSError):
                     await client.disconnect()
     except TimeoutError:

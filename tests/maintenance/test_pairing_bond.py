@@ -20,6 +20,7 @@ from app.maintenance.pairing import (
     bond_failure,
     valid_passkey,
 )
+from drivers.ble.bluez_agent import PasskeyAgent
 from drivers.ble.sim_air import SimulatedAir
 from drivers.ble.sim_blood_pressure import SIMULATED_PASSKEY, SimulatedBloodPressureMonitor
 from drivers.ble.sim_devices import SimulatedThermometer
@@ -117,3 +118,22 @@ def test_bluez_names(name: str, failure: BondFailure) -> None:
 @given(st.text(max_size=8))
 def test_a_passkey_is_six_ascii_digits(typed: str) -> None:
     assert valid_passkey(typed) == (len(typed) == 6 and all(c in "0123456789" for c in typed))
+
+
+class _SpyAgent(PasskeyAgent):
+    def __init__(self) -> None:
+        super().__init__()
+        self.offered: list[str] = []
+
+    def offer(self, passkey: str) -> None:
+        super().offer(passkey)
+        self.offered.append(passkey)
+
+
+async def test_the_agent_holds_the_code_for_one_pair_only(air: SimulatedAir) -> None:
+    agent = _SpyAgent()
+    with pytest.raises(BondRefused):
+        await bond(BP, "passkey", "000000", backend=air.client_backend(), agent=agent)
+    await bond(BP, "passkey", SIMULATED_PASSKEY, backend=air.client_backend(), agent=agent)
+    assert agent.offered == ["000000", SIMULATED_PASSKEY]
+    assert agent._passkey is None  # withdrawn after each, refused or bonded
