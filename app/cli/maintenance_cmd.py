@@ -4,7 +4,8 @@ Why a sign-in on the command line too: the audit log must name the person
 (one account each, never "root"), and the rights are the technician's, enforced
 by the same service as on the screen (`app.maintenance.technician`): no
 health datum, no identity, whatever is asked. The password and the code are
-read with getpass, or as two lines of standard input (`--credentials-stdin`)
+read with getpass, or as two lines of standard input (`--credentials-stdin`; `pair` of a
+device that bonds with a passkey reads the passkey the device shows as a third line)
 for scripts; never as arguments (shell history, `ps`).
 
     kiosk maintenance outbox|verify|config|versions|devices|network|ports|readers --config FILE --user NAME
@@ -120,6 +121,23 @@ def _credentials(args: argparse.Namespace) -> tuple[str, str]:
         code = sys.stdin.readline().strip()
         return password, code
     return getpass.getpass("Password: "), input("Authenticator code: ").strip()
+
+
+BOND_SENTENCES = {
+    "wrong-passkey": "the passkey does not match the one the device shows; nothing written",
+    "passkey-needed": "the device asks for the 6-digit passkey it shows; nothing written",
+    "refused": "the device refused to bond (clear its pairings, see its manual); nothing written",
+    "timeout": "the device did not answer in time (pairing mode?); nothing written",
+    "not-found": "the device cannot be found (on, and close to the cabin?); nothing written",
+}
+"""What `kiosk maintenance pair` says when a device does not bond (`pairing.BondFailure`)."""
+
+
+def _passkey(args: argparse.Namespace) -> str:
+    """The code the device shows: a third line of standard input, else asked (not echoed)."""
+    if args.credentials_stdin:
+        return sys.stdin.readline().strip()
+    return getpass.getpass("Passkey shown by the device: ").strip()
 
 
 def _say(text: str) -> None:
@@ -296,7 +314,16 @@ async def _do(service: Any, session: Any, args: argparse.Namespace) -> int:
         _print(args, {"ok": result.ok, "steps": result.steps, "failure": result.failure}, lines)
         return EXIT_OK if result.ok else EXIT_FAILED
     if action == "pair":
-        await service.pair(session, args.device, args.address)
+        from app.maintenance.pairing import BondRefused
+
+        passkey = None
+        if service.ble_bonding(args.device) == "passkey":
+            passkey = _passkey(args)
+        try:
+            await service.pair(session, args.device, args.address, passkey)
+        except BondRefused as exc:
+            _say(BOND_SENTENCES.get(str(exc.failure), "the device did not bond; nothing written"))
+            return EXIT_REFUSED
         _print(
             args,
             {"device": args.device, "address": args.address},

@@ -38,6 +38,7 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from bleak.backends.client import BaseBleakClient
 from bleak.backends.scanner import BaseBleakScanner
 
 from app.controller.call_launcher import CallMedia, media_for_site
@@ -56,7 +57,14 @@ from app.maintenance.errors import (
     MaintenanceRefused,
 )
 from app.maintenance.network import NetworkReport, check_network
-from app.maintenance.pairing import BLE_KINDS, ScanResult, set_ble_address
+from app.maintenance.pairing import (
+    BLE_KINDS,
+    Bonding,
+    BondRefused,
+    ScanResult,
+    bond,
+    set_ble_address,
+)
 from app.maintenance.pairing import scan as ble_scan
 from app.maintenance.ports import BY_ID, PortLister, SerialReport, detect_serial_ports
 from app.maintenance.readers import CardReaderReport, card_reader_status
@@ -418,7 +426,9 @@ class MaintenanceService:
         time_run_dir: Path = Path("/run/systemd/timesync"),
         config_path: Path | None = None,
         ble_scanner_backend: type[BaseBleakScanner] | None = None,
+        ble_client_backend: type[BaseBleakClient] | None = None,
         scan_timeout_s: float = 5.0,
+        bond_timeout_s: float = 30.0,
         export_dir: Path | None = None,
         export_roots: Sequence[Path] = (),
         log_dir: Path | None = None,
@@ -442,7 +452,9 @@ class MaintenanceService:
         self._time_run_dir = time_run_dir
         self.config_path = config_path  # the site file a validated edit replaces
         self._scanner = ble_scanner_backend
+        self._ble_client = ble_client_backend  # None: bleak's own (BlueZ)
         self._scan_timeout_s = scan_timeout_s
+        self._bond_timeout_s = bond_timeout_s
         self.export_dir = export_dir  # where a USB stick is mounted (a diagnostic export)
         self.export_roots = tuple(export_roots)  # folders whose mounted children are offered too
         self.log_dir = log_dir  # the kiosk's technical logs (a diagnostic export)
@@ -853,8 +865,25 @@ class MaintenanceService:
         )
         return result
 
-    async def pair(self, session: MaintenanceSession, device_id: str, address: str) -> None:
-        """The scanned `address` becomes `device_id`'s, in the site file (validated, atomic)."""
+    def ble_bonding(self, device_id: str) -> Bonding:
+        """What `device_id` asks before it bonds (the site file's `bonding`; "none" if unknown)."""
+        device = next((d for d in self.config.devices if d.id == device_id), None)
+        return device.bonding if device is not None else "none"
+
+    async def pair(
+        self,
+        session: MaintenanceSession,
+        device_id: str,
+        address: str,
+        passkey: str | None = None,
+    ) -> None:
+        """The scanned `address` becomes `device_id`'s, in the site file (validated, atomic).
+
+        A device whose `bonding` is not "none" is bonded first (`pairing.bond`, bleak's
+        `pair()`), with the `passkey` the technician typed; a device that does not bond
+        raises `BondRefused` and nothing is written. Audited: "maintenance.bond" started,
+        then ok or refused with the reason (never the passkey).
+        """
         who = await self._begin(session, Permission.EDIT_CONFIGURATION, "maintenance.pair")
         if self.config_path is None:
             await self._done(who, "maintenance.pair", "refused", device_id, "no-site-file")
@@ -863,6 +892,23 @@ class MaintenanceService:
                 "This kiosk was not given its site file; nothing can be paired here.",
             )
         before = next((d.ble_address for d in self.config.devices if d.id == device_id), None)
+        bonding = self.ble_bonding(device_id)
+        if bonding != "none":
+            await self._done(who, "maintenance.bond", "started", device_id, f"bonding={bonding}")
+            try:
+                await bond(
+                    address,
+                    bonding,
+                    passkey,
+                    backend=self._ble_client,
+                    timeout_s=self._bond_timeout_s,
+                )
+            except BondRefused as exc:
+                await self._done(
+                    who, "maintenance.bond", "refused", device_id, f"reason={exc.failure}"
+                )
+                raise
+            await self._done(who, "maintenance.bond", "ok", device_id, f"bonding={bonding}")
         try:
             self.config = await asyncio.to_thread(
                 set_ble_address, self.config_path, device_id, address

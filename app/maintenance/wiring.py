@@ -89,6 +89,7 @@ def build_maintenance(
         store_verifier=store_lines,
         config_path=config_path,
         ble_scanner_backend=sims.air.scanner_backend() if sims is not None else None,
+        ble_client_backend=sims.air.client_backend() if sims is not None else None,
         export_dir=export_dir,
         export_roots=export_roots,
         log_dir=log_dir,

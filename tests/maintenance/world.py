@@ -214,6 +214,8 @@ def service_for(
         time_run_dir=time_run_dir,
         config_path=config_path,
         ble_scanner_backend=hub.air.scanner_backend(),
+        ble_client_backend=hub.air.client_backend(),
+        bond_timeout_s=2.0,
         scan_timeout_s=0.3,
         export_dir=export_dir,
         log_dir=log_dir,

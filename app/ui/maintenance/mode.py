@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from pathlib import Path
 
 from app.maintenance.errors import (
@@ -22,6 +23,7 @@ from app.maintenance.errors import (
     MaintenanceRefused,
     PermissionDenied,
 )
+from app.maintenance.pairing import BondRefused
 from app.maintenance.technician import IDLE_LIMIT, MaintenanceService, MaintenanceSession
 from app.ui.maintenance.pages import (
     ConfigPage,
@@ -72,7 +74,8 @@ class MaintenanceMode:
         a.test = lambda d: self._spawn(self._test(d))
         a.scan = lambda: self._spawn(self._do_scan())
         a.choose = self._choose
-        a.pair = lambda d: self._spawn(self._pair(d))
+        a.pair = self._pair_asked
+        a.bond = lambda d, k: self._spawn(self._pair(d, k))
         a.outbox = lambda: self._spawn(self._outbox())
         a.store = lambda: self._spawn(self._store())
         a.config = lambda: self._spawn(self._config())
@@ -205,17 +208,37 @@ class MaintenanceMode:
         self._scan = ScanPage(self._scan.found, targets, address)
         self._render(self._scan)
 
-    async def _pair(self, device_id: str) -> None:
+    def _pair_asked(self, device_id: str) -> None:
+        """A device that bonds with a passkey asks for it first; any other is paired now."""
+        if self._scan is None or self._scan.chosen is None:
+            return
+        if self.service.ble_bonding(device_id) == "passkey":
+            self._scan = replace(self._scan, passkey_for=device_id, done=None)
+            self._render(self._scan)
+            return
+        self._spawn(self._pair(device_id, None))
+
+    async def _pair(self, device_id: str, passkey: str | None) -> None:
         session = self._session()
         if self._scan is None or self._scan.chosen is None:
             return
         address = self._scan.chosen
-        await self.service.pair(session, device_id, address)
+        bonds = self.service.ble_bonding(device_id) != "none"
+        if bonds:
+            self._render(replace(self._scan, bonding=True, done=Said("maint.bond.running")))
+        try:
+            await self.service.pair(session, device_id, address, passkey)
+        except BondRefused as exc:
+            # the same page again, the passkey field empty: the technician may try again
+            self._scan = replace(self._scan, bonding=False, done=Said(f"maint.bond.{exc.failure}"))
+            self._render(self._scan)
+            return
+        done = "maint.bond.done" if bonds else "maint.pair.done"
         self._scan = ScanPage(
             self._scan.found,
             self._scan.targets,
             None,
-            Said("maint.pair.done", (("device", device_id), ("address", address))),
+            Said(done, (("device", device_id), ("address", address))),
         )
         self._render(self._scan)
 

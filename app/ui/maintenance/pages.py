@@ -43,6 +43,8 @@ class ScanPage:
     targets: tuple[str, ...]  # configured BLE device ids
     chosen: str | None = None
     done: Said | None = None
+    passkey_for: str | None = None  # the device id whose passkey the technician types
+    bonding: bool = False  # "bonding…": the device is being asked
 
 
 @dataclass(frozen=True, slots=True)

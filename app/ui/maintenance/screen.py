@@ -19,6 +19,7 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QVBoxLayout,
     QWidget,
@@ -42,7 +43,7 @@ from app.ui.maintenance.pages import (
 from app.ui.screens.base import Screen, Translate, clear_layout
 from app.ui.screens.sign_in_form import sign_in_page
 from app.ui.views import ScreenId
-from app.ui.widgets.keyboard import OnScreenKeyboard, dock_keyboard
+from app.ui.widgets.keyboard import KeyField, OnScreenKeyboard, bind_fields, dock_keyboard
 
 if TYPE_CHECKING:  # aiortc/av/numpy: not before the welcome screen (docs/runtime.md)
     from app.call.video import Image
@@ -65,6 +66,7 @@ class MaintenanceActions:
         self.export_to: Callable[[str], None] = lambda _f: None
         self.resend: Callable[[int], None] = lambda _i: None
         self.pair: Callable[[str], None] = lambda _d: None
+        self.bond: Callable[[str, str], None] = lambda _d, _k: None  # device id, passkey
         self.outbox = noop
         self.store = noop
         self.config = noop
@@ -91,6 +93,7 @@ class MaintenanceScreen(Screen[Page]):
     screen_id = ScreenId.WELCOME
 
     keyboard: OnScreenKeyboard | None = None
+    passkey: QLineEdit | None = None
     preview: QLabel | None = None
     mic_level: QProgressBar | None = None
 
@@ -108,6 +111,7 @@ class MaintenanceScreen(Screen[Page]):
         super().clear()
         clear_layout(self._keys)
         self.keyboard = None
+        self.passkey = None
         self.preview = None
         self.mic_level = None
         self._keys_host.hide()
@@ -254,7 +258,11 @@ class MaintenanceScreen(Screen[Page]):
                 name=f"found-{address}",
                 raw=True,
             ).setProperty("checked-choice", chosen)
-        if page.chosen is not None:
+        if page.bonding:
+            pass  # "bonding…" is the page's `done` sentence; nothing to tap meanwhile
+        elif page.passkey_for is not None:
+            self._passkey(page.passkey_for)
+        elif page.chosen is not None:
             line = QHBoxLayout()
             line.setSpacing(24)
             for device_id in page.targets:
@@ -269,6 +277,30 @@ class MaintenanceScreen(Screen[Page]):
             self.body.addLayout(line)
         self.button("common.back", "back", self.calls.home, name="back")
         self.button("maint.scan.again", "globe", self.calls.scan, name="scan-again")
+
+    def _passkey(self, device_id: str) -> None:
+        """The passkey the device shows, typed on a digits keyboard; never kept once sent."""
+        self.paragraph("maint.bond.passkey", device=device_id)
+        field = KeyField()
+        field.setObjectName("passkey")
+        field.setMaxLength(6)
+        field.setAccessibleName(self.say(self.text("maint.bond.passkey_field")))
+        self.body.addWidget(field)
+        self.passkey = field
+        keyboard = OnScreenKeyboard("digits", self.t, self._keys_host)
+        keyboard.ensurePolished()
+        self._keys.addWidget(keyboard)
+        self._keys.addStretch(1)
+        bind_fields(keyboard, [field])
+        self.keyboard = keyboard
+        self._keys_host.show()
+
+        def send() -> None:
+            typed = field.text()
+            field.clear()
+            self.calls.bond(device_id, typed)
+
+        self.button("maint.bond", "lock", send, "primary", name=f"bond-{device_id}")
 
     def _config(self, page: ConfigPage) -> None:
         self.title("maint.config")
