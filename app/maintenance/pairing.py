@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import logging
 import os
 import stat
 from dataclasses import dataclass
@@ -55,6 +56,8 @@ HEALTH_SERVICES: dict[str, DeviceKind] = {
     berrymed.SERVICE_UUID: DeviceKind.OXIMETER,  # ISSC transparent UART
 }
 """Advertised services of the devices the kiosk can drive (drivers/ble/)."""
+
+log = logging.getLogger(__name__)
 
 BLE_KINDS = frozenset({DeviceKind.THERMOMETER, DeviceKind.OXIMETER, DeviceKind.TENSIOMETER})
 
@@ -189,6 +192,30 @@ class BondRefused(Exception):
     def __init__(self, failure: BondFailure) -> None:
         super().__init__(str(failure))
         self.failure = failure
+
+
+async def system_passkey_agent() -> PasskeyAgent:
+    """BlueZ's default agent for the cabin, on the system bus (raises BondRefused: FAILED).
+
+    bleak's BlueZ backend registers no agent, so a passkey reaches a device only through
+    one (drivers/ble/bluez_agent.py). Registered once, on the first bonding that needs a
+    passkey; the kiosk's user must be allowed to talk to org.bluez (the package's D-Bus
+    policy, docs/maintenance.md "Bonding"). No bus or no BlueZ: the pairing is refused
+    plainly, never left waiting.
+    """
+    from dbus_fast import BusType, DBusError
+    from dbus_fast.aio import MessageBus
+
+    from drivers.ble.bluez_agent import register
+
+    agent = PasskeyAgent()
+    try:
+        bus = await MessageBus(bus_type=BusType.SYSTEM).connect()
+        await register(bus, agent)
+    except (DBusError, OSError, ValueError) as exc:
+        log.warning("BlueZ passkey agent not registered (%s)", type(exc).__name__)
+        raise BondRefused(BondFailure.FAILED) from None
+    return agent
 
 
 _DBUS_FAILURES: dict[str, BondFailure] = {

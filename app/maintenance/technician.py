@@ -64,6 +64,7 @@ from app.maintenance.pairing import (
     ScanResult,
     bond,
     set_ble_address,
+    system_passkey_agent,
 )
 from app.maintenance.pairing import scan as ble_scan
 from app.maintenance.ports import BY_ID, PortLister, SerialReport, detect_serial_ports
@@ -78,6 +79,7 @@ from app.printing.page import technical_test_page
 from app.store.audit import ChainVerdict
 from app.store.records import QuarantineItem, StoreHealth
 from drivers.base import CheckResult, Driver
+from drivers.ble.bluez_agent import PasskeyAgent
 from drivers.events import Connected, Connecting, Failed, Measuring, Reading
 from drivers.registry import DeviceUnavailable, device_transport
 from kiosk_config import ConfigError
@@ -455,6 +457,7 @@ class MaintenanceService:
         self._ble_client = ble_client_backend  # None: bleak's own (BlueZ)
         self._scan_timeout_s = scan_timeout_s
         self._bond_timeout_s = bond_timeout_s
+        self._agent: PasskeyAgent | None = None  # BlueZ's, registered on the first passkey bond
         self.export_dir = export_dir  # where a USB stick is mounted (a diagnostic export)
         self.export_roots = tuple(export_roots)  # folders whose mounted children are offered too
         self.log_dir = log_dir  # the kiosk's technical logs (a diagnostic export)
@@ -896,12 +899,15 @@ class MaintenanceService:
         if bonding != "none":
             await self._done(who, "maintenance.bond", "started", device_id, f"bonding={bonding}")
             try:
+                if bonding == "passkey" and self._ble_client is None and self._agent is None:
+                    self._agent = await system_passkey_agent()  # BlueZ: the code needs an agent
                 await bond(
                     address,
                     bonding,
                     passkey,
                     backend=self._ble_client,
                     timeout_s=self._bond_timeout_s,
+                    agent=self._agent,
                 )
             except BondRefused as exc:
                 await self._done(

@@ -9,8 +9,9 @@ display BlueZ could use) and answers once with the code it was offered, then
 forgets it; a request with no code offered is canceled, so BlueZ fails the
 pairing with `AuthenticationCanceled` instead of waiting.
 
-Uses dbus-fast, which bleak already uses on Linux. Not yet registered by the
-kiosk (the maintenance service's wiring): see docs/maintenance.md, "Bonding".
+Uses dbus-fast, which bleak already uses on Linux. Registered by the maintenance
+service on the first passkey bond (app/maintenance/pairing.py, docs/maintenance.md
+"Bonding").
 """
 
 # No `from __future__ import annotations`: dbus-fast reads a postponed `-> None` as a

@@ -21,7 +21,15 @@ from dbus_fast.service import ServiceInterface, dbus_method
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.maintenance.pairing import BondFailure, BondRefused, system_passkey_agent
 from drivers.ble.bluez_agent import AGENT_PATH, PasskeyAgent, register
+from drivers.ble.sim_blood_pressure import SIMULATED_PASSKEY
+from tests.maintenance import test_pairing_service
+from tests.maintenance.conftest import GOOD_PASSWORD
+from tests.maintenance.test_pairing_service import NEW_BP, Cabin
+from tests.maintenance.world import code
+
+cabin = test_pairing_service.cabin  # the service's fixture: a cabin whose monitor bonds
 
 pytestmark = pytest.mark.skipif(shutil.which("dbus-daemon") is None, reason="no dbus-daemon")
 
@@ -147,3 +155,42 @@ def test_only_six_digits_are_offered(typed: str) -> None:
     else:
         with pytest.raises(ValueError, match="six digits"):
             agent.offer(typed)
+
+
+async def test_the_service_registers_the_kiosk_s_agent_before_a_passkey_bond_on_bluez(
+    bus_address: str, cabin: Cabin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bleak's BlueZ backend registers no agent: before a passkey bond the service registers
+    the kiosk's own as BlueZ's default, on the system bus (here a private bus with a stand-in
+    AgentManager1 under the name org.bluez; no BlueZ devices behind it, so the bond itself is
+    then refused plainly and nothing is written)."""
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_address)
+    bluez = await _connect(bus_address)
+    try:
+        manager = _AgentManager()
+        bluez.export("/org/bluez", manager)
+        await bluez.request_name("org.bluez")
+        cabin.service._ble_client = None  # noqa: SLF001 - the cabin's path: bleak's BlueZ backend
+        cabin.service._bond_timeout_s = 3.0  # noqa: SLF001 - nothing answers behind the stand-in
+        session = await cabin.service.enter(
+            "paul.tech", GOOD_PASSWORD, code(cabin.secret, cabin.clock)
+        )
+        before = cabin.site.read_bytes()
+        with pytest.raises(BondRefused):
+            await cabin.service.pair(session, "bp-ble", NEW_BP, SIMULATED_PASSKEY)
+        assert manager.calls == [
+            ("RegisterAgent", AGENT_PATH, "KeyboardOnly"),
+            ("RequestDefaultAgent", AGENT_PATH),
+        ]
+        assert cabin.site.read_bytes() == before
+    finally:
+        bluez.disconnect()
+
+
+async def test_no_system_bus_refuses_a_passkey_bond_plainly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={tmp_path / 'no-bus'}")
+    with pytest.raises(BondRefused) as caught:
+        await system_passkey_agent()
+    assert caught.value.failure is BondFailure.FAILED
