@@ -145,12 +145,12 @@ class MaintenanceScreen(Screen[Page]):
 
     def _login(self, page: LoginPage) -> None:
         self.title("maint.login.title")
-        self.paragraph("maint.login.purpose")
         fields = sign_in_page(
             self,
             self._keys,
             self._keys_host,
             failed=page.failed,
+            purpose="maint.login.purpose",
             submit=("login.submit", "lock"),
             on_cancel=lambda: self.calls.cancel(),
             on_submit=lambda u, p, c: self.calls.submit(u, p, c),

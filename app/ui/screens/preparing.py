@@ -77,12 +77,12 @@ class PreparingScreen(Screen[PreparingPage]):
             self.paragraph("preparing.wait")
             self.button("preparing.staff", "person", self.calls.staff, name="staff")
             return
-        self.paragraph("preparing.staff.purpose")
         fields = sign_in_page(
             self,
             self._keys,
             self._keys_host,
             failed=view.failed,
+            purpose="preparing.staff.purpose",
             submit=("preparing.confirm", "yes"),
             on_cancel=lambda: self.calls.cancel(),
             on_submit=lambda u, p, c: self.calls.submit(u, p, c),

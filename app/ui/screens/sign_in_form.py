@@ -59,6 +59,8 @@ def sign_in_form[V](screen: Screen[V], keys: QVBoxLayout, keys_host: QWidget) ->
         field.setAccessibleName(words)
         form.addRow(label(words, "body"), field)
     screen.body.addLayout(form)
+    for field in (username, password, code):  # a touched field is brought into sight
+        field.touched.connect(lambda f: screen._scroll.ensureWidgetVisible(f, 0, 16))  # noqa: SLF001
     keyboard = OnScreenKeyboard("azerty", screen.t, keys_host)
     keyboard.ensurePolished()  # the theme's key sizes before the layout asks
     keys.addWidget(keyboard)
@@ -73,17 +75,23 @@ def sign_in_page[V](
     keys_host: QWidget,
     *,
     failed: bool,
+    purpose: str,
     submit: tuple[str, str],
     on_cancel: Callable[[], None],
     on_submit: Callable[[str, str, str], None],
 ) -> SignInFields:
     """A sign-in page's body for the technician and the on-site staff: the one refusal
-    sentence after a failed try, the form, the keyboard shown, Cancel and the submit button
-    (`submit`: its message id and pictogram), which hands on what `SignInFields.take` reads."""
+    sentence after a failed try, the form, the page's `purpose` (a message id) under it, the
+    keyboard shown, Cancel and the submit button (`submit`: its message id and pictogram),
+    which hands on what `SignInFields.take` reads.
+
+    The purpose goes under the fields: at 1280×800 with the keyboard beside the form, above
+    them it pushed the code field out of sight (a person test saw the hand scroll for it)."""
     if failed:
         _card, inner = screen.card("warning")
         screen.paragraph("login.failed", layout=inner).setObjectName("login-error")
     fields = sign_in_form(screen, keys, keys_host)
+    screen.paragraph(purpose)
     keys_host.show()
     msgid, pictogram = submit
     screen.button("common.cancel", "back", on_cancel, name="cancel")
