@@ -158,6 +158,8 @@ DYNAMIC_IDS: dict[str, Callable[[], Iterable[str | tuple[str, ...]]]] = {
     "reason.choice.{}": _enum_values("app.domain.visit_reason", "VisitReason"),
     "operator.card.{}": lambda: [i.split(".", 2)[2] for i in _operator_ids("operator.card.")],
     "operator.qr.{}": lambda: [i.split(".", 2)[2] for i in _operator_ids("operator.qr.")],
+    # why a Bluetooth device did not bond (the technician's pairing page)
+    "maint.bond.{}": _enum_values("app.maintenance.pairing", "BondFailure"),
 }
 """Every id template of `app/ui` and its values; `check` expands them all."""
 
