@@ -35,7 +35,7 @@ async def test_missing_camera_is_typed() -> None:
     assert (result.ok, result.failure, result.message) == (
         False,
         CheckFailureReason.CAMERA_UNAVAILABLE,
-        "The camera number 57 cannot be opened.",
+        "The camera 57 cannot be opened.",
     )
 
 
