@@ -72,10 +72,13 @@ def _centre_colour(screen: CallScreen) -> QColor:
 
 
 def _feed(window: KioskWindow, fps: float) -> tuple[QTimer, list[int], list[float]]:
-    """Frames on a real timer; returns it, the count sent and the time of the last one."""
+    """Frames on a real timer; returns it, the count sent and the time of the last one.
+
+    The timer is the window's child: a test that fails mid-way cannot leave it feeding a
+    deleted window during the next test's set-up (seen in CI)."""
     sent = [0]
     last = [0.0]
-    timer = QTimer()
+    timer = QTimer(window)
     timer.setInterval(round(1000 / fps))
 
     def tick() -> None:
@@ -102,16 +105,17 @@ def test_frames_stop_then_the_placeholder_then_the_video_again(
     paused = screen.findChild(QWidget, "video-paused")
     assert paused is not None
     timer, sent, last = _feed(window, 15)
-    qtbot.waitUntil(lambda: sent[0] >= 30, timeout=5000)  # two seconds of video
+    qtbot.waitUntil(lambda: sent[0] >= 30, timeout=20000)  # two seconds of video (loaded CI: more)
     assert not screen.video_paused and paused.isHidden()
     assert not _video(screen).pixmap().isNull()
     assert _centre_colour(screen) == FACE
     _save(screen, "1-video")
 
     timer.stop()  # the cut
-    qtbot.waitUntil(lambda: screen.video_paused, timeout=int(REMOTE_STALL_S * 1000) + 1500)
+    qtbot.waitUntil(lambda: screen.video_paused, timeout=int(REMOTE_STALL_S * 1000) + 10000)
     waited = time.monotonic() - last[0]  # since the last frame (Qt's coarse timers: ±5 %)
-    assert REMOTE_STALL_S * 0.9 <= waited <= REMOTE_STALL_S + 0.7, waited
+    # Never before the stall; after it, as soon as the loop runs (a loaded CI core may be late).
+    assert REMOTE_STALL_S * 0.9 <= waited <= REMOTE_STALL_S + 5.0, waited
     assert _video(screen).pixmap().isNull()  # the last frame is gone, not only covered
     assert paused.isVisible()
     QApplication.processEvents()
@@ -135,19 +139,25 @@ def test_frames_stop_then_the_placeholder_then_the_video_again(
 
 def test_a_five_fps_stream_never_pauses(window: KioskWindow, qtbot: QtBot) -> None:
     screen = _call(window)
-    timer, sent, _ = _feed(window, 5)
-    seen_paused = [False]
-    watch = QTimer()
+    timer, sent, last = _feed(window, 5)
+    early_pauses: list[float] = []  # paused while the last frame was younger than the stall
+
+    def look() -> None:
+        gap = time.monotonic() - last[0]
+        if sent[0] and screen.video_paused and gap < REMOTE_STALL_S * 0.9:
+            early_pauses.append(gap)
+
+    watch = QTimer(window)
     watch.setInterval(50)
-    watch.timeout.connect(lambda: seen_paused.__setitem__(0, seen_paused[0] or screen.video_paused))
+    watch.timeout.connect(look)
     watch.start()
-    qtbot.waitUntil(lambda: sent[0] >= 1, timeout=2000)
-    seen_paused[0] = screen.video_paused  # only what follows the first frame counts
-    qtbot.wait(int(REMOTE_STALL_S * 1000 * 2))
+    qtbot.waitUntil(lambda: sent[0] >= 1, timeout=10000)
+    qtbot.waitUntil(lambda: sent[0] >= 10, timeout=30000)  # ≥ 2 s of a 5 fps stream
     timer.stop()
     watch.stop()
-    assert sent[0] >= 10
-    assert not seen_paused[0]
+    # A 5 fps stream never pauses the picture: a pause only ever follows a real gap (a starved
+    # loop on a loaded machine is a real gap, and then the placeholder is right).
+    assert early_pauses == []
     assert not _video(screen).pixmap().isNull()
 
 
