@@ -224,6 +224,26 @@ class ExamStillTaken:
 
 
 @dataclass(frozen=True)
+class ReceiverReport:
+    """What the doctor's browser receives of the kiosk's video, each second (console → kiosk).
+
+    Why: the kiosk decides what it *sends* (the video ladder, audio-only) on
+    what the doctor *sees*. Its own decoder's frame rate says nothing about the
+    kiosk → doctor direction, and aiortc's receiver decodes far fewer frames
+    than Chromium on the same lossy line (docs/call-network.md), so judging by
+    it dropped the kiosk's video where a browser keeps it.
+    `fps`: frames decoded per second over the last interval, None when the
+    console expects no video; `loss`: the video's packet loss over the
+    interval, 0..1; `freeze_s`: seconds of freeze Chromium counted in it.
+    """
+
+    fps: float | None
+    loss: float = 0.0
+    freeze_s: float = 0.0
+    type: Literal["receiver-report"] = "receiver-report"
+
+
+@dataclass(frozen=True)
 class ErrorMessage:
     code: str
     message: str = ""
@@ -248,6 +268,7 @@ Message = (
     | ExamStillRequest
     | ExamDevices
     | ExamStillTaken
+    | ReceiverReport
     | ErrorMessage
 )
 
@@ -368,6 +389,34 @@ def _request_id(obj: Mapping[str, Any], kind: str) -> str:
     return value
 
 
+def _number(
+    obj: Mapping[str, Any], key: str, kind: str, *, low: float, high: float, optional: bool = False
+) -> float | None:
+    """A number within [low, high]; None only when optional and absent or null."""
+    value = obj.get(key)
+    if value is None:
+        if optional:
+            return None
+        value = low
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise _fail(
+            SignallingErrorReason.BAD_FIELD,
+            f"The field '{key}' of a '{kind}' message must be a number from {low:g} to {high:g}.",
+        )
+    return float(value)
+
+
+def _receiver_report(obj: Mapping[str, Any]) -> ReceiverReport:
+    kind = "receiver-report"
+    loss = _number(obj, "loss", kind, low=0.0, high=1.0)
+    freeze = _number(obj, "freeze_s", kind, low=0.0, high=3600.0)
+    return ReceiverReport(
+        fps=_number(obj, "fps", kind, low=0.0, high=240.0, optional=True),
+        loss=loss or 0.0,
+        freeze_s=freeze or 0.0,
+    )
+
+
 def _peer_left(obj: Mapping[str, Any]) -> PeerLeft:
     role = _str(obj, "role", "peer-left")
     if role not in ("doctor", "kiosk"):
@@ -424,6 +473,7 @@ _DECODERS: dict[str, Callable[[Mapping[str, Any]], Message]] = {
         accepted=_bool(o, "accepted", "exam-still-taken") if "accepted" in o else True,
         reason=_str(o, "reason", "exam-still-taken", optional=True) or "",
     ),
+    "receiver-report": _receiver_report,
     "error": lambda o: ErrorMessage(
         code=_str(o, "code", "error"), message=_str(o, "message", "error", optional=True) or ""
     ),

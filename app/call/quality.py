@@ -1,7 +1,10 @@
 """Call quality from WebRTC statistics, as a pure classifier with hysteresis.
 
-Inputs are what both peers can measure: round-trip time (RTCP), packet loss
-over the last interval, and the frame rate actually decoded. A patient needs a
+Inputs are about what the kiosk sends, as the doctor receives it: round-trip
+time and loss from RTCP, and the frame rate the doctor's browser actually
+decodes (its `ReceiverReport` each second, app/call/messages.py). Not the
+kiosk's own decoding: that is the other direction, and aiortc's receiver
+decodes far fewer frames than a browser on the same lossy line. A patient needs a
 stable indicator, not one that flickers, so a level changes only after it has
 been seen for several samples, and the audio-only fallback (charte §1.2: keep
 the exchange going) waits for sustained poor quality and comes back only after
@@ -23,23 +26,61 @@ class QualityLevel(enum.StrEnum):
 @dataclass(frozen=True)
 class QualitySample:
     rtt_ms: float | None
-    loss: float  # 0..1 over the last interval, worst of both directions
-    fps: float | None  # decoded remote frames per second; None when no video is expected
+    loss: float  # 0..1 over the last interval, the kiosk → doctor direction
+    fps: float | None  # frames the doctor decoded per second; None when not known or not expected
+    sent_fps: float | None = None  # the rate the kiosk's current rung sends, when fps is given
+    freeze_s: float = 0.0  # seconds the doctor's browser counted frozen in the interval
 
 
 GOOD_RTT_MS, FAIR_RTT_MS = 300.0, 800.0
 GOOD_LOSS, FAIR_LOSS = 0.03, 0.10
+FRAMES_SEEN_POOR_LOSS = 0.20
+"""With the doctor's decoded frame rate at hand, loss alone makes a sample POOR only above 20 %:
+retransmissions (NACK/RTX) and the decoder hide 2–10 % loss (Chromium keeps its full rate at 10 %,
+docs/call-network.md), and the frames the doctor really sees already say when they do not."""
 GOOD_FPS, FAIR_FPS = 15.0, 8.0
+GOOD_FPS_SHARE, FAIR_FPS_SHARE = 0.8, 0.5
+"""On a lower rung the doctor cannot see more than the rung sends: the thresholds are the lower of
+the absolute ones and these shares of the sent rate (12 and 7.5 fps on a 15 fps rung)."""
+
+
+FREEZE_POOR_S = 0.3
+"""A second in which the doctor's picture froze this long is POOR whatever the average rate says:
+a line that cannot carry the rung delivers frames in bursts (a capped, queueing line)."""
+
+
+def fps_thresholds(sent_fps: float | None) -> tuple[float, float]:
+    """(good, fair) frame-rate thresholds for a stream sent at `sent_fps`."""
+    if sent_fps is None or sent_fps <= 0:
+        return GOOD_FPS, FAIR_FPS
+    return min(GOOD_FPS, GOOD_FPS_SHARE * sent_fps), min(FAIR_FPS, FAIR_FPS_SHARE * sent_fps)
 
 
 def classify(sample: QualitySample) -> QualityLevel:
     rtt = sample.rtt_ms if sample.rtt_ms is not None else 0.0
     fps = sample.fps
-    if rtt <= GOOD_RTT_MS and sample.loss <= GOOD_LOSS and (fps is None or fps >= GOOD_FPS):
+    good_fps, fair_fps = fps_thresholds(sample.sent_fps)
+    poor_loss = FAIR_LOSS if fps is None else FRAMES_SEEN_POOR_LOSS
+    if fps is not None and sample.freeze_s >= FREEZE_POOR_S:
+        return QualityLevel.POOR
+    if rtt <= GOOD_RTT_MS and sample.loss <= GOOD_LOSS and (fps is None or fps >= good_fps):
         return QualityLevel.GOOD
-    if rtt <= FAIR_RTT_MS and sample.loss <= FAIR_LOSS and (fps is None or fps >= FAIR_FPS):
+    if rtt <= FAIR_RTT_MS and sample.loss <= poor_loss and (fps is None or fps >= fair_fps):
         return QualityLevel.FAIR
     return QualityLevel.POOR
+
+
+def rr_fraction_lost(raw: float) -> float:
+    """aiortc's `remote-inbound-rtp.fractionLost` as a fraction, 0..1.
+
+    aiortc 1.16 (pinned) copies the RTCP receiver report's 8-bit fixed-point
+    field as it is, 0..255, where the statistic means a fraction (RFC 3550
+    §6.4.1: lost / expected × 256). Read as a fraction, 2 % loss (raw 5)
+    looked like 500 % and the kiosk gave up its video on any lossy line
+    (docs/call-network.md). tests/call/test_receiver_report_rules.py pins
+    aiortc's behaviour.
+    """
+    return min(1.0, max(0.0, raw / 256.0))
 
 
 def interval_loss(
@@ -131,6 +172,11 @@ class QualityMonitor:
             return QualityDecision(self.level, False, False, False)
         if self.audio_only:
             sample = QualitySample(rtt_ms=sample.rtt_ms, loss=sample.loss, fps=None)
+        elif sample.fps is not None and sample.sent_fps is None:
+            rung_fps = self.video_rung.fps
+            sample = QualitySample(
+                sample.rtt_ms, sample.loss, sample.fps, rung_fps, sample.freeze_s
+            )
         raw = classify(sample)
         self._poor_run = self._poor_run + 1 if raw is QualityLevel.POOR else 0
         self._good_run = self._good_run + 1 if raw is QualityLevel.GOOD else 0

@@ -63,7 +63,7 @@ from app.call.quality import (
     QualityMonitor,
     QualitySample,
     VideoRung,
-    interval_loss,
+    rr_fraction_lost,
 )
 from app.call.signalling import Signalling
 from app.call.state import CallState, CallStateMachine, Trigger
@@ -126,6 +126,8 @@ class PeerTrack(MediaStreamTrack):
 
 
 STALL_FALLBACK_GRACE_S = 3.0
+REPORT_FRESH_S = 2.5
+"""The doctor's receiver report counts for the quality sample this long (it comes each second)."""
 """An audio-only fallback this much older than a media stall survives the reconnection."""
 
 
@@ -208,6 +210,7 @@ class CallSession:
         self._stalled = False  # that reconnection began with a media stall (a cut)
         self._restore_on_reconnect = False  # audio-only lifted by the stall: say so when back
         self._loss_counters: tuple[int, int] | None = None
+        self._doctor_report: tuple[float, m.ReceiverReport] | None = None  # (monotonic, report)
         self._last_remote = {"audio": 0.0, "video": 0.0}
         self._remote_state = m.MediaState()
         self._reported_device_failures: set[str] = set()
@@ -415,6 +418,8 @@ class CallSession:
         elif isinstance(message, m.MediaState):
             self._remote_state = message
             self._emit(RemoteMediaState(message.muted, message.camera_off, message.audio_only))
+        elif isinstance(message, m.ReceiverReport):
+            self._doctor_report = (time.monotonic(), message)
         elif isinstance(message, m.ExamSwitch):
             await self._switch_exam(ExamDevice(message.device), message.on)
         elif isinstance(message, m.ExamStillRequest):
@@ -509,6 +514,7 @@ class CallSession:
         self._media_up.clear()
         self._first_in_generation.clear()
         self._loss_counters = None
+        self._doctor_report = None  # it told of the old connection
         self._negotiated_at = time.monotonic()
         # This call's own TURN credential when the platform mints one (docs/call.md).
         ice_servers = await self._signalling.call_ice_servers() or self.settings.ice_servers
@@ -730,23 +736,17 @@ class CallSession:
             if stats.type == "remote-inbound-rtp":
                 if stats.roundTripTime:
                     rtts.append(stats.roundTripTime * 1000)
-                remote_loss = max(remote_loss, float(stats.fractionLost))
+                remote_loss = max(remote_loss, rr_fraction_lost(float(stats.fractionLost)))
             elif stats.type == "inbound-rtp":
                 received += stats.packetsReceived
                 lost += max(0, stats.packetsLost)
         previous = self._loss_counters
-        loss, self._loss_counters = interval_loss(previous, (received, lost))
-        fps = self.remote_video.rate()  # read every tick: the next rate is over one interval
+        self._loss_counters = (received, lost)
+        self.remote_video.rate()  # read every tick: the next rate is over one interval
         if received == 0 or (previous is not None and received == previous[0]):
             self._quality.feed(None)  # no packet: a cut or a stall, not a bad line
             return
-        expect_video = not (self.audio_only or self._remote_state.camera_off)
-        expect_video = expect_video and not self._remote_state.audio_only
-        sample = QualitySample(
-            rtt_ms=max(rtts) if rtts else None,
-            loss=max(loss, remote_loss),
-            fps=fps if expect_video else None,
-        )
+        sample = self._send_side_sample(max(rtts) if rtts else None, remote_loss)
         decision = self._quality.feed(sample)
         if decision.level_changed:
             self.quality_level = decision.level
@@ -771,6 +771,28 @@ class CallSession:
         elif decision.restore_video:
             self._incident(IncidentCode.VIDEO_RESTORED, **_rung_detail(rung))
             await self._set_video_sending(True)
+
+    def _send_side_sample(self, rtt_ms: float | None, remote_loss: float) -> QualitySample:
+        """The kiosk → doctor direction, which is the one the kiosk's decisions act on.
+
+        RTT comes from RTCP; the frame rate, the freezes and the loss (after
+        retransmission, over the whole second) from the console's `ReceiverReport`
+        of the last `REPORT_FRESH_S`. Without one (another doctor's client), the
+        RTCP receiver reports' loss stands in and the frame rate is not known. The
+        receiver reports' per-stream fraction is noisy (a stream with a few
+        packets in the report's interval reads 0.3–0.5 on a 10 % line), so it
+        does not override the doctor's own count. The kiosk's own decoding of the doctor's video is not
+        used: it is the other direction (docs/call-network.md).
+        """
+        report = self._doctor_report
+        fresh = report is not None and time.monotonic() - report[0] <= REPORT_FRESH_S
+        if report is None or not fresh:
+            return QualitySample(rtt_ms=rtt_ms, loss=remote_loss, fps=None)
+        sending_video = not (self.audio_only or self.camera_off)
+        seen = report[1]
+        fps = seen.fps if sending_video else None
+        loss = seen.loss  # after retransmission, over the second: RR fractions per SSRC are noisy
+        return QualitySample(rtt_ms=rtt_ms, loss=loss, fps=fps, freeze_s=seen.freeze_s)
 
     async def _set_video_sending(self, on: bool) -> None:
         if self._video_sender is not None:

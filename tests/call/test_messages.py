@@ -37,6 +37,8 @@ EXAMPLES: list[m.Message] = [
     m.ExamDevices(stethoscope_mid="2", otoscope_mid="3", stethoscope_on=True),
     m.ExamStillTaken("r1", still_id="still-1"),
     m.ExamStillTaken("r2", accepted=False, reason="otoscope-off"),
+    m.ReceiverReport(fps=29.5, loss=0.02, freeze_s=0.4),
+    m.ReceiverReport(fps=None),
 ]
 
 
@@ -104,6 +106,21 @@ def test_doctor_wire_form() -> None:
             '{"type": "candidate", "candidate": "c", "sdpMLineIndex": -1}',
             SignallingErrorReason.BAD_FIELD,
             "The field 'sdpMLineIndex' of a 'candidate' message must be a whole number.",
+        ),
+        (
+            '{"type": "receiver-report", "fps": -1, "loss": 0}',
+            SignallingErrorReason.BAD_FIELD,
+            "The field 'fps' of a 'receiver-report' message must be a number from 0 to 240.",
+        ),
+        (
+            '{"type": "receiver-report", "fps": 20, "loss": true}',
+            SignallingErrorReason.BAD_FIELD,
+            "The field 'loss' of a 'receiver-report' message must be a number from 0 to 1.",
+        ),
+        (
+            '{"type": "receiver-report", "fps": 20, "loss": NaN}',
+            SignallingErrorReason.BAD_FIELD,
+            "The field 'loss' of a 'receiver-report' message must be a number from 0 to 1.",
         ),
         (
             '{"type": "summary", "patch": []}',

@@ -61,8 +61,14 @@ def test_state_machine_follows_the_table(triggers: list[Trigger]) -> None:
         (QualitySample(rtt_ms=20, loss=0.05, fps=30), QualityLevel.FAIR),
         (QualitySample(rtt_ms=20, loss=0.0, fps=12), QualityLevel.FAIR),
         (QualitySample(rtt_ms=900, loss=0.0, fps=30), QualityLevel.POOR),
-        (QualitySample(rtt_ms=20, loss=0.2, fps=30), QualityLevel.POOR),
+        (QualitySample(rtt_ms=20, loss=0.25, fps=30), QualityLevel.POOR),
+        (QualitySample(rtt_ms=20, loss=0.12, fps=None), QualityLevel.POOR),
+        # the doctor sees the frames: 12 % loss that retransmission hides is only fair
+        (QualitySample(rtt_ms=20, loss=0.12, fps=30), QualityLevel.FAIR),
         (QualitySample(rtt_ms=20, loss=0.0, fps=5), QualityLevel.POOR),
+        # on a 15 fps rung, 13 fps received is good and 7 is poor
+        (QualitySample(rtt_ms=20, loss=0.0, fps=13, sent_fps=15), QualityLevel.GOOD),
+        (QualitySample(rtt_ms=20, loss=0.0, fps=7, sent_fps=15), QualityLevel.POOR),
     ],
 )
 def test_classify(sample: QualitySample, level: QualityLevel) -> None:

@@ -451,6 +451,35 @@ function onPeer(msg, via) {
   else if (msg.type === "bye") endCall("patient", false);
 }
 
+// ---- what the doctor receives, told to the kiosk each second (docs/call-network.md) ---------
+// The kiosk decides what it sends (its video ladder, audio-only) on what the doctor sees: the
+// frames decoded of the patient's face over the last second, the packets lost, the freezes.
+
+async function reportReceived() {
+  const pc = T.pc, channel = T.channel;
+  if (!pc || !channel || channel.readyState !== "open") return;
+  const face = pc.getTransceivers().find((t) => t.receiver.track && t.receiver.track.kind === "video");
+  if (!face) return;
+  let video = null;
+  (await face.receiver.getStats()).forEach((s) => { if (s.type === "inbound-rtp") video = s; });
+  const now = performance.now();
+  const cur = video ? { frames: video.framesDecoded || 0, lost: Math.max(0, video.packetsLost || 0),
+    received: video.packetsReceived || 0, freeze: video.totalFreezesDuration || 0 } : null;
+  const prev = T.received && T.received.pc === pc ? T.received : null;
+  T.received = { pc, at: now, cur };
+  if (!prev || !prev.cur || !cur || cur.frames < prev.cur.frames) return;
+  const seconds = (now - prev.at) / 1000;
+  if (seconds <= 0.2) return;
+  const lost = cur.lost - prev.cur.lost, got = cur.received - prev.cur.received;
+  const expectVideo = !T.audioOnly && !(T.remoteMedia && (T.remoteMedia.camera_off || T.remoteMedia.audio_only));
+  const report = { type: "receiver-report",
+    fps: expectVideo ? Math.min(240, Math.round(((cur.frames - prev.cur.frames) / seconds) * 10) / 10) : null,
+    loss: lost > 0 && lost + got > 0 ? Math.min(1, lost / (lost + got)) : 0,
+    freeze_s: Math.max(0, Math.min(3600, cur.freeze - prev.cur.freeze)) };
+  channel.send(JSON.stringify(report));
+}
+setInterval(() => { reportReceived().catch(() => note("report-failed")); }, 1000);
+
 // ---- the examination: stethoscope and otoscope --------------------------------------------
 
 function examDevices(msg) {
