@@ -40,10 +40,10 @@ from app.ui.maintenance.pages import (
     Said,
     ScanPage,
 )
-from app.ui.screens.base import Screen, Translate, clear_layout
+from app.ui.screens.base import KeyboardDock, Screen, Translate
 from app.ui.screens.sign_in_form import sign_in_page
 from app.ui.views import ScreenId
-from app.ui.widgets.keyboard import KeyField, OnScreenKeyboard, bind_fields, dock_keyboard
+from app.ui.widgets.keyboard import KeyField, OnScreenKeyboard, bind_fields
 
 if TYPE_CHECKING:  # aiortc/av/numpy: not before the welcome screen (docs/runtime.md)
     from app.call.video import Image
@@ -101,20 +101,16 @@ class MaintenanceScreen(Screen[Page]):
         super().__init__(translate, parent)
         self.setObjectName("screen-maintenance")
         self.calls = MaintenanceActions()
-        self._keys_host = QWidget()
-        self._keys = QVBoxLayout(self._keys_host)
-        self._keys.setContentsMargins(0, 0, 0, 0)
-        dock_keyboard(self.layout(), self._header, self._scroll, self._keys_host)
-        self._keys_host.hide()
+        self._dock = KeyboardDock(self.layout(), self._header, self._scroll)
+        self._dock.host.hide()
 
     def clear(self) -> None:
         super().clear()
-        clear_layout(self._keys)
+        self._dock.clear()
         self.keyboard = None
         self.passkey = None
         self.preview = None
         self.mic_level = None
-        self._keys_host.hide()
 
     def say_it(self, said: Said, layout: QVBoxLayout | None = None) -> None:
         self.paragraph(said.msgid, layout=layout, **dict(said.params))
@@ -147,8 +143,8 @@ class MaintenanceScreen(Screen[Page]):
         self.title("maint.login.title")
         fields = sign_in_page(
             self,
-            self._keys,
-            self._keys_host,
+            self._dock.keys,
+            self._dock.host,
             failed=page.failed,
             purpose="maint.login.purpose",
             submit=("login.submit", "lock"),
@@ -287,13 +283,13 @@ class MaintenanceScreen(Screen[Page]):
         field.setAccessibleName(self.say(self.text("maint.bond.passkey_field")))
         self.body.addWidget(field)
         self.passkey = field
-        keyboard = OnScreenKeyboard("digits", self.t, self._keys_host)
+        keyboard = OnScreenKeyboard("digits", self.t, self._dock.host)
         keyboard.ensurePolished()
-        self._keys.addWidget(keyboard)
-        self._keys.addStretch(1)
+        self._dock.keys.addWidget(keyboard)
+        self._dock.keys.addStretch(1)
         bind_fields(keyboard, [field])
         self.keyboard = keyboard
-        self._keys_host.show()
+        self._dock.host.show()
 
         def send() -> None:
             typed = field.text()

@@ -43,6 +43,7 @@ from app.ui.i18n import Msg
 from app.ui.theme import COMPACT_BELOW_PX
 from app.ui.views import Intent, IntentKind, Presentation, ScreenId
 from app.ui.widgets.buttons import BigButton
+from app.ui.widgets.keyboard import dock_keyboard
 from app.ui.widgets.text import label
 
 
@@ -72,6 +73,26 @@ def clear_layout(layout: QLayout) -> None:
         child = item.layout()
         if child is not None:
             clear_layout(child)
+
+
+class KeyboardDock:
+    """Where a sign-in screen puts its on-screen keyboard: beside the form on a wide screen,
+    under it on a small one (`KeyboardArea`), hidden until a field asks for it.
+
+    Why one class: the staff's, the technician's and the professional's sign-in
+    screens each took their header and content out of the layout the same way.
+    """
+
+    def __init__(self, outer: QLayout | None, header: QLayout, content: QWidget) -> None:
+        self.host = QWidget()
+        self.keys = QVBoxLayout(self.host)
+        self.keys.setContentsMargins(0, 0, 0, 0)
+        dock_keyboard(outer, header, content, self.host)
+
+    def clear(self, *, hide: bool = True) -> None:
+        clear_layout(self.keys)
+        if hide:
+            self.host.hide()
 
 
 class Screen[V](QWidget):

@@ -21,15 +21,15 @@ import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from app.domain.preparation import PreparationRefused
 from app.maintenance.errors import AuthError, PermissionDenied
 from app.maintenance.onsite import PreparationGate
-from app.ui.screens.base import Screen, Translate, clear_layout
+from app.ui.screens.base import KeyboardDock, Screen, Translate
 from app.ui.screens.sign_in_form import sign_in_page
 from app.ui.views import ScreenId
-from app.ui.widgets.keyboard import OnScreenKeyboard, dock_keyboard
+from app.ui.widgets.keyboard import OnScreenKeyboard
 
 log = logging.getLogger(__name__)
 
@@ -59,17 +59,13 @@ class PreparingScreen(Screen[PreparingPage]):
         super().__init__(translate, parent)
         self.setObjectName("screen-preparing")
         self.calls = PreparingActions()
-        self._keys_host = QWidget()
-        self._keys = QVBoxLayout(self._keys_host)
-        self._keys.setContentsMargins(0, 0, 0, 0)
-        dock_keyboard(self.layout(), self._header, self._scroll, self._keys_host)
-        self._keys_host.hide()
+        self._dock = KeyboardDock(self.layout(), self._header, self._scroll)
+        self._dock.host.hide()
 
     def clear(self) -> None:
         super().clear()
-        clear_layout(self._keys)
+        self._dock.clear()
         self.keyboard = None
-        self._keys_host.hide()
 
     def build(self, view: PreparingPage) -> None:
         self.title("preparing.title")
@@ -79,8 +75,8 @@ class PreparingScreen(Screen[PreparingPage]):
             return
         fields = sign_in_page(
             self,
-            self._keys,
-            self._keys_host,
+            self._dock.keys,
+            self._dock.host,
             failed=view.failed,
             purpose="preparing.staff.purpose",
             submit=("preparing.confirm", "yes"),

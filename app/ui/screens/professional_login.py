@@ -14,12 +14,12 @@ a wide screen and under it on a small one (see `KeyboardArea`).
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
-from app.ui.screens.base import Screen, Translate, clear_layout
+from app.ui.screens.base import KeyboardDock, Screen, Translate
 from app.ui.screens.sign_in_form import sign_in_form
 from app.ui.views import Intent, IntentKind, ProfessionalLoginView, ScreenId
-from app.ui.widgets.keyboard import OnScreenKeyboard, dock_keyboard
+from app.ui.widgets.keyboard import OnScreenKeyboard
 
 
 class ProfessionalLoginScreen(Screen[ProfessionalLoginView]):
@@ -29,14 +29,11 @@ class ProfessionalLoginScreen(Screen[ProfessionalLoginView]):
 
     def __init__(self, translate: Translate, parent: QWidget | None = None) -> None:
         super().__init__(translate, parent)
-        self._keys_host = QWidget()
-        self._keys = QVBoxLayout(self._keys_host)
-        self._keys.setContentsMargins(0, 0, 0, 0)
-        dock_keyboard(self.layout(), self._header, self._scroll, self._keys_host)
+        self._dock = KeyboardDock(self.layout(), self._header, self._scroll)
 
     def clear(self) -> None:
         super().clear()
-        clear_layout(self._keys)
+        self._dock.clear(hide=False)
         self.keyboard = None
 
     def build(self, view: ProfessionalLoginView) -> None:
@@ -46,7 +43,7 @@ class ProfessionalLoginScreen(Screen[ProfessionalLoginView]):
         if view.error is not None:
             error_card, inner = self.card("warning")
             self.paragraph(view.error, layout=inner).setObjectName("login-error")
-        fields = sign_in_form(self, self._keys, self._keys_host)
+        fields = sign_in_form(self, self._dock.keys, self._dock.host)
         self.username, self.password, self.code = fields.username, fields.password, fields.code
         self.keyboard = fields.keyboard
         self._fields = fields
