@@ -31,6 +31,7 @@ from app.call import messages as m
 from app.call.audio import AudioSink, AudioSource, MicrophoneTrack, to_mono_int16
 from app.call.documents import ReceivedDocument, accept
 from app.call.echo import echo_canceller_for
+from app.call.encoders import RungVp8Encoder, rung_bitrate, use_video_encoder, use_voice_encoder
 from app.call.errors import (
     DeviceUnavailable,
     DocumentError,
@@ -190,6 +191,7 @@ class CallSession:
         self._pc: RTCPeerConnection | None = None
         self._channel: Any = None
         self._video_sender: RTCRtpSender | None = None
+        self._video_encoder: RungVp8Encoder | None = None
         self._peer_video: PeerTrack | None = None
         self._generation = 0
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -548,7 +550,13 @@ class CallSession:
         if video_track is None:
             video.sender.replaceTrack(None)
         self._video_sender = video.sender
-        pc.addTransceiver(PeerTrack(self._mic_track), direction="sendrecv")
+        # Before the first frame (app/call/encoders.py): the bitrate follows the rung.
+        self._video_encoder = use_video_encoder(
+            video.sender, rung_bitrate(*_format(self._quality.video_rung))
+        )
+        voice = pc.addTransceiver(PeerTrack(self._mic_track), direction="sendrecv")
+        opus_only(voice)  # the FEC encoder makes Opus; PCMU/PCMA would be fed it
+        use_voice_encoder(voice.sender)
         self._add_exam_transceivers(pc)
         channel = pc.createDataChannel("chat")
         self._channel = channel
@@ -713,6 +721,8 @@ class CallSession:
         self._restore_on_reconnect = self._quality.audio_only
         self._quality = QualityMonitor()
         self._camera_track.set_format(*_format(self._quality.video_rung))
+        if self._video_encoder is not None:
+            self._video_encoder.set_cap(rung_bitrate(*_format(self._quality.video_rung)))
 
     def _check_devices(self) -> None:
         for name, track, code in (
@@ -760,6 +770,8 @@ class CallSession:
         rung = self._quality.video_rung
         if decision.step_down or decision.step_up or decision.restore_video:
             self._camera_track.set_format(*_format(rung))
+            if self._video_encoder is not None:
+                self._video_encoder.set_cap(rung_bitrate(*_format(rung)))
         if decision.step_down:
             self._incident(IncidentCode.VIDEO_REDUCED, **_rung_detail(rung))
         elif decision.step_up:
