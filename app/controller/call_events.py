@@ -7,6 +7,12 @@ patient's way, but they are facts of the act (CSP R.6316-4): `trace_code`
 names the domain's incident code for each one the trace keeps, and the
 controller records it, degradations and recoveries alike (reconnected, video
 restored or raised a rung). Protocol noise stays in the technical log.
+
+A still the doctor takes from the otoscope is an act of the doctor, not a
+step of the patient's way either: `still_trace` makes its trace line (who,
+when, which device, the still's id) and `still_not_kept` the incident of a
+still the store could not keep; the controller writes both, in order with
+the flow's own entries.
 """
 
 from __future__ import annotations
@@ -16,7 +22,14 @@ from datetime import datetime
 
 from app.call import events as call
 from app.domain import session_events as ev
-from app.domain.trace import IncidentCode
+from app.domain.trace import (
+    Actor,
+    ActorKind,
+    IncidentCode,
+    TraceEntry,
+    exam_still_not_kept,
+    exam_still_taken,
+)
 
 _TRACED: dict[call.IncidentCode, IncidentCode] = {
     call.IncidentCode.CAMERA_UNAVAILABLE: IncidentCode.CALL_MEDIA_CHECK_FAILED,
@@ -34,6 +47,9 @@ _TRACED: dict[call.IncidentCode, IncidentCode] = {
     call.IncidentCode.VIDEO_RESTORED: IncidentCode.CALL_VIDEO_RESTORED,
     call.IncidentCode.VIDEO_REDUCED: IncidentCode.CALL_VIDEO_REDUCED,
     call.IncidentCode.VIDEO_RAISED: IncidentCode.CALL_VIDEO_RESTORED,
+    # The doctor asked for a still and the kiosk could not make it (the picture would not
+    # encode): no still exists, so none is kept — the same incident as a failed keep.
+    call.IncidentCode.EXAM_STILL_FAILED: IncidentCode.EXAM_STILL_NOT_KEPT,
     # RECONNECT_TIMEOUT / SIGNALLING_UNREACHABLE end the call: the flow traces CALL_DROPPED
     # (and PLATFORM_UNREACHABLE) from the CallEnded that follows, once.
 }
@@ -44,6 +60,45 @@ def trace_code(event: object) -> IncidentCode | None:
     if isinstance(event, call.Incident):
         return _TRACED.get(event.code)
     return None
+
+
+def still_trace(
+    event: object, at: datetime, *, doctor_rpps: str | None, session_id: str | None
+) -> list[TraceEntry]:
+    """The act's trace lines for a still the doctor took (`ExamStillKept`); [] for the rest.
+
+    `session_id` is the act under way: a still naming another session is not
+    this act's (the log keeps it). A still that names no session is never
+    written by the `StillKeeper` (it keeps a still only under its session), so
+    its line is followed at once by the not-kept incident. Raises `TraceError`
+    for a still id that is not the call's own number.
+    """
+    if not isinstance(event, call.ExamStillKept) or session_id is None:
+        return []
+    if event.session_id and event.session_id != session_id:
+        return []
+    still = event.still
+    doctor = Actor(ActorKind.DOCTOR, doctor_rpps)
+    lines = [exam_still_taken(at, doctor, still.still_id, still.device.value)]
+    if not event.session_id:
+        lines.append(exam_still_not_kept(at, still.still_id))
+    return lines
+
+
+def still_not_kept(event: object, at: datetime, *, session_id: str | None) -> list[TraceEntry]:
+    """The incident of a still the store failed to keep (the `StillKeeper`'s failure).
+
+    Only for the act the still belongs to: a write that fails after its
+    session was wiped is not the next patient's incident (the keeper's log
+    keeps it).
+    """
+    if (
+        not isinstance(event, call.ExamStillKept)
+        or session_id is None
+        or event.session_id != session_id
+    ):
+        return []
+    return [exam_still_not_kept(at, event.still.still_id)]
 
 
 def translate_call_event(event: object, at: datetime) -> list[ev.Event]:

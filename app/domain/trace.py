@@ -10,6 +10,7 @@ person, never a stack trace.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -53,6 +54,11 @@ class TraceKind(enum.StrEnum):
     # between sessions: the store's audit keeps it (`preparation.confirmed`), named here so
     # the platform's code system knows the act.
     PREPARATION_CONFIRMED = "preparation-confirmed"
+    # The doctor took a still from the cabin's examination camera during the call (issue 17;
+    # docs/call-exam.md): actor the doctor, subject the still's id, message the device. The
+    # picture is a document of the session, never in the trace; a still that could not be
+    # kept in the store is followed by an EXAM_STILL_NOT_KEPT incident naming the same id.
+    EXAM_STILL_TAKEN = "exam-still-taken"
 
 
 class ActorKind(enum.StrEnum):
@@ -104,6 +110,7 @@ class IncidentCode(enum.StrEnum):
     PRINTER_OUT_OF_PAPER = "printer-out-of-paper"  # the cabin's printer has no paper
     PRINTER_OFFLINE = "printer-offline"  # the printer is off, stopped or unreachable
     PRINT_FAILED = "print-failed"  # a print job was aborted or did not finish in time
+    EXAM_STILL_NOT_KEPT = "exam-still-not-kept"  # a still the doctor took is not in the store
 
 
 INCIDENT_MESSAGES: dict[IncidentCode, str] = {
@@ -172,6 +179,10 @@ INCIDENT_MESSAGES: dict[IncidentCode, str] = {
         "The cabin's printer was off, stopped or unreachable; nothing was printed."
     ),
     IncidentCode.PRINT_FAILED: "A print job failed or did not finish in time.",
+    IncidentCode.EXAM_STILL_NOT_KEPT: (
+        "A still the doctor took during the examination could not be kept in the local "
+        "encrypted store."
+    ),
 }
 
 
@@ -202,3 +213,44 @@ def incident(
 ) -> TraceEntry:
     """An incident entry with the plain message of its code."""
     return TraceEntry(at, TraceKind.INCIDENT, actor, subject, code, INCIDENT_MESSAGES[code])
+
+
+EXAM_STILL_DEVICES: dict[str, str] = {"otoscope": "otoscope", "dermatoscope": "dermatoscope"}
+"""The examination cameras a still comes from, and the word the trace's sentence uses."""
+
+_STILL_ID = re.compile(r"still-[1-9][0-9]{0,3}")
+
+
+def _still_id(still_id: str) -> str:
+    # fullmatch: a trailing newline or any free text must not pass (the subject leaves the kiosk)
+    if _STILL_ID.fullmatch(still_id) is None:
+        raise TraceError("A still is named by 'still-' and its number in the call.")
+    return still_id
+
+
+def exam_still_taken(at: datetime, doctor: Actor, still_id: str, device: str) -> TraceEntry:
+    """The line 'the doctor took a still with the otoscope', at `at`, naming the still's id.
+
+    Why only the id and a fixed sentence: the trace is read by support staff
+    and sent with the act, and the picture shows the patient's body; the
+    picture itself is a document of the session (encrypted, sent as a
+    DocumentReference). The id is the call's own number (`still-1`…), so no
+    free text can ride along; the device comes from a closed table.
+    """
+    if doctor.kind is not ActorKind.DOCTOR:
+        raise TraceError("Only the doctor takes an examination still.")
+    word = EXAM_STILL_DEVICES.get(device)
+    if word is None:
+        raise TraceError("A still comes from the otoscope or the dermatoscope.")
+    return TraceEntry(
+        at,
+        TraceKind.EXAM_STILL_TAKEN,
+        doctor,
+        _still_id(still_id),
+        message=f"The doctor took a still with the {word}.",
+    )
+
+
+def exam_still_not_kept(at: datetime, still_id: str) -> TraceEntry:
+    """The incident of a still that did not reach the encrypted store, naming it by its id."""
+    return incident(at, IncidentCode.EXAM_STILL_NOT_KEPT, _still_id(still_id))
