@@ -235,7 +235,13 @@ async def assemble(
         if config.otoscope is not None:  # each still the doctor takes, into the store
             from app.call.exam_keeper import StillKeeper
 
-            port.hooks.listeners.append(StillKeeper(store, device=config.otoscope.kind))
+            def not_kept(event: object) -> None:  # an incident naming the still, in its act
+                task = asyncio.ensure_future(controller.exam_still_not_kept(event))
+                assembly.tasks.append(task)
+
+            port.hooks.listeners.append(
+                StillKeeper(store, device=config.otoscope.kind, on_not_kept=not_kept)
+            )
     _connect_call_news(assembly)
     beat = config.platform.heartbeat
     if sync and beat.enabled:

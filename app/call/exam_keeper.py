@@ -3,9 +3,10 @@
 A call listener (the launcher's `hooks.listeners`): on `ExamStillKept` it
 writes the still with `app.store.exam_stills.keep_still`, in a task of its
 own so the call's event loop never waits on the disk. A failed write is
-logged by its type only (no patient datum) and told to `on_failure`, so the
-composition can raise a store incident; the still stays in the call's memory
-until the call ends either way.
+logged by its type only (no patient datum) and told to `on_failure`, and the
+still's event to `on_not_kept`, so the composition can put the incident in
+the act's trace naming the still (`SessionController.exam_still_not_kept`);
+the still stays in the call's memory until the call ends either way.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ class StillKeeper:
         *,
         device: str = "otoscope",
         on_failure: Callable[[Exception], None] | None = None,
+        on_not_kept: Callable[[call.ExamStillKept], None] | None = None,
     ) -> None:
         self._store = store
         self._device = device
         self._on_failure = on_failure
+        self._on_not_kept = on_not_kept
         self._tasks: set[asyncio.Task[None]] = set()
         self.kept = 0
 
@@ -55,6 +58,8 @@ class StillKeeper:
             log.error("exam still not kept (%s)", type(exc).__name__)
             if self._on_failure is not None:
                 self._on_failure(exc)
+            if self._on_not_kept is not None:
+                self._on_not_kept(event)
             return
         self.kept += 1
         log.info("exam still kept (%d bytes)", len(still.jpeg))

@@ -31,7 +31,13 @@ from datetime import UTC, datetime, timedelta
 from app.call.documents import ReceivedDocument
 from app.call.messages import DoctorIdentity
 from app.controller.assisted import AssistedActs
-from app.controller.call_events import CallStatusBoard, trace_code, translate_call_event
+from app.controller.call_events import (
+    CallStatusBoard,
+    still_not_kept,
+    still_trace,
+    trace_code,
+    translate_call_event,
+)
 from app.controller.device_events import MEASURING_KINDS, LiveProgress, read_card, translate
 from app.controller.document_links import forget_parsed_links
 from app.controller.help_desk import HelpCalls, HelpDesk
@@ -486,6 +492,17 @@ class SessionController:
             code = trace_code(event)
             if code is not None:  # a fact of the act: the trace that reaches the platform
                 await self.record_incident(code, event.code.value)
+        elif isinstance(event, call.ExamStillKept):  # the doctor's act: a line of the trace
+            doctor = self._doctor
+            await self._record_entries(
+                lambda now, session_id: still_trace(
+                    event,
+                    now,
+                    doctor_rpps=doctor.rpps if doctor is not None else None,
+                    session_id=session_id,
+                ),
+                "exam-still-taken",
+            )
         if self._call_status.feed(event, time.monotonic()):
             self._publish()  # "the connection with the doctor is lost / back" on the call screen
         for domain_event in translate_call_event(event, self._clock.now()):
@@ -593,16 +610,44 @@ class SessionController:
 
     async def _record_trace(self, kind: TraceKind, actor: Actor, subject: str | None) -> None:
         """A trace entry from outside the flow (the professional's sign-in), in order; no raise."""
+        await self._record_entries(
+            lambda now, _: [TraceEntry(now, kind, actor, subject)], kind.value
+        )
+
+    async def _record_entries(
+        self, make: Callable[[datetime, str], list[TraceEntry]], what: str
+    ) -> None:
+        """Trace entries from outside the flow, made under the lock for the act under way.
+
+        `make(now, session_id)` decides (pure, `app.controller.call_events`);
+        what it returns joins the session's trace in order with the flow's
+        own entries. Never raises: a trace that fails is logged by its kind.
+        """
         try:
             async with self._lock:
                 session_id = self._flow.context.session_id
-                if session_id is None:
-                    return
                 now = self._clock.now()
-                await self._write(session_id, TraceEntry(now, kind, actor, subject), now)
+                if session_id is None:  # outside a session there is no act to trace
+                    return
+                entries = make(now, session_id)
+                if not entries:
+                    return
+                for entry in entries:
+                    await self._write(session_id, entry, now)
                 self._publish()
         except Exception as exc:
-            log.error("trace %s could not be recorded (%s)", kind.value, type(exc).__name__)
+            log.error("trace %s could not be recorded (%s)", what, type(exc).__name__)
+
+    async def exam_still_not_kept(self, event: object) -> None:
+        """The store could not keep a still the doctor took (the `StillKeeper`'s report).
+
+        An incident naming the still joins its act's trace; a still of an act
+        already wiped is not the next patient's incident. Never raises.
+        """
+        await self._record_entries(
+            lambda now, session_id: still_not_kept(event, now, session_id=session_id),
+            "exam-still-not-kept",
+        )
 
     async def record_incident(self, code: IncidentCode, subject: str | None = None) -> bool:
         """A technical incident seen outside the flow (the screen, reading aloud) joins the trace.
