@@ -107,6 +107,7 @@ class QualityDecision:
     restore_video: bool
     step_down: bool = False  # one rung down the video ladder (VIDEO_LADDER), not yet audio-only
     step_up: bool = False  # one rung back up
+    raw: QualityLevel | None = None  # this sample's own level, before smoothing (SendRate)
 
 
 @dataclass(frozen=True)
@@ -202,4 +203,57 @@ class QualityMonitor:
             self._not_poor_run = 0
         elif self.rung > 0 and self._good_run >= self._good_for_restore:
             step_up, self.rung, self._good_run = True, self.rung - 1, 0
-        return QualityDecision(self.level, changed, fall_back, restore, step_down, step_up)
+        return QualityDecision(self.level, changed, fall_back, restore, step_down, step_up, raw)
+
+
+START_BPS = 350_000
+"""Where the kiosk's video starts: below a 500 kbit/s line with the voice, as a browser's
+congestion control starts low and climbs (docs/call-network.md, the 500 kbit/s row)."""
+RATE_FLOOR_BPS, RATE_CEILING_BPS = 100_000, 1_500_000
+RATE_UP, RATE_DOWN, RATE_EASE = 1.25, 0.7, 0.85
+GOOD_FOR_UP = 3
+"""GOOD samples in a row before each climb: aiortc's VP8 encoder restarts (a keyframe) on each
+change of more than 10 %, so the rate climbs in few, larger steps."""
+QUEUE_RTT_MS, QUEUE_GROWTH_MS = 100.0, 40.0
+"""The line's queue is filling: RTT this far above the lowest of the last `RTT_WINDOW` samples
+and still growing (this much over the last two samples). Growth is asked too, so a line that
+is simply long (or became longer, a 4G hand-over) is not taken for a full queue."""
+RTT_WINDOW = 30
+
+
+class SendRate:
+    """The video's send rate from the doctor's reports: climb while good, back off when poor.
+
+    Why: the rung caps what a size and rate need, but not what the line can
+    carry; aiortc's only estimate is the far end's REMB, which Chromium does
+    not always send. Rules (tests/call/test_send_rate.py): `GOOD_FOR_UP` GOOD
+    samples in a row with no queueing raise the rate by `RATE_UP`; a POOR one
+    lowers it by `RATE_DOWN`; a filling queue (RTT above the window's lowest
+    and growing) by `RATE_EASE`, before anything is lost; FAIR holds; the rate
+    stays within [RATE_FLOOR_BPS, RATE_CEILING_BPS].
+    """
+
+    def __init__(self, start_bps: int = START_BPS) -> None:
+        self.bps = max(RATE_FLOOR_BPS, min(RATE_CEILING_BPS, start_bps))
+        self._rtts: list[float] = []
+        self._good = 0
+
+    def queueing(self) -> bool:
+        rtts = self._rtts
+        if len(rtts) < 3:
+            return False
+        return rtts[-1] - min(rtts) > QUEUE_RTT_MS and rtts[-1] - rtts[-3] > QUEUE_GROWTH_MS
+
+    def feed(self, level: QualityLevel, rtt_ms: float | None) -> int:
+        if rtt_ms is not None:
+            self._rtts = [*self._rtts[-(RTT_WINDOW - 1) :], rtt_ms]
+        queueing = self.queueing()
+        self._good = self._good + 1 if level is QualityLevel.GOOD and not queueing else 0
+        if level is QualityLevel.POOR:
+            self.bps = max(RATE_FLOOR_BPS, int(self.bps * RATE_DOWN))
+        elif queueing:
+            self.bps = max(RATE_FLOOR_BPS, int(self.bps * RATE_EASE))
+        elif self._good >= GOOD_FOR_UP:
+            self.bps = min(RATE_CEILING_BPS, int(self.bps * RATE_UP))
+            self._good = 0
+        return self.bps

@@ -63,6 +63,7 @@ from app.call.quality import (
     QualityLevel,
     QualityMonitor,
     QualitySample,
+    SendRate,
     VideoRung,
     rr_fraction_lost,
 )
@@ -192,6 +193,7 @@ class CallSession:
         self._channel: Any = None
         self._video_sender: RTCRtpSender | None = None
         self._video_encoder: RungVp8Encoder | None = None
+        self._send_rate = SendRate()
         self._peer_video: PeerTrack | None = None
         self._generation = 0
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -550,10 +552,10 @@ class CallSession:
         if video_track is None:
             video.sender.replaceTrack(None)
         self._video_sender = video.sender
-        # Before the first frame (app/call/encoders.py): the bitrate follows the rung.
-        self._video_encoder = use_video_encoder(
-            video.sender, rung_bitrate(*_format(self._quality.video_rung))
-        )
+        # Before the first frame (app/call/encoders.py): the bitrate follows the rung and the
+        # line's estimate, which starts low on each new connection (the line may have changed).
+        self._send_rate = SendRate()
+        self._video_encoder = use_video_encoder(video.sender, self._video_cap())
         voice = pc.addTransceiver(PeerTrack(self._mic_track), direction="sendrecv")
         opus_only(voice)  # the FEC encoder makes Opus; PCMU/PCMA would be fed it
         use_voice_encoder(voice.sender)
@@ -722,7 +724,7 @@ class CallSession:
         self._quality = QualityMonitor()
         self._camera_track.set_format(*_format(self._quality.video_rung))
         if self._video_encoder is not None:
-            self._video_encoder.set_cap(rung_bitrate(*_format(self._quality.video_rung)))
+            self._video_encoder.set_cap(self._video_cap())
 
     def _check_devices(self) -> None:
         for name, track, code in (
@@ -770,8 +772,10 @@ class CallSession:
         rung = self._quality.video_rung
         if decision.step_down or decision.step_up or decision.restore_video:
             self._camera_track.set_format(*_format(rung))
-            if self._video_encoder is not None:
-                self._video_encoder.set_cap(rung_bitrate(*_format(rung)))
+        if decision.raw is not None and not self._quality.audio_only:  # no video: nothing learnt
+            self._send_rate.feed(decision.raw, sample.rtt_ms)
+        if self._video_encoder is not None:
+            self._video_encoder.set_cap(self._video_cap())
         if decision.step_down:
             self._incident(IncidentCode.VIDEO_REDUCED, **_rung_detail(rung))
         elif decision.step_up:
@@ -783,6 +787,10 @@ class CallSession:
         elif decision.restore_video:
             self._incident(IncidentCode.VIDEO_RESTORED, **_rung_detail(rung))
             await self._set_video_sending(True)
+
+    def _video_cap(self) -> int:
+        """The VP8 target's cap: the lower of what the rung needs and what the line carries."""
+        return min(rung_bitrate(*_format(self._quality.video_rung)), self._send_rate.bps)
 
     def _send_side_sample(self, rtt_ms: float | None, remote_loss: float) -> QualitySample:
         """The kiosk → doctor direction, which is the one the kiosk's decisions act on.

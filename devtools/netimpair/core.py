@@ -88,6 +88,9 @@ PROFILES: dict[str, Profile] = {
         Profile("rtt-300", delay_s=0.150, jitter_s=0.010),
         Profile("cap-1000k", rate_bps=1_000_000, delay_s=0.020, jitter_s=0.005),
         Profile("cap-500k", rate_bps=500_000, delay_s=0.020, jitter_s=0.005),
+        # Not a benchmark row: a line too thin for a moving face beside the voice, where the
+        # call must step down its ladder and go audio-only (tests/call/test_impairment_adapt.py).
+        Profile("cap-150k", rate_bps=150_000, delay_s=0.020, jitter_s=0.005),
     )
 }
 
