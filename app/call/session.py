@@ -67,6 +67,7 @@ from app.call.quality import (
     VideoRung,
     rr_fraction_lost,
 )
+from app.call.receive import use_video_receive_repair
 from app.call.signalling import Signalling
 from app.call.state import CallState, CallStateMachine, Trigger
 from app.call.video import CameraTrack, FrameCounter, FrameSource, Image
@@ -549,6 +550,7 @@ class CallSession:
         video_track = None if self._quality.audio_only else self._peer_video
         video = pc.addTransceiver(video_track or "video", direction="sendrecv")
         video.setCodecPreferences(_vp8_first())
+        use_video_receive_repair(video.receiver)  # the doctor's video on a lossy line
         if video_track is None:
             video.sender.replaceTrack(None)
         self._video_sender = video.sender
