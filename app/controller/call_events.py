@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.call import events as call
+from app.controller.view import DoctorMedia
 from app.domain import session_events as ev
 from app.domain.trace import (
     Actor,
@@ -135,28 +136,43 @@ DOCTOR_BACK_SHOWN_S = 8.0
 
 @dataclass
 class CallStatusBoard:
-    """The one sentence the call screen shows about the connection, as a message id.
+    """The one sentence the call screen shows about the connection, as a message id,
+    and what the doctor switched off (`doctor_media`).
 
     Why a small stateful board rather than a field of each event: the screen
     needs the *current* sentence at every refresh, and "doctor back" must go
     away by itself after a few seconds. Feed it every call event (with a
-    monotonic time); read `message_id(now)` when the view is built. The
-    doctor's lost connection outranks the audio-only note. No Qt, no clock of
-    its own: the controller owns time.
+    monotonic time); read `message_id(now)` and `doctor_media()` when the view
+    is built. The doctor's lost connection outranks the audio-only note and
+    her camera or microphone switched off. No Qt, no clock of its own: the
+    controller owns time.
+
+    Why her media state is forgotten when the connection is lost: she says it
+    only when she touches a switch (the console's "media" message), and after
+    a loss her page may have been reloaded with camera and microphone on. A
+    remembered "camera off" would then hide her live face behind the
+    placeholder for the rest of the call; a forgotten one costs at worst the
+    frame watchdog's words until she says it again.
     """
 
     lost: bool = False
     back_until: float | None = None
     audio_only: bool = False
+    camera_off: bool = False  # the doctor's own switches, as she last said them
+    muted: bool = False
 
     def feed(self, event: object, now: float) -> bool:
-        """Take one call event; True when the sentence may have changed (publish the view)."""
-        before = self.message_id(now)
+        """Take one call event; True when the sentence or the doctor's media may have changed
+        (publish the view)."""
+        before = (self.message_id(now), self.doctor_media())
         match event:
             case call.ConnectionStatusChanged(status=call.ConnectionStatus.DOCTOR_LOST):
                 self.lost, self.back_until = True, None
+                self.camera_off = self.muted = False  # unknown until she says it again
             case call.ConnectionStatusChanged(status=call.ConnectionStatus.DOCTOR_BACK):
                 self.lost, self.back_until = False, now + DOCTOR_BACK_SHOWN_S
+            case call.RemoteMediaState(muted=muted, camera_off=camera_off):
+                self.camera_off, self.muted = camera_off, muted
             case call.Incident(code=call.IncidentCode.AUDIO_ONLY_FALLBACK):
                 self.audio_only = True
             case call.Incident(code=call.IncidentCode.VIDEO_RESTORED):
@@ -165,7 +181,13 @@ class CallStatusBoard:
                 self.clear()
             case _:
                 return False
-        return self.message_id(now) != before
+        return (self.message_id(now), self.doctor_media()) != before
+
+    def doctor_media(self) -> DoctorMedia:
+        """What the call screen says the doctor switched off; nothing while she is lost."""
+        if self.lost:
+            return DoctorMedia()
+        return DoctorMedia(camera_off=self.camera_off, muted=self.muted)
 
     def message_id(self, now: float) -> str | None:
         if self.lost:
@@ -179,3 +201,4 @@ class CallStatusBoard:
     def clear(self) -> None:
         """A new call (or the wipe) starts with nothing to say."""
         self.lost, self.back_until, self.audio_only = False, None, False
+        self.camera_off = self.muted = False

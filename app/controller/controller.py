@@ -1163,6 +1163,7 @@ class SessionController:
             waiting_since=ctx.waiting_since,
             wait_deadline=ctx.wait_deadline(settings),
             call_status=self._call_status.message_id(time.monotonic()),
+            doctor_media=self._call_status.doctor_media(),
             chat=tuple(self._chat),
             assist_news=self._assist_news,
             documents=tuple(self._documents.values()),

@@ -112,6 +112,20 @@ class LiveMeasure:
 
 
 @dataclass(frozen=True, slots=True)
+class DoctorMedia:
+    """What the doctor chose to switch off during the call, as the call screen should say it.
+
+    Her choice, not a fault: the screen says "the doctor switched her camera off"
+    rather than "the picture is paused, reconnecting". Both False while the
+    connection with her is lost (the lost-connection words say why then) and
+    when nothing is known (no call, or a new connection she has not spoken on).
+    """
+
+    camera_off: bool = False
+    muted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class SessionView:
     revision: int
     state: State  # what is on screen (a dialog, or the step)
@@ -132,6 +146,7 @@ class SessionView:
     call_status: str | None = (
         None  # a call.status.* / call.quality.* message id (doctor lost, back)
     )
+    doctor_media: DoctorMedia = DoctorMedia()  # her camera or microphone switched off (issue 17)
     # The call's news, owned by the controller and dropped at the wipe (issue 18 §3):
     # the chat both ways and the doctor's documents with their patient links.
     chat: tuple[ChatLine, ...] = field(default=(), repr=False)

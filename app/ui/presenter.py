@@ -657,6 +657,8 @@ class Presenter:
             self._p.camera_off,
             tuple(ChatLine(line.from_doctor, line.text) for line in sv.chat),
             Msg(status) if status else None,
+            doctor_camera_off=sv.doctor_media.camera_off,
+            doctor_muted=sv.doctor_media.muted,
         )
 
     # -- touch -> actions -------------------------------------------------------------------

@@ -344,6 +344,11 @@ class CallView:
     camera_off: bool = False
     chat: tuple[ChatLine, ...] = field(default=(), repr=False)
     quality: Msg | None = None
+    # What the doctor switched off herself (not a fault of the line): the screen says so,
+    # in place of the "paused, reconnecting" words and of her last picture. Both False
+    # while her connection is lost (`quality` then says why nothing comes).
+    doctor_camera_off: bool = False
+    doctor_muted: bool = False
     screen: ScreenId = ScreenId.CALL
 
 

@@ -36,6 +36,19 @@ the picture is dropped (not kept in memory) and a calm placeholder says who
 the doctor is and that the image comes back; the first new frame brings the
 video back. In audio-only the warning card above already says why the image
 is off, so the placeholder then shows only the doctor's name.
+
+Why the doctor's own switches have their own words (issue 17, "tell the
+patient plainly what happens"): when the doctor switches her camera off the
+frames stop too, and the watchdog's "the picture is paused, the connection
+comes back" would be wrong: the line is fine, she chose it. So while the
+view says her camera is off (`CallView.doctor_camera_off`, decided by the
+controller) the placeholder says so and that the patient may go on
+talking, the watchdog stands down, and what frames still come (a browser
+sends black ones) are not shown. When she switches it back, her name stays
+until her first frame, and the watchdog watches again. Her microphone
+switched off is one short line over the top of her video (under her name on a
+1280-wide screen), so the patient knows why he hears nothing. While the connection is lost the controller says neither, and
+the reconnecting words stand alone.
 """
 
 from __future__ import annotations
@@ -93,6 +106,10 @@ declare a stall, and a face frozen that long is what the patient must not see.
 AUDIO_ONLY_MESSAGE = "call.quality.poor"  # CallView.quality in audio-only (CallStatusBoard)
 DOCTOR_LOST_MESSAGE = "call.status.doctor_lost"  # CallView.quality while the call reconnects
 VIDEO_PAUSED_MESSAGE = "call.video_paused"
+DOCTOR_CAMERA_OFF_MESSAGE = "call.doctor_camera_off"  # her choice: not the paused words
+DOCTOR_MUTED_MESSAGE = "call.doctor_muted"  # the short line while she is muted
+MUTED_PICTOGRAM_PX = 48  # beside the line in the doctor's card (1280-wide screens)
+MUTED_LINE_MARGINS = (12, 6, 12, 6)  # the line over the top of the wide video
 EXAM_NOTICES = {"stethoscope": "call.exam.stethoscope", "otoscope": "call.exam.otoscope"}
 
 
@@ -150,6 +167,8 @@ class CallScreen(Screen[CallView]):
     _exam_notice: QFrame | None = None
     _lead: QVBoxLayout | None = None  # the video's column, where the notice goes
     _paused: QFrame | None = None  # the placeholder over the video, shown when frames stop
+    _muted_line: QWidget | None = None  # "the doctor's microphone is off" (video or card)
+    _camera_off = False  # the placeholder says the doctor switched her camera off
 
     def __init__(self, translate: Translate, parent: QWidget | None = None) -> None:
         super().__init__(translate, parent)
@@ -233,6 +252,7 @@ class CallScreen(Screen[CallView]):
         # "your doctor" is still read aloud first and names the card for assistive tools.
         frame.setAccessibleName(self.say(self.text("call.your_doctor")))
         self._doctor(view, who, 64)
+        self._muted_line = self._muted(who, video_size)
         self.paragraph("call.messages", layout=side).setObjectName("messages-heading")
         chat_host = QWidget()
         self._chat = QVBoxLayout(chat_host)
@@ -281,6 +301,7 @@ class CallScreen(Screen[CallView]):
             DOCTOR_LOST_MESSAGE,
         ):
             self._pause_video()  # no frame is coming: the placeholder at once, not a black box
+        self._show_doctor_media(view)
 
     # -- the doctor's picture: shown, or paused when the frames stop -----------------------
 
@@ -300,14 +321,7 @@ class CallScreen(Screen[CallView]):
         frame.setGeometry(0, 0, *video_size)
         frame.setStyleSheet("QFrame#video-paused { background-color: #202020; }")
         inner = QVBoxLayout(frame)
-        clear = self_size[0] + 2 * SELF_MARGIN  # the self view's band, on the trailing side
-        if self._narrow:
-            left, right, bottom = 12, clear, 12
-            if is_right_to_left(self.presentation.language):  # placed by hand, like the self view
-                left, right = right, left
-            inner.setContentsMargins(left, 12, right, bottom)
-        else:
-            inner.setContentsMargins(24, 24, 24, self_size[1] + SELF_MARGIN)
+        inner.setContentsMargins(*self._placeholder_margins(self_size, 0))
         inner.addStretch(1)
         name = label(view.doctor.name, "title")
         name.setObjectName("video-paused-name")
@@ -322,23 +336,126 @@ class CallScreen(Screen[CallView]):
         frame.hide()
         return frame
 
+    def _placeholder_margins(
+        self, self_size: tuple[int, int], top_band: int
+    ) -> tuple[int, int, int, int]:
+        """The placeholder's words stay clear of the self view, and of the muted line over
+        the top of the wide video (`top_band` px high)."""
+        clear = self_size[0] + 2 * SELF_MARGIN  # the self view's band, on the trailing side
+        if self._narrow:
+            left, right = 12, clear
+            if is_right_to_left(self.presentation.language):  # placed by hand, like the self view
+                left, right = right, left
+            return left, 12, right, 12
+        top = top_band + 8 if top_band else 24  # large text needs the room under the line
+        return 24, top, 24, self_size[1] + SELF_MARGIN
+
     def _pause_video(self) -> None:
-        """No frame for REMOTE_STALL_S: the last picture goes, the placeholder comes."""
-        if self.video is None or self._paused is None:
+        """No frame for REMOTE_STALL_S: the last picture goes, the placeholder comes.
+
+        Not while the doctor's camera is off: the placeholder already says why no
+        picture comes, and "the connection comes back" would be wrong."""
+        if self.video is None or self._paused is None or self._camera_off:
             return
-        self.video.clear()  # the frozen face is dropped, not only hidden
         quality = self._view.quality if self._view is not None else None
         audio_only = quality is not None and quality.id == AUDIO_ONLY_MESSAGE
+        self._cover(None if audio_only else VIDEO_PAUSED_MESSAGE)  # audio-only: the card says why
+
+    def _cover(self, message: str | None) -> None:
+        """The placeholder over the video: the doctor's name and `message` (None: the name).
+
+        The frozen face is dropped, not only hidden. On the narrow video the name
+        goes when there are words (the doctor's card beside the video names her).
+        """
+        assert self.video is not None and self._paused is not None
+        self.video.clear()
         name_line = self._paused.findChild(QLabel, "video-paused-name")
         words = self._paused.findChild(QLabel, "video-paused-text")
+        sentence = self.text(message) if message is not None else ""
         if words is not None:
-            words.setVisible(not audio_only)  # the card above already says why
-        if name_line is not None:  # the name, unless the narrow video has room for the words only
-            name_line.setVisible(audio_only or not self._narrow)
-        sentence = self.text(VIDEO_PAUSED_MESSAGE)
+            if message is not None and words.text() != sentence:
+                words.setText(sentence)
+                words.setAccessibleName(sentence)
+            words.setVisible(message is not None)
+        if name_line is not None:
+            name_line.setVisible(message is None or not self._narrow)
         name = self._view.doctor.name if self._view is not None else ""
-        self._paused.setAccessibleName(name if audio_only else f"{name} {sentence}")
+        self._paused.setAccessibleName(f"{name} {sentence}" if message is not None else name)
         self._paused.show()
+
+    # -- what the doctor switched off herself: her camera, her microphone -----------------
+
+    def _muted(self, card: QVBoxLayout, video_size: tuple[int, int]) -> QWidget:
+        """The short line that says the doctor's microphone is off: over the top of her video,
+        or under her name on a 1280-wide screen.
+
+        Why two places: over the video is where the patient looks, and it costs the
+        layout nothing (at 1920×1080 in large text a line more in her card pushes the
+        field to answer below the fold). But the 448×252 video of a 1280-wide screen
+        has no room for it above the camera-off words in large text; there the card's
+        column gives way (the screen already scrolls at that size)."""
+        assert self.video is not None
+        if self._narrow:
+            row = QWidget()
+            line = QHBoxLayout(row)
+            line.setContentsMargins(0, 0, 0, 0)
+            line.addWidget(Picture("mic-off", MUTED_PICTOGRAM_PX), 0, Qt.AlignmentFlag.AlignTop)
+            words = label(self.text(DOCTOR_MUTED_MESSAGE), "body")
+            line.addWidget(words, 1)
+            card.addWidget(row)
+        else:
+            row = words = label(self.text(DOCTOR_MUTED_MESSAGE), "body", self.video)
+            words.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            words.setContentsMargins(*MUTED_LINE_MARGINS)
+            words.setStyleSheet(
+                "QLabel#doctor-muted-text { color: #FFFFFF; background-color: rgba(0, 0, 0, 200);"
+                " border: none; }"
+            )
+            row.setFixedWidth(video_size[0])
+        words.setObjectName("doctor-muted-text")
+        if row is not words:
+            row.setObjectName("doctor-muted")
+        row.setAccessibleName(words.text())
+        row.hide()
+        return row
+
+    def _show_doctor_media(self, view: CallView) -> None:
+        """Her camera or microphone switched off (or back on), as the view says: in place."""
+        if self.video is None or self._paused is None:
+            return
+        band = 0
+        line = self._muted_line
+        if line is not None and line.parent() is self.video:  # over the wide video
+            if view.doctor_muted:
+                line.ensurePolished()  # the theme's font: the real height of the words
+                band = line.heightForWidth(line.width())
+                line.setFixedHeight(band)
+                line.move(0, 0)
+                line.raise_()
+        if line is not None:
+            line.setVisible(view.doctor_muted)
+        inner = self._paused.layout()
+        if inner is not None and self.self_view is not None:
+            size = (self.self_view.width(), self.self_view.height())
+            inner.setContentsMargins(*self._placeholder_margins(size, band))
+        was_off, self._camera_off = self._camera_off, view.doctor_camera_off
+        if view.doctor_camera_off:
+            self._stall_timer.stop()  # no frame is expected: nothing to watch
+            self._cover(DOCTOR_CAMERA_OFF_MESSAGE)
+        elif was_off:
+            self._cover(None)  # her name until her first frame; then the watchdog as ever
+            if self.isVisible():
+                self._stall_timer.start()
+
+    @property
+    def doctor_camera_off_shown(self) -> bool:
+        """True while the placeholder says the doctor switched her camera off."""
+        return self._camera_off and self.video_paused
+
+    @property
+    def doctor_muted_shown(self) -> bool:
+        """True while the line says the doctor's microphone is off."""
+        return self._muted_line is not None and not self._muted_line.isHidden()
 
     @property
     def video_paused(self) -> bool:
@@ -347,7 +464,7 @@ class CallScreen(Screen[CallView]):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self.video is not None:
+        if self.video is not None and not self._camera_off:
             self._stall_timer.start()
 
     def hideEvent(self, event: QHideEvent) -> None:
@@ -509,6 +626,7 @@ class CallScreen(Screen[CallView]):
     def _update_in_place(self, view: CallView) -> None:
         self._fill_chat(view)
         self._show_controls(view)
+        self._show_doctor_media(view)
 
     def _toggle_keyboard(self) -> None:
         if self._keyboard is None:
@@ -537,8 +655,8 @@ class CallScreen(Screen[CallView]):
             self.intent.emit(self.action(IntentKind.SEND_TEXT, text))
 
     def set_remote_frame(self, image: QImage) -> None:
-        if self.video is None:
-            return
+        if self.video is None or self._camera_off:
+            return  # her camera is off: what still comes (black frames) is not shown
         self._stall_timer.start()  # restarted: it fires only if the next frames do not come
         if self._paused is not None and not self._paused.isHidden():
             self._paused.hide()
@@ -562,6 +680,8 @@ class CallScreen(Screen[CallView]):
         self._disarm_timer.stop()
         self._stall_timer.stop()
         self._paused = None
+        self._muted_line = None
+        self._camera_off = False
         self._armed_at = None
         self._hang_up = self._mute = self._camera = None
         self._details = []
