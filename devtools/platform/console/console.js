@@ -416,7 +416,16 @@ async function onOffer(msg) {
 function setupChannel(channel) {
   T.channel = channel;
   channel.onmessage = (e) => { try { onPeer(JSON.parse(e.data), "data-channel"); } catch (err) { note("bad-peer-message"); } };
-  channel.onopen = () => note("channel-open");
+  channel.onopen = () => {
+    note("channel-open");
+    // Each new connection (a rejoin, a reload) hears her switches again: the kiosk forgets
+    // them when the connection is lost (docs/call.md, "The doctor's own switches").
+    const audio = T.localStream && T.localStream.getAudioTracks()[0];
+    const video = T.localStream && T.localStream.getVideoTracks()[0];
+    if (audio && video && (!audio.enabled || !video.enabled)) {
+      sendPeer({ type: "media", muted: !audio.enabled, camera_off: !video.enabled, audio_only: T.audioOnly });
+    }
+  };
 }
 
 function addChat(sender, text) {
