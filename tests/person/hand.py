@@ -298,3 +298,37 @@ class Hand:
 
     def field_text(self, name: str) -> str:
         return str(self.find(name).get("text", ""))
+
+
+def scroll_into_sight(
+    hand: Hand, field: str, on_drag: Callable[[], None] | None = None
+) -> dict[str, Any]:
+    """The field, after dragging the form up with a finger while it is out of sight.
+
+    The finger lands on the label just above the lowest field shown (never on a
+    field: a press there would move its cursor) and slides up; `on_drag` counts
+    the drags (a figure of the person tests).
+    """
+    for _ in range(6):
+        snap = hand.snapshot()
+        if any(w["object_name"] == field and w["h"] > 30 for w in Hand.widgets(snap)):
+            return hand.find(field, snap=snap)
+        edits = [w for w in Hand.widgets(snap) if w["class"] in ("QLineEdit", "KeyField")]
+        assert edits, f"no field to drag from, looking for '{field}'"
+        lowest = max(edits, key=lambda w: w["y"] + w["h"])
+        labels = [
+            w
+            for w in Hand.widgets(snap)
+            if w["class"] not in ("QLineEdit", "KeyField")
+            and not w.get("keyboard")
+            and abs(w["x"] - lowest["x"]) < 20
+            and w["y"] + w["h"] <= lowest["y"]
+            and w["y"] > 130
+        ]
+        start = max(labels, key=lambda w: w["y"]) if labels else lowest
+        x, y = hand.point_in(start)
+        hand.drag(x, y, 0, -min(220, max(80, y - 150)))
+        if on_drag is not None:
+            on_drag()
+        time.sleep(0.5)
+    raise AssertionError(f"'{field}' stays out of sight after dragging the form")

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.person.hand import Hand, Snapshot
+from tests.person.hand import Hand, Snapshot, scroll_into_sight
 from tests.person.xserver import ROOT
 
 STAFF_USER = "camille.site"
@@ -125,33 +125,8 @@ DRAGS: list[str] = []  # the fields a finger had to drag into sight (a figure of
 
 
 def scroll_to(hand: Hand, field: str) -> dict[str, Any]:
-    """The field, after dragging the form up with a finger while it is out of sight.
-
-    The finger lands on the label just above the lowest field shown (never on a
-    field: a press there would move its cursor) and slides up.
-    """
-    for _ in range(6):
-        snap = hand.snapshot()
-        if any(w["object_name"] == field and w["h"] > 30 for w in Hand.widgets(snap)):
-            return hand.find(field, snap=snap)
-        edits = [w for w in Hand.widgets(snap) if w["class"] in ("QLineEdit", "KeyField")]
-        assert edits, f"no field to drag from, looking for '{field}'"
-        lowest = max(edits, key=lambda w: w["y"] + w["h"])
-        labels = [
-            w
-            for w in Hand.widgets(snap)
-            if w["class"] not in ("QLineEdit", "KeyField")
-            and not w.get("keyboard")
-            and abs(w["x"] - lowest["x"]) < 20
-            and w["y"] + w["h"] <= lowest["y"]
-            and w["y"] > 130
-        ]
-        start = max(labels, key=lambda w: w["y"]) if labels else lowest
-        x, y = hand.point_in(start)
-        hand.drag(x, y, 0, -min(220, max(80, y - 150)))
-        DRAGS.append(field)
-        time.sleep(0.5)
-    raise AssertionError(f"'{field}' stays out of sight after dragging the form")
+    """The field, dragged into sight if need be (each drag is counted in DRAGS)."""
+    return scroll_into_sight(hand, field, on_drag=lambda: DRAGS.append(field))
 
 
 def field_lengths(snap: Snapshot, fields: tuple[str, ...]) -> dict[str, Any]:

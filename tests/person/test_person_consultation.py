@@ -41,7 +41,7 @@ from typing import Any
 import pytest
 
 from tests.person.doctor import Doctor, chromium_missing
-from tests.person.hand import Change, Hand, Snapshot
+from tests.person.hand import Change, Hand, Snapshot, scroll_into_sight
 from tests.person.session import person_session, reading_pause, screen_is
 from tests.person.xserver import ROOT, KioskProcess
 
@@ -187,29 +187,11 @@ class Person:
 
     def scroll_to(self, field: str) -> dict[str, Any]:
         """The field, after dragging the form up with a finger while it is out of sight."""
-        for _ in range(6):
-            snap = self.shows()
-            found = [w for w in Hand.widgets(snap) if w["object_name"] == field and w["h"] > 30]
-            if found:
-                return self.hand.find(field, snap=snap)
-            edits = [w for w in Hand.widgets(snap) if w["class"] in ("QLineEdit", "KeyField")]
-            assert edits, f"no field to drag from, looking for '{field}'"
-            lowest = max(edits, key=lambda w: w["y"] + w["h"])
-            labels = [
-                w
-                for w in Hand.widgets(snap)
-                if w["class"] not in ("QLineEdit", "KeyField")
-                and not w.get("keyboard")
-                and abs(w["x"] - lowest["x"]) < 20
-                and w["y"] + w["h"] <= lowest["y"]
-                and w["y"] > 130
-            ]
-            start = max(labels, key=lambda w: w["y"]) if labels else lowest
-            x, y = self.hand.point_in(start)
-            self.hand.drag(x, y, 0, -min(220, max(80, y - 150)))
+
+        def dragged() -> None:
             self.figures["drags"] = self.figures.get("drags", 0) + 1
-            time.sleep(0.5)
-        raise AssertionError(f"'{field}' stays out of sight after dragging the form")
+
+        return scroll_into_sight(self.hand, field, on_drag=dragged)
 
     def wait(self, what: str, predicate: Any, timeout: float) -> Snapshot:
         return self.hand.wait_for(predicate, timeout, what)
