@@ -110,6 +110,11 @@ class Doctor:
             )
         )
 
+    def switch(self, button: str) -> None:
+        """The doctor presses her own microphone ("mute") or camera ("camera") switch."""
+        page = self._page()
+        self.run(page.evaluate(f"document.getElementById({button!r}).click(); true"))
+
     def drop(self) -> None:
         """The doctor's page goes away without a goodbye (the tab is closed)."""
         page = self._page()

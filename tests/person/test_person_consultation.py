@@ -462,7 +462,30 @@ def test_a_whole_consultation(tmp_path: Path) -> None:
             p.hand.screenshot("call")
             doctor.say("Bonjour, pouvez-vous me dire comment vous allez ?")
             p.figures["frames_first"] = doctor.frames_decoded()
-            time.sleep(40)
+            time.sleep(15)
+            # The doctor switches her camera and microphone off for a moment: the patient is
+            # told so in words (not "the connection is being restored"), then sees her again.
+            doctor.switch("camera")
+            doctor.switch("mute")
+            snap = p.wait(
+                "tell that the doctor switched her camera off",
+                lambda s: any("coupé sa caméra" in t for t in texts(s)),
+                15,
+            )
+            time.sleep(4)  # the patient reads it
+            p.hand.screenshot("doctor-camera-off")
+            words = texts(p.shows())
+            p.figures["told"]["doctor_switched_off"] = words
+            assert any("micro du médecin est coupé" in t for t in words), words
+            assert not any("connexion se rétablit" in t for t in words), words
+            doctor.switch("camera")
+            doctor.switch("mute")
+            p.wait(
+                "take the doctor's words away once she is back",
+                lambda s: not any("coupé" in t and "médecin" in t for t in texts(s)),
+                15,
+            )
+            time.sleep(18)
             doctor.drop()
             p.mark("doctor-dropped")
             time.sleep(5)
