@@ -14,16 +14,13 @@ Set CALL_MEDIA_PNG_DIR to keep the rendered states (1280×800 and 1920×1080).
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -38,20 +35,10 @@ from app.ui.screens.call import (
     CallScreen,
 )
 from app.ui.views import CallView, Presentation
+from tests.ui.call_screen_kit import FACE, centre_colour, feed, frame, save_png
+from tests.ui.call_screen_kit import video as video_of
 from tests.ui.checks import clipping_problems
 from tests.ui.sample_views import sample_views
-
-FACE = QColor("#C08060")  # the doctor's frames are this colour, easy to find in a grab
-
-
-def _frame(n: int, colour: QColor = FACE) -> QImage:
-    """A real 640x480 frame, a little different each time (a face that moves)."""
-    image = QImage(640, 480, QImage.Format.Format_RGB888)
-    image.fill(colour)
-    p = QPainter(image)
-    p.fillRect(100 + n % 40, 120, 80, 40, QColor("#303030"))
-    p.end()
-    return image
 
 
 def _sample(**changes: object) -> CallView:
@@ -66,17 +53,6 @@ def _present(window: KioskWindow, view: CallView) -> CallScreen:
     screen = window.current_screen
     assert isinstance(screen, CallScreen)
     return screen
-
-
-def _video(screen: CallScreen) -> QLabel:
-    assert screen.video is not None
-    return screen.video
-
-
-def _centre_colour(screen: CallScreen) -> QColor:
-    video = _video(screen)
-    shot = video.grab().toImage()
-    return shot.pixelColor(video.width() // 4, video.height() // 2)  # clear of self view, line
 
 
 def _words(screen: CallScreen) -> QLabel:
@@ -97,33 +73,11 @@ def _muted_words(screen: CallScreen) -> QLabel:
     return words
 
 
-def _feed(window: KioskWindow, fps: float, colour: QColor = FACE) -> tuple[QTimer, list[int]]:
-    """Frames on a real timer, the window's child (a failed test leaves no timer behind)."""
-    sent = [0]
-    timer = QTimer(window)
-    timer.setInterval(round(1000 / fps))
-
-    def tick() -> None:
-        sent[0] += 1
-        window.set_remote_frame(_frame(sent[0], colour))
-
-    timer.timeout.connect(tick)
-    timer.start()
-    return timer, sent
-
-
-def _save(screen: QWidget, name: str) -> None:
-    where = os.environ.get("CALL_MEDIA_PNG_DIR")
-    if where:
-        Path(where).mkdir(parents=True, exist_ok=True)
-        screen.window().grab().save(str(Path(where) / f"{name}.png"))
-
-
 def test_camera_off_says_so_and_never_the_paused_words(window: KioskWindow, qtbot: QtBot) -> None:
     screen = _present(window, _sample())
-    timer, sent = _feed(window, 15)
+    timer, sent, _ = feed(window, 15)
     qtbot.waitUntil(lambda: sent[0] >= 15, timeout=20000)
-    assert _centre_colour(screen) == FACE
+    assert centre_colour(screen, 0.5) == FACE
     builds = window.builds
 
     _present(window, _sample(doctor_camera_off=True))  # she switches her camera off
@@ -133,15 +87,15 @@ def test_camera_off_says_so_and_never_the_paused_words(window: KioskWindow, qtbo
     assert _words(screen).text() == window.t(DOCTOR_CAMERA_OFF_MESSAGE)
     name = screen.findChild(QLabel, "video-paused-name")
     assert name is not None and name.isVisible() and name.text() == _sample().doctor.name
-    assert _video(screen).pixmap().isNull()  # her last frame is gone, not only covered
+    assert video_of(screen).pixmap().isNull()  # her last frame is gone, not only covered
     QApplication.processEvents()
-    assert _centre_colour(screen) != FACE
+    assert centre_colour(screen, 0.5) != FACE
 
     # What still comes (a browser sends black frames for a disabled camera) is not shown ...
-    black, _ = _feed(window, 15, QColor("#000000"))
+    black, _, _ = feed(window, 15, QColor("#000000"))
     sent_before = sent[0]
     qtbot.waitUntil(lambda: sent[0] >= sent_before + 5, timeout=20000)
-    assert screen.doctor_camera_off_shown and _video(screen).pixmap().isNull()
+    assert screen.doctor_camera_off_shown and video_of(screen).pixmap().isNull()
     timer.stop()
     black.stop()
     # ... and when nothing comes, the watchdog does not put its "reconnecting" words instead.
@@ -150,16 +104,16 @@ def test_camera_off_says_so_and_never_the_paused_words(window: KioskWindow, qtbo
     QApplication.processEvents()
     assert _words(screen).text() == window.t(DOCTOR_CAMERA_OFF_MESSAGE)
     assert screen.doctor_camera_off_shown
-    _save(screen, "camera-off-1920")
+    save_png(screen, "camera-off-1920", "CALL_MEDIA_PNG_DIR")
 
     _present(window, _sample())  # she switches it back on
     assert window.builds == builds
     assert not screen.doctor_camera_off_shown
     assert screen.video_paused and _words(screen).isHidden()  # her name until her first frame
-    window.set_remote_frame(_frame(1))
+    window.set_remote_frame(frame(1))
     assert not screen.video_paused
     QApplication.processEvents()
-    assert _centre_colour(screen) == FACE
+    assert centre_colour(screen, 0.5) == FACE
     # Back to watching: frames stop now, and the "paused" words come as before.
     qtbot.waitUntil(lambda: screen.video_paused, timeout=int(REMOTE_STALL_S * 1000) + 10000)
     assert _words(screen).isVisible()
@@ -180,7 +134,7 @@ def test_camera_back_with_no_frame_gives_the_watchdog_its_words(
 
 def test_muted_is_one_line_over_her_video_changed_in_place(window: KioskWindow) -> None:
     screen = _present(window, _sample())
-    window.set_remote_frame(_frame(0))
+    window.set_remote_frame(frame(0))
     assert not screen.doctor_muted_shown
     screen.draft.setText("j'ai mal")  # the patient is typing: it must survive
     builds = window.builds
@@ -189,10 +143,10 @@ def test_muted_is_one_line_over_her_video_changed_in_place(window: KioskWindow) 
     line = _muted_line(screen)
     assert screen.doctor_muted_shown and line.isVisible()
     assert _muted_words(screen).text() == window.t(DOCTOR_MUTED_MESSAGE)
-    assert _video(screen).isAncestorOf(line) and line.y() == 0  # over the top of her video
+    assert video_of(screen).isAncestorOf(line) and line.y() == 0  # over the top of her video
     assert not screen.video_paused  # her picture goes on
     assert screen.draft.text() == "j'ai mal"
-    _save(screen, "muted-1920")
+    save_png(screen, "muted-1920", "CALL_MEDIA_PNG_DIR")
     _present(window, _sample())
     assert not screen.doctor_muted_shown and line.isHidden()
     assert window.builds == builds
@@ -203,14 +157,14 @@ def test_the_lost_connection_words_stand_alone(window: KioskWindow) -> None:
     screen shows the reconnecting words only (the placeholder's and the card's)."""
     screen = _present(window, _sample(doctor_camera_off=True, doctor_muted=True))
     assert screen.doctor_camera_off_shown and screen.doctor_muted_shown
-    _save(screen, "camera-off-and-muted-1920")
+    save_png(screen, "camera-off-and-muted-1920", "CALL_MEDIA_PNG_DIR")
     screen = _present(window, _sample(quality=Msg(DOCTOR_LOST_MESSAGE)))
     assert screen.video_paused and not screen.doctor_camera_off_shown
     assert _words(screen).text() == window.t(VIDEO_PAUSED_MESSAGE)
     assert not screen.doctor_muted_shown
     quality = screen.findChild(QLabel, "quality")
     assert quality is not None and quality.text() == window.t(DOCTOR_LOST_MESSAGE)
-    _save(screen, "lost-1920")
+    save_png(screen, "lost-1920", "CALL_MEDIA_PNG_DIR")
 
 
 def test_a_new_call_starts_clean(window: KioskWindow) -> None:
@@ -218,9 +172,9 @@ def test_a_new_call_starts_clean(window: KioskWindow) -> None:
     window.wipe()
     screen = _present(window, _sample())
     assert not screen.doctor_camera_off_shown and not screen.doctor_muted_shown
-    window.set_remote_frame(_frame(0))
+    window.set_remote_frame(frame(0))
     assert not screen.video_paused
-    assert not _video(screen).pixmap().isNull()
+    assert not video_of(screen).pixmap().isNull()
 
 
 _STEPS = st.sampled_from(["camera-off", "camera-on", "mute", "unmute", "frame", "stall"])
@@ -246,7 +200,7 @@ def test_any_order_shows_what_the_last_view_says(window: KioskWindow, steps: lis
             view = replace(view, doctor_muted=step == "mute")
             screen = _present(window, view)
         elif step == "frame":
-            window.set_remote_frame(_frame(n))
+            window.set_remote_frame(frame(n))
             last_media = step
         else:
             screen._pause_video()  # what the watchdog's timer does when it fires
@@ -255,14 +209,14 @@ def test_any_order_shows_what_the_last_view_says(window: KioskWindow, steps: lis
         if view.doctor_camera_off:
             assert screen.doctor_camera_off_shown
             assert _words(screen).text() == window.t(DOCTOR_CAMERA_OFF_MESSAGE)
-            assert _video(screen).pixmap().isNull()
+            assert video_of(screen).pixmap().isNull()
             assert not screen._stall_timer.isActive()
         else:
             assert not screen.doctor_camera_off_shown
             if last_media == "frame":
-                assert not screen.video_paused and not _video(screen).pixmap().isNull()
+                assert not screen.video_paused and not video_of(screen).pixmap().isNull()
             elif last_media == "stall":
-                assert screen.video_paused and _video(screen).pixmap().isNull()
+                assert screen.video_paused and video_of(screen).pixmap().isNull()
                 assert _words(screen).text() == window.t(VIDEO_PAUSED_MESSAGE)
 
 
@@ -288,7 +242,7 @@ def test_the_words_fit_whole_and_clear_of_the_self_view(
     assert screen.doctor_camera_off_shown and screen.doctor_muted_shown
     assert clipping_problems(window) == []
     assert (window.width(), window.height()) == size
-    paused, me, video = screen._paused, screen.self_view, _video(screen)
+    paused, me, video = screen._paused, screen.self_view, video_of(screen)
     assert paused is not None and me is not None
     muted = _muted_line(screen)
     over_video = video.isAncestorOf(muted)
@@ -308,4 +262,4 @@ def test_the_words_fit_whole_and_clear_of_the_self_view(
         assert not where.intersects(me.geometry()), words.objectName()
         assert not (over_video and where.intersects(muted.geometry())), words.objectName()
         assert words.heightForWidth(where.width()) <= where.height(), words.objectName()
-    _save(screen, f"both-{size[0]}-{lang}-{look}")
+    save_png(screen, f"both-{size[0]}-{lang}-{look}", "CALL_MEDIA_PNG_DIR")
