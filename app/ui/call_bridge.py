@@ -61,6 +61,7 @@ class CallScreenLink:
     remote_frames: int = 0
     self_frames: int = 0
     exam_notices: list[str | None] = field(default_factory=list)  # device per notice, None: off
+    doctor_switches_said: list[str] = field(default_factory=list)  # read aloud, in order
     doctor_before_video: bool | None = None
     tasks: set[asyncio.Task[object]] = field(default_factory=set)  # UI incidents being recorded
     _last_remote: float = 0.0
@@ -87,6 +88,7 @@ class CallScreenLink:
         self.remote_frames = 0
         self.self_frames = 0
         self.exam_notices = []
+        self.doctor_switches_said = []
 
 
 def bind_window(
@@ -177,6 +179,40 @@ def bind_window(
             window.speaker.say(words, window.presentation.language)
 
     launcher.hooks.listeners.append(exam)
+
+    doctor_off = {"camera": False, "microphone": False}
+
+    def doctor_switch(event: call.CallEvent) -> None:
+        """The doctor switched her camera or microphone off: read aloud once, as it is shown.
+
+        The screen shows it from the view (app/controller: the lost connection's words
+        win); a patient who does not look at the screen, or cannot read it, hears it too,
+        once per switch, only while the call screen is in front of him.
+        """
+        reconnecting = isinstance(event, call.Incident) and (
+            event.code is call.IncidentCode.RECONNECTING
+        )
+        if isinstance(event, call.CallEnded) or reconnecting:  # her state is told again after
+            doctor_off.update(camera=False, microphone=False)
+            return
+        if not isinstance(event, call.RemoteMediaState):
+            return
+        from app.ui.screens.call import DOCTOR_CAMERA_OFF_MESSAGE, DOCTOR_MUTED_MESSAGE
+
+        said: list[str] = []
+        for what, now_off, msgid in (
+            ("camera", event.camera_off, DOCTOR_CAMERA_OFF_MESSAGE),
+            ("microphone", event.muted, DOCTOR_MUTED_MESSAGE),
+        ):
+            if now_off and not doctor_off[what]:
+                said.append(window.t(msgid))
+            doctor_off[what] = now_off
+        screen = window.screen_for(ScreenId.CALL)
+        if said and window.speaker is not None and window.current_screen is screen:
+            window.speaker.say(" ".join(said), window.presentation.language)
+        link.doctor_switches_said.extend(said)
+
+    launcher.hooks.listeners.append(doctor_switch)
     launcher.hooks.on_remote_video = remote
     launcher.hooks.on_local_video = local
     launcher.hooks.on_mic_level = window.set_mic_level
